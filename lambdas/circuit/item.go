@@ -1,0 +1,94 @@
+// Package circuit is the contract between the request path (the Step Functions
+// definition in component/statemachine) and the alarm path (the Go Lambdas): the
+// shape of a circuit's item in DynamoDB, its states, and the rules that move it.
+//
+// One item per circuit, keyed by the breaker's service name, so that many breakers
+// can share one table without touching each other's items. A circuit with no item
+// is closed.
+//
+// Every writer bumps Version, so that a read-modify-write can be made conditional
+// on it (optimistic concurrency, like gobreaker's DistributedCircuitBreaker
+// generation): a writer that lost a race re-reads and re-applies instead of
+// overwriting a newer state.
+package circuit
+
+import "time"
+
+// KeyAttribute is the table's partition key. Tables brought by users must use it
+// (type S) and have no sort key. The original Terraform module used the same key,
+// so its tables can be reused.
+const KeyAttribute = "serviceName"
+
+// Attribute names of a circuit's item. The state machine reads them through Step
+// Functions' DynamoDB integration, so they are part of the contract and must not
+// be renamed without migrating both paths.
+const (
+	AttrState     = "state"     // S: State; absent means Closed
+	AttrOpenUntil = "openUntil" // S: Timestamp; while State is Open, callers fail fast until then
+	AttrFailures  = "failures"  // N: consecutive downstream failures while closed
+	AttrOpenings  = "openings"  // N: consecutive openings without a close, for back-off
+	AttrProbes    = "probes"    // N: probes admitted in the current half-open period
+	AttrSuccesses = "successes" // N: probe successes in the current half-open period
+	AttrOverride  = "override"  // S: Override set by an operator; absent means none
+	AttrVersion   = "version"   // N: bumped by every write
+
+	// Each alarm source is kept separately (the original kept one boolean for
+	// both, so a late OK from one alarm closed a circuit the other held open).
+	AttrDownstreamAlarm    = "downstreamAlarm"    // S: AlarmState last applied for the downstream alarm
+	AttrDownstreamAlarmAt  = "downstreamAlarmAt"  // S: Timestamp of that alarm state change
+	AttrHealthcheckAlarm   = "healthcheckAlarm"   // S: AlarmState last applied for the healthcheck alarm
+	AttrHealthcheckAlarmAt = "healthcheckAlarmAt" // S: Timestamp of that alarm state change
+
+	// The last transition, so that operators can see when, from what, to what and why.
+	AttrTransitionAt     = "transitionAt"     // S: Timestamp
+	AttrTransitionFrom   = "transitionFrom"   // S: State
+	AttrTransitionTo     = "transitionTo"     // S: State
+	AttrTransitionReason = "transitionReason" // S: free text naming the cause (alarm name, probe, manual, ...)
+)
+
+// State is the breaker's own state, moved by in-line trips, probes and alarms.
+type State string
+
+const (
+	Closed   State = "CLOSED"
+	Open     State = "OPEN"
+	HalfOpen State = "HALF_OPEN"
+)
+
+// Override is an operator's decision that wins over State until released.
+type Override string
+
+const (
+	NoOverride   Override = ""
+	ForcedOpen   Override = "FORCED_OPEN"
+	ForcedClosed Override = "FORCED_CLOSED"
+)
+
+// AlarmState is a CloudWatch alarm's state value.
+type AlarmState string
+
+const (
+	AlarmStateAlarm            AlarmState = "ALARM"
+	AlarmStateOK               AlarmState = "OK"
+	AlarmStateInsufficientData AlarmState = "INSUFFICIENT_DATA"
+)
+
+// Source names which alarm a notification came from.
+type Source string
+
+const (
+	SourceDownstream  Source = "downstream"
+	SourceHealthcheck Source = "healthcheck"
+)
+
+// TimestampLayout is how times are stored: UTC with fixed-width milliseconds.
+// Fixed width makes string order equal time order, which both DynamoDB condition
+// expressions ("<") and Step Functions' Timestamp comparisons rely on; it is also
+// the layout of Step Functions' own $$.Execution.StartTime.
+const TimestampLayout = "2006-01-02T15:04:05.000Z"
+
+// FormatTime renders t in TimestampLayout.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimestampLayout) }
+
+// ParseTime reads a time written by FormatTime.
+func ParseTime(s string) (time.Time, error) { return time.Parse(TimestampLayout, s) }
