@@ -1,0 +1,133 @@
+package component
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Args are the CircuitBreaker's inputs. Values that decide the shape of the
+// resource graph or that must be validated at preview are plain (known while
+// previewing); references to the user's resources are resource inputs.
+//
+// Defaults are declared once, in defaults.go, and applied by withDefaults; the
+// schema advertises the same values through Annotate.
+type Args struct {
+	ServiceName string `pulumi:"serviceName"`
+
+	DownstreamFunction   *lambda.Function `pulumi:"downstreamFunction" provider:"type=aws@v6.83.4:lambda/function:Function"`
+	DownstreamQualifier  *string          `pulumi:"downstreamQualifier,optional"`
+	HealthcheckFunction  *lambda.Function `pulumi:"healthcheckFunction" provider:"type=aws@v6.83.4:lambda/function:Function"`
+	HealthcheckQualifier *string          `pulumi:"healthcheckQualifier,optional"`
+	HealthcheckSchedule  *string          `pulumi:"healthcheckSchedule,optional"`
+	HealthcheckInput     *string          `pulumi:"healthcheckInput,optional"`
+
+	DownstreamMonitoring  *MonitoringArgs `pulumi:"downstreamMonitoring,optional"`
+	HealthcheckMonitoring *MonitoringArgs `pulumi:"healthcheckMonitoring,optional"`
+
+	Table *dynamodb.Table `pulumi:"table,optional" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
+
+	WorkflowType             *string    `pulumi:"workflowType,optional"`
+	DownstreamTimeoutSeconds *int       `pulumi:"downstreamTimeoutSeconds,optional"`
+	DownstreamRetry          *RetryArgs `pulumi:"downstreamRetry,optional"`
+
+	OpenDurationSeconds    *int     `pulumi:"openDurationSeconds,optional"`
+	MaxOpenDurationSeconds *int     `pulumi:"maxOpenDurationSeconds,optional"`
+	OpenBackoffMultiplier  *float64 `pulumi:"openBackoffMultiplier,optional"`
+
+	LogLevel                *string `pulumi:"logLevel,optional"`
+	LogIncludeExecutionData *bool   `pulumi:"logIncludeExecutionData,optional"`
+	LogRetentionDays        *int    `pulumi:"logRetentionDays,optional"`
+
+	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
+}
+
+// Annotate documents every input; the text lands in schema.yaml and every SDK.
+func (a *Args) Annotate(an infer.Annotator) {
+	an.Describe(&a.ServiceName, "The circuit's name and its key in the circuit-state table. "+
+		"Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.")
+	an.Describe(&a.DownstreamFunction, "The Lambda function the breaker protects (the expensive call). "+
+		"The state machine invokes it with the execution's input and returns its result.")
+	an.Describe(&a.DownstreamQualifier, "Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. "+
+		"Unset: the unqualified function ($LATEST).")
+	an.Describe(&a.HealthcheckFunction, "The Lambda function that checks the downstream's health. "+
+		"It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.")
+	an.Describe(&a.HealthcheckQualifier, "Alias or version of the healthcheck function. Unset: the unqualified function.")
+	an.Describe(&a.HealthcheckSchedule, "EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.")
+	an.SetDefault(&a.HealthcheckSchedule, DefaultHealthcheckSchedule)
+	an.Describe(&a.HealthcheckInput, "JSON document passed to the healthcheck function on each scheduled run.")
+	an.SetDefault(&a.HealthcheckInput, DefaultHealthcheckInput)
+	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.")
+	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
+	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it. "+
+		"It must have the partition key `serviceName` (type S) and no sort key.")
+	an.Describe(&a.WorkflowType, "Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.")
+	an.SetDefault(&a.WorkflowType, DefaultWorkflowType)
+	an.Describe(&a.DownstreamTimeoutSeconds, "Seconds one downstream invocation may take before it counts as a failure (States.Timeout).")
+	an.SetDefault(&a.DownstreamTimeoutSeconds, DefaultDownstreamTimeoutSeconds)
+	an.Describe(&a.DownstreamRetry, "Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.")
+	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it lets calls through again.")
+	an.SetDefault(&a.OpenDurationSeconds, DefaultOpenDurationSeconds)
+	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")
+	an.SetDefault(&a.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds)
+	an.Describe(&a.OpenBackoffMultiplier, "Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.")
+	an.SetDefault(&a.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier)
+	an.Describe(&a.LogLevel, "State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.")
+	an.SetDefault(&a.LogLevel, DefaultLogLevel)
+	an.Describe(&a.LogIncludeExecutionData, "Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.")
+	an.SetDefault(&a.LogIncludeExecutionData, false)
+	an.Describe(&a.LogRetentionDays, "Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).")
+	an.SetDefault(&a.LogRetentionDays, DefaultLogRetentionDays)
+	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
+}
+
+// MonitoringArgs configure one CloudWatch alarm on a Lambda metric. The names are
+// the original Terraform module's, in camelCase.
+type MonitoringArgs struct {
+	ComparisonOperator *string  `pulumi:"comparisonOperator,optional"`
+	EvaluationPeriods  *int     `pulumi:"evaluationPeriods,optional"`
+	DatapointsToAlarm  *int     `pulumi:"datapointsToAlarm,optional"`
+	MetricName         *string  `pulumi:"metricName,optional"`
+	Period             *int     `pulumi:"period,optional"`
+	Statistic          *string  `pulumi:"statistic,optional"`
+	Threshold          *float64 `pulumi:"threshold,optional"`
+	TreatMissingData   *string  `pulumi:"treatMissingData,optional"`
+	ActionsEnabled     *bool    `pulumi:"actionsEnabled,optional"`
+}
+
+// Annotate documents the alarm settings.
+func (m *MonitoringArgs) Annotate(an infer.Annotator) {
+	an.Describe(m, "Settings of a CloudWatch alarm on a Lambda function's metric (namespace AWS/Lambda). Unset fields take the alarm's defaults.")
+	an.Describe(&m.ComparisonOperator, "`GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.")
+	an.Describe(&m.EvaluationPeriods, "Number of most recent periods the alarm evaluates.")
+	an.Describe(&m.DatapointsToAlarm, "How many of the evaluated periods must breach to alarm (at most evaluationPeriods).")
+	an.Describe(&m.MetricName, "AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.")
+	an.Describe(&m.Period, "Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).")
+	an.Describe(&m.Statistic, "`Sum`, `Average`, `Minimum`, `Maximum` or `SampleCount`.")
+	an.Describe(&m.Threshold, "Value compared with the statistic; at least 1 for count metrics such as Errors.")
+	an.Describe(&m.TreatMissingData, "`notBreaching`, `breaching`, `ignore` or `missing`. notBreaching lets the healthcheck alarm return to OK when the healthcheck stops running, so it can never hold a circuit open forever.")
+	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
+}
+
+// RetryArgs configure the Retry of the downstream invocation.
+type RetryArgs struct {
+	MaxAttempts     *int     `pulumi:"maxAttempts,optional"`
+	IntervalSeconds *int     `pulumi:"intervalSeconds,optional"`
+	BackoffRate     *float64 `pulumi:"backoffRate,optional"`
+	MaxDelaySeconds *int     `pulumi:"maxDelaySeconds,optional"`
+	Errors          []string `pulumi:"errors,optional"`
+}
+
+// Annotate documents the retry settings.
+func (r *RetryArgs) Annotate(an infer.Annotator) {
+	an.Describe(r, "Step Functions Retry of the downstream invocation.")
+	an.Describe(&r.MaxAttempts, "Retries after the first attempt; 0 disables retrying.")
+	an.SetDefault(&r.MaxAttempts, DefaultRetry.MaxAttempts)
+	an.Describe(&r.IntervalSeconds, "Seconds before the first retry.")
+	an.SetDefault(&r.IntervalSeconds, DefaultRetry.IntervalSeconds)
+	an.Describe(&r.BackoffRate, "Multiplier of the interval on each retry (at least 1).")
+	an.SetDefault(&r.BackoffRate, DefaultRetry.BackoffRate)
+	an.Describe(&r.MaxDelaySeconds, "Upper bound of one retry interval, in seconds.")
+	an.Describe(&r.Errors, "Error names retried. Default: Lambda's transient service errors (Lambda.ServiceException, Lambda.AWSLambdaException, Lambda.SdkClientException, Lambda.TooManyRequestsException).")
+}

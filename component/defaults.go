@@ -1,0 +1,62 @@
+package component
+
+import "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
+
+// Defaults of every optional input. The downstream alarm keeps the original
+// module's thresholds (Sum > 1 in 3 of 3 minutes); the healthcheck alarm trips on
+// the first failed check, as the original did.
+const (
+	DefaultHealthcheckSchedule      = "rate(1 minute)"
+	DefaultHealthcheckInput         = "{}"
+	DefaultWorkflowType             = "EXPRESS"
+	DefaultDownstreamTimeoutSeconds = 30
+	DefaultOpenDurationSeconds      = 60
+	DefaultMaxOpenDurationSeconds   = 600
+	DefaultOpenBackoffMultiplier    = 2.0
+	DefaultLogLevel                 = "ERROR"
+	DefaultLogRetentionDays         = 14
+)
+
+// Monitoring is an alarm's settings with every default applied.
+type Monitoring struct {
+	ComparisonOperator string
+	EvaluationPeriods  int
+	DatapointsToAlarm  int
+	MetricName         string
+	Period             int
+	Statistic          string
+	Threshold          float64
+	TreatMissingData   string
+	ActionsEnabled     bool
+}
+
+// DefaultDownstreamMonitoring is the original module's downstream alarm.
+var DefaultDownstreamMonitoring = Monitoring{
+	ComparisonOperator: "GreaterThanThreshold",
+	EvaluationPeriods:  3,
+	DatapointsToAlarm:  3,
+	MetricName:         "Errors",
+	Period:             60,
+	Statistic:          "Sum",
+	Threshold:          1,
+	TreatMissingData:   "notBreaching",
+	ActionsEnabled:     true,
+}
+
+// DefaultHealthcheckMonitoring alarms on the first failed healthcheck. Missing
+// data is not breaching, so a healthcheck that stops running releases its hold.
+var DefaultHealthcheckMonitoring = Monitoring{
+	ComparisonOperator: "GreaterThanOrEqualToThreshold",
+	EvaluationPeriods:  1,
+	DatapointsToAlarm:  1,
+	MetricName:         "Errors",
+	Period:             60,
+	Statistic:          "Sum",
+	Threshold:          1,
+	TreatMissingData:   "notBreaching",
+	ActionsEnabled:     true,
+}
+
+// DefaultRetry is the request path's own default: Lambda's transient service
+// errors only (see statemachine.TransientLambdaErrors for why).
+var DefaultRetry = statemachine.DefaultRetry()

@@ -1,0 +1,495 @@
+package component_test
+
+import (
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+// child is one resource the program registered, as the engine saw it.
+type child struct {
+	Type, Name, Parent string
+	Custom             bool
+	Inputs             resource.PropertyMap
+	State              resource.PropertyMap
+}
+
+// recorder is the mock resource monitor: it records registrations and answers
+// with fakeaws's computed outputs (a hand-written stand-in: there is no AWS here).
+type recorder struct {
+	mu       sync.Mutex
+	children []child
+}
+
+func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	parent := ""
+	if args.RegisterRPC != nil {
+		parent = args.RegisterRPC.GetParent()
+	}
+	id, state := args.Name, args.Inputs
+	if args.Custom {
+		id, state = fakeaws.Create(args.TypeToken, args.Name, args.Inputs)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.children = append(r.children, child{Type: args.TypeToken, Name: args.Name, Parent: parent, Custom: args.Custom, Inputs: args.Inputs, State: state})
+	return id, state, nil
+}
+
+func (r *recorder) Call(pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+// of returns the children of one type; one returns the single child of a type
+// whose logical name ends with suffix.
+func (r *recorder) of(typ string) []child {
+	var out []child
+	for _, c := range r.children {
+		if c.Type == typ {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r *recorder) one(t *testing.T, typ, suffix string) child {
+	t.Helper()
+	var found []child
+	for _, c := range r.of(typ) {
+		if strings.HasSuffix(c.Name, suffix) {
+			found = append(found, c)
+		}
+	}
+	require.Lenf(t, found, 1, "want exactly one %s named *%s", typ, suffix)
+	return found[0]
+}
+
+func (r *recorder) state(t *testing.T, typ, suffix, key string) string {
+	t.Helper()
+	return r.one(t, typ, suffix).State[resource.PropertyKey(key)].StringValue()
+}
+
+// program declares the user's two functions and whatever the test adds.
+type userFunctions struct{ downstream, healthcheck *lambda.Function }
+
+func newFunctions(ctx *pulumi.Context) (userFunctions, error) {
+	role := pulumi.String("arn:aws:iam::123456789012:role/app")
+	down, err := lambda.NewFunction(ctx, "payments", &lambda.FunctionArgs{Role: role})
+	if err != nil {
+		return userFunctions{}, err
+	}
+	health, err := lambda.NewFunction(ctx, "payments-health", &lambda.FunctionArgs{Role: role})
+	if err != nil {
+		return userFunctions{}, err
+	}
+	return userFunctions{down, health}, nil
+}
+
+func baseArgs(f userFunctions) component.Args {
+	return component.Args{
+		ServiceName:         "payments",
+		DownstreamFunction:  f.downstream,
+		HealthcheckFunction: f.healthcheck,
+		Tags:                pulumi.StringMap{"team": pulumi.String("checkout"), "env": pulumi.String("test")},
+	}
+}
+
+// deploy runs a program with one breaker built from args and returns what was
+// registered and the component's outputs.
+func deploy(t *testing.T, args func(userFunctions) component.Args) (*recorder, map[string]string, error) {
+	t.Helper()
+	rec := &recorder{}
+	outputs := map[string]string{}
+	var mu sync.Mutex
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		cb, err := component.NewCircuitBreaker(ctx, "breaker", args(f))
+		if err != nil {
+			return err
+		}
+		capture := func(k string, o pulumi.StringOutput) {
+			o.ApplyT(func(v string) string { mu.Lock(); outputs[k] = v; mu.Unlock(); return v })
+		}
+		capture("stateMachineArn", cb.StateMachineArn)
+		capture("stateMachineName", cb.StateMachineName)
+		capture("tableName", cb.TableName)
+		capture("tableArn", cb.TableArn)
+		capture("topicArn", cb.TopicArn)
+		capture("downstreamAlarmName", cb.DownstreamAlarmName)
+		capture("healthcheckAlarmName", cb.HealthcheckAlarmName)
+		capture("alarmHandlerArn", cb.AlarmHandlerArn)
+		capture("alarmHandlerName", cb.AlarmHandlerName)
+		capture("scheduleArn", cb.ScheduleArn)
+		return nil
+	}, pulumi.WithMocks("project", "stack", rec))
+	return rec, outputs, err
+}
+
+func policy(t *testing.T, doc string) component.PolicyDocument {
+	t.Helper()
+	var d component.PolicyDocument
+	require.NoError(t, json.Unmarshal([]byte(doc), &d), doc)
+	return d
+}
+
+func rolePolicy(t *testing.T, rec *recorder, role string) component.PolicyDocument {
+	t.Helper()
+	return policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", role+"-policy").Inputs["policy"].StringValue())
+}
+
+// The ARNs fake AWS gives the user's two functions.
+var (
+	downArn   = fakeaws.FunctionArn("payments-" + shortName("payments"))
+	healthArn = fakeaws.FunctionArn("payments-health-" + shortName("payments-health"))
+)
+
+func TestDefaultGraph(t *testing.T) {
+	rec, out, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+
+	// Every child is parented to the component: users' transforms, providers
+	// and protect options reach them through it.
+	var customs int
+	for _, c := range rec.children {
+		if c.Type == component.TypeToken || c.Name == "payments" || c.Name == "payments-health" {
+			continue
+		}
+		customs++
+		require.Truef(t, strings.HasSuffix(c.Parent, "circuitbreaker:index:CircuitBreaker::breaker"), "%s %s has parent %q", c.Type, c.Name, c.Parent)
+		require.Truef(t, strings.HasPrefix(c.Name, "breaker-"), "%s is not named after its component", c.Name)
+	}
+	require.Equal(t, 18, customs, "children of a default breaker")
+
+	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
+	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())
+	require.Equal(t, "PAY_PER_REQUEST", table.Inputs["billingMode"].StringValue())
+	require.True(t, table.Inputs["pointInTimeRecovery"].ObjectValue()["enabled"].BoolValue())
+	require.True(t, table.Inputs["serverSideEncryption"].ObjectValue()["enabled"].BoolValue())
+	tableArn := table.State["arn"].StringValue()
+
+	require.Equal(t, table.State["name"].StringValue(), out["tableName"])
+	require.Equal(t, tableArn, out["tableArn"])
+	require.Equal(t, rec.state(t, "aws:sfn/stateMachine:StateMachine", "-state-machine", "arn"), out["stateMachineArn"])
+	require.Equal(t, rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn"), out["topicArn"])
+	require.Equal(t, rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors", "name"), out["downstreamAlarmName"])
+	require.Equal(t, rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors", "name"), out["healthcheckAlarmName"])
+	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-alarm-handler", "arn"), out["alarmHandlerArn"])
+	require.Equal(t, rec.state(t, "aws:scheduler/schedule:Schedule", "-healthcheck", "arn"), out["scheduleArn"])
+	for k, v := range out {
+		require.NotEmptyf(t, v, "output %s", k)
+	}
+}
+
+func TestTagsOnEveryTaggableChild(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	// The AWS resource types among our children that take no tags at all.
+	untaggable := map[string]bool{
+		"aws:iam/rolePolicy:RolePolicy":               true,
+		"aws:sns/topicPolicy:TopicPolicy":             true,
+		"aws:sns/topicSubscription:TopicSubscription": true,
+		"aws:lambda/permission:Permission":            true,
+		"aws:scheduler/schedule:Schedule":             true,
+	}
+	seen := map[string]bool{}
+	for _, c := range rec.children {
+		if !c.Custom || c.Name == "payments" || c.Name == "payments-health" || untaggable[c.Type] {
+			continue
+		}
+		seen[c.Type] = true
+		tags := c.Inputs["tags"]
+		require.Truef(t, tags.IsObject(), "%s %s has no tags", c.Type, c.Name)
+		require.Equal(t, "checkout", tags.ObjectValue()["team"].StringValue(), c.Name)
+		require.Equal(t, "test", tags.ObjectValue()["env"].StringValue(), c.Name)
+	}
+	for _, typ := range []string{
+		"aws:dynamodb/table:Table", "aws:sfn/stateMachine:StateMachine", "aws:sns/topic:Topic",
+		"aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/logGroup:LogGroup",
+		"aws:lambda/function:Function", "aws:iam/role:Role",
+	} {
+		require.Truef(t, seen[typ], "no tagged %s", typ)
+	}
+}
+
+func TestStateMachinePolicyIsLeastPrivilege(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	tableArn := rec.state(t, "aws:dynamodb/table:Table", "-table", "arn")
+
+	p := rolePolicy(t, rec, "state-machine")
+	require.Len(t, p.Statement, 3)
+	read := p.Statement[0]
+	require.Equal(t, []string{"dynamodb:GetItem"}, read.Action)
+	require.Equal(t, []string{tableArn}, read.Resource)
+	require.Equal(t, []any{"payments"}, read.Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])
+	invoke := p.Statement[1]
+	require.Equal(t, []string{"lambda:InvokeFunction"}, invoke.Action)
+	require.Equal(t, []string{downArn}, invoke.Resource)
+	logs := p.Statement[2]
+	require.Equal(t, []string{"*"}, logs.Resource, "log delivery actions take no resource ARNs")
+	for _, a := range logs.Action {
+		require.True(t, strings.HasPrefix(a, "logs:"), a)
+	}
+
+	trust := policy(t, rec.one(t, "aws:iam/role:Role", "-state-machine-role").Inputs["assumeRolePolicy"].StringValue())
+	require.Equal(t, "states.amazonaws.com", trust.Statement[0].Principal["Service"])
+	require.Equal(t, fakeaws.Account, trust.Statement[0].Condition["StringEquals"]["aws:SourceAccount"])
+}
+
+func TestAlarmHandlerAndSchedulerPolicies(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	tableArn := rec.state(t, "aws:dynamodb/table:Table", "-table", "arn")
+	logGroup := rec.one(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs")
+
+	p := rolePolicy(t, rec, "alarm-handler")
+	require.Len(t, p.Statement, 2)
+	require.Equal(t, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, p.Statement[0].Action)
+	require.Equal(t, []string{tableArn}, p.Statement[0].Resource)
+	require.Equal(t, []any{"payments"}, p.Statement[0].Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])
+	require.Equal(t, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, p.Statement[1].Action)
+	require.Equal(t, []string{logGroup.State["arn"].StringValue() + ":*"}, p.Statement[1].Resource)
+
+	s := rolePolicy(t, rec, "schedule")
+	require.Len(t, s.Statement, 1)
+	require.Equal(t, []string{"lambda:InvokeFunction"}, s.Statement[0].Action)
+	require.Equal(t, []string{healthArn}, s.Statement[0].Resource)
+	trust := policy(t, rec.one(t, "aws:iam/role:Role", "-schedule-role").Inputs["assumeRolePolicy"].StringValue())
+	require.Equal(t, "scheduler.amazonaws.com", trust.Statement[0].Principal["Service"])
+
+	// Only our two alarms may publish to the topic.
+	topic := rec.one(t, "aws:sns/topicPolicy:TopicPolicy", "-alarms-policy")
+	tp := policy(t, topic.Inputs["policy"].StringValue())
+	require.Equal(t, "cloudwatch.amazonaws.com", tp.Statement[0].Principal["Service"])
+	require.Equal(t, []string{"sns:Publish"}, tp.Statement[0].Action)
+	require.ElementsMatch(t, []any{
+		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors", "arn"),
+		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors", "arn"),
+	}, tp.Statement[0].Condition["ArnLike"]["aws:SourceArn"])
+
+	// SNS may invoke the handler, and only from our topic.
+	perm := rec.one(t, "aws:lambda/permission:Permission", "-alarm-handler-invoke")
+	require.Equal(t, "sns.amazonaws.com", perm.Inputs["principal"].StringValue())
+	require.Equal(t, rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn"), perm.Inputs["sourceArn"].StringValue())
+	sub := rec.one(t, "aws:sns/topicSubscription:TopicSubscription", "-alarm-handler-subscription")
+	require.Equal(t, "lambda", sub.Inputs["protocol"].StringValue())
+	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-alarm-handler", "arn"), sub.Inputs["endpoint"].StringValue())
+}
+
+func TestAlarmsNotifyOnEveryStateAndWatchTheRightFunction(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	topicArn := rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn")
+
+	down := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors").Inputs
+	require.Equal(t, "AWS/Lambda", down["namespace"].StringValue())
+	require.Equal(t, "Errors", down["metricName"].StringValue())
+	require.Equal(t, map[string]any{"FunctionName": "payments-" + shortName("payments")}, down["dimensions"].Mappable())
+	require.Equal(t, "GreaterThanThreshold", down["comparisonOperator"].StringValue())
+	require.Equal(t, 3.0, down["evaluationPeriods"].NumberValue())
+	require.Equal(t, 3.0, down["datapointsToAlarm"].NumberValue())
+	require.Equal(t, 1.0, down["threshold"].NumberValue())
+	require.Equal(t, "notBreaching", down["treatMissingData"].StringValue())
+	for _, k := range []string{"alarmActions", "okActions", "insufficientDataActions"} {
+		require.Equal(t, []any{topicArn}, down[resource.PropertyKey(k)].Mappable(), k)
+	}
+
+	health := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors").Inputs
+	require.Equal(t, map[string]any{"FunctionName": "payments-health-" + shortName("payments-health")}, health["dimensions"].Mappable())
+	require.Equal(t, "GreaterThanOrEqualToThreshold", health["comparisonOperator"].StringValue())
+	require.Equal(t, 1.0, health["evaluationPeriods"].NumberValue())
+	require.Equal(t, []any{topicArn}, health["okActions"].Mappable())
+}
+
+// shortName is the fake AWS auto-naming suffix of a logical name.
+func shortName(logical string) string {
+	_, st := fakeaws.Create("aws:lambda/function:Function", logical, resource.PropertyMap{})
+	return strings.TrimPrefix(st["name"].StringValue(), logical+"-")
+}
+
+func TestQualifiersReachInvokeGrantsAlarmsAndSchedule(t *testing.T) {
+	rec, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.DownstreamQualifier = pulumi.StringRef("live")
+		a.HealthcheckQualifier = pulumi.StringRef("7")
+		return a
+	})
+	require.NoError(t, err)
+
+	p := rolePolicy(t, rec, "state-machine")
+	require.Equal(t, []string{downArn + ":live"}, p.Statement[1].Resource)
+	dims := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors").Inputs["dimensions"].Mappable()
+	fn := "payments-" + shortName("payments")
+	require.Equal(t, map[string]any{"FunctionName": fn, "Resource": fn + ":live"}, dims)
+	hdims := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors").Inputs["dimensions"].Mappable().(map[string]any)
+	require.Equal(t, "payments-health-"+shortName("payments-health")+":7", hdims["Resource"])
+
+	require.Equal(t, []string{healthArn + ":7"}, rolePolicy(t, rec, "schedule").Statement[0].Resource)
+	target := rec.one(t, "aws:scheduler/schedule:Schedule", "-healthcheck").Inputs["target"].ObjectValue()
+	require.Equal(t, healthArn+":7", target["arn"].StringValue())
+
+	def := definition(t, rec)
+	require.Contains(t, def, downArn+":live")
+}
+
+func definition(t *testing.T, rec *recorder) string {
+	t.Helper()
+	return rec.one(t, "aws:sfn/stateMachine:StateMachine", "-state-machine").Inputs["definition"].StringValue()
+}
+
+func TestStateMachine(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	sm := rec.one(t, "aws:sfn/stateMachine:StateMachine", "-state-machine").Inputs
+	require.Equal(t, "EXPRESS", sm["type"].StringValue())
+	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-state-machine-role", "arn"), sm["roleArn"].StringValue())
+	logs := sm["loggingConfiguration"].ObjectValue()
+	require.Equal(t, "ERROR", logs["level"].StringValue())
+	require.False(t, logs["includeExecutionData"].BoolValue(), "payloads stay out of logs by default")
+	lg := rec.one(t, "aws:cloudwatch/logGroup:LogGroup", "-state-machine-logs")
+	require.Equal(t, lg.State["arn"].StringValue()+":*", logs["logDestination"].StringValue())
+	require.True(t, strings.HasPrefix(lg.State["name"].StringValue(), "/aws/vendedlogs/states/"))
+	require.Equal(t, 14.0, lg.Inputs["retentionInDays"].NumberValue())
+
+	var asl struct {
+		StartAt string
+		States  map[string]map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(definition(t, rec)), &asl))
+	resources := map[string]map[string]any{}
+	for _, st := range asl.States {
+		if r, ok := st["Resource"].(string); ok {
+			resources[r] = st
+		}
+	}
+	read := resources["arn:aws:states:::dynamodb:getItem"]
+	require.NotNil(t, read, "the circuit is read with Step Functions' own DynamoDB integration")
+	params := read["Parameters"].(map[string]any)
+	require.Equal(t, rec.state(t, "aws:dynamodb/table:Table", "-table", "name"), params["TableName"])
+	require.Equal(t, map[string]any{"serviceName": map[string]any{"S": "payments"}}, params["Key"])
+	invoke := resources["arn:aws:states:::lambda:invoke"]
+	require.NotNil(t, invoke)
+	require.Equal(t, downArn, invoke["Parameters"].(map[string]any)["FunctionName"])
+	require.Equal(t, 30.0, invoke["TimeoutSeconds"])
+	require.Len(t, resources, 2, "no Lambda of ours on the request path")
+
+	// Turning logs off drops the log group and the log-delivery grant.
+	rec, _, err = deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.LogLevel = pulumi.StringRef("OFF")
+		return a
+	})
+	require.NoError(t, err)
+	require.Len(t, rolePolicy(t, rec, "state-machine").Statement, 2)
+	require.Empty(t, func() []child {
+		var l []child
+		for _, c := range rec.of("aws:cloudwatch/logGroup:LogGroup") {
+			if strings.HasSuffix(c.Name, "-state-machine-logs") {
+				l = append(l, c)
+			}
+		}
+		return l
+	}())
+}
+
+func TestAlarmHandlerFunction(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	fn := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs
+	require.Equal(t, "provided.al2023", fn["runtime"].StringValue())
+	require.Equal(t, []any{"arm64"}, fn["architectures"].Mappable())
+	require.Equal(t, "bootstrap", fn["handler"].StringValue())
+	require.True(t, fn["code"].IsArchive())
+	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-alarm-handler-role", "arn"), fn["role"].StringValue())
+	env := fn["environment"].ObjectValue()["variables"].Mappable()
+	require.Equal(t, map[string]any{
+		"TABLE_NAME":                rec.state(t, "aws:dynamodb/table:Table", "-table", "name"),
+		"SERVICE_NAME":              "payments",
+		"DOWNSTREAM_ALARM_NAME":     rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors", "name"),
+		"HEALTHCHECK_ALARM_NAME":    rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors", "name"),
+		"OPEN_DURATION_SECONDS":     "60",
+		"MAX_OPEN_DURATION_SECONDS": "600",
+		"OPEN_BACKOFF_MULTIPLIER":   "2",
+	}, env)
+	logging := fn["loggingConfig"].ObjectValue()
+	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())
+	require.Equal(t, "JSON", logging["logFormat"].StringValue())
+}
+
+func TestSchedule(t *testing.T) {
+	rec, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.HealthcheckSchedule = pulumi.StringRef("rate(5 minutes)")
+		a.HealthcheckInput = pulumi.StringRef(`{"probe":"deep"}`)
+		return a
+	})
+	require.NoError(t, err)
+	s := rec.one(t, "aws:scheduler/schedule:Schedule", "-healthcheck").Inputs
+	require.Equal(t, "rate(5 minutes)", s["scheduleExpression"].StringValue())
+	require.Equal(t, "OFF", s["flexibleTimeWindow"].ObjectValue()["mode"].StringValue())
+	target := s["target"].ObjectValue()
+	require.Equal(t, healthArn, target["arn"].StringValue())
+	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-schedule-role", "arn"), target["roleArn"].StringValue())
+	require.Equal(t, `{"probe":"deep"}`, target["input"].StringValue())
+	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
+}
+
+func TestTwoBreakersOnOneFunctionNeverCollide(t *testing.T) {
+	rec := &recorder{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		shared, err := dynamodb.NewTable(ctx, "shared-circuits", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName")})
+		if err != nil {
+			return err
+		}
+		for _, n := range []string{"checkout", "refunds"} {
+			a := baseArgs(f)
+			a.ServiceName = n
+			a.Table = shared
+			if _, err := component.NewCircuitBreaker(ctx, n, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, pulumi.WithMocks("project", "stack", rec))
+	require.NoError(t, err)
+
+	names := map[string]string{}
+	for _, c := range rec.children {
+		key := c.Type + " " + c.Name
+		require.NotContains(t, names, key, "logical names collide")
+		names[key] = c.Name
+		if n, ok := c.State["name"]; ok && c.Custom {
+			phys := c.Type + " physical " + n.StringValue()
+			require.NotContainsf(t, names, phys, "physical names collide: %s", phys)
+			names[phys] = c.Name
+		}
+	}
+	require.Len(t, rec.of("aws:dynamodb/table:Table"), 1, "a brought table is used, not created")
+	require.Len(t, rec.of("aws:cloudwatch/metricAlarm:MetricAlarm"), 4)
+
+	// Each breaker may only touch its own item of the shared table.
+	sharedArn := rec.state(t, "aws:dynamodb/table:Table", "shared-circuits", "arn")
+	for _, n := range []string{"checkout", "refunds"} {
+		p := rolePolicy(t, rec, n+"-state-machine")
+		require.Equal(t, []string{sharedArn}, p.Statement[0].Resource)
+		require.Equal(t, []any{n}, p.Statement[0].Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])
+		def := rec.one(t, "aws:sfn/stateMachine:StateMachine", n+"-state-machine").Inputs["definition"].StringValue()
+		require.Contains(t, def, `"S": "`+n+`"`)
+	}
+}

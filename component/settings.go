@@ -1,0 +1,312 @@
+package component
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
+)
+
+// Settings are the inputs with every default applied and every rule checked: the
+// only form the graph builders see, so that no builder re-checks or re-defaults.
+type Settings struct {
+	ServiceName              string
+	DownstreamQualifier      string
+	HealthcheckQualifier     string
+	HealthcheckSchedule      string
+	HealthcheckInput         string
+	DownstreamMonitoring     Monitoring
+	HealthcheckMonitoring    Monitoring
+	WorkflowType             string
+	DownstreamTimeoutSeconds int
+	Retry                    statemachine.RetryPolicy
+	OpenDurationSeconds      int
+	MaxOpenDurationSeconds   int
+	OpenBackoffMultiplier    float64
+	LogLevel                 string
+	LogIncludeExecutionData  bool
+	LogRetentionDays         int
+}
+
+// expressMaxSeconds is the longest an EXPRESS execution may run.
+const expressMaxSeconds = 300
+
+var (
+	serviceNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+	qualifierPattern   = regexp.MustCompile(`^(\$LATEST|[A-Za-z0-9_-]{1,128})$`)
+	ratePattern        = regexp.MustCompile(`^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$`)
+	cronPattern        = regexp.MustCompile(`^cron\(([^)]+)\)$`)
+
+	comparisonOperators = []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
+	statistics          = []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}
+	missingData         = []string{"missing", "ignore", "breaching", "notBreaching"}
+	workflowTypes       = []string{"EXPRESS", "STANDARD"}
+	logLevels           = []string{"ALL", "ERROR", "FATAL", "OFF"}
+	// The values CloudWatch Logs accepts for retentionInDays (0: never expire).
+	retentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+)
+
+// problems collects every bad input at once, so that one preview shows them all.
+type problems []error
+
+func (p *problems) add(field, format string, a ...any) {
+	*p = append(*p, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, a...)))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid CircuitBreaker inputs:\n%w", errors.Join(p...))
+}
+
+// Resolve applies defaults to args and checks them. Each error names the input
+// and says how to fix it; all are reported together.
+func Resolve(args Args) (Settings, error) {
+	var p problems
+	s := Settings{
+		ServiceName:              args.ServiceName,
+		DownstreamQualifier:      deref(args.DownstreamQualifier, ""),
+		HealthcheckQualifier:     deref(args.HealthcheckQualifier, ""),
+		HealthcheckSchedule:      deref(args.HealthcheckSchedule, DefaultHealthcheckSchedule),
+		HealthcheckInput:         deref(args.HealthcheckInput, DefaultHealthcheckInput),
+		DownstreamMonitoring:     monitoring(args.DownstreamMonitoring, DefaultDownstreamMonitoring),
+		HealthcheckMonitoring:    monitoring(args.HealthcheckMonitoring, DefaultHealthcheckMonitoring),
+		WorkflowType:             deref(args.WorkflowType, DefaultWorkflowType),
+		DownstreamTimeoutSeconds: deref(args.DownstreamTimeoutSeconds, DefaultDownstreamTimeoutSeconds),
+		Retry:                    retry(args.DownstreamRetry),
+		OpenDurationSeconds:      deref(args.OpenDurationSeconds, DefaultOpenDurationSeconds),
+		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds),
+		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier),
+		LogLevel:                 deref(args.LogLevel, DefaultLogLevel),
+		LogIncludeExecutionData:  deref(args.LogIncludeExecutionData, false),
+		LogRetentionDays:         deref(args.LogRetentionDays, DefaultLogRetentionDays),
+	}
+
+	if !serviceNamePattern.MatchString(s.ServiceName) {
+		p.add("serviceName", "%q is not a valid circuit name; use 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit (e.g. \"payments\")", s.ServiceName)
+	}
+	if args.DownstreamFunction == nil {
+		p.add("downstreamFunction", "is required; pass the aws.lambda.Function the breaker protects")
+	}
+	if args.HealthcheckFunction == nil {
+		p.add("healthcheckFunction", "is required; pass an aws.lambda.Function that fails when the downstream is unhealthy")
+	}
+	checkQualifier(&p, "downstreamQualifier", s.DownstreamQualifier)
+	checkQualifier(&p, "healthcheckQualifier", s.HealthcheckQualifier)
+	checkSchedule(&p, s.HealthcheckSchedule)
+	if !json.Valid([]byte(s.HealthcheckInput)) {
+		p.add("healthcheckInput", "is not valid JSON; pass a JSON document such as \"{}\"")
+	}
+	checkMonitoring(&p, "downstreamMonitoring", s.DownstreamMonitoring)
+	checkMonitoring(&p, "healthcheckMonitoring", s.HealthcheckMonitoring)
+	checkOneOf(&p, "workflowType", s.WorkflowType, workflowTypes)
+	checkRequestPath(&p, s)
+	checkOpenDuration(&p, s)
+	checkOneOf(&p, "logLevel", s.LogLevel, logLevels)
+	if s.LogLevel == "OFF" && s.LogIncludeExecutionData {
+		p.add("logIncludeExecutionData", "is true while logLevel is OFF, so nothing would be logged; set logLevel to ALL, ERROR or FATAL, or drop logIncludeExecutionData")
+	}
+	if !slices.Contains(retentionDays, s.LogRetentionDays) {
+		p.add("logRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", s.LogRetentionDays, joinInts(retentionDays))
+	}
+	return s, p.err()
+}
+
+func checkQualifier(p *problems, field, q string) {
+	if q != "" && !qualifierPattern.MatchString(q) {
+		p.add(field, "%q is neither a version number nor an alias name; use e.g. \"live\" or \"42\", or leave it unset for $LATEST", q)
+	}
+}
+
+func checkSchedule(p *problems, expr string) {
+	const field = "healthcheckSchedule"
+	if m := ratePattern.FindStringSubmatch(expr); m != nil {
+		n, err := strconv.Atoi(m[1])
+		switch {
+		case err != nil || n < 1:
+			p.add(field, "%q: the rate must be a whole number of at least 1, e.g. \"rate(1 minute)\"", expr)
+		case n == 1 && strings.HasSuffix(m[2], "s"):
+			p.add(field, "%q: a rate of 1 takes the singular unit; write \"rate(1 %s)\"", expr, strings.TrimSuffix(m[2], "s"))
+		case n > 1 && !strings.HasSuffix(m[2], "s"):
+			p.add(field, "%q: a rate above 1 takes the plural unit; write \"rate(%d %ss)\"", expr, n, m[2])
+		}
+		return
+	}
+	if m := cronPattern.FindStringSubmatch(expr); m != nil {
+		f := strings.Fields(m[1])
+		if len(f) != 6 {
+			p.add(field, "%q: a cron expression has six fields (minutes hours day-of-month month day-of-week year), e.g. \"cron(0/5 * * * ? *)\"", expr)
+		} else if f[2] != "?" && f[4] != "?" {
+			p.add(field, "%q: one of day-of-month and day-of-week must be '?', e.g. \"cron(0/5 * * * ? *)\"", expr)
+		}
+		return
+	}
+	if strings.HasPrefix(expr, "at(") {
+		p.add(field, "%q is a one-time schedule, so the healthcheck would run once; use \"rate(1 minute)\" or a cron(...) expression", expr)
+		return
+	}
+	p.add(field, "%q is not a schedule expression; use \"rate(1 minute)\", \"rate(5 minutes)\" or \"cron(0/5 * * * ? *)\"", expr)
+}
+
+func checkMonitoring(p *problems, field string, m Monitoring) {
+	checkOneOf(p, field+".comparisonOperator", m.ComparisonOperator, comparisonOperators)
+	checkOneOf(p, field+".statistic", m.Statistic, statistics)
+	checkOneOf(p, field+".treatMissingData", m.TreatMissingData, missingData)
+	if m.MetricName == "" {
+		p.add(field+".metricName", "is empty; name an AWS/Lambda metric such as \"Errors\"")
+	}
+	if m.EvaluationPeriods < 1 {
+		p.add(field+".evaluationPeriods", "is %d; evaluate at least 1 period", m.EvaluationPeriods)
+	}
+	if m.DatapointsToAlarm < 1 || m.DatapointsToAlarm > m.EvaluationPeriods {
+		p.add(field+".datapointsToAlarm", "is %d; it must be between 1 and evaluationPeriods (%d)", m.DatapointsToAlarm, m.EvaluationPeriods)
+	}
+	if m.Period < 60 || m.Period%60 != 0 {
+		p.add(field+".period", "is %d seconds; Lambda metrics have one-minute resolution, so use a multiple of 60 (e.g. 60 or 300)", m.Period)
+	} else if m.EvaluationPeriods >= 1 && m.Period*m.EvaluationPeriods > 86400 {
+		p.add(field+".period", "%d s x evaluationPeriods %d exceeds one day, which CloudWatch refuses; shorten the period or evaluate fewer periods", m.Period, m.EvaluationPeriods)
+	}
+	// Averages of Errors are rates in [0, 1]; every other statistic counts.
+	if m.Statistic == "Average" {
+		if m.Threshold <= 0 {
+			p.add(field+".threshold", "is %g; an Average threshold must be above 0", m.Threshold)
+		}
+	} else if m.Threshold < 1 {
+		p.add(field+".threshold", "is %g, below 1, so the alarm would fire with no %s at all; use 1 or more", m.Threshold, m.MetricName)
+	}
+}
+
+// checkRequestPath checks the downstream Task's timeout and retries, and that an
+// EXPRESS execution can outlive them: otherwise Step Functions would kill it
+// mid-retry and the caller would see a timeout instead of the downstream's error.
+func checkRequestPath(p *problems, s Settings) {
+	r := s.Retry
+	if s.DownstreamTimeoutSeconds < 1 || s.DownstreamTimeoutSeconds > 900 {
+		p.add("downstreamTimeoutSeconds", "is %d; use 1 to 900 seconds (Lambda's own limit)", s.DownstreamTimeoutSeconds)
+	}
+	if r.MaxAttempts < 0 || r.MaxAttempts > 10 {
+		p.add("downstreamRetry.maxAttempts", "is %d; use 0 (no retry) to 10", r.MaxAttempts)
+	}
+	if r.IntervalSeconds < 1 {
+		p.add("downstreamRetry.intervalSeconds", "is %d; use at least 1", r.IntervalSeconds)
+	}
+	if r.BackoffRate < 1 {
+		p.add("downstreamRetry.backoffRate", "is %g; use 1 (constant interval) or more", r.BackoffRate)
+	}
+	if r.MaxDelaySeconds < 0 || (r.MaxDelaySeconds > 0 && r.MaxDelaySeconds < r.IntervalSeconds) {
+		p.add("downstreamRetry.maxDelaySeconds", "is %d; leave it unset or make it at least intervalSeconds (%d)", r.MaxDelaySeconds, r.IntervalSeconds)
+	}
+	for i, e := range r.Errors {
+		if strings.TrimSpace(e) == "" {
+			p.add(fmt.Sprintf("downstreamRetry.errors[%d]", i), "is empty; name an error such as \"Lambda.TooManyRequestsException\"")
+		}
+	}
+	if s.WorkflowType == "EXPRESS" && s.DownstreamTimeoutSeconds >= 1 && r.MaxAttempts >= 0 && r.MaxAttempts <= 10 {
+		if worst := worstCaseSeconds(s); worst > expressMaxSeconds {
+			p.add("downstreamTimeoutSeconds", "with downstreamRetry an EXPRESS execution may need %d s, more than its %d s limit; lower the timeout or retries, or set workflowType to STANDARD", worst, expressMaxSeconds)
+		}
+	}
+}
+
+// worstCaseSeconds is the longest the downstream Task can take: every attempt
+// timing out, plus every retry interval.
+func worstCaseSeconds(s Settings) int {
+	r := s.Retry
+	total := float64(s.DownstreamTimeoutSeconds * (r.MaxAttempts + 1))
+	interval := float64(r.IntervalSeconds)
+	for range r.MaxAttempts {
+		d := interval
+		if r.MaxDelaySeconds > 0 {
+			d = math.Min(d, float64(r.MaxDelaySeconds))
+		}
+		total += d
+		interval *= r.BackoffRate
+	}
+	return int(math.Ceil(total))
+}
+
+func checkOpenDuration(p *problems, s Settings) {
+	if s.OpenDurationSeconds < 1 {
+		p.add("openDurationSeconds", "is %d; a circuit must stay open at least 1 second", s.OpenDurationSeconds)
+	}
+	if s.MaxOpenDurationSeconds < s.OpenDurationSeconds {
+		p.add("maxOpenDurationSeconds", "(%d) is below openDurationSeconds (%d); raise it or lower openDurationSeconds", s.MaxOpenDurationSeconds, s.OpenDurationSeconds)
+	}
+	if s.OpenBackoffMultiplier < 1 {
+		p.add("openBackoffMultiplier", "is %g; use 1 (no back-off) or more", s.OpenBackoffMultiplier)
+	}
+}
+
+func checkOneOf(p *problems, field, v string, allowed []string) {
+	if !slices.Contains(allowed, v) {
+		p.add(field, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+func monitoring(in *MonitoringArgs, d Monitoring) Monitoring {
+	if in == nil {
+		return d
+	}
+	return Monitoring{
+		ComparisonOperator: deref(in.ComparisonOperator, d.ComparisonOperator),
+		EvaluationPeriods:  deref(in.EvaluationPeriods, d.EvaluationPeriods),
+		DatapointsToAlarm:  datapoints(in, d),
+		MetricName:         deref(in.MetricName, d.MetricName),
+		Period:             deref(in.Period, d.Period),
+		Statistic:          deref(in.Statistic, d.Statistic),
+		Threshold:          deref(in.Threshold, d.Threshold),
+		TreatMissingData:   deref(in.TreatMissingData, d.TreatMissingData),
+		ActionsEnabled:     deref(in.ActionsEnabled, d.ActionsEnabled),
+	}
+}
+
+// datapoints defaults to the evaluation periods the user chose, as CloudWatch
+// does, rather than to the default alarm's datapoints.
+func datapoints(in *MonitoringArgs, d Monitoring) int {
+	if in.DatapointsToAlarm != nil {
+		return *in.DatapointsToAlarm
+	}
+	if in.EvaluationPeriods != nil {
+		return *in.EvaluationPeriods
+	}
+	return d.DatapointsToAlarm
+}
+
+func retry(in *RetryArgs) statemachine.RetryPolicy {
+	if in == nil {
+		in = &RetryArgs{}
+	}
+	errs := in.Errors
+	if len(errs) == 0 {
+		errs = DefaultRetry.Errors
+	}
+	return statemachine.RetryPolicy{
+		MaxAttempts:     deref(in.MaxAttempts, DefaultRetry.MaxAttempts),
+		IntervalSeconds: deref(in.IntervalSeconds, DefaultRetry.IntervalSeconds),
+		BackoffRate:     deref(in.BackoffRate, DefaultRetry.BackoffRate),
+		MaxDelaySeconds: deref(in.MaxDelaySeconds, 0),
+		Errors:          slices.Clone(errs),
+	}
+}
+
+func deref[T any](p *T, d T) T {
+	if p == nil {
+		return d
+	}
+	return *p
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}

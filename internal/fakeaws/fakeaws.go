@@ -1,0 +1,111 @@
+// Package fakeaws is a TEST-ONLY stand-in for what AWS computes when a resource
+// is created: physical names (auto-naming), ARNs and IDs, for the few resource
+// types a CircuitBreaker creates or references. Unit tests (pulumi.WithMocks),
+// provider tests and the test-only stand-in AWS plugin use it so that every
+// layer sees the same, realistic values.
+//
+// What it does not check: that AWS would accept the inputs. It never validates
+// a property, a policy, an ARN's existence or a name's length; it only fills in
+// outputs.
+package fakeaws
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Account and Region every fake ARN lives in.
+const (
+	Account = "123456789012"
+	Region  = "us-east-1"
+)
+
+// FunctionArn is the ARN AWS gives a Lambda function of that name.
+func FunctionArn(name string) string {
+	return fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, name)
+}
+
+// Create returns the ID and the state (inputs plus computed outputs) of a new
+// resource of type token with logical name name. Deterministic: the same inputs
+// give the same outputs, as a second preview expects.
+func Create(token, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	state := inputs.Copy()
+	physical := physicalName(name, inputs)
+	set := func(k, v string) { state[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
+	if tags, ok := inputs["tags"]; ok {
+		state["tagsAll"] = tags
+	}
+	id := physical
+	switch token {
+	case "aws:lambda/function:Function":
+		arn := FunctionArn(physical)
+		set("name", physical)
+		set("arn", arn)
+		set("qualifiedArn", arn+":$LATEST")
+		set("invokeArn", fmt.Sprintf("arn:aws:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations", Region, arn))
+		set("version", "$LATEST")
+	case "aws:dynamodb/table:Table":
+		set("name", physical)
+		set("arn", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", Region, Account, physical))
+	case "aws:sns/topic:Topic":
+		id = fmt.Sprintf("arn:aws:sns:%s:%s:%s", Region, Account, physical)
+		set("name", physical)
+		set("arn", id)
+	case "aws:sns/topicPolicy:TopicPolicy":
+		id = inputs["arn"].StringValue()
+	case "aws:sns/topicSubscription:TopicSubscription":
+		id = inputs["topic"].StringValue() + ":" + shortHash(name)
+		set("arn", id)
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		set("name", physical)
+		set("arn", fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", Region, Account, physical))
+	case "aws:cloudwatch/logGroup:LogGroup":
+		set("name", physical)
+		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", Region, Account, physical))
+	case "aws:iam/role:Role":
+		set("name", physical)
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, physical))
+		set("uniqueId", "AROA"+shortHash(physical))
+	case "aws:iam/rolePolicy:RolePolicy":
+		set("name", physical)
+		id = inputs["role"].StringValue() + ":" + physical
+	case "aws:sfn/stateMachine:StateMachine":
+		id = fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", Region, Account, physical)
+		set("name", physical)
+		set("arn", id)
+	case "aws:scheduler/schedule:Schedule":
+		group := "default"
+		if g, ok := inputs["groupName"]; ok && g.IsString() {
+			group = g.StringValue()
+		}
+		set("name", physical)
+		set("groupName", group)
+		set("arn", fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule/%s/%s", Region, Account, group, physical))
+		id = group + "/" + physical
+	case "aws:lambda/permission:Permission":
+		set("statementId", "terraform-"+shortHash(name))
+		id = "terraform-" + shortHash(name)
+	}
+	return id, state
+}
+
+// physicalName mimics Pulumi auto-naming: an explicit name wins, then a name
+// prefix, else the logical name with a suffix (AWS's random part, here a hash so
+// that runs are repeatable).
+func physicalName(name string, inputs resource.PropertyMap) string {
+	if n, ok := inputs["name"]; ok && n.IsString() && n.StringValue() != "" {
+		return n.StringValue()
+	}
+	if p, ok := inputs["namePrefix"]; ok && p.IsString() {
+		return p.StringValue() + shortHash(name)
+	}
+	return name + "-" + shortHash(name)[:7]
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:16]
+}

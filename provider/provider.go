@@ -1,0 +1,64 @@
+// Package provider serves the CircuitBreaker component as the Pulumi plugin
+// pulumi-resource-circuitbreaker, so that Go, TypeScript and Python programs use
+// it through generated SDKs. The schema is inferred from component.Args and
+// component.CircuitBreaker: inputs, outputs and their docs are declared once.
+package provider
+
+import (
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+)
+
+// Name is the package name: the first segment of every type token.
+const Name = "circuitbreaker"
+
+// Version is stamped at build time (-ldflags -X); schema generation passes it
+// explicitly so that schema.yaml does not depend on how the tool was built.
+var Version = "0.1.0"
+
+// AWSVersion is the pulumi-aws release the schema's resource references (and the
+// generated SDKs' dependencies) point at.
+const AWSVersion = "6.83.4"
+
+const (
+	repository = "https://github.com/pulumi-circuitbreaker/pulumi-circuitbreaker"
+	goImport   = "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/sdk/go/circuitbreaker"
+)
+
+// New builds the provider.
+func New() (p.Provider, error) {
+	return infer.NewProviderBuilder().
+		WithDisplayName("Circuit Breaker").
+		WithDescription("A serverless circuit breaker around any AWS Lambda function: Step Functions, DynamoDB, CloudWatch alarms, SNS and EventBridge Scheduler, wired with least privilege.").
+		WithKeywords("aws", "lambda", "step-functions", "circuit-breaker", "resilience", "kind/component", "category/cloud").
+		WithHomepage(repository).
+		WithRepository(repository).
+		WithPublisher("pulumi-circuitbreaker").
+		WithLicense("Apache-2.0").
+		WithPluginDownloadURL("github://api.github.com/pulumi-circuitbreaker").
+		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"component": "index"}).
+		WithLanguageMap(map[string]any{
+			"go": map[string]any{
+				"importBasePath":                 goImport,
+				"generateResourceContainerTypes": true,
+				"respectSchemaVersion":           true,
+			},
+			// Setting a language replaces its defaults, so respectSchemaVersion is
+			// repeated; the aws dependency matches the referenced schema.
+			"nodejs": map[string]any{
+				"packageName":          "@pulumi-circuitbreaker/circuitbreaker",
+				"dependencies":         map[string]string{"@pulumi/aws": "^" + AWSVersion},
+				"respectSchemaVersion": true,
+			},
+			"python": map[string]any{
+				"packageName":          "pulumi_circuitbreaker",
+				"requires":             map[string]string{"pulumi": ">=3.0.0,<4.0.0", "pulumi-aws": ">=" + AWSVersion + ",<7.0.0"},
+				"pyproject":            map[string]any{"enabled": true},
+				"respectSchemaVersion": true,
+			},
+		}).
+		WithComponents(infer.ComponentF(component.NewCircuitBreaker)).
+		Build()
+}
