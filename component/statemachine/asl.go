@@ -1,0 +1,101 @@
+package statemachine
+
+import "encoding/json"
+
+// The ASL document as Go values. States are built as structs rather than text
+// templates so that later states (half-open probes, in-line trips) are added by
+// code that the compiler checks, and so that every value from the user (service
+// name, ARNs) is JSON-escaped by encoding/json instead of by hand.
+//
+// Field order in these structs is the key order of the output; maps (States,
+// Parameters) are written with sorted keys by encoding/json. Both make the
+// document byte-for-byte stable, which keeps `pulumi preview` free of spurious
+// diffs on the state machine's definition.
+
+type definition struct {
+	Comment       string            `json:"Comment,omitempty"`
+	QueryLanguage string            `json:"QueryLanguage"`
+	StartAt       string            `json:"StartAt"`
+	States        map[string]*state `json:"States"`
+}
+
+type state struct {
+	Type    string `json:"Type"`
+	Comment string `json:"Comment,omitempty"`
+
+	// Task
+	Resource       string         `json:"Resource,omitempty"`
+	Parameters     map[string]any `json:"Parameters,omitempty"`
+	ResultSelector map[string]any `json:"ResultSelector,omitempty"`
+	// ResultPath is raw so that it can be the JSON null ("discard the result"),
+	// which the next states' conditional writes will need.
+	ResultPath     json.RawMessage `json:"ResultPath,omitempty"`
+	OutputPath     string          `json:"OutputPath,omitempty"`
+	TimeoutSeconds int             `json:"TimeoutSeconds,omitempty"`
+	Retry          []retrier       `json:"Retry,omitempty"`
+	Catch          []catcher       `json:"Catch,omitempty"`
+
+	// Choice
+	Choices []rule `json:"Choices,omitempty"`
+	Default string `json:"Default,omitempty"`
+
+	// Fail
+	Error     string `json:"Error,omitempty"`
+	ErrorPath string `json:"ErrorPath,omitempty"`
+	Cause     string `json:"Cause,omitempty"`
+	CausePath string `json:"CausePath,omitempty"`
+
+	Next string `json:"Next,omitempty"`
+	End  bool   `json:"End,omitempty"`
+}
+
+type retrier struct {
+	ErrorEquals     []string `json:"ErrorEquals"`
+	IntervalSeconds int      `json:"IntervalSeconds"`
+	MaxAttempts     int      `json:"MaxAttempts"`
+	BackoffRate     float64  `json:"BackoffRate"`
+	MaxDelaySeconds int      `json:"MaxDelaySeconds,omitempty"`
+}
+
+type catcher struct {
+	ErrorEquals []string        `json:"ErrorEquals"`
+	ResultPath  json.RawMessage `json:"ResultPath,omitempty"`
+	Next        string          `json:"Next"`
+}
+
+// rule is a Choice rule. Pointers for the comparison values, because "" and
+// false are meaningful operands that omitempty would otherwise drop.
+type rule struct {
+	Variable                 string  `json:"Variable,omitempty"`
+	And                      []rule  `json:"And,omitempty"`
+	Or                       []rule  `json:"Or,omitempty"`
+	Not                      *rule   `json:"Not,omitempty"`
+	IsPresent                *bool   `json:"IsPresent,omitempty"`
+	IsString                 *bool   `json:"IsString,omitempty"`
+	IsTimestamp              *bool   `json:"IsTimestamp,omitempty"`
+	StringEquals             *string `json:"StringEquals,omitempty"`
+	TimestampGreaterThanPath string  `json:"TimestampGreaterThanPath,omitempty"`
+	Comment                  string  `json:"Comment,omitempty"`
+	Next                     string  `json:"Next,omitempty"`
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// path is a JSONPath ResultPath value.
+func path(p string) json.RawMessage {
+	b, _ := json.Marshal(p)
+	return b
+}
+
+func isPresent(variable string) rule { return rule{Variable: variable, IsPresent: ptr(true)} }
+
+func stringEquals(variable, value string) rule {
+	return rule{Variable: variable, StringEquals: ptr(value)}
+}
+
+// presentAndEquals guards the comparison with IsPresent: comparing an absent
+// attribute is a runtime error (States.Runtime), not a false. And-ing IsPresent
+// before the comparison is the pattern AWS documents for optional fields.
+func presentAndEquals(variable, value string) rule {
+	return rule{And: []rule{isPresent(variable), stringEquals(variable, value)}}
+}

@@ -1,0 +1,168 @@
+package statemachine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Config is everything the request path's definition depends on. The component
+// fills it from its inputs and from outputs (table name, function ARN) inside an
+// apply, so Definition must stay cheap and free of side effects.
+type Config struct {
+	// ServiceName keys the circuit's item in the table and names the circuit in
+	// CircuitOpen causes. Breakers sharing a table must use distinct names.
+	ServiceName string
+	// TableName is the circuit table's name (not its ARN).
+	TableName string
+	// DownstreamArn is the protected function's ARN, already qualified with the
+	// version or alias when the user gave one, so that the state machine invokes
+	// exactly what the user chose.
+	DownstreamArn string
+	// DownstreamTimeoutSeconds bounds each invocation attempt (the Task's
+	// TimeoutSeconds); a timed-out attempt fails with States.Timeout.
+	DownstreamTimeoutSeconds int
+	// Retry is the policy for invoking the downstream. Nil means DefaultRetry().
+	Retry *RetryPolicy
+}
+
+// RetryPolicy is the downstream Task's Retry, in ASL's terms.
+type RetryPolicy struct {
+	// MaxAttempts is the number of retries after the first attempt; 0 disables
+	// retrying (the other fields are then ignored).
+	MaxAttempts int
+	// IntervalSeconds is the wait before the first retry.
+	IntervalSeconds int
+	// BackoffRate multiplies the wait before each further retry (at least 1).
+	BackoffRate float64
+	// MaxDelaySeconds caps the wait between retries; 0 means no cap.
+	MaxDelaySeconds int
+	// Errors are the error names retried. Empty means TransientLambdaErrors().
+	Errors []string
+}
+
+// TransientLambdaErrors are the Lambda service's own transient failures: the
+// invocation did not run, or the service could not tell us how it ended, so
+// retrying is what AWS recommends for every lambda:invoke Task. Errors raised by
+// the function itself are deliberately absent: retrying them would multiply the
+// load on a failing downstream, which is what a breaker exists to prevent, and
+// would re-run calls that may not be idempotent.
+func TransientLambdaErrors() []string {
+	return []string{
+		"Lambda.ServiceException",
+		"Lambda.AWSLambdaException",
+		"Lambda.SdkClientException",
+		"Lambda.TooManyRequestsException",
+	}
+}
+
+// DefaultRetry is the policy the Step Functions console proposes for
+// lambda:invoke (3 retries, 1 s, doubling), restricted to TransientLambdaErrors.
+func DefaultRetry() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 3, IntervalSeconds: 1, BackoffRate: 2, Errors: TransientLambdaErrors()}
+}
+
+// Limits from the services: DynamoDB's partition key size, table name rules,
+// Lambda's maximum function timeout (a longer Task timeout could never fire
+// first), and the ASL ranges of Retry fields.
+const (
+	maxServiceNameBytes = 2048
+	maxTimeoutSeconds   = 900
+	maxASLInteger       = 99999999
+	maxDelaySeconds     = 31622400
+)
+
+var (
+	tableNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
+	// arn:<partition>:lambda:<region>:<account>:function:<name>[:<version or alias>]
+	functionArnRE = regexp.MustCompile(`^arn:(aws(?:-[a-z]+)*):lambda:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:function:[a-zA-Z0-9_-]{1,64}(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?$`)
+)
+
+// Validate reports every invalid field at once, each error naming its field, so
+// that a user fixes their program in one round trip.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("statemachine: Config.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+
+	switch {
+	case strings.TrimSpace(c.ServiceName) == "":
+		bad("ServiceName", "must not be empty")
+	case !utf8.ValidString(c.ServiceName):
+		bad("ServiceName", "must be valid UTF-8")
+	case len(c.ServiceName) > maxServiceNameBytes:
+		bad("ServiceName", "is %d bytes, more than DynamoDB's %d-byte partition key limit", len(c.ServiceName), maxServiceNameBytes)
+	}
+
+	if !tableNameRE.MatchString(c.TableName) {
+		bad("TableName", "%q is not a DynamoDB table name (3-255 characters of a-z, A-Z, 0-9, '_', '-', '.')", c.TableName)
+	}
+
+	if !functionArnRE.MatchString(c.DownstreamArn) {
+		bad("DownstreamArn", "%q is not a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>[:<version or alias>])", c.DownstreamArn)
+	}
+
+	if c.DownstreamTimeoutSeconds < 1 || c.DownstreamTimeoutSeconds > maxTimeoutSeconds {
+		bad("DownstreamTimeoutSeconds", "is %d, must be between 1 and %d (Lambda's maximum function timeout)", c.DownstreamTimeoutSeconds, maxTimeoutSeconds)
+	}
+
+	if c.Retry != nil {
+		errs = append(errs, c.Retry.validate()...)
+	}
+	return errors.Join(errs...)
+}
+
+func (r RetryPolicy) validate() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("statemachine: Config.Retry.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if r.MaxAttempts < 0 || r.MaxAttempts > maxASLInteger {
+		bad("MaxAttempts", "is %d, must be between 0 (no retry) and %d", r.MaxAttempts, maxASLInteger)
+	}
+	if r.MaxAttempts <= 0 {
+		return errs
+	}
+	if r.IntervalSeconds < 1 || r.IntervalSeconds > maxASLInteger {
+		bad("IntervalSeconds", "is %d, must be between 1 and %d", r.IntervalSeconds, maxASLInteger)
+	}
+	if math.IsNaN(r.BackoffRate) || math.IsInf(r.BackoffRate, 0) || r.BackoffRate < 1 {
+		bad("BackoffRate", "is %v, must be a number of at least 1", r.BackoffRate)
+	}
+	if r.MaxDelaySeconds < 0 || r.MaxDelaySeconds > maxDelaySeconds {
+		bad("MaxDelaySeconds", "is %d, must be 0 (no cap) or between 1 and %d", r.MaxDelaySeconds, maxDelaySeconds)
+	}
+	for i, e := range r.Errors {
+		switch {
+		case strings.TrimSpace(e) == "":
+			bad(fmt.Sprintf("Errors[%d]", i), "must not be empty")
+		case e == "States.ALL" && len(r.Errors) > 1:
+			// An ASL rule: the wildcard must stand alone in its ErrorEquals.
+			bad(fmt.Sprintf("Errors[%d]", i), "States.ALL must be the only error name when used")
+		}
+	}
+	return errs
+}
+
+// retryPolicy is the effective policy: the user's, or the default.
+func (c Config) retryPolicy() RetryPolicy {
+	if c.Retry == nil {
+		return DefaultRetry()
+	}
+	r := *c.Retry
+	if len(r.Errors) == 0 {
+		r.Errors = TransientLambdaErrors()
+	}
+	return r
+}
+
+// partition is the AWS partition of the downstream, so that the service
+// integration ARNs are right outside the commercial partition (aws-cn,
+// aws-us-gov) too. Only valid after Validate.
+func (c Config) partition() string {
+	return functionArnRE.FindStringSubmatch(c.DownstreamArn)[1]
+}
