@@ -98,6 +98,7 @@ type MonitoringArgs struct {
 
 // Annotate documents the alarm settings.
 func (m *MonitoringArgs) Annotate(an infer.Annotator) {
+	an.SetToken("index", "Monitoring")
 	an.Describe(m, "Settings of a CloudWatch alarm on a Lambda function's metric (namespace AWS/Lambda). Unset fields take the alarm's defaults.")
 	an.Describe(&m.ComparisonOperator, "`GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.")
 	an.Describe(&m.EvaluationPeriods, "Number of most recent periods the alarm evaluates.")
@@ -121,6 +122,7 @@ type RetryArgs struct {
 
 // Annotate documents the retry settings.
 func (r *RetryArgs) Annotate(an infer.Annotator) {
+	an.SetToken("index", "Retry")
 	an.Describe(r, "Step Functions Retry of the downstream invocation.")
 	an.Describe(&r.MaxAttempts, "Retries after the first attempt; 0 disables retrying.")
 	an.SetDefault(&r.MaxAttempts, DefaultRetry.MaxAttempts)

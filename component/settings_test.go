@@ -1,0 +1,154 @@
+package component_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaults(t *testing.T) {
+	s, err := component.Resolve(component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()})
+	require.NoError(t, err)
+	require.Equal(t, "rate(1 minute)", s.HealthcheckSchedule)
+	require.Equal(t, "EXPRESS", s.WorkflowType)
+	require.Equal(t, component.DefaultDownstreamMonitoring, s.DownstreamMonitoring)
+	require.Equal(t, component.DefaultHealthcheckMonitoring, s.HealthcheckMonitoring)
+	require.Equal(t, 3, s.Retry.MaxAttempts)
+	require.Equal(t, []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}, s.Retry.Errors)
+	require.Equal(t, "ERROR", s.LogLevel)
+	require.False(t, s.LogIncludeExecutionData)
+
+	// A user who sets only evaluationPeriods gets CloudWatch's default: every
+	// evaluated period must breach.
+	s, err = component.Resolve(component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(),
+		DownstreamMonitoring: &component.MonitoringArgs{EvaluationPeriods: pulumi.IntRef(5)}})
+	require.NoError(t, err)
+	require.Equal(t, 5, s.DownstreamMonitoring.DatapointsToAlarm)
+	require.Equal(t, "GreaterThanThreshold", s.DownstreamMonitoring.ComparisonOperator)
+}
+
+// nilFn stands for a function reference where only its presence matters.
+func nilFn() *lambda.Function { return &lambda.Function{} }
+
+func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*component.Args)
+		field  string
+		fix    string
+	}{
+		{"empty service name", func(a *component.Args) { a.ServiceName = "" }, "serviceName", "letters, digits"},
+		{"service name with spaces", func(a *component.Args) { a.ServiceName = "my service" }, "serviceName", "letters, digits"},
+		{"no downstream", func(a *component.Args) { a.DownstreamFunction = nil }, "downstreamFunction", "pass the aws.lambda.Function"},
+		{"bad qualifier", func(a *component.Args) { a.DownstreamQualifier = pulumi.StringRef("live/1") }, "downstreamQualifier", "\"live\" or \"42\""},
+		{"threshold below 1", func(a *component.Args) {
+			a.DownstreamMonitoring = &component.MonitoringArgs{Threshold: pulumi.Float64Ref(0)}
+		}, "downstreamMonitoring.threshold", "use 1 or more"},
+		{"period CloudWatch refuses", func(a *component.Args) {
+			a.HealthcheckMonitoring = &component.MonitoringArgs{Period: pulumi.IntRef(45)}
+		}, "healthcheckMonitoring.period", "multiple of 60"},
+		{"period times evaluations over a day", func(a *component.Args) {
+			a.DownstreamMonitoring = &component.MonitoringArgs{Period: pulumi.IntRef(3600), EvaluationPeriods: pulumi.IntRef(25)}
+		}, "downstreamMonitoring.period", "exceeds one day"},
+		{"datapoints above evaluation periods", func(a *component.Args) {
+			a.DownstreamMonitoring = &component.MonitoringArgs{EvaluationPeriods: pulumi.IntRef(2), DatapointsToAlarm: pulumi.IntRef(3)}
+		}, "downstreamMonitoring.datapointsToAlarm", "between 1 and evaluationPeriods (2)"},
+		{"unknown statistic", func(a *component.Args) {
+			a.DownstreamMonitoring = &component.MonitoringArgs{Statistic: pulumi.StringRef("p99")}
+		}, "downstreamMonitoring.statistic", "not one of SampleCount"},
+		{"unknown comparison", func(a *component.Args) {
+			a.DownstreamMonitoring = &component.MonitoringArgs{ComparisonOperator: pulumi.StringRef(">")}
+		}, "downstreamMonitoring.comparisonOperator", "GreaterThanThreshold"},
+		{"malformed schedule", func(a *component.Args) { a.HealthcheckSchedule = pulumi.StringRef("every minute") }, "healthcheckSchedule", "rate(1 minute)"},
+		{"plural rate of one", func(a *component.Args) { a.HealthcheckSchedule = pulumi.StringRef("rate(1 minutes)") }, "healthcheckSchedule", `write "rate(1 minute)"`},
+		{"singular rate above one", func(a *component.Args) { a.HealthcheckSchedule = pulumi.StringRef("rate(5 minute)") }, "healthcheckSchedule", `write "rate(5 minutes)"`},
+		{"five-field cron", func(a *component.Args) { a.HealthcheckSchedule = pulumi.StringRef("cron(0 * * * *)") }, "healthcheckSchedule", "six fields"},
+		{"cron without ?", func(a *component.Args) { a.HealthcheckSchedule = pulumi.StringRef("cron(0 * * * * *)") }, "healthcheckSchedule", "must be '?'"},
+		{"one-time schedule", func(a *component.Args) { a.HealthcheckSchedule = pulumi.StringRef("at(2026-12-01T00:00:00)") }, "healthcheckSchedule", "run once"},
+		{"healthcheck input not JSON", func(a *component.Args) { a.HealthcheckInput = pulumi.StringRef("{") }, "healthcheckInput", "JSON document"},
+		{"unknown workflow type", func(a *component.Args) { a.WorkflowType = pulumi.StringRef("SYNC") }, "workflowType", "EXPRESS, STANDARD"},
+		{"express cannot outlive retries", func(a *component.Args) { a.DownstreamTimeoutSeconds = pulumi.IntRef(120) }, "downstreamTimeoutSeconds", "set workflowType to STANDARD"},
+		{"timeout above Lambda's", func(a *component.Args) {
+			a.WorkflowType = pulumi.StringRef("STANDARD")
+			a.DownstreamTimeoutSeconds = pulumi.IntRef(901)
+		}, "downstreamTimeoutSeconds", "1 to 900"},
+		{"negative retries", func(a *component.Args) { a.DownstreamRetry = &component.RetryArgs{MaxAttempts: pulumi.IntRef(-1)} }, "downstreamRetry.maxAttempts", "0 (no retry) to 10"},
+		{"backoff below 1", func(a *component.Args) { a.DownstreamRetry = &component.RetryArgs{BackoffRate: pulumi.Float64Ref(0.5)} }, "downstreamRetry.backoffRate", "1 (constant interval)"},
+		{"max open below open", func(a *component.Args) {
+			a.OpenDurationSeconds = pulumi.IntRef(120)
+			a.MaxOpenDurationSeconds = pulumi.IntRef(60)
+		}, "maxOpenDurationSeconds", "raise it"},
+		{"execution data with logs off", func(a *component.Args) {
+			a.LogLevel = pulumi.StringRef("OFF")
+			a.LogIncludeExecutionData = pulumi.BoolRef(true)
+		}, "logIncludeExecutionData", "set logLevel to ALL"},
+		{"retention CloudWatch refuses", func(a *component.Args) { a.LogRetentionDays = pulumi.IntRef(10) }, "logRetentionDays", "one of 0, 1, 3"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, _, err := deploy(t, func(f userFunctions) component.Args {
+				a := baseArgs(f)
+				tc.mutate(&a)
+				return a
+			})
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.field+":")
+			require.Contains(t, err.Error(), tc.fix)
+			for _, c := range rec.children {
+				require.NotEqual(t, component.TypeToken, c.Type, "bad input must fail before the component registers anything")
+				require.False(t, strings.HasPrefix(c.Name, "breaker-"), "child %s registered despite bad input", c.Name)
+			}
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	_, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.ServiceName = ""
+		a.HealthcheckSchedule = pulumi.StringRef("often")
+		a.LogRetentionDays = pulumi.IntRef(2)
+		return a
+	})
+	require.Error(t, err)
+	for _, field := range []string{"serviceName:", "healthcheckSchedule:", "logRetentionDays:"} {
+		require.Contains(t, err.Error(), field)
+	}
+}
+
+func TestBroughtTableWithTheWrongKeyIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		table     dynamodb.TableArgs
+		wantField string
+	}{
+		{"other partition key", dynamodb.TableArgs{HashKey: pulumi.String("id")}, `partition key "id"`},
+		{"sort key", dynamodb.TableArgs{HashKey: pulumi.String("serviceName"), RangeKey: pulumi.String("at")}, `sort key "at"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				f, err := newFunctions(ctx)
+				if err != nil {
+					return err
+				}
+				tbl, err := dynamodb.NewTable(ctx, "mine", &tc.table)
+				if err != nil {
+					return err
+				}
+				a := baseArgs(f)
+				a.Table = tbl
+				_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+				return err
+			}, pulumi.WithMocks("project", "stack", &recorder{}))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "table:")
+			require.Contains(t, err.Error(), tc.wantField)
+			require.Contains(t, err.Error(), "omit `table`")
+		})
+	}
+}
