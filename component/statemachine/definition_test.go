@@ -1,0 +1,352 @@
+package statemachine
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
+)
+
+// doc decodes a definition into generic JSON, so that the assertions check the
+// document AWS receives rather than this package's own structs.
+func doc(t *testing.T, cfg Config) map[string]any {
+	t.Helper()
+	def, err := Definition(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(def), &m); err != nil {
+		t.Fatalf("the definition is not JSON: %v\n%s", err, def)
+	}
+	return m
+}
+
+// at walks keys (string) and indexes (int) into decoded JSON.
+func at(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	for i, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				t.Fatalf("%v: not an object at %v", path, path[:i])
+			}
+			if v, ok = m[k]; !ok {
+				t.Fatalf("%v: no %q at %v", path, k, path[:i])
+			}
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				t.Fatalf("%v: no index %d at %v", path, k, path[:i])
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+func jsonOf(t *testing.T, s string) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("bad expected JSON: %v\n%s", err, s)
+	}
+	return v
+}
+
+func assertJSON(t *testing.T, what string, got any, want string) {
+	t.Helper()
+	if w := jsonOf(t, want); !reflect.DeepEqual(got, w) {
+		g, _ := json.MarshalIndent(got, "", "  ")
+		t.Errorf("%s:\ngot  %s\nwant %s", what, g, want)
+	}
+}
+
+func TestDefinitionShape(t *testing.T) {
+	cfg := validConfig()
+	cfg.DownstreamArn += ":live"
+	d := doc(t, cfg)
+
+	if got := at(t, d, "QueryLanguage"); got != "JSONPath" {
+		t.Errorf("QueryLanguage = %v: the local executor silently ignores JSONata", got)
+	}
+	if got := at(t, d, "StartAt"); got != StateReadCircuit {
+		t.Errorf("StartAt = %v", got)
+	}
+	states := at(t, d, "States").(map[string]any)
+	want := []string{StateReadCircuit, StateCheckCircuit, StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectOpen,
+		StateInvokeDownstream, StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
+	if len(states) != len(want) {
+		t.Errorf("%d states, want %d: %v", len(states), len(want), states)
+	}
+	for _, name := range want {
+		if _, ok := states[name]; !ok {
+			t.Errorf("no state %s", name)
+		}
+	}
+	// No state may turn a failure into a success, as the original's Pass did.
+	for name, s := range states {
+		if typ := at(t, s, "Type"); typ == "Pass" || typ == "Succeed" {
+			t.Errorf("state %s is a %s", name, typ)
+		}
+	}
+}
+
+func TestReadCircuitState(t *testing.T) {
+	d := doc(t, validConfig())
+	s := at(t, d, "States", StateReadCircuit)
+	assertJSON(t, "ReadCircuit", s, `{
+		"Type": "Task",
+		"Comment": "Read the circuit's item. No item means closed.",
+		"Resource": "arn:aws:states:::dynamodb:getItem",
+		"Parameters": {
+			"TableName": "circuits",
+			"Key": {"serviceName": {"S": "orders"}},
+			"ConsistentRead": false
+		},
+		"Retry": [{
+			"ErrorEquals": [
+				"DynamoDB.ProvisionedThroughputExceededException",
+				"DynamoDB.RequestLimitExceeded",
+				"DynamoDB.ThrottlingException",
+				"DynamoDB.InternalServerErrorException",
+				"DynamoDB.InternalServerError",
+				"DynamoDB.SdkClientException",
+				"DynamoDB.AmazonDynamoDBException"
+			],
+			"IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2
+		}],
+		"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "InvokeDownstream"}],
+		"Next": "CheckCircuit"
+	}`)
+	// A ResultPath, InputPath or Parameters on the caller's payload would make
+	// non-object payloads fail (States.ResultPathMatchFailure).
+	for _, k := range []string{"ResultPath", "InputPath", "OutputPath", "ResultSelector"} {
+		if _, ok := s.(map[string]any)[k]; ok {
+			t.Errorf("ReadCircuit has %s", k)
+		}
+	}
+	// Reading must not be retried on errors that cannot heal within a request.
+	retried := fmt.Sprint(at(t, s, "Retry", 0, "ErrorEquals"))
+	for _, never := range []string{"States.ALL", "States.TaskFailed", "ResourceNotFound", "AccessDenied", "Validation"} {
+		if strings.Contains(retried, never) {
+			t.Errorf("the read retries %s", never)
+		}
+	}
+}
+
+// The Choice is circuit.Decide, rule for rule and in order.
+func TestCheckCircuitState(t *testing.T) {
+	d := doc(t, validConfig())
+	assertJSON(t, "CheckCircuit", at(t, d, "States", StateCheckCircuit), `{
+		"Type": "Choice",
+		"Comment": "circuit.Decide: override, then healthcheck alarm, then OPEN until openUntil, else admit.",
+		"Choices": [
+			{"And": [
+				{"Variable": "$.Item.override.S", "IsPresent": true},
+				{"Variable": "$.Item.override.S", "StringEquals": "FORCED_OPEN"}
+			], "Next": "RejectForcedOpen"},
+			{"And": [
+				{"Variable": "$.Item.override.S", "IsPresent": true},
+				{"Variable": "$.Item.override.S", "StringEquals": "FORCED_CLOSED"}
+			], "Next": "InvokeDownstream"},
+			{"And": [
+				{"Variable": "$.Item.healthcheckAlarm.S", "IsPresent": true},
+				{"Variable": "$.Item.healthcheckAlarm.S", "StringEquals": "ALARM"}
+			], "Next": "RejectHealthcheckAlarm"},
+			{"And": [
+				{"Variable": "$.Item.state.S", "IsPresent": true},
+				{"Variable": "$.Item.state.S", "StringEquals": "OPEN"},
+				{"Variable": "$.Item.openUntil.S", "IsPresent": true},
+				{"Variable": "$.Item.openUntil.S", "IsTimestamp": true},
+				{"Variable": "$.Item.openUntil.S", "TimestampGreaterThanPath": "$$.Execution.StartTime"}
+			], "Next": "RejectOpen"}
+		],
+		"Default": "InvokeDownstream"
+	}`)
+}
+
+func TestRejectStates(t *testing.T) {
+	cfg := validConfig()
+	cfg.ServiceName = `pay "v2"`
+	d := doc(t, cfg)
+	for _, name := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectOpen} {
+		s := at(t, d, "States", name).(map[string]any)
+		if s["Type"] != "Fail" || s["Error"] != ErrorCircuitOpen {
+			t.Errorf("%s: %v", name, s)
+		}
+		if cause, _ := s["Cause"].(string); !strings.Contains(cause, `"pay \"v2\""`) {
+			t.Errorf("%s: cause does not name the service: %q", name, cause)
+		}
+	}
+}
+
+func TestInvokeDownstreamState(t *testing.T) {
+	cfg := validConfig()
+	cfg.DownstreamArn += ":7"
+	cfg.DownstreamTimeoutSeconds = 30
+	d := doc(t, cfg)
+	assertJSON(t, "InvokeDownstream", at(t, d, "States", StateInvokeDownstream), `{
+		"Type": "Task",
+		"Resource": "arn:aws:states:::lambda:invoke",
+		"Parameters": {
+			"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:orders:7",
+			"Payload.$": "$$.Execution.Input"
+		},
+		"TimeoutSeconds": 30,
+		"OutputPath": "$.Payload",
+		"Retry": [{
+			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+			"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2
+		}],
+		"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "DownstreamFailed"}],
+		"End": true
+	}`)
+}
+
+func TestInvokeDownstreamRetryPolicy(t *testing.T) {
+	cfg := validConfig()
+	cfg.Retry = &RetryPolicy{MaxAttempts: 5, IntervalSeconds: 2, BackoffRate: 1.5, MaxDelaySeconds: 20, Errors: []string{"Lambda.TooManyRequestsException", "DownstreamBusy"}}
+	d := doc(t, cfg)
+	assertJSON(t, "Retry", at(t, d, "States", StateInvokeDownstream, "Retry"), `[{
+		"ErrorEquals": ["Lambda.TooManyRequestsException", "DownstreamBusy"],
+		"IntervalSeconds": 2, "MaxAttempts": 5, "BackoffRate": 1.5, "MaxDelaySeconds": 20
+	}]`)
+
+	cfg.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1}
+	d = doc(t, cfg)
+	assertJSON(t, "Retry with default errors", at(t, d, "States", StateInvokeDownstream, "Retry", 0, "ErrorEquals"),
+		`["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]`)
+
+	cfg.Retry = &RetryPolicy{MaxAttempts: 0}
+	d = doc(t, cfg)
+	if r, ok := at(t, d, "States", StateInvokeDownstream).(map[string]any)["Retry"]; ok {
+		t.Errorf("MaxAttempts 0 still has a Retry: %v", r)
+	}
+	// The catch must stay: without retries, errors still end FAILED with their name.
+	assertJSON(t, "Catch", at(t, d, "States", StateInvokeDownstream, "Catch"), `[{"ErrorEquals": ["States.ALL"], "Next": "DownstreamFailed"}]`)
+}
+
+func TestDownstreamFailedStates(t *testing.T) {
+	d := doc(t, validConfig())
+	assertJSON(t, "DownstreamFailed", at(t, d, "States", StateDownstreamFailed), `{
+		"Type": "Choice",
+		"Choices": [{"And": [
+			{"Variable": "$.Cause", "IsPresent": true},
+			{"Variable": "$.Cause", "IsString": true}
+		], "Next": "RaiseDownstreamError"}],
+		"Default": "RaiseDownstreamErrorWithoutCause"
+	}`)
+	assertJSON(t, "RaiseDownstreamError", at(t, d, "States", StateRaiseDownstreamError),
+		`{"Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"}`)
+	assertJSON(t, "RaiseDownstreamErrorWithoutCause", at(t, d, "States", StateRaiseDownstreamErrorWithoutCause),
+		`{"Type": "Fail", "ErrorPath": "$.Error"}`)
+}
+
+// Integration ARNs follow the function's partition: a commercial ARN in China
+// or GovCloud would be rejected at deployment.
+func TestPartitionFollowsTheFunction(t *testing.T) {
+	cfg := validConfig()
+	cfg.DownstreamArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders"
+	d := doc(t, cfg)
+	if got := at(t, d, "States", StateReadCircuit, "Resource"); got != "arn:aws-us-gov:states:::dynamodb:getItem" {
+		t.Errorf("read resource = %v", got)
+	}
+	if got := at(t, d, "States", StateInvokeDownstream, "Resource"); got != "arn:aws-us-gov:states:::lambda:invoke" {
+		t.Errorf("invoke resource = %v", got)
+	}
+}
+
+// The same Config gives the same bytes: anything else is a diff on every preview.
+func TestDefinitionIsDeterministic(t *testing.T) {
+	cfg := validConfig()
+	cfg.Retry = &RetryPolicy{MaxAttempts: 2, IntervalSeconds: 1, BackoffRate: 2, Errors: []string{"B", "A"}}
+	first, err := Definition(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 50; i++ {
+		if again, _ := Definition(cfg); again != first {
+			t.Fatalf("run %d differs:\n%s\n---\n%s", i, first, again)
+		}
+	}
+	if !strings.HasPrefix(first, "{\n  \"Comment\"") || strings.HasSuffix(first, "\n") {
+		t.Errorf("not indented as expected:\n%s", first)
+	}
+	// User text is escaped by the encoder, never spliced: a quote in the name
+	// cannot break out of its string.
+	cfg.ServiceName = `x", "StartAt": "Evil`
+	d := doc(t, cfg)
+	if at(t, d, "StartAt") != StateReadCircuit || at(t, d, "States", StateReadCircuit, "Parameters", "Key", "serviceName", "S") != cfg.ServiceName {
+		t.Error("the service name leaked into the document's structure")
+	}
+}
+
+// validatorConfigs are the configs checked by asl-validator and executed.
+func validatorConfigs() map[string]Config {
+	base := validConfig()
+	withAlias := base
+	withAlias.DownstreamArn += ":live"
+	noRetry := base
+	noRetry.Retry = &RetryPolicy{}
+	custom := base
+	custom.Retry = &RetryPolicy{MaxAttempts: 4, IntervalSeconds: 3, BackoffRate: 1.5, MaxDelaySeconds: 9, Errors: []string{"States.ALL"}}
+	china := base
+	china.DownstreamArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders:3"
+	odd := base
+	odd.ServiceName = `svc "quoted" <&> ünïcode $.x`
+	odd.TableName = "My.Table_name-1"
+	return map[string]Config{"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd}
+}
+
+func aslValidator(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(testenv.RepoRoot(), "test", "emulators", "node_modules", ".bin", "asl-validator")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("asl-validator is not installed at %s: run `make deps`", bin)
+	}
+	return bin
+}
+
+func validate(t *testing.T, bin, def string) (string, error) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "definition.json")
+	if err := os.WriteFile(file, []byte(def), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--json-path", file).CombinedOutput()
+	return string(out), err
+}
+
+func TestASLValidator(t *testing.T) {
+	bin := aslValidator(t)
+	for name, cfg := range validatorConfigs() {
+		t.Run(name, func(t *testing.T) {
+			def, err := Definition(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, err := validate(t, bin, def); err != nil {
+				t.Fatalf("asl-validator rejected the definition (%v):\n%s\n%s", err, out, def)
+			}
+		})
+	}
+	// The validator must be able to fail, or the checks above prove nothing.
+	t.Run("negative control", func(t *testing.T) {
+		def, _ := Definition(validConfig())
+		broken := strings.Replace(def, `"Next": "CheckCircuit"`, `"Next": "NoSuchState"`, 1)
+		if broken == def {
+			t.Fatal("the negative control did not change the definition")
+		}
+		if out, err := validate(t, bin, broken); err == nil {
+			t.Fatalf("asl-validator accepted a transition to a missing state:\n%s", out)
+		}
+	})
+}
