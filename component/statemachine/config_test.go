@@ -17,23 +17,29 @@ func validConfig() Config {
 
 func TestValidConfigs(t *testing.T) {
 	for name, mutate := range map[string]func(*Config){
-		"minimal":             func(*Config) {},
-		"alias":               func(c *Config) { c.DownstreamArn += ":live" },
-		"version":             func(c *Config) { c.DownstreamArn += ":42" },
-		"latest":              func(c *Config) { c.DownstreamArn += ":$LATEST" },
-		"china partition":     func(c *Config) { c.DownstreamArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders" },
-		"govcloud":            func(c *Config) { c.DownstreamArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders" },
-		"odd service name":    func(c *Config) { c.ServiceName = `svc "quoted" <&> ünïcode/..$` },
-		"table name chars":    func(c *Config) { c.TableName = "my_table-1.v2" },
-		"max timeout":         func(c *Config) { c.DownstreamTimeoutSeconds = 900 },
-		"no retry":            func(c *Config) { c.Retry = &RetryPolicy{} },
-		"default errors":      func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1} },
-		"retry all":           func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1, Errors: []string{"States.ALL"}} },
-		"capped delay":        func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 5, IntervalSeconds: 2, BackoffRate: 3.5, MaxDelaySeconds: 10} },
-		"fractional backoff":  func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 2, IntervalSeconds: 1, BackoffRate: 1.5} },
-		"max service name":    func(c *Config) { c.ServiceName = strings.Repeat("s", maxServiceNameBytes) },
-		"explicit default":    func(c *Config) { r := DefaultRetry(); c.Retry = &r },
-		"named function errs": func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, Errors: []string{"DownstreamBusy"}} },
+		"minimal":          func(*Config) {},
+		"alias":            func(c *Config) { c.DownstreamArn += ":live" },
+		"version":          func(c *Config) { c.DownstreamArn += ":42" },
+		"latest":           func(c *Config) { c.DownstreamArn += ":$LATEST" },
+		"china partition":  func(c *Config) { c.DownstreamArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders" },
+		"govcloud":         func(c *Config) { c.DownstreamArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders" },
+		"odd service name": func(c *Config) { c.ServiceName = `svc "quoted" <&> ünïcode/..$` },
+		"table name chars": func(c *Config) { c.TableName = "my_table-1.v2" },
+		"max timeout":      func(c *Config) { c.DownstreamTimeoutSeconds = 900 },
+		"no retry":         func(c *Config) { c.Retry = &RetryPolicy{} },
+		"default errors":   func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1} },
+		"retry all": func(c *Config) {
+			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1, Errors: []string{"States.ALL"}}
+		},
+		"capped delay": func(c *Config) {
+			c.Retry = &RetryPolicy{MaxAttempts: 5, IntervalSeconds: 2, BackoffRate: 3.5, MaxDelaySeconds: 10}
+		},
+		"fractional backoff": func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 2, IntervalSeconds: 1, BackoffRate: 1.5} },
+		"max service name":   func(c *Config) { c.ServiceName = strings.Repeat("s", maxServiceNameBytes) },
+		"explicit default":   func(c *Config) { r := DefaultRetry(); c.Retry = &r },
+		"named function errs": func(c *Config) {
+			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, Errors: []string{"DownstreamBusy"}}
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := validConfig()
@@ -77,8 +83,12 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 		{"backoff below 1", func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 0.5} }, "Config.Retry.BackoffRate"},
 		{"backoff NaN", func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: math.NaN()} }, "Config.Retry.BackoffRate"},
 		{"backoff Inf", func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: math.Inf(1)} }, "Config.Retry.BackoffRate"},
-		{"negative max delay", func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: -1} }, "Config.Retry.MaxDelaySeconds"},
-		{"huge max delay", func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: maxDelaySeconds + 1} }, "Config.Retry.MaxDelaySeconds"},
+		{"negative max delay", func(c *Config) {
+			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: -1}
+		}, "Config.Retry.MaxDelaySeconds"},
+		{"huge max delay", func(c *Config) {
+			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, MaxDelaySeconds: maxDelaySeconds + 1}
+		}, "Config.Retry.MaxDelaySeconds"},
 		{"empty error name", func(c *Config) {
 			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, Errors: []string{"Lambda.ServiceException", ""}}
 		}, "Config.Retry.Errors[1]"},
