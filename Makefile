@@ -12,9 +12,12 @@ GOTEST_FLAGS ?= -count=1
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all deps lambdas provider schema check-schema test test-go lint clean
+.PHONY: all build deps lambdas provider schema check-schema test test-go clean
 
-all: provider schema
+all: build
+
+## build: the main job for now: our Lambdas and the provider plugin with them inside.
+build: provider
 
 ## deps: the local stand-ins for AWS the tests use (dynalite, asl-validator,
 ## aws-local-stepfunctions from npm; the Lambda Runtime Interface Emulator built from Go).
