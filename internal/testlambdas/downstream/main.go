@@ -1,0 +1,59 @@
+// Command downstream is a stand-in for the function a circuit breaker protects,
+// for tests that run the state machine against the Lambda Runtime Interface
+// Emulator. What it does is chosen by its payload, so one binary covers every
+// scenario:
+//
+//	{"fail": "DownstreamBoom", "message": "..."}  fails with that error type
+//	{"sleepMs": 3000, ...}                          sleeps first (to provoke a Task timeout)
+//	{"return": <any JSON>}                         returns exactly that value
+//	anything else (any JSON type)                  returns {"echoed": <the payload>}
+//
+// Echoing inside a wrapper rather than verbatim lets tests tell the function's
+// result apart from the execution's input passing through untouched.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambda/messages"
+)
+
+type directives struct {
+	Fail    string          `json:"fail"`
+	Message string          `json:"message"`
+	SleepMs int             `json:"sleepMs"`
+	Return  json.RawMessage `json:"return"`
+}
+
+func handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+	var d directives
+	// Non-object payloads (strings, arrays, numbers) carry no directives.
+	_ = json.Unmarshal(payload, &d)
+
+	if d.SleepMs > 0 {
+		select {
+		case <-time.After(time.Duration(d.SleepMs) * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if d.Fail != "" {
+		msg := d.Message
+		if msg == "" {
+			msg = "the downstream failed on request"
+		}
+		// aws-lambda-go reports this type verbatim as errorType, which Step
+		// Functions turns into the error name; any other error type would be
+		// reported under its Go type name.
+		return nil, messages.InvokeResponse_Error{Type: d.Fail, Message: msg}
+	}
+	if d.Return != nil {
+		return d.Return, nil
+	}
+	return json.Marshal(map[string]json.RawMessage{"echoed": payload})
+}
+
+func main() { lambda.Start(handle) }
