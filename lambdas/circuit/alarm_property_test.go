@@ -1,0 +1,175 @@
+package circuit
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// scenario is a random delivery of alarm notifications: distinct state changes
+// per source, some delivered twice, in a shuffled order, and received at
+// non-decreasing handler clock times.
+type scenario struct {
+	policy  Policy
+	start   Circuit
+	notices []AlarmNotice
+	// received[i] is the handler's clock when notices[i] arrives.
+	received []time.Time
+}
+
+// byteSource feeds the generator from fuzz input, then from a PCG: a constant
+// tail (zeros) would make rand's rejection sampling loop for ever.
+type byteSource struct {
+	b    []byte
+	tail *rand.PCG
+}
+
+func (s *byteSource) Uint64() uint64 {
+	if len(s.b) == 0 {
+		return s.tail.Uint64()
+	}
+	var buf [8]byte
+	n := copy(buf[:], s.b)
+	s.b = s.b[n:]
+	return binary.LittleEndian.Uint64(buf[:])
+}
+
+func genScenario(r *rand.Rand) scenario {
+	open := time.Duration(1+r.IntN(120)) * time.Second
+	p := Policy{OpenDuration: open, BackoffMultiplier: []float64{0, 1, 1.5, 2, 10}[r.IntN(5)]}
+	if r.IntN(4) > 0 {
+		p.MaxOpenDuration = open * time.Duration(1+r.IntN(20))
+	}
+	start := Circuit{State: []State{"", Closed, Open, HalfOpen}[r.IntN(4)], Openings: r.IntN(5), Version: int64(r.IntN(100))}
+	if start.State == Open {
+		// A circuit the request path opened, within the policy's bound.
+		start.OpenUntil = t0.Add(time.Duration(r.Int64N(int64(p.Longest()) + 1)))
+	}
+
+	var distinct []AlarmNotice
+	states := []AlarmState{AlarmStateAlarm, AlarmStateOK, AlarmStateInsufficientData}
+	for _, src := range []Source{SourceDownstream, SourceHealthcheck} {
+		at := t0.Add(-time.Hour)
+		for i := r.IntN(8); i > 0; i-- {
+			// Strictly increasing per source, like CloudWatch's state changes.
+			at = at.Add(time.Duration(1+r.IntN(600_000)) * time.Millisecond)
+			distinct = append(distinct, notice(src, states[r.IntN(3)], at))
+		}
+	}
+	all := append([]AlarmNotice(nil), distinct...)
+	for _, n := range distinct {
+		if r.IntN(3) == 0 {
+			all = append(all, n) // SNS delivers at least once
+		}
+	}
+	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+
+	received := make([]time.Time, len(all))
+	now := t0
+	for i := range received {
+		now = now.Add(time.Duration(r.IntN(900_000)) * time.Millisecond)
+		received[i] = now
+	}
+	return scenario{policy: p, start: start, notices: all, received: received}
+}
+
+// apply delivers the notices in order and checks the per-step invariants.
+func apply(t *testing.T, s scenario, order []AlarmNotice) Circuit {
+	t.Helper()
+	c := s.start
+	for i, n := range order {
+		next, out := c.ApplyAlarm(n, s.received[i], s.policy)
+		switch {
+		case !out.Changed() && next != c:
+			t.Fatalf("%s changed the circuit: %+v -> %+v", out, c, next)
+		case out.Changed() && next.Version != c.Version+1:
+			t.Fatalf("%s bumped Version %d -> %d", out, c.Version, next.Version)
+		case next.State == Open && next.OpenUntil.After(s.received[i].Add(s.policy.Longest())) && next.OpenUntil != c.OpenUntil:
+			t.Fatalf("opened until %s, beyond the policy's longest opening from %s", next.OpenUntil, s.received[i])
+		}
+		c = next
+	}
+	return c
+}
+
+// latest is each source's newest notice: what the circuit must end up recording.
+func latest(ns []AlarmNotice) (ds, hc AlarmStatus) {
+	for _, n := range ns {
+		st := &ds
+		if n.Source == SourceHealthcheck {
+			st = &hc
+		}
+		if n.ChangedAt.After(st.ChangedAt) {
+			*st = AlarmStatus{n.State, n.ChangedAt}
+		}
+	}
+	return ds, hc
+}
+
+func checkScenario(t *testing.T, s scenario, r *rand.Rand) {
+	if err := s.policy.Validate(); err != nil {
+		t.Fatalf("generator made an invalid policy: %v", err)
+	}
+	c1 := apply(t, s, s.notices)
+
+	// Same set, another delivery order: same per-source alarm state, which is the
+	// newest notice of each source whatever the order.
+	other := append([]AlarmNotice(nil), s.notices...)
+	r.Shuffle(len(other), func(i, j int) { other[i], other[j] = other[j], other[i] })
+	c2 := apply(t, s, other)
+	ds, hc := latest(s.notices)
+	if ds.State == "" {
+		ds = s.start.Downstream
+	}
+	if hc.State == "" {
+		hc = s.start.Healthcheck
+	}
+	if c1.Downstream != ds || c2.Downstream != ds || c1.Healthcheck != hc || c2.Healthcheck != hc {
+		t.Fatalf("per-source state depends on delivery order:\n want ds=%+v hc=%+v\n got  %+v %+v\n and  %+v %+v",
+			ds, hc, c1.Downstream, c1.Healthcheck, c2.Downstream, c2.Healthcheck)
+	}
+
+	// No circuit stays open forever while the downstream is healthy: once the
+	// healthcheck's last word is OK or INSUFFICIENT_DATA, every call is admitted
+	// again at the latest one longest-opening later.
+	for _, final := range []AlarmState{AlarmStateOK, AlarmStateInsufficientData} {
+		for _, c := range []Circuit{c1, c2} {
+			now := t0
+			if len(s.received) > 0 {
+				now = s.received[len(s.received)-1]
+			}
+			last := notice(SourceHealthcheck, final, t0.Add(48*time.Hour))
+			end, _ := c.ApplyAlarm(last, now, s.policy)
+			bound := s.policy.Longest()
+			if s.policy.MaxOpenDuration > 0 {
+				bound = s.policy.MaxOpenDuration
+			}
+			if v := Decide(end, now.Add(bound+time.Second)); v != Admit {
+				t.Fatalf("healthcheck ended %s but the circuit still rejects after %s: %+v", final, bound+time.Second, end)
+			}
+		}
+	}
+}
+
+func TestApplyAlarmProperties(t *testing.T) {
+	runs := 20000
+	if testing.Short() {
+		runs = 2000
+	}
+	for seed := range uint64(runs) {
+		r := rand.New(rand.NewPCG(seed, 0x5eed))
+		s := genScenario(r)
+		checkScenario(t, s, r)
+	}
+}
+
+func FuzzApplyAlarm(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("healthcheck ALARM then a late downstream OK"))
+	f.Add([]byte{0xff, 0x01, 0x80, 0x7f, 0x00, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := rand.New(&byteSource{b: data, tail: rand.NewPCG(uint64(len(data)), 0x5eed)})
+		checkScenario(t, genScenario(r), r)
+	})
+}
