@@ -147,11 +147,13 @@ func (c Circuit) ApplyAlarm(n AlarmNotice, now time.Time, p Policy) (next Circui
 	if n.Source == SourceHealthcheck {
 		status = &c.Healthcheck
 	}
-	if !n.ChangedAt.After(status.ChangedAt) {
+	// At the item's precision: a duplicate must compare equal to what was stored.
+	changedAt := n.ChangedAt.UTC().Truncate(time.Millisecond)
+	if !changedAt.After(status.ChangedAt) {
 		return c, OutcomeStale
 	}
 	previous := status.State
-	*status = AlarmStatus{State: n.State, ChangedAt: n.ChangedAt}
+	*status = AlarmStatus{State: n.State, ChangedAt: changedAt}
 	c.Version++
 	if c.State == "" {
 		c.State = Closed // an absent state attribute means closed

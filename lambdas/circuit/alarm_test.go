@@ -156,3 +156,16 @@ func TestReasonIsBounded(t *testing.T) {
 	assert.True(t, strings.HasPrefix(c.LastTransition.Reason, "downstream alarm downstream-alarm went to ALARM: "))
 	assert.True(t, strings.HasSuffix(c.LastTransition.Reason, "é..."), "cut on a rune boundary")
 }
+
+func TestDuplicateAtStoragePrecisionIsStale(t *testing.T) {
+	// The item keeps milliseconds; a re-delivery must not look newer than what
+	// was stored just because the in-memory time had more digits.
+	n := notice(SourceDownstream, AlarmStateAlarm, t0.Add(1500*time.Microsecond))
+	c, out := Circuit{}.ApplyAlarm(n, t0, policy)
+	require.Equal(t, OutcomeOpened, out)
+	stored, err := ParseTime(FormatTime(c.Downstream.ChangedAt))
+	require.NoError(t, err)
+	c.Downstream.ChangedAt = stored
+	_, out = c.ApplyAlarm(n, t0, policy)
+	assert.Equal(t, OutcomeStale, out)
+}

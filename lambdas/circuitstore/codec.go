@@ -1,0 +1,156 @@
+package circuitstore
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+)
+
+// Item is a circuit's raw DynamoDB item.
+type Item = map[string]types.AttributeValue
+
+// Decode reads a circuit from its item. A nil or empty item is a circuit that was
+// never written: CLOSED with every counter zero, as the contract says. Attributes
+// the model does not know are ignored here and preserved by Update.
+func Decode(service string, item Item) (circuit.Circuit, error) {
+	c := circuit.Circuit{ServiceName: service, State: circuit.Closed}
+	if len(item) == 0 {
+		return c, nil
+	}
+	d := decoder{item: item}
+	if s := d.str(circuit.AttrState); s != "" {
+		c.State = circuit.State(s)
+	}
+	c.OpenUntil = d.time(circuit.AttrOpenUntil)
+	c.Failures = int(d.num(circuit.AttrFailures))
+	c.Openings = int(d.num(circuit.AttrOpenings))
+	c.Probes = int(d.num(circuit.AttrProbes))
+	c.Successes = int(d.num(circuit.AttrSuccesses))
+	c.Override = circuit.Override(d.str(circuit.AttrOverride))
+	c.Version = d.num(circuit.AttrVersion)
+	c.Downstream = circuit.AlarmStatus{
+		State:     circuit.AlarmState(d.str(circuit.AttrDownstreamAlarm)),
+		ChangedAt: d.time(circuit.AttrDownstreamAlarmAt),
+	}
+	c.Healthcheck = circuit.AlarmStatus{
+		State:     circuit.AlarmState(d.str(circuit.AttrHealthcheckAlarm)),
+		ChangedAt: d.time(circuit.AttrHealthcheckAlarmAt),
+	}
+	c.LastTransition = circuit.Transition{
+		At:     d.time(circuit.AttrTransitionAt),
+		From:   circuit.State(d.str(circuit.AttrTransitionFrom)),
+		To:     circuit.State(d.str(circuit.AttrTransitionTo)),
+		Reason: d.str(circuit.AttrTransitionReason),
+	}
+	if d.err != nil {
+		return circuit.Circuit{}, fmt.Errorf("circuit item %q: %w", service, d.err)
+	}
+	return c, nil
+}
+
+// decoder keeps the first error, so that Decode reads like a list of fields.
+type decoder struct {
+	item Item
+	err  error
+}
+
+func (d *decoder) fail(attr, format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("attribute %s: "+format, append([]any{attr}, args...)...)
+	}
+}
+
+func (d *decoder) str(attr string) string {
+	switch v := d.item[attr].(type) {
+	case nil, *types.AttributeValueMemberNULL:
+		return ""
+	case *types.AttributeValueMemberS:
+		return v.Value
+	default:
+		d.fail(attr, "want a string (S), got %T", v)
+		return ""
+	}
+}
+
+func (d *decoder) num(attr string) int64 {
+	switch v := d.item[attr].(type) {
+	case nil, *types.AttributeValueMemberNULL:
+		return 0
+	case *types.AttributeValueMemberN:
+		n, err := strconv.ParseInt(v.Value, 10, 64)
+		if err != nil {
+			d.fail(attr, "want an integer, got %q", v.Value)
+		}
+		return n
+	default:
+		d.fail(attr, "want a number (N), got %T", v)
+		return 0
+	}
+}
+
+func (d *decoder) time(attr string) time.Time {
+	s := d.str(attr)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := circuit.ParseTime(s)
+	if err != nil {
+		// Tolerate other RFC 3339 precisions, e.g. a timestamp a human wrote.
+		t, err = time.Parse(time.RFC3339Nano, s)
+	}
+	if err != nil {
+		d.fail(attr, "want a timestamp like %s, got %q", circuit.TimestampLayout, s)
+	}
+	return t.UTC()
+}
+
+// Encode is the inverse of Decode: the attributes to SET and the optional ones
+// to REMOVE because their value is zero. The key is not included. State, the
+// counters and version are always written, so that the state machine can read
+// them without guarding each one with IsPresent.
+func Encode(c circuit.Circuit) (set Item, remove []string) {
+	set = Item{}
+	state := c.State
+	if state == "" {
+		state = circuit.Closed
+	}
+	set[circuit.AttrState] = &types.AttributeValueMemberS{Value: string(state)}
+	for attr, n := range map[string]int64{
+		circuit.AttrFailures:  int64(c.Failures),
+		circuit.AttrOpenings:  int64(c.Openings),
+		circuit.AttrProbes:    int64(c.Probes),
+		circuit.AttrSuccesses: int64(c.Successes),
+		circuit.AttrVersion:   c.Version,
+	} {
+		set[attr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+	}
+	optStr := func(attr, v string) {
+		if v == "" {
+			remove = append(remove, attr)
+			return
+		}
+		set[attr] = &types.AttributeValueMemberS{Value: v}
+	}
+	optTime := func(attr string, t time.Time) {
+		if t.IsZero() {
+			remove = append(remove, attr)
+			return
+		}
+		set[attr] = &types.AttributeValueMemberS{Value: circuit.FormatTime(t)}
+	}
+	optTime(circuit.AttrOpenUntil, c.OpenUntil)
+	optStr(circuit.AttrOverride, string(c.Override))
+	optStr(circuit.AttrDownstreamAlarm, string(c.Downstream.State))
+	optTime(circuit.AttrDownstreamAlarmAt, c.Downstream.ChangedAt)
+	optStr(circuit.AttrHealthcheckAlarm, string(c.Healthcheck.State))
+	optTime(circuit.AttrHealthcheckAlarmAt, c.Healthcheck.ChangedAt)
+	optTime(circuit.AttrTransitionAt, c.LastTransition.At)
+	optStr(circuit.AttrTransitionFrom, string(c.LastTransition.From))
+	optStr(circuit.AttrTransitionTo, string(c.LastTransition.To))
+	optStr(circuit.AttrTransitionReason, c.LastTransition.Reason)
+	return set, remove
+}
