@@ -94,9 +94,10 @@ func StateMachinePolicy(tableArn, serviceName, downstreamArn string, logging boo
 	return document(st...).String()
 }
 
-// AlarmHandlerPolicy: read-modify-write the circuit's own item and write to the
-// handler's own log group (which the component creates, so no CreateLogGroup).
-func AlarmHandlerPolicy(tableArn, serviceName, logGroupArn string) string {
+// CircuitWriterPolicy is every Lambda of ours: read-modify-write the circuit's own
+// item and write to its own log group (which the component creates, so no
+// CreateLogGroup).
+func CircuitWriterPolicy(tableArn, serviceName, logGroupArn string) string {
 	return document(
 		Statement{
 			Sid:       "UpdateOwnCircuit",

@@ -310,3 +310,7 @@ func joinInts(v []int) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

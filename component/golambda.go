@@ -1,0 +1,66 @@
+package component
+
+import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// goLambda deploys one of our Go Lambdas (lambdas/<artifact>) with its own log
+// group and a role that may update only this circuit's item and write only to
+// that log group. Every Lambda of ours is a writer of the circuit, nothing more.
+func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, env pulumi.StringMap) (*lambda.Function, error) {
+	code, err := LambdaArchive(artifact)
+	if err != nil {
+		return nil, err
+	}
+	logs, err := cloudwatch.NewLogGroup(g.ctx, g.child(suffix+"-logs"), &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/aws/lambda/circuitbreaker/" + g.name + "-" + suffix + "-"),
+		RetentionInDays: pulumi.Int(g.s.LogRetentionDays),
+		Tags:            g.tags,
+	}, g.parent)
+	if err != nil {
+		return nil, err
+	}
+	svc := g.s.ServiceName
+	policy := pulumi.All(table.arn, logs.Arn).ApplyT(func(v []any) string {
+		return CircuitWriterPolicy(v[0].(string), svc, v[1].(string))
+	}).(pulumi.StringOutput)
+	role, err := g.role(suffix, "lambda.amazonaws.com", policy)
+	if err != nil {
+		return nil, err
+	}
+	vars := pulumi.StringMap{"TABLE_NAME": table.name, "SERVICE_NAME": pulumi.String(svc)}
+	for k, v := range env {
+		vars[k] = v
+	}
+	return lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
+		Description:   pulumi.Sprintf("Circuit breaker %s: %s", svc, purpose),
+		Runtime:       pulumi.String("provided.al2023"),
+		Architectures: pulumi.StringArray{pulumi.String("arm64")},
+		Handler:       pulumi.String("bootstrap"),
+		Code:          code,
+		MemorySize:    pulumi.Int(128),
+		Timeout:       pulumi.Int(30),
+		Role:          role.role.Arn,
+		Environment:   lambda.FunctionEnvironmentArgs{Variables: vars},
+		// JSON logs with levels: the transition lines our Lambdas write are
+		// queryable in Logs Insights, and debug noise never reaches the bill.
+		LoggingConfig: lambda.FunctionLoggingConfigArgs{
+			LogFormat:           pulumi.String("JSON"),
+			LogGroup:            logs.Name,
+			ApplicationLogLevel: pulumi.String("INFO"),
+			SystemLogLevel:      pulumi.String("WARN"),
+		},
+		Tags: g.tags,
+	}, g.parent, pulumi.DependsOn([]pulumi.Resource{role.policy}))
+}
+
+// openPolicyEnv is how long a circuit opened by one of our Lambdas stays open.
+func (g *graph) openPolicyEnv() pulumi.StringMap {
+	return pulumi.StringMap{
+		"OPEN_DURATION_SECONDS":     pulumi.String(itoa(g.s.OpenDurationSeconds)),
+		"MAX_OPEN_DURATION_SECONDS": pulumi.String(itoa(g.s.MaxOpenDurationSeconds)),
+		"OPEN_BACKOFF_MULTIPLIER":   pulumi.String(ftoa(g.s.OpenBackoffMultiplier)),
+	}
+}
