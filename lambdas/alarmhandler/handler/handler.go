@@ -1,0 +1,225 @@
+// Package handler is the alarm handler Lambda's logic: it turns the CloudWatch
+// alarm notifications that SNS delivers into changes of one circuit's item.
+//
+// The handler knows the names of its circuit's two alarms, so it tells the
+// sources apart by name and keeps them separately (the original flipped one
+// boolean on whichever alarm fired). Each source's notifications are ordered by
+// the alarm's own StateChangeTime, so SNS's duplicates and out-of-order
+// deliveries change nothing; that also makes Lambda's automatic retries of a
+// failed invocation safe.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
+)
+
+// Handler applies alarm notifications to one circuit.
+type Handler struct {
+	cfg   Config
+	store *circuitstore.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a handler writing through client. now is the clock for transition
+// times and open durations (nil: time.Now).
+func New(cfg Config, client circuitstore.API, log *slog.Logger, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now}
+}
+
+// MalformedNotificationError is a notification the handler cannot apply. Its type
+// name is the errorType Lambda reports, so that failed invocations say why in
+// Lambda's own error metric and logs.
+type MalformedNotificationError struct {
+	Record    int    // index in the SNS event's Records; -1 for the event itself
+	MessageID string // SNS MessageId, to find the delivery
+	Field     string // the offending field, e.g. "StateChangeTime"
+	Problem   string
+	// What the notification said, for the log line: none of it is secret.
+	AlarmName, State, ChangeTime string
+}
+
+func (e *MalformedNotificationError) Error() string {
+	where := "event"
+	if e.Record >= 0 {
+		where = fmt.Sprintf("record %d", e.Record)
+	}
+	if e.MessageID != "" {
+		where += ", SNS message " + e.MessageID
+	}
+	return fmt.Sprintf("malformed alarm notification (%s): %s: %s", where, e.Field, e.Problem)
+}
+
+// UpdateError is a failure to read or write the circuit. Lambda retries the
+// invocation, which is safe: notifications already applied are then stale.
+type UpdateError struct{ Err error }
+
+func (e *UpdateError) Error() string { return "updating the circuit: " + e.Err.Error() }
+func (e *UpdateError) Unwrap() error { return e.Err }
+
+// cloudWatchTimeLayouts: CloudWatch writes "2026-11-27T00:10:39.123+0000"; the
+// others accept hand-made or future variants that are still unambiguous.
+var cloudWatchTimeLayouts = []string{
+	"2006-01-02T15:04:05.000-0700",
+	"2006-01-02T15:04:05-0700",
+	time.RFC3339Nano,
+}
+
+// maxQuoted bounds how much of a bad value goes into an error or log line.
+const maxQuoted = 120
+
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		s = s[:maxQuoted] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// parse turns one SNS record into a notice, or says which field is wrong.
+func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *MalformedNotificationError) {
+	bad := &MalformedNotificationError{Record: i, MessageID: r.SNS.MessageID}
+	fail := func(field, format string, args ...any) (circuit.AlarmNotice, *MalformedNotificationError) {
+		bad.Field, bad.Problem = field, fmt.Sprintf(format, args...)
+		return circuit.AlarmNotice{}, bad
+	}
+	if strings.TrimSpace(r.SNS.Message) == "" {
+		return fail("Sns.Message", "empty: expected a CloudWatch alarm notification")
+	}
+	var m events.CloudWatchAlarmSNSPayload
+	if err := json.Unmarshal([]byte(r.SNS.Message), &m); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return fail("Sns.Message."+typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
+		}
+		// The JSON error names a position and a character, never the content.
+		return fail("Sns.Message", "not a CloudWatch alarm notification (JSON object expected): %v", err)
+	}
+	bad.AlarmName, bad.State, bad.ChangeTime = m.AlarmName, m.NewStateValue, m.StateChangeTime
+
+	n := circuit.AlarmNotice{AlarmName: m.AlarmName, State: circuit.AlarmState(m.NewStateValue), Reason: m.NewStateReason}
+	switch m.AlarmName {
+	case "":
+		return fail("AlarmName", "missing")
+	case h.cfg.DownstreamAlarmName:
+		n.Source = circuit.SourceDownstream
+	case h.cfg.HealthcheckAlarmName:
+		n.Source = circuit.SourceHealthcheck
+	default:
+		return fail("AlarmName", "%s is neither this circuit's downstream alarm (%s) nor its healthcheck alarm (%s)",
+			quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName)
+	}
+	switch n.State {
+	case circuit.AlarmStateAlarm, circuit.AlarmStateOK, circuit.AlarmStateInsufficientData:
+	default:
+		return fail("NewStateValue", "%s is not ALARM, OK or INSUFFICIENT_DATA", quote(m.NewStateValue))
+	}
+	if m.StateChangeTime == "" {
+		return fail("StateChangeTime", "missing: notifications cannot be ordered without it")
+	}
+	for _, layout := range cloudWatchTimeLayouts {
+		if t, err := time.Parse(layout, m.StateChangeTime); err == nil {
+			n.ChangedAt = t.UTC()
+			break
+		}
+	}
+	if n.ChangedAt.IsZero() {
+		return fail("StateChangeTime", "%s is not a time like 2026-11-27T00:10:39.123+0000", quote(m.StateChangeTime))
+	}
+	return n, nil
+}
+
+// Handle is the Lambda handler. Every record is checked before any is applied,
+// so a malformed event changes nothing.
+func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) error {
+	log := h.log.With("service", h.cfg.ServiceName)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("requestId", lc.AwsRequestID)
+	}
+	if len(ev.Records) == 0 {
+		err := &MalformedNotificationError{Record: -1, Field: "Records", Problem: "no SNS records: expected an SNS event from the alarm topic"}
+		log.Error("malformed alarm notification", "field", err.Field, "error", err.Error())
+		return err
+	}
+	notices := make([]circuit.AlarmNotice, len(ev.Records))
+	for i, r := range ev.Records {
+		n, bad := h.parse(i, r)
+		if bad != nil {
+			// The fields that identify the notification and the one that was
+			// wrong: never the payload (its reason text) nor the environment.
+			log.Error("malformed alarm notification",
+				"field", bad.Field, "problem", bad.Problem, "snsMessageId", bad.MessageID,
+				"alarm", truncate(bad.AlarmName), "alarmState", truncate(bad.State), "stateChangeTime", truncate(bad.ChangeTime))
+			return bad
+		}
+		notices[i] = n
+	}
+	for i, n := range notices {
+		if err := h.apply(ctx, log.With("snsMessageId", ev.Records[i].SNS.MessageID), n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func truncate(s string) string {
+	if len(s) > maxQuoted {
+		return s[:maxQuoted] + "..."
+	}
+	return s
+}
+
+func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice) error {
+	now := h.now()
+	var before circuit.Circuit
+	var outcome circuit.Outcome
+	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		before = c
+		next, out := c.ApplyAlarm(n, now, h.cfg.Policy)
+		outcome = out
+		return next, out.Changed(), nil
+	})
+	log = log.With("source", string(n.Source), "alarm", n.AlarmName, "alarmState", string(n.State),
+		"stateChangeTime", circuit.FormatTime(n.ChangedAt))
+	if err != nil {
+		log.Error("circuit update failed", "error", err.Error())
+		return &UpdateError{Err: err}
+	}
+	switch outcome {
+	case circuit.OutcomeOpened, circuit.OutcomeClosed:
+		t := after.LastTransition
+		attrs := []any{"from", string(t.From), "to", string(t.To), "at", circuit.FormatTime(t.At),
+			"reason", t.Reason, "version", after.Version}
+		if !after.OpenUntil.IsZero() {
+			attrs = append(attrs, "openUntil", circuit.FormatTime(after.OpenUntil))
+		}
+		log.Info("circuit transition", attrs...)
+	case circuit.OutcomeStale:
+		var last circuit.AlarmStatus
+		if n.Source == circuit.SourceHealthcheck {
+			last = before.Healthcheck
+		} else {
+			last = before.Downstream
+		}
+		log.Info("alarm notification ignored", "outcome", string(outcome),
+			"why", "stale or duplicate: not newer than the last notification applied for this alarm",
+			"lastAppliedState", string(last.State), "lastAppliedChangeTime", circuit.FormatTime(last.ChangedAt))
+	default:
+		log.Info("alarm notification recorded", "outcome", string(outcome), "state", string(after.State), "version", after.Version)
+	}
+	return nil
+}
