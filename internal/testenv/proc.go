@@ -106,7 +106,8 @@ func (p *process) kill() {
 	p.stop.Do(func() {
 		pid := p.cmd.Process.Pid
 		groups := map[int]bool{pid: true}
-		for _, d := range descendants(pid) {
+		others := descendants(pid)
+		for _, d := range others {
 			if pgid, err := syscall.Getpgid(d); err == nil {
 				groups[pgid] = true
 			}
@@ -123,7 +124,32 @@ func (p *process) kill() {
 		case <-p.done:
 		case <-time.After(10 * time.Second):
 		}
+		// The descendants are not our children, so we cannot wait for them; SIGKILL
+		// is asynchronous, so poll until they are gone, lest the next test (or the
+		// test binary's exit) races with a dying bootstrap.
+		deadline := time.Now().Add(10 * time.Second)
+		for _, d := range others {
+			for alive(d) && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
 	})
+}
+
+// alive reports whether pid still runs: a zombie (exited, not yet reaped by
+// whoever adopted it) counts as gone.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false // no /proc entry: gone (descendants only come from /proc)
+	}
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 >= len(s) {
+		return true
+	}
+	state := s[i+2]
+	return state != 'Z' && state != 'X'
 }
 
 // descendants lists the pids below pid, read from /proc (Linux). Elsewhere it
