@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,5 +110,31 @@ func invoke(t *testing.T, url, body string, into any) {
 	}
 	if err := json.Unmarshal(raw, into); err != nil {
 		t.Fatalf("%v: %s", err, raw)
+	}
+}
+
+// fatalRecorder captures Fatalf instead of failing the real test.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func TestMissingRIESaysRunMakeDeps(t *testing.T) {
+	t.Setenv("AWS_LAMBDA_RIE", filepath.Join(t.TempDir(), "no-such-rie"))
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		testenv.RIE(rec, "bootstrap", nil)
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "run `make deps`") {
+		t.Fatalf("want a message saying to run make deps, got %q", rec.msg)
 	}
 }
