@@ -93,6 +93,7 @@ func TestTwoBuildsAreByteIdentical(t *testing.T) {
 			t.Fatal(err)
 		}
 		if sha256.Sum256(a) != sha256.Sum256(b) {
+			// (Also happens if the sources were edited while the test ran.)
 			t.Fatalf("%s differs between two builds", name)
 		}
 		t.Logf("%s: %d bytes", name, len(a))
