@@ -213,6 +213,9 @@ func (c Circuit) open(now time.Time, p Policy, reason string) Circuit {
 	c.Openings++
 	c.State = Open
 	c.OpenUntil = now.Add(p.Duration(c.Openings))
+	// A half-open period ends with the opening: its probes' late reports no
+	// longer match and are ignored.
+	c.HalfOpenUntil = time.Time{}
 	c.Failures, c.Probes, c.Successes = 0, 0, 0
 	c.LastTransition = Transition{At: now, From: from, To: Open, Reason: reason}
 	return c
@@ -229,6 +232,6 @@ func (c Circuit) close(now time.Time, reason string) Circuit {
 
 func (c Circuit) resetCounters() Circuit {
 	c.Failures, c.Openings, c.Probes, c.Successes = 0, 0, 0, 0
-	c.OpenUntil = time.Time{}
+	c.OpenUntil, c.HalfOpenUntil = time.Time{}, time.Time{}
 	return c
 }

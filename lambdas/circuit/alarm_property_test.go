@@ -145,7 +145,7 @@ func checkScenario(t *testing.T, s scenario, r *rand.Rand) {
 			if s.policy.MaxOpenDuration > 0 {
 				bound = s.policy.MaxOpenDuration
 			}
-			if v := Decide(end, now.Add(bound+time.Second)); v != Admit {
+			if v := Decide(end, now.Add(bound+time.Second), 1); !v.Invokes() {
 				t.Fatalf("healthcheck ended %s but the circuit still rejects after %s: %+v", final, bound+time.Second, end)
 			}
 		}

@@ -97,18 +97,18 @@ func TestHealthcheckHoldsThenReleases(t *testing.T) {
 	c, out := c.ApplyAlarm(notice(SourceHealthcheck, AlarmStateAlarm, t0), t0, policy)
 	require.Equal(t, OutcomeOpened, out)
 	// Long after OpenUntil the hold still rejects: no probes while the healthcheck says down.
-	assert.Equal(t, Reject, Decide(c, t0.Add(24*time.Hour)))
+	assert.Equal(t, Reject, Decide(c, t0.Add(24*time.Hour), 1))
 	c, out = c.ApplyAlarm(notice(SourceHealthcheck, AlarmStateOK, t0.Add(time.Minute)), t0.Add(time.Minute), policy)
 	require.Equal(t, OutcomeClosed, out)
-	assert.Equal(t, Admit, Decide(c, t0.Add(time.Minute)))
+	assert.Equal(t, Admit, Decide(c, t0.Add(time.Minute), 1))
 }
 
 func TestDownstreamAlarmRecoversThroughHalfOpen(t *testing.T) {
 	// The original's defect: downstream ALARM opened, nothing ever closed it.
 	c := Circuit{State: Closed}
 	c, _ = c.ApplyAlarm(notice(SourceDownstream, AlarmStateAlarm, t0), t0, policy)
-	assert.Equal(t, Reject, Decide(c, t0.Add(policy.OpenDuration-time.Millisecond)))
-	assert.Equal(t, Admit, Decide(c, t0.Add(policy.OpenDuration)), "probes are admitted once the open duration elapses")
+	assert.Equal(t, Reject, Decide(c, t0.Add(policy.OpenDuration-time.Millisecond), 1))
+	assert.Equal(t, Elect, Decide(c, t0.Add(policy.OpenDuration), 1), "a probe is elected once the open duration elapses")
 	c, out := c.ApplyAlarm(notice(SourceDownstream, AlarmStateOK, t0.Add(time.Minute)), t0.Add(time.Minute), policy)
 	assert.Equal(t, OutcomeRecorded, out)
 	assert.Equal(t, Open, c.State, "a downstream OK does not close: probes do")
@@ -120,7 +120,7 @@ func TestLateOKFromOneSourceDoesNotUndoTheOther(t *testing.T) {
 	c, _ = c.ApplyAlarm(notice(SourceHealthcheck, AlarmStateAlarm, t0.Add(2*time.Second)), t0, policy)
 	c, out := c.ApplyAlarm(notice(SourceDownstream, AlarmStateOK, t0.Add(time.Second)), t0, policy)
 	assert.Equal(t, OutcomeRecorded, out)
-	assert.Equal(t, Reject, Decide(c, t0.Add(time.Hour)), "the healthcheck's hold survives a downstream OK")
+	assert.Equal(t, Reject, Decide(c, t0.Add(time.Hour), 1), "the healthcheck's hold survives a downstream OK")
 }
 
 func TestPolicyDuration(t *testing.T) {

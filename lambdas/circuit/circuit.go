@@ -7,12 +7,15 @@ type Circuit struct {
 	ServiceName string
 	State       State
 	OpenUntil   time.Time
-	Failures    int
-	Openings    int
-	Probes      int
-	Successes   int
-	Override    Override
-	Version     int64
+	// HalfOpenUntil is the deadline of the current half-open period (see
+	// AttrHalfOpenUntil); zero outside HALF_OPEN.
+	HalfOpenUntil time.Time
+	Failures      int
+	Openings      int
+	Probes        int
+	Successes     int
+	Override      Override
+	Version       int64
 
 	Downstream  AlarmStatus
 	Healthcheck AlarmStatus
@@ -34,39 +37,74 @@ type Transition struct {
 	Reason string
 }
 
-// Verdict is the request path's decision for one call.
+// Verdict is the request path's decision for one call, taken on the circuit's
+// item as read at the start of the execution. Each verdict is one branch of the
+// state machine's CheckCircuit Choice.
 type Verdict string
 
 const (
-	// Admit: invoke the downstream.
+	// Admit: invoke the downstream and count its outcome (CLOSED, or no item): a
+	// counted failure may trip the circuit, a success clears earlier failures.
 	Admit Verdict = "ADMIT"
-	// Reject: fail fast with CircuitOpen, invoking nothing.
+	// Bypass: invoke the downstream without any accounting (FORCED_CLOSED).
+	Bypass Verdict = "BYPASS"
+	// Reject: fail fast with CircuitOpen (or run the fallback), invoking nothing.
 	Reject Verdict = "REJECT"
+	// Elect: the open duration, or the current half-open period, is over: ask
+	// the controller Lambda to elect this call as the probe of a new half-open
+	// period. It admits only the first caller(s); the others are rejected.
+	Elect Verdict = "ELECT"
+	// Join: half-open with a probe slot free: take it by a conditional write
+	// (probes < max in the same period), or be rejected if another caller won it.
+	Join Verdict = "JOIN"
 )
+
+// Invokes reports whether the verdict lets the call reach the downstream at
+// least possibly (Elect and Join depend on a conditional write). Only Reject is
+// sure not to.
+func (v Verdict) Invokes() bool { return v != Reject }
 
 // Decide is the request path's rule, in Go. The state machine definition
 // (component/statemachine) implements the same rule in Amazon States Language; the
-// two are kept equal by tests. The rules, first match wins:
+// two are kept equal by tests that execute the definition. The rules, first match
+// wins:
 //
-//  1. an operator override decides: FORCED_OPEN rejects, FORCED_CLOSED admits;
+//  1. an operator override decides: FORCED_OPEN rejects, FORCED_CLOSED bypasses
+//     (invokes without counting anything);
 //  2. a healthcheck in ALARM holds the circuit open: reject;
-//  3. an OPEN circuit rejects until OpenUntil;
-//  4. anything else admits.
+//  3. OPEN rejects until OpenUntil, then elects a probe;
+//  4. HALF_OPEN whose period is over (now >= HalfOpenUntil, or none) elects a
+//     new period: its probes are presumed lost;
+//  5. HALF_OPEN with halfOpenMaxCalls probes admitted in this period rejects;
+//  6. HALF_OPEN otherwise joins the period as one more probe;
+//  7. anything else (CLOSED, no item, an unknown state) admits, counted.
 //
-// Rule 3 admitting after OpenUntil is what guarantees that no circuit stays open
-// forever on its own state: only an operator or a healthcheck alarm can hold it.
-func Decide(c Circuit, now time.Time) Verdict {
+// Rules 3 and 4 are what guarantee that no circuit stays open forever on its
+// own state: only an operator or a healthcheck alarm can hold it.
+func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
 	switch c.Override {
 	case ForcedOpen:
 		return Reject
 	case ForcedClosed:
-		return Admit
+		return Bypass
 	}
 	if c.Healthcheck.State == AlarmStateAlarm {
 		return Reject
 	}
-	if c.State == Open && now.Before(c.OpenUntil) {
-		return Reject
+	switch c.State {
+	case Open:
+		if now.Before(c.OpenUntil) {
+			return Reject
+		}
+		return Elect
+	case HalfOpen:
+		if !now.Before(c.HalfOpenUntil) {
+			return Elect
+		}
+		if c.Probes >= halfOpenMaxCalls {
+			return Reject
+		}
+		return Join
 	}
 	return Admit
 }

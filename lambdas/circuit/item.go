@@ -25,12 +25,20 @@ const KeyAttribute = "serviceName"
 const (
 	AttrState     = "state"     // S: State; absent means Closed
 	AttrOpenUntil = "openUntil" // S: Timestamp; while State is Open, callers fail fast until then
-	AttrFailures  = "failures"  // N: consecutive downstream failures while closed
-	AttrOpenings  = "openings"  // N: consecutive openings without a close, for back-off
-	AttrProbes    = "probes"    // N: probes admitted in the current half-open period
-	AttrSuccesses = "successes" // N: probe successes in the current half-open period
-	AttrOverride  = "override"  // S: Override set by an operator; absent means none
-	AttrVersion   = "version"   // N: bumped by every write
+	// S: Timestamp; while State is HalfOpen, the deadline of the current half-open
+	// period. Probes admitted in a period whose deadline has passed are presumed
+	// lost (their execution died or never reported back), so the next caller
+	// elects a new period: a lost probe cannot hold the circuit half-open forever.
+	AttrHalfOpenUntil = "halfOpenUntil"
+	AttrFailures      = "failures" // N: consecutive downstream failures while closed
+	AttrOpenings      = "openings" // N: consecutive openings without a close, for back-off
+	AttrProbes        = "probes"   // N: probes admitted in the current half-open period
+	// N: probe successes since the circuit went half-open. Kept when a stale
+	// period is re-elected, so that a circuit needing several successes still
+	// closes when traffic is too sparse to bring them within one period.
+	AttrSuccesses = "successes"
+	AttrOverride  = "override" // S: Override set by an operator; absent means none
+	AttrVersion   = "version"  // N: bumped by every write
 
 	// Each alarm source is kept separately (the original kept one boolean for
 	// both, so a late OK from one alarm closed a circuit the other held open).
@@ -41,8 +49,8 @@ const (
 
 	// The last transition, so that operators can see when, from what, to what and why.
 	AttrTransitionAt     = "transitionAt"     // S: Timestamp
-	AttrTransitionFrom   = "transitionFrom"   // S: State
-	AttrTransitionTo     = "transitionTo"     // S: State
+	AttrTransitionFrom   = "transitionFrom"   // S: State, or the Override in force (FORCED_OPEN, FORCED_CLOSED)
+	AttrTransitionTo     = "transitionTo"     // S: State, or the Override in force
 	AttrTransitionReason = "transitionReason" // S: free text naming the cause (alarm name, probe, manual, ...)
 )
 

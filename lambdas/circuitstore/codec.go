@@ -26,6 +26,7 @@ func Decode(service string, item Item) (circuit.Circuit, error) {
 		c.State = circuit.State(s)
 	}
 	c.OpenUntil = d.time(circuit.AttrOpenUntil)
+	c.HalfOpenUntil = d.time(circuit.AttrHalfOpenUntil)
 	c.Failures = int(d.num(circuit.AttrFailures))
 	c.Openings = int(d.num(circuit.AttrOpenings))
 	c.Probes = int(d.num(circuit.AttrProbes))
@@ -143,6 +144,7 @@ func Encode(c circuit.Circuit) (set Item, remove []string) {
 		set[attr] = &types.AttributeValueMemberS{Value: circuit.FormatTime(t)}
 	}
 	optTime(circuit.AttrOpenUntil, c.OpenUntil)
+	optTime(circuit.AttrHalfOpenUntil, c.HalfOpenUntil)
 	optStr(circuit.AttrOverride, string(c.Override))
 	optStr(circuit.AttrDownstreamAlarm, string(c.Downstream.State))
 	optTime(circuit.AttrDownstreamAlarmAt, c.Downstream.ChangedAt)

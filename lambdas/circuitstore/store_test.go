@@ -63,7 +63,7 @@ func TestAbsentItemIsClosed(t *testing.T) {
 func TestRoundTripEveryField(t *testing.T) {
 	s, raw := newStore(t)
 	want := circuit.Circuit{
-		ServiceName: "payments", State: circuit.Open, OpenUntil: t0.Add(time.Minute),
+		ServiceName: "payments", State: circuit.Open, OpenUntil: t0.Add(time.Minute), HalfOpenUntil: t0.Add(30 * time.Second),
 		Failures: 1, Openings: 2, Probes: 3, Successes: 4, Override: circuit.ForcedOpen, Version: 1,
 		Downstream:     circuit.AlarmStatus{State: circuit.AlarmStateAlarm, ChangedAt: t0},
 		Healthcheck:    circuit.AlarmStatus{State: circuit.AlarmStateOK, ChangedAt: t0.Add(time.Second)},
@@ -82,6 +82,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	item := rawItem(t, raw, s.Table, "payments")
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "OPEN"}, item[circuit.AttrState])
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:11:39.123Z"}, item[circuit.AttrOpenUntil])
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:11:09.123Z"}, item[circuit.AttrHalfOpenUntil])
 	assert.Equal(t, &types.AttributeValueMemberN{Value: "1"}, item[circuit.AttrVersion])
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:10:40.123Z"}, item[circuit.AttrHealthcheckAlarmAt])
 }

@@ -200,7 +200,7 @@ func TestDownstreamOKDoesNotClose(t *testing.T) {
 	assert.Equal(t, circuit.Open, c.State, "recovery goes through half-open probes, not an alarm")
 	assert.Equal(t, circuit.AlarmStatus{State: circuit.AlarmStateOK, ChangedAt: mustTime(t, "2026-11-27T00:25:41.877Z")}, c.Downstream)
 	assert.Equal(t, int64(2), c.Version)
-	assert.Equal(t, circuit.Admit, circuit.Decide(c, c.OpenUntil), "probes are admitted once OpenUntil has passed")
+	assert.Equal(t, circuit.Elect, circuit.Decide(c, c.OpenUntil, 1), "a probe is elected once OpenUntil has passed")
 	lines := r.logLines()
 	require.Len(t, lines, 1)
 	assert.Equal(t, "alarm notification recorded", lines[0]["msg"])
@@ -212,7 +212,7 @@ func TestHealthcheckHoldsThenReleases(t *testing.T) {
 	c := r.circuit()
 	assert.Equal(t, circuit.Open, c.State)
 	assert.Equal(t, circuit.AlarmStateAlarm, c.Healthcheck.State)
-	assert.Equal(t, circuit.Reject, circuit.Decide(c, c.OpenUntil.Add(time.Hour)), "the hold outlasts the open duration")
+	assert.Equal(t, circuit.Reject, circuit.Decide(c, c.OpenUntil.Add(time.Hour), 1), "the hold outlasts the open duration")
 
 	require.NoError(t, r.deliver("healthcheck-ok.json", "2026-11-27T00:20:06.000Z"))
 	item := r.item()
@@ -223,7 +223,7 @@ func TestHealthcheckHoldsThenReleases(t *testing.T) {
 	assert.Equal(t, s("OPEN"), item[circuit.AttrTransitionFrom])
 	assert.Equal(t, s("CLOSED"), item[circuit.AttrTransitionTo])
 	assert.Contains(t, item[circuit.AttrTransitionReason].(*types.AttributeValueMemberS).Value, healthcheckAlarm)
-	assert.Equal(t, circuit.Admit, circuit.Decide(r.circuit(), mustTime(t, "2026-11-27T00:20:06.000Z")))
+	assert.Equal(t, circuit.Admit, circuit.Decide(r.circuit(), mustTime(t, "2026-11-27T00:20:06.000Z"), 1))
 	lines := r.logLines()
 	require.Len(t, lines, 1)
 	assert.Equal(t, "circuit transition", lines[0]["msg"])
@@ -238,7 +238,7 @@ func TestHealthcheckInsufficientDataReleasesWithoutClosing(t *testing.T) {
 	c := r.circuit()
 	assert.Equal(t, circuit.Open, c.State)
 	assert.Equal(t, circuit.AlarmStateInsufficientData, c.Healthcheck.State)
-	assert.Equal(t, circuit.Admit, circuit.Decide(c, c.OpenUntil), "released: probes resume after OpenUntil")
+	assert.Equal(t, circuit.Elect, circuit.Decide(c, c.OpenUntil, 1), "released: probes resume after OpenUntil")
 	assert.Equal(t, "RELEASED", r.logLines()[0]["outcome"])
 }
 
@@ -255,8 +255,8 @@ func TestDownstreamAlarmThenHealthcheckOK(t *testing.T) {
 	assert.Equal(t, circuit.AlarmStateOK, c.Healthcheck.State)
 	assert.Equal(t, circuit.AlarmStateAlarm, c.Downstream.State)
 	assert.Equal(t, mustTime(t, "2026-11-27T00:11:40.000Z"), c.OpenUntil)
-	assert.Equal(t, circuit.Admit, circuit.Decide(c, c.OpenUntil), "not open forever")
-	assert.Equal(t, circuit.Reject, circuit.Decide(c, c.OpenUntil.Add(-time.Millisecond)))
+	assert.Equal(t, circuit.Elect, circuit.Decide(c, c.OpenUntil, 1), "not open forever")
+	assert.Equal(t, circuit.Reject, circuit.Decide(c, c.OpenUntil.Add(-time.Millisecond), 1))
 }
 
 func TestMalformedNotificationsChangeNothing(t *testing.T) {
