@@ -85,6 +85,13 @@ func Create(token, name string, inputs resource.PropertyMap) (string, resource.P
 		set("groupName", group)
 		set("arn", fmt.Sprintf("arn:aws:scheduler:%s:%s:schedule/%s/%s", Region, Account, group, physical))
 		id = group + "/" + physical
+	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		// The examples attach AWSLambdaBasicExecutionRole to their functions' role.
+		// AWS has no ID for an attachment; the aws provider makes one from the
+		// role and a timestamp, a hash here.
+		if r, ok := inputs["role"]; ok && r.IsString() {
+			id = r.StringValue() + "-" + shortHash(name)
+		}
 	case "aws:lambda/permission:Permission":
 		set("statementId", "terraform-"+shortHash(name))
 		id = "terraform-" + shortHash(name)

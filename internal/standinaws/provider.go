@@ -1,0 +1,533 @@
+package standinaws
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	pulumiprovider "github.com/pulumi/pulumi/sdk/v3/go/pulumi/provider"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// DirEnv names the environment variable that, when set, makes the fake cloud
+// file-backed: one JSON file per resource under DIR/resources and an append-only
+// journal of every create, update and delete in DIR/journal.jsonl, so that tests
+// can see what the engine asked the "cloud" to do across plugin processes (the
+// engine starts a new plugin per operation). Unset, the cloud lives in memory.
+const DirEnv = "CIRCUITBREAKER_STANDIN_AWS_DIR"
+
+// replaceKeys are the inputs whose change replaces the resource instead of
+// updating it: names, keys and identities, as on AWS. A short list, not the real
+// provider's.
+var replaceKeys = map[string][]string{
+	"aws:lambda/function:Function":                      {"name"},
+	"aws:dynamodb/table:Table":                          {"name", "hashKey", "rangeKey"},
+	"aws:iam/role:Role":                                 {"name", "namePrefix"},
+	"aws:iam/rolePolicy:RolePolicy":                     {"name", "namePrefix", "role"},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {"role", "policyArn"},
+	"aws:cloudwatch/logGroup:LogGroup":                  {"name", "namePrefix"},
+	"aws:cloudwatch/metricAlarm:MetricAlarm":            {"name"},
+	"aws:sns/topic:Topic":                               {"name", "namePrefix", "fifoTopic"},
+	"aws:sns/topicPolicy:TopicPolicy":                   {"arn"},
+	"aws:sns/topicSubscription:TopicSubscription":       {"topic", "protocol", "endpoint"},
+	"aws:sfn/stateMachine:StateMachine":                 {"name", "namePrefix"},
+	"aws:scheduler/schedule:Schedule":                   {"name", "namePrefix", "groupName"},
+	"aws:lambda/permission:Permission":                  {"action", "function", "principal", "sourceArn", "statementId", "qualifier"},
+}
+
+// Object is one resource in the fake cloud.
+type Object struct {
+	Type string `json:"type"`
+	URN  string `json:"urn"`
+	ID   string `json:"id"`
+	// Properties in the engine's wire format (protojson of the gRPC struct), so
+	// that archives, assets and secrets survive a round trip unchanged.
+	Properties json.RawMessage `json:"properties"`
+}
+
+func newObject(token string, urn resource.URN, id string, state resource.PropertyMap) (Object, error) {
+	s, err := marshal(state)
+	if err != nil {
+		return Object{}, err
+	}
+	b, err := protojson.Marshal(s)
+	if err != nil {
+		return Object{}, err
+	}
+	return Object{Type: token, URN: string(urn), ID: id, Properties: b}, nil
+}
+
+// Props decodes the object's properties.
+func (o Object) Props() (resource.PropertyMap, error) {
+	var s structpb.Struct
+	if err := protojson.Unmarshal(o.Properties, &s); err != nil {
+		return nil, err
+	}
+	return unmarshal(&s)
+}
+
+// compute runs fakeaws, turning its panics on inputs it did not expect (a
+// missing key it reads) into errors that name the stand-in.
+func compute(token, name string, inputs resource.PropertyMap) (id string, state resource.PropertyMap, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: computing the outputs of %s %s: %v", Banner, token, name, r)
+		}
+	}()
+	id, state = fakeaws.Create(token, name, inputs)
+	return id, state, nil
+}
+
+// JournalEntry is one line of the journal: an operation the engine made the
+// cloud perform (previews are not journaled: they change nothing).
+type JournalEntry struct {
+	Op   string `json:"op"` // create, update, delete
+	Type string `json:"type"`
+	URN  string `json:"urn"`
+	ID   string `json:"id"`
+}
+
+// Provider is the stand-in's gRPC server.
+type Provider struct {
+	pulumirpc.UnimplementedResourceProviderServer
+
+	host *pulumiprovider.HostClient // nil in unit tests
+	dir  string                     // file-backed cloud when set
+
+	mu       sync.Mutex
+	memory   map[string]Object // in-memory cloud, keyed by type and ID
+	required map[string][]string
+	banner   sync.Once
+}
+
+// New returns a stand-in provider; dir, when not empty, backs the fake cloud
+// with files (see DirEnv).
+func New(host *pulumiprovider.HostClient, dir string) (*Provider, error) {
+	var spec struct {
+		Resources map[string]struct {
+			RequiredInputs []string `json:"requiredInputs"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(schemaJSON, &spec); err != nil {
+		return nil, fmt.Errorf("%s: schema: %w", Banner, err)
+	}
+	required := map[string][]string{}
+	for tok, r := range spec.Resources {
+		required[tok] = r.RequiredInputs
+	}
+	if dir != "" {
+		if err := os.MkdirAll(filepath.Join(dir, "resources"), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return &Provider{host: host, dir: dir, memory: map[string]Object{}, required: required}, nil
+}
+
+var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: false, KeepResources: true, SkipNulls: true}
+
+func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
+	if s == nil {
+		return resource.PropertyMap{}, nil
+	}
+	return plugin.UnmarshalProperties(s, opts)
+}
+
+func marshal(m resource.PropertyMap) (*structpb.Struct, error) {
+	return plugin.MarshalProperties(m, opts)
+}
+
+// GetPluginInfo reports the aws version the stand-in answers for.
+func (p *Provider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.PluginInfo, error) {
+	return &pulumirpc.PluginInfo{Version: Version}, nil
+}
+
+// GetSchema returns the few aws types the breaker's schema references and the
+// examples create; its description carries the banner.
+func (p *Provider) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
+	return &pulumirpc.GetSchemaResponse{Schema: string(schemaJSON)}, nil
+}
+
+// CheckConfig accepts any provider configuration (region, profile, ...).
+func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
+}
+
+// DiffConfig never asks for the provider to be replaced.
+func (p *Provider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
+}
+
+// Configure says what the engine may send and logs the banner once, so every
+// run through the stand-in says so in its output.
+func (p *Provider) Configure(ctx context.Context, _ *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	p.banner.Do(func() {
+		fmt.Fprintln(os.Stderr, Banner)
+		if p.host != nil {
+			_ = p.host.Log(ctx, diag.Info, "", Banner)
+		}
+	})
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true, AcceptResources: true}, nil
+}
+
+// Check accepts the inputs as they are, refusing only a missing required input
+// of the types in the stand-in's schema.
+func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	var failures []*pulumirpc.CheckFailure
+	for _, k := range p.required[string(resource.URN(req.GetUrn()).Type())] {
+		if _, ok := news[resource.PropertyKey(k)]; !ok {
+			failures = append(failures, &pulumirpc.CheckFailure{Property: k, Reason: fmt.Sprintf("missing required property '%s' (%s)", k, Banner)})
+		}
+	}
+	return &pulumirpc.CheckResponse{Inputs: req.GetNews(), Failures: failures}, nil
+}
+
+// Diff compares the old inputs with the new ones, property by property; a
+// change to a key in replaceKeys replaces the resource.
+func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	olds, err := unmarshal(req.GetOldInputs())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetOldInputs() == nil {
+		// State written before old inputs were recorded: outputs hold the inputs too.
+		if olds, err = unmarshal(req.GetOlds()); err != nil {
+			return nil, err
+		}
+	}
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	return diff(string(urn.Type()), olds, news, req.GetIgnoreChanges()), nil
+}
+
+func diff(token string, olds, news resource.PropertyMap, ignore []string) *pulumirpc.DiffResponse {
+	changed := map[string]bool{}
+	if d := olds.Diff(news); d != nil {
+		for _, k := range d.ChangedKeys() {
+			changed[string(k)] = true
+		}
+	}
+	for _, k := range ignore {
+		delete(changed, k)
+	}
+	if len(changed) == 0 {
+		return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE, HasDetailedDiff: true}
+	}
+	keys := make([]string, 0, len(changed))
+	for k := range changed {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	resp := &pulumirpc.DiffResponse{
+		Changes:         pulumirpc.DiffResponse_DIFF_SOME,
+		Diffs:           keys,
+		DetailedDiff:    map[string]*pulumirpc.PropertyDiff{},
+		HasDetailedDiff: true,
+	}
+	for _, k := range keys {
+		kind := pulumirpc.PropertyDiff_UPDATE
+		switch _, inOld := olds[resource.PropertyKey(k)]; {
+		case !inOld:
+			kind = pulumirpc.PropertyDiff_ADD
+		case !news.HasValue(resource.PropertyKey(k)):
+			kind = pulumirpc.PropertyDiff_DELETE
+		}
+		if slices.Contains(replaceKeys[token], k) {
+			resp.Replaces = append(resp.Replaces, k)
+			kind = map[pulumirpc.PropertyDiff_Kind]pulumirpc.PropertyDiff_Kind{
+				pulumirpc.PropertyDiff_ADD:    pulumirpc.PropertyDiff_ADD_REPLACE,
+				pulumirpc.PropertyDiff_DELETE: pulumirpc.PropertyDiff_DELETE_REPLACE,
+				pulumirpc.PropertyDiff_UPDATE: pulumirpc.PropertyDiff_UPDATE_REPLACE,
+			}[kind]
+		}
+		resp.DetailedDiff[k] = &pulumirpc.PropertyDiff{Kind: kind, InputDiff: true}
+	}
+	return resp
+}
+
+// Create computes what AWS would (fakeaws) and stores the object. In a preview
+// the computed outputs are unknown, as with the real provider, so that the
+// engine's handling of unknowns is exercised.
+func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	inputs, err := unmarshal(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	token := string(urn.Type())
+	if req.GetPreview() || inputs.ContainsUnknowns() {
+		state := inputs.Copy()
+		_, computed, err := compute(token, urn.Name(), placeholders(inputs))
+		if err != nil {
+			return nil, err
+		}
+		for k := range computed {
+			if _, ok := inputs[k]; !ok {
+				state[k] = resource.MakeComputed(resource.NewStringProperty(""))
+			}
+		}
+		props, err := marshal(state)
+		return &pulumirpc.CreateResponse{Properties: props}, err
+	}
+	id, state, err := compute(token, urn.Name(), inputs)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := newObject(token, urn, id, state)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.put(obj); err != nil {
+		return nil, err
+	}
+	if err := p.journal(JournalEntry{Op: "create", Type: token, URN: string(urn), ID: id}); err != nil {
+		return nil, err
+	}
+	props, err := marshal(state)
+	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
+}
+
+// placeholders stands in empty strings for unknown values, so fakeaws can say
+// which outputs it would compute.
+func placeholders(m resource.PropertyMap) resource.PropertyMap {
+	out := resource.PropertyMap{}
+	for k, v := range m {
+		if v.ContainsUnknowns() {
+			v = resource.NewStringProperty("")
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Read returns the stored object (nothing drifts), or, for a file-backed cloud,
+// reports the resource gone when its file was removed.
+func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	obj, ok, err := p.get(string(urn.Type()), req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if p.dir != "" {
+			return &pulumirpc.ReadResponse{}, nil // deleted out of band
+		}
+		return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
+	}
+	var props structpb.Struct
+	if err := protojson.Unmarshal(obj.Properties, &props); err != nil {
+		return nil, err
+	}
+	return &pulumirpc.ReadResponse{Id: obj.ID, Properties: &props, Inputs: req.GetInputs()}, nil
+}
+
+// Update recomputes the outputs from the new inputs; the ID and the physical
+// name stay (fakeaws derives them from the logical name).
+func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	token := string(urn.Type())
+	news, err := unmarshal(req.GetNews())
+	if err != nil {
+		return nil, err
+	}
+	olds, err := unmarshal(req.GetOlds())
+	if err != nil {
+		return nil, err
+	}
+	if req.GetPreview() || news.ContainsUnknowns() {
+		state := olds.Copy()
+		for k, v := range news {
+			state[k] = v
+		}
+		props, err := marshal(state)
+		return &pulumirpc.UpdateResponse{Properties: props}, err
+	}
+	_, state, err := compute(token, urn.Name(), news)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := newObject(token, urn, req.GetId(), state)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.put(obj); err != nil {
+		return nil, err
+	}
+	if err := p.journal(JournalEntry{Op: "update", Type: token, URN: string(urn), ID: req.GetId()}); err != nil {
+		return nil, err
+	}
+	props, err := marshal(state)
+	return &pulumirpc.UpdateResponse{Properties: props}, err
+}
+
+// Delete forgets the object.
+func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
+	urn := resource.URN(req.GetUrn())
+	token := string(urn.Type())
+	if err := p.del(token, req.GetId()); err != nil {
+		return nil, err
+	}
+	return &emptypb.Empty{}, p.journal(JournalEntry{Op: "delete", Type: token, URN: string(urn), ID: req.GetId()})
+}
+
+// Invoke serves no data sources: none is used by the breaker or the examples.
+func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
+	return nil, fmt.Errorf("%s: function %s is not implemented", Banner, req.GetTok())
+}
+
+// Cancel has nothing to stop.
+func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func key(token, id string) string {
+	sum := sha256.Sum256([]byte(token + "\x00" + id))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (p *Provider) put(o Object) error {
+	if p.dir == "" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.memory[key(o.Type, o.ID)] = o
+		return nil
+	}
+	b, err := json.MarshalIndent(o, "", "  ")
+	if err != nil {
+		return err
+	}
+	// Write then rename: a concurrent reader sees the old or the new object.
+	path := filepath.Join(p.dir, "resources", key(o.Type, o.ID)+".json")
+	tmp := fmt.Sprintf("%s.%d.tmp", path, time.Now().UnixNano())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (p *Provider) get(token, id string) (Object, bool, error) {
+	if p.dir == "" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		o, ok := p.memory[key(token, id)]
+		return o, ok, nil
+	}
+	b, err := os.ReadFile(filepath.Join(p.dir, "resources", key(token, id)+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return Object{}, false, nil
+	}
+	if err != nil {
+		return Object{}, false, err
+	}
+	var o Object
+	return o, true, json.Unmarshal(b, &o)
+}
+
+func (p *Provider) del(token, id string) error {
+	if p.dir == "" {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		delete(p.memory, key(token, id))
+		return nil
+	}
+	err := os.Remove(filepath.Join(p.dir, "resources", key(token, id)+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (p *Provider) journal(e JournalEntry) error {
+	if p.dir == "" {
+		return nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// One short O_APPEND write per entry: lines from concurrent plugin
+	// processes do not interleave.
+	f, err := os.OpenFile(filepath.Join(p.dir, "journal.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// ReadCloud lists the objects of a file-backed cloud (for tests).
+func ReadCloud(dir string) ([]Object, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, "resources"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var objs []Object
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".json" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "resources", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var o Object
+		if err := json.Unmarshal(b, &o); err != nil {
+			return nil, err
+		}
+		objs = append(objs, o)
+	}
+	sort.Slice(objs, func(i, j int) bool { return objs[i].URN < objs[j].URN })
+	return objs, nil
+}
+
+// ReadJournal returns a file-backed cloud's journal (for tests).
+func ReadJournal(dir string) ([]JournalEntry, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "journal.jsonl"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []JournalEntry
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for dec.More() {
+		var e JournalEntry
+		if err := dec.Decode(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}

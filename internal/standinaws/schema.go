@@ -1,0 +1,32 @@
+// Package standinaws is a TEST-ONLY stand-in for the pulumi-aws provider plugin.
+//
+// The real pulumi-resource-aws cannot be built or downloaded here, yet every
+// engine run of a circuit breaker needs an aws plugin: the user's functions and
+// the breaker's children are aws resources. This package plays that plugin: a
+// gRPC resource provider whose GetSchema declares the few aws types the
+// breaker's schema references and the examples create (with pulumi-aws's real
+// language settings, so generated SDKs import the real aws SDKs), and whose
+// Check/Diff/Create/Read/Update/Delete keep a fake cloud, computing names, IDs
+// and ARNs with internal/fakeaws.
+//
+// What it does not check: anything AWS would. It accepts any input of any type
+// token (only a few are in its schema), never validates a property, policy,
+// runtime, ARN or name, never runs code, and its replacement rules are a short
+// list (names and keys), not the real provider's. Read returns what it stored,
+// so it never reports drift unless its state directory is edited.
+package standinaws
+
+import _ "embed"
+
+// Version is the pulumi-aws release this stand-in answers for: the one the
+// component's schema references and the SDKs depend on.
+const Version = "6.83.4"
+
+// Banner says what this plugin is wherever it shows: GetSchema, logs, errors.
+const Banner = "pulumi-resource-aws TEST-ONLY STAND-IN (internal/standinaws): a fake cloud, nothing is created in AWS"
+
+//go:embed schema.json
+var schemaJSON []byte
+
+// Schema returns the stand-in's package schema (JSON).
+func Schema() []byte { return append([]byte(nil), schemaJSON...) }
