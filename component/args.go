@@ -32,6 +32,13 @@ type Args struct {
 	DownstreamTimeoutSeconds *int       `pulumi:"downstreamTimeoutSeconds,optional"`
 	DownstreamRetry          *RetryArgs `pulumi:"downstreamRetry,optional"`
 
+	FailureThreshold  *int             `pulumi:"failureThreshold,optional"`
+	HalfOpenMaxCalls  *int             `pulumi:"halfOpenMaxCalls,optional"`
+	SuccessThreshold  *int             `pulumi:"successThreshold,optional"`
+	IgnoreErrors      []string         `pulumi:"ignoreErrors,optional"`
+	FallbackFunction  *lambda.Function `pulumi:"fallbackFunction,optional" provider:"type=aws@v6.83.4:lambda/function:Function"`
+	FallbackQualifier *string          `pulumi:"fallbackQualifier,optional"`
+
 	OpenDurationSeconds    *int     `pulumi:"openDurationSeconds,optional"`
 	MaxOpenDurationSeconds *int     `pulumi:"maxOpenDurationSeconds,optional"`
 	OpenBackoffMultiplier  *float64 `pulumi:"openBackoffMultiplier,optional"`
@@ -67,7 +74,16 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.DownstreamTimeoutSeconds, "Seconds one downstream invocation may take before it counts as a failure (States.Timeout).")
 	an.SetDefault(&a.DownstreamTimeoutSeconds, DefaultDownstreamTimeoutSeconds)
 	an.Describe(&a.DownstreamRetry, "Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.")
-	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it lets calls through again.")
+	an.Describe(&a.FailureThreshold, "Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.")
+	an.SetDefault(&a.FailureThreshold, DefaultFailureThreshold)
+	an.Describe(&a.HalfOpenMaxCalls, "Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.")
+	an.SetDefault(&a.HalfOpenMaxCalls, DefaultHalfOpenMaxCalls)
+	an.Describe(&a.SuccessThreshold, "Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.")
+	an.SetDefault(&a.SuccessThreshold, DefaultSuccessThreshold)
+	an.Describe(&a.IgnoreErrors, "Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.")
+	an.Describe(&a.FallbackFunction, "A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.")
+	an.Describe(&a.FallbackQualifier, "Alias or version of the fallback function. Unset: the unqualified function.")
+	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it admits probes.")
 	an.SetDefault(&a.OpenDurationSeconds, DefaultOpenDurationSeconds)
 	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")
 	an.SetDefault(&a.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds)

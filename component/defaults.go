@@ -10,6 +10,9 @@ const (
 	DefaultHealthcheckInput         = "{}"
 	DefaultWorkflowType             = "EXPRESS"
 	DefaultDownstreamTimeoutSeconds = 30
+	DefaultFailureThreshold         = 5
+	DefaultHalfOpenMaxCalls         = 1
+	DefaultSuccessThreshold         = 1
 	DefaultOpenDurationSeconds      = 60
 	DefaultMaxOpenDurationSeconds   = 600
 	DefaultOpenBackoffMultiplier    = 2.0

@@ -26,6 +26,11 @@ type Settings struct {
 	WorkflowType             string
 	DownstreamTimeoutSeconds int
 	Retry                    statemachine.RetryPolicy
+	FailureThreshold         int
+	HalfOpenMaxCalls         int
+	SuccessThreshold         int
+	IgnoreErrors             []string
+	FallbackQualifier        string
 	OpenDurationSeconds      int
 	MaxOpenDurationSeconds   int
 	OpenBackoffMultiplier    float64
@@ -81,6 +86,11 @@ func Resolve(args Args) (Settings, error) {
 		WorkflowType:             deref(args.WorkflowType, DefaultWorkflowType),
 		DownstreamTimeoutSeconds: deref(args.DownstreamTimeoutSeconds, DefaultDownstreamTimeoutSeconds),
 		Retry:                    retry(args.DownstreamRetry),
+		FailureThreshold:         deref(args.FailureThreshold, DefaultFailureThreshold),
+		HalfOpenMaxCalls:         deref(args.HalfOpenMaxCalls, DefaultHalfOpenMaxCalls),
+		SuccessThreshold:         deref(args.SuccessThreshold, DefaultSuccessThreshold),
+		IgnoreErrors:             slices.Clone(args.IgnoreErrors),
+		FallbackQualifier:        deref(args.FallbackQualifier, ""),
 		OpenDurationSeconds:      deref(args.OpenDurationSeconds, DefaultOpenDurationSeconds),
 		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds),
 		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier),
@@ -100,6 +110,10 @@ func Resolve(args Args) (Settings, error) {
 	}
 	checkQualifier(&p, "downstreamQualifier", s.DownstreamQualifier)
 	checkQualifier(&p, "healthcheckQualifier", s.HealthcheckQualifier)
+	checkQualifier(&p, "fallbackQualifier", s.FallbackQualifier)
+	if s.FallbackQualifier != "" && args.FallbackFunction == nil {
+		p.add("fallbackQualifier", "is set but fallbackFunction is not; pass the fallback function too, or drop the qualifier")
+	}
 	checkSchedule(&p, s.HealthcheckSchedule)
 	if !json.Valid([]byte(s.HealthcheckInput)) {
 		p.add("healthcheckInput", "is not valid JSON; pass a JSON document such as \"{}\"")
@@ -109,6 +123,7 @@ func Resolve(args Args) (Settings, error) {
 	checkOneOf(&p, "workflowType", s.WorkflowType, workflowTypes)
 	checkRequestPath(&p, s)
 	checkOpenDuration(&p, s)
+	checkTripping(&p, s)
 	checkOneOf(&p, "logLevel", s.LogLevel, logLevels)
 	if s.LogLevel == "OFF" && s.LogIncludeExecutionData {
 		p.add("logIncludeExecutionData", "is true while logLevel is OFF, so nothing would be logged; set logLevel to ALL, ERROR or FATAL, or drop logIncludeExecutionData")
@@ -241,6 +256,29 @@ func checkOpenDuration(p *problems, s Settings) {
 	}
 	if s.OpenBackoffMultiplier < 1 {
 		p.add("openBackoffMultiplier", "is %g; use 1 (no back-off) or more", s.OpenBackoffMultiplier)
+	}
+}
+
+// checkTripping checks the in-line breaker's counts, as gobreaker and
+// resilience4j would refuse them.
+func checkTripping(p *problems, s Settings) {
+	if s.FailureThreshold < 1 || s.FailureThreshold > 1000 {
+		p.add("failureThreshold", "is %d; use 1 to 1000 consecutive failures", s.FailureThreshold)
+	}
+	if s.HalfOpenMaxCalls < 1 || s.HalfOpenMaxCalls > 100 {
+		p.add("halfOpenMaxCalls", "is %d; admit 1 to 100 probes", s.HalfOpenMaxCalls)
+	}
+	if s.SuccessThreshold < 1 || s.SuccessThreshold > s.HalfOpenMaxCalls {
+		p.add("successThreshold", "is %d; it must be between 1 and halfOpenMaxCalls (%d), or the circuit could never close", s.SuccessThreshold, s.HalfOpenMaxCalls)
+	}
+	for i, e := range s.IgnoreErrors {
+		field := fmt.Sprintf("ignoreErrors[%d]", i)
+		switch {
+		case strings.TrimSpace(e) == "":
+			p.add(field, "is empty; name an error such as \"ValidationError\"")
+		case strings.HasPrefix(e, "States."):
+			p.add(field, "is %q; ignoring Step Functions' own errors (timeouts, task failures) would hide outages from the breaker; name the downstream's own error types instead", e)
+		}
 	}
 }
 

@@ -87,6 +87,14 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 			a.LogLevel = pulumi.StringRef("OFF")
 			a.LogIncludeExecutionData = pulumi.BoolRef(true)
 		}, "logIncludeExecutionData", "set logLevel to ALL"},
+		{"failure threshold zero", func(a *component.Args) { a.FailureThreshold = pulumi.IntRef(0) }, "failureThreshold", "1 to 1000"},
+		{"no probes", func(a *component.Args) { a.HalfOpenMaxCalls = pulumi.IntRef(0) }, "halfOpenMaxCalls", "1 to 100"},
+		{"success threshold above probes", func(a *component.Args) {
+			a.HalfOpenMaxCalls = pulumi.IntRef(2)
+			a.SuccessThreshold = pulumi.IntRef(3)
+		}, "successThreshold", "could never close"},
+		{"ignoring timeouts", func(a *component.Args) { a.IgnoreErrors = []string{"States.Timeout"} }, "ignoreErrors[0]", "hide outages"},
+		{"fallback qualifier without fallback", func(a *component.Args) { a.FallbackQualifier = pulumi.StringRef("live") }, "fallbackQualifier", "pass the fallback function too"},
 		{"retention CloudWatch refuses", func(a *component.Args) { a.LogRetentionDays = pulumi.IntRef(10) }, "logRetentionDays", "one of 0, 1, 3"},
 	}
 	for _, tc := range cases {
