@@ -1,0 +1,315 @@
+// Package handler is the controller Lambda's logic: the request path's rare
+// transitions, which need time arithmetic that Amazon States Language cannot do
+// (trip, elect a probe, reopen), and the operators' overrides (force open,
+// force closed, release).
+//
+// The state machine invokes it with {"action": ..., "at": $$.Execution.StartTime,
+// ...}; operators with `aws lambda invoke --payload '{"action":"forceOpen",
+// "reason":"..."}'`. Each action is a pure function of package circuit applied
+// through circuitstore.Update, so racing writers (other executions, the alarm
+// handler, the state machine's own conditional updates) lose nothing.
+package handler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
+)
+
+// Action is what the controller is asked to do.
+type Action string
+
+const (
+	// ActionTrip opens a CLOSED circuit after the state machine counted
+	// FailureThreshold consecutive failures. Fields: failures (required), error.
+	ActionTrip Action = "trip"
+	// ActionElect admits the caller as a probe: a new half-open period once the
+	// open duration or the previous period is over, else a free slot in the
+	// current period. The response says whether it was admitted.
+	ActionElect Action = "elect"
+	// ActionReopen opens a HALF_OPEN circuit again after a probe failed, for the
+	// next back-off duration. Fields: error, halfOpenUntil (the probe's period).
+	ActionReopen Action = "reopen"
+	// ActionForceOpen, ActionForceClosed and ActionRelease are the operators':
+	// set or clear the override. Fields: reason (required to force).
+	ActionForceOpen   Action = "forceOpen"
+	ActionForceClosed Action = "forceClosed"
+	ActionRelease     Action = "release"
+)
+
+var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, ActionForceClosed, ActionRelease}
+
+// Request is the controller's input.
+type Request struct {
+	Action Action `json:"action"`
+	// At is "now" (RFC 3339). The state machine passes $$.Execution.StartTime,
+	// the instant its Choice compared the circuit's deadlines with, so that both
+	// agree on whether a deadline has passed. Absent: the Lambda's clock.
+	At string `json:"at,omitempty"`
+	// Failures is the consecutive failure count the state machine saw (trip).
+	Failures *int `json:"failures,omitempty"`
+	// Error is the downstream's error name (trip, reopen), for the reason.
+	Error string `json:"error,omitempty"`
+	// HalfOpenUntil is the half-open period the failed probe belonged to (reopen).
+	HalfOpenUntil string `json:"halfOpenUntil,omitempty"`
+	// Reason is the operator's reason (forceOpen, forceClosed, release).
+	Reason string `json:"reason,omitempty"`
+}
+
+// Response is the controller's output. Every field is always present, so that
+// the state machine's ResultSelector can read them without guards (a missing
+// path there is a States.Runtime error that no Catch handles).
+type Response struct {
+	Action Action `json:"action"`
+	// Changed reports whether the circuit was written.
+	Changed bool `json:"changed"`
+	// Admitted reports whether the caller was admitted as a probe (elect only).
+	Admitted bool `json:"admitted"`
+	// State, Override, OpenUntil and HalfOpenUntil are the circuit after the
+	// action; "" for an absent override or deadline.
+	State         circuit.State    `json:"state"`
+	Override      circuit.Override `json:"override"`
+	OpenUntil     string           `json:"openUntil"`
+	HalfOpenUntil string           `json:"halfOpenUntil"`
+	Version       int64            `json:"version"`
+}
+
+// InvalidRequestError is input the controller cannot act on. Its type name is
+// the errorType Lambda reports; Field names the offending field.
+type InvalidRequestError struct {
+	Field   string
+	Problem string
+}
+
+func (e *InvalidRequestError) Error() string {
+	return fmt.Sprintf("invalid controller request: %s: %s", e.Field, e.Problem)
+}
+
+// UpdateError is a failure to read or write the circuit. The state machine
+// retries transient Lambda errors only, so a failed trip or reopen is logged and
+// the execution still fails with the downstream's own error.
+type UpdateError struct{ Err error }
+
+func (e *UpdateError) Error() string { return "updating the circuit: " + e.Err.Error() }
+func (e *UpdateError) Unwrap() error { return e.Err }
+
+// Handler applies actions to one circuit.
+type Handler struct {
+	cfg   Config
+	store *circuitstore.Store
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a controller writing through client. now is the clock used when a
+// request has no "at" (nil: time.Now).
+func New(cfg Config, client circuitstore.API, log *slog.Logger, now func() time.Time) *Handler {
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now}
+}
+
+// maxQuoted bounds how much of a bad value goes into an error.
+const maxQuoted = 64
+
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		s = s[:maxQuoted] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// parse decodes and checks a request, naming the first bad field.
+func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestError) {
+	bad := func(field, format string, args ...any) (Request, time.Time, *InvalidRequestError) {
+		return Request{}, time.Time{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
+	var req Request
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	// A misspelt field ("reson") would otherwise be silently dropped from an
+	// operator's command.
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return bad(typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason)")
+		default:
+			// The JSON error names a position and a character, never the content.
+			return bad("(payload)", "not a JSON object: %v", err)
+		}
+	}
+	if dec.More() {
+		return bad("(payload)", "more than one JSON value")
+	}
+
+	known := false
+	for _, a := range actions {
+		known = known || req.Action == a
+	}
+	switch {
+	case req.Action == "":
+		return bad("action", "missing: expected one of %s", actionList())
+	case !known:
+		return bad("action", "%s is not one of %s", quote(string(req.Action)), actionList())
+	}
+
+	now := h.now().UTC()
+	if req.At != "" {
+		t, err := time.Parse(time.RFC3339Nano, req.At)
+		if err != nil {
+			return bad("at", "%s is not an RFC 3339 time like 2026-11-27T00:10:39.123Z", quote(req.At))
+		}
+		now = t.UTC()
+	}
+	switch req.Action {
+	case ActionTrip:
+		if req.Failures == nil {
+			return bad("failures", "missing: trip needs the consecutive failure count the state machine saw")
+		}
+		if *req.Failures < 1 {
+			return bad("failures", "is %d, must be at least 1", *req.Failures)
+		}
+	case ActionReopen:
+		if req.HalfOpenUntil != "" {
+			if _, err := time.Parse(time.RFC3339Nano, req.HalfOpenUntil); err != nil {
+				return bad("halfOpenUntil", "%s is not an RFC 3339 time", quote(req.HalfOpenUntil))
+			}
+		}
+	case ActionForceOpen, ActionForceClosed:
+		if strings.TrimSpace(req.Reason) == "" {
+			return bad("reason", "missing: say why the circuit is forced (it is recorded on the circuit)")
+		}
+	}
+	return req, now, nil
+}
+
+func actionList() string {
+	s := make([]string, len(actions))
+	for i, a := range actions {
+		s[i] = string(a)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Handle is the Lambda handler.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response, error) {
+	log := h.log.With("service", h.cfg.ServiceName)
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("requestId", lc.AwsRequestID)
+	}
+	req, now, bad := h.parse(payload)
+	if bad != nil {
+		// The field and the problem only: never the payload.
+		log.Error("invalid controller request", "field", bad.Field, "problem", bad.Problem)
+		return Response{}, bad
+	}
+	log = log.With("action", string(req.Action))
+
+	var admitted bool
+	var before circuit.Circuit
+	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		before = c
+		var next circuit.Circuit
+		var changed bool
+		switch req.Action {
+		case ActionTrip:
+			next, changed = c.Trip(now, h.cfg.Policy, *req.Failures, orUnknown(req.Error))
+		case ActionElect:
+			next, admitted, changed = c.ElectProbe(now, h.cfg.Probes)
+		case ActionReopen:
+			var period time.Time
+			if req.HalfOpenUntil != "" {
+				period, _ = time.Parse(time.RFC3339Nano, req.HalfOpenUntil)
+			}
+			next, changed = c.Reopen(now, h.cfg.Policy, period.UTC(), orUnknown(req.Error))
+		case ActionForceOpen:
+			next, changed = c.Force(circuit.ForcedOpen, now, req.Reason)
+		case ActionForceClosed:
+			next, changed = c.Force(circuit.ForcedClosed, now, req.Reason)
+		case ActionRelease:
+			next, changed = c.Release(now, orDefault(req.Reason, "released by an operator"))
+		}
+		return next, changed, nil
+	})
+	if err != nil {
+		log.Error("circuit update failed", "error", err.Error())
+		return Response{}, &UpdateError{Err: err}
+	}
+	changed := after.Version != before.Version
+	if !changed {
+		// Update returns the circuit as read when nothing changed; an election
+		// that changed nothing admitted nobody.
+		admitted = false
+	}
+	resp := Response{
+		Action:        req.Action,
+		Changed:       changed,
+		Admitted:      admitted,
+		State:         after.State,
+		Override:      after.Override,
+		OpenUntil:     formatTime(after.OpenUntil),
+		HalfOpenUntil: formatTime(after.HalfOpenUntil),
+		Version:       after.Version,
+	}
+	if resp.State == "" {
+		resp.State = circuit.Closed
+	}
+
+	attrs := []any{"state", string(resp.State), "version", after.Version, "at", circuit.FormatTime(now)}
+	if after.Override != circuit.NoOverride {
+		attrs = append(attrs, "override", string(after.Override))
+	}
+	if resp.OpenUntil != "" {
+		attrs = append(attrs, "openUntil", resp.OpenUntil)
+	}
+	if resp.HalfOpenUntil != "" {
+		attrs = append(attrs, "halfOpenUntil", resp.HalfOpenUntil)
+	}
+	if req.Action == ActionElect {
+		attrs = append(attrs, "admitted", admitted)
+	}
+	switch {
+	case changed && !sameTransition(after.LastTransition, before.LastTransition):
+		t := after.LastTransition
+		log.Info("circuit transition", append([]any{"from", string(t.From), "to", string(t.To), "reason", t.Reason}, attrs...)...)
+	case changed:
+		log.Info("probe admitted", attrs...)
+	default:
+		log.Info("circuit unchanged", attrs...)
+	}
+	return resp, nil
+}
+
+func sameTransition(a, b circuit.Transition) bool {
+	return a.At.Equal(b.At) && a.From == b.From && a.To == b.To && a.Reason == b.Reason
+}
+
+func orUnknown(s string) string { return orDefault(s, "unknown error") }
+
+func orDefault(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return circuit.FormatTime(t)
+}

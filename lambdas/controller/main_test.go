@@ -1,0 +1,123 @@
+package main
+
+// These tests run the real bootstrap, built like the shipped one but for this
+// machine, under the Lambda Runtime Interface Emulator, against dynalite: the
+// runtime wiring, environment handling, SDK endpoint resolution and the error
+// responses the state machine's Catch sees are exercised as Lambda would.
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/controller/handler"
+)
+
+const service = "payments"
+
+// invoke POSTs payload to the RIE and returns the raw response body. The RIE
+// answers 200 for handler errors too; the body tells them apart.
+func invoke(t *testing.T, url, payload string) map[string]any {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(payload))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", raw)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m), "%s", raw)
+	return m
+}
+
+func env(table, endpoint string) map[string]string {
+	return map[string]string{
+		handler.EnvTableName:           table,
+		handler.EnvServiceName:         service,
+		handler.EnvOpenDurationSeconds: "60",
+		handler.EnvMaxOpenDuration:     "600",
+		handler.EnvBackoffMultiplier:   "2",
+		handler.EnvHalfOpenMaxCalls:    "1",
+		handler.EnvProbeTimeoutSeconds: "30",
+		"AWS_ENDPOINT_URL_DYNAMODB":    endpoint,
+	}
+}
+
+func TestBootstrapUnderRIE(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	client := testenv.DynamoClient(t, endpoint)
+	table := testenv.CreateCircuitTable(t, client)
+	fn := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/controller"), env(table, endpoint))
+
+	// What the state machine's RecordFailure leaves behind: a counter and a version.
+	_, err := client.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: service}},
+		UpdateExpression:          aws.String("ADD failures :n, version :one"),
+		ExpressionAttributeValues: circuitstore.Item{":n": &types.AttributeValueMemberN{Value: "2"}, ":one": &types.AttributeValueMemberN{Value: "1"}},
+	})
+	require.NoError(t, err)
+
+	out := invoke(t, fn.InvokeURL, `{"action":"trip","at":"2026-06-01T12:00:00.000Z","failures":2,"error":"DownstreamBoom"}`)
+	assert.Equal(t, map[string]any{
+		"action": "trip", "changed": true, "admitted": false, "state": "OPEN", "override": "",
+		"openUntil": "2026-06-01T12:01:00.000Z", "halfOpenUntil": "", "version": float64(2),
+	}, out)
+
+	out = invoke(t, fn.InvokeURL, `{"action":"elect","at":"2026-06-01T12:01:00.000Z"}`)
+	assert.Equal(t, true, out["admitted"])
+	assert.Equal(t, "HALF_OPEN", out["state"])
+	assert.Equal(t, "2026-06-01T12:01:30.000Z", out["halfOpenUntil"])
+
+	out = invoke(t, fn.InvokeURL, `{"action":"reopen","at":"2026-06-01T12:01:05.000Z","error":"States.Timeout","halfOpenUntil":"2026-06-01T12:01:30.000Z"}`)
+	assert.Equal(t, "OPEN", out["state"])
+	assert.Equal(t, "2026-06-01T12:03:05.000Z", out["openUntil"], "backed off: two minutes")
+
+	out = invoke(t, fn.InvokeURL, `{"action":"forceClosed","reason":"vendor confirmed the fix"}`)
+	assert.Equal(t, "FORCED_CLOSED", out["override"])
+	out = invoke(t, fn.InvokeURL, `{"action":"release"}`)
+	assert.Equal(t, "", out["override"])
+
+	// Malformed input: the errorType and the field, as the caller sees them.
+	out = invoke(t, fn.InvokeURL, `{"action":"forceOpen","reason":"x","at":"yesterday"}`)
+	assert.Equal(t, "InvalidRequestError", out["errorType"])
+	assert.Contains(t, out["errorMessage"], "at: ")
+
+	logs := fn.Output()
+	var transitions []string
+	for _, line := range strings.Split(logs, "\n") {
+		if i := strings.Index(line, "{"); i >= 0 && strings.Contains(line, `"msg":"circuit transition"`) {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line[i:]), &m), line)
+			assert.Equal(t, service, m["service"])
+			transitions = append(transitions, m["from"].(string)+">"+m["to"].(string))
+		}
+	}
+	assert.Equal(t, []string{"CLOSED>OPEN", "OPEN>HALF_OPEN", "HALF_OPEN>OPEN", "OPEN>FORCED_CLOSED", "FORCED_CLOSED>OPEN"}, transitions)
+	assert.NotContains(t, logs, testenv.FakeSecretAccessKey, "the environment is never logged")
+}
+
+func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
+	url := testenv.RIE(t, testenv.BuildBootstrap(t, "./lambdas/controller"), map[string]string{
+		handler.EnvServiceName:      service,
+		handler.EnvHalfOpenMaxCalls: "many",
+	})
+	for range 2 {
+		out := invoke(t, url, `{"action":"elect"}`)
+		assert.Equal(t, "ConfigurationError", out["errorType"])
+		assert.Contains(t, out["errorMessage"], "TABLE_NAME is not set")
+		assert.Contains(t, out["errorMessage"], `HALF_OPEN_MAX_CALLS="many"`)
+	}
+}
