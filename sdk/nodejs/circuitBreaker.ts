@@ -92,11 +92,16 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["downstreamQualifier"] = args?.downstreamQualifier;
             resourceInputs["downstreamRetry"] = args ? pulumi.output(args.downstreamRetry).apply(v => v === undefined ? undefined : inputs.retryArgsProvideDefaults(v)) : undefined;
             resourceInputs["downstreamTimeoutSeconds"] = (args?.downstreamTimeoutSeconds) ?? 30;
+            resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
+            resourceInputs["fallbackFunction"] = args?.fallbackFunction;
+            resourceInputs["fallbackQualifier"] = args?.fallbackQualifier;
+            resourceInputs["halfOpenMaxCalls"] = (args?.halfOpenMaxCalls) ?? 1;
             resourceInputs["healthcheckFunction"] = args?.healthcheckFunction;
             resourceInputs["healthcheckInput"] = (args?.healthcheckInput) ?? "{}";
             resourceInputs["healthcheckMonitoring"] = args?.healthcheckMonitoring;
             resourceInputs["healthcheckQualifier"] = args?.healthcheckQualifier;
             resourceInputs["healthcheckSchedule"] = (args?.healthcheckSchedule) ?? "rate(1 minute)";
+            resourceInputs["ignoreErrors"] = args?.ignoreErrors;
             resourceInputs["logIncludeExecutionData"] = (args?.logIncludeExecutionData) ?? false;
             resourceInputs["logLevel"] = (args?.logLevel) ?? "ERROR";
             resourceInputs["logRetentionDays"] = (args?.logRetentionDays) ?? 14;
@@ -104,6 +109,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["openBackoffMultiplier"] = (args?.openBackoffMultiplier) ?? 2;
             resourceInputs["openDurationSeconds"] = (args?.openDurationSeconds) ?? 60;
             resourceInputs["serviceName"] = args?.serviceName;
+            resourceInputs["successThreshold"] = (args?.successThreshold) ?? 1;
             resourceInputs["table"] = args?.table;
             resourceInputs["tags"] = args?.tags;
             resourceInputs["workflowType"] = (args?.workflowType) ?? "EXPRESS";
@@ -159,6 +165,22 @@ export interface CircuitBreakerArgs {
      */
     downstreamTimeoutSeconds?: number;
     /**
+     * Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+     */
+    failureThreshold?: number;
+    /**
+     * A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
+     */
+    fallbackFunction?: pulumi.Input<pulumiAws.lambda.Function | undefined>;
+    /**
+     * Alias or version of the fallback function. Unset: the unqualified function.
+     */
+    fallbackQualifier?: string;
+    /**
+     * Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
+     */
+    halfOpenMaxCalls?: number;
+    /**
      * The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
      */
     healthcheckFunction: pulumi.Input<pulumiAws.lambda.Function>;
@@ -178,6 +200,10 @@ export interface CircuitBreakerArgs {
      * EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
      */
     healthcheckSchedule?: string;
+    /**
+     * Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
+     */
+    ignoreErrors?: pulumi.Input<string[] | undefined>;
     /**
      * Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
      */
@@ -199,13 +225,17 @@ export interface CircuitBreakerArgs {
      */
     openBackoffMultiplier?: number;
     /**
-     * How long an opened circuit fails fast before it lets calls through again.
+     * How long an opened circuit fails fast before it admits probes.
      */
     openDurationSeconds?: number;
     /**
      * The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
      */
     serviceName: string;
+    /**
+     * Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
+     */
+    successThreshold?: number;
     /**
      * An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
      */

@@ -60,6 +60,14 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		downstreamTimeoutSeconds_ := 30
 		args.DownstreamTimeoutSeconds = &downstreamTimeoutSeconds_
 	}
+	if args.FailureThreshold == nil {
+		failureThreshold_ := 5
+		args.FailureThreshold = &failureThreshold_
+	}
+	if args.HalfOpenMaxCalls == nil {
+		halfOpenMaxCalls_ := 1
+		args.HalfOpenMaxCalls = &halfOpenMaxCalls_
+	}
 	if args.HealthcheckInput == nil {
 		healthcheckInput_ := "{}"
 		args.HealthcheckInput = &healthcheckInput_
@@ -92,6 +100,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		openDurationSeconds_ := 60
 		args.OpenDurationSeconds = &openDurationSeconds_
 	}
+	if args.SuccessThreshold == nil {
+		successThreshold_ := 1
+		args.SuccessThreshold = &successThreshold_
+	}
 	if args.WorkflowType == nil {
 		workflowType_ := "EXPRESS"
 		args.WorkflowType = &workflowType_
@@ -116,6 +128,14 @@ type circuitBreakerArgs struct {
 	DownstreamRetry *Retry `pulumi:"downstreamRetry"`
 	// Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
 	DownstreamTimeoutSeconds *int `pulumi:"downstreamTimeoutSeconds"`
+	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+	FailureThreshold *int `pulumi:"failureThreshold"`
+	// A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
+	FallbackFunction *lambda.Function `pulumi:"fallbackFunction"`
+	// Alias or version of the fallback function. Unset: the unqualified function.
+	FallbackQualifier *string `pulumi:"fallbackQualifier"`
+	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
+	HalfOpenMaxCalls *int `pulumi:"halfOpenMaxCalls"`
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
 	HealthcheckFunction *lambda.Function `pulumi:"healthcheckFunction"`
 	// JSON document passed to the healthcheck function on each scheduled run.
@@ -126,6 +146,8 @@ type circuitBreakerArgs struct {
 	HealthcheckQualifier *string `pulumi:"healthcheckQualifier"`
 	// EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
 	HealthcheckSchedule *string `pulumi:"healthcheckSchedule"`
+	// Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
+	IgnoreErrors []string `pulumi:"ignoreErrors"`
 	// Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
 	LogIncludeExecutionData *bool `pulumi:"logIncludeExecutionData"`
 	// State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
@@ -136,10 +158,12 @@ type circuitBreakerArgs struct {
 	MaxOpenDurationSeconds *int `pulumi:"maxOpenDurationSeconds"`
 	// Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
 	OpenBackoffMultiplier *float64 `pulumi:"openBackoffMultiplier"`
-	// How long an opened circuit fails fast before it lets calls through again.
+	// How long an opened circuit fails fast before it admits probes.
 	OpenDurationSeconds *int `pulumi:"openDurationSeconds"`
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string `pulumi:"serviceName"`
+	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
+	SuccessThreshold *int `pulumi:"successThreshold"`
 	// An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
 	Table *dynamodb.Table `pulumi:"table"`
 	// Tags applied to every child resource that takes tags.
@@ -160,6 +184,14 @@ type CircuitBreakerArgs struct {
 	DownstreamRetry RetryPtrInput
 	// Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
 	DownstreamTimeoutSeconds *int
+	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+	FailureThreshold *int
+	// A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
+	FallbackFunction lambda.FunctionInput
+	// Alias or version of the fallback function. Unset: the unqualified function.
+	FallbackQualifier *string
+	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
+	HalfOpenMaxCalls *int
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
 	HealthcheckFunction lambda.FunctionInput
 	// JSON document passed to the healthcheck function on each scheduled run.
@@ -170,6 +202,8 @@ type CircuitBreakerArgs struct {
 	HealthcheckQualifier *string
 	// EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
 	HealthcheckSchedule *string
+	// Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
+	IgnoreErrors pulumi.StringArrayInput
 	// Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
 	LogIncludeExecutionData *bool
 	// State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
@@ -180,10 +214,12 @@ type CircuitBreakerArgs struct {
 	MaxOpenDurationSeconds *int
 	// Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
 	OpenBackoffMultiplier *float64
-	// How long an opened circuit fails fast before it lets calls through again.
+	// How long an opened circuit fails fast before it admits probes.
 	OpenDurationSeconds *int
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string
+	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
+	SuccessThreshold *int
 	// An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
 	Table dynamodb.TableInput
 	// Tags applied to every child resource that takes tags.

@@ -28,16 +28,22 @@ class CircuitBreakerArgs:
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional['RetryArgs']] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 failure_threshold: Optional[_builtins.int] = None,
+                 fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
+                 fallback_qualifier: Optional[_builtins.str] = None,
+                 half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
+                 ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
                  workflow_type: Optional[_builtins.str] = None):
@@ -51,16 +57,22 @@ class CircuitBreakerArgs:
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input['RetryArgs'] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
+        :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+        :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
+        :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
+        :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
         :param pulumi.Input['MonitoringArgs'] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
         :param _builtins.str healthcheck_schedule: EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
+        :param pulumi.Input[Sequence[_builtins.str]] ignore_errors: Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
-        :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it lets calls through again.
+        :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
+        :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
         :param _builtins.str workflow_type: Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
@@ -78,6 +90,18 @@ class CircuitBreakerArgs:
             downstream_timeout_seconds = 30
         if downstream_timeout_seconds is not None:
             pulumi.set(__self__, "downstream_timeout_seconds", downstream_timeout_seconds)
+        if failure_threshold is None:
+            failure_threshold = 5
+        if failure_threshold is not None:
+            pulumi.set(__self__, "failure_threshold", failure_threshold)
+        if fallback_function is not None:
+            pulumi.set(__self__, "fallback_function", fallback_function)
+        if fallback_qualifier is not None:
+            pulumi.set(__self__, "fallback_qualifier", fallback_qualifier)
+        if half_open_max_calls is None:
+            half_open_max_calls = 1
+        if half_open_max_calls is not None:
+            pulumi.set(__self__, "half_open_max_calls", half_open_max_calls)
         if healthcheck_input is None:
             healthcheck_input = '{}'
         if healthcheck_input is not None:
@@ -90,6 +114,8 @@ class CircuitBreakerArgs:
             healthcheck_schedule = 'rate(1 minute)'
         if healthcheck_schedule is not None:
             pulumi.set(__self__, "healthcheck_schedule", healthcheck_schedule)
+        if ignore_errors is not None:
+            pulumi.set(__self__, "ignore_errors", ignore_errors)
         if log_include_execution_data is None:
             log_include_execution_data = False
         if log_include_execution_data is not None:
@@ -114,6 +140,10 @@ class CircuitBreakerArgs:
             open_duration_seconds = 60
         if open_duration_seconds is not None:
             pulumi.set(__self__, "open_duration_seconds", open_duration_seconds)
+        if success_threshold is None:
+            success_threshold = 1
+        if success_threshold is not None:
+            pulumi.set(__self__, "success_threshold", success_threshold)
         if table is not None:
             pulumi.set(__self__, "table", table)
         if tags is not None:
@@ -208,6 +238,54 @@ class CircuitBreakerArgs:
         pulumi.set(self, "downstream_timeout_seconds", value)
 
     @_builtins.property
+    @pulumi.getter(name="failureThreshold")
+    def failure_threshold(self) -> Optional[_builtins.int]:
+        """
+        Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+        """
+        return pulumi.get(self, "failure_threshold")
+
+    @failure_threshold.setter
+    def failure_threshold(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "failure_threshold", value)
+
+    @_builtins.property
+    @pulumi.getter(name="fallbackFunction")
+    def fallback_function(self) -> pulumi.Input[Optional['pulumi_aws.lambda_.Function']]:
+        """
+        A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
+        """
+        return pulumi.get(self, "fallback_function")
+
+    @fallback_function.setter
+    def fallback_function(self, value: pulumi.Input[Optional['pulumi_aws.lambda_.Function']]):
+        pulumi.set(self, "fallback_function", value)
+
+    @_builtins.property
+    @pulumi.getter(name="fallbackQualifier")
+    def fallback_qualifier(self) -> Optional[_builtins.str]:
+        """
+        Alias or version of the fallback function. Unset: the unqualified function.
+        """
+        return pulumi.get(self, "fallback_qualifier")
+
+    @fallback_qualifier.setter
+    def fallback_qualifier(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "fallback_qualifier", value)
+
+    @_builtins.property
+    @pulumi.getter(name="halfOpenMaxCalls")
+    def half_open_max_calls(self) -> Optional[_builtins.int]:
+        """
+        Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
+        """
+        return pulumi.get(self, "half_open_max_calls")
+
+    @half_open_max_calls.setter
+    def half_open_max_calls(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "half_open_max_calls", value)
+
+    @_builtins.property
     @pulumi.getter(name="healthcheckInput")
     def healthcheck_input(self) -> Optional[_builtins.str]:
         """
@@ -254,6 +332,18 @@ class CircuitBreakerArgs:
     @healthcheck_schedule.setter
     def healthcheck_schedule(self, value: Optional[_builtins.str]):
         pulumi.set(self, "healthcheck_schedule", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ignoreErrors")
+    def ignore_errors(self) -> pulumi.Input[Optional[Sequence[_builtins.str]]]:
+        """
+        Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
+        """
+        return pulumi.get(self, "ignore_errors")
+
+    @ignore_errors.setter
+    def ignore_errors(self, value: pulumi.Input[Optional[Sequence[_builtins.str]]]):
+        pulumi.set(self, "ignore_errors", value)
 
     @_builtins.property
     @pulumi.getter(name="logIncludeExecutionData")
@@ -319,13 +409,25 @@ class CircuitBreakerArgs:
     @pulumi.getter(name="openDurationSeconds")
     def open_duration_seconds(self) -> Optional[_builtins.int]:
         """
-        How long an opened circuit fails fast before it lets calls through again.
+        How long an opened circuit fails fast before it admits probes.
         """
         return pulumi.get(self, "open_duration_seconds")
 
     @open_duration_seconds.setter
     def open_duration_seconds(self, value: Optional[_builtins.int]):
         pulumi.set(self, "open_duration_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter(name="successThreshold")
+    def success_threshold(self) -> Optional[_builtins.int]:
+        """
+        Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
+        """
+        return pulumi.get(self, "success_threshold")
+
+    @success_threshold.setter
+    def success_threshold(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "success_threshold", value)
 
     @_builtins.property
     @pulumi.getter
@@ -375,11 +477,16 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 failure_threshold: Optional[_builtins.int] = None,
+                 fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
+                 fallback_qualifier: Optional[_builtins.str] = None,
+                 half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
+                 ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
@@ -387,6 +494,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
                  service_name: Optional[_builtins.str] = None,
+                 success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
                  workflow_type: Optional[_builtins.str] = None,
@@ -401,18 +509,24 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input[Union['RetryArgs', 'RetryArgsDict']] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
+        :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+        :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
+        :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
+        :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
         :param _builtins.str healthcheck_schedule: EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
+        :param pulumi.Input[Sequence[_builtins.str]] ignore_errors: Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
-        :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it lets calls through again.
+        :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
+        :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
         :param _builtins.str workflow_type: Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
@@ -446,11 +560,16 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 failure_threshold: Optional[_builtins.int] = None,
+                 fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
+                 fallback_qualifier: Optional[_builtins.str] = None,
+                 half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
+                 ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
@@ -458,6 +577,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
                  service_name: Optional[_builtins.str] = None,
+                 success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
                  workflow_type: Optional[_builtins.str] = None,
@@ -481,6 +601,14 @@ class CircuitBreaker(pulumi.ComponentResource):
             if downstream_timeout_seconds is None:
                 downstream_timeout_seconds = 30
             __props__.__dict__["downstream_timeout_seconds"] = downstream_timeout_seconds
+            if failure_threshold is None:
+                failure_threshold = 5
+            __props__.__dict__["failure_threshold"] = failure_threshold
+            __props__.__dict__["fallback_function"] = fallback_function
+            __props__.__dict__["fallback_qualifier"] = fallback_qualifier
+            if half_open_max_calls is None:
+                half_open_max_calls = 1
+            __props__.__dict__["half_open_max_calls"] = half_open_max_calls
             if healthcheck_function is None and not opts.urn:
                 raise TypeError("Missing required property 'healthcheck_function'")
             __props__.__dict__["healthcheck_function"] = healthcheck_function
@@ -492,6 +620,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if healthcheck_schedule is None:
                 healthcheck_schedule = 'rate(1 minute)'
             __props__.__dict__["healthcheck_schedule"] = healthcheck_schedule
+            __props__.__dict__["ignore_errors"] = ignore_errors
             if log_include_execution_data is None:
                 log_include_execution_data = False
             __props__.__dict__["log_include_execution_data"] = log_include_execution_data
@@ -513,6 +642,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if service_name is None and not opts.urn:
                 raise TypeError("Missing required property 'service_name'")
             __props__.__dict__["service_name"] = service_name
+            if success_threshold is None:
+                success_threshold = 1
+            __props__.__dict__["success_threshold"] = success_threshold
             __props__.__dict__["table"] = table
             __props__.__dict__["tags"] = tags
             if workflow_type is None:
