@@ -1,15 +1,20 @@
 // A Go stack that protects a payments function with a circuit breaker.
 //
-// Deploy with `pulumi up` in this directory (Pulumi.yaml beside this file). The
-// breaker is used here as a Go component straight from this module; stacks in
-// other languages use the generated SDKs and the provider plugin.
+// Deploy with `pulumi up` in this directory (Pulumi.yaml beside this file).
+// The breaker comes from the generated Go SDK and runs in the
+// pulumi-resource-circuitbreaker plugin, as for TypeScript and Python stacks.
+// Callers execute the breaker's state machine instead of invoking the payments
+// function directly.
 package main
 
 import (
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"encoding/json"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/sdk/go/circuitbreaker"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
 // The downstream calls a payment provider; here it fails when asked to, so the
@@ -27,52 +32,78 @@ const healthcheckCode = `export const handler = async () => {
 };`
 
 func main() {
-	pulumi.Run(func(ctx *pulumi.Context) error {
-		role, err := iam.NewRole(ctx, "payments-fn", &iam.RoleArgs{
-			AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-			ManagedPolicyArns: pulumi.StringArray{
-				pulumi.String("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
-			},
-		})
-		if err != nil {
-			return err
-		}
-		function := func(name, code string, env pulumi.StringMap) (*lambda.Function, error) {
-			return lambda.NewFunction(ctx, name, &lambda.FunctionArgs{
-				Runtime: pulumi.String("nodejs22.x"),
-				Handler: pulumi.String("index.handler"),
-				Role:    role.Arn,
-				Code: pulumi.NewAssetArchive(map[string]any{
-					"index.mjs": pulumi.NewStringAsset(code),
-				}),
-				Environment: lambda.FunctionEnvironmentArgs{Variables: env},
-			})
-		}
-		downstream, err := function("payments", downstreamCode, nil)
-		if err != nil {
-			return err
-		}
-		healthcheck, err := function("payments-health", healthcheckCode, pulumi.StringMap{
-			"PROVIDER_STATUS_URL": pulumi.String("https://status.example.com/payments"),
-		})
-		if err != nil {
-			return err
-		}
+	pulumi.Run(program)
+}
 
-		breaker, err := component.NewCircuitBreaker(ctx, "payments", component.Args{
-			ServiceName:         "payments",
-			DownstreamFunction:  downstream,
-			HealthcheckFunction: healthcheck,
-			DownstreamMonitoring: &component.MonitoringArgs{
-				Threshold: pulumi.Float64Ref(5),
-			},
-			Tags: pulumi.StringMap{"team": pulumi.String("checkout")},
-		})
-		if err != nil {
-			return err
-		}
-		ctx.Export("stateMachineArn", breaker.StateMachineArn)
-		ctx.Export("alarmTopicArn", breaker.TopicArn)
-		return nil
+func program(ctx *pulumi.Context) error {
+	trust, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect":    "Allow",
+			"Principal": map[string]string{"Service": "lambda.amazonaws.com"},
+			"Action":    "sts:AssumeRole",
+		}},
 	})
+	if err != nil {
+		return err
+	}
+	role, err := iam.NewRole(ctx, "payments-fn", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(trust),
+	})
+	if err != nil {
+		return err
+	}
+	logs, err := iam.NewRolePolicyAttachment(ctx, "payments-fn-logs", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: iam.ManagedPolicyAWSLambdaBasicExecutionRole,
+	})
+	if err != nil {
+		return err
+	}
+	function := func(name, code string, env pulumi.StringMap) (*lambda.Function, error) {
+		args := &lambda.FunctionArgs{
+			Runtime: lambda.RuntimeNodeJS22dX,
+			Handler: pulumi.String("index.handler"),
+			Role:    role.Arn,
+			Code: pulumi.NewAssetArchive(map[string]any{
+				"index.mjs": pulumi.NewStringAsset(code),
+			}),
+		}
+		if env != nil {
+			args.Environment = lambda.FunctionEnvironmentArgs{Variables: env}
+		}
+		return lambda.NewFunction(ctx, name, args, pulumi.DependsOn([]pulumi.Resource{logs}))
+	}
+	downstream, err := function("payments", downstreamCode, nil)
+	if err != nil {
+		return err
+	}
+	healthcheck, err := function("payments-health", healthcheckCode, pulumi.StringMap{
+		"PROVIDER_STATUS_URL": pulumi.String("https://status.example.com/payments"),
+	})
+	if err != nil {
+		return err
+	}
+
+	args := &circuitbreaker.CircuitBreakerArgs{
+		ServiceName:         "payments",
+		DownstreamFunction:  downstream,
+		HealthcheckFunction: healthcheck,
+		DownstreamMonitoring: circuitbreaker.MonitoringArgs{
+			Threshold: pulumi.Float64(5),
+		},
+		Tags: pulumi.StringMap{"team": pulumi.String("checkout")},
+	}
+	if schedule, err := config.New(ctx, "").Try("healthcheckSchedule"); err == nil {
+		args.HealthcheckSchedule = &schedule
+	}
+	breaker, err := circuitbreaker.NewCircuitBreaker(ctx, "payments", args)
+	if err != nil {
+		return err
+	}
+	ctx.Export("stateMachineArn", breaker.StateMachineArn)
+	ctx.Export("stateMachineName", breaker.StateMachineName)
+	ctx.Export("alarmTopicArn", breaker.TopicArn)
+	ctx.Export("tableName", breaker.TableName)
+	return nil
 }

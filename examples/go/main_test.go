@@ -1,0 +1,149 @@
+package main
+
+// TestEngine runs this program through the Pulumi engine as an Automation API
+// inline program: preview of a fresh stack, up, a second preview that must
+// change nothing, a preview with the healthcheckSchedule config changed, and
+// destroy. It deploys, so it runs only when asked: `make preview` and the
+// engine tests (test/engine) set the variables below and run it against a
+// throwaway local backend and the repository's test-only stand-in for the aws
+// plugin. With the real aws plugin and AWS credentials, the same test deploys
+// to AWS and destroys again: a pull-request check for your own stack.
+//
+// Environment: CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
+// CIRCUITBREAKER_ENGINE_REPORT (JSON file to write, the shape the other
+// languages' drivers in test/engine/drivers write too),
+// CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
+// CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed. The Pulumi CLI,
+// backend and plugins come from the usual PULUMI_* variables and PATH.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+)
+
+type step struct {
+	URN   string   `json:"urn"`
+	Type  string   `json:"type"`
+	Op    string   `json:"op"`
+	Diffs []string `json:"diffs"`
+}
+
+type diagnostic struct {
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+}
+
+type previewReport struct {
+	ChangeSummary map[string]int `json:"changeSummary"`
+	Steps         []step         `json:"steps"`
+	Diagnostics   []diagnostic   `json:"diagnostics"`
+}
+
+// collect drains engine events into steps and non-debug diagnostics.
+func collect(ch <-chan events.EngineEvent, steps *[]step, diags *[]diagnostic, done chan<- struct{}) {
+	for e := range ch {
+		if e.ResourcePreEvent != nil {
+			m := e.ResourcePreEvent.Metadata
+			*steps = append(*steps, step{URN: m.URN, Type: m.Type, Op: string(m.Op), Diffs: m.Diffs})
+		}
+		if d := e.DiagnosticEvent; d != nil && d.Severity != "debug" {
+			*diags = append(*diags, diagnostic{Severity: d.Severity, Message: d.Message})
+		}
+	}
+	close(done)
+}
+
+func TestEngine(t *testing.T) {
+	reportPath := os.Getenv("CIRCUITBREAKER_ENGINE_REPORT")
+	if reportPath == "" {
+		t.Skip("deploys the example: set the CIRCUITBREAKER_ENGINE_* variables (make preview does, against a local backend)")
+	}
+	env := func(name string) string {
+		v := os.Getenv(name)
+		if v == "" {
+			t.Fatalf("%s is not set", name)
+		}
+		return v
+	}
+	ctx := context.Background()
+	stack, err := auto.UpsertStackInlineSource(ctx, env("CIRCUITBREAKER_ENGINE_STACK"), env("CIRCUITBREAKER_ENGINE_PROJECT"), program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := map[string]any{"language": "go"}
+
+	preview := func(name string) {
+		ch := make(chan events.EngineEvent)
+		done := make(chan struct{})
+		var r previewReport
+		go collect(ch, &r.Steps, &r.Diagnostics, done)
+		res, err := stack.Preview(ctx, optpreview.EventStreams(ch))
+		<-done
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		r.ChangeSummary = map[string]int{}
+		for op, n := range res.ChangeSummary {
+			r.ChangeSummary[string(op)] = n
+		}
+		report[name] = r
+	}
+
+	preview("previewFresh")
+
+	ch := make(chan events.EngineEvent)
+	done := make(chan struct{})
+	var steps []step
+	var diags []diagnostic
+	go collect(ch, &steps, &diags, done)
+	up, err := stack.Up(ctx, optup.EventStreams(ch))
+	<-done
+	if err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	outputs := map[string]any{}
+	for k, v := range up.Outputs {
+		outputs[k] = map[string]any{"value": v.Value, "type": fmt.Sprintf("%T", v.Value), "secret": v.Secret}
+	}
+	report["up"] = map[string]any{"summary": up.Summary.ResourceChanges, "outputs": outputs, "diagnostics": diags}
+
+	preview("previewAgain")
+	if err := stack.SetConfig(ctx, "healthcheckSchedule", auto.ConfigValue{Value: env("CIRCUITBREAKER_ENGINE_SCHEDULE")}); err != nil {
+		t.Fatal(err)
+	}
+	preview("previewChanged")
+	if err := stack.RemoveConfig(ctx, "healthcheckSchedule"); err != nil {
+		t.Fatal(err)
+	}
+	state, err := stack.Export(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report["deployment"] = state.Deployment
+
+	if os.Getenv("CIRCUITBREAKER_ENGINE_KEEP") != "1" {
+		d, err := stack.Destroy(ctx)
+		if err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+		report["destroy"] = map[string]any{"summary": d.Summary.ResourceChanges}
+		if err := stack.Workspace().RemoveStack(ctx, stack.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(reportPath, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
