@@ -1,0 +1,92 @@
+// TypeScript driver of the engine tests (test/engine): runs a compiled Pulumi
+// TypeScript program (the example, examples/ts/bin/index.js) as an Automation
+// API inline program, through the real Pulumi CLI on a local backend, and
+// writes what happened as JSON for the Go test to check. The same sequence and
+// report shape as examples/go/main_test.go and drivers/driver.py:
+//
+//   preview (fresh stack), up, preview (must change nothing), preview with the
+//   healthcheckSchedule config changed (must touch only the schedule), export
+//   of the state, destroy.
+//
+// Environment: CIRCUITBREAKER_ENGINE_PROGRAM (module to run),
+// CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
+// CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
+// CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
+// CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed. The Pulumi CLI,
+// backend and plugins come from the usual PULUMI_* variables and PATH.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { createRequire } = require("module");
+
+const env = (name) => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set`);
+    return v;
+};
+const programPath = path.resolve(env("CIRCUITBREAKER_ENGINE_PROGRAM"));
+// Resolve @pulumi/pulumi from the program's own node_modules: one copy of the
+// runtime for the driver, the program and the circuit breaker SDK.
+const programRequire = createRequire(programPath);
+const auto = programRequire("@pulumi/pulumi/automation");
+
+// Each engine run executes the program anew: drop it from the module cache so
+// that its resources are declared again.
+const program = async () => {
+    delete programRequire.cache[programRequire.resolve(programPath)];
+    return { ...programRequire(programPath) };
+};
+
+function collector() {
+    const steps = [];
+    const diagnostics = [];
+    const onEvent = (e) => {
+        if (e.resourcePreEvent) {
+            const m = e.resourcePreEvent.metadata;
+            steps.push({ urn: m.urn, type: m.type, op: m.op, diffs: m.diffs || [] });
+        }
+        if (e.diagnosticEvent && e.diagnosticEvent.severity !== "debug") {
+            diagnostics.push({ severity: e.diagnosticEvent.severity, message: e.diagnosticEvent.message });
+        }
+    };
+    return { steps, diagnostics, onEvent };
+}
+
+async function main() {
+    const report = { language: "typescript" };
+    const stack = await auto.LocalWorkspace.createOrSelectStack(
+        { stackName: env("CIRCUITBREAKER_ENGINE_STACK"), projectName: env("CIRCUITBREAKER_ENGINE_PROJECT"), program },
+        { envVars: {} },
+    );
+
+    const preview = async (name) => {
+        const c = collector();
+        const r = await stack.preview({ onEvent: c.onEvent });
+        report[name] = { changeSummary: r.changeSummary, steps: c.steps, diagnostics: c.diagnostics };
+    };
+
+    await preview("previewFresh");
+    const c = collector();
+    const up = await stack.up({ onEvent: c.onEvent });
+    const outputs = {};
+    for (const [k, v] of Object.entries(up.outputs)) {
+        outputs[k] = { value: v.value, type: typeof v.value, secret: v.secret };
+    }
+    report.up = { summary: up.summary.resourceChanges, outputs, diagnostics: c.diagnostics };
+    await preview("previewAgain");
+    await stack.setConfig("healthcheckSchedule", { value: env("CIRCUITBREAKER_ENGINE_SCHEDULE") });
+    await preview("previewChanged");
+    await stack.removeConfig("healthcheckSchedule");
+    report.deployment = (await stack.exportStack()).deployment;
+    if (process.env.CIRCUITBREAKER_ENGINE_KEEP !== "1") {
+        const d = await stack.destroy();
+        report.destroy = { summary: d.summary.resourceChanges };
+        await stack.workspace.removeStack(stack.name);
+    }
+    fs.writeFileSync(env("CIRCUITBREAKER_ENGINE_REPORT"), JSON.stringify(report, null, 2));
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});

@@ -1,0 +1,108 @@
+"""Python driver of the engine tests (test/engine).
+
+Runs a Pulumi Python program (the example, examples/python/__main__.py) as an
+Automation API inline program, through the real Pulumi CLI on a local backend,
+and writes what happened as JSON for the Go test to check. The same sequence
+and report shape as examples/go/main_test.go and drivers/driver.js:
+
+  preview (fresh stack), up, preview (must change nothing), preview with the
+  healthcheckSchedule config changed (must touch only the schedule), export of
+  the state, destroy.
+
+Environment: CIRCUITBREAKER_ENGINE_PROGRAM (file to run),
+CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
+CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
+CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
+CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed. The Pulumi CLI,
+backend and plugins come from the usual PULUMI_* variables and PATH.
+"""
+
+import json
+import os
+import runpy
+import sys
+
+from pulumi import automation as auto
+
+
+def env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise SystemExit(f"{name} is not set")
+    return value
+
+
+PROGRAM = os.path.abspath(env("CIRCUITBREAKER_ENGINE_PROGRAM"))
+
+
+def program() -> None:
+    # Each engine run executes the program's file anew, as `pulumi up` would;
+    # its directory is importable, as for a project.
+    sys.path.insert(0, os.path.dirname(PROGRAM))
+    try:
+        runpy.run_path(PROGRAM, run_name="__main__")
+    finally:
+        sys.path.remove(os.path.dirname(PROGRAM))
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.steps = []
+        self.diagnostics = []
+
+    def __call__(self, event: auto.EngineEvent) -> None:
+        if event.resource_pre_event:
+            m = event.resource_pre_event.metadata
+            self.steps.append(
+                {"urn": m.urn, "type": m.type, "op": getattr(m.op, "value", m.op), "diffs": m.diffs or []}
+            )
+        if event.diagnostic_event and event.diagnostic_event.severity != "debug":
+            d = event.diagnostic_event
+            self.diagnostics.append({"severity": d.severity, "message": d.message})
+
+
+def main() -> None:
+    report = {"language": "python"}
+    stack = auto.create_or_select_stack(
+        stack_name=env("CIRCUITBREAKER_ENGINE_STACK"),
+        project_name=env("CIRCUITBREAKER_ENGINE_PROJECT"),
+        program=program,
+    )
+
+    def preview(name: str) -> None:
+        c = Collector()
+        r = stack.preview(on_event=c)
+        report[name] = {
+            "changeSummary": {getattr(k, "value", k): v for k, v in r.change_summary.items()},
+            "steps": c.steps,
+            "diagnostics": c.diagnostics,
+        }
+
+    preview("previewFresh")
+    c = Collector()
+    up = stack.up(on_event=c)
+    report["up"] = {
+        "summary": up.summary.resource_changes,
+        "outputs": {
+            k: {"value": v.value, "type": type(v.value).__name__, "secret": v.secret}
+            for k, v in up.outputs.items()
+        },
+        "diagnostics": c.diagnostics,
+    }
+    preview("previewAgain")
+    stack.set_config(
+        "healthcheckSchedule", auto.ConfigValue(value=env("CIRCUITBREAKER_ENGINE_SCHEDULE"))
+    )
+    preview("previewChanged")
+    stack.remove_config("healthcheckSchedule")
+    report["deployment"] = stack.export_stack().deployment
+    if os.environ.get("CIRCUITBREAKER_ENGINE_KEEP") != "1":
+        d = stack.destroy()
+        report["destroy"] = {"summary": d.summary.resource_changes}
+        stack.workspace.remove_stack(stack.name)
+    with open(env("CIRCUITBREAKER_ENGINE_REPORT"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
