@@ -5,16 +5,22 @@
 //
 //	{"fail": "DownstreamBoom", "message": "..."}  fails with that error type
 //	{"sleepMs": 3000, ...}                          sleeps first (to provoke a Task timeout)
+//	{"waitForFile": "/path", ...}                   first waits until that file exists: a gate
+//	                                                the test opens, to hold calls in flight
+//	                                                without guessing durations
 //	{"return": <any JSON>}                         returns exactly that value
 //	anything else (any JSON type)                  returns {"echoed": <the payload>}
 //
 // Echoing inside a wrapper rather than verbatim lets tests tell the function's
-// result apart from the execution's input passing through untouched.
+// result apart from the execution's input passing through untouched. The
+// wrapper's key is $ECHO_KEY when set, so that one binary can also stand in for
+// a fallback function whose results are told apart from the downstream's.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,6 +31,7 @@ type directives struct {
 	Fail    string          `json:"fail"`
 	Message string          `json:"message"`
 	SleepMs int             `json:"sleepMs"`
+	WaitFor string          `json:"waitForFile"`
 	Return  json.RawMessage `json:"return"`
 }
 
@@ -33,6 +40,16 @@ func handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, erro
 	// Non-object payloads (strings, arrays, numbers) carry no directives.
 	_ = json.Unmarshal(payload, &d)
 
+	for d.WaitFor != "" {
+		if _, err := os.Stat(d.WaitFor); err == nil {
+			break
+		}
+		select {
+		case <-time.After(5 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if d.SleepMs > 0 {
 		select {
 		case <-time.After(time.Duration(d.SleepMs) * time.Millisecond):
@@ -53,7 +70,11 @@ func handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, erro
 	if d.Return != nil {
 		return d.Return, nil
 	}
-	return json.Marshal(map[string]json.RawMessage{"echoed": payload})
+	key := os.Getenv("ECHO_KEY")
+	if key == "" {
+		key = "echoed"
+	}
+	return json.Marshal(map[string]json.RawMessage{key: payload})
 }
 
 func main() { lambda.Start(handle) }
