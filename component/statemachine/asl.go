@@ -73,13 +73,20 @@ type rule struct {
 	IsPresent                *bool   `json:"IsPresent,omitempty"`
 	IsString                 *bool   `json:"IsString,omitempty"`
 	IsTimestamp              *bool   `json:"IsTimestamp,omitempty"`
+	IsNumeric                *bool   `json:"IsNumeric,omitempty"`
 	StringEquals             *string `json:"StringEquals,omitempty"`
+	BooleanEquals            *bool   `json:"BooleanEquals,omitempty"`
+	NumericGreaterThanEquals *int    `json:"NumericGreaterThanEquals,omitempty"`
 	TimestampGreaterThanPath string  `json:"TimestampGreaterThanPath,omitempty"`
 	Comment                  string  `json:"Comment,omitempty"`
 	Next                     string  `json:"Next,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// discard is ResultPath null: the state's output is its input, the result is
+// dropped (bookkeeping writes whose answer nobody needs).
+var discard = json.RawMessage("null")
 
 // path is a JSONPath ResultPath value.
 func path(p string) json.RawMessage {
@@ -93,9 +100,39 @@ func stringEquals(variable, value string) rule {
 	return rule{Variable: variable, StringEquals: ptr(value)}
 }
 
+// not negates r. Absence is written Not(IsPresent: true), never IsPresent:
+// false, which the local executor evaluates as false whatever the input.
+func not(r rule) rule { return rule{Not: &r} }
+
+// and conjoins rules, flattening nested conjunctions so that the document
+// reads as one list of conditions.
+func and(rules ...rule) rule {
+	var flat []rule
+	for _, r := range rules {
+		if len(r.And) > 0 && r.Variable == "" && r.Next == "" && r.Comment == "" {
+			flat = append(flat, r.And...)
+			continue
+		}
+		flat = append(flat, r)
+	}
+	return rule{And: flat}
+}
+
 // presentAndEquals guards the comparison with IsPresent: comparing an absent
 // attribute is a runtime error (States.Runtime), not a false. And-ing IsPresent
 // before the comparison is the pattern AWS documents for optional fields.
 func presentAndEquals(variable, value string) rule {
-	return rule{And: []rule{isPresent(variable), stringEquals(variable, value)}}
+	return and(isPresent(variable), stringEquals(variable, value))
+}
+
+// atLeast is a guarded numeric comparison: a value that is absent or not a
+// number does not match (comparing it would be a States.Runtime error on AWS,
+// and the local executor would coerce a string).
+func atLeast(variable string, n int) rule {
+	return and(isPresent(variable), rule{Variable: variable, IsNumeric: ptr(true)}, rule{Variable: variable, NumericGreaterThanEquals: ptr(n)})
+}
+
+// after is a guarded "variable is a timestamp later than the execution's start".
+func after(variable string) rule {
+	return and(isPresent(variable), rule{Variable: variable, IsTimestamp: ptr(true)}, rule{Variable: variable, TimestampGreaterThanPath: "$$.Execution.StartTime"})
 }

@@ -27,7 +27,40 @@ type Config struct {
 	DownstreamTimeoutSeconds int
 	// Retry is the policy for invoking the downstream. Nil means DefaultRetry().
 	Retry *RetryPolicy
+
+	// FailureThreshold is how many consecutive counted failures of the
+	// downstream (each after its Retry; timeouts included) trip the circuit.
+	// At least 1; DefaultFailureThreshold is the peers' usual.
+	FailureThreshold int
+	// HalfOpenMaxCalls is how many probes one half-open period admits, at
+	// least 1. The controller Lambda's HALF_OPEN_MAX_CALLS must be the same.
+	HalfOpenMaxCalls int
+	// SuccessThreshold is how many probe successes close the circuit, between 1
+	// and HalfOpenMaxCalls (more could never be reached within one period).
+	SuccessThreshold int
+	// IgnoreErrors are error names of the downstream that count neither as a
+	// failure nor as a success (e.g. a business "ValidationError"): the
+	// execution still fails with them, but the circuit does not move. An
+	// ignored error of a probe frees its slot for another probe.
+	IgnoreErrors []string
+	// FallbackArn, when set, is the Lambda invoked with the caller's payload
+	// instead of failing fast with CircuitOpen; its result is the execution's
+	// output and its error the execution's error. Qualified like DownstreamArn.
+	FallbackArn string
+	// ControllerArn is the controller Lambda (lambdas/controller), invoked for
+	// the rare transitions that need time arithmetic: trip, probe election,
+	// reopen.
+	ControllerArn string
 }
+
+// Defaults for the circuit's thresholds: gobreaker, Powertools and the Lambda
+// circuit breaker libraries trip after about five consecutive failures, and
+// gobreaker and Powertools probe with one call that closes on success.
+const (
+	DefaultFailureThreshold = 5
+	DefaultHalfOpenMaxCalls = 1
+	DefaultSuccessThreshold = 1
+)
 
 // RetryPolicy is the downstream Task's Retry, in ASL's terms.
 type RetryPolicy struct {
@@ -113,6 +146,49 @@ func (c Config) Validate() error {
 	if c.Retry != nil {
 		errs = append(errs, c.Retry.validate()...)
 	}
+
+	if c.FailureThreshold < 1 || c.FailureThreshold > maxASLInteger {
+		bad("FailureThreshold", "is %d, must be between 1 and %d", c.FailureThreshold, maxASLInteger)
+	}
+	if c.HalfOpenMaxCalls < 1 || c.HalfOpenMaxCalls > maxASLInteger {
+		bad("HalfOpenMaxCalls", "is %d, must be between 1 and %d", c.HalfOpenMaxCalls, maxASLInteger)
+	}
+	if c.SuccessThreshold < 1 || (c.HalfOpenMaxCalls >= 1 && c.SuccessThreshold > c.HalfOpenMaxCalls) {
+		bad("SuccessThreshold", "is %d, must be between 1 and HalfOpenMaxCalls (%d): a half-open period admits no more probes than that", c.SuccessThreshold, c.HalfOpenMaxCalls)
+	}
+	seen := map[string]bool{}
+	for i, e := range c.IgnoreErrors {
+		field := fmt.Sprintf("IgnoreErrors[%d]", i)
+		switch {
+		case strings.TrimSpace(e) == "":
+			bad(field, "must not be empty")
+		case e == "States.ALL" || e == "States.TaskFailed":
+			// Wildcards: ignoring every error would leave only timeouts (or
+			// nothing) to trip the circuit.
+			bad(field, "%s is a wildcard; ignoring every error would stop the circuit from ever tripping", e)
+		case seen[e]:
+			bad(field, "%q is listed twice", e)
+		}
+		seen[e] = true
+	}
+
+	downstreamOK := functionArnRE.MatchString(c.DownstreamArn)
+	otherFunction := func(field, arn string) {
+		m := functionArnRE.FindStringSubmatch(arn)
+		switch {
+		case m == nil:
+			bad(field, "%q is not a Lambda function ARN (arn:<partition>:lambda:<region>:<account>:function:<name>[:<version or alias>])", arn)
+		case arn == c.DownstreamArn:
+			bad(field, "is the downstream itself")
+		case downstreamOK && m[1] != c.partition():
+			// One state machine runs in one partition.
+			bad(field, "is in partition %s, the downstream in %s", m[1], c.partition())
+		}
+	}
+	if c.FallbackArn != "" {
+		otherFunction("FallbackArn", c.FallbackArn)
+	}
+	otherFunction("ControllerArn", c.ControllerArn)
 	return errors.Join(errs...)
 }
 

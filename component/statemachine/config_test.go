@@ -12,22 +12,37 @@ func validConfig() Config {
 		TableName:                "circuits",
 		DownstreamArn:            "arn:aws:lambda:us-east-1:123456789012:function:orders",
 		DownstreamTimeoutSeconds: 10,
+		FailureThreshold:         DefaultFailureThreshold,
+		HalfOpenMaxCalls:         DefaultHalfOpenMaxCalls,
+		SuccessThreshold:         DefaultSuccessThreshold,
+		ControllerArn:            "arn:aws:lambda:us-east-1:123456789012:function:orders-breaker-controller",
 	}
 }
 
 func TestValidConfigs(t *testing.T) {
 	for name, mutate := range map[string]func(*Config){
-		"minimal":          func(*Config) {},
-		"alias":            func(c *Config) { c.DownstreamArn += ":live" },
-		"version":          func(c *Config) { c.DownstreamArn += ":42" },
-		"latest":           func(c *Config) { c.DownstreamArn += ":$LATEST" },
-		"china partition":  func(c *Config) { c.DownstreamArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders" },
-		"govcloud":         func(c *Config) { c.DownstreamArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders" },
-		"odd service name": func(c *Config) { c.ServiceName = `svc "quoted" <&> ünïcode/..$` },
-		"table name chars": func(c *Config) { c.TableName = "my_table-1.v2" },
-		"max timeout":      func(c *Config) { c.DownstreamTimeoutSeconds = 900 },
-		"no retry":         func(c *Config) { c.Retry = &RetryPolicy{} },
-		"default errors":   func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1} },
+		"minimal": func(*Config) {},
+		"alias":   func(c *Config) { c.DownstreamArn += ":live" },
+		"version": func(c *Config) { c.DownstreamArn += ":42" },
+		"latest":  func(c *Config) { c.DownstreamArn += ":$LATEST" },
+		"china partition": func(c *Config) {
+			c.DownstreamArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders"
+			c.ControllerArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:controller"
+		},
+		"govcloud": func(c *Config) {
+			c.DownstreamArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders"
+			c.ControllerArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:controller"
+		},
+		"trip at once":         func(c *Config) { c.FailureThreshold = 1 },
+		"several probes":       func(c *Config) { c.HalfOpenMaxCalls, c.SuccessThreshold = 10, 10 },
+		"ignored errors":       func(c *Config) { c.IgnoreErrors = []string{"ValidationError", "States.Timeout"} },
+		"fallback":             func(c *Config) { c.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:fallback:live" },
+		"controller versioned": func(c *Config) { c.ControllerArn += ":3" },
+		"odd service name":     func(c *Config) { c.ServiceName = `svc "quoted" <&> ünïcode/..$` },
+		"table name chars":     func(c *Config) { c.TableName = "my_table-1.v2" },
+		"max timeout":          func(c *Config) { c.DownstreamTimeoutSeconds = 900 },
+		"no retry":             func(c *Config) { c.Retry = &RetryPolicy{} },
+		"default errors":       func(c *Config) { c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1} },
 		"retry all": func(c *Config) {
 			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 1, Errors: []string{"States.ALL"}}
 		},
@@ -95,6 +110,23 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 		{"States.ALL with others", func(c *Config) {
 			c.Retry = &RetryPolicy{MaxAttempts: 1, IntervalSeconds: 1, BackoffRate: 2, Errors: []string{"States.ALL", "Lambda.ServiceException"}}
 		}, "Config.Retry.Errors[0]"},
+		{"zero failure threshold", func(c *Config) { c.FailureThreshold = 0 }, "Config.FailureThreshold"},
+		{"negative failure threshold", func(c *Config) { c.FailureThreshold = -3 }, "Config.FailureThreshold"},
+		{"zero half-open calls", func(c *Config) { c.HalfOpenMaxCalls = 0 }, "Config.HalfOpenMaxCalls"},
+		{"zero success threshold", func(c *Config) { c.SuccessThreshold = 0 }, "Config.SuccessThreshold"},
+		{"success threshold over max calls", func(c *Config) { c.HalfOpenMaxCalls, c.SuccessThreshold = 2, 3 }, "Config.SuccessThreshold"},
+		{"empty ignored error", func(c *Config) { c.IgnoreErrors = []string{"A", " "} }, "Config.IgnoreErrors[1]"},
+		{"ignoring everything", func(c *Config) { c.IgnoreErrors = []string{"States.ALL"} }, "Config.IgnoreErrors[0]"},
+		{"ignoring every task failure", func(c *Config) { c.IgnoreErrors = []string{"States.TaskFailed"} }, "Config.IgnoreErrors[0]"},
+		{"ignored error twice", func(c *Config) { c.IgnoreErrors = []string{"A", "B", "A"} }, "Config.IgnoreErrors[2]"},
+		{"missing controller", func(c *Config) { c.ControllerArn = "" }, "Config.ControllerArn"},
+		{"controller not an arn", func(c *Config) { c.ControllerArn = "controller" }, "Config.ControllerArn"},
+		{"controller is the downstream", func(c *Config) { c.ControllerArn = c.DownstreamArn }, "Config.ControllerArn"},
+		{"controller in another partition", func(c *Config) {
+			c.ControllerArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:controller"
+		}, "Config.ControllerArn"},
+		{"fallback not an arn", func(c *Config) { c.FallbackArn = "arn:aws:sns:us-east-1:123456789012:topic" }, "Config.FallbackArn"},
+		{"fallback is the downstream", func(c *Config) { c.FallbackArn = c.DownstreamArn }, "Config.FallbackArn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validConfig()
@@ -118,7 +150,8 @@ func TestAllInvalidFieldsReportedAtOnce(t *testing.T) {
 	if err == nil {
 		t.Fatal("Validate accepted the zero Config")
 	}
-	for _, field := range []string{"ServiceName", "TableName", "DownstreamArn", "DownstreamTimeoutSeconds", "Retry.IntervalSeconds", "Retry.BackoffRate"} {
+	for _, field := range []string{"ServiceName", "TableName", "DownstreamArn", "DownstreamTimeoutSeconds", "Retry.IntervalSeconds", "Retry.BackoffRate",
+		"FailureThreshold", "HalfOpenMaxCalls", "SuccessThreshold", "ControllerArn"} {
 		if !strings.Contains(err.Error(), "Config."+field+":") {
 			t.Errorf("error does not mention %s: %v", field, err)
 		}

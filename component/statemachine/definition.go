@@ -1,20 +1,30 @@
 // Package statemachine builds the request path: the Amazon States Language
 // definition of the state machine that callers run instead of invoking the
 // protected function directly. It reads the circuit's item with Step Functions'
-// own DynamoDB integration, decides like circuit.Decide, and either fails fast
-// with CircuitOpen or invokes the downstream.
+// own DynamoDB integration, decides like circuit.Decide, then fails fast with
+// CircuitOpen (or runs the fallback), invokes the downstream counting its
+// outcome, or runs it as a half-open probe.
+//
+// The common paths touch nothing but the read and the downstream: a healthy
+// closed circuit costs 1 read and 1 invocation, an open one 1 read. Counting a
+// failure, joining a half-open period, counting a probe success and closing are
+// conditional DynamoDB updates made by the state machine itself; only the rare
+// transitions that need time arithmetic (trip, probe election, reopen) call the
+// controller Lambda (lambdas/controller). Every one of these writes adds 1 to
+// the item's version, the optimistic-concurrency token of the Lambdas' writes.
 //
 // The definition uses JSONPath, not JSONata, so that the local executor the tests
 // run it in (aws-local-stepfunctions) evaluates it like AWS does.
 //
 // The package has no Pulumi dependency: the component calls Definition inside an
-// apply (the table name and function ARN are outputs).
+// apply (the table name and function ARNs are outputs).
 package statemachine
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 )
@@ -26,14 +36,59 @@ const (
 	StateReadCircuit = "ReadCircuit"
 	// StateCheckCircuit is the Choice implementing circuit.Decide.
 	StateCheckCircuit = "CheckCircuit"
-	// StateRejectForcedOpen, StateRejectHealthcheckAlarm and StateRejectOpen fail
-	// fast with ErrorCircuitOpen; one per reason, so the cause says why.
+
+	// StateInvokeDownstream invokes the downstream on a closed circuit without
+	// counted failures (the healthy path), counting a failure.
+	StateInvokeDownstream = "InvokeDownstream"
+	// StateInvokeDownstreamAfterFailures is the same on a closed circuit with
+	// failures counted: a success then clears them (StateResetFailures).
+	StateInvokeDownstreamAfterFailures = "InvokeDownstreamAfterFailures"
+	StateResetFailures                 = "ResetFailures"
+	// StateInvokeForcedClosed invokes the downstream without any accounting.
+	StateInvokeForcedClosed = "InvokeForcedClosed"
+
+	// StateRecordFailure counts a failure (ADD failures); StateCheckFailureThreshold
+	// sends the one that reaches the threshold to StateTrip (controller).
+	StateRecordFailure         = "RecordFailure"
+	StateCheckFailureThreshold = "CheckFailureThreshold"
+	StateTrip                  = "Trip"
+
+	// StateElectProbe asks the controller to admit this call as a probe (open
+	// duration or half-open period over); StateCheckElection reads its answer.
+	StateElectProbe    = "ElectProbe"
+	StateCheckElection = "CheckElection"
+	// StateJoinProbe takes a free probe slot of the current half-open period by
+	// a conditional write.
+	StateJoinProbe = "JoinProbe"
+	// StateInvokeProbe invokes the downstream as a probe.
+	StateInvokeProbe = "InvokeProbe"
+	// StateRecordProbeSuccess counts a probe success (when more than one is
+	// needed); StateCheckProbeSuccesses sends the one reaching the threshold to
+	// StateCloseCircuit.
+	StateRecordProbeSuccess  = "RecordProbeSuccess"
+	StateCheckProbeSuccesses = "CheckProbeSuccesses"
+	StateCloseCircuit        = "CloseCircuit"
+	// StateReleaseProbe frees the slot of a probe that failed with an ignored
+	// error; StateReopen (controller) reopens after a counted probe failure.
+	StateReleaseProbe = "ReleaseProbe"
+	StateReopen       = "Reopen"
+	// StateReturnResult ends a successful execution whose bookkeeping write
+	// failed or was not needed, with the downstream's result as output.
+	StateReturnResult = "ReturnResult"
+
+	// The rejections, one per reason so the history and the cause say why. They
+	// exist only without a fallback; with one, every rejection invokes it
+	// (StateInvokeFallback). StateDescribeOpen builds RejectOpen's cause, which
+	// names the time the circuit is open until.
 	StateRejectForcedOpen       = "RejectForcedOpen"
 	StateRejectHealthcheckAlarm = "RejectHealthcheckAlarm"
+	StateDescribeOpen           = "DescribeOpen"
 	StateRejectOpen             = "RejectOpen"
-	// StateInvokeDownstream invokes the protected function (lambda:invoke).
-	StateInvokeDownstream = "InvokeDownstream"
-	// StateDownstreamFailed receives the downstream's error after retries.
+	StateRejectHalfOpenFull     = "RejectHalfOpenFull"
+	StateRejectProbeNotAdmitted = "RejectProbeNotAdmitted"
+	StateInvokeFallback         = "InvokeFallback"
+
+	// StateDownstreamFailed receives the downstream's (or fallback's) error.
 	StateDownstreamFailed = "DownstreamFailed"
 	// StateRaiseDownstreamError ends the execution FAILED with the downstream's
 	// error and cause; StateRaiseDownstreamErrorWithoutCause when it gave no cause.
@@ -60,10 +115,43 @@ func TransientDynamoDBErrors() []string {
 	}
 }
 
+// DynamoDBThrottlingErrors are the writes' retried errors: a throttled request
+// was certainly not applied, whereas a 5xx may have been, and the counters are
+// ADDed, so retrying those could count one call twice.
+func DynamoDBThrottlingErrors() []string {
+	return []string{
+		"DynamoDB.ProvisionedThroughputExceededException",
+		"DynamoDB.RequestLimitExceeded",
+		"DynamoDB.ThrottlingException",
+	}
+}
+
+// Data paths inside an execution. The state input starts as the read's result
+// ({"Item": ...}, or the read's error when failing open: always an object), and
+// each state adds its part under its own key, so later states still see the
+// item and the downstream's result or error.
+const (
+	pathFailure     = "$.Failure"     // {Error, Cause} of the downstream or fallback
+	pathDownstream  = "$.Downstream"  // {Payload} of a successful invocation that continues
+	pathProbe       = "$.Probe"       // {admitted, halfOpenUntil} of the election or join
+	pathRecorded    = "$.Recorded"    // {failures} or {successes} after counting
+	pathBookkeeping = "$.Bookkeeping" // a bookkeeping state's error, kept for the history only
+	pathCause       = "$.Cause"       // DescribeOpen's cause for RejectOpen
+)
+
 // readRetry is short on purpose: the read is on every request's critical path,
 // and when it keeps failing the request proceeds anyway (fail open), so waiting
 // longer only adds latency.
 var readRetry = retrier{ErrorEquals: TransientDynamoDBErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
+
+// writeRetry: the bookkeeping writes retry throttling only (see
+// DynamoDBThrottlingErrors), briefly: they delay the caller's answer.
+var writeRetry = retrier{ErrorEquals: DynamoDBThrottlingErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
+
+// controllerRetry: the controller's transient Lambda errors. A retried
+// election that had in fact been applied admits one caller twice, which only
+// uses up a probe slot: never more than HalfOpenMaxCalls probes.
+var controllerRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
 
 // Definition returns the state machine's ASL document: deterministic (the same
 // Config gives the same bytes), indented, JSONPath.
@@ -104,11 +192,14 @@ func newBuilder(cfg Config) *builder {
 func (b *builder) build() definition {
 	b.readCircuit()
 	b.checkCircuit()
-	b.reject()
-	b.invokeDownstream()
+	b.closedPath()
+	b.failurePath()
+	b.probePath()
+	b.rejections()
 	b.downstreamFailed()
 	return definition{
-		Comment:       fmt.Sprintf("Circuit breaker %q: reads the circuit, then fails fast with %s or invokes the downstream.", b.cfg.ServiceName, ErrorCircuitOpen),
+		Comment: fmt.Sprintf("Circuit breaker %q: reads the circuit, then fails fast with %s (or runs the fallback), invokes the downstream counting consecutive failures, or runs it as a half-open probe.",
+			b.cfg.ServiceName, ErrorCircuitOpen),
 		QueryLanguage: "JSONPath",
 		StartAt:       StateReadCircuit,
 		States:        b.states,
@@ -119,6 +210,14 @@ func (b *builder) build() definition {
 // by getItem (DynamoDB JSON: {"Item": {"state": {"S": "OPEN"}}}).
 func item(attr string) string { return "$.Item." + attr + ".S" }
 
+// itemNumber is the JSONPath of a number attribute: DynamoDB JSON carries it
+// as a string ({"N": "3"}).
+func itemNumber(attr string) string { return "$.Item." + attr + ".N" }
+
+func (b *builder) key() map[string]any {
+	return map[string]any{circuit.KeyAttribute: map[string]any{"S": b.cfg.ServiceName}}
+}
+
 func (b *builder) readCircuit() {
 	b.states[StateReadCircuit] = &state{
 		Type:     "Task",
@@ -126,11 +225,10 @@ func (b *builder) readCircuit() {
 		Resource: b.arn("dynamodb", "getItem"),
 		Parameters: map[string]any{
 			"TableName": b.cfg.TableName,
-			"Key": map[string]any{
-				circuit.KeyAttribute: map[string]any{"S": b.cfg.ServiceName},
-			},
+			"Key":       b.key(),
 			// Eventually consistent: half the cost of a strong read on every
-			// request, and a state change seen a moment late is harmless here.
+			// request, and a state change seen a moment late is harmless here:
+			// every write after it is conditional on what it expects.
 			"ConsistentRead": false,
 		},
 		// The read's result replaces the state's input (ResultPath "$", the
@@ -151,26 +249,31 @@ func (b *builder) readCircuit() {
 // (first match wins). Every attribute is guarded by IsPresent, because comparing
 // an absent one is a States.Runtime error that no Catch can handle.
 func (b *builder) checkCircuit() {
-	openUntil := item(circuit.AttrOpenUntil)
+	isState := func(st circuit.State) rule { return presentAndEquals(item(circuit.AttrState), string(st)) }
+	probes := itemNumber(circuit.AttrProbes)
+	failures := itemNumber(circuit.AttrFailures)
 	b.states[StateCheckCircuit] = &state{
 		Type:    "Choice",
-		Comment: "circuit.Decide: override, then healthcheck alarm, then OPEN until openUntil, else admit.",
+		Comment: "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect, HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
 		Choices: []rule{
-			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedOpen)), StateRejectForcedOpen),
-			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedClosed)), StateInvokeDownstream),
-			withNext(presentAndEquals(item(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), StateRejectHealthcheckAlarm),
-			withNext(rule{And: []rule{
-				isPresent(item(circuit.AttrState)),
-				stringEquals(item(circuit.AttrState), string(circuit.Open)),
-				isPresent(openUntil),
-				// A malformed openUntil cannot hold the circuit open: like an
-				// absent one, it falls through to admit.
-				{Variable: openUntil, IsTimestamp: ptr(true)},
-				// The execution's start time is the request's "now"; openUntil is
-				// in circuit.TimestampLayout, the same layout, and Step Functions
-				// compares the two as instants.
-				{Variable: openUntil, TimestampGreaterThanPath: "$$.Execution.StartTime"},
-			}}, StateRejectOpen),
+			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedOpen)), b.reject(StateRejectForcedOpen)),
+			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedClosed)), StateInvokeForcedClosed),
+			withNext(presentAndEquals(item(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), b.reject(StateRejectHealthcheckAlarm)),
+			// The execution's start time is the request's "now"; the deadlines
+			// are in circuit.TimestampLayout, the same layout, and Step Functions
+			// compares them as instants. A malformed deadline cannot hold the
+			// circuit: like an absent one, it counts as passed.
+			withNext(and(isState(circuit.Open), after(item(circuit.AttrOpenUntil))), b.reject(StateDescribeOpen)),
+			withNext(isState(circuit.Open), StateElectProbe),
+			withNext(and(isState(circuit.HalfOpen), not(after(item(circuit.AttrHalfOpenUntil)))), StateElectProbe),
+			// "probes >= max" on a number that DynamoDB JSON gives as a string:
+			// StringEquals is exact for every count our writers can leave (they
+			// never exceed max); a larger one (max lowered by a redeploy) goes
+			// on to JoinProbe, whose condition rejects it.
+			withNext(and(isState(circuit.HalfOpen), presentAndEquals(probes, strconv.Itoa(b.cfg.HalfOpenMaxCalls))), b.reject(StateRejectHalfOpenFull)),
+			withNext(isState(circuit.HalfOpen), StateJoinProbe),
+			// Closed with failures counted: the success must clear them.
+			withNext(and(isPresent(failures), rule{Variable: failures, IsString: ptr(true)}, not(stringEquals(failures, "0"))), StateInvokeDownstreamAfterFailures),
 		},
 		Default: StateInvokeDownstream,
 	}
@@ -181,39 +284,18 @@ func withNext(r rule, next string) rule {
 	return r
 }
 
-func (b *builder) reject() {
-	svc := b.cfg.ServiceName
-	reject := func(why string) *state {
-		return &state{
-			Type:  "Fail",
-			Error: ErrorCircuitOpen,
-			Cause: fmt.Sprintf("The circuit of %q is open (%s); the downstream was not invoked.", svc, why),
-		}
-	}
-	b.states[StateRejectForcedOpen] = reject("forced open by an operator")
-	b.states[StateRejectHealthcheckAlarm] = reject("its healthcheck alarm is in ALARM")
-	b.states[StateRejectOpen] = reject("open until its open duration elapses")
-}
-
-func (b *builder) invokeDownstream() {
+// invoke is a lambda:invoke Task on the downstream with the caller's payload.
+func (b *builder) invoke(functionArn string) *state {
 	s := &state{
 		Type:     "Task",
 		Resource: b.arn("lambda", "invoke"),
 		Parameters: map[string]any{
-			"FunctionName": b.cfg.DownstreamArn,
+			"FunctionName": functionArn,
 			// The caller's input, untouched and whatever its JSON type: the
 			// state's own input is by now the circuit's item or a read error.
 			"Payload.$": "$$.Execution.Input",
 		},
 		TimeoutSeconds: b.cfg.DownstreamTimeoutSeconds,
-		// The caller gets exactly what the function returned, not the
-		// integration's envelope (StatusCode, ExecutedVersion, headers).
-		OutputPath: "$.Payload",
-		// Every error after the retries, States.Timeout included, ends the
-		// execution FAILED. The original module caught into a Pass state, which
-		// turned failed calls into succeeded executions that no metric saw.
-		Catch: []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateDownstreamFailed}},
-		End:   true,
 	}
 	if p := b.cfg.retryPolicy(); p.MaxAttempts > 0 {
 		s.Retry = []retrier{{
@@ -224,29 +306,365 @@ func (b *builder) invokeDownstream() {
 			MaxDelaySeconds: p.MaxDelaySeconds,
 		}}
 	}
-	b.states[StateInvokeDownstream] = s
+	return s
+}
+
+// end makes an invocation the execution's last state: the caller gets exactly
+// what the function returned, not the integration's envelope (StatusCode,
+// ExecutedVersion, headers).
+func end(s *state) *state {
+	s.OutputPath = "$.Payload"
+	s.End = true
+	return s
+}
+
+// keep makes an invocation continue with its result kept under $.Downstream,
+// beside the item, for the bookkeeping states that follow.
+func keep(s *state, next string) *state {
+	s.ResultSelector = map[string]any{"Payload.$": "$.Payload"}
+	s.ResultPath = path(pathDownstream)
+	s.Next = next
+	return s
+}
+
+// failures routes the downstream's errors, after its Retry: ignored errors
+// straight to raising them, every other one (States.Timeout included) to
+// counted. The error goes under $.Failure so the item stays visible.
+func (b *builder) failures(counted string) []catcher {
+	var c []catcher
+	if len(b.cfg.IgnoreErrors) > 0 {
+		c = append(c, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateDownstreamFailed})
+	}
+	return append(c, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: counted})
+}
+
+// catchAll sends any error of a bookkeeping state to next, keeping the input:
+// a failed bookkeeping write must never hide the downstream's own outcome.
+func catchAll(next string) []catcher {
+	return []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathBookkeeping), Next: next}}
+}
+
+// update is a dynamodb:updateItem Task on the circuit's item. Every update
+// adds 1 to version, like every writer of the item: the Lambdas' writes are
+// conditional on the version they read, and must see this one.
+func (b *builder) update(comment, expr, cond string, names map[string]string, values map[string]any) *state {
+	names["#version"] = circuit.AttrVersion
+	values[":one"] = map[string]any{"N": "1"}
+	return &state{
+		Type:     "Task",
+		Comment:  comment,
+		Resource: b.arn("dynamodb", "updateItem"),
+		Parameters: map[string]any{
+			"TableName":                 b.cfg.TableName,
+			"Key":                       b.key(),
+			"UpdateExpression":          expr,
+			"ConditionExpression":       cond,
+			"ExpressionAttributeNames":  names,
+			"ExpressionAttributeValues": values,
+		},
+		Retry: []retrier{writeRetry},
+	}
+}
+
+// controller is a lambda:invoke Task on the controller Lambda; "at" is the
+// execution's start, the instant CheckCircuit compared the deadlines with.
+func (b *builder) controller(payload map[string]any) *state {
+	payload["at.$"] = "$$.Execution.StartTime"
+	return &state{
+		Type:     "Task",
+		Resource: b.arn("lambda", "invoke"),
+		Parameters: map[string]any{
+			"FunctionName": b.cfg.ControllerArn,
+			"Payload":      payload,
+		},
+		Retry: []retrier{controllerRetry},
+	}
+}
+
+// attrS and attrN are DynamoDB JSON values.
+func attrS(v string) map[string]any { return map[string]any{"S": v} }
+func attrN(v int) map[string]any    { return map[string]any{"N": strconv.Itoa(v)} }
+
+// closedPath: counted invocations on a closed circuit, and the forced-closed one.
+func (b *builder) closedPath() {
+	// The healthy path: one read, one invocation, nothing written.
+	inv := end(b.invoke(b.cfg.DownstreamArn))
+	inv.Catch = b.failures(StateRecordFailure)
+	b.states[StateInvokeDownstream] = inv
+
+	inv = keep(b.invoke(b.cfg.DownstreamArn), StateResetFailures)
+	inv.Catch = b.failures(StateRecordFailure)
+	b.states[StateInvokeDownstreamAfterFailures] = inv
+
+	reset := b.update("A success ends the run of consecutive failures.",
+		"SET #failures = :zero ADD #version :one",
+		// Only on a closed circuit with failures: a circuit tripped meanwhile
+		// keeps its state, and a count already cleared costs no second write.
+		"#failures > :zero AND (attribute_not_exists(#state) OR #state = :closed)",
+		map[string]string{"#failures": circuit.AttrFailures, "#state": circuit.AttrState},
+		map[string]any{":zero": attrN(0), ":closed": attrState(circuit.Closed)})
+	reset.ResultPath = discard
+	reset.OutputPath = pathDownstream + ".Payload"
+	reset.End = true
+	reset.Catch = catchAll(StateReturnResult)
+	b.states[StateResetFailures] = reset
+
+	inv = end(b.invoke(b.cfg.DownstreamArn))
+	inv.Comment = "Forced closed by an operator: invoke without counting anything."
+	inv.Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateDownstreamFailed}}
+	b.states[StateInvokeForcedClosed] = inv
+
+	b.states[StateReturnResult] = &state{
+		Type:       "Succeed",
+		Comment:    "The downstream succeeded; only bookkeeping is left undone or unneeded.",
+		OutputPath: pathDownstream + ".Payload",
+	}
+}
+
+func attrState(st circuit.State) map[string]any { return attrS(string(st)) }
+
+// failurePath counts a failure of a closed circuit and trips it at the threshold.
+func (b *builder) failurePath() {
+	rec := b.update("Count the failure; only a closed (or never written) circuit counts.",
+		"ADD #failures :one, #version :one",
+		"attribute_not_exists(#state) OR #state = :closed",
+		map[string]string{"#failures": circuit.AttrFailures, "#state": circuit.AttrState},
+		map[string]any{":closed": attrState(circuit.Closed)})
+	rec.Parameters["ReturnValues"] = "UPDATED_NEW"
+	rec.ResultSelector = map[string]any{"failures.$": "States.StringToJson($.Attributes." + circuit.AttrFailures + ".N)"}
+	rec.ResultPath = path(pathRecorded)
+	rec.Catch = catchAll(StateDownstreamFailed)
+	rec.Next = StateCheckFailureThreshold
+	b.states[StateRecordFailure] = rec
+
+	b.states[StateCheckFailureThreshold] = &state{
+		Type:    "Choice",
+		Choices: []rule{withNext(atLeast(pathRecorded+".failures", b.cfg.FailureThreshold), StateTrip)},
+		Default: StateDownstreamFailed,
+	}
+
+	trip := b.controller(map[string]any{
+		"action":     "trip",
+		"failures.$": pathRecorded + ".failures",
+		"error.$":    pathFailure + ".Error",
+	})
+	trip.Comment = "Open the circuit for its (backed-off) open duration: time arithmetic, hence the controller."
+	trip.ResultPath = discard
+	trip.Catch = catchAll(StateDownstreamFailed)
+	trip.Next = StateDownstreamFailed
+	b.states[StateTrip] = trip
+}
+
+// probePath: election, joining, the probe itself and its verdict.
+func (b *builder) probePath() {
+	halfOpen := attrState(circuit.HalfOpen)
+	period := pathProbe + ".halfOpenUntil"
+
+	elect := b.controller(map[string]any{"action": "elect"})
+	elect.Comment = "A new half-open period (open duration or previous period over) starts at now + probe budget: time arithmetic, hence the controller."
+	// Both fields are always in the controller's response: a missing path here
+	// would be a States.Runtime error, which no Catch handles.
+	elect.ResultSelector = map[string]any{"admitted.$": "$.Payload.admitted", "halfOpenUntil.$": "$.Payload.halfOpenUntil"}
+	elect.ResultPath = path(pathProbe)
+	// FAIL CLOSED, unlike the read: elections come in bursts exactly when the
+	// downstream is suspect, and admitting everyone because the controller is
+	// throttled would be the stampede the breaker exists to prevent.
+	elect.Catch = catchAll(b.reject(StateRejectProbeNotAdmitted))
+	elect.Next = StateCheckElection
+	b.states[StateElectProbe] = elect
+
+	b.states[StateCheckElection] = &state{
+		Type: "Choice",
+		Choices: []rule{withNext(and(isPresent(pathProbe+".admitted"), rule{Variable: pathProbe + ".admitted", BooleanEquals: ptr(true)}),
+			StateInvokeProbe)},
+		Default: b.reject(StateRejectProbeNotAdmitted),
+	}
+
+	join := b.update("Take a free probe slot of the half-open period read; never more than HalfOpenMaxCalls, even under concurrency.",
+		"ADD #probes :one, #version :one",
+		"#state = :halfOpen AND #halfOpenUntil = :period AND (attribute_not_exists(#probes) OR #probes < :max)",
+		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
+		map[string]any{":halfOpen": halfOpen, ":period": map[string]any{"S.$": item(circuit.AttrHalfOpenUntil)}, ":max": attrN(b.cfg.HalfOpenMaxCalls)})
+	// ALL_NEW for the period, so that InvokeProbe's followers find it where
+	// ElectProbe puts it; the condition guarantees it is the one read.
+	join.Parameters["ReturnValues"] = "ALL_NEW"
+	join.ResultSelector = map[string]any{"admitted": true, "halfOpenUntil.$": "$.Attributes." + circuit.AttrHalfOpenUntil + ".S"}
+	join.ResultPath = path(pathProbe)
+	join.Catch = catchAll(b.reject(StateRejectProbeNotAdmitted))
+	join.Next = StateInvokeProbe
+	b.states[StateJoinProbe] = join
+
+	next := StateRecordProbeSuccess
+	if b.cfg.SuccessThreshold == 1 {
+		next = StateCloseCircuit // one success closes: no count to keep
+	}
+	probe := keep(b.invoke(b.cfg.DownstreamArn), next)
+	probe.Comment = "The probe: the caller's own call, whose outcome decides the circuit."
+	var catches []catcher
+	if len(b.cfg.IgnoreErrors) > 0 {
+		catches = append(catches, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateReleaseProbe})
+	}
+	probe.Catch = append(catches, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateReopen})
+	b.states[StateInvokeProbe] = probe
+
+	periodValue := map[string]any{"S.$": period}
+
+	// States are emitted only where reachable: Step Functions rejects a
+	// definition with unreachable states.
+	if b.cfg.SuccessThreshold > 1 {
+		b.recordProbeSuccess(halfOpen, periodValue)
+	}
+	b.closeCircuit(halfOpen, periodValue)
+	if len(b.cfg.IgnoreErrors) > 0 {
+		b.releaseProbe(halfOpen, periodValue)
+	}
+
+	reopen := b.controller(map[string]any{
+		"action":          "reopen",
+		"error.$":         pathFailure + ".Error",
+		"halfOpenUntil.$": period,
+	})
+	reopen.Comment = "The probe failed: open again for the next back-off duration (time arithmetic, hence the controller)."
+	reopen.ResultPath = discard
+	reopen.Catch = catchAll(StateDownstreamFailed)
+	reopen.Next = StateDownstreamFailed
+	b.states[StateReopen] = reopen
+}
+
+// samePeriod: only probes of the period still current count. A late report
+// from a period presumed lost, or after the circuit moved on, changes nothing.
+const samePeriod = "#state = :halfOpen AND #halfOpenUntil = :period"
+
+func (b *builder) recordProbeSuccess(halfOpen, periodValue map[string]any) {
+	rec := b.update("Count the probe's success.",
+		"ADD #successes :one, #version :one", samePeriod,
+		map[string]string{"#successes": circuit.AttrSuccesses, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
+		map[string]any{":halfOpen": halfOpen, ":period": periodValue})
+	rec.Parameters["ReturnValues"] = "UPDATED_NEW"
+	rec.ResultSelector = map[string]any{"successes.$": "States.StringToJson($.Attributes." + circuit.AttrSuccesses + ".N)"}
+	rec.ResultPath = path(pathRecorded)
+	rec.Catch = catchAll(StateReturnResult)
+	rec.Next = StateCheckProbeSuccesses
+	b.states[StateRecordProbeSuccess] = rec
+
+	b.states[StateCheckProbeSuccesses] = &state{
+		Type:    "Choice",
+		Choices: []rule{withNext(atLeast(pathRecorded+".successes", b.cfg.SuccessThreshold), StateCloseCircuit)},
+		Default: StateReturnResult,
+	}
+}
+
+func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
+	reason := "probe succeeded"
+	if b.cfg.SuccessThreshold > 1 {
+		reason = fmt.Sprintf("%d probes succeeded", b.cfg.SuccessThreshold)
+	}
+	closeC := b.update("Close the circuit: counters reset, deadlines removed, the transition recorded.",
+		"SET #state = :closed, #failures = :zero, #openings = :zero, #probes = :zero, #successes = :zero, "+
+			"#transitionAt = :now, #transitionFrom = :halfOpen, #transitionTo = :closed, #transitionReason = :reason "+
+			"REMOVE #openUntil, #halfOpenUntil ADD #version :one",
+		samePeriod,
+		map[string]string{
+			"#state": circuit.AttrState, "#failures": circuit.AttrFailures, "#openings": circuit.AttrOpenings,
+			"#probes": circuit.AttrProbes, "#successes": circuit.AttrSuccesses,
+			"#transitionAt": circuit.AttrTransitionAt, "#transitionFrom": circuit.AttrTransitionFrom,
+			"#transitionTo": circuit.AttrTransitionTo, "#transitionReason": circuit.AttrTransitionReason,
+			"#openUntil": circuit.AttrOpenUntil, "#halfOpenUntil": circuit.AttrHalfOpenUntil,
+		},
+		map[string]any{
+			":closed": attrState(circuit.Closed), ":halfOpen": halfOpen, ":zero": attrN(0), ":period": periodValue,
+			// The execution's start, in circuit.TimestampLayout like every time
+			// of the item: Step Functions writes milliseconds and Z.
+			":now": map[string]any{"S.$": "$$.Execution.StartTime"}, ":reason": attrS(reason),
+		})
+	closeC.ResultPath = discard
+	closeC.OutputPath = pathDownstream + ".Payload"
+	closeC.End = true
+	closeC.Catch = catchAll(StateReturnResult)
+	b.states[StateCloseCircuit] = closeC
+}
+
+func (b *builder) releaseProbe(halfOpen, periodValue map[string]any) {
+	release := b.update("An ignored error is no verdict: free the slot for another probe.",
+		"ADD #probes :minusOne, #version :one",
+		samePeriod+" AND #probes > :zero",
+		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
+		map[string]any{":halfOpen": halfOpen, ":period": periodValue, ":zero": attrN(0), ":minusOne": attrN(-1)})
+	release.ResultPath = discard
+	release.Catch = catchAll(StateDownstreamFailed)
+	release.Next = StateDownstreamFailed
+	b.states[StateReleaseProbe] = release
+}
+
+// reject is where a rejection of the given kind goes: its Fail state, or the
+// fallback when there is one.
+func (b *builder) reject(name string) string {
+	if b.cfg.FallbackArn != "" {
+		return StateInvokeFallback
+	}
+	return name
+}
+
+func (b *builder) rejections() {
+	if b.cfg.FallbackArn != "" {
+		fb := end(b.invoke(b.cfg.FallbackArn))
+		fb.Comment = "The circuit rejects this call: the fallback answers instead, with the caller's payload."
+		// The fallback is not the downstream: no timeout of the downstream's, and
+		// only Lambda's own transient errors retried.
+		fb.TimeoutSeconds = 0
+		fb.Retry = []retrier{{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}}
+		fb.Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateDownstreamFailed}}
+		b.states[StateInvokeFallback] = fb
+		return
+	}
+	svc := b.cfg.ServiceName
+	reject := func(why string) *state {
+		return &state{
+			Type:  "Fail",
+			Error: ErrorCircuitOpen,
+			Cause: fmt.Sprintf("The circuit of %q is open (%s); the downstream was not invoked.", svc, why),
+		}
+	}
+	b.states[StateRejectForcedOpen] = reject("forced open by an operator")
+	b.states[StateRejectHealthcheckAlarm] = reject("its healthcheck alarm is in ALARM")
+	b.states[StateRejectHalfOpenFull] = reject(fmt.Sprintf("half-open, and all %d probe calls of this period are taken", b.cfg.HalfOpenMaxCalls))
+	b.states[StateRejectProbeNotAdmitted] = reject("recovering, and this call was not admitted as a probe")
+	// The time the circuit opens again is for the caller (a Retry-After). Fail's
+	// CausePath cannot format, so a Pass builds the cause; the service name
+	// comes from the item's key rather than being spliced into the intrinsic.
+	b.states[StateDescribeOpen] = &state{
+		Type: "Pass",
+		Parameters: map[string]any{
+			"Cause.$": fmt.Sprintf("States.Format('The circuit of \"{}\" is open until {}; the downstream was not invoked.', %s, %s)",
+				item(circuit.KeyAttribute), item(circuit.AttrOpenUntil)),
+		},
+		Next: StateRejectOpen,
+	}
+	b.states[StateRejectOpen] = &state{Type: "Fail", Error: ErrorCircuitOpen, CausePath: pathCause}
 }
 
 // downstreamFailed re-raises the caught error as the execution's own. The ASL
 // specification only says a caught error SHOULD carry a Cause, and CausePath on
 // an absent Cause would itself fail (with States.Runtime, hiding the real error
-// name), hence the Choice.
+// name), hence the Choice. Bookkeeping states on the way here only added their
+// own keys: $.Failure is still the downstream's.
 func (b *builder) downstreamFailed() {
+	cause := pathFailure + ".Cause"
 	b.states[StateDownstreamFailed] = &state{
 		Type: "Choice",
-		Choices: []rule{withNext(rule{And: []rule{
-			isPresent("$.Cause"),
-			{Variable: "$.Cause", IsString: ptr(true)},
-		}}, StateRaiseDownstreamError)},
+		Choices: []rule{withNext(and(
+			isPresent(cause),
+			rule{Variable: cause, IsString: ptr(true)},
+		), StateRaiseDownstreamError)},
 		Default: StateRaiseDownstreamErrorWithoutCause,
 	}
 	b.states[StateRaiseDownstreamError] = &state{
 		Type:      "Fail",
-		ErrorPath: "$.Error",
-		CausePath: "$.Cause",
+		ErrorPath: pathFailure + ".Error",
+		CausePath: cause,
 	}
 	b.states[StateRaiseDownstreamErrorWithoutCause] = &state{
 		Type:      "Fail",
-		ErrorPath: "$.Error",
+		ErrorPath: pathFailure + ".Error",
 	}
 }

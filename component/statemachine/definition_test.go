@@ -81,20 +81,75 @@ func TestDefinitionShape(t *testing.T) {
 		t.Errorf("StartAt = %v", got)
 	}
 	states := at(t, d, "States").(map[string]any)
-	want := []string{StateReadCircuit, StateCheckCircuit, StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectOpen,
-		StateInvokeDownstream, StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
+	// The default config: one probe that closes on success, no ignored errors,
+	// no fallback, so no RecordProbeSuccess, ReleaseProbe or InvokeFallback
+	// (Step Functions rejects unreachable states).
+	want := []string{StateReadCircuit, StateCheckCircuit,
+		StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateResetFailures, StateInvokeForcedClosed,
+		StateRecordFailure, StateCheckFailureThreshold, StateTrip,
+		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReopen, StateReturnResult,
+		StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted,
+		StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
 	if len(states) != len(want) {
-		t.Errorf("%d states, want %d: %v", len(states), len(want), states)
+		t.Errorf("%d states, want %d", len(states), len(want))
 	}
 	for _, name := range want {
 		if _, ok := states[name]; !ok {
 			t.Errorf("no state %s", name)
 		}
 	}
-	// No state may turn a failure into a success, as the original's Pass did.
+	// No state may turn a failure into a success, as the original's Pass did:
+	// the one Pass builds a rejection's cause, the one Succeed is reached only
+	// after the downstream succeeded.
 	for name, s := range states {
-		if typ := at(t, s, "Type"); typ == "Pass" || typ == "Succeed" {
+		typ := at(t, s, "Type")
+		if (typ == "Pass" && name != StateDescribeOpen) || (typ == "Succeed" && name != StateReturnResult) {
 			t.Errorf("state %s is a %s", name, typ)
+		}
+	}
+	if next := at(t, states[StateDescribeOpen], "Next"); next != StateRejectOpen {
+		t.Errorf("DescribeOpen leads to %v", next)
+	}
+	for _, cfg := range validatorConfigs() {
+		assertFailuresNeverSucceed(t, doc(t, cfg))
+	}
+}
+
+// assertFailuresNeverSucceed walks the graph from every catcher of an
+// invocation of the downstream or fallback: no path may end in success.
+func assertFailuresNeverSucceed(t *testing.T, d map[string]any) {
+	t.Helper()
+	states := at(t, d, "States").(map[string]any)
+	var walk func(name string, seen map[string]bool)
+	walk = func(name string, seen map[string]bool) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		s := states[name].(map[string]any)
+		if s["Type"] == "Succeed" || s["End"] == true {
+			t.Errorf("a caught downstream error can end in %s, a success", name)
+			return
+		}
+		for _, k := range []string{"Next", "Default"} {
+			if n, ok := s[k].(string); ok {
+				walk(n, seen)
+			}
+		}
+		for _, list := range []string{"Choices", "Catch"} {
+			items, _ := s[list].([]any)
+			for _, it := range items {
+				walk(it.(map[string]any)["Next"].(string), seen)
+			}
+		}
+	}
+	for _, name := range []string{StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateInvokeForcedClosed, StateInvokeProbe, StateInvokeFallback} {
+		s, ok := states[name].(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, c := range s["Catch"].([]any) {
+			walk(c.(map[string]any)["Next"].(string), map[string]bool{})
 		}
 	}
 }
@@ -144,10 +199,13 @@ func TestReadCircuitState(t *testing.T) {
 
 // The Choice is circuit.Decide, rule for rule and in order.
 func TestCheckCircuitState(t *testing.T) {
-	d := doc(t, validConfig())
+	cfg := validConfig()
+	cfg.HalfOpenMaxCalls = 3
+	cfg.SuccessThreshold = 2
+	d := doc(t, cfg)
 	assertJSON(t, "CheckCircuit", at(t, d, "States", StateCheckCircuit), `{
 		"Type": "Choice",
-		"Comment": "circuit.Decide: override, then healthcheck alarm, then OPEN until openUntil, else admit.",
+		"Comment": "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect, HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
 		"Choices": [
 			{"And": [
 				{"Variable": "$.Item.override.S", "IsPresent": true},
@@ -156,7 +214,7 @@ func TestCheckCircuitState(t *testing.T) {
 			{"And": [
 				{"Variable": "$.Item.override.S", "IsPresent": true},
 				{"Variable": "$.Item.override.S", "StringEquals": "FORCED_CLOSED"}
-			], "Next": "InvokeDownstream"},
+			], "Next": "InvokeForcedClosed"},
 			{"And": [
 				{"Variable": "$.Item.healthcheckAlarm.S", "IsPresent": true},
 				{"Variable": "$.Item.healthcheckAlarm.S", "StringEquals": "ALARM"}
@@ -167,17 +225,51 @@ func TestCheckCircuitState(t *testing.T) {
 				{"Variable": "$.Item.openUntil.S", "IsPresent": true},
 				{"Variable": "$.Item.openUntil.S", "IsTimestamp": true},
 				{"Variable": "$.Item.openUntil.S", "TimestampGreaterThanPath": "$$.Execution.StartTime"}
-			], "Next": "RejectOpen"}
+			], "Next": "DescribeOpen"},
+			{"And": [
+				{"Variable": "$.Item.state.S", "IsPresent": true},
+				{"Variable": "$.Item.state.S", "StringEquals": "OPEN"}
+			], "Next": "ElectProbe"},
+			{"And": [
+				{"Variable": "$.Item.state.S", "IsPresent": true},
+				{"Variable": "$.Item.state.S", "StringEquals": "HALF_OPEN"},
+				{"Not": {"And": [
+					{"Variable": "$.Item.halfOpenUntil.S", "IsPresent": true},
+					{"Variable": "$.Item.halfOpenUntil.S", "IsTimestamp": true},
+					{"Variable": "$.Item.halfOpenUntil.S", "TimestampGreaterThanPath": "$$.Execution.StartTime"}
+				]}}
+			], "Next": "ElectProbe"},
+			{"And": [
+				{"Variable": "$.Item.state.S", "IsPresent": true},
+				{"Variable": "$.Item.state.S", "StringEquals": "HALF_OPEN"},
+				{"Variable": "$.Item.probes.N", "IsPresent": true},
+				{"Variable": "$.Item.probes.N", "StringEquals": "3"}
+			], "Next": "RejectHalfOpenFull"},
+			{"And": [
+				{"Variable": "$.Item.state.S", "IsPresent": true},
+				{"Variable": "$.Item.state.S", "StringEquals": "HALF_OPEN"}
+			], "Next": "JoinProbe"},
+			{"And": [
+				{"Variable": "$.Item.failures.N", "IsPresent": true},
+				{"Variable": "$.Item.failures.N", "IsString": true},
+				{"Not": {"Variable": "$.Item.failures.N", "StringEquals": "0"}}
+			], "Next": "InvokeDownstreamAfterFailures"}
 		],
 		"Default": "InvokeDownstream"
 	}`)
+	// Absence is never IsPresent: false, which the local executor evaluates as
+	// false whatever the input (and so would hide a divergence from AWS).
+	def, _ := Definition(cfg)
+	if strings.Contains(def, `"IsPresent": false`) {
+		t.Error("the definition uses IsPresent: false")
+	}
 }
 
 func TestRejectStates(t *testing.T) {
 	cfg := validConfig()
 	cfg.ServiceName = `pay "v2"`
 	d := doc(t, cfg)
-	for _, name := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectOpen} {
+	for _, name := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted} {
 		s := at(t, d, "States", name).(map[string]any)
 		if s["Type"] != "Fail" || s["Error"] != ErrorCircuitOpen {
 			t.Errorf("%s: %v", name, s)
@@ -186,6 +278,44 @@ func TestRejectStates(t *testing.T) {
 			t.Errorf("%s: cause does not name the service: %q", name, cause)
 		}
 	}
+	// RejectOpen's cause names the time; the service name comes from the item,
+	// never spliced into the intrinsic's string.
+	assertJSON(t, "DescribeOpen", at(t, d, "States", StateDescribeOpen), `{
+		"Type": "Pass",
+		"Parameters": {"Cause.$": "States.Format('The circuit of \"{}\" is open until {}; the downstream was not invoked.', $.Item.serviceName.S, $.Item.openUntil.S)"},
+		"Next": "RejectOpen"
+	}`)
+	assertJSON(t, "RejectOpen", at(t, d, "States", StateRejectOpen), `{"Type": "Fail", "Error": "CircuitOpen", "CausePath": "$.Cause"}`)
+}
+
+func TestFallbackReplacesEveryRejection(t *testing.T) {
+	cfg := validConfig()
+	cfg.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback:2"
+	d := doc(t, cfg)
+	states := at(t, d, "States").(map[string]any)
+	for _, gone := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted} {
+		if _, ok := states[gone]; ok {
+			t.Errorf("%s is still there with a fallback", gone)
+		}
+	}
+	for name, st := range states {
+		if st.(map[string]any)["Error"] == ErrorCircuitOpen {
+			t.Errorf("%s fails with CircuitOpen despite the fallback", name)
+		}
+	}
+	assertJSON(t, "InvokeFallback", states[StateInvokeFallback], `{
+		"Type": "Task",
+		"Comment": "The circuit rejects this call: the fallback answers instead, with the caller's payload.",
+		"Resource": "arn:aws:states:::lambda:invoke",
+		"Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback:2", "Payload.$": "$$.Execution.Input"},
+		"OutputPath": "$.Payload",
+		"Retry": [{
+			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+			"IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2
+		}],
+		"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"}],
+		"End": true
+	}`)
 }
 
 func TestInvokeDownstreamState(t *testing.T) {
@@ -206,9 +336,20 @@ func TestInvokeDownstreamState(t *testing.T) {
 			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
 			"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2
 		}],
-		"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "DownstreamFailed"}],
+		"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}],
 		"End": true
 	}`)
+	// Ignored errors are caught first, straight to raising them, uncounted.
+	cfg.IgnoreErrors = []string{"ValidationError", "NotFound"}
+	d = doc(t, cfg)
+	assertJSON(t, "Catch with ignored errors", at(t, d, "States", StateInvokeDownstream, "Catch"), `[
+		{"ErrorEquals": ["ValidationError", "NotFound"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
+	]`)
+	assertJSON(t, "probe Catch with ignored errors", at(t, d, "States", StateInvokeProbe, "Catch"), `[
+		{"ErrorEquals": ["ValidationError", "NotFound"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
+		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "Reopen"}
+	]`)
 }
 
 func TestInvokeDownstreamRetryPolicy(t *testing.T) {
@@ -231,7 +372,7 @@ func TestInvokeDownstreamRetryPolicy(t *testing.T) {
 		t.Errorf("MaxAttempts 0 still has a Retry: %v", r)
 	}
 	// The catch must stay: without retries, errors still end FAILED with their name.
-	assertJSON(t, "Catch", at(t, d, "States", StateInvokeDownstream, "Catch"), `[{"ErrorEquals": ["States.ALL"], "Next": "DownstreamFailed"}]`)
+	assertJSON(t, "Catch", at(t, d, "States", StateInvokeDownstream, "Catch"), `[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}]`)
 }
 
 func TestDownstreamFailedStates(t *testing.T) {
@@ -239,15 +380,15 @@ func TestDownstreamFailedStates(t *testing.T) {
 	assertJSON(t, "DownstreamFailed", at(t, d, "States", StateDownstreamFailed), `{
 		"Type": "Choice",
 		"Choices": [{"And": [
-			{"Variable": "$.Cause", "IsPresent": true},
-			{"Variable": "$.Cause", "IsString": true}
+			{"Variable": "$.Failure.Cause", "IsPresent": true},
+			{"Variable": "$.Failure.Cause", "IsString": true}
 		], "Next": "RaiseDownstreamError"}],
 		"Default": "RaiseDownstreamErrorWithoutCause"
 	}`)
 	assertJSON(t, "RaiseDownstreamError", at(t, d, "States", StateRaiseDownstreamError),
-		`{"Type": "Fail", "ErrorPath": "$.Error", "CausePath": "$.Cause"}`)
+		`{"Type": "Fail", "ErrorPath": "$.Failure.Error", "CausePath": "$.Failure.Cause"}`)
 	assertJSON(t, "RaiseDownstreamErrorWithoutCause", at(t, d, "States", StateRaiseDownstreamErrorWithoutCause),
-		`{"Type": "Fail", "ErrorPath": "$.Error"}`)
+		`{"Type": "Fail", "ErrorPath": "$.Failure.Error"}`)
 }
 
 // Integration ARNs follow the function's partition: a commercial ARN in China
@@ -255,12 +396,16 @@ func TestDownstreamFailedStates(t *testing.T) {
 func TestPartitionFollowsTheFunction(t *testing.T) {
 	cfg := validConfig()
 	cfg.DownstreamArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders"
+	cfg.ControllerArn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders-controller"
 	d := doc(t, cfg)
 	if got := at(t, d, "States", StateReadCircuit, "Resource"); got != "arn:aws-us-gov:states:::dynamodb:getItem" {
 		t.Errorf("read resource = %v", got)
 	}
 	if got := at(t, d, "States", StateInvokeDownstream, "Resource"); got != "arn:aws-us-gov:states:::lambda:invoke" {
 		t.Errorf("invoke resource = %v", got)
+	}
+	if got := at(t, d, "States", StateRecordFailure, "Resource"); got != "arn:aws-us-gov:states:::dynamodb:updateItem" {
+		t.Errorf("update resource = %v", got)
 	}
 }
 
@@ -289,7 +434,8 @@ func TestDefinitionIsDeterministic(t *testing.T) {
 	}
 }
 
-// validatorConfigs are the configs checked by asl-validator and executed.
+// validatorConfigs are the configs checked by asl-validator: every optional
+// part on and off, since each changes which states exist.
 func validatorConfigs() map[string]Config {
 	base := validConfig()
 	withAlias := base
@@ -300,10 +446,27 @@ func validatorConfigs() map[string]Config {
 	custom.Retry = &RetryPolicy{MaxAttempts: 4, IntervalSeconds: 3, BackoffRate: 1.5, MaxDelaySeconds: 9, Errors: []string{"States.ALL"}}
 	china := base
 	china.DownstreamArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders:3"
+	china.ControllerArn = "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders-controller"
 	odd := base
-	odd.ServiceName = `svc "quoted" <&> ünïcode $.x`
+	odd.ServiceName = `svc "quoted" <&> ünïcode $.x {} 'q' \`
 	odd.TableName = "My.Table_name-1"
-	return map[string]Config{"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd}
+	tripAtOnce := base
+	tripAtOnce.FailureThreshold = 1
+	severalProbes := base
+	severalProbes.HalfOpenMaxCalls, severalProbes.SuccessThreshold = 5, 3
+	ignoring := base
+	ignoring.IgnoreErrors = []string{"ValidationError", "States.Timeout"}
+	fallback := base
+	fallback.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback:live"
+	everything := severalProbes
+	everything.IgnoreErrors = ignoring.IgnoreErrors
+	everything.FallbackArn = fallback.FallbackArn
+	everything.Retry = custom.Retry
+	return map[string]Config{
+		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,
+		"trip at once": tripAtOnce, "several probes": severalProbes, "ignored errors": ignoring, "fallback": fallback,
+		"everything": everything,
+	}
 }
 
 func aslValidator(t *testing.T) string {

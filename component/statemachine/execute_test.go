@@ -3,8 +3,11 @@ package statemachine
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,13 +20,18 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/controller/handler"
 )
 
 // These tests execute the real definition (aws-local-stepfunctions) against
-// dynalite and the downstream test Lambda under the RIE.
+// dynalite, with the controller Lambda and the downstream test Lambda running as
+// real bootstraps under the RIE. Time is each execution's
+// $$.Execution.StartTime, which the controller also takes as its "now", so
+// scenarios move the clock by starting executions later: nothing waits.
 
 // One dynalite for the package, started by the first test that needs one, so
-// that the pure unit tests above run without emulators.
+// that the pure unit tests run without emulators.
 var shared struct {
 	once     sync.Once
 	endpoint string
@@ -48,46 +56,111 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-const downstreamArn = "arn:aws:lambda:us-east-1:123456789012:function:downstream"
+const (
+	downstreamArn = "arn:aws:lambda:us-east-1:123456789012:function:downstream"
+	controllerArn = "arn:aws:lambda:us-east-1:123456789012:function:controller"
+	fallbackArn   = "arn:aws:lambda:us-east-1:123456789012:function:fallback"
+)
 
-// now is every execution's $$.Execution.StartTime, so that openUntil is
-// compared against a known instant.
+// The controller's settings in every env: open for 60 s, doubling up to 600 s;
+// half-open periods of 30 s.
+const (
+	openFor     = 60 * time.Second
+	maxOpenFor  = 600 * time.Second
+	halfOpenFor = 30 * time.Second
+)
+
+// now is the default $$.Execution.StartTime.
 var now = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
+func ts(d time.Duration) string { return circuit.FormatTime(now.Add(d)) }
+
 type env struct {
-	cfg     Config
-	db      *dynamodb.Client
-	machine *sfnlocal.Machine
+	cfg           Config
+	db            *dynamodb.Client
+	store         *circuitstore.Store
+	machine       *sfnlocal.Machine
+	controllerURL string
+	downstreams   []*testenv.Lambda
 }
 
-// newEnv runs the definition for cfg (validConfig with the downstream ARN and a
-// fresh table, then mutate) with a fresh RIE for the downstream.
+type envOptions struct {
+	mutate func(*Config)
+	// Execution environments (RIEs) per function, for concurrent invocations;
+	// 0 means 1.
+	downstreams, controllers int
+	// noController maps no Lambda to ControllerArn: its calls fail with
+	// Lambda.ResourceNotFoundException.
+	noController bool
+}
+
+// newEnv runs the definition for validConfig (with the test ARNs and a fresh
+// table), mutated, with fresh RIEs for the downstream and the controller.
 func newEnv(t testing.TB, mutate func(*Config)) *env {
+	t.Helper()
+	return newEnvWith(t, envOptions{mutate: mutate})
+}
+
+func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	endpoint := dynaliteEndpoint(t)
 	db := testenv.DynamoClient(t, endpoint)
 	cfg := validConfig()
 	cfg.DownstreamArn = downstreamArn
+	cfg.ControllerArn = controllerArn
 	cfg.DownstreamTimeoutSeconds = 30
 	cfg.TableName = testenv.CreateCircuitTable(t, db)
-	if mutate != nil {
-		mutate(&cfg)
+	if o.mutate != nil {
+		o.mutate(&cfg)
 	}
 	def, err := Definition(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rie := testenv.RIE(t, testenv.BuildBootstrap(t, "./internal/testlambdas/downstream"), nil)
+	e := &env{cfg: cfg, db: db, store: circuitstore.New(db, cfg.TableName)}
+	lambdas := map[string][]string{}
+
+	downstream := testenv.BuildBootstrap(t, "./internal/testlambdas/downstream")
+	for range max(o.downstreams, 1) {
+		l := testenv.StartRIE(t, downstream, nil)
+		e.downstreams = append(e.downstreams, l)
+		lambdas[downstreamArn] = append(lambdas[downstreamArn], l.InvokeURL)
+	}
+	if cfg.FallbackArn != "" {
+		lambdas[cfg.FallbackArn] = []string{testenv.RIE(t, downstream, map[string]string{"ECHO_KEY": "fallback"})}
+	}
+	if !o.noController {
+		controller := testenv.BuildBootstrap(t, "./lambdas/controller")
+		vars := map[string]string{
+			handler.EnvTableName:           cfg.TableName,
+			handler.EnvServiceName:         cfg.ServiceName,
+			handler.EnvOpenDurationSeconds: strconv.Itoa(int(openFor.Seconds())),
+			handler.EnvMaxOpenDuration:     strconv.Itoa(int(maxOpenFor.Seconds())),
+			handler.EnvBackoffMultiplier:   "2",
+			handler.EnvHalfOpenMaxCalls:    strconv.Itoa(cfg.HalfOpenMaxCalls),
+			handler.EnvProbeTimeoutSeconds: strconv.Itoa(int(halfOpenFor.Seconds())),
+			"AWS_ENDPOINT_URL_DYNAMODB":    endpoint,
+		}
+		for range max(o.controllers, 1) {
+			url := testenv.RIE(t, controller, vars)
+			lambdas[controllerArn] = append(lambdas[controllerArn], url)
+			e.controllerURL = url
+		}
+	}
 	started := time.Now()
-	m := sfnlocal.Start(t, def, sfnlocal.Options{
-		DynamoEndpoint: endpoint,
-		Lambdas:        map[string][]string{downstreamArn: {rie}},
-	})
-	t.Logf("executor ready in %v, of which building the definition %v", time.Since(started), m.BuildTime)
-	return &env{cfg: cfg, db: db, machine: m}
+	e.machine = sfnlocal.Start(t, def, sfnlocal.Options{DynamoEndpoint: endpoint, Lambdas: lambdas})
+	t.Logf("executor ready in %v, of which building the definition %v", time.Since(started), e.machine.BuildTime)
+	return e
 }
 
-// setItem replaces the circuit's item with these string attributes; nil deletes it.
+// numeric attributes are written as N, like our writers do.
+var numeric = map[string]bool{
+	circuit.AttrFailures: true, circuit.AttrOpenings: true, circuit.AttrProbes: true,
+	circuit.AttrSuccesses: true, circuit.AttrVersion: true,
+}
+
+// setItem replaces the circuit's item with these attributes (numbers as N, the
+// rest as S, version 7 unless given); nil deletes it.
 func (e *env) setItem(t testing.TB, attrs map[string]string) {
 	t.Helper()
 	key := map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}}
@@ -98,20 +171,43 @@ func (e *env) setItem(t testing.TB, attrs map[string]string) {
 		}
 		return
 	}
-	item := map[string]types.AttributeValue{}
-	for k, v := range key {
-		item[k] = v
+	item := map[string]types.AttributeValue{
+		circuit.KeyAttribute: key[circuit.KeyAttribute],
+		circuit.AttrVersion:  &types.AttributeValueMemberN{Value: "7"},
 	}
 	for k, v := range attrs {
-		item[k] = &types.AttributeValueMemberS{Value: v}
+		if numeric[k] {
+			item[k] = &types.AttributeValueMemberN{Value: v}
+		} else {
+			item[k] = &types.AttributeValueMemberS{Value: v}
+		}
 	}
-	// Other attributes the alarm path keeps, so that the definition is shown to
-	// ignore what it does not decide on.
-	item[circuit.AttrVersion] = &types.AttributeValueMemberN{Value: "7"}
-	item[circuit.AttrFailures] = &types.AttributeValueMemberN{Value: "0"}
 	if _, err := e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.cfg.TableName), Item: item}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// circuit reads the item back through the store's codec (strongly consistent).
+func (e *env) circuit(t testing.TB) circuit.Circuit {
+	t.Helper()
+	c, err := e.store.Get(context.Background(), e.cfg.ServiceName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// rawItem is the item as stored, for attributes the codec normalises away.
+func (e *env) rawItem(t testing.TB) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(e.cfg.TableName), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
 }
 
 func (e *env) run(t *testing.T, input any, ex sfnlocal.Exec) sfnlocal.Result {
@@ -122,37 +218,100 @@ func (e *env) run(t *testing.T, input any, ex sfnlocal.Exec) sfnlocal.Result {
 	return e.machine.Run(t, input, ex)
 }
 
+// at runs input with the execution started d after now.
+func (e *env) at(t *testing.T, d time.Duration, input any) sfnlocal.Result {
+	t.Helper()
+	return e.run(t, input, sfnlocal.Exec{StartTime: now.Add(d)})
+}
+
+// control invokes the controller directly, as an operator would.
+func (e *env) control(t *testing.T, payload string) map[string]any {
+	t.Helper()
+	resp, err := http.Post(e.controllerURL, "application/json", strings.NewReader(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m["errorType"] != nil {
+		t.Fatalf("controller %s: %s", payload, raw)
+	}
+	return m
+}
+
 func sameJSON(a, b []byte) bool {
 	var x, y any
 	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }
 
-// admitted: the downstream ran once and its result is the output; one read, no write.
+func statesOf(r sfnlocal.Result) string { return strings.Join(r.States, ",") }
+
+// budget asserts the calls an execution made: downstream (or fallback) and
+// controller invocations, DynamoDB reads and writes (conditional writes that
+// failed included: they are billed too).
+func budget(t *testing.T, r sfnlocal.Result, downstream, controller, reads, writes int) {
+	t.Helper()
+	d := r.LambdaInvocationsByFunction[downstreamArn] + r.LambdaInvocationsByFunction[fallbackArn]
+	c := r.LambdaInvocationsByFunction[controllerArn]
+	if d != downstream || c != controller || r.DynamoReads != reads || r.DynamoWrites != writes {
+		t.Fatalf("budget: want downstream %d, controller %d, reads %d, writes %d; got %d, %d, %d, %d: %s",
+			downstream, controller, reads, writes, d, c, r.DynamoReads, r.DynamoWrites, r)
+	}
+}
+
+// succeeded asserts the execution's output is exactly want.
+func succeeded(t *testing.T, r sfnlocal.Result, want string) {
+	t.Helper()
+	if !r.Succeeded() || !sameJSON(r.Output, []byte(want)) {
+		t.Fatalf("want SUCCEEDED with %s, got %s", want, r)
+	}
+}
+
+// admitted: the healthy path. The downstream ran once and its result is the
+// output; one read, no write, no controller.
 func admitted(t *testing.T, r sfnlocal.Result, wantOutput string) {
 	t.Helper()
-	if !r.Succeeded() || r.LambdaInvocations != 1 || r.DynamoReads != 1 || r.DynamoWrites != 0 {
-		t.Fatalf("want admitted (1 invocation, 1 read, 0 writes), got %s", r)
-	}
-	if !sameJSON(r.Output, []byte(wantOutput)) {
-		t.Fatalf("output = %s, want %s", r.Output, wantOutput)
-	}
+	succeeded(t, r, wantOutput)
+	budget(t, r, 1, 0, 1, 0)
 }
 
 // rejected: FAILED CircuitOpen by the given state, nothing invoked, one read.
 func rejected(t *testing.T, e *env, r sfnlocal.Result, by string) {
 	t.Helper()
-	if r.Status != "FAILED" || r.Error != ErrorCircuitOpen || r.LambdaInvocations != 0 || r.DynamoReads != 1 || r.DynamoWrites != 0 {
-		t.Fatalf("want rejected with %s (0 invocations, 1 read), got %s", ErrorCircuitOpen, r)
+	if r.Status != "FAILED" || r.Error != ErrorCircuitOpen {
+		t.Fatalf("want rejected with %s, got %s", ErrorCircuitOpen, r)
 	}
 	if !strings.Contains(r.Cause, e.cfg.ServiceName) {
 		t.Errorf("cause does not name the service: %q", r.Cause)
 	}
 	if last := r.States[len(r.States)-1]; last != by {
-		t.Errorf("rejected by %s, want %s", last, by)
+		t.Errorf("rejected by %s, want %s (states %s)", last, by, statesOf(r))
+	}
+	if r.LambdaInvocationsByFunction[downstreamArn] != 0 {
+		t.Errorf("the downstream was invoked: %s", r)
 	}
 }
 
-func ts(d time.Duration) string { return circuit.FormatTime(now.Add(d)) }
+// failedWith asserts the execution failed with the downstream's own error name
+// and cause, as the function reported them.
+func failedWith(t *testing.T, r sfnlocal.Result, errorType, message string) {
+	t.Helper()
+	if r.Status != "FAILED" || r.Error != errorType {
+		t.Fatalf("want FAILED with %s, got %s", errorType, r)
+	}
+	var cause struct{ ErrorType, ErrorMessage string }
+	if err := json.Unmarshal([]byte(r.Cause), &cause); err != nil || cause.ErrorType != errorType || cause.ErrorMessage != message {
+		t.Errorf("cause is not the function's error: %q", r.Cause)
+	}
+	if last := r.States[len(r.States)-1]; last != StateRaiseDownstreamError {
+		t.Errorf("ended in %s", last)
+	}
+}
+
+func boom(message string) map[string]any {
+	return map[string]any{"fail": "DownstreamBoom", "message": message}
+}
 
 func TestRequestPath(t *testing.T) {
 	e := newEnv(t, nil)
@@ -161,7 +320,7 @@ func TestRequestPath(t *testing.T) {
 		e.setItem(t, nil)
 		r := e.run(t, map[string]any{"order": 42}, sfnlocal.Exec{})
 		admitted(t, r, `{"echoed": {"order": 42}}`)
-		if got := strings.Join(r.States, ","); got != "ReadCircuit,CheckCircuit,InvokeDownstream" {
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeDownstream" {
 			t.Errorf("states = %s", got)
 		}
 	})
@@ -182,29 +341,43 @@ func TestRequestPath(t *testing.T) {
 	})
 
 	t.Run("closed item", func(t *testing.T) {
-		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrHealthcheckAlarm: "OK"})
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrHealthcheckAlarm: "OK", circuit.AttrFailures: "0"})
 		admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
 	})
 
 	t.Run("open until later fails fast", func(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)})
-		rejected(t, e, e.run(t, "x", sfnlocal.Exec{}), StateRejectOpen)
+		r := e.run(t, "x", sfnlocal.Exec{})
+		rejected(t, e, r, StateRejectOpen)
+		budget(t, r, 0, 0, 1, 0)
+		// The cause says until when, for the caller's Retry-After.
+		if want := `The circuit of "orders" is open until ` + ts(time.Minute) + `; the downstream was not invoked.`; r.Cause != want {
+			t.Errorf("cause = %q, want %q", r.Cause, want)
+		}
 		// One millisecond before the end is still open.
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Millisecond)})
 		rejected(t, e, e.run(t, "x", sfnlocal.Exec{}), StateRejectOpen)
 	})
 
-	t.Run("open duration elapsed admits", func(t *testing.T) {
-		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Minute)})
-		admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
-		// openUntil == now: Decide rejects only while now is before openUntil.
-		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
-		admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
+	t.Run("open duration elapsed elects a probe", func(t *testing.T) {
+		for _, until := range []string{ts(-time.Minute), ts(0)} {
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: until})
+			r := e.run(t, "x", sfnlocal.Exec{})
+			succeeded(t, r, `{"echoed": "x"}`)
+			budget(t, r, 1, 1, 1, 1)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,CloseCircuit" {
+				t.Errorf("states = %s", got)
+			}
+		}
 	})
 
-	t.Run("open without openUntil admits", func(t *testing.T) {
+	t.Run("open without openUntil elects a probe", func(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open)})
-		admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
+		r := e.run(t, "x", sfnlocal.Exec{})
+		succeeded(t, r, `{"echoed": "x"}`)
+		if r.States[2] != StateElectProbe {
+			t.Errorf("states = %s", statesOf(r))
+		}
 	})
 
 	t.Run("healthcheck alarm fails fast", func(t *testing.T) {
@@ -214,7 +387,9 @@ func TestRequestPath(t *testing.T) {
 
 	t.Run("forced open fails fast", func(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrOverride: string(circuit.ForcedOpen)})
-		rejected(t, e, e.run(t, "x", sfnlocal.Exec{}), StateRejectForcedOpen)
+		r := e.run(t, "x", sfnlocal.Exec{})
+		rejected(t, e, r, StateRejectForcedOpen)
+		budget(t, r, 0, 0, 1, 0)
 	})
 
 	t.Run("forced closed wins over alarm and open", func(t *testing.T) {
@@ -229,18 +404,10 @@ func TestRequestPath(t *testing.T) {
 
 	t.Run("downstream error fails with its own name and cause", func(t *testing.T) {
 		e.setItem(t, nil)
-		r := e.run(t, map[string]any{"fail": "DownstreamBoom", "message": "card declined"}, sfnlocal.Exec{})
-		// Function errors are not retried: exactly one invocation.
-		if r.Status != "FAILED" || r.Error != "DownstreamBoom" || r.LambdaInvocations != 1 || r.DynamoReads != 1 {
-			t.Fatalf("got %s", r)
-		}
-		var cause struct{ ErrorType, ErrorMessage string }
-		if err := json.Unmarshal([]byte(r.Cause), &cause); err != nil || cause.ErrorMessage != "card declined" || cause.ErrorType != "DownstreamBoom" {
-			t.Errorf("cause is not the downstream's error: %q", r.Cause)
-		}
-		if last := r.States[len(r.States)-1]; last != StateRaiseDownstreamError {
-			t.Errorf("ended in %s", last)
-		}
+		r := e.run(t, boom("card declined"), sfnlocal.Exec{})
+		failedWith(t, r, "DownstreamBoom", "card declined")
+		// Function errors are not retried: exactly one invocation, one count.
+		budget(t, r, 1, 0, 1, 1)
 	})
 
 	t.Run("transient Lambda errors are retried", func(t *testing.T) {
@@ -277,7 +444,7 @@ func TestRequestPath(t *testing.T) {
 		if !r.Succeeded() || r.InjectedFaults != 3 || r.DynamoReads != 0 || r.LambdaInvocations != 1 {
 			t.Fatalf("got %s", r)
 		}
-		if got := strings.Join(r.States, ","); got != "ReadCircuit,InvokeDownstream" {
+		if got := statesOf(r); got != "ReadCircuit,InvokeDownstream" {
 			t.Errorf("states = %s", got)
 		}
 	})
@@ -290,71 +457,576 @@ func TestTableMissingFailsOpen(t *testing.T) {
 	if !r.Succeeded() || r.DynamoReads != 1 || r.LambdaInvocations != 1 || !sameJSON(r.Output, []byte(`{"echoed": ["a"]}`)) {
 		t.Fatalf("got %s", r)
 	}
-	if got := strings.Join(r.States, ","); got != "ReadCircuit,InvokeDownstream" {
+	if got := statesOf(r); got != "ReadCircuit,InvokeDownstream" {
+		t.Errorf("states = %s", got)
+	}
+	// Counting the failure fails too: the downstream's error still surfaces.
+	r = e.run(t, boom("no table"), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "no table")
+	if got := statesOf(r); got != "ReadCircuit,InvokeDownstream,RecordFailure,DownstreamFailed,RaiseDownstreamError" {
 		t.Errorf("states = %s", got)
 	}
 }
 
-func TestDownstreamTimeout(t *testing.T) {
-	// TimeoutSeconds has a one-second grain, so this test waits about a second.
-	e := newEnv(t, func(c *Config) { c.DownstreamTimeoutSeconds = 1 })
-	r := e.run(t, map[string]any{"sleepMs": 3000}, sfnlocal.Exec{})
-	// States.Timeout is not among the retried errors: one attempt.
-	if r.Status != "FAILED" || r.Error != "States.Timeout" || r.LambdaInvocations != 1 {
-		t.Fatalf("got %s", r)
+// The budget of the common paths, which every request pays.
+func TestBudget(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.FailureThreshold = 2 })
+
+	t.Run("closed, healthy: 1 invocation, 1 read, 0 writes", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "0"})
+		for range 3 {
+			admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
+		}
+		if v := e.circuit(t).Version; v != 7 {
+			t.Errorf("version %d: the healthy path wrote", v)
+		}
+	})
+
+	t.Run("closed, failing: 1 invocation, 1 read, 1 write", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "0"})
+		r := e.run(t, boom("first"), sfnlocal.Exec{})
+		failedWith(t, r, "DownstreamBoom", "first")
+		budget(t, r, 1, 0, 1, 1)
+		// The tripping failure: + 1 controller call.
+		r = e.run(t, boom("second"), sfnlocal.Exec{})
+		failedWith(t, r, "DownstreamBoom", "second")
+		budget(t, r, 1, 1, 1, 1)
+		// (The item had one failure counted: a success would have cleared it.)
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeDownstreamAfterFailures,RecordFailure,CheckFailureThreshold,Trip,DownstreamFailed,RaiseDownstreamError" {
+			t.Errorf("states = %s", got)
+		}
+	})
+
+	t.Run("open: 0 invocations, 1 read, 0 writes", func(t *testing.T) {
+		r := e.run(t, "x", sfnlocal.Exec{})
+		rejected(t, e, r, StateRejectOpen)
+		budget(t, r, 0, 0, 1, 0)
+	})
+
+	t.Run("closed with failures counted: a success clears them with 1 write", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "1"})
+		r := e.run(t, map[string]any{"return": []int{1, 2}}, sfnlocal.Exec{})
+		succeeded(t, r, `[1, 2]`)
+		budget(t, r, 1, 0, 1, 1)
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeDownstreamAfterFailures,ResetFailures" {
+			t.Errorf("states = %s", got)
+		}
+		if c := e.circuit(t); c.Failures != 0 || c.Version != 8 {
+			t.Errorf("not reset with one version: %+v", c)
+		}
+	})
+}
+
+// An outage trips the circuit after exactly FailureThreshold consecutive
+// failures, and not before; a success in between starts the count over.
+func TestOutageTripsAtTheThreshold(t *testing.T) {
+	const threshold = 3
+	e := newEnv(t, func(c *Config) { c.FailureThreshold = threshold })
+	e.setItem(t, nil)
+
+	// A success between failures breaks the run.
+	for i, in := range []any{boom("1"), boom("2"), "ok", boom("3"), boom("4")} {
+		r := e.at(t, time.Duration(i)*time.Second, in)
+		if r.LambdaInvocationsByFunction[controllerArn] != 0 {
+			t.Fatalf("tripped at call %d: %s", i, r)
+		}
+	}
+	if c := e.circuit(t); c.State != circuit.Closed || c.Failures != 2 {
+		t.Fatalf("after fail, fail, success, fail, fail: %+v", c)
+	}
+
+	r := e.at(t, 10*time.Second, boom("the third in a row"))
+	failedWith(t, r, "DownstreamBoom", "the third in a row")
+	budget(t, r, 1, 1, 1, 1)
+	c := e.circuit(t)
+	if c.State != circuit.Open || !c.OpenUntil.Equal(now.Add(10*time.Second+openFor)) || c.Openings != 1 || c.Failures != 0 {
+		t.Fatalf("not tripped as expected: %+v", c)
+	}
+	want := circuit.Transition{At: now.Add(10 * time.Second), From: circuit.Closed, To: circuit.Open, Reason: "3 consecutive failures, last: DownstreamBoom"}
+	if c.LastTransition != want {
+		t.Errorf("transition %+v, want %+v", c.LastTransition, want)
+	}
+
+	// While open: fail fast, nothing invoked, nothing written.
+	r = e.at(t, 10*time.Second+openFor-time.Millisecond, boom("never sent"))
+	rejected(t, e, r, StateRejectOpen)
+	budget(t, r, 0, 0, 1, 0)
+	if !strings.Contains(r.Cause, "open until "+ts(10*time.Second+openFor)) {
+		t.Errorf("cause = %q", r.Cause)
 	}
 }
 
-// The executed definition and circuit.Decide agree on every combination of the
-// attributes Decide reads, including absent, unknown and malformed values.
-func TestDefinitionAgreesWithDecide(t *testing.T) {
-	e := newEnv(t, nil)
-	absent := "\x00absent"
-	states := []string{absent, string(circuit.Closed), string(circuit.Open), string(circuit.HalfOpen), "open"}
-	overrides := []string{absent, string(circuit.ForcedOpen), string(circuit.ForcedClosed), "FORCED_SIDEWAYS"}
-	healthchecks := []string{absent, string(circuit.AlarmStateOK), string(circuit.AlarmStateAlarm), string(circuit.AlarmStateInsufficientData)}
-	openUntils := []string{absent, ts(-time.Hour), ts(-time.Millisecond), ts(0), ts(time.Millisecond), ts(time.Hour), "not a time"}
+// A timeout (States.Timeout, after the Task's Retry) is a counted failure.
+func TestTimeoutCountsAsFailure(t *testing.T) {
+	// TimeoutSeconds has a one-second grain, so this test waits about a second.
+	e := newEnv(t, func(c *Config) { c.DownstreamTimeoutSeconds = 1; c.FailureThreshold = 1 })
+	r := e.run(t, map[string]any{"sleepMs": 3000}, sfnlocal.Exec{})
+	// States.Timeout is not among the retried errors: one attempt.
+	if r.Status != "FAILED" || r.Error != "States.Timeout" {
+		t.Fatalf("got %s", r)
+	}
+	budget(t, r, 1, 1, 1, 1)
+	c := e.circuit(t)
+	if c.State != circuit.Open || c.LastTransition.Reason != "1 consecutive failures, last: States.Timeout" {
+		t.Errorf("a timeout did not trip: %+v", c)
+	}
+}
 
-	check := func(t *testing.T, attrs map[string]string) {
-		t.Helper()
-		e.setItem(t, attrs)
-		want := circuit.Decide(decodeForDecide(attrs), now, 1)
-		if want.Invokes() {
-			// This definition does not elect probes yet: it invokes whatever
-			// Decide does not reject.
-			want = circuit.Admit
+func TestIgnoredErrorsNeitherTripNorCount(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.FailureThreshold = 1
+		c.IgnoreErrors = []string{"ValidationError", "NotFound"}
+	})
+	invalid := map[string]any{"fail": "ValidationError", "message": "amount must be positive"}
+
+	t.Run("closed", func(t *testing.T) {
+		// Failures already counted stay as they are: not a success either.
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "2"})
+		for range 3 {
+			r := e.run(t, invalid, sfnlocal.Exec{})
+			failedWith(t, r, "ValidationError", "amount must be positive")
+			budget(t, r, 1, 0, 1, 0)
 		}
+		if c := e.circuit(t); c.State != circuit.Closed || c.Failures != 2 || c.Version != 7 {
+			t.Errorf("an ignored error moved the circuit: %+v", c)
+		}
+	})
+
+	t.Run("probe: frees its slot", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second)})
+		r := e.run(t, invalid, sfnlocal.Exec{})
+		failedWith(t, r, "ValidationError", "amount must be positive")
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+			t.Errorf("states = %s", got)
+		}
+		c := e.circuit(t)
+		if c.State != circuit.HalfOpen || c.Probes != 0 {
+			t.Fatalf("the slot was not freed: %+v", c)
+		}
+		// So the next caller probes at once, and closes the circuit.
+		r = e.at(t, time.Second, "ok")
+		succeeded(t, r, `{"echoed": "ok"}`)
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,CloseCircuit" {
+			t.Errorf("states = %s", got)
+		}
+		if c := e.circuit(t); c.State != circuit.Closed {
+			t.Errorf("not closed: %+v", c)
+		}
+	})
+}
+
+func TestProbeSuccessCloses(t *testing.T) {
+	t.Run("one success", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "3", circuit.AttrFailures: "0"})
 		r := e.run(t, "x", sfnlocal.Exec{})
-		var got circuit.Verdict
-		switch {
-		case r.Succeeded() && r.LambdaInvocations == 1:
-			got = circuit.Admit
-		case r.Status == "FAILED" && r.Error == ErrorCircuitOpen && r.LambdaInvocations == 0:
-			got = circuit.Reject
-		default:
-			t.Fatalf("item %v: neither admitted nor rejected: %s", attrs, r)
+		succeeded(t, r, `{"echoed": "x"}`)
+		budget(t, r, 1, 1, 1, 1)
+		assertClosedByProbes(t, e, "probe succeeded")
+		// Closed: the healthy path again.
+		admitted(t, e.at(t, time.Second, "y"), `{"echoed": "y"}`)
+	})
+
+	t.Run("two successes", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.HalfOpenMaxCalls = 2; c.SuccessThreshold = 2 })
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
+		r := e.run(t, "first", sfnlocal.Exec{})
+		succeeded(t, r, `{"echoed": "first"}`)
+		budget(t, r, 1, 1, 1, 1) // elect, probe, count the success
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,ReturnResult" {
+			t.Errorf("states = %s", got)
 		}
-		if got != want {
-			t.Errorf("item %v: definition %s, circuit.Decide %s (states %v)", attrs, got, want, r.States)
+		if c := e.circuit(t); c.State != circuit.HalfOpen || c.Successes != 1 || c.Probes != 1 {
+			t.Fatalf("after one success: %+v", c)
+		}
+		r = e.at(t, time.Second, "second")
+		succeeded(t, r, `{"echoed": "second"}`)
+		budget(t, r, 1, 0, 1, 3) // join, count, close
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,CloseCircuit" {
+			t.Errorf("states = %s", got)
+		}
+		assertClosedByProbes(t, e, "2 probes succeeded")
+	})
+
+	// Traffic too sparse to bring both successes within one half-open period:
+	// the next period keeps the first success, so the circuit still closes.
+	t.Run("two successes in two periods", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.HalfOpenMaxCalls = 2; c.SuccessThreshold = 2 })
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
+		succeeded(t, e.run(t, "first", sfnlocal.Exec{}), `{"echoed": "first"}`)
+		r := e.at(t, time.Hour, "much later")
+		succeeded(t, r, `{"echoed": "much later"}`)
+		if r.States[2] != StateElectProbe {
+			t.Errorf("the period was over, want a new election: %s", statesOf(r))
+		}
+		assertClosedByProbes(t, e, "2 probes succeeded")
+	})
+}
+
+func assertClosedByProbes(t *testing.T, e *env, reason string) {
+	t.Helper()
+	c := e.circuit(t)
+	if c.State != circuit.Closed || c.Failures != 0 || c.Openings != 0 || c.Probes != 0 || c.Successes != 0 {
+		t.Fatalf("not closed with counters reset: %+v", c)
+	}
+	if c.LastTransition.From != circuit.HalfOpen || c.LastTransition.To != circuit.Closed || c.LastTransition.Reason != reason || c.LastTransition.At.IsZero() {
+		t.Errorf("transition %+v", c.LastTransition)
+	}
+	item := e.rawItem(t)
+	for _, gone := range []string{circuit.AttrOpenUntil, circuit.AttrHalfOpenUntil} {
+		if _, ok := item[gone]; ok {
+			t.Errorf("%s left on a closed circuit", gone)
+		}
+	}
+}
+
+func TestProbeFailureReopensWithBackoff(t *testing.T) {
+	e := newEnv(t, nil)
+	// Opened once already: the next opening lasts twice as long.
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"})
+	r := e.run(t, boom("still broken"), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "still broken")
+	budget(t, r, 1, 2, 1, 0) // elect, probe, reopen
+	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,Reopen,DownstreamFailed,RaiseDownstreamError" {
+		t.Errorf("states = %s", got)
+	}
+	c := e.circuit(t)
+	if c.State != circuit.Open || !c.OpenUntil.Equal(now.Add(2*openFor)) || c.Openings != 2 || !c.HalfOpenUntil.IsZero() {
+		t.Fatalf("not reopened with back-off: %+v", c)
+	}
+	want := circuit.Transition{At: now, From: circuit.HalfOpen, To: circuit.Open, Reason: "probe failed: DownstreamBoom"}
+	if c.LastTransition != want {
+		t.Errorf("transition %+v, want %+v", c.LastTransition, want)
+	}
+	rejected(t, e, e.at(t, 2*openFor-time.Millisecond, "x"), StateRejectOpen)
+}
+
+// A probe that never reports back (its execution died) holds the circuit
+// half-open only until its period's deadline; then the next caller re-elects.
+func TestStaleHalfOpenIsReelected(t *testing.T) {
+	e := newEnv(t, nil)
+	e.setItem(t, map[string]string{
+		circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(halfOpenFor),
+		circuit.AttrProbes: "1", circuit.AttrOpenings: "1",
+	})
+	r := e.at(t, halfOpenFor-time.Millisecond, "x")
+	rejected(t, e, r, StateRejectHalfOpenFull)
+	budget(t, r, 0, 0, 1, 0)
+
+	r = e.at(t, halfOpenFor, "x")
+	succeeded(t, r, `{"echoed": "x"}`)
+	if r.States[2] != StateElectProbe {
+		t.Errorf("states = %s", statesOf(r))
+	}
+	assertClosedByProbes(t, e, "probe succeeded")
+}
+
+// Many executions at once on a recovering circuit: exactly HalfOpenMaxCalls
+// probes reach the downstream, the others fail fast, whether the probes are
+// elected by the controller (open duration just over) or join by conditional
+// writes (half-open with free slots). The probes fail, so every outcome is
+// fixed whatever the interleaving: the reopened circuit rejects later readers.
+func TestConcurrentExecutionsAdmitExactlyMaxProbes(t *testing.T) {
+	const maxCalls, callers = 3, 20
+	e := newEnvWith(t, envOptions{
+		mutate:      func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1 },
+		downstreams: maxCalls, controllers: 4,
+	})
+	for name, item := range map[string]map[string]string{
+		"elected": {circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"},
+		"joined": {circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(halfOpenFor),
+			circuit.AttrProbes: "0", circuit.AttrOpenings: "1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.setItem(t, item)
+			var probes, open int
+			paths := map[string]int{}
+			for _, r := range runConcurrently(t, e, callers, boom("down")) {
+				paths[r.States[2]+">"+r.States[len(r.States)-1]]++
+				switch r.Error {
+				case "DownstreamBoom":
+					probes++
+					failedWith(t, r, "DownstreamBoom", "down")
+				case ErrorCircuitOpen:
+					open++
+					if r.LambdaInvocationsByFunction[downstreamArn] != 0 || r.DynamoReads != 1 {
+						t.Errorf("a rejected caller reached the downstream: %s", r)
+					}
+				default:
+					t.Errorf("unexpected outcome %s", r)
+				}
+			}
+			t.Logf("paths taken (first state after CheckCircuit > last state): %v", paths)
+			if probes != maxCalls || open != callers-maxCalls {
+				t.Fatalf("%d probes and %d rejections, want %d and %d", probes, open, maxCalls, callers-maxCalls)
+			}
+			c := e.circuit(t)
+			if c.State != circuit.Open || c.Openings != 2 || !c.OpenUntil.Equal(now.Add(2*openFor)) {
+				t.Fatalf("one reopening wanted: %+v", c)
+			}
+		})
+	}
+}
+
+// The same with succeeding probes, held in flight until every other caller has
+// been answered (a gate file, not a guessed duration), and SuccessThreshold =
+// HalfOpenMaxCalls: all probes must succeed, then the circuit closes.
+func TestConcurrentProbesCloseOnceAllSucceed(t *testing.T) {
+	const maxCalls, callers = 3, 20
+	e := newEnvWith(t, envOptions{
+		mutate:      func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = maxCalls },
+		downstreams: maxCalls, controllers: 4,
+	})
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
+	gate := t.TempDir() + "/gate"
+	input := map[string]any{"waitForFile": gate}
+
+	type outcome struct {
+		r   sfnlocal.Result
+		err error
+	}
+	done := make(chan outcome, callers)
+	for range callers {
+		go func() {
+			r, err := e.machine.Execute(context.Background(), input, sfnlocal.Exec{StartTime: now})
+			done <- outcome{r, err}
+		}()
+	}
+	// The probes cannot finish before the gate opens: the first answers are
+	// exactly the rejections.
+	paths := map[string]int{}
+	for range callers - maxCalls {
+		o := <-done
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if o.r.Error != ErrorCircuitOpen || o.r.LambdaInvocationsByFunction[downstreamArn] != 0 {
+			t.Fatalf("a caller other than the probes got %s", o.r)
+		}
+		paths[o.r.States[2]+">"+o.r.States[len(o.r.States)-1]]++
+	}
+	if err := os.WriteFile(gate, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range maxCalls {
+		o := <-done
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		succeeded(t, o.r, `{"echoed": {"waitForFile": "`+gate+`"}}`)
+		paths[o.r.States[2]+">"+o.r.States[len(o.r.States)-1]]++
+	}
+	t.Logf("paths taken (first state after CheckCircuit > last state): %v", paths)
+	assertClosedByProbes(t, e, "3 probes succeeded")
+}
+
+func runConcurrently(t *testing.T, e *env, n int, input any) []sfnlocal.Result {
+	t.Helper()
+	results := make([]sfnlocal.Result, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = e.machine.Execute(context.Background(), input, sfnlocal.Exec{StartTime: now})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return results
+}
+
+// Operators force the circuit through the controller, without redeploying.
+func TestOperatorOverrides(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.FailureThreshold = 1 })
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "0"})
+
+	e.control(t, `{"action":"forceOpen","reason":"INC-7 drill"}`)
+	rejected(t, e, e.run(t, "x", sfnlocal.Exec{}), StateRejectForcedOpen)
+	if tr := e.circuit(t).LastTransition; tr.To != circuit.State(circuit.ForcedOpen) || tr.Reason != "manual: INC-7 drill" {
+		t.Errorf("transition %+v", tr)
+	}
+
+	// Forced closed: invoked, and nothing counted, failures included.
+	e.control(t, `{"action":"forceClosed","reason":"vendor says it is fine"}`)
+	before := e.circuit(t)
+	r := e.run(t, boom("not counted"), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "not counted")
+	budget(t, r, 1, 0, 1, 0)
+	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeForcedClosed,DownstreamFailed,RaiseDownstreamError" {
+		t.Errorf("states = %s", got)
+	}
+	admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
+	if after := e.circuit(t); after.Version != before.Version || after.State != circuit.Closed {
+		t.Errorf("forced closed counted something: %+v", after)
+	}
+
+	// Released: counting again (threshold 1 trips at once).
+	e.control(t, `{"action":"release","reason":"drill over"}`)
+	r = e.run(t, boom("counted"), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "counted")
+	budget(t, r, 1, 1, 1, 1)
+	if c := e.circuit(t); c.State != circuit.Open || c.Override != circuit.NoOverride {
+		t.Errorf("after release: %+v", c)
+	}
+}
+
+func TestFallbackWhileOpen(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.FallbackArn = fallbackArn })
+	for name, attrs := range map[string]map[string]string{
+		"open":              {circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)},
+		"forced open":       {circuit.AttrOverride: string(circuit.ForcedOpen)},
+		"healthcheck alarm": {circuit.AttrHealthcheckAlarm: string(circuit.AlarmStateAlarm)},
+		"half-open, full":   {circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(time.Minute), circuit.AttrProbes: "1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.setItem(t, attrs)
+			r := e.run(t, map[string]any{"order": 1}, sfnlocal.Exec{})
+			succeeded(t, r, `{"fallback": {"order": 1}}`)
+			budget(t, r, 1, 0, 1, 0)
+			if r.LambdaInvocationsByFunction[fallbackArn] != 1 || r.States[len(r.States)-1] != StateInvokeFallback {
+				t.Errorf("not the fallback: %s", r)
+			}
+		})
+	}
+	t.Run("the fallback's failure is the execution's", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)})
+		r := e.run(t, map[string]any{"fail": "FallbackBoom", "message": "no cache either"}, sfnlocal.Exec{})
+		failedWith(t, r, "FallbackBoom", "no cache either")
+	})
+	t.Run("closed circuits do not use it", func(t *testing.T) {
+		e.setItem(t, nil)
+		admitted(t, e.run(t, "x", sfnlocal.Exec{}), `{"echoed": "x"}`)
+	})
+}
+
+// The downstream's error and cause surface unchanged on every path, even when
+// the bookkeeping after it fails (here: no controller to trip or reopen).
+func TestDownstreamErrorSurvivesBookkeepingFailures(t *testing.T) {
+	e := newEnvWith(t, envOptions{mutate: func(c *Config) { c.FailureThreshold = 1 }, noController: true})
+
+	e.setItem(t, nil)
+	r := e.run(t, boom("trip fails"), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "trip fails")
+	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,Trip,DownstreamFailed,RaiseDownstreamError" {
+		t.Errorf("states = %s", got)
+	}
+
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(time.Minute), circuit.AttrProbes: "0"})
+	r = e.run(t, boom("reopen fails"), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "reopen fails")
+	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,Reopen,DownstreamFailed,RaiseDownstreamError" {
+		t.Errorf("states = %s", got)
+	}
+
+	// An election that cannot be held fails closed: no stampede on a suspect
+	// downstream because the controller is unavailable.
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Minute)})
+	rejected(t, e, e.run(t, "x", sfnlocal.Exec{}), StateRejectProbeNotAdmitted)
+
+	// A function error without a message still surfaces by name.
+	e.setItem(t, nil)
+	r = e.run(t, map[string]any{"fail": "Bare"}, sfnlocal.Exec{})
+	if r.Status != "FAILED" || r.Error != "Bare" {
+		t.Errorf("got %s", r)
+	}
+}
+
+// The executed definition and circuit.Decide agree on which branch every item
+// takes, over a grid of the attributes Decide reads, including absent, unknown
+// and malformed values; and each branch ends as it should.
+func TestDefinitionAgreesWithDecide(t *testing.T) {
+	const maxCalls = 2
+	e := newEnv(t, func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1 })
+	absent := "\x00absent"
+	times := []string{absent, ts(-time.Hour), ts(-time.Millisecond), ts(0), ts(time.Millisecond), ts(time.Hour), "not a time"}
+
+	branch := map[string]circuit.Verdict{
+		StateInvokeDownstream: circuit.Admit, StateInvokeDownstreamAfterFailures: circuit.Admit,
+		StateInvokeForcedClosed: circuit.Bypass, StateElectProbe: circuit.Elect, StateJoinProbe: circuit.Join,
+		StateRejectForcedOpen: circuit.Reject, StateRejectHealthcheckAlarm: circuit.Reject, StateDescribeOpen: circuit.Reject,
+		StateRejectHalfOpenFull: circuit.Reject,
+	}
+	n := 0
+	check := func(t *testing.T, raw map[string]string) {
+		t.Helper()
+		n++
+		attrs := map[string]string{}
+		for k, v := range raw {
+			if v != absent {
+				attrs[k] = v
+			}
+		}
+		e.setItem(t, attrs)
+		c := decodeForDecide(attrs)
+		want := circuit.Decide(c, now, maxCalls)
+		r := e.run(t, "x", sfnlocal.Exec{})
+		got, ok := branch[r.States[2]]
+		if !ok {
+			t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
+		}
+		// The one divergence, by design (see CheckCircuit): more probes than
+		// the limit goes on to JoinProbe, whose condition rejects.
+		overFull := want == circuit.Reject && got == circuit.Join && c.State == circuit.HalfOpen && c.Probes > maxCalls
+		if got != want && !overFull {
+			t.Fatalf("item %v: definition %s, circuit.Decide %s (states %s)", attrs, got, want, statesOf(r))
+		}
+		if want == circuit.Admit && (r.States[2] == StateInvokeDownstreamAfterFailures) != (c.Failures > 0) {
+			t.Errorf("item %v: failures %d but %s", attrs, c.Failures, r.States[2])
+		}
+		switch {
+		case want == circuit.Reject:
+			if r.Error != ErrorCircuitOpen || r.LambdaInvocationsByFunction[downstreamArn] != 0 {
+				t.Errorf("item %v: rejected but %s", attrs, r)
+			}
+		case want == circuit.Elect:
+			// Admitted as the probe, unless the controller cannot read the item
+			// (a malformed deadline): then the election fails closed.
+			if !r.Succeeded() && r.Error != ErrorCircuitOpen {
+				t.Errorf("item %v: elected but %s", attrs, r)
+			}
+		default:
+			if !r.Succeeded() || r.LambdaInvocationsByFunction[downstreamArn] != 1 || !sameJSON(r.Output, []byte(`{"echoed": "x"}`)) {
+				t.Errorf("item %v: invoked but %s", attrs, r)
+			}
 		}
 	}
 
 	check(t, nil)
-	n := 1
+	states := []string{absent, string(circuit.Closed), string(circuit.Open), string(circuit.HalfOpen), "open"}
+	overrides := []string{absent, string(circuit.ForcedOpen), string(circuit.ForcedClosed), "FORCED_SIDEWAYS"}
+	healthchecks := []string{absent, string(circuit.AlarmStateOK), string(circuit.AlarmStateAlarm), string(circuit.AlarmStateInsufficientData)}
+	// Every state against overrides, healthcheck and openUntil.
 	for _, st := range states {
 		for _, ov := range overrides {
 			for _, hc := range healthchecks {
-				for _, ou := range openUntils {
-					attrs := map[string]string{}
-					for k, v := range map[string]string{circuit.AttrState: st, circuit.AttrOverride: ov, circuit.AttrHealthcheckAlarm: hc, circuit.AttrOpenUntil: ou} {
-						if v != absent {
-							attrs[k] = v
-						}
-					}
-					check(t, attrs)
-					n++
+				for _, ou := range times {
+					check(t, map[string]string{circuit.AttrState: st, circuit.AttrOverride: ov, circuit.AttrHealthcheckAlarm: hc, circuit.AttrOpenUntil: ou})
 				}
 			}
+		}
+	}
+	// HALF_OPEN: its period against its probes, held or not.
+	for _, hu := range times {
+		for _, p := range []string{absent, "0", strconv.Itoa(maxCalls - 1), strconv.Itoa(maxCalls), strconv.Itoa(maxCalls + 1)} {
+			for _, hold := range []map[string]string{{}, {circuit.AttrOverride: string(circuit.ForcedOpen)}, {circuit.AttrHealthcheckAlarm: string(circuit.AlarmStateAlarm)}} {
+				attrs := map[string]string{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: hu, circuit.AttrProbes: p}
+				for k, v := range hold {
+					attrs[k] = v
+				}
+				check(t, attrs)
+			}
+		}
+	}
+	// Closed-ish items: failures decide which invocation state counts.
+	for _, st := range []string{absent, string(circuit.Closed), "open"} {
+		for _, f := range []string{absent, "0", "1", "12"} {
+			check(t, map[string]string{circuit.AttrState: st, circuit.AttrFailures: f})
 		}
 	}
 	t.Logf("%d items compared", n)
@@ -368,11 +1040,15 @@ func decodeForDecide(attrs map[string]string) circuit.Circuit {
 		Override: circuit.Override(attrs[circuit.AttrOverride]),
 	}
 	c.Healthcheck.State = circuit.AlarmState(attrs[circuit.AttrHealthcheckAlarm])
-	if v, ok := attrs[circuit.AttrOpenUntil]; ok {
-		if t, err := circuit.ParseTime(v); err == nil {
-			c.OpenUntil = t
+	parse := func(attr string) time.Time {
+		if t, err := circuit.ParseTime(attrs[attr]); err == nil {
+			return t
 		}
+		return time.Time{}
 	}
+	c.OpenUntil, c.HalfOpenUntil = parse(circuit.AttrOpenUntil), parse(circuit.AttrHalfOpenUntil)
+	c.Probes, _ = strconv.Atoi(attrs[circuit.AttrProbes])
+	c.Failures, _ = strconv.Atoi(attrs[circuit.AttrFailures])
 	return c
 }
 
@@ -401,5 +1077,26 @@ func BenchmarkRequestPath(b *testing.B) {
 			}
 			b.ReportMetric(float64(inside.Microseconds())/1000/float64(b.N), "exec-ms")
 		})
+	}
+}
+
+// A service name with quotes, braces and apostrophes reaches the causes
+// intact: it is an argument of States.Format, never spliced into its template.
+// (Not a backslash: aws-local-stepfunctions strips every backslash from an
+// intrinsic's result, where AWS keeps an argument's characters as they are.)
+func TestOddServiceNameInCauses(t *testing.T) {
+	const name = `svc "quoted" {} {{}} 'q' ünïcode`
+	e := newEnv(t, func(c *Config) { c.ServiceName = name })
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)})
+	r := e.run(t, "x", sfnlocal.Exec{})
+	rejected(t, e, r, StateRejectOpen)
+	if want := `The circuit of "` + name + `" is open until ` + ts(time.Minute) + `; the downstream was not invoked.`; r.Cause != want {
+		t.Errorf("cause = %q, want %q", r.Cause, want)
+	}
+	// And the controller, configured with the same name, trips that item.
+	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "4"})
+	failedWith(t, e.run(t, boom("odd"), sfnlocal.Exec{}), "DownstreamBoom", "odd")
+	if c := e.circuit(t); c.State != circuit.Open {
+		t.Errorf("not tripped: %+v", c)
 	}
 }
