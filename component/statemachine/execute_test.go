@@ -636,7 +636,8 @@ func TestProbeSuccessCloses(t *testing.T) {
 		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,ReturnResult" {
 			t.Errorf("states = %s", got)
 		}
-		if c := e.circuit(t); c.State != circuit.HalfOpen || c.Successes != 1 || c.Probes != 1 {
+		// 7 (as set) + the controller's election + the counted success.
+		if c := e.circuit(t); c.State != circuit.HalfOpen || c.Successes != 1 || c.Probes != 1 || c.Version != 9 {
 			t.Fatalf("after one success: %+v", c)
 		}
 		r = e.at(t, time.Second, "second")
@@ -646,6 +647,10 @@ func TestProbeSuccessCloses(t *testing.T) {
 			t.Errorf("states = %s", got)
 		}
 		assertClosedByProbes(t, e, "2 probes succeeded")
+		// Every write of the state machine added one: join, count, close.
+		if v := e.circuit(t).Version; v != 12 {
+			t.Errorf("version %d, want 12", v)
+		}
 	})
 
 	// Traffic too sparse to bring both successes within one half-open period:
