@@ -27,6 +27,10 @@ type CircuitBreaker struct {
 	AlarmHandlerArn      pulumi.StringOutput `pulumi:"alarmHandlerArn"`
 	AlarmHandlerName     pulumi.StringOutput `pulumi:"alarmHandlerName"`
 	ScheduleArn          pulumi.StringOutput `pulumi:"scheduleArn"`
+
+	AlarmDeadLetterQueueUrl pulumi.StringOutput `pulumi:"alarmDeadLetterQueueUrl"`
+	ControllerArn           pulumi.StringOutput `pulumi:"controllerArn"`
+	ControllerName          pulumi.StringOutput `pulumi:"controllerName"`
 }
 
 // Annotate documents the component and its outputs.
@@ -45,6 +49,9 @@ func (c *CircuitBreaker) Annotate(an infer.Annotator) {
 	an.Describe(&c.HealthcheckAlarmName, "Name of the CloudWatch alarm on the healthcheck function.")
 	an.Describe(&c.AlarmHandlerArn, "ARN of the Lambda that applies alarm notifications to the circuit.")
 	an.Describe(&c.AlarmHandlerName, "Name of the alarm-handler Lambda (its logs record every transition).")
+	an.Describe(&c.AlarmDeadLetterQueueUrl, "URL of the SQS queue that keeps alarm notifications the handler could not apply after its retries; alarm on its depth.")
+	an.Describe(&c.ControllerArn, "ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.")
+	an.Describe(&c.ControllerName, "Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{\"action\":\"forceOpen\",\"reason\":\"maintenance\"}' out.json`.")
 	an.Describe(&c.ScheduleArn, "ARN of the EventBridge Scheduler schedule that runs the healthcheck.")
 }
 
@@ -76,6 +83,10 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		"alarmHandlerArn":      cb.AlarmHandlerArn,
 		"alarmHandlerName":     cb.AlarmHandlerName,
 		"scheduleArn":          cb.ScheduleArn,
+
+		"alarmDeadLetterQueueUrl": cb.AlarmDeadLetterQueueUrl,
+		"controllerArn":           cb.ControllerArn,
+		"controllerName":          cb.ControllerName,
 	})
 }
 
@@ -108,11 +119,11 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	if err != nil {
 		return err
 	}
-	handler, err := g.alarmHandler(table, alarms)
+	handler, dlq, err := g.alarmHandler(table, alarms)
 	if err != nil {
 		return err
 	}
-	sm, err := g.requestPath(table)
+	sm, controller, err := g.requestPath(table)
 	if err != nil {
 		return err
 	}
@@ -130,6 +141,9 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	cb.HealthcheckAlarmName = alarms.healthcheck.Name
 	cb.AlarmHandlerArn = handler.Arn
 	cb.AlarmHandlerName = handler.Name
+	cb.AlarmDeadLetterQueueUrl = dlq.Url
+	cb.ControllerArn = controller.Arn
+	cb.ControllerName = controller.Name
 	cb.ScheduleArn = schedule.Arn
 	return nil
 }

@@ -9,7 +9,7 @@ import (
 // goLambda deploys one of our Go Lambdas (lambdas/<artifact>) with its own log
 // group and a role that may update only this circuit's item and write only to
 // that log group. Every Lambda of ours is a writer of the circuit, nothing more.
-func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, env pulumi.StringMap) (*lambda.Function, error) {
+func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, env pulumi.StringMap) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, e
 	for k, v := range env {
 		vars[k] = v
 	}
-	return lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
+	fn, err := lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
 		Description:   pulumi.Sprintf("Circuit breaker %s: %s", svc, purpose),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
@@ -54,6 +54,16 @@ func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, e
 		},
 		Tags: g.tags,
 	}, g.parent, pulumi.DependsOn([]pulumi.Resource{role.policy}))
+	if err != nil {
+		return nil, err
+	}
+	return &ourLambda{fn: fn, role: role}, nil
+}
+
+// ourLambda is a deployed Go Lambda of ours and its role.
+type ourLambda struct {
+	fn   *lambda.Function
+	role *iamRole
 }
 
 // openPolicyEnv is how long a circuit opened by one of our Lambdas stays open.

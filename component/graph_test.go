@@ -132,6 +132,9 @@ func deploy(t *testing.T, args func(userFunctions) component.Args) (*recorder, m
 		capture("alarmHandlerArn", cb.AlarmHandlerArn)
 		capture("alarmHandlerName", cb.AlarmHandlerName)
 		capture("scheduleArn", cb.ScheduleArn)
+		capture("controllerArn", cb.ControllerArn)
+		capture("controllerName", cb.ControllerName)
+		capture("alarmDeadLetterQueueUrl", cb.AlarmDeadLetterQueueUrl)
 		return nil
 	}, pulumi.WithMocks("project", "stack", rec))
 	return rec, outputs, err
@@ -170,7 +173,7 @@ func TestDefaultGraph(t *testing.T) {
 		require.Truef(t, strings.HasSuffix(c.Parent, "circuitbreaker:index:CircuitBreaker::breaker"), "%s %s has parent %q", c.Type, c.Name, c.Parent)
 		require.Truef(t, strings.HasPrefix(c.Name, "breaker-"), "%s is not named after its component", c.Name)
 	}
-	require.Equal(t, 18, customs, "children of a default breaker")
+	require.Equal(t, 25, customs, "children of a default breaker")
 
 	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
 	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())
@@ -187,6 +190,8 @@ func TestDefaultGraph(t *testing.T) {
 	require.Equal(t, rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors", "name"), out["healthcheckAlarmName"])
 	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-alarm-handler", "arn"), out["alarmHandlerArn"])
 	require.Equal(t, rec.state(t, "aws:scheduler/schedule:Schedule", "-healthcheck", "arn"), out["scheduleArn"])
+	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-controller", "arn"), out["controllerArn"])
+	require.Equal(t, rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"), out["alarmDeadLetterQueueUrl"])
 	for k, v := range out {
 		require.NotEmptyf(t, v, "output %s", k)
 	}
@@ -202,6 +207,7 @@ func TestTagsOnEveryTaggableChild(t *testing.T) {
 		"aws:sns/topicSubscription:TopicSubscription": true,
 		"aws:lambda/permission:Permission":            true,
 		"aws:scheduler/schedule:Schedule":             true,
+		"aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": true,
 	}
 	seen := map[string]bool{}
 	for _, c := range rec.children {
@@ -217,7 +223,7 @@ func TestTagsOnEveryTaggableChild(t *testing.T) {
 	for _, typ := range []string{
 		"aws:dynamodb/table:Table", "aws:sfn/stateMachine:StateMachine", "aws:sns/topic:Topic",
 		"aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/logGroup:LogGroup",
-		"aws:lambda/function:Function", "aws:iam/role:Role",
+		"aws:lambda/function:Function", "aws:iam/role:Role", "aws:sqs/queue:Queue",
 	} {
 		require.Truef(t, seen[typ], "no tagged %s", typ)
 	}
@@ -231,12 +237,12 @@ func TestStateMachinePolicyIsLeastPrivilege(t *testing.T) {
 	p := rolePolicy(t, rec, "state-machine")
 	require.Len(t, p.Statement, 3)
 	read := p.Statement[0]
-	require.Equal(t, []string{"dynamodb:GetItem"}, read.Action)
+	require.Equal(t, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, read.Action)
 	require.Equal(t, []string{tableArn}, read.Resource)
 	require.Equal(t, []any{"payments"}, read.Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])
 	invoke := p.Statement[1]
 	require.Equal(t, []string{"lambda:InvokeFunction"}, invoke.Action)
-	require.Equal(t, []string{downArn}, invoke.Resource)
+	require.Equal(t, []string{downArn, rec.state(t, "aws:lambda/function:Function", "-controller", "arn")}, invoke.Resource)
 	logs := p.Statement[2]
 	require.Equal(t, []string{"*"}, logs.Resource, "log delivery actions take no resource ARNs")
 	for _, a := range logs.Action {
@@ -329,7 +335,7 @@ func TestQualifiersReachInvokeGrantsAlarmsAndSchedule(t *testing.T) {
 	require.NoError(t, err)
 
 	p := rolePolicy(t, rec, "state-machine")
-	require.Equal(t, []string{downArn + ":live"}, p.Statement[1].Resource)
+	require.Equal(t, downArn+":live", p.Statement[1].Resource[0])
 	dims := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors").Inputs["dimensions"].Mappable()
 	fn := "payments-" + shortName("payments")
 	require.Equal(t, map[string]any{"FunctionName": fn, "Resource": fn + ":live"}, dims)
@@ -368,22 +374,32 @@ func TestStateMachine(t *testing.T) {
 		States  map[string]map[string]any
 	}
 	require.NoError(t, json.Unmarshal([]byte(definition(t, rec)), &asl))
-	resources := map[string]map[string]any{}
-	for _, st := range asl.States {
-		if r, ok := st["Resource"].(string); ok {
-			resources[r] = st
-		}
-	}
-	read := resources["arn:aws:states:::dynamodb:getItem"]
-	require.NotNil(t, read, "the circuit is read with Step Functions' own DynamoDB integration")
+	read := asl.States[asl.StartAt]
+	require.Equal(t, "arn:aws:states:::dynamodb:getItem", read["Resource"], "the circuit is read with Step Functions' own DynamoDB integration")
 	params := read["Parameters"].(map[string]any)
 	require.Equal(t, rec.state(t, "aws:dynamodb/table:Table", "-table", "name"), params["TableName"])
 	require.Equal(t, map[string]any{"serviceName": map[string]any{"S": "payments"}}, params["Key"])
-	invoke := resources["arn:aws:states:::lambda:invoke"]
-	require.NotNil(t, invoke)
-	require.Equal(t, downArn, invoke["Parameters"].(map[string]any)["FunctionName"])
-	require.Equal(t, 30.0, invoke["TimeoutSeconds"])
-	require.Len(t, resources, 2, "no Lambda of ours on the request path")
+
+	// Lambdas the definition may invoke: the downstream, and our controller for
+	// the rare transitions. The downstream Task carries the timeout.
+	controllerArn := rec.state(t, "aws:lambda/function:Function", "-controller", "arn")
+	invoked := map[string]bool{}
+	for name, st := range asl.States {
+		switch st["Resource"] {
+		case "arn:aws:states:::lambda:invoke":
+			fn := st["Parameters"].(map[string]any)["FunctionName"].(string)
+			invoked[fn] = true
+			if fn == downArn {
+				require.Equal(t, 30.0, st["TimeoutSeconds"], name)
+			}
+		case "arn:aws:states:::dynamodb:getItem", "arn:aws:states:::dynamodb:updateItem":
+			require.Equal(t, map[string]any{"serviceName": map[string]any{"S": "payments"}}, st["Parameters"].(map[string]any)["Key"], name)
+		case nil:
+		default:
+			t.Fatalf("state %s uses %v", name, st["Resource"])
+		}
+	}
+	require.Equal(t, map[string]bool{downArn: true, controllerArn: true}, invoked)
 
 	// Turning logs off drops the log group and the log-delivery grant.
 	rec, _, err = deploy(t, func(f userFunctions) component.Args {
@@ -393,6 +409,11 @@ func TestStateMachine(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Len(t, rolePolicy(t, rec, "state-machine").Statement, 2)
+	for _, st := range rolePolicy(t, rec, "state-machine").Statement {
+		for _, a := range st.Action {
+			require.False(t, strings.HasPrefix(a, "logs:"), a)
+		}
+	}
 	require.Empty(t, func() []child {
 		var l []child
 		for _, c := range rec.of("aws:cloudwatch/logGroup:LogGroup") {
@@ -492,4 +513,74 @@ func TestTwoBreakersOnOneFunctionNeverCollide(t *testing.T) {
 		def := rec.one(t, "aws:sfn/stateMachine:StateMachine", n+"-state-machine").Inputs["definition"].StringValue()
 		require.Contains(t, def, `"S": "`+n+`"`)
 	}
+}
+
+func TestAlarmHandlerFailuresAreKept(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	queue := rec.one(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq")
+	require.True(t, queue.Inputs["sqsManagedSseEnabled"].BoolValue())
+	cfg := rec.one(t, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-alarm-handler-retries").Inputs
+	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-alarm-handler", "name"), cfg["functionName"].StringValue())
+	require.Equal(t, queue.State["arn"].StringValue(), cfg["destinationConfig"].ObjectValue()["onFailure"].ObjectValue()["destination"].StringValue())
+	send := policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-alarm-handler-dlq-policy").Inputs["policy"].StringValue())
+	require.Equal(t, []string{"sqs:SendMessage"}, send.Statement[0].Action)
+	require.Equal(t, []string{queue.State["arn"].StringValue()}, send.Statement[0].Resource)
+	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-alarm-handler-role", "name"),
+		rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-alarm-handler-dlq-policy").Inputs["role"].StringValue())
+}
+
+func TestController(t *testing.T) {
+	rec, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.HalfOpenMaxCalls = pulumi.IntRef(3)
+		a.SuccessThreshold = pulumi.IntRef(2)
+		a.DownstreamTimeoutSeconds = pulumi.IntRef(10)
+		return a
+	})
+	require.NoError(t, err)
+	fn := rec.one(t, "aws:lambda/function:Function", "-controller").Inputs
+	require.Equal(t, "provided.al2023", fn["runtime"].StringValue())
+	env := fn["environment"].ObjectValue()["variables"].Mappable()
+	require.Equal(t, map[string]any{
+		"TABLE_NAME":                rec.state(t, "aws:dynamodb/table:Table", "-table", "name"),
+		"SERVICE_NAME":              "payments",
+		"OPEN_DURATION_SECONDS":     "60",
+		"MAX_OPEN_DURATION_SECONDS": "600",
+		"OPEN_BACKOFF_MULTIPLIER":   "2",
+		"HALF_OPEN_MAX_CALLS":       "3",
+		// 4 attempts of 10 s, retry waits 1+2+4 s, 10 s of bookkeeping.
+		"PROBE_TIMEOUT_SECONDS": "57",
+	}, env)
+	p := rolePolicy(t, rec, "controller")
+	require.Equal(t, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, p.Statement[0].Action)
+	require.Equal(t, []any{"payments"}, p.Statement[0].Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])
+
+	def := definition(t, rec)
+	require.Contains(t, def, rec.state(t, "aws:lambda/function:Function", "-controller", "arn"))
+}
+
+func TestFallbackIsInvokedAndGranted(t *testing.T) {
+	rec := &recorder{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		fallback, err := lambda.NewFunction(ctx, "payments-fallback", &lambda.FunctionArgs{Role: pulumi.String("arn:aws:iam::123456789012:role/app")})
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.FallbackFunction = fallback
+		a.FallbackQualifier = pulumi.StringRef("live")
+		_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", rec))
+	require.NoError(t, err)
+	fallbackArn := fakeaws.FunctionArn("payments-fallback-"+shortName("payments-fallback")) + ":live"
+	invoke := rolePolicy(t, rec, "state-machine").Statement[1]
+	require.Contains(t, invoke.Resource, fallbackArn)
+	require.Len(t, invoke.Resource, 3)
+	require.Contains(t, definition(t, rec), fallbackArn)
 }

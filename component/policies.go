@@ -59,22 +59,23 @@ func ownItemOnly(serviceName string) map[string]map[string]any {
 	}
 }
 
-// StateMachinePolicy: read the circuit's item, invoke the downstream (exactly the
-// qualified ARN the definition names), and deliver logs.
-func StateMachinePolicy(tableArn, serviceName, downstreamArn string, logging bool) string {
+// StateMachinePolicy: read and update the circuit's own item (failure counts,
+// probe slots, closing), invoke exactly the functions the definition names (the
+// qualified downstream, our controller, the fallback if any), and deliver logs.
+func StateMachinePolicy(tableArn, serviceName string, functionArns []string, logging bool) string {
 	st := []Statement{
 		{
-			Sid:       "ReadOwnCircuit",
+			Sid:       "ReadAndCountOwnCircuit",
 			Effect:    "Allow",
-			Action:    []string{"dynamodb:GetItem"},
+			Action:    []string{"dynamodb:GetItem", "dynamodb:UpdateItem"},
 			Resource:  []string{tableArn},
 			Condition: ownItemOnly(serviceName),
 		},
 		{
-			Sid:      "InvokeDownstream",
+			Sid:      "InvokeDownstreamAndController",
 			Effect:   "Allow",
 			Action:   []string{"lambda:InvokeFunction"},
-			Resource: []string{downstreamArn},
+			Resource: functionArns,
 		},
 	}
 	if logging {
@@ -113,6 +114,16 @@ func CircuitWriterPolicy(tableArn, serviceName, logGroupArn string) string {
 			Resource: []string{logGroupArn + ":*"},
 		},
 	).String()
+}
+
+// QueueSendPolicy: deliver failed events to one queue.
+func QueueSendPolicy(queueArn string) string {
+	return document(Statement{
+		Sid:      "KeepUndeliveredNotifications",
+		Effect:   "Allow",
+		Action:   []string{"sqs:SendMessage"},
+		Resource: []string{queueArn},
+	}).String()
 }
 
 // SchedulerPolicy: invoke the healthcheck, nothing else.

@@ -1,28 +1,45 @@
 package component
 
 import (
+	"strconv"
+
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// requestPath creates the state machine callers execute: it reads the circuit
-// with Step Functions' own DynamoDB integration and invokes the downstream or
-// fails fast (component/statemachine has the definition).
-func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, error) {
+// requestPath creates the state machine callers execute (component/statemachine
+// has the definition) and the controller Lambda it calls for the rare
+// transitions that need time arithmetic: trip, probe election, reopen.
+func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Function, error) {
 	s := g.s
-	definition := pulumi.All(table.name, g.downArn).ApplyT(func(v []any) (string, error) {
-		return statemachine.Definition(StateMachineConfig(s, v[0].(string), v[1].(string)))
+	controller, err := g.controller(table)
+	if err != nil {
+		return nil, nil, err
+	}
+	fallback := pulumi.String("").ToStringOutput()
+	if f := g.args.FallbackFunction; f != nil {
+		q := s.FallbackQualifier
+		fallback = f.Arn.ApplyT(func(arn string) string { return Qualified(arn, q) }).(pulumi.StringOutput)
+	}
+
+	definition := pulumi.All(table.name, g.downArn, controller.Arn, fallback).ApplyT(func(v []any) (string, error) {
+		return statemachine.Definition(StateMachineConfig(s, v[0].(string), v[1].(string), v[2].(string), v[3].(string)))
 	}).(pulumi.StringOutput)
 
 	logging := s.LogLevel != "OFF"
-	policy := pulumi.All(table.arn, g.downArn).ApplyT(func(v []any) string {
-		return StateMachinePolicy(v[0].(string), s.ServiceName, v[1].(string), logging)
+	policy := pulumi.All(table.arn, g.downArn, controller.Arn, fallback).ApplyT(func(v []any) string {
+		functions := []string{v[1].(string), v[2].(string)}
+		if f := v[3].(string); f != "" {
+			functions = append(functions, f)
+		}
+		return StateMachinePolicy(v[0].(string), s.ServiceName, functions, logging)
 	}).(pulumi.StringOutput)
 	role, err := g.role("state-machine", "states.amazonaws.com", policy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	var logConfig sfn.StateMachineLoggingConfigurationPtrInput
@@ -35,7 +52,7 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, error) {
 			Tags:            g.tags,
 		}, g.parent)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		logConfig = sfn.StateMachineLoggingConfigurationArgs{
 			Level:                pulumi.String(s.LogLevel),
@@ -43,17 +60,37 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, error) {
 			LogDestination:       pulumi.Sprintf("%s:*", lg.Arn),
 		}
 	}
-	return sfn.NewStateMachine(g.ctx, g.child("state-machine"), &sfn.StateMachineArgs{
+	sm, err := sfn.NewStateMachine(g.ctx, g.child("state-machine"), &sfn.StateMachineArgs{
 		Type:                 pulumi.String(s.WorkflowType),
 		Definition:           definition,
 		RoleArn:              role.role.Arn,
 		LoggingConfiguration: logConfig,
 		Tags:                 g.tags,
 	}, g.parent, pulumi.DependsOn([]pulumi.Resource{role.policy}))
+	return sm, controller, err
 }
 
+// controller is our Go Lambda for the request path's rare transitions, and the
+// operators' handle to force a circuit open or closed (lambdas/controller).
+func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
+	env := g.openPolicyEnv()
+	env["HALF_OPEN_MAX_CALLS"] = pulumi.String(strconv.Itoa(g.s.HalfOpenMaxCalls))
+	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(ProbeBudgetSeconds(g.s)))
+	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it", table, env)
+	if err != nil {
+		return nil, err
+	}
+	return c.fn, nil
+}
+
+// ProbeBudgetSeconds is how long a half-open period waits for its probes: the
+// downstream's worst case (every attempt timing out, every retry waited) plus
+// time for the bookkeeping calls. A probe silent for longer is presumed lost,
+// and the next caller is elected in its place.
+func ProbeBudgetSeconds(s Settings) int { return worstCaseSeconds(s) + 10 }
+
 // StateMachineConfig is the definition's configuration for these settings.
-func StateMachineConfig(s Settings, tableName, downstreamArn string) statemachine.Config {
+func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fallbackArn string) statemachine.Config {
 	retry := s.Retry
 	return statemachine.Config{
 		ServiceName:              s.ServiceName,
@@ -61,5 +98,11 @@ func StateMachineConfig(s Settings, tableName, downstreamArn string) statemachin
 		DownstreamArn:            downstreamArn,
 		DownstreamTimeoutSeconds: s.DownstreamTimeoutSeconds,
 		Retry:                    &retry,
+		FailureThreshold:         s.FailureThreshold,
+		HalfOpenMaxCalls:         s.HalfOpenMaxCalls,
+		SuccessThreshold:         s.SuccessThreshold,
+		IgnoreErrors:             s.IgnoreErrors,
+		FallbackArn:              fallbackArn,
+		ControllerArn:            controllerArn,
 	}
 }

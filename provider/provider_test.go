@@ -156,7 +156,7 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 			require.Truef(t, strings.HasPrefix(name, "breaker-"), "child %s is not named after its component", name)
 		}
 	}
-	require.Equal(t, 18, customs, "children of the breaker")
+	require.Equal(t, 25, customs, "children of the breaker")
 }
 
 func suffix(e *engine, name string) string {

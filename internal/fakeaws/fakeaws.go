@@ -95,6 +95,13 @@ func Create(token, name string, inputs resource.PropertyMap) (string, resource.P
 	case "aws:lambda/permission:Permission":
 		set("statementId", "terraform-"+shortHash(name))
 		id = "terraform-" + shortHash(name)
+	case "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
+		id = inputs["functionName"].StringValue()
+	case "aws:sqs/queue:Queue":
+		id = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", Region, Account, physical)
+		set("name", physical)
+		set("url", id)
+		set("arn", fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, Account, physical))
 	}
 	return id, state
 }
