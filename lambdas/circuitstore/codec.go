@@ -104,7 +104,13 @@ func (d *decoder) time(attr string) time.Time {
 		t, err = time.Parse(time.RFC3339Nano, s)
 	}
 	if err != nil {
-		d.fail(attr, "want a timestamp like %s, got %q", circuit.TimestampLayout, s)
+		// A hand-edited, unreadable time reads as long past rather than failing
+		// the decode: a deadline then counts as elapsed (the circuit can elect a
+		// probe, as the state machine's IsTimestamp guard also decides) and an
+		// alarm time as older than any notification, and the next write stores a
+		// readable value. Failing instead would wedge every writer, and so the
+		// circuit, until a person fixed the item.
+		return time.Time{}
 	}
 	return t.UTC()
 }

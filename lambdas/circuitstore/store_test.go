@@ -154,13 +154,40 @@ func TestVersionIsReadPlusOneWhateverFnSets(t *testing.T) {
 func TestMalformedItemIsAnErrorNamingTheAttribute(t *testing.T) {
 	s, raw := newStore(t)
 	_, err := raw.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: circuitstore.Item{
-		circuit.KeyAttribute:  &types.AttributeValueMemberS{Value: "payments"},
-		circuit.AttrOpenUntil: &types.AttributeValueMemberS{Value: "tomorrow"},
+		circuit.KeyAttribute: &types.AttributeValueMemberS{Value: "payments"},
+		circuit.AttrFailures: &types.AttributeValueMemberS{Value: "three"},
 	}})
 	require.NoError(t, err)
 	_, err = s.Get(context.Background(), "payments")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), circuit.AttrOpenUntil)
+	assert.Contains(t, err.Error(), circuit.AttrFailures)
+}
+
+// An unreadable deadline must not wedge the circuit: it reads as elapsed, so a
+// probe can be elected, and the next write replaces it with a readable time.
+func TestUnreadableDeadlineCountsAsElapsed(t *testing.T) {
+	s, raw := newStore(t)
+	_, err := raw.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: circuitstore.Item{
+		circuit.KeyAttribute:  &types.AttributeValueMemberS{Value: "payments"},
+		circuit.AttrState:     &types.AttributeValueMemberS{Value: string(circuit.Open)},
+		circuit.AttrOpenUntil: &types.AttributeValueMemberS{Value: "tomorrow"},
+	}})
+	require.NoError(t, err)
+	c, err := s.Get(context.Background(), "payments")
+	require.NoError(t, err)
+	assert.True(t, c.OpenUntil.IsZero())
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	assert.Equal(t, circuit.Elect, circuit.Decide(c, now, 1))
+
+	until := now.Add(time.Minute)
+	_, err = s.Update(context.Background(), "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		c.OpenUntil = until
+		return c, true, nil
+	})
+	require.NoError(t, err)
+	c, err = s.Get(context.Background(), "payments")
+	require.NoError(t, err)
+	assert.Equal(t, until, c.OpenUntil)
 }
 
 // A writer that is not us (the state machine counting a failure with ADD and
