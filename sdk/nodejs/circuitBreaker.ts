@@ -27,6 +27,10 @@ export class CircuitBreaker extends pulumi.ComponentResource {
     }
 
     /**
+     * URL of the SQS queue that keeps alarm notifications the handler could not apply after its retries; alarm on its depth.
+     */
+    declare public /*out*/ readonly alarmDeadLetterQueueUrl: pulumi.Output<string>;
+    /**
      * ARN of the Lambda that applies alarm notifications to the circuit.
      */
     declare public /*out*/ readonly alarmHandlerArn: pulumi.Output<string>;
@@ -34,6 +38,14 @@ export class CircuitBreaker extends pulumi.ComponentResource {
      * Name of the alarm-handler Lambda (its logs record every transition).
      */
     declare public /*out*/ readonly alarmHandlerName: pulumi.Output<string>;
+    /**
+     * ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+     */
+    declare public /*out*/ readonly controllerArn: pulumi.Output<string>;
+    /**
+     * Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+     */
+    declare public /*out*/ readonly controllerName: pulumi.Output<string>;
     /**
      * Name of the CloudWatch alarm on the downstream function.
      */
@@ -113,8 +125,11 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["table"] = args?.table;
             resourceInputs["tags"] = args?.tags;
             resourceInputs["workflowType"] = (args?.workflowType) ?? "EXPRESS";
+            resourceInputs["alarmDeadLetterQueueUrl"] = undefined /*out*/;
             resourceInputs["alarmHandlerArn"] = undefined /*out*/;
             resourceInputs["alarmHandlerName"] = undefined /*out*/;
+            resourceInputs["controllerArn"] = undefined /*out*/;
+            resourceInputs["controllerName"] = undefined /*out*/;
             resourceInputs["downstreamAlarmName"] = undefined /*out*/;
             resourceInputs["healthcheckAlarmName"] = undefined /*out*/;
             resourceInputs["scheduleArn"] = undefined /*out*/;
@@ -124,8 +139,11 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["tableName"] = undefined /*out*/;
             resourceInputs["topicArn"] = undefined /*out*/;
         } else {
+            resourceInputs["alarmDeadLetterQueueUrl"] = undefined /*out*/;
             resourceInputs["alarmHandlerArn"] = undefined /*out*/;
             resourceInputs["alarmHandlerName"] = undefined /*out*/;
+            resourceInputs["controllerArn"] = undefined /*out*/;
+            resourceInputs["controllerName"] = undefined /*out*/;
             resourceInputs["downstreamAlarmName"] = undefined /*out*/;
             resourceInputs["healthcheckAlarmName"] = undefined /*out*/;
             resourceInputs["scheduleArn"] = undefined /*out*/;

@@ -18,10 +18,16 @@ import (
 type CircuitBreaker struct {
 	pulumi.ResourceState
 
+	// URL of the SQS queue that keeps alarm notifications the handler could not apply after its retries; alarm on its depth.
+	AlarmDeadLetterQueueUrl pulumi.StringOutput `pulumi:"alarmDeadLetterQueueUrl"`
 	// ARN of the Lambda that applies alarm notifications to the circuit.
 	AlarmHandlerArn pulumi.StringOutput `pulumi:"alarmHandlerArn"`
 	// Name of the alarm-handler Lambda (its logs record every transition).
 	AlarmHandlerName pulumi.StringOutput `pulumi:"alarmHandlerName"`
+	// ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+	ControllerArn pulumi.StringOutput `pulumi:"controllerArn"`
+	// Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+	ControllerName pulumi.StringOutput `pulumi:"controllerName"`
 	// Name of the CloudWatch alarm on the downstream function.
 	DownstreamAlarmName pulumi.StringOutput `pulumi:"downstreamAlarmName"`
 	// Name of the CloudWatch alarm on the healthcheck function.
@@ -315,6 +321,11 @@ func (o CircuitBreakerOutput) ToCircuitBreakerOutputWithContext(ctx context.Cont
 	return o
 }
 
+// URL of the SQS queue that keeps alarm notifications the handler could not apply after its retries; alarm on its depth.
+func (o CircuitBreakerOutput) AlarmDeadLetterQueueUrl() pulumi.StringOutput {
+	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.AlarmDeadLetterQueueUrl }).(pulumi.StringOutput)
+}
+
 // ARN of the Lambda that applies alarm notifications to the circuit.
 func (o CircuitBreakerOutput) AlarmHandlerArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.AlarmHandlerArn }).(pulumi.StringOutput)
@@ -323,6 +334,16 @@ func (o CircuitBreakerOutput) AlarmHandlerArn() pulumi.StringOutput {
 // Name of the alarm-handler Lambda (its logs record every transition).
 func (o CircuitBreakerOutput) AlarmHandlerName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.AlarmHandlerName }).(pulumi.StringOutput)
+}
+
+// ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+func (o CircuitBreakerOutput) ControllerArn() pulumi.StringOutput {
+	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.ControllerArn }).(pulumi.StringOutput)
+}
+
+// Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+func (o CircuitBreakerOutput) ControllerName() pulumi.StringOutput {
+	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.ControllerName }).(pulumi.StringOutput)
 }
 
 // Name of the CloudWatch alarm on the downstream function.

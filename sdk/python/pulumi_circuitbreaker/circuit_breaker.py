@@ -650,8 +650,11 @@ class CircuitBreaker(pulumi.ComponentResource):
             if workflow_type is None:
                 workflow_type = 'EXPRESS'
             __props__.__dict__["workflow_type"] = workflow_type
+            __props__.__dict__["alarm_dead_letter_queue_url"] = None
             __props__.__dict__["alarm_handler_arn"] = None
             __props__.__dict__["alarm_handler_name"] = None
+            __props__.__dict__["controller_arn"] = None
+            __props__.__dict__["controller_name"] = None
             __props__.__dict__["downstream_alarm_name"] = None
             __props__.__dict__["healthcheck_alarm_name"] = None
             __props__.__dict__["schedule_arn"] = None
@@ -668,6 +671,14 @@ class CircuitBreaker(pulumi.ComponentResource):
             remote=True)
 
     @_builtins.property
+    @pulumi.getter(name="alarmDeadLetterQueueUrl")
+    def alarm_dead_letter_queue_url(self) -> pulumi.Output[_builtins.str]:
+        """
+        URL of the SQS queue that keeps alarm notifications the handler could not apply after its retries; alarm on its depth.
+        """
+        return pulumi.get(self, "alarm_dead_letter_queue_url")
+
+    @_builtins.property
     @pulumi.getter(name="alarmHandlerArn")
     def alarm_handler_arn(self) -> pulumi.Output[_builtins.str]:
         """
@@ -682,6 +693,22 @@ class CircuitBreaker(pulumi.ComponentResource):
         Name of the alarm-handler Lambda (its logs record every transition).
         """
         return pulumi.get(self, "alarm_handler_name")
+
+    @_builtins.property
+    @pulumi.getter(name="controllerArn")
+    def controller_arn(self) -> pulumi.Output[_builtins.str]:
+        """
+        ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+        """
+        return pulumi.get(self, "controller_arn")
+
+    @_builtins.property
+    @pulumi.getter(name="controllerName")
+    def controller_name(self) -> pulumi.Output[_builtins.str]:
+        """
+        Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+        """
+        return pulumi.get(self, "controller_name")
 
     @_builtins.property
     @pulumi.getter(name="downstreamAlarmName")
