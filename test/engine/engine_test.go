@@ -195,7 +195,7 @@ func tarball(dst, bin string) error {
 // engineEnv is a private Pulumi home with both plugins installed (so the
 // engine never looks for a download), a local file backend and a fake cloud.
 type engineEnv struct {
-	dir, home, backend, cloud, grpcLog string
+	dir, home, backend, cloud, grpcLog, tmp string
 }
 
 func newEngineEnv(t *testing.T) *engineEnv {
@@ -208,8 +208,9 @@ func newEngineEnv(t *testing.T) *engineEnv {
 		backend: filepath.Join(dir, "state"),
 		cloud:   filepath.Join(dir, "cloud"),
 		grpcLog: filepath.Join(dir, "grpc.log"),
+		tmp:     filepath.Join(dir, "tmp"),
 	}
-	for _, d := range []string{e.home, e.backend, e.cloud} {
+	for _, d := range []string{e.home, e.backend, e.cloud, e.tmp} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +230,7 @@ func newEngineEnv(t *testing.T) *engineEnv {
 func (e *engineEnv) environ() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PULUMI_") || strings.HasPrefix(kv, "CIRCUITBREAKER_") || strings.HasPrefix(kv, "AWS_") {
+		if strings.HasPrefix(kv, "PULUMI_") || strings.HasPrefix(kv, "CIRCUITBREAKER_") || strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "TMPDIR=") {
 			continue
 		}
 		if strings.HasPrefix(kv, "PATH=") {
@@ -249,6 +250,9 @@ func (e *engineEnv) environ() []string {
 		// Every gRPC call between engine, program and plugins, to see Construct.
 		"PULUMI_DEBUG_GRPC="+e.grpcLog,
 		standinaws.DirEnv+"="+e.cloud,
+		// The Automation API's inline workspaces and the CLI's temporary files
+		// go under the test's own directory, which the test removes.
+		"TMPDIR="+e.tmp,
 	)
 }
 
