@@ -202,11 +202,11 @@ func TestTagsOnEveryTaggableChild(t *testing.T) {
 	require.NoError(t, err)
 	// The AWS resource types among our children that take no tags at all.
 	untaggable := map[string]bool{
-		"aws:iam/rolePolicy:RolePolicy":               true,
-		"aws:sns/topicPolicy:TopicPolicy":             true,
-		"aws:sns/topicSubscription:TopicSubscription": true,
-		"aws:lambda/permission:Permission":            true,
-		"aws:scheduler/schedule:Schedule":             true,
+		"aws:iam/rolePolicy:RolePolicy":                                  true,
+		"aws:sns/topicPolicy:TopicPolicy":                                true,
+		"aws:sns/topicSubscription:TopicSubscription":                    true,
+		"aws:lambda/permission:Permission":                               true,
+		"aws:scheduler/schedule:Schedule":                                true,
 		"aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": true,
 	}
 	seen := map[string]bool{}
