@@ -1,0 +1,125 @@
+package alarmsim
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+var origin = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+
+func rule(op string, threshold float64, n, m int, missing string) Rule {
+	return Rule{
+		Namespace: "AWS/Lambda", MetricName: "Errors", Dimensions: map[string]string{"FunctionName": "f"},
+		Statistic: "Sum", ComparisonOperator: op, Threshold: threshold,
+		EvaluationPeriods: n, DatapointsToAlarm: m, TreatMissingData: missing,
+		Period: time.Minute, ConfiguredPeriodSeconds: 60,
+	}
+}
+
+func at(minutes float64) time.Time { return origin.Add(time.Duration(minutes * float64(time.Minute))) }
+
+// The original's downstream alarm: Sum > 1 in 3 of 3 one-minute periods.
+func TestThreeOfThree(t *testing.T) {
+	a, err := New("down", "", rule("GreaterThanThreshold", 1, 3, 3, "notBreaching"), origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, changed := a.Evaluate(at(0.5)); changed || a.State() != StateInsufficientData {
+		t.Fatalf("before any period ended: %s", a.State())
+	}
+	// Minute 0: healthy invocations, so datapoints of 0.
+	a.Put(at(0.2), 0)
+	a.Put(at(0.4), 0)
+	if c, changed := a.Evaluate(at(1)); !changed || c.New != StateOK || c.Old != StateInsufficientData {
+		t.Fatalf("after a healthy minute: %+v %v", c, changed)
+	}
+	// Minutes 1-3 with 2 errors each: ALARM once the third has ended, not before.
+	for m := 1; m <= 3; m++ {
+		a.Put(at(float64(m)+0.1), 1)
+		a.Put(at(float64(m)+0.2), 1)
+		c, changed := a.Evaluate(at(float64(m + 1)))
+		if m < 3 && changed {
+			t.Fatalf("minute %d: changed early: %+v", m, c)
+		}
+		if m == 3 {
+			if !changed || c.New != StateAlarm {
+				t.Fatalf("after three breaching minutes: %+v", c)
+			}
+			if !strings.HasPrefix(c.Reason, "Threshold Crossed: 3 out of the last 3 datapoints [2.0 (27/11/26 00:03:00), 2.0") {
+				t.Errorf("reason %q", c.Reason)
+			}
+		}
+	}
+	// No invocations at all (the circuit is open): missing, not breaching.
+	if c, changed := a.Evaluate(at(5)); !changed || c.New != StateOK {
+		t.Fatalf("missing data treated as not breaching: %+v", c)
+	}
+}
+
+func TestMissingData(t *testing.T) {
+	for missing, want := range map[string]string{
+		"notBreaching": StateOK,
+		"breaching":    StateAlarm,
+		"missing":      StateInsufficientData,
+		"ignore":       StateInsufficientData, // unchanged
+	} {
+		a, err := New("h", "", rule("GreaterThanOrEqualToThreshold", 1, 1, 1, missing), origin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Evaluate(at(1))
+		if got := a.State(); got != want {
+			t.Errorf("%s: %s, want %s", missing, got, want)
+		}
+	}
+}
+
+func TestRejectsWhatItDoesNotSimulate(t *testing.T) {
+	r := rule("GreaterThanUpperThreshold", 1, 1, 2, "sometimes")
+	r.Statistic = "p99"
+	err := r.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"DatapointsToAlarm", "ComparisonOperator", "Statistic", "TreatMissingData"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v does not name %s", err, want)
+		}
+	}
+}
+
+// The notification is SNS's envelope around CloudWatch's JSON, in the shapes
+// and time layouts the alarm handler parses.
+func TestNotification(t *testing.T) {
+	a, _ := New("payments-breaker-healthcheck-errors", "desc", rule("GreaterThanOrEqualToThreshold", 1, 1, 1, "notBreaching"), origin)
+	a.Put(at(0.5), 1)
+	c, _ := a.Evaluate(at(1))
+	topic := Topic{Arn: "arn:aws:sns:us-east-1:123456789012:alarms", Account: "123456789012", Region: "us-east-1", RegionName: "US East (N. Virginia)"}
+	ev := Notification(a, Actions{Alarm: true, OK: true}, c, topic)
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back events.SNSEvent
+	if err := json.Unmarshal(raw, &back); err != nil || len(back.Records) != 1 {
+		t.Fatalf("%v %s", err, raw)
+	}
+	var m events.CloudWatchAlarmSNSPayload
+	if err := json.Unmarshal([]byte(back.Records[0].SNS.Message), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.AlarmName != a.Name || m.NewStateValue != "ALARM" || m.OldStateValue != "INSUFFICIENT_DATA" ||
+		m.StateChangeTime != "2026-11-27T00:01:00.000+0000" || m.Trigger.Period != 60 || m.Trigger.Statistic != "SUM" {
+		t.Errorf("message %+v", m)
+	}
+	if !strings.Contains(back.Records[0].SNS.Message, `"InsufficientDataActions":[]`) {
+		t.Errorf("actions: %s", back.Records[0].SNS.Message)
+	}
+	if back.Records[0].SNS.Subject != `ALARM: "payments-breaker-healthcheck-errors" in US East (N. Virginia)` {
+		t.Errorf("subject %q", back.Records[0].SNS.Subject)
+	}
+}
