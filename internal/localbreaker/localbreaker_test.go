@@ -1,0 +1,105 @@
+package localbreaker
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/alarmsim"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testlambdas/outage"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+)
+
+// The runner's smoke test: a handful of requests through the real definition
+// and Lambdas, during an outage that lasts the whole test, so that the
+// outcome does not depend on timing: healthy paths are not exercised, but
+// counting, tripping (controller) and failing fast are.
+func TestSmoke(t *testing.T) {
+	threshold := 2
+	b := Start(t, Options{
+		Args:    component.Args{ServiceName: "smoke", FailureThreshold: &threshold},
+		Outages: []outage.Window{{After: 0, For: time.Hour}},
+		// One environment each: the calls below are sequential.
+		DownstreamEnvs: 1, ControllerEnvs: 1,
+		Lead: time.Millisecond,
+	})
+	ctx := context.Background()
+	var paths []Path
+	for range 3 {
+		c, err := b.Call(ctx, map[string]any{"order": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, c.Path)
+		if c.Result.Succeeded() {
+			t.Fatalf("the downstream is down, yet %s", c.Result)
+		}
+	}
+	want := []Path{PathFailing, PathTrip, PathOpen}
+	for i := range want {
+		if paths[i] != want[i] {
+			t.Fatalf("paths %v, want %v", paths, want)
+		}
+	}
+	c, err := b.Circuit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != circuit.Open {
+		t.Fatalf("circuit %+v, want OPEN", c)
+	}
+	var trips []Event
+	for _, e := range b.Events() {
+		if e.Kind == EventTransition {
+			trips = append(trips, e)
+		}
+	}
+	if len(trips) != 1 || trips[0].By != "controller" || trips[0].From != "CLOSED" || trips[0].To != "OPEN" {
+		t.Fatalf("transitions %+v, want one trip by the controller", trips)
+	}
+	if calls := b.Controller(); calls.Changed["trip"] != 1 {
+		t.Errorf("controller calls %+v, want one trip that changed the circuit", calls)
+	}
+	if ops := b.ControllerDynamo.Ops(); ops["GetItem"] != 1 || ops["UpdateItem"] != 1 {
+		t.Errorf("the controller's DynamoDB calls %v, want 1 GetItem and 1 UpdateItem", ops)
+	}
+
+	// The real alarm handler accepts the simulation's notifications: a
+	// healthcheck ALARM is recorded, and holds the circuit.
+	change := alarmsim.Change{AlarmName: b.HealthcheckAlarm.Name, Old: alarmsim.StateOK, New: alarmsim.StateAlarm, At: time.Now(),
+		Reason: "Threshold Crossed: 1 out of the last 1 datapoints [1.0] were greater than or equal to the threshold (1.0)."}
+	if err := b.Deliver(ctx, alarmsim.Notification(b.HealthcheckAlarm, alarmsim.AllActions, change, b.Topic)); err != nil {
+		t.Fatalf("the alarm handler refused the notification: %v", err)
+	}
+	if c, err := b.Circuit(ctx); err != nil || c.Healthcheck.State != circuit.AlarmStateAlarm {
+		t.Fatalf("healthcheck alarm not recorded: %+v %v", c.Healthcheck, err)
+	}
+	if c, err := b.Call(ctx, "x"); err != nil || !c.Rejected() || c.Path != PathOpen {
+		t.Fatalf("held circuit: %+v %v", c, err)
+	}
+	if ops := b.AlarmHandlerDynamo.Ops(); ops["GetItem"] != 1 || ops["UpdateItem"] != 1 {
+		t.Errorf("the alarm handler's DynamoDB calls %v, want 1 GetItem and 1 UpdateItem", ops)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	for states, want := range map[string]Path{
+		"ReadCircuit,CheckCircuit,InvokeDownstream":                                                                                PathHealthy,
+		"ReadCircuit,CheckCircuit,InvokeDownstreamAfterFailures,ResetFailures":                                                     PathReset,
+		"ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,DownstreamFailed,RaiseDownstreamError":      PathFailing,
+		"ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,Trip,DownstreamFailed,RaiseDownstreamError": PathTrip,
+		"ReadCircuit,CheckCircuit,DescribeOpen,RejectOpen":                                                                         PathOpen,
+		"ReadCircuit,CheckCircuit,RejectHealthcheckAlarm":                                                                          PathOpen,
+		"ReadCircuit,CheckCircuit,ElectProbe,CheckElection,RejectProbeNotAdmitted":                                                 PathNotAdmitted,
+		"ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,CloseCircuit":                                               PathProbeClosed,
+		"ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,CloseCircuit,ReturnResult":                                  PathProbeSucceeded,
+		"ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,Reopen,DownstreamFailed,RaiseDownstreamError":                              PathProbeReopened,
+		"ReadCircuit,InvokeDownstream":                                                                                             PathFailOpen,
+	} {
+		if got := Classify(strings.Split(states, ",")); got != want {
+			t.Errorf("%s: %s, want %s", states, got, want)
+		}
+	}
+}
