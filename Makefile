@@ -122,3 +122,12 @@ engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
 ## preview, up, a preview that must show no changes, one with an input changed, destroy.
 preview: sdks engine-deps
 	go test $(GOTEST_FLAGS) -v -run 'StackThroughEngine' ./test/engine
+
+# --- the local demo and the benchmark (internal/localbreaker) ----------------------
+.PHONY: demo
+
+## demo: one breaker end to end on this machine, no AWS account (about 90 s): requests through the
+## real definition while a demo downstream fails and recovers; prints the circuit's timeline and a
+## summary and draws docs/demo.png. docs/demo.md says what is real and what is simulated.
+demo: deps
+	go run ./cmd/demo -png docs/demo.png

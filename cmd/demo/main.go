@@ -1,0 +1,160 @@
+// Command demo runs one circuit breaker locally, end to end, with no AWS
+// account (`make demo`): a stream of requests through the real state machine
+// definition while a demo downstream goes down and comes back, printing the
+// circuit's timeline and a summary and drawing a chart (docs/demo.png).
+// docs/demo.md explains what runs for real, what is simulated, and how to
+// read the output.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/localbreaker"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testlambdas/outage"
+)
+
+func main() {
+	var (
+		rate        = flag.Float64("rate", 10, "requests per second")
+		duration    = flag.Duration("duration", 75*time.Second, "how long requests are sent")
+		outages     = flag.String("outages", "20s/30s,63s/2s", "when the downstream is down: AFTER/FOR from the start, comma-separated")
+		compression = flag.Float64("compression", 15, "run the simulated alarm path this many times faster than configured (15: a 60 s alarm period lasts 4 s)")
+		openFor     = flag.Int("open-duration", 3, "the breaker's openDurationSeconds (maxOpenDurationSeconds is 8 times it)")
+		png         = flag.String("png", "docs/demo.png", "where to write the chart ('' for none)")
+	)
+	flag.Parse()
+	windows, err := outage.ParseWindows(*outages)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(2)
+	}
+	os.Exit(localbreaker.Main("demo", func(tb testing.TB) {
+		run(tb, *rate, *duration, windows, *compression, *openFor, *png)
+	}))
+}
+
+func run(tb testing.TB, rate float64, duration time.Duration, windows []outage.Window, compression float64, openFor int, png string) {
+	maxOpen := 8 * openFor
+	args := component.Args{
+		ServiceName:            "demo",
+		OpenDurationSeconds:    &openFor,
+		MaxOpenDurationSeconds: &maxOpen,
+	}
+	fmt.Println("pulumi-circuitbreaker demo: one breaker, end to end, on this machine, no AWS account")
+	fmt.Println()
+	b := localbreaker.Start(tb, localbreaker.Options{Args: args, Outages: windows, Compression: compression, Log: prefixed("  setup: ")})
+	s := b.Settings
+	fmt.Println()
+	fmt.Printf("  request path  the component's real definition (%d states), run by aws-local-stepfunctions against dynalite;\n", strings.Count(b.Definition, `"Type":`))
+	fmt.Printf("                our controller Lambda (real bootstrap, Lambda RIE) for trips, probe elections, reopens\n")
+	fmt.Printf("  alarm path    our alarm-handler Lambda (real bootstrap, Lambda RIE) fed SNS-wrapped CloudWatch alarm JSON;\n")
+	fmt.Printf("                CloudWatch alarms, SNS and EventBridge Scheduler are SIMULATED (internal/alarmsim),\n")
+	fmt.Printf("                %gx faster than configured: one %d s alarm period lasts %v, %q runs every %v\n",
+		compression, s.DownstreamMonitoring.Period, b.DownstreamAlarm.Rule.Period, s.HealthcheckSchedule, b.HealthcheckEvery)
+	fmt.Printf("  breaker       failureThreshold %d, open %d s (x%g up to %d s), halfOpenMaxCalls %d, successThreshold %d\n",
+		s.FailureThreshold, s.OpenDurationSeconds, s.OpenBackoffMultiplier, s.MaxOpenDurationSeconds, s.HalfOpenMaxCalls, s.SuccessThreshold)
+	fmt.Printf("                downstream alarm: %s; healthcheck alarm: %s\n", describeAlarm(s.DownstreamMonitoring), describeAlarm(s.HealthcheckMonitoring))
+	fmt.Printf("  scenario      %g requests/s for %v; the demo downstream is down %s; the healthcheck fails while it is down\n",
+		rate, duration, describeWindows(windows))
+	fmt.Println()
+	fmt.Println("  time   what happened")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		calls []localbreaker.Call
+		wg    sync.WaitGroup
+		errs  []error
+	)
+	printer := newTimeline(b)
+	stopPrinting := make(chan struct{})
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		printer.follow(stopPrinting, func() []localbreaker.Call {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]localbreaker.Call(nil), calls...)
+		})
+	}()
+
+	// An open-loop stream, as independent callers would send: each request at
+	// its time, whatever the previous ones are doing.
+	interval := time.Duration(float64(time.Second) / rate)
+	n := int(duration.Seconds() * rate)
+	for i := 0; i < n; i++ {
+		time.Sleep(time.Until(b.Schedule.Epoch.Add(time.Duration(i) * interval)))
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c, err := b.Call(ctx, map[string]any{"order": i})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			calls = append(calls, c)
+		}(i)
+	}
+	wg.Wait()
+	end := time.Now()
+	close(stopPrinting)
+	<-printed
+	if len(errs) > 0 {
+		tb.Fatalf("the local executor failed %d requests, first: %v", len(errs), errs[0])
+	}
+	sort.Slice(calls, func(i, j int) bool { return calls[i].Start.Before(calls[j].Start) })
+	events := b.Events()
+	printer.flush(events, end)
+	summary(b, calls, events, end)
+
+	if png != "" {
+		err := localbreaker.WriteChart(png, localbreaker.ChartInput{
+			Breaker: b, Calls: calls, Events: events, End: end,
+			Title: fmt.Sprintf("pulumi-circuitbreaker demo: %g requests/s, downstream down %s", rate, describeWindows(windows)),
+		})
+		if err != nil {
+			tb.Fatalf("writing the chart: %v", err)
+		}
+		fmt.Printf("\n  chart: %s (docs/demo.md explains how to read it)\n", png)
+	}
+}
+
+func describeAlarm(m component.Monitoring) string {
+	op := map[string]string{
+		"GreaterThanThreshold": ">", "GreaterThanOrEqualToThreshold": ">=", "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<=",
+	}[m.ComparisonOperator]
+	return fmt.Sprintf("%s %s %s %g in %d of %d periods", m.MetricName, m.Statistic, op, m.Threshold, m.DatapointsToAlarm, m.EvaluationPeriods)
+}
+
+func describeWindows(ws []outage.Window) string {
+	if len(ws) == 0 {
+		return "never"
+	}
+	var parts []string
+	for _, w := range ws {
+		parts = append(parts, fmt.Sprintf("from %v to %v", w.After, w.After+w.For))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// prefixed writes each setup line with a prefix.
+type prefixed string
+
+func (p prefixed) Write(b []byte) (int, error) {
+	for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		fmt.Println(string(p) + line)
+	}
+	return len(b), nil
+}
