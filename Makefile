@@ -124,10 +124,15 @@ preview: sdks engine-deps
 	go test $(GOTEST_FLAGS) -v -run 'StackThroughEngine' ./test/engine
 
 # --- the local demo and the benchmark (internal/localbreaker) ----------------------
-.PHONY: demo
+.PHONY: demo bench
 
 ## demo: one breaker end to end on this machine, no AWS account (about 90 s): requests through the
 ## real definition while a demo downstream fails and recovers; prints the circuit's timeline and a
 ## summary and draws docs/demo.png. docs/demo.md says what is real and what is simulated.
 demo: deps
 	go run ./cmd/demo -png docs/demo.png
+
+## bench: one outage replayed through the real definition beside a model of the original module,
+## and the cost per request of each path (about 2 minutes); prints the report, writes docs/bench.md.
+bench: deps
+	go test $(GOTEST_FLAGS) -run '^$$' -bench Outage -benchtime 1x -timeout 20m ./test/bench -args -report $(ROOT)/docs/bench.md
