@@ -29,10 +29,11 @@ func Main(name string, body func(tb testing.TB)) int {
 	select {
 	case <-done:
 	case s := <-sig:
-		m.mu.Lock()
-		m.failed = true
-		m.mu.Unlock()
+		// Not a failure: the emulators' output, which cleanups print for a
+		// failed run, would only bury the message.
 		fmt.Fprintf(m.out, "%s: %v: stopping the emulators\n", name, s)
+		m.cleanup()
+		return 130
 	}
 	m.cleanup()
 	if m.Failed() {
