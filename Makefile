@@ -12,7 +12,7 @@ GOTEST_FLAGS ?= -count=1
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps lambdas provider schema check-schema test test-go clean
+.PHONY: all build deps lambdas check-lambdas provider schema check-schema test test-go clean
 
 all: build
 
@@ -31,8 +31,16 @@ $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 ## lambdas: our Go Lambdas as reproducible linux/arm64 bootstrap zips, embedded by the provider.
+## They are committed, so `go install` of the plugin and `pulumi package add` from a git tag
+## need no build step; check-lambdas fails CI when they differ from a fresh build.
 lambdas:
 	go run ./lambdas/bundle -out lambdas/artifacts/dist
+
+check-lambdas:
+	@tmp=$$(mktemp -d) && go run ./lambdas/bundle -out $$tmp >/dev/null && \
+	for z in $$tmp/*.zip; do cmp -s $$z lambdas/artifacts/dist/$$(basename $$z) || { echo "lambdas/artifacts/dist/$$(basename $$z) is stale: run 'make lambdas' and commit it" >&2; rm -rf $$tmp; exit 1; }; done; \
+	test "$$(ls $$tmp | sort)" = "$$(ls lambdas/artifacts/dist | grep '\.zip$$' | sort)" || { echo "lambdas/artifacts/dist has zips of Lambdas that no longer exist: run 'make lambdas' and commit it" >&2; rm -rf $$tmp; exit 1; }; \
+	rm -rf $$tmp
 
 ## provider: the plugin binary, with the Lambdas embedded.
 provider: lambdas
@@ -47,7 +55,7 @@ check-schema:
 	go run ./provider/cmd/schemagen -version $(VERSION) -out - | diff -u schema.yaml - || { echo "schema.yaml is stale: run 'make schema' and commit it" >&2; exit 1; }
 
 ## test: everything CI runs.
-test: deps lambdas check-schema check-sdks engine-deps test-go
+test: deps check-lambdas check-schema check-sdks engine-deps test-go
 
 test-go:
 	go vet ./...
@@ -55,7 +63,7 @@ test-go:
 	go test $(GOTEST_FLAGS) ./...
 
 clean:
-	rm -rf $(BIN) lambdas/artifacts/dist/*.zip
+	rm -rf $(BIN)
 
 # --- SDKs, examples and the engine tests (test/engine) ---------------------------
 PULUMI_CLI_VERSION := v3.274.1

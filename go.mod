@@ -2,6 +2,10 @@ module github.com/pulumi-circuitbreaker/pulumi-circuitbreaker
 
 go 1.26.6
 
+// The Lambda zips are committed and checked to be byte-identical to a fresh build,
+// which holds only for one compiler: pin it.
+toolchain go1.26.8
+
 require (
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.48.0
