@@ -1,22 +1,19 @@
 package handler
 
 import (
-	"fmt"
 	"math"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
 )
 
 // Environment variables the controller reads; the component sets them all.
 const (
-	EnvTableName           = "TABLE_NAME"                // the circuit table
-	EnvServiceName         = "SERVICE_NAME"              // the circuit's item key
-	EnvOpenDurationSeconds = "OPEN_DURATION_SECONDS"     // first opening, integer seconds > 0
-	EnvMaxOpenDuration     = "MAX_OPEN_DURATION_SECONDS" // back-off cap, integer seconds >= open duration (0: no back-off)
-	EnvBackoffMultiplier   = "OPEN_BACKOFF_MULTIPLIER"   // >= 0; <= 1 means no back-off
+	EnvTableName           = lambdaenv.TableName
+	EnvServiceName         = lambdaenv.ServiceName
+	EnvOpenDurationSeconds = lambdaenv.OpenDurationSeconds
+	EnvMaxOpenDuration     = lambdaenv.MaxOpenDuration
+	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
 	// EnvHalfOpenMaxCalls must equal the state machine's HalfOpenMaxCalls: the
 	// controller admits probes up to it, the definition's conditional write too.
 	EnvHalfOpenMaxCalls = "HALF_OPEN_MAX_CALLS" // integer >= 1
@@ -34,66 +31,22 @@ type Config struct {
 	Probes      circuit.ProbePolicy
 }
 
-// ConfigurationError is a bad or missing environment variable. Its type name is
-// the errorType Lambda reports for every invocation of a misconfigured function.
-type ConfigurationError struct{ Problems []string }
+// ConfigurationError is a bad or missing environment variable.
+type ConfigurationError = lambdaenv.ConfigurationError
 
-func (e *ConfigurationError) Error() string {
-	return "invalid controller configuration: " + strings.Join(e.Problems, "; ")
-}
-
-// ConfigFromEnv reads and validates the configuration, reporting every problem at
-// once (so one redeploy fixes them all). No variable is secret; values are quoted
-// only for the numeric ones, which is enough to find the mistake.
+// ConfigFromEnv reads and validates the configuration, reporting every problem
+// at once.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	required := func(name string) string {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			bad("%s is not set", name)
-		}
-		return v
-	}
-	integer := func(name string, min, max int64) int64 {
-		v := required(name)
-		if v == "" {
-			return 0
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < min || n > max {
-			bad("%s=%q is not a whole number between %d and %d", name, v, min, max)
-			return 0
-		}
-		return n
-	}
-	maxSeconds := int64(math.MaxInt64 / int64(time.Second))
-	seconds := func(name string, min int64) time.Duration {
-		return time.Duration(integer(name, min, maxSeconds)) * time.Second
-	}
-
+	r := lambdaenv.New(getenv)
 	c := Config{
-		TableName:   required(EnvTableName),
-		ServiceName: required(EnvServiceName),
+		TableName:   r.Required(EnvTableName),
+		ServiceName: r.Required(EnvServiceName),
+		Policy:      r.OpenPolicy(),
 	}
-	c.Policy.OpenDuration = seconds(EnvOpenDurationSeconds, 1)
-	c.Policy.MaxOpenDuration = seconds(EnvMaxOpenDuration, 0)
-	if v := required(EnvBackoffMultiplier); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
-			bad("%s=%q is not a number >= 0", EnvBackoffMultiplier, v)
-		}
-		c.Policy.BackoffMultiplier = f
-	}
-	c.Probes.MaxCalls = int(integer(EnvHalfOpenMaxCalls, 1, math.MaxInt32))
-	c.Probes.Timeout = seconds(EnvProbeTimeoutSeconds, 1)
-	if len(problems) == 0 {
-		if err := c.Policy.Validate(); err != nil {
-			bad("%s/%s/%s: %v", EnvOpenDurationSeconds, EnvMaxOpenDuration, EnvBackoffMultiplier, err)
-		}
-	}
-	if len(problems) > 0 {
-		return Config{}, &ConfigurationError{Problems: problems}
+	c.Probes.MaxCalls = int(r.Integer(EnvHalfOpenMaxCalls, 1, math.MaxInt32))
+	c.Probes.Timeout = r.Seconds(EnvProbeTimeoutSeconds, 1)
+	if err := r.Err("controller"); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
