@@ -11,9 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -70,51 +68,21 @@ func run(tb testing.TB, rate float64, duration time.Duration, windows []outage.W
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var (
-		mu    sync.Mutex
-		calls []localbreaker.Call
-		wg    sync.WaitGroup
-		errs  []error
-	)
+	traffic := b.Send(ctx, rate, int(duration.Seconds()*rate), func(i int) any { return map[string]any{"order": i} })
 	printer := newTimeline(b)
 	stopPrinting := make(chan struct{})
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
-		printer.follow(stopPrinting, func() []localbreaker.Call {
-			mu.Lock()
-			defer mu.Unlock()
-			return append([]localbreaker.Call(nil), calls...)
-		})
+		printer.follow(stopPrinting, traffic.Calls)
 	}()
-
-	// An open-loop stream, as independent callers would send: each request at
-	// its time, whatever the previous ones are doing.
-	interval := time.Duration(float64(time.Second) / rate)
-	n := int(duration.Seconds() * rate)
-	for i := 0; i < n; i++ {
-		time.Sleep(time.Until(b.Schedule.Epoch.Add(time.Duration(i) * interval)))
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c, err := b.Call(ctx, map[string]any{"order": i})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			calls = append(calls, c)
-		}(i)
-	}
-	wg.Wait()
+	calls, err := traffic.Wait()
 	end := time.Now()
 	close(stopPrinting)
 	<-printed
-	if len(errs) > 0 {
-		tb.Fatalf("the local executor failed %d requests, first: %v", len(errs), errs[0])
+	if err != nil {
+		tb.Fatalf("%v", err)
 	}
-	sort.Slice(calls, func(i, j int) bool { return calls[i].Start.Before(calls[j].Start) })
 	events := b.Events()
 	printer.flush(events, end)
 	summary(b, calls, events, end)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -134,36 +133,13 @@ func replay(b *testing.B, sc scenario) *result {
 		Lead: 3 * time.Second,
 	})
 	b.StartTimer()
-	ctx := context.Background()
-	var (
-		mu    sync.Mutex
-		calls []localbreaker.Call
-		errs  []error
-		wg    sync.WaitGroup
-	)
-	interval := time.Duration(float64(time.Second) / rate)
 	n := int((before + outageFor + after).Seconds() * rate)
-	for i := 0; i < n; i++ {
-		time.Sleep(time.Until(lb.Schedule.Epoch.Add(time.Duration(i) * interval)))
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c, err := lb.Call(ctx, map[string]any{"order": i})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-				return
-			}
-			calls = append(calls, c)
-		}(i)
-	}
-	wg.Wait()
+	ctx := context.Background()
+	calls, err := lb.Send(ctx, rate, n, func(i int) any { return map[string]any{"order": i} }).Wait()
 	end := time.Now()
-	if len(errs) > 0 {
-		b.Fatalf("the local executor failed %d executions, first: %v", len(errs), errs[0])
+	if err != nil {
+		b.Fatalf("%v", err)
 	}
-	sort.Slice(calls, func(i, j int) bool { return calls[i].Start.Before(calls[j].Start) })
 	r := &result{sc: sc, b: lb, calls: calls, end: end}
 	r.events = lb.Events()
 	r.ours = localbreaker.Analyze(lb.Schedule, lb.Outcomes(calls), localbreaker.Changes(r.events), end)[0]
