@@ -86,8 +86,15 @@ func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 // ProbeBudgetSeconds is how long a half-open period waits for its probes: the
 // downstream's worst case (every attempt timing out, every retry waited) plus
 // time for the bookkeeping calls. A probe silent for longer is presumed lost,
-// and the next caller is elected in its place.
-func ProbeBudgetSeconds(s Settings) int { return worstCaseSeconds(s) + 10 }
+// and the next caller is elected in its place. An EXPRESS execution is stopped
+// at 300 s, so no probe of one can report later than that.
+func ProbeBudgetSeconds(s Settings) int {
+	budget := worstCaseSeconds(s) + 10
+	if s.WorkflowType == "EXPRESS" {
+		budget = min(budget, expressMaxSeconds)
+	}
+	return budget
+}
 
 // StateMachineConfig is the definition's configuration for these settings.
 func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fallbackArn string) statemachine.Config {
