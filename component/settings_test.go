@@ -163,12 +163,12 @@ func TestBroughtTableWithTheWrongKeyIsRefused(t *testing.T) {
 
 func TestProbeBudgetCoversTheWorstCaseButNoMoreThanAnExecutionLives(t *testing.T) {
 	s, err := component.Resolve(component.Args{ServiceName: "p", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(),
-		DownstreamTimeoutSeconds: pulumi.IntRef(70)})
+		DownstreamTimeoutSeconds: pulumi.IntRef(72)})
 	require.NoError(t, err)
-	// 4 attempts of 70 s and 1+2+4 s of retry waits: 287 s, +10 s of bookkeeping
+	// 4 attempts of 72 s and 1+2+4 s of retry waits: 295 s, +10 s of bookkeeping
 	// would outlive the 300 s an EXPRESS execution may run.
 	require.Equal(t, 300, component.ProbeBudgetSeconds(s))
 
 	s.WorkflowType = "STANDARD"
-	require.Equal(t, 297, component.ProbeBudgetSeconds(s))
+	require.Equal(t, 305, component.ProbeBudgetSeconds(s))
 }
