@@ -103,3 +103,61 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// The alarm path end to end through our real alarm handler and the real
+// definition: a healthcheck ALARM holds the circuit open even though the
+// downstream answers, and its OK closes the circuit again. Notifications are
+// delivered by hand, so nothing depends on timing.
+func TestHealthcheckAlarmHoldsAndItsOKCloses(t *testing.T) {
+	b := Start(t, Options{
+		Args:           component.Args{ServiceName: "held"},
+		DownstreamEnvs: 1, ControllerEnvs: 1,
+		Lead: time.Millisecond,
+	})
+	ctx := context.Background()
+	deliver := func(old, new string, at time.Time) {
+		t.Helper()
+		change := alarmsim.Change{AlarmName: b.HealthcheckAlarm.Name, Old: old, New: new, At: at, Reason: "healthcheck " + new}
+		if err := b.Deliver(ctx, alarmsim.Notification(b.HealthcheckAlarm, alarmsim.AllActions, change, b.Topic)); err != nil {
+			t.Fatalf("the alarm handler refused %s: %v", new, err)
+		}
+	}
+	call := func() Call {
+		t.Helper()
+		c, err := b.Call(ctx, map[string]any{"order": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	if c := call(); !c.Result.Succeeded() || c.Path != PathHealthy {
+		t.Fatalf("before any alarm: %+v", c)
+	}
+	t0 := time.Now()
+	deliver(alarmsim.StateOK, alarmsim.StateAlarm, t0)
+	for range 3 {
+		c := call()
+		if !c.Rejected() || c.Result.LambdaInvocations != 0 {
+			t.Fatalf("held by the healthcheck alarm, yet %+v", c)
+		}
+	}
+	// A duplicate of the ALARM and a stale OK (older than the ALARM) change nothing.
+	deliver(alarmsim.StateOK, alarmsim.StateAlarm, t0)
+	deliver(alarmsim.StateAlarm, alarmsim.StateOK, t0.Add(-time.Second))
+	if c := call(); !c.Rejected() {
+		t.Fatalf("a stale OK released the hold: %+v", c)
+	}
+
+	deliver(alarmsim.StateAlarm, alarmsim.StateOK, t0.Add(time.Second))
+	c, err := b.Circuit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != circuit.Closed || c.LastTransition.To != circuit.Closed || !strings.Contains(c.LastTransition.Reason, b.HealthcheckAlarm.Name) {
+		t.Fatalf("after the healthcheck's OK: %+v", c)
+	}
+	if c := call(); !c.Result.Succeeded() || c.Result.LambdaInvocations != 1 {
+		t.Fatalf("after the healthcheck's OK: %+v", c)
+	}
+}
