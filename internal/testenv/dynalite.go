@@ -158,3 +158,18 @@ func CreateCircuitTable(t testing.TB, c *dynamodb.Client) (tableName string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// MainWithDynalite runs a test package (from its TestMain) against one dynalite
+// shared by all its tests, storing the endpoint in *endpoint: each test then
+// makes its own table, which is cheaper than a server per test.
+func MainWithDynalite(m *testing.M, endpoint *string) {
+	ep, stop, err := StartDynalite()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testenv:", err)
+		os.Exit(1)
+	}
+	*endpoint = ep
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}

@@ -3,8 +3,6 @@ package circuitstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,17 +22,7 @@ import (
 // One dynalite for the package; each test gets its own table.
 var endpoint string
 
-func TestMain(m *testing.M) {
-	ep, stop, err := testenv.StartDynalite()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv:", err)
-		os.Exit(1)
-	}
-	endpoint = ep
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }
 
 func newStore(t *testing.T) (*circuitstore.Store, *dynamodb.Client) {
 	c := testenv.DynamoClient(t, endpoint)

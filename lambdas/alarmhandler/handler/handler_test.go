@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -36,17 +35,7 @@ const (
 
 var endpoint string
 
-func TestMain(m *testing.M) {
-	ep, stop, err := testenv.StartDynalite()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv:", err)
-		os.Exit(1)
-	}
-	endpoint = ep
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }
 
 // rig is one handler on a fresh table, with a settable clock and captured logs.
 type rig struct {

@@ -6,9 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -30,17 +28,7 @@ const service = "payments"
 
 var endpoint string
 
-func TestMain(m *testing.M) {
-	ep, stop, err := testenv.StartDynalite()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testenv:", err)
-		os.Exit(1)
-	}
-	endpoint = ep
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }
 
 // The Lambda clock, deliberately far from the times in requests: a test that
 // passes "at" shows that "at" is used.
