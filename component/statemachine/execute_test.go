@@ -199,15 +199,7 @@ func (e *env) circuit(t testing.TB) circuit.Circuit {
 
 // rawItem is the item as stored, for attributes the codec normalises away.
 func (e *env) rawItem(t testing.TB) map[string]types.AttributeValue {
-	t.Helper()
-	out, err := e.db.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(e.cfg.TableName), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Item
+	return testenv.CircuitItem(t, e.db, e.cfg.TableName, e.cfg.ServiceName)
 }
 
 func (e *env) run(t *testing.T, input any, ex sfnlocal.Exec) sfnlocal.Result {

@@ -101,7 +101,7 @@ type Machine struct {
 
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stderr *lockedBuffer
+	stderr *testenv.LockedBuffer
 	done   chan struct{} // closed when the reader has stopped (the process ended)
 
 	writeMu sync.Mutex
@@ -193,7 +193,7 @@ func start(definition string, opts Options) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{cmd: cmd, stdin: stdin, stderr: &lockedBuffer{}, done: make(chan struct{}), pending: map[int64]chan response{}}
+	m := &Machine{cmd: cmd, stdin: stdin, stderr: &testenv.LockedBuffer{}, done: make(chan struct{}), pending: map[int64]chan response{}}
 	cmd.Stderr = m.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", node, err)
@@ -363,21 +363,4 @@ func lookNode() (string, error) {
 		}
 	}
 	return "", errors.New("node is not on PATH (the local Step Functions executor needs Node.js): run `make deps`")
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

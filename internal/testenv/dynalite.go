@@ -173,3 +173,17 @@ func MainWithDynalite(m *testing.M, endpoint *string) {
 	stop()
 	os.Exit(code)
 }
+
+// CircuitItem is a circuit's item exactly as stored (strongly consistent), for
+// assertions on attributes the codec would normalise away.
+func CircuitItem(t testing.TB, c *dynamodb.Client, table, service string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: service}},
+	})
+	if err != nil {
+		t.Fatalf("reading circuit %q: %v", service, err)
+	}
+	return out.Item
+}

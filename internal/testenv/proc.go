@@ -23,25 +23,25 @@ const readyTimeout = 30 * time.Second
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *LockedBuffer
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, valid after done
 	stop sync.Once
 }
 
-// lockedBuffer collects a process's output; the process writes while tests read.
-type lockedBuffer struct {
+// LockedBuffer collects a process's output; the process writes while tests read.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -54,7 +54,7 @@ func startProcess(name string, argv []string, env []string, dir string) (*proces
 	// Own process group, so that stopping it also stops whatever it spawned and a
 	// Ctrl-C on `go test` does not leave it to the terminal's mercy.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &process{name: name, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &process{name: name, cmd: cmd, out: &LockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout = p.out
 	cmd.Stderr = p.out
 	if err := cmd.Start(); err != nil {

@@ -6,7 +6,6 @@ package main
 // responses are exercised as Lambda would, not only the handler package.
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -62,13 +60,7 @@ func invoke(t *testing.T, url, fixture string) *lambdaError {
 }
 
 func getItem(t *testing.T, c *dynamodb.Client, table string) circuitstore.Item {
-	t.Helper()
-	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-		Key: circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: service}},
-	})
-	require.NoError(t, err)
-	return out.Item
+	return testenv.CircuitItem(t, c, table, service)
 }
 
 func str(item circuitstore.Item, attr string) string {

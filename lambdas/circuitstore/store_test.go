@@ -32,13 +32,7 @@ func newStore(t *testing.T) (*circuitstore.Store, *dynamodb.Client) {
 var t0 = time.Date(2026, 11, 27, 0, 10, 39, 123_000_000, time.UTC)
 
 func rawItem(t *testing.T, c *dynamodb.Client, table, service string) circuitstore.Item {
-	t.Helper()
-	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(table), ConsistentRead: aws.Bool(true),
-		Key: circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: service}},
-	})
-	require.NoError(t, err)
-	return out.Item
+	return testenv.CircuitItem(t, c, table, service)
 }
 
 func TestAbsentItemIsClosed(t *testing.T) {

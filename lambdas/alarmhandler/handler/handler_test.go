@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
@@ -88,13 +87,7 @@ func mustTime(t *testing.T, s string) time.Time {
 }
 
 func (r *rig) item() circuitstore.Item {
-	r.t.Helper()
-	out, err := r.client.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(r.cfg.TableName), ConsistentRead: aws.Bool(true),
-		Key: circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: service}},
-	})
-	require.NoError(r.t, err)
-	return out.Item
+	return testenv.CircuitItem(r.t, r.client, r.cfg.TableName, service)
 }
 
 func (r *rig) circuit() circuit.Circuit {

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -107,13 +105,7 @@ func (r *rig) circuit() circuit.Circuit {
 }
 
 func (r *rig) item() circuitstore.Item {
-	r.t.Helper()
-	out, err := r.client.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName: aws.String(r.cfg.TableName), ConsistentRead: aws.Bool(true),
-		Key: circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: service}},
-	})
-	require.NoError(r.t, err)
-	return out.Item
+	return testenv.CircuitItem(r.t, r.client, r.cfg.TableName, service)
 }
 
 func (r *rig) logLines() []map[string]any {
