@@ -366,10 +366,28 @@ func (b *builder) update(comment, expr, cond string, names map[string]string, va
 	}
 }
 
-// controller is a lambda:invoke Task on the controller Lambda; "at" is the
-// execution's start, the instant CheckCircuit compared the deadlines with.
-func (b *builder) controller(payload map[string]any) *state {
-	payload["at.$"] = "$$.Execution.StartTime"
+// The controller's "now" ("at") for each kind of transition.
+const (
+	// decidedAt is the execution's start, the instant CheckCircuit compared the
+	// deadlines with: an election must agree with that comparison, or a call
+	// rejected as "still open" and one elected as "open duration over" could
+	// disagree about the same deadline.
+	decidedAt = "$$.Execution.StartTime"
+	// failedAt is when the state reporting a failure was entered, right after
+	// the downstream (or probe) failed: an opening counts from the failure, not
+	// from the start of a call that may have spent its whole timeout and retries
+	// before failing (a 30 s timeout would otherwise rest a 60 s open duration
+	// for 30 s, and a timeout of 60 s or more not at all). State.EnteredTime is
+	// documented for every state ("Format: ISO 8601",
+	// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html)
+	// and is the service's clock, like the start time.
+	failedAt = "$$.State.EnteredTime"
+)
+
+// controller is a lambda:invoke Task on the controller Lambda, with "at" (the
+// controller's now) taken from the context path at.
+func (b *builder) controller(payload map[string]any, at string) *state {
+	payload["at.$"] = at
 	return &state{
 		Type:     "Task",
 		Resource: b.arn("lambda", "invoke"),
@@ -447,7 +465,7 @@ func (b *builder) failurePath() {
 		"action":     "trip",
 		"failures.$": pathRecorded + ".failures",
 		"error.$":    pathFailure + ".Error",
-	})
+	}, failedAt)
 	trip.Comment = "Open the circuit for its (backed-off) open duration: time arithmetic, hence the controller."
 	trip.ResultPath = discard
 	trip.Catch = catchAll(StateDownstreamFailed)
@@ -460,7 +478,7 @@ func (b *builder) probePath() {
 	halfOpen := attrState(circuit.HalfOpen)
 	period := pathProbe + ".halfOpenUntil"
 
-	elect := b.controller(map[string]any{"action": "elect"})
+	elect := b.controller(map[string]any{"action": "elect"}, decidedAt)
 	elect.Comment = "A new half-open period (open duration or previous period over) starts at now + probe budget: time arithmetic, hence the controller."
 	// Both fields are always in the controller's response: a missing path here
 	// would be a States.Runtime error, which no Catch handles.
@@ -523,7 +541,7 @@ func (b *builder) probePath() {
 		"action":          "reopen",
 		"error.$":         pathFailure + ".Error",
 		"halfOpenUntil.$": period,
-	})
+	}, failedAt)
 	reopen.Comment = "The probe failed: open again for the next back-off duration (time arithmetic, hence the controller)."
 	reopen.ResultPath = discard
 	reopen.Catch = catchAll(StateDownstreamFailed)

@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -27,8 +28,11 @@ import (
 // These tests execute the real definition (aws-local-stepfunctions) against
 // dynalite, with the controller Lambda and the downstream test Lambda running as
 // real bootstraps under the RIE. Time is each execution's
-// $$.Execution.StartTime, which the controller also takes as its "now", so
-// scenarios move the clock by starting executions later: nothing waits.
+// $$.Execution.StartTime, which elections also take as their "now", so
+// scenarios move the clock by starting executions later: nothing waits. Trips
+// and reopenings take the failing state's $$.State.EnteredTime, which the
+// executor runs on from the start in real time (milliseconds here) unless a
+// test pins it (failingAt).
 
 // One dynalite for the package, started by the first test that needs one, so
 // that the pure unit tests run without emulators.
@@ -92,6 +96,8 @@ type envOptions struct {
 	// noController maps no Lambda to ControllerArn: its calls fail with
 	// Lambda.ResourceNotFoundException.
 	noController bool
+	// openFor is the controller's OPEN_DURATION_SECONDS; 0 means openFor.
+	openFor time.Duration
 }
 
 // newEnv runs the definition for validConfig (with the test ARNs and a fresh
@@ -134,7 +140,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		vars := map[string]string{
 			handler.EnvTableName:           cfg.TableName,
 			handler.EnvServiceName:         cfg.ServiceName,
-			handler.EnvOpenDurationSeconds: strconv.Itoa(int(openFor.Seconds())),
+			handler.EnvOpenDurationSeconds: strconv.Itoa(int(cmp.Or(o.openFor, openFor).Seconds())),
 			handler.EnvMaxOpenDuration:     strconv.Itoa(int(maxOpenFor.Seconds())),
 			handler.EnvBackoffMultiplier:   "2",
 			handler.EnvHalfOpenMaxCalls:    strconv.Itoa(cfg.HalfOpenMaxCalls),
@@ -299,6 +305,27 @@ func failedWith(t *testing.T, r sfnlocal.Result, errorType, message string) {
 	if last := r.States[len(r.States)-1]; last != StateRaiseDownstreamError {
 		t.Errorf("ended in %s", last)
 	}
+}
+
+// openedFromTheFailure asserts that c was opened for d counted from its
+// transition, whose time is the failure's: not before the failing state could
+// be entered (notBefore), and within a few seconds of it (the executor's real
+// time runs on from the execution's fixed start).
+func openedFromTheFailure(t *testing.T, c circuit.Circuit, d time.Duration, notBefore time.Time) {
+	t.Helper()
+	at := c.LastTransition.At
+	if c.State != circuit.Open || !c.OpenUntil.Equal(at.Add(d)) {
+		t.Fatalf("want OPEN until the transition's time + %s: %+v", d, c)
+	}
+	if at.Before(notBefore) || at.After(notBefore.Add(5*time.Second)) {
+		t.Fatalf("opened at %s, want the failure's time, just after %s", circuit.FormatTime(at), circuit.FormatTime(notBefore))
+	}
+}
+
+// failingAt pins $$.State.EnteredTime: a fixed clock for the states reporting
+// a failure, as if the downstream had failed at that moment.
+func failingAt(at time.Time) map[string]any {
+	return map[string]any{"State": map[string]any{"EnteredTime": circuit.FormatTime(at)}}
 }
 
 func boom(message string) map[string]any {
@@ -531,10 +558,11 @@ func TestOutageTripsAtTheThreshold(t *testing.T) {
 	failedWith(t, r, "DownstreamBoom", "the third in a row")
 	budget(t, r, 1, 1, 1, 1)
 	c := e.circuit(t)
-	if c.State != circuit.Open || !c.OpenUntil.Equal(now.Add(10*time.Second+openFor)) || c.Openings != 1 || c.Failures != 0 {
+	openedFromTheFailure(t, c, openFor, now.Add(10*time.Second))
+	if c.Openings != 1 || c.Failures != 0 {
 		t.Fatalf("not tripped as expected: %+v", c)
 	}
-	want := circuit.Transition{At: now.Add(10 * time.Second), From: circuit.Closed, To: circuit.Open, Reason: "3 consecutive failures, last: DownstreamBoom"}
+	want := circuit.Transition{At: c.LastTransition.At, From: circuit.Closed, To: circuit.Open, Reason: "3 consecutive failures, last: DownstreamBoom"}
 	if c.LastTransition != want {
 		t.Errorf("transition %+v, want %+v", c.LastTransition, want)
 	}
@@ -543,7 +571,7 @@ func TestOutageTripsAtTheThreshold(t *testing.T) {
 	r = e.at(t, 10*time.Second+openFor-time.Millisecond, boom("never sent"))
 	rejected(t, e, r, StateRejectOpen)
 	budget(t, r, 0, 0, 1, 0)
-	if !strings.Contains(r.Cause, "open until "+ts(10*time.Second+openFor)) {
+	if !strings.Contains(r.Cause, "open until "+circuit.FormatTime(c.OpenUntil)) {
 		t.Errorf("cause = %q", r.Cause)
 	}
 }
@@ -562,6 +590,75 @@ func TestTimeoutCountsAsFailure(t *testing.T) {
 	if c.State != circuit.Open || c.LastTransition.Reason != "1 consecutive failures, last: States.Timeout" {
 		t.Errorf("a timeout did not trip: %+v", c)
 	}
+}
+
+// Issue 7, item 1: an opening counts from the failure, not from the start of
+// the call that failed. The controller's "at" for trip and reopen is the
+// failing state's $$.State.EnteredTime (AWS's context object,
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html),
+// pinned here to a downstream that failed 30 s after the execution started.
+func TestOpeningCountsFromTheFailure(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.FailureThreshold = 1 })
+	failed := now.Add(30 * time.Second)
+
+	t.Run("trip", func(t *testing.T) {
+		e.setItem(t, nil)
+		r := e.run(t, boom("slow, then down"), sfnlocal.Exec{Context: failingAt(failed)})
+		failedWith(t, r, "DownstreamBoom", "slow, then down")
+		c := e.circuit(t)
+		if c.State != circuit.Open || !c.OpenUntil.Equal(failed.Add(openFor)) || !c.LastTransition.At.Equal(failed) {
+			t.Fatalf("want OPEN from %s until %s: %+v", circuit.FormatTime(failed), circuit.FormatTime(failed.Add(openFor)), c)
+		}
+		// The execution start still decides: a call a moment before the end
+		// of the whole open duration is rejected.
+		rejected(t, e, e.run(t, "x", sfnlocal.Exec{StartTime: failed.Add(openFor - time.Millisecond)}), StateRejectOpen)
+	})
+
+	t.Run("reopen", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"})
+		r := e.run(t, boom("still broken"), sfnlocal.Exec{Context: failingAt(failed)})
+		failedWith(t, r, "DownstreamBoom", "still broken")
+		c := e.circuit(t)
+		if c.State != circuit.Open || !c.OpenUntil.Equal(failed.Add(2*openFor)) || !c.LastTransition.At.Equal(failed) {
+			t.Fatalf("want OPEN from %s until %s: %+v", circuit.FormatTime(failed), circuit.FormatTime(failed.Add(2*openFor)), c)
+		}
+	})
+
+	t.Run("election still counts from the start", func(t *testing.T) {
+		// An election agrees with CheckCircuit's comparison, made at the start:
+		// its half-open period is start + probe budget whatever the state clock.
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
+		succeeded(t, e.run(t, map[string]any{"return": "ok"}, sfnlocal.Exec{Context: failingAt(failed)}), `"ok"`)
+		if c := e.circuit(t); c.State != circuit.Closed || !c.LastTransition.At.Equal(now) {
+			t.Fatalf("want closed by the probe at the start: %+v", c)
+		}
+	})
+}
+
+// Item 1 on the executor's running clock: a downstream that times out after
+// 2 s trips a circuit whose open duration is 1 s. Counted from the execution's
+// start the circuit would be open until start + 1 s, already over when the
+// trip lands: open for no time at all. Counted from the failure it is open
+// right after the trip.
+func TestTimeoutLongerThanTheOpenDurationStillOpens(t *testing.T) {
+	const timeout = 2 * time.Second
+	e := newEnvWith(t, envOptions{openFor: time.Second, mutate: func(c *Config) {
+		c.DownstreamTimeoutSeconds = int(timeout.Seconds())
+		c.FailureThreshold = 1
+	}})
+	e.setItem(t, nil)
+	r := e.run(t, map[string]any{"sleepMs": 10000}, sfnlocal.Exec{})
+	if r.Status != "FAILED" || r.Error != "States.Timeout" {
+		t.Fatalf("got %s", r)
+	}
+	c := e.circuit(t)
+	// The failure cannot land before the Task's timeout.
+	openedFromTheFailure(t, c, time.Second, now.Add(timeout))
+	// A call started when the timeout fired, the earliest the trip can land, is
+	// rejected (counted from the start, the circuit would already admit a probe).
+	r = e.run(t, "x", sfnlocal.Exec{StartTime: now.Add(timeout)})
+	rejected(t, e, r, StateRejectOpen)
+	budget(t, r, 0, 0, 1, 0)
 }
 
 func TestIgnoredErrorsNeitherTripNorCount(t *testing.T) {
@@ -688,10 +785,11 @@ func TestProbeFailureReopensWithBackoff(t *testing.T) {
 		t.Errorf("states = %s", got)
 	}
 	c := e.circuit(t)
-	if c.State != circuit.Open || !c.OpenUntil.Equal(now.Add(2*openFor)) || c.Openings != 2 || !c.HalfOpenUntil.IsZero() {
+	openedFromTheFailure(t, c, 2*openFor, now)
+	if c.Openings != 2 || !c.HalfOpenUntil.IsZero() {
 		t.Fatalf("not reopened with back-off: %+v", c)
 	}
-	want := circuit.Transition{At: now, From: circuit.HalfOpen, To: circuit.Open, Reason: "probe failed: DownstreamBoom"}
+	want := circuit.Transition{At: c.LastTransition.At, From: circuit.HalfOpen, To: circuit.Open, Reason: "probe failed: DownstreamBoom"}
 	if c.LastTransition != want {
 		t.Errorf("transition %+v, want %+v", c.LastTransition, want)
 	}
@@ -758,7 +856,8 @@ func TestConcurrentExecutionsAdmitExactlyMaxProbes(t *testing.T) {
 				t.Fatalf("%d probes and %d rejections, want %d and %d", probes, open, maxCalls, callers-maxCalls)
 			}
 			c := e.circuit(t)
-			if c.State != circuit.Open || c.Openings != 2 || !c.OpenUntil.Equal(now.Add(2*openFor)) {
+			openedFromTheFailure(t, c, 2*openFor, now)
+			if c.Openings != 2 {
 				t.Fatalf("one reopening wanted: %+v", c)
 			}
 		})
