@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
@@ -327,15 +328,27 @@ func keep(s *state, next string) *state {
 	return s
 }
 
-// failures routes the downstream's errors, after its Retry: ignored errors
-// straight to raising them, every other one (States.Timeout included) to
-// counted. The error goes under $.Failure so the item stays visible.
-func (b *builder) failures(counted string) []catcher {
-	var c []catcher
-	if len(b.cfg.IgnoreErrors) > 0 {
-		c = append(c, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateDownstreamFailed})
+// failures routes the downstream's errors, after its Retry: the uncounted ones
+// to uncounted, every other one (States.Timeout included) to counted. The
+// error goes under $.Failure so the item stays visible.
+func (b *builder) failures(uncounted, counted string) []catcher {
+	return []catcher{
+		{ErrorEquals: b.uncounted(), ResultPath: path(pathFailure), Next: uncounted},
+		{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: counted},
 	}
-	return append(c, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: counted})
+}
+
+// uncounted are the errors that neither count as a failure nor as a success:
+// the user's ignored errors, and the invocation's own (InvocationErrors: the
+// breaker could not invoke the downstream, which says nothing of its health).
+func (b *builder) uncounted() []string {
+	names := slices.Clone(b.cfg.IgnoreErrors)
+	for _, e := range InvocationErrors() {
+		if !slices.Contains(names, e) {
+			names = append(names, e)
+		}
+	}
+	return names
 }
 
 // catchAll sends any error of a bookkeeping state to next, keeping the input:
@@ -407,11 +420,11 @@ func attrN(v int) map[string]any    { return map[string]any{"N": strconv.Itoa(v)
 func (b *builder) closedPath() {
 	// The healthy path: one read, one invocation, nothing written.
 	inv := end(b.invoke(b.cfg.DownstreamArn))
-	inv.Catch = b.failures(StateRecordFailure)
+	inv.Catch = b.failures(StateDownstreamFailed, StateRecordFailure)
 	b.states[StateInvokeDownstream] = inv
 
 	inv = keep(b.invoke(b.cfg.DownstreamArn), StateResetFailures)
-	inv.Catch = b.failures(StateRecordFailure)
+	inv.Catch = b.failures(StateDownstreamFailed, StateRecordFailure)
 	b.states[StateInvokeDownstreamAfterFailures] = inv
 
 	reset := b.update("A success ends the run of consecutive failures.",
@@ -518,11 +531,9 @@ func (b *builder) probePath() {
 	}
 	probe := keep(b.invoke(b.cfg.DownstreamArn), next)
 	probe.Comment = "The probe: the caller's own call, whose outcome decides the circuit."
-	var catches []catcher
-	if len(b.cfg.IgnoreErrors) > 0 {
-		catches = append(catches, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateReleaseProbe})
-	}
-	probe.Catch = append(catches, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateReopen})
+	// A probe that could not be invoked, or failed with an ignored error, gives
+	// no verdict: its slot is freed for another probe.
+	probe.Catch = b.failures(StateReleaseProbe, StateReopen)
 	b.states[StateInvokeProbe] = probe
 
 	periodValue := map[string]any{"S.$": period}
@@ -533,9 +544,7 @@ func (b *builder) probePath() {
 		b.recordProbeSuccess(halfOpen, periodValue)
 	}
 	b.closeCircuit(halfOpen, periodValue)
-	if len(b.cfg.IgnoreErrors) > 0 {
-		b.releaseProbe(halfOpen, periodValue)
-	}
+	b.releaseProbe(halfOpen, periodValue)
 
 	reopen := b.controller(map[string]any{
 		"action":          "reopen",
@@ -603,7 +612,7 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 }
 
 func (b *builder) releaseProbe(halfOpen, periodValue map[string]any) {
-	release := b.update("An ignored error is no verdict: free the slot for another probe.",
+	release := b.update("An ignored error, or an invocation refused by Lambda, is no verdict: free the slot for another probe.",
 		"ADD #probes :minusOne, #version :one",
 		samePeriod+" AND #probes > :zero",
 		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},

@@ -661,6 +661,109 @@ func TestTimeoutLongerThanTheOpenDurationStillOpens(t *testing.T) {
 	budget(t, r, 0, 0, 1, 0)
 }
 
+// Issue 7, item 3: the breaker's own misconfiguration never counts as the
+// downstream failing. A denied lambda:InvokeFunction reaches the definition as
+// Lambda.AWSLambdaException with AccessDeniedException in the cause (recorded
+// on AWS: awslabs/aws-deployment-framework issue #460,
+// aws-samples/lambda-refarch-imagerecognition issue #19); a missing function
+// or alias as Lambda.ResourceNotFoundException, "Function not found: <arn>
+// (Service: AWSLambda; Status Code: 404; ...)" (awslabs/lambda-streams-to-firehose
+// issue #25). Each threshold here is 1, so one counted failure would trip.
+func TestBreakerMisconfigurationNeverCounts(t *testing.T) {
+	denied := sfnlocal.Fault{Error: "Lambda.AWSLambdaException",
+		Cause: "User: arn:aws:sts::123456789012:assumed-role/orders-state-machine-role/JbYzQXqGDw is not authorized to perform: lambda:InvokeFunction on resource: " + downstreamArn +
+			" because no identity-based policy allows the lambda:InvokeFunction action (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: c0c4199a-20fa-472e-a106-471bfdaa742e; Proxy: null)"}
+	// A denial is retried like every AWSLambdaException (IAM propagates within
+	// seconds): the default 3 retries, so 4 denials exhaust them.
+	deniedEveryTime := []sfnlocal.Fault{denied, denied, denied, denied}
+	failedDenied := func(t *testing.T, r sfnlocal.Result) {
+		t.Helper()
+		if r.Status != "FAILED" || r.Error != denied.Error || r.Cause != denied.Cause || r.InjectedFaults != 4 {
+			t.Fatalf("want FAILED with the denial after its retries, got %s", r)
+		}
+	}
+	unchanged := func(t *testing.T, e *env, want circuit.Circuit) {
+		t.Helper()
+		if c := e.circuit(t); c.State != want.State || c.Failures != want.Failures || c.Probes != want.Probes || c.Version != want.Version || !c.HalfOpenUntil.Equal(want.HalfOpenUntil) {
+			t.Fatalf("the circuit moved: %+v, want %+v", c, want)
+		}
+	}
+
+	t.Run("denied invoke", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.FailureThreshold = 1 })
+
+		t.Run("closed", func(t *testing.T) {
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "0"})
+			r := e.run(t, "x", sfnlocal.Exec{InjectLambda: deniedEveryTime})
+			failedDenied(t, r)
+			budget(t, r, 0, 0, 1, 0)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeDownstream,DownstreamFailed,RaiseDownstreamError" {
+				t.Errorf("states = %s", got)
+			}
+			unchanged(t, e, circuit.Circuit{State: circuit.Closed, Version: 7})
+		})
+
+		t.Run("closed, failures counted", func(t *testing.T) {
+			// Neither a failure nor a success: the count stays as it is.
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "3"})
+			r := e.run(t, "x", sfnlocal.Exec{InjectLambda: deniedEveryTime})
+			failedDenied(t, r)
+			budget(t, r, 0, 0, 1, 0)
+			unchanged(t, e, circuit.Circuit{State: circuit.Closed, Failures: 3, Version: 7})
+		})
+
+		t.Run("joined probe frees its slot", func(t *testing.T) {
+			period := ts(halfOpenFor)
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: period, circuit.AttrProbes: "0"})
+			r := e.run(t, "x", sfnlocal.Exec{InjectLambda: deniedEveryTime})
+			failedDenied(t, r)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+				t.Errorf("states = %s", got)
+			}
+			// Joined (+1) and released (+1): half-open in the same period, slot free.
+			unchanged(t, e, circuit.Circuit{State: circuit.HalfOpen, HalfOpenUntil: now.Add(halfOpenFor), Version: 9})
+		})
+	})
+
+	t.Run("missing function", func(t *testing.T) {
+		// The definition invokes a function the executor does not have, which
+		// it answers with Lambda.ResourceNotFoundException, as Lambda does.
+		const missing = "arn:aws:lambda:us-east-1:123456789012:function:deleted-downstream"
+		e := newEnv(t, func(c *Config) { c.DownstreamArn = missing; c.FailureThreshold = 1 })
+		notFound := func(t *testing.T, r sfnlocal.Result) {
+			t.Helper()
+			// Not retried: a missing function does not appear within a request.
+			if r.Status != "FAILED" || r.Error != "Lambda.ResourceNotFoundException" || !strings.Contains(r.Cause, missing) || r.LambdaInvocationsByFunction[missing] != 0 {
+				t.Fatalf("want FAILED with Lambda.ResourceNotFoundException, got %s", r)
+			}
+		}
+
+		t.Run("closed", func(t *testing.T) {
+			e.setItem(t, nil)
+			for range 3 {
+				notFound(t, e.run(t, "x", sfnlocal.Exec{}))
+			}
+			if c := e.circuit(t); c.State != circuit.Closed || c.Failures != 0 || c.Version != 0 {
+				t.Fatalf("the circuit moved: %+v", c)
+			}
+		})
+
+		t.Run("elected probe does not reopen", func(t *testing.T) {
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second), circuit.AttrOpenings: "1"})
+			r := e.run(t, "x", sfnlocal.Exec{})
+			notFound(t, r)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+				t.Errorf("states = %s", got)
+			}
+			budget(t, r, 0, 1, 1, 1) // the election and the release
+			c := e.circuit(t)
+			if c.State != circuit.HalfOpen || c.Probes != 0 || c.Openings != 1 {
+				t.Fatalf("want half-open with the slot free, not reopened: %+v", c)
+			}
+		})
+	})
+}
+
 func TestIgnoredErrorsNeitherTripNorCount(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
 		c.FailureThreshold = 1
