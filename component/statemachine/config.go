@@ -47,6 +47,9 @@ type Config struct {
 	// instead of failing fast with CircuitOpen; its result is the execution's
 	// output and its error the execution's error. Qualified like DownstreamArn.
 	FallbackArn string
+	// FallbackTimeoutSeconds bounds each attempt of the fallback (its Task's
+	// TimeoutSeconds); required with FallbackArn.
+	FallbackTimeoutSeconds int
 	// ControllerArn is the controller Lambda (lambdas/controller), invoked for
 	// the rare transitions that need time arithmetic: trip, probe election,
 	// reopen.
@@ -243,6 +246,9 @@ func (c Config) Validate() error {
 	}
 	if c.FallbackArn != "" {
 		otherFunction("FallbackArn", c.FallbackArn)
+		if c.FallbackTimeoutSeconds < 1 || c.FallbackTimeoutSeconds > maxTimeoutSeconds {
+			bad("FallbackTimeoutSeconds", "is %d, must be between 1 and %d (Lambda's maximum function timeout)", c.FallbackTimeoutSeconds, maxTimeoutSeconds)
+		}
 	}
 	otherFunction("ControllerArn", c.ControllerArn)
 	return errors.Join(errs...)

@@ -140,6 +140,28 @@ const (
 	pathCause       = "$.Cause"       // DescribeOpen's cause for RejectOpen
 )
 
+// Every Task has a TimeoutSeconds, so that an execution's worst case is bounded
+// and computable (WorstCaseOf); the downstream's and the fallback's come from
+// the Config.
+const (
+	// dynamoTimeoutSeconds bounds one attempt of a single-item DynamoDB call,
+	// which takes milliseconds when DynamoDB is healthy: a read timing out
+	// fails open, a write timing out is bookkeeping lost, like any failed one.
+	// States.Timeout is in no retry list, so a timed-out write (which may yet
+	// be applied) is never sent twice.
+	dynamoTimeoutSeconds = 5
+	// ControllerTimeoutSeconds bounds one attempt of a controller invocation
+	// (a read and a conditional write of one item, with a few retries on
+	// conflict). The component gives the controller Lambda a shorter timeout of
+	// its own (ControllerFunctionTimeoutSeconds), so that the function stops,
+	// and with it any write, before the Task gives up on it.
+	ControllerTimeoutSeconds = 10
+	// ControllerFunctionTimeoutSeconds is the controller Lambda's Timeout: the
+	// Task's, less the time a cold start may take before the function's own
+	// clock starts (Go's init takes well under that).
+	ControllerFunctionTimeoutSeconds = ControllerTimeoutSeconds - 2
+)
+
 // readRetry is short on purpose: the read is on every request's critical path,
 // and when it keeps failing the request proceeds anyway (fail open), so waiting
 // longer only adds latency.
@@ -153,6 +175,10 @@ var writeRetry = retrier{ErrorEquals: DynamoDBThrottlingErrors(), IntervalSecond
 // election that had in fact been applied admits one caller twice, which only
 // uses up a probe slot: never more than HalfOpenMaxCalls probes.
 var controllerRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
+
+// fallbackRetry: the fallback is not the downstream: only Lambda's own
+// transient errors, briefly.
+var fallbackRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
 
 // Definition returns the state machine's ASL document: deterministic (the same
 // Config gives the same bytes), indented, JSONPath.
@@ -232,6 +258,7 @@ func (b *builder) readCircuit() {
 			// every write after it is conditional on what it expects.
 			"ConsistentRead": false,
 		},
+		TimeoutSeconds: dynamoTimeoutSeconds,
 		// The read's result replaces the state's input (ResultPath "$", the
 		// default), so nothing here requires the caller's payload to be a JSON
 		// object; the payload is taken back from $$.Execution.Input when invoking.
@@ -375,7 +402,8 @@ func (b *builder) update(comment, expr, cond string, names map[string]string, va
 			"ExpressionAttributeNames":  names,
 			"ExpressionAttributeValues": values,
 		},
-		Retry: []retrier{writeRetry},
+		TimeoutSeconds: dynamoTimeoutSeconds,
+		Retry:          []retrier{writeRetry},
 	}
 }
 
@@ -408,7 +436,8 @@ func (b *builder) controller(payload map[string]any, at string) *state {
 			"FunctionName": b.cfg.ControllerArn,
 			"Payload":      payload,
 		},
-		Retry: []retrier{controllerRetry},
+		TimeoutSeconds: ControllerTimeoutSeconds,
+		Retry:          []retrier{controllerRetry},
 	}
 }
 
@@ -636,10 +665,9 @@ func (b *builder) rejections() {
 	if b.cfg.FallbackArn != "" {
 		fb := end(b.invoke(b.cfg.FallbackArn))
 		fb.Comment = "The circuit rejects this call: the fallback answers instead, with the caller's payload."
-		// The fallback is not the downstream: no timeout of the downstream's, and
-		// only Lambda's own transient errors retried.
-		fb.TimeoutSeconds = 0
-		fb.Retry = []retrier{{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}}
+		// The fallback is not the downstream: its own timeout and retry.
+		fb.TimeoutSeconds = b.cfg.FallbackTimeoutSeconds
+		fb.Retry = []retrier{fallbackRetry}
 		fb.Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateDownstreamFailed}}
 		b.states[StateInvokeFallback] = fb
 		return

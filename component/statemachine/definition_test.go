@@ -167,6 +167,7 @@ func TestReadCircuitState(t *testing.T) {
 			"Key": {"serviceName": {"S": "orders"}},
 			"ConsistentRead": false
 		},
+		"TimeoutSeconds": 5,
 		"Retry": [{
 			"ErrorEquals": [
 				"DynamoDB.ProvisionedThroughputExceededException",
@@ -309,6 +310,7 @@ func TestFallbackReplacesEveryRejection(t *testing.T) {
 		"Comment": "The circuit rejects this call: the fallback answers instead, with the caller's payload.",
 		"Resource": "arn:aws:states:::lambda:invoke",
 		"Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback:2", "Payload.$": "$$.Execution.Input"},
+		"TimeoutSeconds": 5,
 		"OutputPath": "$.Payload",
 		"Retry": [{
 			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
