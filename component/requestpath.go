@@ -76,7 +76,11 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Func
 func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 	env := g.openPolicyEnv()
 	env["HALF_OPEN_MAX_CALLS"] = pulumi.String(strconv.Itoa(g.s.HalfOpenMaxCalls))
-	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(ProbeBudgetSeconds(g.s)))
+	budget, err := probeBudget(g.s)
+	if err != nil {
+		return nil, err
+	}
+	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(budget))
 	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it",
 		statemachine.ControllerFunctionTimeoutSeconds, table, env)
 	if err != nil {
@@ -94,15 +98,23 @@ func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 // 300 s, so no probe of one can report later than that. s must come from
 // Resolve, which refuses settings the definition cannot be built from.
 func ProbeBudgetSeconds(s Settings) int {
+	budget, err := probeBudget(s)
+	if err != nil {
+		panic(fmt.Sprintf("component: ProbeBudgetSeconds of settings Resolve refuses: %v", err))
+	}
+	return budget
+}
+
+func probeBudget(s Settings) (int, error) {
 	worst, err := statemachine.WorstCaseOf(previewConfig(s))
 	if err != nil {
-		panic(fmt.Sprintf("component: ProbeBudgetSeconds of settings Resolve would refuse: %v", err))
+		return 0, err
 	}
 	budget, _ := worst.Through(statemachine.StateElectProbe)
 	if s.WorkflowType == "EXPRESS" {
 		budget = min(budget, expressMaxSeconds)
 	}
-	return budget
+	return budget, nil
 }
 
 // previewConfig is the definition's configuration with stand-in names, for

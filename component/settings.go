@@ -140,6 +140,13 @@ func Resolve(args Args) (Settings, error) {
 	if !slices.Contains(retentionDays, s.LogRetentionDays) {
 		p.add("logRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", s.LogRetentionDays, joinInts(retentionDays))
 	}
+	if len(p) == 0 {
+		// The definition's own rules, so that nothing the checks above let
+		// through fails later, inside an apply, when the definition is built.
+		if _, err := statemachine.WorstCaseOf(previewConfig(s)); err != nil {
+			p.add("(request path)", "the state machine cannot be built from these inputs: %v", err)
+		}
+	}
 	return s, p.err()
 }
 
@@ -289,6 +296,8 @@ func checkTripping(p *problems, s Settings) {
 		switch {
 		case strings.TrimSpace(e) == "":
 			p.add(field, "is empty; name an error such as \"ValidationError\"")
+		case slices.Contains(s.IgnoreErrors[:i], e):
+			p.add(field, "%q is listed twice; list each error once", e)
 		case strings.HasPrefix(e, "States."):
 			p.add(field, "is %q; ignoring Step Functions' own errors (timeouts, task failures) would hide outages from the breaker; name the downstream's own error types instead", e)
 		}

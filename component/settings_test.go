@@ -113,6 +113,7 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 			a.SuccessThreshold = pulumi.IntRef(3)
 		}, "successThreshold", "could never close"},
 		{"ignoring timeouts", func(a *component.Args) { a.IgnoreErrors = []string{"States.Timeout"} }, "ignoreErrors[0]", "hide outages"},
+		{"ignored error twice", func(a *component.Args) { a.IgnoreErrors = []string{"A", "B", "A"} }, "ignoreErrors[2]", "list each error once"},
 		{"fallback qualifier without fallback", func(a *component.Args) { a.FallbackQualifier = pulumi.StringRef("live") }, "fallbackQualifier", "pass the fallback function too"},
 		{"retention CloudWatch refuses", func(a *component.Args) { a.LogRetentionDays = pulumi.IntRef(10) }, "logRetentionDays", "one of 0, 1, 3"},
 	}
