@@ -8,6 +8,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// alarmHandlerTimeoutSeconds: SNS invokes the handler asynchronously, off the
+// request path, so its timeout is in no execution's budget; one read and one
+// conditional write of an item need far less.
+const alarmHandlerTimeoutSeconds = 30
+
 // alarmHandler is our Go Lambda on the alarm topic: it applies each alarm
 // notification to the circuit's item (lambdas/alarmhandler). It tells the two
 // alarms apart by name, so each source's state is kept separately.
@@ -15,7 +20,7 @@ func (g *graph) alarmHandler(table circuitTable, alarms alarmPath) (*lambda.Func
 	env := g.openPolicyEnv()
 	env["DOWNSTREAM_ALARM_NAME"] = alarms.downstream.Name
 	env["HEALTHCHECK_ALARM_NAME"] = alarms.healthcheck.Name
-	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", table, env)
+	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -38,6 +38,8 @@ type Args struct {
 	IgnoreErrors      []string         `pulumi:"ignoreErrors,optional"`
 	FallbackFunction  *lambda.Function `pulumi:"fallbackFunction,optional" provider:"type=aws@v6.83.4:lambda/function:Function"`
 	FallbackQualifier *string          `pulumi:"fallbackQualifier,optional"`
+	// FallbackTimeoutSeconds bounds each attempt of the fallback.
+	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds,optional"`
 
 	OpenDurationSeconds    *int     `pulumi:"openDurationSeconds,optional"`
 	MaxOpenDurationSeconds *int     `pulumi:"maxOpenDurationSeconds,optional"`
@@ -83,6 +85,9 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.IgnoreErrors, "Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.")
 	an.Describe(&a.FallbackFunction, "A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.")
 	an.Describe(&a.FallbackQualifier, "Alias or version of the fallback function. Unset: the unqualified function.")
+	an.Describe(&a.FallbackTimeoutSeconds, "Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. "+
+		"With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.")
+	an.SetDefault(&a.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds)
 	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it admits probes.")
 	an.SetDefault(&a.OpenDurationSeconds, DefaultOpenDurationSeconds)
 	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")

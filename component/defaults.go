@@ -20,6 +20,11 @@ const (
 	DefaultLogRetentionDays         = 14
 )
 
+// DefaultFallbackTimeoutSeconds: a fallback answers in place of the downstream
+// from a cache or a default, so it should be quick; its attempts count against
+// an EXPRESS execution's 300 s like every other Task's.
+const DefaultFallbackTimeoutSeconds = 10
+
 // Monitoring is an alarm's settings with every default applied.
 type Monitoring struct {
 	ComparisonOperator string

@@ -9,7 +9,7 @@ import (
 // goLambda deploys one of our Go Lambdas (lambdas/<artifact>) with its own log
 // group and a role that may update only this circuit's item and write only to
 // that log group. Every Lambda of ours is a writer of the circuit, nothing more.
-func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, env pulumi.StringMap) (*ourLambda, error) {
+func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -41,7 +41,7 @@ func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, e
 		Handler:       pulumi.String("bootstrap"),
 		Code:          code,
 		MemorySize:    pulumi.Int(128),
-		Timeout:       pulumi.Int(30),
+		Timeout:       pulumi.Int(timeoutSeconds),
 		Role:          role.role.Arn,
 		Environment:   lambda.FunctionEnvironmentArgs{Variables: vars},
 		// JSON logs with levels: the transition lines our Lambdas write are

@@ -549,9 +549,14 @@ func TestController(t *testing.T) {
 		"MAX_OPEN_DURATION_SECONDS": "600",
 		"OPEN_BACKOFF_MULTIPLIER":   "2",
 		"HALF_OPEN_MAX_CALLS":       "3",
-		// 4 attempts of 10 s, retry waits 1+2+4 s, 10 s of bookkeeping.
-		"PROBE_TIMEOUT_SECONDS": "57",
+		// The elected probe's whole execution, as the definition bounds it: the
+		// read (3 attempts of 5 s, waits 1+2 s) 18 s, the election (3 of 10 s,
+		// 1+2 s) 33 s, the probe (4 of 10 s, 1+2+4 s) 47 s, counting its success
+		// and closing 18 s each.
+		"PROBE_TIMEOUT_SECONDS": "134",
 	}, env)
+	// The controller stops before its Task (10 s) gives up on it.
+	require.Equal(t, 8.0, fn["timeout"].NumberValue())
 	p := rolePolicy(t, rec, "controller")
 	require.Equal(t, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}, p.Statement[0].Action)
 	require.Equal(t, []any{"payments"}, p.Statement[0].Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])

@@ -1,6 +1,7 @@
 package component
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
@@ -75,8 +76,13 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Func
 func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 	env := g.openPolicyEnv()
 	env["HALF_OPEN_MAX_CALLS"] = pulumi.String(strconv.Itoa(g.s.HalfOpenMaxCalls))
-	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(ProbeBudgetSeconds(g.s)))
-	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it", table, env)
+	budget, err := probeBudget(g.s)
+	if err != nil {
+		return nil, err
+	}
+	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(budget))
+	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it",
+		statemachine.ControllerFunctionTimeoutSeconds, table, env)
 	if err != nil {
 		return nil, err
 	}
@@ -84,16 +90,43 @@ func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 }
 
 // ProbeBudgetSeconds is how long a half-open period waits for its probes: the
-// downstream's worst case (every attempt timing out, every retry waited) plus
-// time for the bookkeeping calls. A probe silent for longer is presumed lost,
-// and the next caller is elected in its place. An EXPRESS execution is stopped
-// at 300 s, so no probe of one can report later than that.
+// longest an elected probe's execution can take, from its start (the period's)
+// to its verdict, measured on the definition (statemachine.WorstCaseOf: the
+// read, the election, the probe and the bookkeeping, every attempt timing out
+// and every retry waited). A probe silent for longer is presumed lost, and the
+// next caller is elected in its place. An EXPRESS execution is stopped at
+// 300 s, so no probe of one can report later than that. s must come from
+// Resolve, which refuses settings the definition cannot be built from.
 func ProbeBudgetSeconds(s Settings) int {
-	budget := worstCaseSeconds(s) + 10
+	budget, err := probeBudget(s)
+	if err != nil {
+		panic(fmt.Sprintf("component: ProbeBudgetSeconds of settings Resolve refuses: %v", err))
+	}
+	return budget
+}
+
+func probeBudget(s Settings) (int, error) {
+	worst, err := statemachine.WorstCaseOf(previewConfig(s))
+	if err != nil {
+		return 0, err
+	}
+	budget, _ := worst.Through(statemachine.StateElectProbe)
 	if s.WorkflowType == "EXPRESS" {
 		budget = min(budget, expressMaxSeconds)
 	}
-	return budget
+	return budget, nil
+}
+
+// previewConfig is the definition's configuration with stand-in names, for
+// what can be known before the table and the functions exist: durations
+// depend on the settings only, never on names.
+func previewConfig(s Settings) statemachine.Config {
+	const function = "arn:aws:lambda:us-east-1:000000000000:function:"
+	fallback := ""
+	if s.HasFallback {
+		fallback = function + "fallback"
+	}
+	return StateMachineConfig(s, "circuits", function+"downstream", function+"controller", fallback)
 }
 
 // StateMachineConfig is the definition's configuration for these settings.
@@ -110,6 +143,7 @@ func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fal
 		SuccessThreshold:         s.SuccessThreshold,
 		IgnoreErrors:             s.IgnoreErrors,
 		FallbackArn:              fallbackArn,
+		FallbackTimeoutSeconds:   s.FallbackTimeoutSeconds,
 		ControllerArn:            controllerArn,
 	}
 }

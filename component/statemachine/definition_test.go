@@ -81,13 +81,14 @@ func TestDefinitionShape(t *testing.T) {
 		t.Errorf("StartAt = %v", got)
 	}
 	states := at(t, d, "States").(map[string]any)
-	// The default config: one probe that closes on success, no ignored errors,
-	// no fallback, so no RecordProbeSuccess, ReleaseProbe or InvokeFallback
-	// (Step Functions rejects unreachable states).
+	// The default config: one probe that closes on success, no fallback, so no
+	// RecordProbeSuccess or InvokeFallback (Step Functions rejects unreachable
+	// states). ReleaseProbe is always there: a probe Lambda refused to invoke
+	// (InvocationErrors) frees its slot.
 	want := []string{StateReadCircuit, StateCheckCircuit,
 		StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateResetFailures, StateInvokeForcedClosed,
 		StateRecordFailure, StateCheckFailureThreshold, StateTrip,
-		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReopen, StateReturnResult,
+		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReleaseProbe, StateReopen, StateReturnResult,
 		StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted,
 		StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
 	if len(states) != len(want) {
@@ -166,6 +167,7 @@ func TestReadCircuitState(t *testing.T) {
 			"Key": {"serviceName": {"S": "orders"}},
 			"ConsistentRead": false
 		},
+		"TimeoutSeconds": 5,
 		"Retry": [{
 			"ErrorEquals": [
 				"DynamoDB.ProvisionedThroughputExceededException",
@@ -308,6 +310,7 @@ func TestFallbackReplacesEveryRejection(t *testing.T) {
 		"Comment": "The circuit rejects this call: the fallback answers instead, with the caller's payload.",
 		"Resource": "arn:aws:states:::lambda:invoke",
 		"Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback:2", "Payload.$": "$$.Execution.Input"},
+		"TimeoutSeconds": 5,
 		"OutputPath": "$.Payload",
 		"Retry": [{
 			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
@@ -336,18 +339,22 @@ func TestInvokeDownstreamState(t *testing.T) {
 			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
 			"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2
 		}],
-		"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}],
+		"Catch": [
+			{"ErrorEquals": ["Lambda.AWSLambdaException", "Lambda.ResourceNotFoundException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+			{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
+		],
 		"End": true
 	}`)
-	// Ignored errors are caught first, straight to raising them, uncounted.
-	cfg.IgnoreErrors = []string{"ValidationError", "NotFound"}
+	// Ignored errors and the invocation's own are caught first, straight to
+	// raising them, uncounted; a name in both is listed once.
+	cfg.IgnoreErrors = []string{"ValidationError", "NotFound", "Lambda.ResourceNotFoundException"}
 	d = doc(t, cfg)
 	assertJSON(t, "Catch with ignored errors", at(t, d, "States", StateInvokeDownstream, "Catch"), `[
-		{"ErrorEquals": ["ValidationError", "NotFound"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+		{"ErrorEquals": ["ValidationError", "NotFound", "Lambda.ResourceNotFoundException", "Lambda.AWSLambdaException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
 		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
 	]`)
 	assertJSON(t, "probe Catch with ignored errors", at(t, d, "States", StateInvokeProbe, "Catch"), `[
-		{"ErrorEquals": ["ValidationError", "NotFound"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
+		{"ErrorEquals": ["ValidationError", "NotFound", "Lambda.ResourceNotFoundException", "Lambda.AWSLambdaException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
 		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "Reopen"}
 	]`)
 }
@@ -372,7 +379,9 @@ func TestInvokeDownstreamRetryPolicy(t *testing.T) {
 		t.Errorf("MaxAttempts 0 still has a Retry: %v", r)
 	}
 	// The catch must stay: without retries, errors still end FAILED with their name.
-	assertJSON(t, "Catch", at(t, d, "States", StateInvokeDownstream, "Catch"), `[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}]`)
+	if c := at(t, d, "States", StateInvokeDownstream, "Catch", 1); !reflect.DeepEqual(c, jsonOf(t, `{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}`)) {
+		t.Errorf("Catch without retries: %v", c)
+	}
 }
 
 func TestDownstreamFailedStates(t *testing.T) {

@@ -107,6 +107,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
             resourceInputs["fallbackFunction"] = args?.fallbackFunction;
             resourceInputs["fallbackQualifier"] = args?.fallbackQualifier;
+            resourceInputs["fallbackTimeoutSeconds"] = (args?.fallbackTimeoutSeconds) ?? 10;
             resourceInputs["halfOpenMaxCalls"] = (args?.halfOpenMaxCalls) ?? 1;
             resourceInputs["healthcheckFunction"] = args?.healthcheckFunction;
             resourceInputs["healthcheckInput"] = (args?.healthcheckInput) ?? "{}";
@@ -194,6 +195,10 @@ export interface CircuitBreakerArgs {
      * Alias or version of the fallback function. Unset: the unqualified function.
      */
     fallbackQualifier?: string;
+    /**
+     * Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+     */
+    fallbackTimeoutSeconds?: number;
     /**
      * Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
      */

@@ -31,6 +31,8 @@
 //   "inject": {"lambda": [fault...], "dynamodb": [fault...]}?}
 //   where a fault is "Error.Name" or {"error": "...", "cause": "..."}; the first
 //   calls of the execution fail with them instead of reaching the emulator.
+//   context is merged into the context object ($$); State.EnteredTime is
+//   supplied per state (contextFor) unless context pins it.
 // Result line: {"id", "status": SUCCEEDED|FAILED|TIMED_OUT|ABORTED, "output",
 //   "error", "cause", "lambdaInvocations", "lambdaInvocationsByFunction",
 //   "dynamoReads", "dynamoWrites", "injectedFaults", "states", "durationMs"}
@@ -165,7 +167,7 @@ class Runner {
 
     const options = {
       overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides, waitTimeOverrides: req.waitTimeOverrides ?? {} },
-      context: req.context,
+      context: contextFor(req),
     };
     const started = performance.now();
     // aws-local-stepfunctions stamps $$.Execution.StartTime with `new Date()`
@@ -237,6 +239,30 @@ function collectTasks(def, out) {
     if (s.ItemProcessor) collectTasks(s.ItemProcessor, out);
     if (s.Iterator) collectTasks(s.Iterator, out);
   }
+}
+
+// $$.State.EnteredTime, which AWS sets for every state ("State": {"EnteredTime":
+// ISO 8601}, https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
+// aws-local-stepfunctions 3.0.0 builds one context per execution with only
+// Execution.Input and Execution.StartTime, so a definition reading the field
+// would fail there with States.Runtime. It copies the context shallowly, keeping
+// the State object given here, so a getter answers at the moment a state reads
+// it: the execution's start (fixed by "startTime" when given) plus the real time
+// elapsed since. Paths are read when a state's Parameters are evaluated, right
+// after it is entered, so this is its entered time; a retry reads it again,
+// later, where AWS keeps the first entry's. A request whose context pins
+// State.EnteredTime keeps that value, for tests that fix the clock outright.
+function contextFor(req) {
+  const given = req.context ?? {};
+  if (given.State?.EnteredTime !== undefined) return given;
+  const start = req.startTime ? Date.parse(req.startTime) : Date.now();
+  const since = performance.now();
+  const state = { ...given.State };
+  Object.defineProperty(state, "EnteredTime", {
+    enumerable: true,
+    get: () => new Date(start + (performance.now() - since)).toISOString(),
+  });
+  return { ...given, State: state };
 }
 
 function withClock(iso, fn) {

@@ -70,6 +70,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		failureThreshold_ := 5
 		args.FailureThreshold = &failureThreshold_
 	}
+	if args.FallbackTimeoutSeconds == nil {
+		fallbackTimeoutSeconds_ := 10
+		args.FallbackTimeoutSeconds = &fallbackTimeoutSeconds_
+	}
 	if args.HalfOpenMaxCalls == nil {
 		halfOpenMaxCalls_ := 1
 		args.HalfOpenMaxCalls = &halfOpenMaxCalls_
@@ -140,6 +144,8 @@ type circuitBreakerArgs struct {
 	FallbackFunction *lambda.Function `pulumi:"fallbackFunction"`
 	// Alias or version of the fallback function. Unset: the unqualified function.
 	FallbackQualifier *string `pulumi:"fallbackQualifier"`
+	// Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds"`
 	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
 	HalfOpenMaxCalls *int `pulumi:"halfOpenMaxCalls"`
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
@@ -196,6 +202,8 @@ type CircuitBreakerArgs struct {
 	FallbackFunction lambda.FunctionInput
 	// Alias or version of the fallback function. Unset: the unqualified function.
 	FallbackQualifier *string
+	// Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+	FallbackTimeoutSeconds *int
 	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
 	HalfOpenMaxCalls *int
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.

@@ -31,6 +31,7 @@ class CircuitBreakerArgs:
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
+                 fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
@@ -60,6 +61,7 @@ class CircuitBreakerArgs:
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
         :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
+        :param _builtins.int fallback_timeout_seconds: Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
         :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
         :param pulumi.Input['MonitoringArgs'] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
@@ -98,6 +100,10 @@ class CircuitBreakerArgs:
             pulumi.set(__self__, "fallback_function", fallback_function)
         if fallback_qualifier is not None:
             pulumi.set(__self__, "fallback_qualifier", fallback_qualifier)
+        if fallback_timeout_seconds is None:
+            fallback_timeout_seconds = 10
+        if fallback_timeout_seconds is not None:
+            pulumi.set(__self__, "fallback_timeout_seconds", fallback_timeout_seconds)
         if half_open_max_calls is None:
             half_open_max_calls = 1
         if half_open_max_calls is not None:
@@ -272,6 +278,18 @@ class CircuitBreakerArgs:
     @fallback_qualifier.setter
     def fallback_qualifier(self, value: Optional[_builtins.str]):
         pulumi.set(self, "fallback_qualifier", value)
+
+    @_builtins.property
+    @pulumi.getter(name="fallbackTimeoutSeconds")
+    def fallback_timeout_seconds(self) -> Optional[_builtins.int]:
+        """
+        Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+        """
+        return pulumi.get(self, "fallback_timeout_seconds")
+
+    @fallback_timeout_seconds.setter
+    def fallback_timeout_seconds(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "fallback_timeout_seconds", value)
 
     @_builtins.property
     @pulumi.getter(name="halfOpenMaxCalls")
@@ -480,6 +498,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
+                 fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
@@ -512,6 +531,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
         :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
+        :param _builtins.int fallback_timeout_seconds: Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
         :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
@@ -563,6 +583,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
+                 fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
@@ -606,6 +627,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             __props__.__dict__["failure_threshold"] = failure_threshold
             __props__.__dict__["fallback_function"] = fallback_function
             __props__.__dict__["fallback_qualifier"] = fallback_qualifier
+            if fallback_timeout_seconds is None:
+                fallback_timeout_seconds = 10
+            __props__.__dict__["fallback_timeout_seconds"] = fallback_timeout_seconds
             if half_open_max_calls is None:
                 half_open_max_calls = 1
             __props__.__dict__["half_open_max_calls"] = half_open_max_calls
