@@ -117,10 +117,11 @@ python-venv:
 	rm -rf $(BIN)/sdk-python && cp -r sdk/python $(BIN)/sdk-python
 	$(VENV)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps $(BIN)/sdk-python
 
-## examples-go: compile the Go example and its engine test (a cold build takes minutes: done here,
-## not inside the engine tests' time limit).
+## examples-go: compile the Go example and its engine test, and the engine tests' Go shared-table
+## stack (a cold build takes minutes: done here, not inside the engine tests' time limit).
 examples-go:
 	cd examples/go && go test -count=1 -run '^$$' .
+	cd test/engine/sharedtable/go && go test -count=1 -run '^$$' .
 
 ## engine-deps: everything the engine tests and `make preview` need.
 engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go

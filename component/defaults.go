@@ -18,6 +18,12 @@ const (
 	DefaultOpenBackoffMultiplier    = 2.0
 	DefaultLogLevel                 = "ERROR"
 	DefaultLogRetentionDays         = 14
+
+	// A handful of executions is enough for the rare transitions the
+	// controller makes and for two alarms' notifications, and small enough to
+	// fit the 100 unreserved executions Lambda keeps back in most accounts.
+	DefaultControllerReservedConcurrency   = 10
+	DefaultAlarmHandlerReservedConcurrency = 2
 )
 
 // DefaultFallbackTimeoutSeconds: a fallback answers in place of the downstream

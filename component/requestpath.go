@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -30,36 +31,23 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Func
 		return statemachine.Definition(StateMachineConfig(s, v[0].(string), v[1].(string), v[2].(string), v[3].(string)))
 	}).(pulumi.StringOutput)
 
-	logging := s.LogLevel != "OFF"
-	policy := pulumi.All(table.arn, g.downArn, controller.Arn, fallback).ApplyT(func(v []any) string {
-		functions := []string{v[1].(string), v[2].(string)}
-		if f := v[3].(string); f != "" {
-			functions = append(functions, f)
-		}
-		return StateMachinePolicy(v[0].(string), s.ServiceName, functions, logging)
+	// The user's functions are granted unqualified, with every qualifier
+	// (FunctionAndVersions), so that a qualifier change never leaves a running
+	// execution without its grant.
+	userFunctions := []pulumi.StringInput{g.args.DownstreamFunction.Arn}
+	if f := g.args.FallbackFunction; f != nil {
+		userFunctions = append(userFunctions, f.Arn)
+	}
+	policy := pulumi.All(table.name, table.arn, controller.Arn, pulumi.StringArray(userFunctions)).ApplyT(func(v []any) string {
+		return StateMachinePolicy(table.grant(v[0].(string), v[1].(string)), s.ServiceName, v[2].(string), v[3].([]string))
 	}).(pulumi.StringOutput)
 	role, err := g.role("state-machine", "states.amazonaws.com", policy)
 	if err != nil {
 		return nil, nil, err
 	}
-
-	var logConfig sfn.StateMachineLoggingConfigurationPtrInput
-	if logging {
-		// The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy from
-		// growing with every state machine (AWS's advice for vended logs).
-		lg, err := cloudwatch.NewLogGroup(g.ctx, g.child("state-machine-logs"), &cloudwatch.LogGroupArgs{
-			NamePrefix:      pulumi.String("/aws/vendedlogs/states/" + g.name + "-"),
-			RetentionInDays: pulumi.Int(s.LogRetentionDays),
-			Tags:            g.tags,
-		}, g.parent)
-		if err != nil {
-			return nil, nil, err
-		}
-		logConfig = sfn.StateMachineLoggingConfigurationArgs{
-			Level:                pulumi.String(s.LogLevel),
-			IncludeExecutionData: pulumi.Bool(s.LogIncludeExecutionData),
-			LogDestination:       pulumi.Sprintf("%s:*", lg.Arn),
-		}
+	logConfig, ready, err := g.executionLogs(role)
+	if err != nil {
+		return nil, nil, err
 	}
 	sm, err := sfn.NewStateMachine(g.ctx, g.child("state-machine"), &sfn.StateMachineArgs{
 		Type:                 pulumi.String(s.WorkflowType),
@@ -67,8 +55,53 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Func
 		RoleArn:              role.role.Arn,
 		LoggingConfiguration: logConfig,
 		Tags:                 g.tags,
-	}, g.parent, pulumi.DependsOn([]pulumi.Resource{role.policy}))
+	}, g.parent, pulumi.DependsOn(append([]pulumi.Resource{role.policy}, ready...)))
 	return sm, controller, err
+}
+
+// executionLogs is the state machine's logging configuration, and the log group
+// and log-delivery grant it needs while it logs (ready).
+//
+// The configuration is always sent, OFF included: the provider treats a
+// logging_configuration block that disappears from the inputs as no change
+// (Optional+Computed with verify.SuppressMissingOptionalConfigurationBlock,
+// terraform-provider-aws internal/service/sfn/state_machine.go), so omitting
+// it would leave an existing state machine logging to a log group the update
+// then deletes. Turning logs off thus updates the state machine to level OFF
+// and drops the log group and the grant from the program: the engine deletes
+// removed resources after the updates, so they go only once the state machine
+// no longer uses them; turning logs on creates them before the update (the
+// state machine depends on them).
+func (g *graph) executionLogs(role *iamRole) (sfn.StateMachineLoggingConfigurationPtrInput, []pulumi.Resource, error) {
+	s := g.s
+	if s.LogLevel == "OFF" {
+		return sfn.StateMachineLoggingConfigurationArgs{
+			Level:                pulumi.String("OFF"),
+			IncludeExecutionData: pulumi.Bool(false),
+		}, nil, nil
+	}
+	// The /aws/vendedlogs/ prefix keeps CloudWatch Logs' resource policy from
+	// growing with every state machine (AWS's advice for vended logs).
+	lg, err := cloudwatch.NewLogGroup(g.ctx, g.child("state-machine-logs"), &cloudwatch.LogGroupArgs{
+		NamePrefix:      pulumi.String("/aws/vendedlogs/states/" + g.name + "-"),
+		RetentionInDays: pulumi.Int(s.LogRetentionDays),
+		Tags:            g.tags,
+	}, g.parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	grant, err := iam.NewRolePolicy(g.ctx, g.child("state-machine-logs-policy"), &iam.RolePolicyArgs{
+		Role:   role.role.Name,
+		Policy: pulumi.String(LogDeliveryPolicy()),
+	}, g.parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sfn.StateMachineLoggingConfigurationArgs{
+		Level:                pulumi.String(s.LogLevel),
+		IncludeExecutionData: pulumi.Bool(s.LogIncludeExecutionData),
+		LogDestination:       pulumi.Sprintf("%s:*", lg.Arn),
+	}, []pulumi.Resource{lg, grant}, nil
 }
 
 // controller is our Go Lambda for the request path's rare transitions, and the
@@ -82,7 +115,7 @@ func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 	}
 	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(budget))
 	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it",
-		statemachine.ControllerFunctionTimeoutSeconds, table, env)
+		statemachine.ControllerFunctionTimeoutSeconds, table, env, g.s.ControllerReservedConcurrency)
 	if err != nil {
 		return nil, err
 	}

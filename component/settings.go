@@ -38,6 +38,10 @@ type Settings struct {
 	LogLevel                 string
 	LogIncludeExecutionData  bool
 	LogRetentionDays         int
+
+	ControllerReservedConcurrency   int
+	AlarmHandlerReservedConcurrency int
+	ManageHealthcheckInvokeConfig   bool
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -74,8 +78,11 @@ func (p problems) err() error {
 
 // Resolve applies defaults to args and checks them. Each error names the input
 // and says how to fix it; all are reported together.
-func Resolve(args Args) (Settings, error) {
-	var p problems
+func Resolve(args Args) (Settings, error) { return resolve(args, nil) }
+
+// resolve is Resolve with problems found elsewhere (the component's name)
+// reported in the same list.
+func resolve(args Args, p problems) (Settings, error) {
 	s := Settings{
 		ServiceName:              args.ServiceName,
 		DownstreamQualifier:      deref(args.DownstreamQualifier, ""),
@@ -100,6 +107,10 @@ func Resolve(args Args) (Settings, error) {
 		LogLevel:                 deref(args.LogLevel, DefaultLogLevel),
 		LogIncludeExecutionData:  deref(args.LogIncludeExecutionData, false),
 		LogRetentionDays:         deref(args.LogRetentionDays, DefaultLogRetentionDays),
+
+		ControllerReservedConcurrency:   deref(args.ControllerReservedConcurrency, DefaultControllerReservedConcurrency),
+		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
+		ManageHealthcheckInvokeConfig:   deref(args.ManageHealthcheckInvokeConfig, true),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -140,6 +151,8 @@ func Resolve(args Args) (Settings, error) {
 	if !slices.Contains(retentionDays, s.LogRetentionDays) {
 		p.add("logRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", s.LogRetentionDays, joinInts(retentionDays))
 	}
+	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
+	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
 	if len(p) == 0 {
 		// The definition's own rules, so that nothing the checks above let
 		// through fails later, inside an apply, when the definition is built.
@@ -148,6 +161,18 @@ func Resolve(args Args) (Settings, error) {
 		}
 	}
 	return s, p.err()
+}
+
+// maxReservation is Lambda's default concurrency quota per account and Region
+// (1,000): more than that can never be reserved for one of our functions.
+const maxReservation = 1000
+
+// checkReservation: Lambda takes 0 as "throttle every invocation", so 0 here
+// means "reserve none" and the graph omits the setting instead.
+func checkReservation(p *problems, field string, n int) {
+	if n < 0 || n > maxReservation {
+		p.add(field, "is %d; reserve 1 to %d concurrent executions, or 0 to reserve none", n, maxReservation)
+	}
 }
 
 func checkQualifier(p *problems, field, q string) {

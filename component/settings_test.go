@@ -22,6 +22,9 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}, s.Retry.Errors)
 	require.Equal(t, "ERROR", s.LogLevel)
 	require.False(t, s.LogIncludeExecutionData)
+	require.Equal(t, 10, s.ControllerReservedConcurrency)
+	require.Equal(t, 2, s.AlarmHandlerReservedConcurrency)
+	require.True(t, s.ManageHealthcheckInvokeConfig)
 
 	// A user who sets only evaluationPeriods gets CloudWatch's default: every
 	// evaluated period must breach.
@@ -116,6 +119,8 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 		{"ignored error twice", func(a *component.Args) { a.IgnoreErrors = []string{"A", "B", "A"} }, "ignoreErrors[2]", "list each error once"},
 		{"fallback qualifier without fallback", func(a *component.Args) { a.FallbackQualifier = pulumi.StringRef("live") }, "fallbackQualifier", "pass the fallback function too"},
 		{"retention CloudWatch refuses", func(a *component.Args) { a.LogRetentionDays = pulumi.IntRef(10) }, "logRetentionDays", "one of 0, 1, 3"},
+		{"negative controller reservation", func(a *component.Args) { a.ControllerReservedConcurrency = pulumi.IntRef(-1) }, "controllerReservedConcurrency", "or 0 to reserve none"},
+		{"alarm handler reservation above the account quota", func(a *component.Args) { a.AlarmHandlerReservedConcurrency = pulumi.IntRef(1001) }, "alarmHandlerReservedConcurrency", "reserve 1 to 1000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,6 +150,23 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	})
 	require.Error(t, err)
 	for _, field := range []string{"serviceName:", "healthcheckSchedule:", "logRetentionDays:"} {
+		require.Contains(t, err.Error(), field)
+	}
+
+	// The component's own name is checked with its inputs, in the same list.
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.LogRetentionDays = pulumi.IntRef(2)
+		_, err = component.NewCircuitBreaker(ctx, "payments.v2", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", &recorder{}))
+	require.Error(t, err)
+	require.Equal(t, 1, strings.Count(err.Error(), "invalid CircuitBreaker inputs"), err.Error())
+	for _, field := range []string{"name: ", "logRetentionDays:"} {
 		require.Contains(t, err.Error(), field)
 	}
 }
