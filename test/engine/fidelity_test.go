@@ -145,6 +145,32 @@ func (m *moto) calls(t *testing.T) []call {
 	return out
 }
 
+// checkLogsOffOrder: turning logging off updated the state machines before their log groups and
+// log-delivery grants were deleted, in the order moto received the calls.
+func checkLogsOffOrder(t *testing.T, m *moto) {
+	phase, lastUpdate, firstDelete := "", -1, -1
+	for i, c := range m.calls(t) {
+		if c.Phase != "" {
+			phase = c.Phase
+			continue
+		}
+		if phase != "upLogsOff" || c.Status >= 300 {
+			continue
+		}
+		switch c.Service + ":" + c.Action {
+		case "states:UpdateStateMachine":
+			lastUpdate = i
+		case "logs:DeleteLogGroup", "iam:DeleteRolePolicy":
+			if firstDelete < 0 {
+				firstDelete = i
+			}
+		}
+	}
+	if lastUpdate < 0 || firstDelete < 0 || firstDelete < lastUpdate {
+		t.Errorf("logs off: last UpdateStateMachine at call %d, first deletion of a log group or grant at %d; the state machines must stop logging first", lastUpdate, firstDelete)
+	}
+}
+
 // checkFidelity replaces the stand-in's own checks in fidelity mode.
 func checkFidelity(t *testing.T, m *moto) {
 	t.Run("moto-empty-after-destroy", func(t *testing.T) { checkMotoEmpty(t, m) })

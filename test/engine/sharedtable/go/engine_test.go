@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -60,7 +61,18 @@ func TestEngine(t *testing.T) {
 	}
 	report := map[string]any{"language": "go"}
 
+	// CIRCUITBREAKER_ENGINE_HOOK, as in examples/go: a command run before each step with its name
+	// (make fidelity marks the steps in its AWS call log with it).
+	hook := func(name string) {
+		if h := os.Getenv("CIRCUITBREAKER_ENGINE_HOOK"); h != "" {
+			if out, err := exec.Command(h, name).CombinedOutput(); err != nil {
+				t.Fatalf("hook %s: %v\n%s", name, err, out)
+			}
+		}
+	}
+
 	preview := func(name string) {
+		hook(name)
 		ch := make(chan events.EngineEvent)
 		done := make(chan struct{})
 		var steps []step
@@ -78,6 +90,7 @@ func TestEngine(t *testing.T) {
 		report[name] = map[string]any{"changeSummary": summary, "steps": steps, "diagnostics": diags}
 	}
 	up := func(name string) {
+		hook(name)
 		ch := make(chan events.EngineEvent)
 		done := make(chan struct{})
 		var steps []step
@@ -108,6 +121,7 @@ func TestEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	report["deployment"] = state.Deployment
+	hook("destroy")
 	d, err := stack.Destroy(ctx)
 	if err != nil {
 		t.Fatalf("destroy: %v", err)
