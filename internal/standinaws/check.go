@@ -174,6 +174,11 @@ func (c *checker) object(props map[string]*Prop, values resource.PropertyMap, pa
 				continue
 			}
 		}
+		if p.ComputedOnly {
+			c.fail(fmt.Sprintf("Value for unconfigurable attribute. Can't configure a value for %q: its value will be decided "+
+				"automatically based on the result of applying this configuration.", tfKey), at)
+			continue
+		}
 		if unknown(v) {
 			continue // validated once known, as Terraform does
 		}
@@ -232,8 +237,8 @@ func (c *checker) value(p *Prop, v resource.PropertyValue, at resource.PropertyP
 			v = v.OutputValue().Element
 		}
 	}
-	if v.IsComputed() || v.IsNull() {
-		return
+	if v.IsComputed() || v.IsNull() || v.IsResourceReference() {
+		return // as the bridge's type checker: references are not type checked
 	}
 	switch p.Type {
 	case "string":
@@ -388,7 +393,8 @@ func charsOK(val *Validation, s string) bool {
 		case i == len(rs)-1:
 			set = val.LastChars
 		}
-		if !strings.ContainsRune(set, r) {
+		// A character the probes never tried is not refused.
+		if strings.ContainsRune(val.Alphabet, r) && !strings.ContainsRune(set, r) {
 			return false
 		}
 	}

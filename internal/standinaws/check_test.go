@@ -67,7 +67,7 @@ const (
 	alarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
 )
 
-var okFunction = map[string]any{"role": "arn:aws:iam::123456789012:role/app", "runtime": "nodejs22.x", "handler": "index.handler"}
+var okFunction = map[string]any{"role": "arn:aws:iam::123456789012:role/app", "runtime": "nodejs22.x", "handler": "index.handler", "s3Bucket": "code", "s3Key": "f.zip"}
 
 func with(base map[string]any, kv ...any) map[string]any {
 	out := map[string]any{}
@@ -117,9 +117,10 @@ func TestCheckRefusesWrongTypes(t *testing.T) {
 		"tags", []any{"team"}))
 	require.ElementsMatch(t, []string{
 		`expected integer type, got "thirty" of type string. Examine values at 'payments.timeout'.`,
-		`expected integer type, got true of type bool. Examine values at 'payments.memorySize'.`,
+		// PropertyValue.String(), as the type checker previews a value.
+		`expected integer type, got {true} of type bool. Examine values at 'payments.memorySize'.`,
 		`expected object type, got "FOO=bar" of type string. Examine values at 'payments.environment'.`,
-		`expected object type, got [{team}] of type []. Examine values at 'payments.tags'.`,
+		`expected object type, got {[{team}]} of type []. Examine values at 'payments.tags'.`,
 	}, reasons)
 
 	reasons, _ = check(t, function, "payments", with(okFunction, "timeout", "30", "description", 7))
@@ -136,7 +137,7 @@ func TestCheckRefusesWrongTypes(t *testing.T) {
 // nested required attributes (dynamodb TableAttribute: name and type), worded
 // as terraform-plugin-sdk's schema.go (validate: "Missing required argument").
 func TestCheckRefusesMissingRequiredProperties(t *testing.T) {
-	reasons, _ := check(t, function, "payments", map[string]any{"runtime": "nodejs22.x"})
+	reasons, _ := check(t, function, "payments", map[string]any{"runtime": "nodejs22.x", "imageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/f:1"})
 	require.Equal(t, []string{`Missing required argument. The argument "role" is required, but no definition was found.. ` +
 		`Examine values at 'payments.role'.`}, reasons)
 
@@ -245,14 +246,26 @@ func TestCheckDefersUnknownValues(t *testing.T) {
 	p, err := standinaws.New(nil, "")
 	require.NoError(t, err)
 	news := resource.PropertyMap{
-		"role":    resource.MakeComputed(resource.NewStringProperty("")),
-		"timeout": resource.MakeComputed(resource.NewStringProperty("")),
+		"role":     resource.MakeComputed(resource.NewStringProperty("")),
+		"imageUri": resource.MakeComputed(resource.NewStringProperty("")),
+		"timeout":  resource.MakeComputed(resource.NewStringProperty("")),
 	}
 	s, err := plugin.MarshalProperties(news, plugin.MarshalOptions{KeepUnknowns: true})
 	require.NoError(t, err)
 	resp, err := p.Check(context.Background(), &pulumirpc.CheckRequest{Urn: urnOf(function, "f"), News: s})
 	require.NoError(t, err)
 	require.Empty(t, resp.Failures)
+}
+
+// A Lambda function needs exactly one source of code (aws_lambda_function
+// filename, image_uri, s3_bucket: ExactlyOneOf in internal/service/lambda/
+// function.go; pulumi-aws maps filename to code), worded as schema.go
+// (validateExactlyOneAttribute).
+func TestCheckRefusesAFunctionWithoutCode(t *testing.T) {
+	reasons, _ := check(t, function, "payments", map[string]any{"role": "arn:aws:iam::123456789012:role/app"})
+	require.Contains(t, reasons, "Invalid combination of arguments. \"filename\": one of `filename,image_uri,s3_bucket` must be specified. Examine values at 'payments.code'.")
+	reasons, _ = check(t, function, "payments", with(okFunction, "imageUri", "123456789012.dkr.ecr.us-east-1.amazonaws.com/f:1"))
+	require.Contains(t, reasons, "Invalid combination of arguments. \"image_uri\": only one of `filename,image_uri,s3_bucket` can be specified, but `image_uri,s3_bucket` were specified.. Examine values at 'payments.imageUri'.")
 }
 
 func diffOf(t *testing.T, token string, olds, news map[string]any) *pulumirpc.DiffResponse {

@@ -73,11 +73,12 @@ func deployThroughStandIn(t *testing.T, name string) []string {
 	mocks := &checkingMocks{p: p}
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		role := pulumi.String("arn:aws:iam::123456789012:role/app")
-		down, err := lambda.NewFunction(ctx, "payments", &lambda.FunctionArgs{Role: role})
+		code := pulumi.NewAssetArchive(map[string]any{"index.mjs": pulumi.NewStringAsset("export const handler = async () => ({})")})
+		down, err := lambda.NewFunction(ctx, "payments", &lambda.FunctionArgs{Role: role, Code: code, Runtime: pulumi.String("nodejs22.x"), Handler: pulumi.String("index.handler")})
 		if err != nil {
 			return err
 		}
-		health, err := lambda.NewFunction(ctx, "payments-health", &lambda.FunctionArgs{Role: role})
+		health, err := lambda.NewFunction(ctx, "payments-health", &lambda.FunctionArgs{Role: role, Code: code, Runtime: pulumi.String("nodejs22.x"), Handler: pulumi.String("index.handler")})
 		if err != nil {
 			return err
 		}

@@ -51,17 +51,19 @@ type Prop struct {
 	Properties map[string]*Prop `json:"properties,omitempty"`
 	// TerraformRequired is set when Terraform requires what the SDK makes
 	// optional (auto-named names).
-	TerraformRequired bool        `json:"terraformRequired,omitempty"`
-	ForceNew          bool        `json:"forceNew,omitempty"`
-	Set               bool        `json:"set,omitempty"`
-	DiffSuppress      bool        `json:"diffSuppress,omitempty"`
-	MaxItems          int         `json:"maxItems,omitempty"`
-	MinItems          int         `json:"minItems,omitempty"`
-	ConflictsWith     []Ref       `json:"conflictsWith,omitempty"`
-	ExactlyOneOf      []Ref       `json:"exactlyOneOf,omitempty"`
-	AtLeastOneOf      []Ref       `json:"atLeastOneOf,omitempty"`
-	RequiredWith      []Ref       `json:"requiredWith,omitempty"`
-	Validation        *Validation `json:"validation,omitempty"`
+	TerraformRequired bool `json:"terraformRequired,omitempty"`
+	// ComputedOnly: an attribute of a nested block only the provider sets.
+	ComputedOnly  bool        `json:"computedOnly,omitempty"`
+	ForceNew      bool        `json:"forceNew,omitempty"`
+	Set           bool        `json:"set,omitempty"`
+	DiffSuppress  bool        `json:"diffSuppress,omitempty"`
+	MaxItems      int         `json:"maxItems,omitempty"`
+	MinItems      int         `json:"minItems,omitempty"`
+	ConflictsWith []Ref       `json:"conflictsWith,omitempty"`
+	ExactlyOneOf  []Ref       `json:"exactlyOneOf,omitempty"`
+	AtLeastOneOf  []Ref       `json:"atLeastOneOf,omitempty"`
+	RequiredWith  []Ref       `json:"requiredWith,omitempty"`
+	Validation    *Validation `json:"validation,omitempty"`
 }
 
 // Ref names another attribute at the same level.
@@ -82,6 +84,7 @@ type Validation struct {
 	FirstChars    string            `json:"firstChars,omitempty"`
 	Chars         string            `json:"chars,omitempty"`
 	LastChars     string            `json:"lastChars,omitempty"`
+	Alphabet      string            `json:"alphabet,omitempty"` // the characters probed
 	Messages      map[string]string `json:"messages,omitempty"`
 	Samples       int               `json:"samples,omitempty"`
 	Disagreements []string          `json:"disagreements,omitempty"`

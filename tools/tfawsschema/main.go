@@ -39,6 +39,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,6 +128,7 @@ type Validation struct {
 	FirstChars string   `json:"firstChars,omitempty"`
 	Chars      string   `json:"chars,omitempty"`
 	LastChars  string   `json:"lastChars,omitempty"`
+	Alphabet   string   `json:"alphabet,omitempty"` // the characters probed
 	// Messages are the validator's own, with the offending value replaced by
 	// {value}: tooLong, badChar, notInEnum, outOfRange.
 	Messages map[string]string `json:"messages,omitempty"`
@@ -286,6 +288,19 @@ func (v validator) errors(val any) []string {
 
 func (v validator) ok(val any) bool { return len(v.errors(val)) == 0 }
 
+// alphabet is every character the probes try: printable ASCII, the usual
+// whitespace and a few beyond ASCII. The stand-in refuses only characters of
+// this alphabet the validator refused, so an untried character is accepted.
+var alphabet = func() string {
+	var b strings.Builder
+	b.WriteString("\t\n\r")
+	for c := rune(0x20); c < 0x7f; c++ {
+		b.WriteRune(c)
+	}
+	b.WriteString("é中😀")
+	return b.String()
+}()
+
 var oneOf = regexp.MustCompile(`to be one of \[(.*)\], got`)
 var quoted = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
 
@@ -304,6 +319,11 @@ func (v validator) probeString() *Validation {
 			verified := len(values) > 0
 			for _, s := range values {
 				verified = verified && v.ok(s)
+			}
+			// A pure enumeration refuses everything else (not, say,
+			// validation.Any(StringInSlice, ...)).
+			for _, s := range []string{"a", "A", "0", "aaaaaaaa", "-", "arn:aws:x"} {
+				verified = verified && (slices.Contains(values, s) || !v.ok(s))
 			}
 			if verified {
 				return &Validation{Kind: "enum", Enum: values, Messages: map[string]string{"notInEnum": template(errs[0], junk)}}
@@ -344,7 +364,7 @@ func (v validator) probeString() *Validation {
 		return &Validation{Kind: "unmodeled", Note: "too short to probe characters", MinLength: &minLen, MaxLength: &maxLen}
 	}
 	var first, middle, last strings.Builder
-	for c := rune(0x20); c < 0x7f; c++ {
+	for _, c := range alphabet {
 		cs := string(c)
 		if v.ok(cs + strings.Repeat("a", n-1)) {
 			first.WriteRune(c)
@@ -357,6 +377,7 @@ func (v validator) probeString() *Validation {
 		}
 	}
 	val.FirstChars, val.Chars, val.LastChars = first.String(), middle.String(), last.String()
+	val.Alphabet = alphabet
 	if bad := firstMissing(val.Chars); bad != "" {
 		s := "a" + bad + strings.Repeat("a", n-2)
 		if errs := v.errors(s); len(errs) > 0 {
@@ -365,10 +386,8 @@ func (v validator) probeString() *Validation {
 	}
 	// Compare the model with the real validator on generated samples.
 	rng := rand.New(rand.NewSource(1))
-	alphabet := []rune{}
-	for c := rune(0x20); c < 0x7f; c++ {
-		alphabet = append(alphabet, c)
-	}
+	letters := []rune(alphabet)
+	allowed := []rune(val.Chars)
 	upper := maxLen
 	if val.MaxLength == nil {
 		upper = 300
@@ -377,10 +396,10 @@ func (v validator) probeString() *Validation {
 		l := minLen + rng.Intn(upper-minLen+3)
 		var b strings.Builder
 		for j := 0; j < l; j++ {
-			if rng.Intn(4) == 0 {
-				b.WriteRune(alphabet[rng.Intn(len(alphabet))])
+			if rng.Intn(4) == 0 || len(allowed) == 0 {
+				b.WriteRune(letters[rng.Intn(len(letters))])
 			} else {
-				b.WriteRune(rune(val.Chars[rng.Intn(len(val.Chars))]))
+				b.WriteRune(allowed[rng.Intn(len(allowed))])
 			}
 		}
 		s := b.String()
@@ -397,14 +416,15 @@ func model(v *Validation, s string) bool {
 	if len(s) < *v.MinLength || (v.MaxLength != nil && len(s) > *v.MaxLength) {
 		return false
 	}
-	for i, c := range s {
+	rs := []rune(s)
+	for i, c := range rs {
 		set := v.Chars
 		if i == 0 {
 			set = v.FirstChars
-		} else if i == len(s)-1 {
+		} else if i == len(rs)-1 {
 			set = v.LastChars
 		}
-		if !strings.ContainsRune(set, c) {
+		if strings.ContainsRune(v.Alphabet, c) && !strings.ContainsRune(set, c) {
 			return false
 		}
 	}
@@ -440,7 +460,19 @@ func (v validator) probeInt() *Validation {
 					values = append(values, n)
 				}
 			}
-			if len(values) > 0 && len(values) == len(strings.Fields(m[1])) {
+			pure := len(values) > 0 && len(values) == len(strings.Fields(m[1]))
+			// A pure enumeration refuses everything else (not, say,
+			// validation.Any(IntInSlice, IntDivisibleBy)).
+			for n := -100; pure && n <= 100000; n += 7 {
+				pure = slices.Contains(values, n) || !v.ok(n)
+			}
+			for n := 0; pure && n <= 100000; n += 60 {
+				pure = slices.Contains(values, n) || !v.ok(n)
+			}
+			if !pure {
+				return &Validation{Kind: "unmodeled", Note: "accepts values outside the list its message names"}
+			}
+			if len(values) > 0 {
 				return &Validation{Kind: "intEnum", IntEnum: values, Messages: map[string]string{"notInEnum": template(errs[0], strconv.Itoa(probe))}}
 			}
 		}
@@ -495,7 +527,12 @@ func (v validator) probeInt() *Validation {
 		}
 		high = a
 	}
-	for _, n := range []int{low, high, low + (high-low)/2, low + (high-low)/3} {
+	rng := rand.New(rand.NewSource(1))
+	points := []int{low, high, low + (high-low)/2, low + (high-low)/3}
+	for i := 0; i < 200; i++ {
+		points = append(points, low+int(rng.Int63n(int64(high)-int64(low)+1)))
+	}
+	for _, n := range points {
 		if !v.ok(n) {
 			return &Validation{Kind: "unmodeled", Note: fmt.Sprintf("accepted integers are not an interval (%d refused)", n)}
 		}

@@ -113,7 +113,27 @@ var resources = []resource{
 // (the only one the module proxy serves). Each entry is reported when used;
 // one that no longer matches anything fails the generator, so the list cannot
 // rot.
-var skew = map[string]string{}
+var skew = map[string]string{
+	"aws:cloudwatch/logGroup:LogGroup deletion_protection_enabled":        "Terraform 6.x only",
+	"aws:cloudwatch/metricAlarm:MetricAlarm evaluation_criteria":          "Terraform 6.x only",
+	"aws:cloudwatch/metricAlarm:MetricAlarm evaluation_interval":          "Terraform 6.x only",
+	"aws:dynamodb/table:Table globalSecondaryIndexes[].key_schema":        "Terraform 6.x only",
+	"aws:dynamodb/table:Table globalSecondaryIndexes[].warm_throughput":   "Terraform 6.x only",
+	"aws:dynamodb/table:Table global_table_witness":                       "Terraform 6.x only",
+	"aws:dynamodb/table:Table replicas[].consistency_mode":                "Terraform 6.x only",
+	"aws:dynamodb/table:Table replicas[].deletion_protection_enabled":     "Terraform 6.x only",
+	"aws:dynamodb/table:Table restore_backup_arn":                         "Terraform 6.x only",
+	"aws:dynamodb/table:Table warm_throughput":                            "Terraform 6.x only",
+	"aws:lambda/function:Function capacity_provider_config":               "Terraform 6.x only",
+	"aws:lambda/function:Function code_sha256":                            "Terraform 6.x only",
+	"aws:lambda/function:Function durable_config":                         "Terraform 6.x only",
+	"aws:lambda/function:Function publish_to":                             "Terraform 6.x only",
+	"aws:lambda/function:Function source_kms_key_arn":                     "Terraform 6.x only",
+	"aws:lambda/function:Function tenancy_config":                         "Terraform 6.x only",
+	"aws:lambda/function:Function computed response_streaming_invoke_arn": "Terraform 6.x only",
+	"aws:lambda/permission:Permission invoked_via_function_url":           "Terraform 6.x only",
+	"aws:scheduler/schedule:Schedule action_after_completion":             "Terraform 6.x only",
+}
 
 func main() {
 	tfPath := flag.String("tf", "internal/standinaws/reference/terraform-aws.json", "the Terraform provider dump (tools/tfawsschema)")
@@ -149,7 +169,7 @@ func main() {
 		checkToken(sdkDir, r)
 		required := requiredArgs(sdkDir, r)
 		m := mapper{res: r, used: used}
-		props := m.object(r.token, reflect.TypeOf(r.args).Name(), r.args.ElementType(), tr.Attributes, required, r.renames, true)
+		props := m.object("", reflect.TypeOf(r.args).Name(), r.args.ElementType(), tr.Attributes, required, r.renames, true)
 		problems = append(problems, m.problems...)
 		rr := &standinaws.ResourceRef{
 			Terraform:           r.tf,
@@ -165,6 +185,10 @@ func main() {
 			if a.Computed && !a.Optional && !a.Required {
 				p := pulumiName(tfName, a, r.renames)
 				if _, ok := outputs[p]; !ok {
+					if key := r.token + " computed " + tfName; skew[key] != "" {
+						used[key] = true
+						continue
+					}
 					problems = append(problems, fmt.Sprintf("%s: computed-only %s maps to %s, which is not an output of %s", r.token, tfName, p, reflect.TypeOf(r.state).Name()))
 					continue
 				}
@@ -317,8 +341,9 @@ func (m *mapper) object(where, goName string, t reflect.Type, attrs map[string]*
 	pathOf := map[string]string{} // Terraform name -> Pulumi name at this level
 	for _, tfName := range tfNames {
 		a := attrs[tfName]
-		if a.Computed && !a.Optional && !a.Required {
-			continue // not an input
+		computedOnly := a.Computed && !a.Optional && !a.Required
+		if computedOnly && top {
+			continue // an output, not an input (ComputedOnly below)
 		}
 		if top && tfName == "tags_all" {
 			// pulumi-aws marks tags_all computed-only (provider/resources.go,
@@ -328,18 +353,25 @@ func (m *mapper) object(where, goName string, t reflect.Type, attrs map[string]*
 		p := pulumiName(tfName, a, renames)
 		f, ok := fields[p]
 		if !ok {
-			key := m.res.token + " " + where + "." + tfName
+			if computedOnly {
+				continue // nested outputs the SDK leaves out
+			}
+			key := m.res.token + " " + join(where, tfName)
 			if _, isSkew := skew[key]; isSkew {
 				m.used[key] = true
 				continue
 			}
-			m.problem("%s: Terraform %s (as %s) is no field of %s", m.res.token, where+"."+tfName, p, goName)
+			m.problem("%s: Terraform %s (as %s) is no field of %s", m.res.token, join(where, tfName), p, goName)
 			continue
 		}
 		matched[p] = true
 		pathOf[tfName] = p
-		prop := m.prop(where+"."+p, f.Type, a)
+		prop := m.prop(join(where, p), f.Type, a)
 		prop.Terraform = tfName
+		// The SDK's nested types carry the block's computed attributes too;
+		// a program may not set them (schema.go: "Value for unconfigurable
+		// attribute").
+		prop.ComputedOnly = computedOnly
 		if top && required != nil {
 			prop.Required = required[f.Name]
 			if required[f.Name] != a.Required {
@@ -354,7 +386,7 @@ func (m *mapper) object(where, goName string, t reflect.Type, attrs map[string]*
 	}
 	for p, f := range fields {
 		if !matched[p] {
-			key := m.res.token + " " + where + "." + p
+			key := m.res.token + " " + join(where, p)
 			if _, isSkew := skew[key]; isSkew {
 				m.used[key] = true
 				continue
@@ -372,6 +404,13 @@ func (m *mapper) object(where, goName string, t reflect.Type, attrs map[string]*
 		prop.RequiredWith = m.refs(where, a.RequiredWith, attrs, renames)
 	}
 	return props
+}
+
+func join(where, name string) string {
+	if where == "" {
+		return name
+	}
+	return where + "." + name
 }
 
 func (m *mapper) refs(where string, tfRefs []string, attrs map[string]*tfAttr, renames map[string]string) []standinaws.Ref {
