@@ -55,7 +55,7 @@ check-schema:
 	go run ./provider/cmd/schemagen -version $(VERSION) -out - | diff -u schema.yaml - || { echo "schema.yaml is stale: run 'make schema' and commit it" >&2; exit 1; }
 
 ## test: everything CI runs.
-test: deps check-lambdas check-schema check-sdks engine-deps test-go
+test: deps check-lambdas check-schema check-standin-schema check-sdks engine-deps test-go
 
 test-go:
 	go vet ./...
@@ -70,7 +70,7 @@ PULUMI_CLI_VERSION := v3.274.1
 STANDIN            := $(BIN)/standin
 VENV               := $(BIN)/venv
 
-.PHONY: sdks check-sdks pulumi-cli standin-aws sdk-nodejs examples-ts examples-go python-venv engine-deps preview
+.PHONY: sdks check-sdks pulumi-cli standin-aws standin-schema check-standin-schema standin-tf-reference sdk-nodejs examples-ts examples-go python-venv engine-deps preview
 
 ## sdks: regenerate schema.yaml, then sdk/nodejs, sdk/python, sdk/go and sdk/go.mod from it
 ## with Pulumi's own code generators (provider/cmd/sdkgen). Commit the result.
@@ -100,6 +100,25 @@ $(BIN)/pulumi: tools/pulumi/go.mod tools/pulumi/go.sum
 ## a directory only the engine tests install plugins from. Not an aws provider: a fake cloud.
 standin-aws:
 	go build -o $(STANDIN)/pulumi-resource-aws ./internal/standinaws/cmd/pulumi-resource-aws
+
+## standin-schema: regenerate internal/standinaws/reference/standin.json, what the stand-in checks
+## inputs against, from the pulumi-aws v6 Go SDK (go.mod's version) and the committed Terraform
+## provider dump (reference/terraform-aws.json). Commit the result.
+standin-schema:
+	go run ./internal/standinaws/gen
+
+## check-standin-schema: fail when standin.json is not what the SDK and the dump generate.
+check-standin-schema:
+	@go run ./internal/standinaws/gen -out - | diff -u internal/standinaws/reference/standin.json - \
+	|| { echo "internal/standinaws/reference/standin.json is stale: run 'make standin-schema' and commit it" >&2; exit 1; }
+
+## standin-tf-reference: NOT part of `make test`. Re-dump reference/terraform-aws.json from the
+## Terraform AWS provider's Go code (TEST-ONLY tools/tfawsschema: schemas and probed validators),
+## then regenerate standin.json. It compiles and links much of the provider: with a cold cache
+## tens of minutes and several GB of memory; commit both files.
+standin-tf-reference:
+	cd tools/tfawsschema && GOFLAGS=-trimpath go run . -out $(ROOT)/internal/standinaws/reference/terraform-aws.json
+	$(MAKE) standin-schema
 
 ## sdk-nodejs: compile the TypeScript SDK into sdk/nodejs/bin, the package directory npm installs.
 sdk-nodejs:

@@ -116,7 +116,15 @@ func physicalName(name string, inputs resource.PropertyMap) string {
 	if p, ok := inputs["namePrefix"]; ok && p.IsString() {
 		return p.StringValue() + shortHash(name)
 	}
-	return name + "-" + shortHash(name)[:7]
+	return AutoName(name)
+}
+
+// AutoName is the physical name pulumi-aws gives a resource named logical when
+// the program sets none: the logical name, "-" and 7 random hex characters
+// (tfbridge.AutoName in pulumi-aws provider/resources.go; the random part is a
+// hash here, so that runs repeat).
+func AutoName(logical string) string {
+	return logical + "-" + shortHash(logical)[:7]
 }
 
 func shortHash(s string) string {

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -32,25 +31,6 @@ import (
 // can see what the engine asked the "cloud" to do across plugin processes (the
 // engine starts a new plugin per operation). Unset, the cloud lives in memory.
 const DirEnv = "CIRCUITBREAKER_STANDIN_AWS_DIR"
-
-// replaceKeys are the inputs whose change replaces the resource instead of
-// updating it: names, keys and identities, as on AWS. A short list, not the real
-// provider's.
-var replaceKeys = map[string][]string{
-	"aws:lambda/function:Function":                      {"name"},
-	"aws:dynamodb/table:Table":                          {"name", "hashKey", "rangeKey"},
-	"aws:iam/role:Role":                                 {"name", "namePrefix"},
-	"aws:iam/rolePolicy:RolePolicy":                     {"name", "namePrefix", "role"},
-	"aws:iam/rolePolicyAttachment:RolePolicyAttachment": {"role", "policyArn"},
-	"aws:cloudwatch/logGroup:LogGroup":                  {"name", "namePrefix"},
-	"aws:cloudwatch/metricAlarm:MetricAlarm":            {"name"},
-	"aws:sns/topic:Topic":                               {"name", "namePrefix", "fifoTopic"},
-	"aws:sns/topicPolicy:TopicPolicy":                   {"arn"},
-	"aws:sns/topicSubscription:TopicSubscription":       {"topic", "protocol", "endpoint"},
-	"aws:sfn/stateMachine:StateMachine":                 {"name", "namePrefix"},
-	"aws:scheduler/schedule:Schedule":                   {"name", "namePrefix", "groupName"},
-	"aws:lambda/permission:Permission":                  {"action", "function", "principal", "sourceArn", "statementId", "qualifier"},
-}
 
 // Object is one resource in the fake cloud.
 type Object struct {
@@ -111,33 +91,25 @@ type Provider struct {
 	host *pulumiprovider.HostClient // nil in unit tests
 	dir  string                     // file-backed cloud when set
 
-	mu       sync.Mutex
-	memory   map[string]Object // in-memory cloud, keyed by type and ID
-	required map[string][]string
-	banner   sync.Once
+	mu     sync.Mutex
+	memory map[string]Object // in-memory cloud, keyed by type and ID
+	ref    *Reference
+	banner sync.Once
 }
 
 // New returns a stand-in provider; dir, when not empty, backs the fake cloud
 // with files (see DirEnv).
 func New(host *pulumiprovider.HostClient, dir string) (*Provider, error) {
-	var spec struct {
-		Resources map[string]struct {
-			RequiredInputs []string `json:"requiredInputs"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(schemaJSON, &spec); err != nil {
-		return nil, fmt.Errorf("%s: schema: %w", Banner, err)
-	}
-	required := map[string][]string{}
-	for tok, r := range spec.Resources {
-		required[tok] = r.RequiredInputs
+	ref, err := LoadReference()
+	if err != nil {
+		return nil, err
 	}
 	if dir != "" {
 		if err := os.MkdirAll(filepath.Join(dir, "resources"), 0o755); err != nil {
 			return nil, err
 		}
 	}
-	return &Provider{host: host, dir: dir, memory: map[string]Object{}, required: required}, nil
+	return &Provider{host: host, dir: dir, memory: map[string]Object{}, ref: ref}, nil
 }
 
 var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: false, KeepResources: true, SkipNulls: true}
@@ -186,24 +158,38 @@ func (p *Provider) Configure(ctx context.Context, _ *pulumirpc.ConfigureRequest)
 	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true, AcceptResources: true}, nil
 }
 
-// Check accepts the inputs as they are, refusing only a missing required input
-// of the types in the stand-in's schema.
+// Check refuses what the real provider's Check refuses for these types (see
+// check.go and reference/standin.json) and, like it, fills in the auto-name.
 func (p *Provider) Check(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
+	urn := resource.URN(req.GetUrn())
+	token := string(urn.Type())
+	ref, ok := p.ref.Resources[token]
+	if !ok {
+		// The bridge's own error for a type it does not map
+		// (pkg/tfbridge/provider.go, Check).
+		return nil, fmt.Errorf("unrecognized resource type (Check): %s (%s has no reference for it: add it to internal/standinaws/gen and tools/tfawsschema)", token, Banner)
+	}
 	news, err := unmarshal(req.GetNews())
 	if err != nil {
 		return nil, err
 	}
-	var failures []*pulumirpc.CheckFailure
-	for _, k := range p.required[string(resource.URN(req.GetUrn()).Type())] {
-		if _, ok := news[resource.PropertyKey(k)]; !ok {
-			failures = append(failures, &pulumirpc.CheckFailure{Property: k, Reason: fmt.Sprintf("missing required property '%s' (%s)", k, Banner)})
-		}
+	olds, err := unmarshal(req.GetOlds())
+	if err != nil {
+		return nil, err
 	}
-	return &pulumirpc.CheckResponse{Inputs: req.GetNews(), Failures: failures}, nil
+	if err := autoName(token, ref, urn.Name(), news, olds); err != nil {
+		return nil, err
+	}
+	failures := checkInputs(ref, urn.Name(), news)
+	inputs, err := marshal(news)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.CheckResponse{Inputs: inputs, Failures: failures}, nil
 }
 
-// Diff compares the old inputs with the new ones, property by property; a
-// change to a key in replaceKeys replaces the resource.
+// Diff compares the old inputs with the new ones, property by property (see
+// diff).
 func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc.DiffResponse, error) {
 	urn := resource.URN(req.GetUrn())
 	olds, err := unmarshal(req.GetOldInputs())
@@ -220,13 +206,23 @@ func (p *Provider) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumir
 	if err != nil {
 		return nil, err
 	}
-	return diff(string(urn.Type()), olds, news, req.GetIgnoreChanges()), nil
+	ref, ok := p.ref.Resources[string(urn.Type())]
+	if !ok {
+		return nil, fmt.Errorf("unrecognized resource type (Diff): %s (%s)", urn.Type(), Banner)
+	}
+	return diff(ref, olds, news, req.GetIgnoreChanges()), nil
 }
 
-func diff(token string, olds, news resource.PropertyMap, ignore []string) *pulumirpc.DiffResponse {
+// diff reports the changed inputs; a change the Terraform provider marks
+// ForceNew (at any depth) replaces the resource, and a Terraform set is
+// compared without regard to order, as the provider plans them.
+func diff(ref *ResourceRef, olds, news resource.PropertyMap, ignore []string) *pulumirpc.DiffResponse {
 	changed := map[string]bool{}
 	if d := olds.Diff(news); d != nil {
 		for _, k := range d.ChangedKeys() {
+			if p := ref.Inputs[string(k)]; p != nil && p.Set && sameSet(olds[k], news[k]) {
+				continue
+			}
 			changed[string(k)] = true
 		}
 	}
@@ -255,7 +251,7 @@ func diff(token string, olds, news resource.PropertyMap, ignore []string) *pulum
 		case !news.HasValue(resource.PropertyKey(k)):
 			kind = pulumirpc.PropertyDiff_DELETE
 		}
-		if slices.Contains(replaceKeys[token], k) {
+		if p := ref.Inputs[k]; p != nil && forcesNew(p, olds[resource.PropertyKey(k)], news[resource.PropertyKey(k)]) {
 			resp.Replaces = append(resp.Replaces, k)
 			kind = map[pulumirpc.PropertyDiff_Kind]pulumirpc.PropertyDiff_Kind{
 				pulumirpc.PropertyDiff_ADD:    pulumirpc.PropertyDiff_ADD_REPLACE,
@@ -264,6 +260,9 @@ func diff(token string, olds, news resource.PropertyMap, ignore []string) *pulum
 			}[kind]
 		}
 		resp.DetailedDiff[k] = &pulumirpc.PropertyDiff{Kind: kind, InputDiff: true}
+	}
+	if len(resp.Replaces) > 0 {
+		resp.DeleteBeforeReplace = ref.DeleteBeforeReplace
 	}
 	return resp
 }
@@ -393,9 +392,44 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 	return &emptypb.Empty{}, p.journal(JournalEntry{Op: "delete", Type: token, URN: string(urn), ID: req.GetId()})
 }
 
-// Invoke serves no data sources: none is used by the breaker or the examples.
+// Invoke serves the data sources the component and the examples call, for the
+// fake account (fakeaws); any other function fails, naming the stand-in.
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
-	return nil, fmt.Errorf("%s: function %s is not implemented", Banner, req.GetTok())
+	out, ok := invokes[req.GetTok()]
+	if !ok {
+		return nil, fmt.Errorf("%s: function %s is not implemented", Banner, req.GetTok())
+	}
+	ret, err := marshal(resource.NewPropertyMapFromMap(out))
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.InvokeResponse{Return: ret}, nil
+}
+
+// invokes are the data sources' results for the fake account and region. The
+// property names are those of the SDK's result types (aws.GetCallerIdentityResult,
+// GetPartitionResult, GetRegionResult; provider_test.go checks them), the
+// values shaped as AWS returns them (STS GetCallerIdentity: account, ARN and
+// user ID of the caller).
+var invokes = map[string]map[string]any{
+	"aws:index/getCallerIdentity:getCallerIdentity": {
+		"accountId": fakeaws.Account,
+		"arn":       "arn:aws:iam::" + fakeaws.Account + ":user/standin-deployer",
+		"userId":    "AIDASTANDINDEPLOYER01",
+		"id":        fakeaws.Account,
+	},
+	"aws:index/getPartition:getPartition": {
+		"dnsSuffix":        "amazonaws.com",
+		"id":               "aws",
+		"partition":        "aws",
+		"reverseDnsPrefix": "com.amazonaws",
+	},
+	"aws:index/getRegion:getRegion": {
+		"description": "US East (N. Virginia)",
+		"endpoint":    "ec2." + fakeaws.Region + ".amazonaws.com",
+		"id":          fakeaws.Region,
+		"name":        fakeaws.Region,
+	},
 }
 
 // Cancel has nothing to stop.

@@ -109,15 +109,3 @@ func TestCreateIsUnknownInPreviewAndStableOtherwise(t *testing.T) {
 	}
 	require.Equal(t, []string{"create", "create", "delete"}, ops, "previews are not journaled")
 }
-
-func TestCheckRefusesAMissingRequiredInput(t *testing.T) {
-	p, err := standinaws.New(nil, "")
-	require.NoError(t, err)
-	resp, err := p.Check(context.Background(), &pulumirpc.CheckRequest{
-		Urn:  "urn:pulumi:dev::proj::aws:lambda/function:Function::payments",
-		News: props(t, map[string]any{"runtime": "nodejs22.x"}),
-	})
-	require.NoError(t, err)
-	require.Len(t, resp.Failures, 1)
-	require.Equal(t, "role", resp.Failures[0].Property)
-}

@@ -9,11 +9,21 @@
 // Check/Diff/Create/Read/Update/Delete keep a fake cloud, computing names, IDs
 // and ARNs with internal/fakeaws.
 //
-// What it does not check: anything AWS would. It accepts any input of any type
-// token (only a few are in its schema), never validates a property, policy,
-// runtime, ARN or name, never runs code, and its replacement rules are a short
-// list (names and keys), not the real provider's. Read returns what it stored,
-// so it never reports drift unless its state directory is edited.
+// What it checks, like the real provider and derived from it (reference.go,
+// check.go, reference/standin.json, docs/standin-checks.md): unknown inputs,
+// wrong types and missing required inputs as the pulumi-aws v6 Go SDK declares
+// them; what the Terraform AWS provider's validators refuse (name lengths and
+// characters, enumerations, integer ranges), conflicting inputs, and auto-names
+// longer than pulumi-aws allows; replacement where Terraform marks an attribute
+// ForceNew. It serves getCallerIdentity, getPartition and getRegion for the
+// fake account.
+//
+// What it does not check: whatever the provider learns from AWS (existence of
+// ARNs, IAM, quotas), validators it cannot model (ARNs, JSON documents,
+// schedule expressions: listed as "unmodeled" in the reference), the
+// provider's CustomizeDiff functions and DiffSuppressFuncs, and defaults the
+// provider fills in. Read returns what it stored, so it never reports drift
+// unless its state directory is edited.
 package standinaws
 
 import _ "embed"
