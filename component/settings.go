@@ -128,7 +128,9 @@ func resolve(args Args, p problems) (Settings, error) {
 	if s.FallbackQualifier != "" && args.FallbackFunction == nil {
 		p.add("fallbackQualifier", "is set but fallbackFunction is not; pass the fallback function too, or drop the qualifier")
 	}
-	if args.FallbackTimeoutSeconds != nil && args.FallbackFunction == nil {
+	// The SDKs send the schema's default for an unset input, so only a value
+	// other than the default says the user meant a fallback.
+	if args.FallbackTimeoutSeconds != nil && *args.FallbackTimeoutSeconds != DefaultFallbackTimeoutSeconds && args.FallbackFunction == nil {
 		p.add("fallbackTimeoutSeconds", "is set but fallbackFunction is not; pass the fallback function too, or drop the timeout")
 	}
 	if s.FallbackTimeoutSeconds < 1 || s.FallbackTimeoutSeconds > 900 {
