@@ -94,6 +94,69 @@ StepFunctionResponse.validate_state_machine_definition = _validate_state_machine
 StepFunctionResponse.list_state_machine_versions = _list_state_machine_versions
 
 
+# --------------------------------------------------------------------------- Lambda LoggingConfig
+
+# moto 5.2.5 drops a function's LoggingConfig (CreateFunction, UpdateFunctionConfiguration) and
+# never returns one, so the provider would plan to set it again on every preview. Lambda returns
+# what was set, and otherwise its default: Text logs to /aws/lambda/<name> (Lambda API reference,
+# LoggingConfig).
+
+
+def _patch_lambda_logging():
+    from moto.awslambda.models import LambdaFunction
+
+    init, get_configuration, update_configuration = (
+        LambdaFunction.__init__, LambdaFunction.get_configuration, LambdaFunction.update_configuration)
+
+    def __init__(self, account_id, spec, *args, **kwargs):
+        init(self, account_id, spec, *args, **kwargs)
+        self._fidelity_logging = spec.get("LoggingConfig")
+
+    def get_config(self, *args, **kwargs):
+        config = get_configuration(self, *args, **kwargs)
+        logging = {"LogFormat": "Text", "LogGroup": "/aws/lambda/" + self.function_name}
+        logging.update(getattr(self, "_fidelity_logging", None) or {})
+        config["LoggingConfig"] = logging
+        return config
+
+    def update_config(self, config_updates):
+        if "LoggingConfig" in config_updates:
+            self._fidelity_logging = config_updates["LoggingConfig"]
+        return update_configuration(self, config_updates)
+
+    LambdaFunction.__init__ = __init__
+    LambdaFunction.get_configuration = get_config
+    LambdaFunction.update_configuration = update_config
+
+
+_patch_lambda_logging()
+
+
+# --------------------------------------------------------------------------- inventory
+
+def _inventory(endpoint):
+    """What the account holds, by AWS's own list APIs, for the test's "nothing left after destroy"
+    check. moto's /moto-api/data.json lists every instance ever created, deleted ones too."""
+    import boto3
+
+    kw = {"endpoint_url": endpoint, "region_name": os.environ.get("AWS_REGION", "us-east-1"),
+          "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+    c = lambda name: boto3.client(name, **kw)  # noqa: E731
+    inv = {
+        "lambda functions": [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]],
+        "dynamodb tables": c("dynamodb").list_tables()["TableNames"],
+        "sns topics": [t["TopicArn"] for t in c("sns").list_topics()["Topics"]],
+        "sqs queues": c("sqs").list_queues().get("QueueUrls", []),
+        "state machines": [m["name"] for m in c("stepfunctions").list_state_machines()["stateMachines"]],
+        "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
+        "log groups": [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]],
+        "schedules": [x["Name"] for x in c("scheduler").list_schedules()["Schedules"]],
+        # Roles we made; moto's own service-linked roles are not ours.
+        "iam roles": [r["RoleName"] for r in c("iam").list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")],
+    }
+    return {k: v for k, v in inv.items() if v}
+
+
 # --------------------------------------------------------------------------- CloudWatch CBOR
 
 _CW = _session.get_service_model("cloudwatch")
@@ -231,6 +294,11 @@ class FidelityApp:
         def record(status, headers, exc_info=None):
             seen["status"] = int(status.split()[0])
             return start_response(status, headers, exc_info)
+
+        if path == "/fidelity/inventory":
+            body = json.dumps(_inventory(f"http://127.0.0.1:{os.environ['MOTO_PORT']}")).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
 
         if path.startswith(_CBOR_PREFIX):
             out, op = _cbor(self.app, environ, record, path[len(_CBOR_PREFIX):])
