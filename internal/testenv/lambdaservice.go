@@ -2,7 +2,9 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -72,6 +74,12 @@ func newLambdaFront(rieAPI, rieInvokeURL string) (*lambdaFront, string, error) {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	// /next is a long poll: pass bytes on as they come.
 	proxy.FlushInterval = -1
+	proxy.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+		// The bootstrap's pending /next is cut when the test stops the RIE.
+		if !errors.Is(err, context.Canceled) {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+		}
+	}
 	f.api = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			if m := invocationErrorPath.FindStringSubmatch(r.URL.Path); m != nil {
