@@ -100,31 +100,52 @@ const (
 // downstream. Callers match on it to tell "not tried" from "tried and failed".
 const ErrorCircuitOpen = "CircuitOpen"
 
+// Step Functions names a DynamoDB error DynamoDB.<the Java SDK v1 exception
+// class its code unmarshals to>, and every code without a class of its own
+// DynamoDB.AmazonDynamoDBException (the table, with its sources:
+// test/sfn/dynamodb-exception-classes.json). The retry lists below use those
+// names only: a wire code (RequestLimitExceeded, InternalServerError) or a
+// code without a class (ThrottlingException) never matches on AWS.
+
 // TransientDynamoDBErrors are the read's errors worth a quick retry: throttling
-// on the circuit's (hot) item and the service's own 5xx. Anything else, such as a
-// missing table or missing permissions, will not heal within a request.
+// of the circuit's (hot) item or of the account, the service's own 500, and a
+// request that failed on the client side (SdkClientException: named by the
+// rule that gives the Lambda integration its documented
+// Lambda.SdkClientException; no response of DynamoDB's is recorded).
+//
+// Never DynamoDB.AmazonDynamoDBException: that is also the name of every
+// permanent error, a missing permission, a KMS denial, a brought table whose
+// key is of type N (ValidationException), and retrying it made each such
+// request wait about 3 s before failing open. What it hides that is
+// transient (ServiceUnavailable, and ThrottlingException, which DynamoDB
+// documents for table operations only) fails open at once instead.
 func TransientDynamoDBErrors() []string {
 	return []string{
 		"DynamoDB.ProvisionedThroughputExceededException",
-		"DynamoDB.RequestLimitExceeded",
-		"DynamoDB.ThrottlingException",
+		"DynamoDB.RequestLimitExceededException",
 		"DynamoDB.InternalServerErrorException",
-		"DynamoDB.InternalServerError",
 		"DynamoDB.SdkClientException",
-		"DynamoDB.AmazonDynamoDBException",
 	}
 }
 
 // DynamoDBThrottlingErrors are the writes' retried errors: a throttled request
-// was certainly not applied, whereas a 5xx may have been, and the counters are
-// ADDed, so retrying those could count one call twice.
+// (item or account) was certainly not applied, whereas a 5xx or a client-side
+// failure may have been, and the counters are ADDed, so retrying those could
+// count one call twice.
 func DynamoDBThrottlingErrors() []string {
 	return []string{
 		"DynamoDB.ProvisionedThroughputExceededException",
-		"DynamoDB.RequestLimitExceeded",
-		"DynamoDB.ThrottlingException",
+		"DynamoDB.RequestLimitExceededException",
 	}
 }
+
+// ErrorDataLimitExceeded is Step Functions' error for data over its 256 KiB
+// quota. A downstream's result too large for it (its payload plus the
+// integration's envelope) fails the invocation's Task with it, and the Task's
+// Catch sees it, States.ALL included: recorded on AWS in LocalStack's
+// tests/aws/services/stepfunctions/v2/error_handling/test_states_errors.snapshot.json,
+// although the Developer Guide calls it uncatchable.
+const ErrorDataLimitExceeded = "States.DataLimitExceeded"
 
 // Data paths inside an execution. The state input starts as the read's result
 // ({"Item": ...}, or the read's error when failing open: always an object), and
@@ -260,9 +281,10 @@ func (b *builder) checkCircuit() {
 			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedClosed)), StateInvokeForcedClosed),
 			withNext(presentAndEquals(item(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), b.reject(StateRejectHealthcheckAlarm)),
 			// The execution's start time is the request's "now"; the deadlines
-			// are in circuit.TimestampLayout, the same layout, and Step Functions
-			// compares them as instants. A malformed deadline cannot hold the
-			// circuit: like an absent one, it counts as passed.
+			// are in circuit.TimestampLayout, and Step Functions compares them
+			// as instants, so that the start's own rendering (no fraction when
+			// the milliseconds are zero) does not matter. A malformed deadline
+			// cannot hold the circuit: like an absent one, it counts as passed.
 			withNext(and(isState(circuit.Open), after(item(circuit.AttrOpenUntil))), b.reject(StateDescribeOpen)),
 			withNext(isState(circuit.Open), StateElectProbe),
 			withNext(and(isState(circuit.HalfOpen), not(after(item(circuit.AttrHalfOpenUntil)))), StateElectProbe),
@@ -335,7 +357,22 @@ func (b *builder) failures(counted string) []catcher {
 	if len(b.cfg.IgnoreErrors) > 0 {
 		c = append(c, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateDownstreamFailed})
 	}
+	c = append(c, b.resultTooLarge(StateDownstreamFailed)...)
 	return append(c, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: counted})
+}
+
+// resultTooLarge routes a downstream result over the payload quota past the
+// counting: the downstream answered, so it is no failure of the downstream's,
+// and the caller gets States.DataLimitExceeded with Step Functions' own cause.
+// Without it States.ALL would count it, and a service that answers too much
+// would trip its own circuit. Nothing when the user ignores the error anyway.
+func (b *builder) resultTooLarge(next string) []catcher {
+	for _, e := range b.cfg.IgnoreErrors {
+		if e == ErrorDataLimitExceeded {
+			return nil
+		}
+	}
+	return []catcher{{ErrorEquals: []string{ErrorDataLimitExceeded}, ResultPath: path(pathFailure), Next: next}}
 }
 
 // catchAll sends any error of a bookkeeping state to next, keeping the input:
@@ -504,6 +541,8 @@ func (b *builder) probePath() {
 	if len(b.cfg.IgnoreErrors) > 0 {
 		catches = append(catches, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateReleaseProbe})
 	}
+	// A result too large to pass on is no verdict either: free the slot.
+	catches = append(catches, b.resultTooLarge(StateReleaseProbe)...)
 	probe.Catch = append(catches, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateReopen})
 	b.states[StateInvokeProbe] = probe
 
@@ -515,9 +554,8 @@ func (b *builder) probePath() {
 		b.recordProbeSuccess(halfOpen, periodValue)
 	}
 	b.closeCircuit(halfOpen, periodValue)
-	if len(b.cfg.IgnoreErrors) > 0 {
-		b.releaseProbe(halfOpen, periodValue)
-	}
+	// Always reachable: a result over the payload quota releases the slot.
+	b.releaseProbe(halfOpen, periodValue)
 
 	reopen := b.controller(map[string]any{
 		"action":          "reopen",
@@ -573,8 +611,12 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 		},
 		map[string]any{
 			":closed": attrState(circuit.Closed), ":halfOpen": halfOpen, ":zero": attrN(0), ":period": periodValue,
-			// The execution's start, in circuit.TimestampLayout like every time
-			// of the item: Step Functions writes milliseconds and Z.
+			// The execution's start as Step Functions renders it: milliseconds
+			// and Z, but no fraction when the milliseconds are zero, so not
+			// always circuit.TimestampLayout. Harmless here: transitionAt is only
+			// parsed, never compared as a string (see circuit.AttrTransitionAt);
+			// normalising it would take intrinsics whose splitting AWS does not
+			// document precisely enough to rely on.
 			":now": map[string]any{"S.$": "$$.Execution.StartTime"}, ":reason": attrS(reason),
 		})
 	closeC.ResultPath = discard
@@ -585,7 +627,7 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 }
 
 func (b *builder) releaseProbe(halfOpen, periodValue map[string]any) {
-	release := b.update("An ignored error is no verdict: free the slot for another probe.",
+	release := b.update("An ignored error, or a result too large to pass on, is no verdict: free the slot for another probe.",
 		"ADD #probes :minusOne, #version :one",
 		samePeriod+" AND #probes > :zero",
 		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
