@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,12 +83,13 @@ func TestDefinitionShape(t *testing.T) {
 	}
 	states := at(t, d, "States").(map[string]any)
 	// The default config: one probe that closes on success, no ignored errors,
-	// no fallback, so no RecordProbeSuccess, ReleaseProbe or InvokeFallback
-	// (Step Functions rejects unreachable states).
+	// no fallback, so no RecordProbeSuccess or InvokeFallback (Step Functions
+	// rejects unreachable states). ReleaseProbe is always reachable: a probe's
+	// result over the payload quota is no verdict.
 	want := []string{StateReadCircuit, StateCheckCircuit,
 		StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateResetFailures, StateInvokeForcedClosed,
 		StateRecordFailure, StateCheckFailureThreshold, StateTrip,
-		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReopen, StateReturnResult,
+		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReleaseProbe, StateReopen, StateReturnResult,
 		StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted,
 		StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
 	if len(states) != len(want) {
@@ -169,12 +171,9 @@ func TestReadCircuitState(t *testing.T) {
 		"Retry": [{
 			"ErrorEquals": [
 				"DynamoDB.ProvisionedThroughputExceededException",
-				"DynamoDB.RequestLimitExceeded",
-				"DynamoDB.ThrottlingException",
+				"DynamoDB.RequestLimitExceededException",
 				"DynamoDB.InternalServerErrorException",
-				"DynamoDB.InternalServerError",
-				"DynamoDB.SdkClientException",
-				"DynamoDB.AmazonDynamoDBException"
+				"DynamoDB.SdkClientException"
 			],
 			"IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2
 		}],
@@ -336,7 +335,10 @@ func TestInvokeDownstreamState(t *testing.T) {
 			"ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
 			"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2
 		}],
-		"Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}],
+		"Catch": [
+			{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+			{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
+		],
 		"End": true
 	}`)
 	// Ignored errors are caught first, straight to raising them, uncounted.
@@ -344,11 +346,20 @@ func TestInvokeDownstreamState(t *testing.T) {
 	d = doc(t, cfg)
 	assertJSON(t, "Catch with ignored errors", at(t, d, "States", StateInvokeDownstream, "Catch"), `[
 		{"ErrorEquals": ["ValidationError", "NotFound"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+		{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
 		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
 	]`)
 	assertJSON(t, "probe Catch with ignored errors", at(t, d, "States", StateInvokeProbe, "Catch"), `[
 		{"ErrorEquals": ["ValidationError", "NotFound"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
+		{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
 		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "Reopen"}
+	]`)
+	// Ignored by the user: their catcher does what ours would.
+	cfg.IgnoreErrors = []string{"States.DataLimitExceeded"}
+	d = doc(t, cfg)
+	assertJSON(t, "Catch ignoring the data limit", at(t, d, "States", StateInvokeDownstream, "Catch"), `[
+		{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
 	]`)
 }
 
@@ -372,7 +383,10 @@ func TestInvokeDownstreamRetryPolicy(t *testing.T) {
 		t.Errorf("MaxAttempts 0 still has a Retry: %v", r)
 	}
 	// The catch must stay: without retries, errors still end FAILED with their name.
-	assertJSON(t, "Catch", at(t, d, "States", StateInvokeDownstream, "Catch"), `[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}]`)
+	assertJSON(t, "Catch", at(t, d, "States", StateInvokeDownstream, "Catch"), `[
+		{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
+	]`)
 }
 
 func TestDownstreamFailedStates(t *testing.T) {
@@ -512,4 +526,59 @@ func TestASLValidator(t *testing.T) {
 			t.Fatalf("asl-validator accepted a transition to a missing state:\n%s", out)
 		}
 	})
+}
+
+// The DynamoDB retries name errors as Step Functions raises them on AWS:
+// DynamoDB.<Java SDK v1 exception class> (the table and its sources:
+// test/sfn/dynamodb-exception-classes.json, from aws/aws-sdk-java's
+// AmazonDynamoDBClient and LocalStack's AWS-recorded
+// test_task_service_dynamodb.snapshot.json). A wire code that is not a class
+// name (RequestLimitExceeded, InternalServerError) or a code without a class
+// (ThrottlingException) would never match; the base class would retry
+// permanent errors (a key of type N, a missing permission) on every request.
+func TestDynamoDBRetriesNameErrorsAWSRaises(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "test", "sfn", "dynamodb-exception-classes.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct {
+		BaseClass        string            `json:"baseClass"`
+		ClientClass      string            `json:"clientClass"`
+		ClassByErrorCode map[string]string `json:"classByErrorCode"`
+	}
+	if err := json.Unmarshal(raw, &table); err != nil {
+		t.Fatal(err)
+	}
+	raised := map[string]bool{"DynamoDB." + table.ClientClass: true}
+	for _, class := range table.ClassByErrorCode {
+		raised["DynamoDB."+class] = true
+	}
+	for list, names := range map[string][]string{"read": TransientDynamoDBErrors(), "write": DynamoDBThrottlingErrors()} {
+		for _, n := range names {
+			if !raised[n] {
+				t.Errorf("the %s retries %s, which Step Functions never raises", list, n)
+			}
+		}
+		if slices.Contains(names, "DynamoDB."+table.BaseClass) {
+			t.Errorf("the %s retries DynamoDB.%s: every permanent error without a class of its own", list, table.BaseClass)
+		}
+	}
+	// Throttling of the item and of the account, for both.
+	for _, want := range []string{"ProvisionedThroughputExceeded", "RequestLimitExceeded"} {
+		class := "DynamoDB." + table.ClassByErrorCode[want]
+		if class == "DynamoDB." {
+			class = "DynamoDB." + table.ClassByErrorCode[want+"Exception"]
+		}
+		for list, names := range map[string][]string{"read": TransientDynamoDBErrors(), "write": DynamoDBThrottlingErrors()} {
+			if !slices.Contains(names, class) {
+				t.Errorf("the %s does not retry %s", list, class)
+			}
+		}
+	}
+	// The writes ADD counters: a 5xx or a client-side failure may have been applied.
+	for _, n := range DynamoDBThrottlingErrors() {
+		if strings.Contains(n, "InternalServer") || strings.Contains(n, table.ClientClass) {
+			t.Errorf("the writes retry %s, which may have been applied", n)
+		}
+	}
 }
