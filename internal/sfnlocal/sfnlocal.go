@@ -107,6 +107,10 @@ func (r Result) String() string {
 	if r.Status != "SUCCEEDED" {
 		out = r.Error + ": " + r.Cause
 	}
+	// Payload-quota tests return a quarter of a megabyte.
+	if len(out) > 400 {
+		out = fmt.Sprintf("%s... (%d bytes)", out[:400], len(out))
+	}
 	return fmt.Sprintf("%s %s (lambda %d, reads %d, writes %d, injected %d, states %v)",
 		r.Status, out, r.LambdaInvocations, r.DynamoReads, r.DynamoWrites, r.InjectedFaults, r.States)
 }
