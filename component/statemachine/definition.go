@@ -102,8 +102,12 @@ const ErrorCircuitOpen = "CircuitOpen"
 
 // Step Functions names a DynamoDB error DynamoDB.<the Java SDK v1 exception
 // class its code unmarshals to>, and every code without a class of its own
-// DynamoDB.AmazonDynamoDBException (the table, with its sources:
-// test/sfn/dynamodb-exception-classes.json). The retry lists below use those
+// DynamoDB.AmazonDynamoDBException: the classes are aws/aws-sdk-java's
+// aws-java-sdk-dynamodb AmazonDynamoDBClient error metadata, the rule is
+// recorded on AWS in LocalStack's tests/aws/services/stepfunctions/v2/
+// error_handling/test_task_service_dynamodb.snapshot.json (ValidationException
+// arrives as DynamoDB.AmazonDynamoDBException); the table the tests share:
+// test/sfn/dynamodb-exception-classes.json. The retry lists below use those
 // names only: a wire code (RequestLimitExceeded, InternalServerError) or a
 // code without a class (ThrottlingException) never matches on AWS.
 
@@ -333,7 +337,10 @@ func (b *builder) invoke(functionArn string) *state {
 
 // end makes an invocation the execution's last state: the caller gets exactly
 // what the function returned, not the integration's envelope (StatusCode,
-// ExecutedVersion, headers).
+// ExecutedVersion, headers). OutputPath leaves nothing of the envelope in the
+// state's output; a ResultSelector would shrink nothing that counts against
+// the payload quota either, which applies to the integration's result before
+// ResultSelector (docs/limits.md).
 func end(s *state) *state {
 	s.OutputPath = "$.Payload"
 	s.End = true
