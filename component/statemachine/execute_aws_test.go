@@ -24,7 +24,9 @@ import (
 // the read fails open at once instead of retrying, and the bookkeeping write
 // is tried once.
 func TestNumberKeyedTableFailsOpenAtOnce(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.TableName = testenv.CreateTableKeyedBy(t, testenv.DynamoClient(t, dynaliteEndpoint(t)), types.ScalarAttributeTypeN) })
+	e := newEnv(t, func(c *Config) {
+		c.TableName = testenv.CreateTableKeyedBy(t, testenv.DynamoClient(t, dynaliteEndpoint(t)), types.ScalarAttributeTypeN)
+	})
 	r := e.run(t, "x", sfnlocal.Exec{})
 	succeeded(t, r, `{"echoed": "x"}`)
 	budget(t, r, 1, 0, 1, 0)
