@@ -117,10 +117,11 @@ python-venv:
 	rm -rf $(BIN)/sdk-python && cp -r sdk/python $(BIN)/sdk-python
 	$(VENV)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps $(BIN)/sdk-python
 
-## examples-go: compile the Go example and its engine test (a cold build takes minutes: done here,
-## not inside the engine tests' time limit).
+## examples-go: compile the Go example and its engine test, and the engine tests' Go shared-table
+## stack (a cold build takes minutes: done here, not inside the engine tests' time limit).
 examples-go:
 	cd examples/go && go test -count=1 -run '^$$' .
+	cd test/engine/sharedtable/go && go test -count=1 -run '^$$' .
 
 ## engine-deps: everything the engine tests and `make preview` need.
 engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
@@ -144,3 +145,35 @@ demo: deps
 ## and the cost per request of each path (about 2 minutes); prints the report, writes docs/bench.md.
 bench: deps
 	go test $(GOTEST_FLAGS) -run '^$$' -bench Outage -benchtime 1x -timeout 20m ./test/bench -args -report $(ROOT)/docs/bench.md
+
+# --- fidelity: the real Terraform AWS provider against moto (test/fidelity) -------
+# Not part of `make test`: a cold build of the provider takes about 47 min and 12 GB of memory
+# (about 12 GB of caches). Run it before resolving a fidelity issue and after any change to the
+# resource graph; docs/fidelity.md says what it checks and what it cannot.
+FIDELITY_DIR   ?= $(HOME)/.cache/cb-fidelity
+# The Terraform AWS provider as the Go module proxy serves it (6.x line; no tags are served).
+TF_AWS_VERSION := v1.60.1-0.20260602190131-5f2286d6d836
+MOTO_VERSION   := 5.2.5
+CBOR2_VERSION  := 6.3.0
+
+.PHONY: fidelity fidelity-deps
+
+## fidelity-deps: the provider, the bridge (test/fidelity/awsbridge), the hook and moto.
+fidelity-deps: deps engine-deps
+	@mkdir -p $(FIDELITY_DIR)/bin $(FIDELITY_DIR)/run
+	@test -x $(FIDELITY_DIR)/bin/terraform-provider-aws || { echo "building the Terraform AWS provider $(TF_AWS_VERSION) (cold: ~47 min, ~12 GB of memory)"; \
+		GOBIN=$(FIDELITY_DIR)/bin GOFLAGS=-trimpath go install github.com/hashicorp/terraform-provider-aws@$(TF_AWS_VERSION); }
+	@# The engine kills plugins with SIGKILL, which would orphan the provider process the bridge
+	@# starts: the wrapper makes the kernel kill it with its parent.
+	@printf '#!/bin/sh\nexec setpriv --pdeathsig KILL %s "$$@"\n' $(FIDELITY_DIR)/bin/terraform-provider-aws > $(FIDELITY_DIR)/run/terraform-provider-aws
+	@chmod +x $(FIDELITY_DIR)/run/terraform-provider-aws
+	cd test/fidelity/awsbridge && go build -o $(FIDELITY_DIR)/bin/pulumi-resource-aws .
+	go build -o $(FIDELITY_DIR)/bin/hook ./test/fidelity/hook
+	test -x $(FIDELITY_DIR)/venv/bin/python || python3 -m venv $(FIDELITY_DIR)/venv
+	$(FIDELITY_DIR)/venv/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' 'cbor2==$(CBOR2_VERSION)'
+
+## fidelity: every engine test (Go, TypeScript, Python, the shared table) through the real provider
+## and moto: preview, up, the closed path in moto, a preview with no changes, one input changed,
+## destroy, nothing left; the previews' AWS calls against docs/limits.md's preview policy.
+fidelity: fidelity-deps
+	CIRCUITBREAKER_FIDELITY_DIR=$(FIDELITY_DIR) go test -count=1 -v -timeout 150m -parallel 1 -run 'ThroughEngine' ./test/engine 2>&1 | tee $(FIDELITY_DIR)/last-run.log; exit $${PIPESTATUS[0]}

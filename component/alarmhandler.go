@@ -8,38 +8,54 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// alarmHandlerTimeoutSeconds: SNS invokes the handler asynchronously, off the
+// request path, so its timeout is in no execution's budget; one read and one
+// conditional write of an item need far less.
+const alarmHandlerTimeoutSeconds = 30
+
+// alarmHandlerPath is the handler and what must exist before an alarm may
+// notify it (ready): its subscription and its failure destination.
+type alarmHandlerPath struct {
+	fn    *lambda.Function
+	dlq   *sqs.Queue
+	ready []pulumi.Resource
+}
+
 // alarmHandler is our Go Lambda on the alarm topic: it applies each alarm
 // notification to the circuit's item (lambdas/alarmhandler). It tells the two
-// alarms apart by name, so each source's state is kept separately.
-func (g *graph) alarmHandler(table circuitTable, alarms alarmPath) (*lambda.Function, *sqs.Queue, error) {
+// alarms apart by name, so each source's state is kept separately; the names
+// are known before the alarms exist (alarms.go), so the handler is subscribed
+// before either alarm can notify.
+func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandlerPath, error) {
 	env := g.openPolicyEnv()
-	env["DOWNSTREAM_ALARM_NAME"] = alarms.downstream.Name
-	env["HEALTHCHECK_ALARM_NAME"] = alarms.healthcheck.Name
-	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", table, env)
+	env["DOWNSTREAM_ALARM_NAME"] = topic.downstreamAlarmName
+	env["HEALTHCHECK_ALARM_NAME"] = topic.healthcheckAlarmName
+	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	dlq, err := g.undelivered(h)
+	dlq, retries, err := g.undelivered(h)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	perm, err := lambda.NewPermission(g.ctx, g.child("alarm-handler-invoke"), &lambda.PermissionArgs{
 		Action:    pulumi.String("lambda:InvokeFunction"),
 		Function:  h.fn.Name,
 		Principal: pulumi.String("sns.amazonaws.com"),
-		SourceArn: alarms.topic.Arn,
+		SourceArn: topic.topic.Arn,
 	}, g.parent)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if _, err := sns.NewTopicSubscription(g.ctx, g.child("alarm-handler-subscription"), &sns.TopicSubscriptionArgs{
-		Topic:    alarms.topic.Arn,
+	sub, err := sns.NewTopicSubscription(g.ctx, g.child("alarm-handler-subscription"), &sns.TopicSubscriptionArgs{
+		Topic:    topic.topic.Arn,
 		Protocol: pulumi.String("lambda"),
 		Endpoint: h.fn.Arn,
-	}, g.parent, pulumi.DependsOn([]pulumi.Resource{perm})); err != nil {
-		return nil, nil, err
+	}, g.parent, pulumi.DependsOn([]pulumi.Resource{perm}))
+	if err != nil {
+		return nil, err
 	}
-	return h.fn, dlq, nil
+	return &alarmHandlerPath{fn: h.fn, dlq: dlq, ready: []pulumi.Resource{sub, retries}}, nil
 }
 
 // undelivered keeps the notifications the handler could not apply. SNS invokes
@@ -47,14 +63,14 @@ func (g *graph) alarmHandler(table circuitTable, alarms alarmPath) (*lambda.Func
 // healthcheck OK would leave the hold in place until the next alarm change, so
 // failed events land in a queue operators can see (an output), alarm on and
 // replay, instead of vanishing.
-func (g *graph) undelivered(h *ourLambda) (*sqs.Queue, error) {
+func (g *graph) undelivered(h *ourLambda) (*sqs.Queue, *lambda.FunctionEventInvokeConfig, error) {
 	q, err := sqs.NewQueue(g.ctx, g.child("alarm-handler-dlq"), &sqs.QueueArgs{
 		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 		Tags:                    g.tags,
 	}, g.parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Lambda sends to an on-failure destination with the function's own role.
 	send, err := iam.NewRolePolicy(g.ctx, g.child("alarm-handler-dlq-policy"), &iam.RolePolicyArgs{
@@ -62,9 +78,9 @@ func (g *graph) undelivered(h *ourLambda) (*sqs.Queue, error) {
 		Policy: q.Arn.ApplyT(QueueSendPolicy).(pulumi.StringOutput),
 	}, g.parent)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	_, err = lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("alarm-handler-retries"), &lambda.FunctionEventInvokeConfigArgs{
+	cfg, err := lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("alarm-handler-retries"), &lambda.FunctionEventInvokeConfigArgs{
 		FunctionName:             h.fn.Name,
 		MaximumRetryAttempts:     pulumi.Int(2),
 		MaximumEventAgeInSeconds: pulumi.Int(6 * 3600),
@@ -72,5 +88,5 @@ func (g *graph) undelivered(h *ourLambda) (*sqs.Queue, error) {
 			OnFailure: lambda.FunctionEventInvokeConfigDestinationConfigOnFailureArgs{Destination: q.Arn},
 		},
 	}, g.parent, pulumi.DependsOn([]pulumi.Resource{send}))
-	return q, err
+	return q, cfg, err
 }

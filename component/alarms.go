@@ -9,45 +9,78 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// alarmTopic is the topic both alarms notify, with its policy, and the names
+// the alarms will have. The names are fixed before the alarms exist, so the
+// handler can be configured with them and subscribed, and the topic policy can
+// name the alarms, before either alarm is created: an alarm notifies on its
+// first evaluation, and a notification published before the handler is
+// subscribed would be lost.
+type alarmTopic struct {
+	topic                *sns.Topic
+	policy               *sns.TopicPolicy
+	downstreamAlarmName  pulumi.StringOutput
+	healthcheckAlarmName pulumi.StringOutput
+}
+
 type alarmPath struct {
-	topic       *sns.Topic
 	downstream  *cloudwatch.MetricAlarm
 	healthcheck *cloudwatch.MetricAlarm
 }
 
-// alarms creates the topic and the two alarms that notify it. Every alarm has
-// ALARM, OK and INSUFFICIENT_DATA actions: the original had no OK action on the
-// downstream alarm, which is how its circuits stayed open forever.
-func (g *graph) alarms() (alarmPath, error) {
+// The alarms are named after the topic, whose auto-name is unique in the
+// account and Region (a random suffix), so the alarms' are too.
+const (
+	downstreamAlarmSuffix  = "-downstream-errors"
+	healthcheckAlarmSuffix = "-healthcheck-errors"
+)
+
+// topic creates the topic and the policy that lets only this breaker's two
+// alarms publish to it.
+func (g *graph) topic() (alarmTopic, error) {
 	topic, err := sns.NewTopic(g.ctx, g.child("alarms"), &sns.TopicArgs{Tags: g.tags}, g.parent)
 	if err != nil {
-		return alarmPath{}, err
+		return alarmTopic{}, err
 	}
-	down, err := g.alarm("downstream-errors", g.args.DownstreamFunction, g.s.DownstreamQualifier, g.s.DownstreamMonitoring, topic,
-		"errors of the downstream function. ALARM opens the circuit; it closes again through half-open probes.")
-	if err != nil {
-		return alarmPath{}, err
-	}
-	health, err := g.alarm("healthcheck-errors", g.args.HealthcheckFunction, g.s.HealthcheckQualifier, g.s.HealthcheckMonitoring, topic,
-		"errors of the healthcheck function. ALARM holds the circuit open; OK closes it.")
-	if err != nil {
-		return alarmPath{}, err
-	}
-	policy := pulumi.All(topic.Arn, g.account, down.Arn, health.Arn).ApplyT(func(v []any) string {
-		return TopicPolicy(v[0].(string), v[1].(string), []string{v[2].(string), v[3].(string)})
+	down := pulumi.Sprintf("%s%s", topic.Name, downstreamAlarmSuffix)
+	health := pulumi.Sprintf("%s%s", topic.Name, healthcheckAlarmSuffix)
+	policy := pulumi.All(topic.Arn, g.account, down, health).ApplyT(func(v []any) string {
+		arn, account := v[0].(string), v[1].(string)
+		return TopicPolicy(arn, account, []string{AlarmArn(arn, account, v[2].(string)), AlarmArn(arn, account, v[3].(string))})
 	}).(pulumi.StringOutput)
-	if _, err := sns.NewTopicPolicy(g.ctx, g.child("alarms-policy"), &sns.TopicPolicyArgs{
+	tp, err := sns.NewTopicPolicy(g.ctx, g.child("alarms-policy"), &sns.TopicPolicyArgs{
 		Arn:    topic.Arn,
 		Policy: policy,
-	}, g.parent); err != nil {
-		return alarmPath{}, err
+	}, g.parent)
+	if err != nil {
+		return alarmTopic{}, err
 	}
-	return alarmPath{topic: topic, downstream: down, healthcheck: health}, nil
+	return alarmTopic{topic: topic, policy: tp, downstreamAlarmName: down, healthcheckAlarmName: health}, nil
 }
 
-func (g *graph) alarm(suffix string, fn *lambda.Function, qualifier string, m Monitoring, topic *sns.Topic, what string) (*cloudwatch.MetricAlarm, error) {
+// alarms creates the two alarms, once the topic may be published to and the
+// handler is subscribed and keeps what it cannot apply (handler.ready). Every
+// alarm has ALARM, OK and INSUFFICIENT_DATA actions: the original had no OK
+// action on the downstream alarm, which is how its circuits stayed open
+// forever.
+func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, error) {
+	ready := pulumi.DependsOn(append([]pulumi.Resource{topic.policy}, handler.ready...))
+	down, err := g.alarm("downstream-errors", topic.downstreamAlarmName, g.args.DownstreamFunction, g.s.DownstreamQualifier, g.s.DownstreamMonitoring, topic.topic,
+		"errors of the downstream function. ALARM opens the circuit; it closes again through half-open probes.", ready)
+	if err != nil {
+		return alarmPath{}, err
+	}
+	health, err := g.alarm("healthcheck-errors", topic.healthcheckAlarmName, g.args.HealthcheckFunction, g.s.HealthcheckQualifier, g.s.HealthcheckMonitoring, topic.topic,
+		"errors of the healthcheck function. ALARM holds the circuit open; OK closes it.", ready)
+	if err != nil {
+		return alarmPath{}, err
+	}
+	return alarmPath{downstream: down, healthcheck: health}, nil
+}
+
+func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, qualifier string, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
 	actions := pulumi.Array{topic.Arn}
 	return cloudwatch.NewMetricAlarm(g.ctx, g.child(suffix), &cloudwatch.MetricAlarmArgs{
+		Name:                    name,
 		AlarmDescription:        pulumi.String(fmt.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, what)),
 		Namespace:               pulumi.String("AWS/Lambda"),
 		MetricName:              pulumi.String(m.MetricName),
@@ -64,7 +97,7 @@ func (g *graph) alarm(suffix string, fn *lambda.Function, qualifier string, m Mo
 		OkActions:               actions,
 		InsufficientDataActions: actions,
 		Tags:                    g.tags,
-	}, g.parent)
+	}, g.parent, ready)
 }
 
 // AlarmDimensions selects a function's metrics, or one alias's or version's:

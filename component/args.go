@@ -38,6 +38,8 @@ type Args struct {
 	IgnoreErrors      []string         `pulumi:"ignoreErrors,optional"`
 	FallbackFunction  *lambda.Function `pulumi:"fallbackFunction,optional" provider:"type=aws@v6.83.4:lambda/function:Function"`
 	FallbackQualifier *string          `pulumi:"fallbackQualifier,optional"`
+	// FallbackTimeoutSeconds bounds each attempt of the fallback.
+	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds,optional"`
 
 	OpenDurationSeconds    *int     `pulumi:"openDurationSeconds,optional"`
 	MaxOpenDurationSeconds *int     `pulumi:"maxOpenDurationSeconds,optional"`
@@ -46,6 +48,10 @@ type Args struct {
 	LogLevel                *string `pulumi:"logLevel,optional"`
 	LogIncludeExecutionData *bool   `pulumi:"logIncludeExecutionData,optional"`
 	LogRetentionDays        *int    `pulumi:"logRetentionDays,optional"`
+
+	ControllerReservedConcurrency   *int  `pulumi:"controllerReservedConcurrency,optional"`
+	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
+	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
 
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 }
@@ -83,6 +89,9 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.IgnoreErrors, "Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.")
 	an.Describe(&a.FallbackFunction, "A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.")
 	an.Describe(&a.FallbackQualifier, "Alias or version of the fallback function. Unset: the unqualified function.")
+	an.Describe(&a.FallbackTimeoutSeconds, "Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. "+
+		"With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.")
+	an.SetDefault(&a.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds)
 	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it admits probes.")
 	an.SetDefault(&a.OpenDurationSeconds, DefaultOpenDurationSeconds)
 	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")
@@ -95,6 +104,20 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.SetDefault(&a.LogIncludeExecutionData, false)
 	an.Describe(&a.LogRetentionDays, "Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).")
 	an.SetDefault(&a.LogRetentionDays, DefaultLogRetentionDays)
+	an.Describe(&a.ControllerReservedConcurrency, "Concurrent executions reserved for the controller Lambda, so that a downstream outage that "+
+		"uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the "+
+		"account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose "+
+		"concurrency quota is still at the new-account level must use 0 or raise the quota.")
+	an.SetDefault(&a.ControllerReservedConcurrency, DefaultControllerReservedConcurrency)
+	an.Describe(&a.AlarmHandlerReservedConcurrency, "Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm "+
+		"notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for "+
+		"controllerReservedConcurrency applies.")
+	an.SetDefault(&a.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency)
+	an.Describe(&a.ManageHealthcheckInvokeConfig, "Whether the breaker configures the healthcheck function's asynchronous invocation (for "+
+		"healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes "+
+		"asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set "+
+		"false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).")
+	an.SetDefault(&a.ManageHealthcheckInvokeConfig, true)
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
 }
 

@@ -6,6 +6,7 @@
 package component
 
 import (
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -58,7 +59,7 @@ func (c *CircuitBreaker) Annotate(an infer.Annotator) {
 // NewCircuitBreaker validates args (before anything is registered, so bad input
 // fails the preview and touches no state) and builds the breaker's children.
 func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulumi.ResourceOption) (*CircuitBreaker, error) {
-	s, err := Resolve(args)
+	s, err := resolve(args, nameProblems(name))
 	if err != nil {
 		return nil, err
 	}
@@ -70,9 +71,7 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 	if err := g.build(cb); err != nil {
 		return nil, err
 	}
-	// Go programs using this package directly need the outputs registered; the
-	// provider registers them again from the struct, which is harmless.
-	return cb, ctx.RegisterResourceOutputs(cb, pulumi.Map{
+	outputs := pulumi.Map{
 		"stateMachineArn":      cb.StateMachineArn,
 		"stateMachineName":     cb.StateMachineName,
 		"tableName":            cb.TableName,
@@ -87,7 +86,18 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		"alarmDeadLetterQueueUrl": cb.AlarmDeadLetterQueueUrl,
 		"controllerArn":           cb.ControllerArn,
 		"controllerName":          cb.ControllerName,
-	})
+	}
+	if g.tableCheck != nil {
+		// A brought table's keys are checked here, on an output of the
+		// component that nothing consumes: a wrong table fails the deployment
+		// (at preview when its keys are known) and no child's input waits on
+		// the table's optional outputs.
+		outputs["broughtTableChecked"] = g.tableCheck
+	}
+	// Go programs using this package directly need the outputs registered. The
+	// provider registers them again from the struct; the SDK keeps the first
+	// registration, this one.
+	return cb, ctx.RegisterResourceOutputs(cb, outputs)
 }
 
 // graph carries what every child builder needs.
@@ -99,9 +109,10 @@ type graph struct {
 	parent pulumi.ResourceOption
 	tags   pulumi.StringMapInput
 
-	account   pulumi.StringOutput // the account owning the downstream, for trust conditions
-	downArn   pulumi.StringOutput // qualified downstream ARN
-	healthArn pulumi.StringOutput // qualified healthcheck ARN
+	account    pulumi.StringOutput // the deploying account, for trust conditions and the topic policy
+	downArn    pulumi.StringOutput // qualified downstream ARN
+	healthArn  pulumi.StringOutput // qualified healthcheck ARN
+	tableCheck pulumi.Input        // a brought table's key check, or nil
 }
 
 func (g *graph) build(cb *CircuitBreaker) error {
@@ -109,17 +120,22 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	g.downArn = g.args.DownstreamFunction.Arn.ApplyT(func(arn string) string { return Qualified(arn, q) }).(pulumi.StringOutput)
 	hq := g.s.HealthcheckQualifier
 	g.healthArn = g.args.HealthcheckFunction.Arn.ApplyT(func(arn string) string { return Qualified(arn, hq) }).(pulumi.StringOutput)
-	g.account = g.args.DownstreamFunction.Arn.ApplyT(AccountOf).(pulumi.StringOutput)
+	g.account = g.deployingAccount(cb)
 
 	table, err := g.table()
 	if err != nil {
 		return err
 	}
-	alarms, err := g.alarms()
+	g.tableCheck = table.check
+	topic, err := g.topic()
 	if err != nil {
 		return err
 	}
-	handler, dlq, err := g.alarmHandler(table, alarms)
+	handler, err := g.alarmHandler(table, topic)
+	if err != nil {
+		return err
+	}
+	alarms, err := g.alarms(topic, handler)
 	if err != nil {
 		return err
 	}
@@ -136,16 +152,63 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	cb.StateMachineName = sm.Name
 	cb.TableName = table.name
 	cb.TableArn = table.arn
-	cb.TopicArn = alarms.topic.Arn
+	cb.TopicArn = topic.topic.Arn
 	cb.DownstreamAlarmName = alarms.downstream.Name
 	cb.HealthcheckAlarmName = alarms.healthcheck.Name
-	cb.AlarmHandlerArn = handler.Arn
-	cb.AlarmHandlerName = handler.Name
-	cb.AlarmDeadLetterQueueUrl = dlq.Url
+	cb.AlarmHandlerArn = handler.fn.Arn
+	cb.AlarmHandlerName = handler.fn.Name
+	cb.AlarmDeadLetterQueueUrl = handler.dlq.Url
 	cb.ControllerArn = controller.Arn
 	cb.ControllerName = controller.Name
 	cb.ScheduleArn = schedule.Arn
 	return nil
+}
+
+// deployingAccount is the account the stack deploys into (the aws provider's
+// credentials, as the component's parent chain selects it), for every trust
+// condition and the topic policy. The user's downstream and healthcheck must
+// live there too: see SameAccount.
+func (g *graph) deployingAccount(cb *CircuitBreaker) pulumi.StringOutput {
+	caller := aws.GetCallerIdentityOutput(g.ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Parent(cb))
+	return pulumi.All(caller.AccountId(), g.args.DownstreamFunction.Arn, g.args.HealthcheckFunction.Arn).ApplyT(func(v []any) (string, error) {
+		account := v[0].(string)
+		return account, SameAccount(account, []FunctionInAccount{
+			{Field: "downstreamFunction", Arn: v[1].(string)},
+			{Field: "healthcheckFunction", Arn: v[2].(string)},
+		})
+	}).(pulumi.StringOutput)
+}
+
+// FunctionInAccount is one of the user's functions, by the input that names it.
+type FunctionInAccount struct{ Field, Arn string }
+
+// SameAccount refuses a downstream or healthcheck in another account than the
+// deploying one. The breaker watches both with CloudWatch metric alarms, which
+// evaluate the metrics of their own account (another account's Lambda metrics
+// reach them only through CloudWatch cross-account observability, which the
+// breaker does not set up), and it configures the healthcheck's asynchronous
+// invocation through the same aws provider. A breaker in the wrong account
+// would never see its downstream fail; deploying it into the function's
+// account is the fix.
+func SameAccount(deploying string, functions []FunctionInAccount) error {
+	var p problems
+	if deploying == "" {
+		p.add("aws provider", "aws.getCallerIdentity returned no account ID; check the aws provider's credentials")
+		return p.err()
+	}
+	for _, f := range functions {
+		account, err := AccountOf(f.Arn)
+		if err != nil {
+			p.add(f.Field, "%v", err)
+			continue
+		}
+		if account != deploying {
+			p.add(f.Field, "%s is in account %s, but the breaker is being deployed into account %s (the aws provider's credentials); "+
+				"its CloudWatch alarms would not see that function's metrics. Deploy the breaker into account %s: give the component "+
+				"an aws provider for that account (the `providers` resource option)", f.Arn, account, deploying, account)
+		}
+	}
+	return p.err()
 }
 
 // child names every child after the component, so names are unique per stack

@@ -18,7 +18,18 @@ const (
 	DefaultOpenBackoffMultiplier    = 2.0
 	DefaultLogLevel                 = "ERROR"
 	DefaultLogRetentionDays         = 14
+
+	// A handful of executions is enough for the rare transitions the
+	// controller makes and for two alarms' notifications, and small enough to
+	// fit the 100 unreserved executions Lambda keeps back in most accounts.
+	DefaultControllerReservedConcurrency   = 10
+	DefaultAlarmHandlerReservedConcurrency = 2
 )
+
+// DefaultFallbackTimeoutSeconds: a fallback answers in place of the downstream
+// from a cache or a default, so it should be quick; its attempts count against
+// an EXPRESS execution's 300 s like every other Task's.
+const DefaultFallbackTimeoutSeconds = 10
 
 // Monitoring is an alarm's settings with every default applied.
 type Monitoring struct {

@@ -9,7 +9,10 @@ import (
 // goLambda deploys one of our Go Lambdas (lambdas/<artifact>) with its own log
 // group and a role that may update only this circuit's item and write only to
 // that log group. Every Lambda of ours is a writer of the circuit, nothing more.
-func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, env pulumi.StringMap) (*ourLambda, error) {
+// reserved > 0 reserves that many concurrent executions for it: a downstream
+// outage that uses up the account's concurrency must not throttle the breaker's
+// own functions, or the circuit could not open.
+func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -23,8 +26,8 @@ func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, e
 		return nil, err
 	}
 	svc := g.s.ServiceName
-	policy := pulumi.All(table.arn, logs.Arn).ApplyT(func(v []any) string {
-		return CircuitWriterPolicy(v[0].(string), svc, v[1].(string))
+	policy := pulumi.All(table.name, table.arn, logs.Arn).ApplyT(func(v []any) string {
+		return CircuitWriterPolicy(table.grant(v[0].(string), v[1].(string)), svc, v[2].(string))
 	}).(pulumi.StringOutput)
 	role, err := g.role(suffix, "lambda.amazonaws.com", policy)
 	if err != nil {
@@ -34,6 +37,12 @@ func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, e
 	for k, v := range env {
 		vars[k] = v
 	}
+	// Unset is the provider's default, -1: no reservation. Lambda takes 0 as
+	// "throttle every invocation", so 0 never reaches it.
+	var concurrency pulumi.IntPtrInput
+	if reserved > 0 {
+		concurrency = pulumi.IntPtr(reserved)
+	}
 	fn, err := lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
 		Description:   pulumi.Sprintf("Circuit breaker %s: %s", svc, purpose),
 		Runtime:       pulumi.String("provided.al2023"),
@@ -41,9 +50,11 @@ func (g *graph) goLambda(suffix, artifact, purpose string, table circuitTable, e
 		Handler:       pulumi.String("bootstrap"),
 		Code:          code,
 		MemorySize:    pulumi.Int(128),
-		Timeout:       pulumi.Int(30),
+		Timeout:       pulumi.Int(timeoutSeconds),
 		Role:          role.role.Arn,
 		Environment:   lambda.FunctionEnvironmentArgs{Variables: vars},
+
+		ReservedConcurrentExecutions: concurrency,
 		// JSON logs with levels: the transition lines our Lambdas write are
 		// queryable in Logs Insights, and debug noise never reaches the bill.
 		LoggingConfig: lambda.FunctionLoggingConfigArgs{

@@ -59,61 +59,131 @@ func ownItemOnly(serviceName string) map[string]map[string]any {
 	}
 }
 
-// StateMachinePolicy: read and update the circuit's own item (failure counts,
-// probe slots, closing), invoke exactly the functions the definition names (the
-// qualified downstream, our controller, the fallback if any), and deliver logs.
-func StateMachinePolicy(tableArn, serviceName string, functionArns []string, logging bool) string {
-	st := []Statement{
-		{
-			Sid:       "ReadAndCountOwnCircuit",
-			Effect:    "Allow",
-			Action:    []string{"dynamodb:GetItem", "dynamodb:UpdateItem"},
-			Resource:  []string{tableArn},
-			Condition: ownItemOnly(serviceName),
-		},
-		{
-			Sid:      "InvokeDownstreamAndController",
+// CircuitTable is the table our roles read and write.
+type CircuitTable struct {
+	Arn, Name string
+	// Brought is true for the user's own table, which may be encrypted with a
+	// customer managed KMS key (the breaker's own table uses the AWS managed key,
+	// whose key policy already lets every principal in the account use it
+	// through DynamoDB).
+	Brought bool
+}
+
+// statements grant actions on the circuit's own item and, for a brought table,
+// what DynamoDB needs from the caller's identity to use a customer managed key
+// on its behalf. Which key it is (serverSideEncryption.kmsKeyArn) is an
+// optional output, and no input may wait on one (it is unknown at every
+// preview), so the grant names no key: it holds only when DynamoDB in the
+// table's Region calls KMS for this very table (kms:ViaService and the
+// encryption context DynamoDB sends, aws:dynamodb:tableName and
+// aws:dynamodb:subscriberId). The actions are those AWS's own key for DynamoDB
+// (aws/dynamodb) gives the table's users, less kms:CreateGrant, which only the
+// table's creator needs. Sources: AWS KMS Developer Guide, "How Amazon DynamoDB
+// uses AWS KMS" (customer managed key policy, table key caching: DynamoDB
+// decrypts the table key on the caller's behalf when it first accesses the
+// table and again after five minutes idle; the encryption context), and
+// "kms:ViaService" / "kms:EncryptionContext:context-key" condition keys.
+func (t CircuitTable) statements(sid, serviceName string, actions []string) []Statement {
+	st := []Statement{{
+		Sid:       sid,
+		Effect:    "Allow",
+		Action:    actions,
+		Resource:  []string{t.Arn},
+		Condition: ownItemOnly(serviceName),
+	}}
+	if !t.Brought {
+		return st
+	}
+	partition, region, account := arnParts(t.Arn)
+	via := "dynamodb." + region + ".amazonaws.com"
+	keys := "arn:" + partition + ":kms:" + region + ":*:key/*"
+	return append(st,
+		Statement{
+			Sid:      "UseTableKeyThroughDynamoDB",
 			Effect:   "Allow",
-			Action:   []string{"lambda:InvokeFunction"},
-			Resource: functionArns,
+			Action:   []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
+			Resource: []string{keys},
+			Condition: map[string]map[string]any{"StringEquals": {
+				"kms:ViaService": via,
+				"kms:EncryptionContext:aws:dynamodb:tableName":    t.Name,
+				"kms:EncryptionContext:aws:dynamodb:subscriberId": account,
+			}},
 		},
+		Statement{
+			Sid:       "DescribeTableKeyThroughDynamoDB",
+			Effect:    "Allow",
+			Action:    []string{"kms:DescribeKey"},
+			Resource:  []string{keys},
+			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": via}},
+		},
+	)
+}
+
+// FunctionAndVersions is what a grant to invoke one of the user's functions
+// names: the function and every version and alias of it. An IAM Resource
+// matches an invoked ARN exactly, and Lambda's qualified ARNs are distinct
+// resources (function, function:version, function:alias); "function:*" matches
+// every qualifier and nothing but this function. Granting the qualified ARN
+// alone breaks executions and schedules still running with the old qualifier
+// while a redeploy changes it (the old grant is replaced, and IAM takes seconds
+// to propagate the new one), and a denied invoke is a
+// Lambda.AWSLambdaException, which the request path retries and counts. Sources:
+// Lambda Developer Guide, "Fine-tuning the Resources and Conditions sections of
+// policies" (resource ARN formats; "function:test:*" matches a version number
+// or alias); Step Functions Developer Guide, "IAM policies for AWS Lambda".
+func FunctionAndVersions(functionArn string) []string {
+	return []string{functionArn, functionArn + ":*"}
+}
+
+// StateMachinePolicy: read and update the circuit's own item (failure counts,
+// probe slots, closing) and invoke exactly the functions the definition names:
+// the user's (downstream, fallback if any) at any qualifier, and our controller.
+// Log delivery is a policy of its own (LogDeliveryPolicy) so that it can be
+// removed after the state machine stops logging, not before.
+func StateMachinePolicy(table CircuitTable, serviceName, controllerArn string, userFunctionArns []string) string {
+	invoke := []string{}
+	for _, f := range userFunctionArns {
+		invoke = append(invoke, FunctionAndVersions(f)...)
 	}
-	if logging {
-		// Step Functions' log delivery API takes no resource ARNs: AWS documents
-		// these actions with Resource "*" and they cannot be scoped further.
-		st = append(st, Statement{
-			Sid:    "DeliverExecutionLogs",
-			Effect: "Allow",
-			Action: []string{
-				"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
-				"logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-				"logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-			},
-			Resource: []string{"*"},
-		})
-	}
+	invoke = append(invoke, controllerArn)
+	st := table.statements("ReadAndCountOwnCircuit", serviceName, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"})
+	st = append(st, Statement{
+		Sid:      "InvokeDownstreamAndController",
+		Effect:   "Allow",
+		Action:   []string{"lambda:InvokeFunction"},
+		Resource: invoke,
+	})
 	return document(st...).String()
+}
+
+// LogDeliveryPolicy lets Step Functions deliver the state machine's execution
+// logs. Its log delivery API takes no resource ARNs: AWS documents these
+// actions with Resource "*" and they cannot be scoped further.
+func LogDeliveryPolicy() string {
+	return document(Statement{
+		Sid:    "DeliverExecutionLogs",
+		Effect: "Allow",
+		Action: []string{
+			"logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+			"logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+			"logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+		},
+		Resource: []string{"*"},
+	}).String()
 }
 
 // CircuitWriterPolicy is every Lambda of ours: read-modify-write the circuit's own
 // item and write to its own log group (which the component creates, so no
 // CreateLogGroup).
-func CircuitWriterPolicy(tableArn, serviceName, logGroupArn string) string {
-	return document(
-		Statement{
-			Sid:       "UpdateOwnCircuit",
-			Effect:    "Allow",
-			Action:    []string{"dynamodb:GetItem", "dynamodb:UpdateItem"},
-			Resource:  []string{tableArn},
-			Condition: ownItemOnly(serviceName),
-		},
-		Statement{
-			Sid:      "WriteOwnLogs",
-			Effect:   "Allow",
-			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
-			Resource: []string{logGroupArn + ":*"},
-		},
-	).String()
+func CircuitWriterPolicy(table CircuitTable, serviceName, logGroupArn string) string {
+	st := table.statements("UpdateOwnCircuit", serviceName, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"})
+	st = append(st, Statement{
+		Sid:      "WriteOwnLogs",
+		Effect:   "Allow",
+		Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resource: []string{logGroupArn + ":*"},
+	})
+	return document(st...).String()
 }
 
 // QueueSendPolicy: deliver failed events to one queue.
@@ -126,17 +196,20 @@ func QueueSendPolicy(queueArn string) string {
 	}).String()
 }
 
-// SchedulerPolicy: invoke the healthcheck, nothing else.
-func SchedulerPolicy(healthcheckArn string) string {
+// SchedulerPolicy: invoke the healthcheck (at any qualifier, see
+// FunctionAndVersions), nothing else.
+func SchedulerPolicy(healthcheckFunctionArn string) string {
 	return document(Statement{
 		Sid:      "InvokeHealthcheck",
 		Effect:   "Allow",
 		Action:   []string{"lambda:InvokeFunction"},
-		Resource: []string{healthcheckArn},
+		Resource: FunctionAndVersions(healthcheckFunctionArn),
 	}).String()
 }
 
-// TopicPolicy lets only this breaker's two alarms publish to its topic.
+// TopicPolicy lets only this breaker's two alarms publish to its topic. The
+// alarms are named before they exist (AlarmArn), so the policy is in place
+// before either can notify.
 func TopicPolicy(topicArn, account string, alarmArns []string) string {
 	return document(Statement{
 		Sid:       "CloudWatchAlarmsPublish",
@@ -149,6 +222,14 @@ func TopicPolicy(topicArn, account string, alarmArns []string) string {
 			"StringEquals": {"aws:SourceAccount": account},
 		},
 	}).String()
+}
+
+// AlarmArn is the ARN CloudWatch gives an alarm of that name in the topic's
+// partition and Region and the given account
+// (arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME).
+func AlarmArn(topicArn, account, name string) string {
+	partition, region, _ := arnParts(topicArn)
+	return "arn:" + partition + ":cloudwatch:" + region + ":" + account + ":alarm:" + name
 }
 
 // Qualified is the ARN that invokes (and is granted) the given alias or version.
@@ -166,6 +247,16 @@ func AccountOf(arn string) (string, error) {
 		return "", fmt.Errorf("%q is not an ARN with an account ID", arn)
 	}
 	return parts[4], nil
+}
+
+// arnParts reads the partition, Region and account out of an ARN the
+// provider gave us (empty strings for a malformed one).
+func arnParts(arn string) (partition, region, account string) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 {
+		return "", "", ""
+	}
+	return parts[1], parts[3], parts[4]
 }
 
 // The key the state machine and the Lambdas use; a brought table must have it.

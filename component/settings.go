@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -31,12 +30,18 @@ type Settings struct {
 	SuccessThreshold         int
 	IgnoreErrors             []string
 	FallbackQualifier        string
+	HasFallback              bool
+	FallbackTimeoutSeconds   int
 	OpenDurationSeconds      int
 	MaxOpenDurationSeconds   int
 	OpenBackoffMultiplier    float64
 	LogLevel                 string
 	LogIncludeExecutionData  bool
 	LogRetentionDays         int
+
+	ControllerReservedConcurrency   int
+	AlarmHandlerReservedConcurrency int
+	ManageHealthcheckInvokeConfig   bool
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -73,8 +78,11 @@ func (p problems) err() error {
 
 // Resolve applies defaults to args and checks them. Each error names the input
 // and says how to fix it; all are reported together.
-func Resolve(args Args) (Settings, error) {
-	var p problems
+func Resolve(args Args) (Settings, error) { return resolve(args, nil) }
+
+// resolve is Resolve with problems found elsewhere (the component's name)
+// reported in the same list.
+func resolve(args Args, p problems) (Settings, error) {
 	s := Settings{
 		ServiceName:              args.ServiceName,
 		DownstreamQualifier:      deref(args.DownstreamQualifier, ""),
@@ -91,12 +99,18 @@ func Resolve(args Args) (Settings, error) {
 		SuccessThreshold:         deref(args.SuccessThreshold, DefaultSuccessThreshold),
 		IgnoreErrors:             slices.Clone(args.IgnoreErrors),
 		FallbackQualifier:        deref(args.FallbackQualifier, ""),
+		HasFallback:              args.FallbackFunction != nil,
+		FallbackTimeoutSeconds:   deref(args.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds),
 		OpenDurationSeconds:      deref(args.OpenDurationSeconds, DefaultOpenDurationSeconds),
 		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds),
 		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier),
 		LogLevel:                 deref(args.LogLevel, DefaultLogLevel),
 		LogIncludeExecutionData:  deref(args.LogIncludeExecutionData, false),
 		LogRetentionDays:         deref(args.LogRetentionDays, DefaultLogRetentionDays),
+
+		ControllerReservedConcurrency:   deref(args.ControllerReservedConcurrency, DefaultControllerReservedConcurrency),
+		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
+		ManageHealthcheckInvokeConfig:   deref(args.ManageHealthcheckInvokeConfig, true),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -113,6 +127,12 @@ func Resolve(args Args) (Settings, error) {
 	checkQualifier(&p, "fallbackQualifier", s.FallbackQualifier)
 	if s.FallbackQualifier != "" && args.FallbackFunction == nil {
 		p.add("fallbackQualifier", "is set but fallbackFunction is not; pass the fallback function too, or drop the qualifier")
+	}
+	if args.FallbackTimeoutSeconds != nil && args.FallbackFunction == nil {
+		p.add("fallbackTimeoutSeconds", "is set but fallbackFunction is not; pass the fallback function too, or drop the timeout")
+	}
+	if s.FallbackTimeoutSeconds < 1 || s.FallbackTimeoutSeconds > 900 {
+		p.add("fallbackTimeoutSeconds", "is %d; use 1 to 900 seconds (Lambda's own limit)", s.FallbackTimeoutSeconds)
 	}
 	checkSchedule(&p, s.HealthcheckSchedule)
 	if !json.Valid([]byte(s.HealthcheckInput)) {
@@ -131,7 +151,28 @@ func Resolve(args Args) (Settings, error) {
 	if !slices.Contains(retentionDays, s.LogRetentionDays) {
 		p.add("logRetentionDays", "%d is not a retention CloudWatch Logs accepts; use one of %s", s.LogRetentionDays, joinInts(retentionDays))
 	}
+	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
+	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
+	if len(p) == 0 {
+		// The definition's own rules, so that nothing the checks above let
+		// through fails later, inside an apply, when the definition is built.
+		if _, err := statemachine.WorstCaseOf(previewConfig(s)); err != nil {
+			p.add("(request path)", "the state machine cannot be built from these inputs: %v", err)
+		}
+	}
 	return s, p.err()
+}
+
+// maxReservation is Lambda's default concurrency quota per account and Region
+// (1,000): more than that can never be reserved for one of our functions.
+const maxReservation = 1000
+
+// checkReservation: Lambda takes 0 as "throttle every invocation", so 0 here
+// means "reserve none" and the graph omits the setting instead.
+func checkReservation(p *problems, field string, n int) {
+	if n < 0 || n > maxReservation {
+		p.add(field, "is %d; reserve 1 to %d concurrent executions, or 0 to reserve none", n, maxReservation)
+	}
 }
 
 func checkQualifier(p *problems, field, q string) {
@@ -199,8 +240,9 @@ func checkMonitoring(p *problems, field string, m Monitoring) {
 }
 
 // checkRequestPath checks the downstream Task's timeout and retries, and that an
-// EXPRESS execution can outlive them: otherwise Step Functions would kill it
-// mid-retry and the caller would see a timeout instead of the downstream's error.
+// EXPRESS execution outlives its longest path: otherwise Step Functions would
+// kill it mid-retry and the caller would see a timeout instead of the
+// downstream's error, with the circuit's bookkeeping left undone.
 func checkRequestPath(p *problems, s Settings) {
 	r := s.Retry
 	if s.DownstreamTimeoutSeconds < 1 || s.DownstreamTimeoutSeconds > 900 {
@@ -219,32 +261,35 @@ func checkRequestPath(p *problems, s Settings) {
 		p.add("downstreamRetry.maxDelaySeconds", "is %d; leave it unset or make it at least intervalSeconds (%d)", r.MaxDelaySeconds, r.IntervalSeconds)
 	}
 	for i, e := range r.Errors {
-		if strings.TrimSpace(e) == "" {
+		switch {
+		case strings.TrimSpace(e) == "":
 			p.add(fmt.Sprintf("downstreamRetry.errors[%d]", i), "is empty; name an error such as \"Lambda.TooManyRequestsException\"")
+		case e == "States.ALL" && len(r.Errors) > 1:
+			p.add(fmt.Sprintf("downstreamRetry.errors[%d]", i), "is States.ALL, which Step Functions accepts only alone; list States.ALL by itself, or name the errors")
 		}
 	}
-	if s.WorkflowType == "EXPRESS" && s.DownstreamTimeoutSeconds >= 1 && r.MaxAttempts >= 0 && r.MaxAttempts <= 10 {
-		if worst := worstCaseSeconds(s); worst > expressMaxSeconds {
-			p.add("downstreamTimeoutSeconds", "with downstreamRetry an EXPRESS execution may need %d s, more than its %d s limit; lower the timeout or retries, or set workflowType to STANDARD", worst, expressMaxSeconds)
+	if s.WorkflowType != "EXPRESS" {
+		return
+	}
+	// The definition's own worst case (statemachine.WorstCaseOf): the read, the
+	// controller's and the writes' attempts and the fallback count with the
+	// downstream's. Settings the definition refuses have been reported above or
+	// by the other checks, so there is nothing to measure then.
+	worst, err := statemachine.WorstCaseOf(previewConfig(s))
+	if err != nil || worst.Seconds() <= expressMaxSeconds {
+		return
+	}
+	path := worst.Path()
+	steps := make([]string, len(path))
+	field, fix := "fallbackTimeoutSeconds", "lower fallbackTimeoutSeconds"
+	for i, st := range path {
+		steps[i] = fmt.Sprintf("%s %s s", st.State, ftoa(st.Seconds))
+		if statemachine.InvokesDownstream(st.State) {
+			field, fix = "downstreamTimeoutSeconds", "lower downstreamTimeoutSeconds or downstreamRetry (maxAttempts, intervalSeconds, backoffRate, maxDelaySeconds)"
 		}
 	}
-}
-
-// worstCaseSeconds is the longest the downstream Task can take: every attempt
-// timing out, plus every retry interval.
-func worstCaseSeconds(s Settings) int {
-	r := s.Retry
-	total := float64(s.DownstreamTimeoutSeconds * (r.MaxAttempts + 1))
-	interval := float64(r.IntervalSeconds)
-	for range r.MaxAttempts {
-		d := interval
-		if r.MaxDelaySeconds > 0 {
-			d = math.Min(d, float64(r.MaxDelaySeconds))
-		}
-		total += d
-		interval *= r.BackoffRate
-	}
-	return int(math.Ceil(total))
+	p.add(field, "an EXPRESS execution may run %d s with these settings, more than the %d s Step Functions allows it (its longest path, every attempt timing out and every retry waited: %s); %s, or set workflowType to STANDARD",
+		worst.Seconds(), expressMaxSeconds, strings.Join(steps, ", "), fix)
 }
 
 func checkOpenDuration(p *problems, s Settings) {
@@ -276,6 +321,8 @@ func checkTripping(p *problems, s Settings) {
 		switch {
 		case strings.TrimSpace(e) == "":
 			p.add(field, "is empty; name an error such as \"ValidationError\"")
+		case slices.Contains(s.IgnoreErrors[:i], e):
+			p.add(field, "%q is listed twice; list each error once", e)
 		case strings.HasPrefix(e, "States."):
 			p.add(field, "is %q; ignoring Step Functions' own errors (timeouts, task failures) would hide outages from the breaker; name the downstream's own error types instead", e)
 		}

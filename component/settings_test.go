@@ -22,6 +22,9 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}, s.Retry.Errors)
 	require.Equal(t, "ERROR", s.LogLevel)
 	require.False(t, s.LogIncludeExecutionData)
+	require.Equal(t, 10, s.ControllerReservedConcurrency)
+	require.Equal(t, 2, s.AlarmHandlerReservedConcurrency)
+	require.True(t, s.ManageHealthcheckInvokeConfig)
 
 	// A user who sets only evaluationPeriods gets CloudWatch's default: every
 	// evaluated period must breach.
@@ -73,6 +76,25 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 		{"healthcheck input not JSON", func(a *component.Args) { a.HealthcheckInput = pulumi.StringRef("{") }, "healthcheckInput", "JSON document"},
 		{"unknown workflow type", func(a *component.Args) { a.WorkflowType = pulumi.StringRef("SYNC") }, "workflowType", "EXPRESS, STANDARD"},
 		{"express cannot outlive retries", func(a *component.Args) { a.DownstreamTimeoutSeconds = pulumi.IntRef(120) }, "downstreamTimeoutSeconds", "set workflowType to STANDARD"},
+		// Issue 7, item 5: 4 attempts of 70 s and 1+2+4 s of waits are 287 s,
+		// which the downstream-only budget let through; with the read (18 s),
+		// the election (33 s) and the probe's verdict (33 s), 371 s.
+		{"express cannot outlive the bookkeeping", func(a *component.Args) { a.DownstreamTimeoutSeconds = pulumi.IntRef(70) },
+			"downstreamTimeoutSeconds", "may run 371 s with these settings, more than the 300 s Step Functions allows it (its longest path, every attempt timing out and every retry waited: ReadCircuit 18 s, ElectProbe 33 s, InvokeProbe 287 s, Reopen 33 s); lower downstreamTimeoutSeconds or downstreamRetry"},
+		// The fallback after a failed election: 18 + 33 + 3 x 90 + 1 + 2 s.
+		{"express cannot outlive the fallback", func(a *component.Args) {
+			a.FallbackFunction = a.HealthcheckFunction
+			a.FallbackTimeoutSeconds = pulumi.IntRef(90)
+		}, "fallbackTimeoutSeconds", "may run 324 s with these settings, more than the 300 s Step Functions allows it (its longest path, every attempt timing out and every retry waited: ReadCircuit 18 s, ElectProbe 33 s, InvokeFallback 273 s); lower fallbackTimeoutSeconds, or set workflowType to STANDARD"},
+		{"fallback timeout without fallback", func(a *component.Args) { a.FallbackTimeoutSeconds = pulumi.IntRef(5) }, "fallbackTimeoutSeconds", "pass the fallback function too"},
+		{"fallback timeout above Lambda's", func(a *component.Args) {
+			a.WorkflowType = pulumi.StringRef("STANDARD")
+			a.FallbackFunction = a.HealthcheckFunction
+			a.FallbackTimeoutSeconds = pulumi.IntRef(901)
+		}, "fallbackTimeoutSeconds", "1 to 900"},
+		{"retry wildcard among names", func(a *component.Args) {
+			a.DownstreamRetry = &component.RetryArgs{Errors: []string{"Lambda.ServiceException", "States.ALL"}}
+		}, "downstreamRetry.errors[1]", "list States.ALL by itself"},
 		{"timeout above Lambda's", func(a *component.Args) {
 			a.WorkflowType = pulumi.StringRef("STANDARD")
 			a.DownstreamTimeoutSeconds = pulumi.IntRef(901)
@@ -94,8 +116,11 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 			a.SuccessThreshold = pulumi.IntRef(3)
 		}, "successThreshold", "could never close"},
 		{"ignoring timeouts", func(a *component.Args) { a.IgnoreErrors = []string{"States.Timeout"} }, "ignoreErrors[0]", "hide outages"},
+		{"ignored error twice", func(a *component.Args) { a.IgnoreErrors = []string{"A", "B", "A"} }, "ignoreErrors[2]", "list each error once"},
 		{"fallback qualifier without fallback", func(a *component.Args) { a.FallbackQualifier = pulumi.StringRef("live") }, "fallbackQualifier", "pass the fallback function too"},
 		{"retention CloudWatch refuses", func(a *component.Args) { a.LogRetentionDays = pulumi.IntRef(10) }, "logRetentionDays", "one of 0, 1, 3"},
+		{"negative controller reservation", func(a *component.Args) { a.ControllerReservedConcurrency = pulumi.IntRef(-1) }, "controllerReservedConcurrency", "or 0 to reserve none"},
+		{"alarm handler reservation above the account quota", func(a *component.Args) { a.AlarmHandlerReservedConcurrency = pulumi.IntRef(1001) }, "alarmHandlerReservedConcurrency", "reserve 1 to 1000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,6 +150,23 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	})
 	require.Error(t, err)
 	for _, field := range []string{"serviceName:", "healthcheckSchedule:", "logRetentionDays:"} {
+		require.Contains(t, err.Error(), field)
+	}
+
+	// The component's own name is checked with its inputs, in the same list.
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.LogRetentionDays = pulumi.IntRef(2)
+		_, err = component.NewCircuitBreaker(ctx, "payments.v2", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", &recorder{}))
+	require.Error(t, err)
+	require.Equal(t, 1, strings.Count(err.Error(), "invalid CircuitBreaker inputs"), err.Error())
+	for _, field := range []string{"name: ", "logRetentionDays:"} {
 		require.Contains(t, err.Error(), field)
 	}
 }
@@ -163,12 +205,19 @@ func TestBroughtTableWithTheWrongKeyIsRefused(t *testing.T) {
 
 func TestProbeBudgetCoversTheWorstCaseButNoMoreThanAnExecutionLives(t *testing.T) {
 	s, err := component.Resolve(component.Args{ServiceName: "p", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(),
-		DownstreamTimeoutSeconds: pulumi.IntRef(72)})
+		WorkflowType: pulumi.StringRef("STANDARD"), DownstreamTimeoutSeconds: pulumi.IntRef(72)})
 	require.NoError(t, err)
-	// 4 attempts of 72 s and 1+2+4 s of retry waits: 295 s, +10 s of bookkeeping
-	// would outlive the 300 s an EXPRESS execution may run.
+	// The elected probe's execution: the read 18 s, the election 33 s, 4
+	// attempts of 72 s and 1+2+4 s of waits (295 s), the reopening 33 s.
+	require.Equal(t, 18+33+295+33, component.ProbeBudgetSeconds(s))
+
+	// An EXPRESS execution is stopped at 300 s: no probe reports later.
+	s.WorkflowType = "EXPRESS"
 	require.Equal(t, 300, component.ProbeBudgetSeconds(s))
 
-	s.WorkflowType = "STANDARD"
-	require.Equal(t, 305, component.ProbeBudgetSeconds(s))
+	// The defaults: 18 + 33 + (4 x 30 + 7) + 33 s.
+	s, err = component.Resolve(component.Args{ServiceName: "p", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()})
+	require.NoError(t, err)
+	require.Equal(t, 211, component.ProbeBudgetSeconds(s))
+	require.Equal(t, component.DefaultFallbackTimeoutSeconds, s.FallbackTimeoutSeconds)
 }

@@ -8,20 +8,41 @@ import (
 )
 
 type circuitTable struct {
-	name pulumi.StringOutput
-	arn  pulumi.StringOutput
+	name    pulumi.StringOutput
+	arn     pulumi.StringOutput
+	brought bool
+	// check fails the deployment when a brought table has the wrong keys; the
+	// component registers it as an output of its own (see circuitbreaker.go),
+	// never as a child's input.
+	check pulumi.Input
+}
+
+// grant is the table as the IAM documents see it, once its outputs are known.
+func (t circuitTable) grant(name, arn string) CircuitTable {
+	return CircuitTable{Arn: arn, Name: name, Brought: t.brought}
 }
 
 // table creates the circuit-state table, or checks the one the user brought.
 func (g *graph) table() (circuitTable, error) {
 	if t := g.args.Table; t != nil {
-		// The check rides on the name every consumer uses, so a wrong table
-		// stops the deployment (at preview when the table's keys are known).
-		name := pulumi.All(t.Name, t.HashKey, t.RangeKey).ApplyT(func(v []any) (string, error) {
-			name, _ := v[0].(string)
-			return name, CheckBroughtTable(name, v[1], v[2])
-		}).(pulumi.StringOutput)
-		return circuitTable{name: name, arn: t.Arn}, nil
+		// The children take the table's name and ARN as they are: both are
+		// always present. Its keys are checked aside, because the sort key is
+		// an optional output and a missing output is unknown at every preview:
+		// a name made to wait on it made every definition and every Lambda's
+		// TABLE_NAME unknown, so each preview of a shared table showed phantom
+		// updates. The partition key is always present, so a wrong one fails
+		// the preview; a sort key, when the table has one, is present too.
+		check := pulumi.Map{
+			"hashKey": pulumi.All(t.Name, t.HashKey).ApplyT(func(v []any) (string, error) {
+				name, _ := v[0].(string)
+				return name, checkHashKey(name, str(v[1]))
+			}).(pulumi.StringOutput),
+			"rangeKey": pulumi.All(t.Name, t.RangeKey).ApplyT(func(v []any) (string, error) {
+				name, _ := v[0].(string)
+				return name, checkRangeKey(name, str(v[1]))
+			}).(pulumi.StringOutput),
+		}
+		return circuitTable{name: t.Name, arn: t.Arn, brought: true, check: check}, nil
 	}
 	t, err := dynamodb.NewTable(g.ctx, g.child("table"), &dynamodb.TableArgs{
 		Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
@@ -44,11 +65,21 @@ func (g *graph) table() (circuitTable, error) {
 // CheckBroughtTable explains what is wrong with a table the user brought. The
 // keys arrive as *string or string depending on how the table was declared.
 func CheckBroughtTable(name string, hashKey, rangeKey any) error {
-	hk, rk := str(hashKey), str(rangeKey)
+	if err := checkHashKey(name, str(hashKey)); err != nil {
+		return err
+	}
+	return checkRangeKey(name, str(rangeKey))
+}
+
+func checkHashKey(name, hk string) error {
 	if hk != tableKey {
 		return fmt.Errorf("table: %q has partition key %q, but circuit items are keyed by %q (type S); "+
 			"create the table with hashKey %q and no sort key, or omit `table` to let the breaker create one", name, hk, tableKey, tableKey)
 	}
+	return nil
+}
+
+func checkRangeKey(name, rk string) error {
 	if rk != "" {
 		return fmt.Errorf("table: %q has sort key %q, but circuit items have a partition key only; "+
 			"use a table without a sort key, or omit `table` to let the breaker create one", name, rk)

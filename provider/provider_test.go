@@ -84,6 +84,16 @@ func (e *engine) monitor() *integration.MockResourceMonitor {
 	e.children = map[string]integration.MockResourceArgs{}
 	return &integration.MockResourceMonitor{
 		CallF: func(args integration.MockCallArgs) (property.Map, error) {
+			// The component asks the aws provider for the deploying account
+			// (pulumi-aws v6 aws.getCallerIdentity: accountId, arn, id, userId).
+			if args.Token == "aws:index/getCallerIdentity:getCallerIdentity" {
+				return property.NewMap(map[string]property.Value{
+					"accountId": property.New(fakeaws.Account),
+					"arn":       property.New("arn:aws:iam::" + fakeaws.Account + ":user/deployer"),
+					"id":        property.New(fakeaws.Account),
+					"userId":    property.New("AIDAEXAMPLE"),
+				}), nil
+			}
 			if args.Token != "pulumi:pulumi:getResource" {
 				return property.Map{}, nil
 			}
@@ -143,7 +153,8 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 
 	// The user's functions arrived as references and resolved to their ARNs.
 	sm := e.children["breaker-state-machine-policy"].Inputs.Get("policy").AsString()
-	require.Contains(t, sm, fakeaws.FunctionArn("payments")+":live")
+	// Granted at every qualifier (component.FunctionAndVersions).
+	require.Contains(t, sm, fakeaws.FunctionArn("payments")+":*")
 	def := e.children["breaker-state-machine"].Inputs.Get("definition").AsString()
 	require.Contains(t, def, fakeaws.FunctionArn("payments")+":live")
 	dims := e.children["breaker-downstream-errors"].Inputs.Get("dimensions").AsMap()
@@ -156,7 +167,7 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 			require.Truef(t, strings.HasPrefix(name, "breaker-"), "child %s is not named after its component", name)
 		}
 	}
-	require.Equal(t, 25, customs, "children of the breaker")
+	require.Equal(t, 27, customs, "children of the breaker")
 }
 
 func suffix(e *engine, name string) string {

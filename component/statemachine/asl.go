@@ -134,5 +134,5 @@ func atLeast(variable string, n int) rule {
 
 // after is a guarded "variable is a timestamp later than the execution's start".
 func after(variable string) rule {
-	return and(isPresent(variable), rule{Variable: variable, IsTimestamp: ptr(true)}, rule{Variable: variable, TimestampGreaterThanPath: "$$.Execution.StartTime"})
+	return and(isPresent(variable), rule{Variable: variable, IsTimestamp: ptr(true)}, rule{Variable: variable, TimestampGreaterThanPath: decidedAt})
 }

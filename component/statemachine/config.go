@@ -47,6 +47,9 @@ type Config struct {
 	// instead of failing fast with CircuitOpen; its result is the execution's
 	// output and its error the execution's error. Qualified like DownstreamArn.
 	FallbackArn string
+	// FallbackTimeoutSeconds bounds each attempt of the fallback (its Task's
+	// TimeoutSeconds); required with FallbackArn.
+	FallbackTimeoutSeconds int
 	// ControllerArn is the controller Lambda (lambdas/controller), invoked for
 	// the rare transitions that need time arithmetic: trip, probe election,
 	// reopen.
@@ -79,7 +82,13 @@ type RetryPolicy struct {
 
 // TransientLambdaErrors are the Lambda service's own transient failures: the
 // invocation did not run, or the service could not tell us how it ended, so
-// retrying is what AWS recommends for every lambda:invoke Task. Errors raised by
+// retrying is what AWS recommends for every lambda:invoke Task ("Handle
+// transient Lambda service exceptions" in the Step Functions docs). That list
+// includes Lambda.AWSLambdaException, under which a denied invoke arrives (see
+// InvocationErrors), and it stays retried: IAM takes seconds to propagate, so
+// a denial right after a deploy (a new grant, or a qualifier change) heals
+// within the default retries' 7 s, whereas a lasting one costs each call those
+// seconds before it fails, uncounted. Errors raised by
 // the function itself are deliberately absent: retrying them would multiply the
 // load on a failing downstream, which is what a breaker exists to prevent, and
 // would re-run calls that may not be idempotent.
@@ -89,6 +98,56 @@ func TransientLambdaErrors() []string {
 		"Lambda.AWSLambdaException",
 		"Lambda.SdkClientException",
 		"Lambda.TooManyRequestsException",
+	}
+}
+
+// InvocationErrors are the Lambda service's refusals of the invocation request
+// itself: the breaker could not invoke the function, which says nothing about
+// whether the function works. They never count as the downstream failing: on a
+// closed circuit nothing is counted, a probe that could not be invoked frees
+// its slot instead of reopening the circuit. The execution still fails with
+// the error, so that the caller (and the state machine's metrics) see the
+// breaker's own misconfiguration.
+//
+// Step Functions names a Lambda error "Lambda." + the Java SDK v1 exception
+// class of its code; a code without a class of its own arrives as the base
+// class, Lambda.AWSLambdaException, which every class of the SDK's Lambda
+// model extends (e.g.
+// https://docs.aws.amazon.com/AWSJavaSDK/latest/javadoc/com/amazonaws/services/lambda/model/ResourceNotFoundException.html).
+// The list is the Invoke API's documented errors
+// (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors)
+// that describe the request rather than the function:
+//
+//   - AWSLambdaException: codes without a class, among them AccessDeniedException,
+//     a denied lambda:InvokeFunction (the state machine's role lacks the grant,
+//     a grant still propagating, or one replaced by a qualifier change while
+//     executions ran; a denial is reported so, awslabs/aws-deployment-framework
+//     issue #460);
+//   - ResourceNotFoundException: the function, version or alias does not exist;
+//   - InvalidParameterValueException: a parameter of the request is invalid;
+//   - InvalidRequestContentException, UnsupportedMediaTypeException: the request
+//     body or a header is not what Invoke accepts;
+//   - RequestTooLargeException: the caller's payload is over Lambda's request
+//     quota, the caller's problem, never the function's (unreachable while
+//     Step Functions' 256 KiB state limit is below Lambda's 6 MB).
+//
+// Deliberately absent, so still counted: Lambda.ServiceException (Lambda could
+// not run the function), Lambda.TooManyRequestsException (the function's
+// concurrency is exhausted: overload, what a breaker is for),
+// Lambda.SdkClientException (the call may have run), and the errors of the
+// function's own environment (EC2*, ENI*, EFS*, KMS*, InvalidRuntime,
+// InvalidZipFile, InvalidSubnetID, InvalidSecurityGroupID,
+// SubnetIPAddressLimitReached, ResourceNotReady, ResourceConflict, SnapStart*):
+// those fail the function for every caller, which is the downstream being
+// down.
+func InvocationErrors() []string {
+	return []string{
+		"Lambda.AWSLambdaException",
+		"Lambda.ResourceNotFoundException",
+		"Lambda.InvalidParameterValueException",
+		"Lambda.InvalidRequestContentException",
+		"Lambda.UnsupportedMediaTypeException",
+		"Lambda.RequestTooLargeException",
 	}
 }
 
@@ -187,6 +246,9 @@ func (c Config) Validate() error {
 	}
 	if c.FallbackArn != "" {
 		otherFunction("FallbackArn", c.FallbackArn)
+		if c.FallbackTimeoutSeconds < 1 || c.FallbackTimeoutSeconds > maxTimeoutSeconds {
+			bad("FallbackTimeoutSeconds", "is %d, must be between 1 and %d (Lambda's maximum function timeout)", c.FallbackTimeoutSeconds, maxTimeoutSeconds)
+		}
 	}
 	otherFunction("ControllerArn", c.ControllerArn)
 	return errors.Join(errs...)

@@ -12,6 +12,7 @@ func validConfig() Config {
 		TableName:                "circuits",
 		DownstreamArn:            "arn:aws:lambda:us-east-1:123456789012:function:orders",
 		DownstreamTimeoutSeconds: 10,
+		FallbackTimeoutSeconds:   5, // used only with a FallbackArn
 		FailureThreshold:         DefaultFailureThreshold,
 		HalfOpenMaxCalls:         DefaultHalfOpenMaxCalls,
 		SuccessThreshold:         DefaultSuccessThreshold,
@@ -127,6 +128,14 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 		}, "Config.ControllerArn"},
 		{"fallback not an arn", func(c *Config) { c.FallbackArn = "arn:aws:sns:us-east-1:123456789012:topic" }, "Config.FallbackArn"},
 		{"fallback is the downstream", func(c *Config) { c.FallbackArn = c.DownstreamArn }, "Config.FallbackArn"},
+		{"fallback without a timeout", func(c *Config) {
+			c.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:fallback"
+			c.FallbackTimeoutSeconds = 0
+		}, "Config.FallbackTimeoutSeconds"},
+		{"fallback timeout above Lambda's", func(c *Config) {
+			c.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:fallback"
+			c.FallbackTimeoutSeconds = 901
+		}, "Config.FallbackTimeoutSeconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := validConfig()

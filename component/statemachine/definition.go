@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
@@ -164,6 +165,28 @@ const (
 	pathCause       = "$.Cause"       // DescribeOpen's cause for RejectOpen
 )
 
+// Every Task has a TimeoutSeconds, so that an execution's worst case is bounded
+// and computable (WorstCaseOf); the downstream's and the fallback's come from
+// the Config.
+const (
+	// dynamoTimeoutSeconds bounds one attempt of a single-item DynamoDB call,
+	// which takes milliseconds when DynamoDB is healthy: a read timing out
+	// fails open, a write timing out is bookkeeping lost, like any failed one.
+	// States.Timeout is in no retry list, so a timed-out write (which may yet
+	// be applied) is never sent twice.
+	dynamoTimeoutSeconds = 5
+	// ControllerTimeoutSeconds bounds one attempt of a controller invocation
+	// (a read and a conditional write of one item, with a few retries on
+	// conflict). The component gives the controller Lambda a shorter timeout of
+	// its own (ControllerFunctionTimeoutSeconds), so that the function stops,
+	// and with it any write, before the Task gives up on it.
+	ControllerTimeoutSeconds = 10
+	// ControllerFunctionTimeoutSeconds is the controller Lambda's Timeout: the
+	// Task's, less the time a cold start may take before the function's own
+	// clock starts (Go's init takes well under that).
+	ControllerFunctionTimeoutSeconds = ControllerTimeoutSeconds - 2
+)
+
 // readRetry is short on purpose: the read is on every request's critical path,
 // and when it keeps failing the request proceeds anyway (fail open), so waiting
 // longer only adds latency.
@@ -177,6 +200,10 @@ var writeRetry = retrier{ErrorEquals: DynamoDBThrottlingErrors(), IntervalSecond
 // election that had in fact been applied admits one caller twice, which only
 // uses up a probe slot: never more than HalfOpenMaxCalls probes.
 var controllerRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
+
+// fallbackRetry: the fallback is not the downstream: only Lambda's own
+// transient errors, briefly.
+var fallbackRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
 
 // Definition returns the state machine's ASL document: deterministic (the same
 // Config gives the same bytes), indented, JSONPath.
@@ -256,6 +283,7 @@ func (b *builder) readCircuit() {
 			// every write after it is conditional on what it expects.
 			"ConsistentRead": false,
 		},
+		TimeoutSeconds: dynamoTimeoutSeconds,
 		// The read's result replaces the state's input (ResultPath "$", the
 		// default), so nothing here requires the caller's payload to be a JSON
 		// object; the payload is taken back from $$.Execution.Input when invoking.
@@ -356,30 +384,30 @@ func keep(s *state, next string) *state {
 	return s
 }
 
-// failures routes the downstream's errors, after its Retry: ignored errors
-// straight to raising them, every other one (States.Timeout included) to
-// counted. The error goes under $.Failure so the item stays visible.
-func (b *builder) failures(counted string) []catcher {
-	var c []catcher
-	if len(b.cfg.IgnoreErrors) > 0 {
-		c = append(c, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateDownstreamFailed})
+// failures routes the downstream's errors, after its Retry: the uncounted ones
+// to uncounted, every other one (States.Timeout included) to counted. The
+// error goes under $.Failure so the item stays visible.
+func (b *builder) failures(uncounted, counted string) []catcher {
+	return []catcher{
+		{ErrorEquals: b.uncounted(), ResultPath: path(pathFailure), Next: uncounted},
+		{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: counted},
 	}
-	c = append(c, b.resultTooLarge(StateDownstreamFailed)...)
-	return append(c, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: counted})
 }
 
-// resultTooLarge routes a downstream result over the payload quota past the
-// counting: the downstream answered, so it is no failure of the downstream's,
-// and the caller gets States.DataLimitExceeded with Step Functions' own cause.
-// Without it States.ALL would count it, and a service that answers too much
-// would trip its own circuit. Nothing when the user ignores the error anyway.
-func (b *builder) resultTooLarge(next string) []catcher {
-	for _, e := range b.cfg.IgnoreErrors {
-		if e == ErrorDataLimitExceeded {
-			return nil
+// uncounted are the errors that neither count as a failure nor as a success:
+// the user's ignored errors, the invocation's own (InvocationErrors: the
+// breaker could not invoke the downstream, which says nothing of its health),
+// and a result over the payload quota (ErrorDataLimitExceeded: the downstream
+// answered; without this, States.ALL would count it, and a service that
+// answers too much would trip its own circuit).
+func (b *builder) uncounted() []string {
+	names := slices.Clone(b.cfg.IgnoreErrors)
+	for _, e := range append(InvocationErrors(), ErrorDataLimitExceeded) {
+		if !slices.Contains(names, e) {
+			names = append(names, e)
 		}
 	}
-	return []catcher{{ErrorEquals: []string{ErrorDataLimitExceeded}, ResultPath: path(pathFailure), Next: next}}
+	return names
 }
 
 // catchAll sends any error of a bookkeeping state to next, keeping the input:
@@ -406,14 +434,33 @@ func (b *builder) update(comment, expr, cond string, names map[string]string, va
 			"ExpressionAttributeNames":  names,
 			"ExpressionAttributeValues": values,
 		},
-		Retry: []retrier{writeRetry},
+		TimeoutSeconds: dynamoTimeoutSeconds,
+		Retry:          []retrier{writeRetry},
 	}
 }
 
-// controller is a lambda:invoke Task on the controller Lambda; "at" is the
-// execution's start, the instant CheckCircuit compared the deadlines with.
-func (b *builder) controller(payload map[string]any) *state {
-	payload["at.$"] = "$$.Execution.StartTime"
+// The controller's "now" ("at") for each kind of transition.
+const (
+	// decidedAt is the execution's start, the instant CheckCircuit compared the
+	// deadlines with: an election must agree with that comparison, or a call
+	// rejected as "still open" and one elected as "open duration over" could
+	// disagree about the same deadline.
+	decidedAt = "$$.Execution.StartTime"
+	// failedAt is when the state reporting a failure was entered, right after
+	// the downstream (or probe) failed: an opening counts from the failure, not
+	// from the start of a call that may have spent its whole timeout and retries
+	// before failing (a 30 s timeout would otherwise rest a 60 s open duration
+	// for 30 s, and a timeout of 60 s or more not at all). State.EnteredTime is
+	// documented for every state ("Format: ISO 8601",
+	// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html)
+	// and is the service's clock, like the start time.
+	failedAt = "$$.State.EnteredTime"
+)
+
+// controller is a lambda:invoke Task on the controller Lambda, with "at" (the
+// controller's now) taken from the context path at.
+func (b *builder) controller(payload map[string]any, at string) *state {
+	payload["at.$"] = at
 	return &state{
 		Type:     "Task",
 		Resource: b.arn("lambda", "invoke"),
@@ -421,7 +468,8 @@ func (b *builder) controller(payload map[string]any) *state {
 			"FunctionName": b.cfg.ControllerArn,
 			"Payload":      payload,
 		},
-		Retry: []retrier{controllerRetry},
+		TimeoutSeconds: ControllerTimeoutSeconds,
+		Retry:          []retrier{controllerRetry},
 	}
 }
 
@@ -433,11 +481,11 @@ func attrN(v int) map[string]any    { return map[string]any{"N": strconv.Itoa(v)
 func (b *builder) closedPath() {
 	// The healthy path: one read, one invocation, nothing written.
 	inv := end(b.invoke(b.cfg.DownstreamArn))
-	inv.Catch = b.failures(StateRecordFailure)
+	inv.Catch = b.failures(StateDownstreamFailed, StateRecordFailure)
 	b.states[StateInvokeDownstream] = inv
 
 	inv = keep(b.invoke(b.cfg.DownstreamArn), StateResetFailures)
-	inv.Catch = b.failures(StateRecordFailure)
+	inv.Catch = b.failures(StateDownstreamFailed, StateRecordFailure)
 	b.states[StateInvokeDownstreamAfterFailures] = inv
 
 	reset := b.update("A success ends the run of consecutive failures.",
@@ -491,7 +539,7 @@ func (b *builder) failurePath() {
 		"action":     "trip",
 		"failures.$": pathRecorded + ".failures",
 		"error.$":    pathFailure + ".Error",
-	})
+	}, failedAt)
 	trip.Comment = "Open the circuit for its (backed-off) open duration: time arithmetic, hence the controller."
 	trip.ResultPath = discard
 	trip.Catch = catchAll(StateDownstreamFailed)
@@ -504,7 +552,7 @@ func (b *builder) probePath() {
 	halfOpen := attrState(circuit.HalfOpen)
 	period := pathProbe + ".halfOpenUntil"
 
-	elect := b.controller(map[string]any{"action": "elect"})
+	elect := b.controller(map[string]any{"action": "elect"}, decidedAt)
 	elect.Comment = "A new half-open period (open duration or previous period over) starts at now + probe budget: time arithmetic, hence the controller."
 	// Both fields are always in the controller's response: a missing path here
 	// would be a States.Runtime error, which no Catch handles.
@@ -544,13 +592,9 @@ func (b *builder) probePath() {
 	}
 	probe := keep(b.invoke(b.cfg.DownstreamArn), next)
 	probe.Comment = "The probe: the caller's own call, whose outcome decides the circuit."
-	var catches []catcher
-	if len(b.cfg.IgnoreErrors) > 0 {
-		catches = append(catches, catcher{ErrorEquals: b.cfg.IgnoreErrors, ResultPath: path(pathFailure), Next: StateReleaseProbe})
-	}
-	// A result too large to pass on is no verdict either: free the slot.
-	catches = append(catches, b.resultTooLarge(StateReleaseProbe)...)
-	probe.Catch = append(catches, catcher{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateReopen})
+	// A probe that could not be invoked, or failed with an ignored error, gives
+	// no verdict: its slot is freed for another probe.
+	probe.Catch = b.failures(StateReleaseProbe, StateReopen)
 	b.states[StateInvokeProbe] = probe
 
 	periodValue := map[string]any{"S.$": period}
@@ -561,14 +605,13 @@ func (b *builder) probePath() {
 		b.recordProbeSuccess(halfOpen, periodValue)
 	}
 	b.closeCircuit(halfOpen, periodValue)
-	// Always reachable: a result over the payload quota releases the slot.
 	b.releaseProbe(halfOpen, periodValue)
 
 	reopen := b.controller(map[string]any{
 		"action":          "reopen",
 		"error.$":         pathFailure + ".Error",
 		"halfOpenUntil.$": period,
-	})
+	}, failedAt)
 	reopen.Comment = "The probe failed: open again for the next back-off duration (time arithmetic, hence the controller)."
 	reopen.ResultPath = discard
 	reopen.Catch = catchAll(StateDownstreamFailed)
@@ -634,7 +677,7 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 }
 
 func (b *builder) releaseProbe(halfOpen, periodValue map[string]any) {
-	release := b.update("An ignored error, or a result too large to pass on, is no verdict: free the slot for another probe.",
+	release := b.update("An ignored error, an invocation refused by Lambda, or a result too large to pass on, is no verdict: free the slot for another probe.",
 		"ADD #probes :minusOne, #version :one",
 		samePeriod+" AND #probes > :zero",
 		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
@@ -658,10 +701,9 @@ func (b *builder) rejections() {
 	if b.cfg.FallbackArn != "" {
 		fb := end(b.invoke(b.cfg.FallbackArn))
 		fb.Comment = "The circuit rejects this call: the fallback answers instead, with the caller's payload."
-		// The fallback is not the downstream: no timeout of the downstream's, and
-		// only Lambda's own transient errors retried.
-		fb.TimeoutSeconds = 0
-		fb.Retry = []retrier{{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}}
+		// The fallback is not the downstream: its own timeout and retry.
+		fb.TimeoutSeconds = b.cfg.FallbackTimeoutSeconds
+		fb.Retry = []retrier{fallbackRetry}
 		fb.Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path(pathFailure), Next: StateDownstreamFailed}}
 		b.states[StateInvokeFallback] = fb
 		return

@@ -151,9 +151,10 @@ func TestResultOverThePayloadQuota(t *testing.T) {
 	})
 }
 
-// AWS writes $$.Execution.StartTime without the fraction when the
-// milliseconds are zero (../shared/reference/aws-facts.md); the runner does
-// too. Through trip, election, join and close every comparison still holds:
+// AWS writes $$.Execution.StartTime and $$.State.EnteredTime without the
+// fraction when the milliseconds are zero (../shared/reference/aws-facts.md);
+// the runner does too. Through trip, election, join and close every comparison
+// still holds:
 // CheckCircuit compares instants, the controller parses both forms and
 // answers in our fixed width, and the period strings that JoinProbe and the
 // probe's verdicts match by equality come from the controller or the item,
@@ -162,8 +163,11 @@ func TestResultOverThePayloadQuota(t *testing.T) {
 func TestZeroMillisecondStartTimes(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.FailureThreshold = 1; c.HalfOpenMaxCalls = 2; c.SuccessThreshold = 2 })
 	start := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	// $$.State.EnteredTime (the trip's and reopen's "now") pinned to the start,
+	// in AWS's rendering, so that it has zero milliseconds too.
 	exec := func(at time.Time, input any) sfnlocal.Result {
-		return e.machine.Run(t, input, sfnlocal.Exec{StartTime: at})
+		aws := strings.Replace(circuit.FormatTime(at), ".000Z", "Z", 1)
+		return e.machine.Run(t, input, sfnlocal.Exec{StartTime: at, Context: map[string]any{"State": map[string]any{"EnteredTime": aws}}})
 	}
 	str := func(attr string) string {
 		v, _ := e.rawItem(t)[attr].(*types.AttributeValueMemberS)

@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -27,8 +28,11 @@ import (
 // These tests execute the real definition (aws-local-stepfunctions) against
 // dynalite, with the controller Lambda and the downstream test Lambda running as
 // real bootstraps under the RIE. Time is each execution's
-// $$.Execution.StartTime, which the controller also takes as its "now", so
-// scenarios move the clock by starting executions later: nothing waits.
+// $$.Execution.StartTime, which elections also take as their "now", so
+// scenarios move the clock by starting executions later: nothing waits. Trips
+// and reopenings take the failing state's $$.State.EnteredTime, which the
+// executor runs on from the start in real time (milliseconds here) unless a
+// test pins it (failingAt).
 
 // One dynalite for the package, started by the first test that needs one, so
 // that the pure unit tests run without emulators.
@@ -92,6 +96,8 @@ type envOptions struct {
 	// noController maps no Lambda to ControllerArn: its calls fail with
 	// Lambda.ResourceNotFoundException.
 	noController bool
+	// openFor is the controller's OPEN_DURATION_SECONDS; 0 means openFor.
+	openFor time.Duration
 }
 
 // newEnv runs the definition for validConfig (with the test ARNs and a fresh
@@ -134,7 +140,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		vars := map[string]string{
 			handler.EnvTableName:           cfg.TableName,
 			handler.EnvServiceName:         cfg.ServiceName,
-			handler.EnvOpenDurationSeconds: strconv.Itoa(int(openFor.Seconds())),
+			handler.EnvOpenDurationSeconds: strconv.Itoa(int(cmp.Or(o.openFor, openFor).Seconds())),
 			handler.EnvMaxOpenDuration:     strconv.Itoa(int(maxOpenFor.Seconds())),
 			handler.EnvBackoffMultiplier:   "2",
 			handler.EnvHalfOpenMaxCalls:    strconv.Itoa(cfg.HalfOpenMaxCalls),
@@ -299,6 +305,27 @@ func failedWith(t *testing.T, r sfnlocal.Result, errorType, message string) {
 	if last := r.States[len(r.States)-1]; last != StateRaiseDownstreamError {
 		t.Errorf("ended in %s", last)
 	}
+}
+
+// openedFromTheFailure asserts that c was opened for d counted from its
+// transition, whose time is the failure's: not before the failing state could
+// be entered (notBefore), and within a few seconds of it (the executor's real
+// time runs on from the execution's fixed start).
+func openedFromTheFailure(t *testing.T, c circuit.Circuit, d time.Duration, notBefore time.Time) {
+	t.Helper()
+	at := c.LastTransition.At
+	if c.State != circuit.Open || !c.OpenUntil.Equal(at.Add(d)) {
+		t.Fatalf("want OPEN until the transition's time + %s: %+v", d, c)
+	}
+	if at.Before(notBefore) || at.After(notBefore.Add(5*time.Second)) {
+		t.Fatalf("opened at %s, want the failure's time, just after %s", circuit.FormatTime(at), circuit.FormatTime(notBefore))
+	}
+}
+
+// failingAt pins $$.State.EnteredTime: a fixed clock for the states reporting
+// a failure, as if the downstream had failed at that moment.
+func failingAt(at time.Time) map[string]any {
+	return map[string]any{"State": map[string]any{"EnteredTime": circuit.FormatTime(at)}}
 }
 
 func boom(message string) map[string]any {
@@ -531,10 +558,11 @@ func TestOutageTripsAtTheThreshold(t *testing.T) {
 	failedWith(t, r, "DownstreamBoom", "the third in a row")
 	budget(t, r, 1, 1, 1, 1)
 	c := e.circuit(t)
-	if c.State != circuit.Open || !c.OpenUntil.Equal(now.Add(10*time.Second+openFor)) || c.Openings != 1 || c.Failures != 0 {
+	openedFromTheFailure(t, c, openFor, now.Add(10*time.Second))
+	if c.Openings != 1 || c.Failures != 0 {
 		t.Fatalf("not tripped as expected: %+v", c)
 	}
-	want := circuit.Transition{At: now.Add(10 * time.Second), From: circuit.Closed, To: circuit.Open, Reason: "3 consecutive failures, last: DownstreamBoom"}
+	want := circuit.Transition{At: c.LastTransition.At, From: circuit.Closed, To: circuit.Open, Reason: "3 consecutive failures, last: DownstreamBoom"}
 	if c.LastTransition != want {
 		t.Errorf("transition %+v, want %+v", c.LastTransition, want)
 	}
@@ -543,7 +571,7 @@ func TestOutageTripsAtTheThreshold(t *testing.T) {
 	r = e.at(t, 10*time.Second+openFor-time.Millisecond, boom("never sent"))
 	rejected(t, e, r, StateRejectOpen)
 	budget(t, r, 0, 0, 1, 0)
-	if !strings.Contains(r.Cause, "open until "+ts(10*time.Second+openFor)) {
+	if !strings.Contains(r.Cause, "open until "+circuit.FormatTime(c.OpenUntil)) {
 		t.Errorf("cause = %q", r.Cause)
 	}
 }
@@ -562,6 +590,178 @@ func TestTimeoutCountsAsFailure(t *testing.T) {
 	if c.State != circuit.Open || c.LastTransition.Reason != "1 consecutive failures, last: States.Timeout" {
 		t.Errorf("a timeout did not trip: %+v", c)
 	}
+}
+
+// Issue 7, item 1: an opening counts from the failure, not from the start of
+// the call that failed. The controller's "at" for trip and reopen is the
+// failing state's $$.State.EnteredTime (AWS's context object,
+// https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html),
+// pinned here to a downstream that failed 30 s after the execution started.
+func TestOpeningCountsFromTheFailure(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.FailureThreshold = 1 })
+	failed := now.Add(30 * time.Second)
+
+	t.Run("trip", func(t *testing.T) {
+		e.setItem(t, nil)
+		r := e.run(t, boom("slow, then down"), sfnlocal.Exec{Context: failingAt(failed)})
+		failedWith(t, r, "DownstreamBoom", "slow, then down")
+		c := e.circuit(t)
+		if c.State != circuit.Open || !c.OpenUntil.Equal(failed.Add(openFor)) || !c.LastTransition.At.Equal(failed) {
+			t.Fatalf("want OPEN from %s until %s: %+v", circuit.FormatTime(failed), circuit.FormatTime(failed.Add(openFor)), c)
+		}
+		// The execution start still decides: a call a moment before the end
+		// of the whole open duration is rejected.
+		rejected(t, e, e.run(t, "x", sfnlocal.Exec{StartTime: failed.Add(openFor - time.Millisecond)}), StateRejectOpen)
+	})
+
+	t.Run("reopen", func(t *testing.T) {
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"})
+		r := e.run(t, boom("still broken"), sfnlocal.Exec{Context: failingAt(failed)})
+		failedWith(t, r, "DownstreamBoom", "still broken")
+		c := e.circuit(t)
+		if c.State != circuit.Open || !c.OpenUntil.Equal(failed.Add(2*openFor)) || !c.LastTransition.At.Equal(failed) {
+			t.Fatalf("want OPEN from %s until %s: %+v", circuit.FormatTime(failed), circuit.FormatTime(failed.Add(2*openFor)), c)
+		}
+	})
+
+	t.Run("election still counts from the start", func(t *testing.T) {
+		// An election agrees with CheckCircuit's comparison, made at the start:
+		// its half-open period is start + probe budget whatever the state clock.
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
+		succeeded(t, e.run(t, map[string]any{"return": "ok"}, sfnlocal.Exec{Context: failingAt(failed)}), `"ok"`)
+		if c := e.circuit(t); c.State != circuit.Closed || !c.LastTransition.At.Equal(now) {
+			t.Fatalf("want closed by the probe at the start: %+v", c)
+		}
+	})
+}
+
+// Item 1 on the executor's running clock: a downstream that times out after
+// 2 s trips a circuit whose open duration is 1 s. Counted from the execution's
+// start the circuit would be open until start + 1 s, already over when the
+// trip lands: open for no time at all. Counted from the failure it is open
+// right after the trip.
+func TestTimeoutLongerThanTheOpenDurationStillOpens(t *testing.T) {
+	const timeout = 2 * time.Second
+	e := newEnvWith(t, envOptions{openFor: time.Second, mutate: func(c *Config) {
+		c.DownstreamTimeoutSeconds = int(timeout.Seconds())
+		c.FailureThreshold = 1
+	}})
+	e.setItem(t, nil)
+	r := e.run(t, map[string]any{"sleepMs": 10000}, sfnlocal.Exec{})
+	if r.Status != "FAILED" || r.Error != "States.Timeout" {
+		t.Fatalf("got %s", r)
+	}
+	c := e.circuit(t)
+	// The failure cannot land before the Task's timeout.
+	openedFromTheFailure(t, c, time.Second, now.Add(timeout))
+	// A call started when the timeout fired, the earliest the trip can land, is
+	// rejected (counted from the start, the circuit would already admit a probe).
+	r = e.run(t, "x", sfnlocal.Exec{StartTime: now.Add(timeout)})
+	rejected(t, e, r, StateRejectOpen)
+	budget(t, r, 0, 0, 1, 0)
+}
+
+// Issue 7, item 3: the breaker's own misconfiguration never counts as the
+// downstream failing. A denied lambda:InvokeFunction reaches the definition as
+// Lambda.AWSLambdaException with AccessDeniedException in the cause (recorded
+// on AWS: awslabs/aws-deployment-framework issue #460,
+// aws-samples/lambda-refarch-imagerecognition issue #19); a missing function
+// or alias as Lambda.ResourceNotFoundException, "Function not found: <arn>
+// (Service: AWSLambda; Status Code: 404; ...)" (awslabs/lambda-streams-to-firehose
+// issue #25). Each threshold here is 1, so one counted failure would trip.
+func TestBreakerMisconfigurationNeverCounts(t *testing.T) {
+	denied := sfnlocal.Fault{Error: "Lambda.AWSLambdaException",
+		Cause: "User: arn:aws:sts::123456789012:assumed-role/orders-state-machine-role/JbYzQXqGDw is not authorized to perform: lambda:InvokeFunction on resource: " + downstreamArn +
+			" because no identity-based policy allows the lambda:InvokeFunction action (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: c0c4199a-20fa-472e-a106-471bfdaa742e; Proxy: null)"}
+	// A denial is retried like every AWSLambdaException (IAM propagates within
+	// seconds): the default 3 retries, so 4 denials exhaust them.
+	deniedEveryTime := []sfnlocal.Fault{denied, denied, denied, denied}
+	failedDenied := func(t *testing.T, r sfnlocal.Result) {
+		t.Helper()
+		if r.Status != "FAILED" || r.Error != denied.Error || r.Cause != denied.Cause || r.InjectedFaults != 4 {
+			t.Fatalf("want FAILED with the denial after its retries, got %s", r)
+		}
+	}
+	unchanged := func(t *testing.T, e *env, want circuit.Circuit) {
+		t.Helper()
+		if c := e.circuit(t); c.State != want.State || c.Failures != want.Failures || c.Probes != want.Probes || c.Version != want.Version || !c.HalfOpenUntil.Equal(want.HalfOpenUntil) {
+			t.Fatalf("the circuit moved: %+v, want %+v", c, want)
+		}
+	}
+
+	t.Run("denied invoke", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.FailureThreshold = 1 })
+
+		t.Run("closed", func(t *testing.T) {
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "0"})
+			r := e.run(t, "x", sfnlocal.Exec{InjectLambda: deniedEveryTime})
+			failedDenied(t, r)
+			budget(t, r, 0, 0, 1, 0)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,InvokeDownstream,DownstreamFailed,RaiseDownstreamError" {
+				t.Errorf("states = %s", got)
+			}
+			unchanged(t, e, circuit.Circuit{State: circuit.Closed, Version: 7})
+		})
+
+		t.Run("closed, failures counted", func(t *testing.T) {
+			// Neither a failure nor a success: the count stays as it is.
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrFailures: "3"})
+			r := e.run(t, "x", sfnlocal.Exec{InjectLambda: deniedEveryTime})
+			failedDenied(t, r)
+			budget(t, r, 0, 0, 1, 0)
+			unchanged(t, e, circuit.Circuit{State: circuit.Closed, Failures: 3, Version: 7})
+		})
+
+		t.Run("joined probe frees its slot", func(t *testing.T) {
+			period := ts(halfOpenFor)
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: period, circuit.AttrProbes: "0"})
+			r := e.run(t, "x", sfnlocal.Exec{InjectLambda: deniedEveryTime})
+			failedDenied(t, r)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+				t.Errorf("states = %s", got)
+			}
+			// Joined (+1) and released (+1): half-open in the same period, slot free.
+			unchanged(t, e, circuit.Circuit{State: circuit.HalfOpen, HalfOpenUntil: now.Add(halfOpenFor), Version: 9})
+		})
+	})
+
+	t.Run("missing function", func(t *testing.T) {
+		// The definition invokes a function the executor does not have, which
+		// it answers with Lambda.ResourceNotFoundException, as Lambda does.
+		const missing = "arn:aws:lambda:us-east-1:123456789012:function:deleted-downstream"
+		e := newEnv(t, func(c *Config) { c.DownstreamArn = missing; c.FailureThreshold = 1 })
+		notFound := func(t *testing.T, r sfnlocal.Result) {
+			t.Helper()
+			// Not retried: a missing function does not appear within a request.
+			if r.Status != "FAILED" || r.Error != "Lambda.ResourceNotFoundException" || !strings.Contains(r.Cause, missing) || r.LambdaInvocationsByFunction[missing] != 0 {
+				t.Fatalf("want FAILED with Lambda.ResourceNotFoundException, got %s", r)
+			}
+		}
+
+		t.Run("closed", func(t *testing.T) {
+			e.setItem(t, nil)
+			for range 3 {
+				notFound(t, e.run(t, "x", sfnlocal.Exec{}))
+			}
+			if c := e.circuit(t); c.State != circuit.Closed || c.Failures != 0 || c.Version != 0 {
+				t.Fatalf("the circuit moved: %+v", c)
+			}
+		})
+
+		t.Run("elected probe does not reopen", func(t *testing.T) {
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second), circuit.AttrOpenings: "1"})
+			r := e.run(t, "x", sfnlocal.Exec{})
+			notFound(t, r)
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+				t.Errorf("states = %s", got)
+			}
+			budget(t, r, 0, 1, 1, 1) // the election and the release
+			c := e.circuit(t)
+			if c.State != circuit.HalfOpen || c.Probes != 0 || c.Openings != 1 {
+				t.Fatalf("want half-open with the slot free, not reopened: %+v", c)
+			}
+		})
+	})
 }
 
 func TestIgnoredErrorsNeitherTripNorCount(t *testing.T) {
@@ -688,10 +888,11 @@ func TestProbeFailureReopensWithBackoff(t *testing.T) {
 		t.Errorf("states = %s", got)
 	}
 	c := e.circuit(t)
-	if c.State != circuit.Open || !c.OpenUntil.Equal(now.Add(2*openFor)) || c.Openings != 2 || !c.HalfOpenUntil.IsZero() {
+	openedFromTheFailure(t, c, 2*openFor, now)
+	if c.Openings != 2 || !c.HalfOpenUntil.IsZero() {
 		t.Fatalf("not reopened with back-off: %+v", c)
 	}
-	want := circuit.Transition{At: now, From: circuit.HalfOpen, To: circuit.Open, Reason: "probe failed: DownstreamBoom"}
+	want := circuit.Transition{At: c.LastTransition.At, From: circuit.HalfOpen, To: circuit.Open, Reason: "probe failed: DownstreamBoom"}
 	if c.LastTransition != want {
 		t.Errorf("transition %+v, want %+v", c.LastTransition, want)
 	}
@@ -758,7 +959,8 @@ func TestConcurrentExecutionsAdmitExactlyMaxProbes(t *testing.T) {
 				t.Fatalf("%d probes and %d rejections, want %d and %d", probes, open, maxCalls, callers-maxCalls)
 			}
 			c := e.circuit(t)
-			if c.State != circuit.Open || c.Openings != 2 || !c.OpenUntil.Equal(now.Add(2*openFor)) {
+			openedFromTheFailure(t, c, 2*openFor, now)
+			if c.Openings != 2 {
 				t.Fatalf("one reopening wanted: %+v", c)
 			}
 		})

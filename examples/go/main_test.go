@@ -13,14 +13,21 @@ package main
 // CIRCUITBREAKER_ENGINE_REPORT (JSON file to write, the shape the other
 // languages' drivers in test/engine/drivers write too),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
-// CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed. The Pulumi CLI,
-// backend and plugins come from the usual PULUMI_* variables and PATH.
+// CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+// CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
+// step's name as its argument (previewFresh, up, deployed, previewAgain,
+// previewChanged, destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a
+// JSON file of the stack's outputs, e.g. for a smoke test of the deployed
+// breaker. A failing hook fails the run. The Pulumi CLI, backend and plugins
+// come from the usual PULUMI_* variables and PATH.
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -80,7 +87,31 @@ func TestEngine(t *testing.T) {
 	}
 	report := map[string]any{"language": "go"}
 
+	hook := func(name string, outputs map[string]any) {
+		h := os.Getenv("CIRCUITBREAKER_ENGINE_HOOK")
+		if h == "" {
+			return
+		}
+		cmd := exec.Command(h, name)
+		cmd.Env = os.Environ()
+		if outputs != nil {
+			f := filepath.Join(t.TempDir(), "outputs.json")
+			b, err := json.Marshal(outputs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(f, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Env = append(cmd.Env, "CIRCUITBREAKER_ENGINE_OUTPUTS="+f)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("hook %s: %v\n%s", name, err, out)
+		}
+	}
+
 	preview := func(name string) {
+		hook(name, nil)
 		ch := make(chan events.EngineEvent)
 		done := make(chan struct{})
 		var r previewReport
@@ -104,6 +135,7 @@ func TestEngine(t *testing.T) {
 	var steps []step
 	var diags []diagnostic
 	go collect(ch, &steps, &diags, done)
+	hook("up", nil)
 	up, err := stack.Up(ctx, optup.EventStreams(ch))
 	<-done
 	if err != nil {
@@ -114,6 +146,11 @@ func TestEngine(t *testing.T) {
 		outputs[k] = map[string]any{"value": v.Value, "type": fmt.Sprintf("%T", v.Value), "secret": v.Secret}
 	}
 	report["up"] = map[string]any{"summary": up.Summary.ResourceChanges, "outputs": outputs, "diagnostics": diags}
+	plain := map[string]any{}
+	for k, v := range up.Outputs {
+		plain[k] = v.Value
+	}
+	hook("deployed", plain)
 
 	preview("previewAgain")
 	if err := stack.SetConfig(ctx, "healthcheckSchedule", auto.ConfigValue{Value: env("CIRCUITBREAKER_ENGINE_SCHEDULE")}); err != nil {
@@ -130,6 +167,7 @@ func TestEngine(t *testing.T) {
 	report["deployment"] = state.Deployment
 
 	if os.Getenv("CIRCUITBREAKER_ENGINE_KEEP") != "1" {
+		hook("destroy", nil)
 		d, err := stack.Destroy(ctx)
 		if err != nil {
 			t.Fatalf("destroy: %v", err)

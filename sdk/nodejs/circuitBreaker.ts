@@ -99,6 +99,8 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             if (args?.serviceName === undefined && !opts.urn) {
                 throw new Error("Missing required property 'serviceName'");
             }
+            resourceInputs["alarmHandlerReservedConcurrency"] = (args?.alarmHandlerReservedConcurrency) ?? 2;
+            resourceInputs["controllerReservedConcurrency"] = (args?.controllerReservedConcurrency) ?? 10;
             resourceInputs["downstreamFunction"] = args?.downstreamFunction;
             resourceInputs["downstreamMonitoring"] = args?.downstreamMonitoring;
             resourceInputs["downstreamQualifier"] = args?.downstreamQualifier;
@@ -107,6 +109,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
             resourceInputs["fallbackFunction"] = args?.fallbackFunction;
             resourceInputs["fallbackQualifier"] = args?.fallbackQualifier;
+            resourceInputs["fallbackTimeoutSeconds"] = (args?.fallbackTimeoutSeconds) ?? 10;
             resourceInputs["halfOpenMaxCalls"] = (args?.halfOpenMaxCalls) ?? 1;
             resourceInputs["healthcheckFunction"] = args?.healthcheckFunction;
             resourceInputs["healthcheckInput"] = (args?.healthcheckInput) ?? "{}";
@@ -117,6 +120,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["logIncludeExecutionData"] = (args?.logIncludeExecutionData) ?? false;
             resourceInputs["logLevel"] = (args?.logLevel) ?? "ERROR";
             resourceInputs["logRetentionDays"] = (args?.logRetentionDays) ?? 14;
+            resourceInputs["manageHealthcheckInvokeConfig"] = (args?.manageHealthcheckInvokeConfig) ?? true;
             resourceInputs["maxOpenDurationSeconds"] = (args?.maxOpenDurationSeconds) ?? 600;
             resourceInputs["openBackoffMultiplier"] = (args?.openBackoffMultiplier) ?? 2;
             resourceInputs["openDurationSeconds"] = (args?.openDurationSeconds) ?? 60;
@@ -163,6 +167,14 @@ export class CircuitBreaker extends pulumi.ComponentResource {
  */
 export interface CircuitBreakerArgs {
     /**
+     * Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+     */
+    alarmHandlerReservedConcurrency?: number;
+    /**
+     * Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+     */
+    controllerReservedConcurrency?: number;
+    /**
      * The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
      */
     downstreamFunction: pulumi.Input<pulumiAws.lambda.Function>;
@@ -194,6 +206,10 @@ export interface CircuitBreakerArgs {
      * Alias or version of the fallback function. Unset: the unqualified function.
      */
     fallbackQualifier?: string;
+    /**
+     * Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+     */
+    fallbackTimeoutSeconds?: number;
     /**
      * Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
      */
@@ -234,6 +250,10 @@ export interface CircuitBreakerArgs {
      * Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
      */
     logRetentionDays?: number;
+    /**
+     * Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
+     */
+    manageHealthcheckInvokeConfig?: boolean;
     /**
      * Upper bound of the open duration when it backs off on repeated openings.
      */

@@ -116,7 +116,8 @@ func pluginTarballs(t *testing.T) (breaker, aws, version string) {
 	t.Helper()
 	need(t, path("bin", "pulumi"), "the Pulumi CLI")
 	need(t, path("bin", "pulumi-resource-circuitbreaker"), "the provider plugin")
-	need(t, path("bin", "standin", "pulumi-resource-aws"), "the test-only stand-in aws plugin")
+	awsBin, _ := awsPlugin()
+	need(t, awsBin, "the aws plugin (the test-only stand-in, or in fidelity mode the bridged Terraform provider)")
 	plugins.once.Do(func() {
 		plugins.dir, plugins.err = os.MkdirTemp("", "circuitbreaker-engine-plugins-")
 		if plugins.err != nil {
@@ -127,7 +128,7 @@ func pluginTarballs(t *testing.T) (breaker, aws, version string) {
 		if plugins.err = tarball(plugins.breaker, path("bin", "pulumi-resource-circuitbreaker")); plugins.err != nil {
 			return
 		}
-		if plugins.err = tarball(plugins.awsTar, path("bin", "standin", "pulumi-resource-aws")); plugins.err != nil {
+		if plugins.err = tarball(plugins.awsTar, awsBin); plugins.err != nil {
 			return
 		}
 		plugins.version, plugins.err = schemaVersion()
@@ -215,7 +216,11 @@ func newEngineEnv(t *testing.T) *engineEnv {
 			t.Fatal(err)
 		}
 	}
-	for _, p := range [][3]string{{"circuitbreaker", version, breaker}, {"aws", standinaws.Version, aws}} {
+	awsVersion := standinaws.Version
+	if fidelity != nil {
+		awsVersion = fidelityVersion
+	}
+	for _, p := range [][3]string{{"circuitbreaker", version, breaker}, {"aws", awsVersion, aws}} {
 		out, err := e.command(context.Background(), dir, path("bin", "pulumi"), "plugin", "install", "resource", p[0], p[1], "-f", p[2]).CombinedOutput()
 		if err != nil {
 			t.Fatalf("pulumi plugin install %s %s: %v\n%s", p[0], p[1], err, out)
@@ -285,9 +290,14 @@ func runStack(t *testing.T, lang language) {
 	e := newEngineEnv(t)
 	reportPath := filepath.Join(e.dir, "report.json")
 	dir, args := lang.command()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
 	defer cancel()
 	cmd := e.command(ctx, dir, args...)
+	var m *moto
+	if fidelity != nil {
+		m = startMoto(t, e.dir)
+		cmd.Env = append(cmd.Env, m.environ(e.dir)...)
+	}
 	cmd.Env = append(cmd.Env,
 		"CIRCUITBREAKER_ENGINE_PROGRAM="+programFor(lang),
 		"CIRCUITBREAKER_ENGINE_PROJECT="+projectName(t, lang.example),
@@ -309,7 +319,7 @@ func runStack(t *testing.T, lang language) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	check(t, lang, r, e)
+	check(t, lang, r, e, m)
 }
 
 func programFor(lang language) string {
@@ -432,7 +442,7 @@ func (s state) managed() map[string]bool {
 	return urns
 }
 
-func check(t *testing.T, lang language, r report, e *engineEnv) {
+func check(t *testing.T, lang language, r report, e *engineEnv, m *moto) {
 	if r.Language != lang.name {
 		t.Errorf("report is from %q, want %q", r.Language, lang.name)
 	}
@@ -442,6 +452,10 @@ func check(t *testing.T, lang language, r report, e *engineEnv) {
 	t.Run("children", func(t *testing.T) { checkChildren(t, s) })
 	t.Run("outputs", func(t *testing.T) { checkOutputs(t, lang, r, s) })
 	t.Run("previews", func(t *testing.T) { checkPreviews(t, r, s) })
+	if m != nil {
+		checkFidelity(t, m)
+		return
+	}
 	t.Run("stand-in", func(t *testing.T) { checkCloud(t, r, s, e.cloud) })
 }
 
@@ -674,7 +688,7 @@ func checkPreviews(t *testing.T, r report, s state) {
 	for _, d := range r.PreviewFresh.Diagnostics {
 		bannered = bannered || strings.Contains(d.Message, standinaws.Banner)
 	}
-	if !bannered {
+	if !bannered && fidelity == nil {
 		t.Errorf("the run does not say it used the stand-in aws plugin: %v", r.PreviewFresh.Diagnostics)
 	}
 }

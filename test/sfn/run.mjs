@@ -71,6 +71,8 @@
 //   where a fault is "Error.Name" or {"error": "...", "cause": "..."}; the first
 //   calls of the execution fail with them instead of reaching the emulator. A
 //   DynamoDB fault must be a name AWS raises (DynamoDB.<class>, or States.*).
+//   context is merged into the context object ($$); State.EnteredTime is
+//   supplied per state (contextFor) unless context pins it.
 // Result line: {"id", "status": SUCCEEDED|FAILED|TIMED_OUT|ABORTED, "output",
 //   "error", "cause", "lambdaInvocations", "lambdaInvocationsByFunction",
 //   "dynamoReads", "dynamoWrites", "injectedFaults", "states", "durationMs"}
@@ -94,6 +96,8 @@ if (typeof Promise.withResolvers !== "function") {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+// The real Date, before withClock swaps in a fixed one for a moment.
+const SystemDate = globalThis.Date;
 const emulators = process.env.CB_EMULATORS_DIR || resolve(here, "..", "emulators");
 
 // Step Functions quotas: "Maximum input or output size for a task, state, or
@@ -306,7 +310,7 @@ class Runner {
 
     const options = {
       overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides, waitTimeOverrides: req.waitTimeOverrides ?? {} },
-      context: req.context,
+      context: contextFor(req),
     };
     const started = performance.now();
     // aws-local-stepfunctions stamps $$.Execution.StartTime with
@@ -407,22 +411,47 @@ function collectTasks(def, out) {
   }
 }
 
-// awsInstant renders a time as the context object's times are on AWS:
+// awsInstant renders a time as the context object's times are on AWS
+// ($$.Execution.StartTime, $$.State.EnteredTime):
 // milliseconds, and none at all when they are zero ("2026-03-04T05:06:07Z";
 // AWS Support, quoted in aws-facts.md). That is Java's Instant.toString().
-function awsInstant(ms, RealDate) {
-  const s = new RealDate(ms).toISOString();
+function awsInstant(ms) {
+  const s = new SystemDate(ms).toISOString();
   return s.endsWith(".000Z") ? s.slice(0, -5) + "Z" : s;
 }
 
+// $$.State.EnteredTime, which AWS sets for every state ("State": {"EnteredTime":
+// ISO 8601}, https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
+// aws-local-stepfunctions 3.0.0 builds one context per execution with only
+// Execution.Input and Execution.StartTime, so a definition reading the field
+// would fail there with States.Runtime. It copies the context shallowly, keeping
+// the State object given here, so a getter answers at the moment a state reads
+// it: the execution's start (fixed by "startTime" when given) plus the real time
+// elapsed since. Paths are read when a state's Parameters are evaluated, right
+// after it is entered, so this is its entered time; a retry reads it again,
+// later, where AWS keeps the first entry's. A request whose context pins
+// State.EnteredTime keeps that value, for tests that fix the clock outright.
+function contextFor(req) {
+  const given = req.context ?? {};
+  if (given.State?.EnteredTime !== undefined) return given;
+  const start = req.startTime ? SystemDate.parse(req.startTime) : SystemDate.now();
+  const since = performance.now();
+  const state = { ...given.State };
+  Object.defineProperty(state, "EnteredTime", {
+    enumerable: true,
+    get: () => awsInstant(start + (performance.now() - since)),
+  });
+  return { ...given, State: state };
+}
+
 function withClock(iso, fn) {
-  const RealDate = globalThis.Date;
+  const RealDate = SystemDate;
   const fixed = iso ? RealDate.parse(iso) : RealDate.now();
   if (Number.isNaN(fixed)) throw new Error(`startTime ${iso} is not a timestamp`);
   class StepFunctionsDate extends RealDate {
     constructor(...args) { if (args.length === 0) super(fixed); else super(...args); }
     static now() { return fixed; }
-    toISOString() { return awsInstant(this.getTime(), RealDate); }
+    toISOString() { return awsInstant(this.getTime()); }
   }
   globalThis.Date = StepFunctionsDate;
   try { return fn(); } finally { globalThis.Date = RealDate; }

@@ -3,8 +3,8 @@
 // (trip, elect a probe, reopen), and the operators' overrides (force open,
 // force closed, release).
 //
-// The state machine invokes it with {"action": ..., "at": $$.Execution.StartTime,
-// ...}; operators with `aws lambda invoke --payload '{"action":"forceOpen",
+// The state machine invokes it with {"action": ..., "at": <its clock>, ...};
+// operators with `aws lambda invoke --payload '{"action":"forceOpen",
 // "reason":"..."}'`. Each action is a pure function of package circuit applied
 // through circuitstore.Update, so racing writers (other executions, the alarm
 // handler, the state machine's own conditional updates) lose nothing.
@@ -52,9 +52,13 @@ var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, A
 // Request is the controller's input.
 type Request struct {
 	Action Action `json:"action"`
-	// At is "now" (RFC 3339). The state machine passes $$.Execution.StartTime,
-	// the instant its Choice compared the circuit's deadlines with, so that both
-	// agree on whether a deadline has passed. Absent: the Lambda's clock.
+	// At is "now" (RFC 3339, with or without a fraction). For an election the
+	// state machine passes $$.Execution.StartTime, the instant its Choice
+	// compared the circuit's deadlines with, so that both agree on whether a
+	// deadline has passed; for a trip or a reopen, the failing state's
+	// $$.State.EnteredTime, so that the opening counts from the failure rather
+	// than from the start of a call that spent its timeout failing. Absent: the
+	// Lambda's clock.
 	At string `json:"at,omitempty"`
 	// Failures is the consecutive failure count the state machine saw (trip).
 	Failures *int `json:"failures,omitempty"`

@@ -59,6 +59,14 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 	if args.HealthcheckFunction == nil {
 		return nil, errors.New("invalid value for required argument 'HealthcheckFunction'")
 	}
+	if args.AlarmHandlerReservedConcurrency == nil {
+		alarmHandlerReservedConcurrency_ := 2
+		args.AlarmHandlerReservedConcurrency = &alarmHandlerReservedConcurrency_
+	}
+	if args.ControllerReservedConcurrency == nil {
+		controllerReservedConcurrency_ := 10
+		args.ControllerReservedConcurrency = &controllerReservedConcurrency_
+	}
 	if args.DownstreamRetry != nil {
 		args.DownstreamRetry = args.DownstreamRetry.ToRetryPtrOutput().ApplyT(func(v *Retry) *Retry { return v.Defaults() }).(RetryPtrOutput)
 	}
@@ -69,6 +77,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 	if args.FailureThreshold == nil {
 		failureThreshold_ := 5
 		args.FailureThreshold = &failureThreshold_
+	}
+	if args.FallbackTimeoutSeconds == nil {
+		fallbackTimeoutSeconds_ := 10
+		args.FallbackTimeoutSeconds = &fallbackTimeoutSeconds_
 	}
 	if args.HalfOpenMaxCalls == nil {
 		halfOpenMaxCalls_ := 1
@@ -93,6 +105,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 	if args.LogRetentionDays == nil {
 		logRetentionDays_ := 14
 		args.LogRetentionDays = &logRetentionDays_
+	}
+	if args.ManageHealthcheckInvokeConfig == nil {
+		manageHealthcheckInvokeConfig_ := true
+		args.ManageHealthcheckInvokeConfig = &manageHealthcheckInvokeConfig_
 	}
 	if args.MaxOpenDurationSeconds == nil {
 		maxOpenDurationSeconds_ := 600
@@ -124,6 +140,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 }
 
 type circuitBreakerArgs struct {
+	// Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+	AlarmHandlerReservedConcurrency *int `pulumi:"alarmHandlerReservedConcurrency"`
+	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+	ControllerReservedConcurrency *int `pulumi:"controllerReservedConcurrency"`
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
 	DownstreamFunction *lambda.Function `pulumi:"downstreamFunction"`
 	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
@@ -140,6 +160,8 @@ type circuitBreakerArgs struct {
 	FallbackFunction *lambda.Function `pulumi:"fallbackFunction"`
 	// Alias or version of the fallback function. Unset: the unqualified function.
 	FallbackQualifier *string `pulumi:"fallbackQualifier"`
+	// Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds"`
 	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
 	HalfOpenMaxCalls *int `pulumi:"halfOpenMaxCalls"`
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
@@ -160,6 +182,8 @@ type circuitBreakerArgs struct {
 	LogLevel *string `pulumi:"logLevel"`
 	// Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
 	LogRetentionDays *int `pulumi:"logRetentionDays"`
+	// Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
+	ManageHealthcheckInvokeConfig *bool `pulumi:"manageHealthcheckInvokeConfig"`
 	// Upper bound of the open duration when it backs off on repeated openings.
 	MaxOpenDurationSeconds *int `pulumi:"maxOpenDurationSeconds"`
 	// Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
@@ -180,6 +204,10 @@ type circuitBreakerArgs struct {
 
 // The set of arguments for constructing a CircuitBreaker resource.
 type CircuitBreakerArgs struct {
+	// Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+	AlarmHandlerReservedConcurrency *int
+	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+	ControllerReservedConcurrency *int
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
 	DownstreamFunction lambda.FunctionInput
 	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
@@ -196,6 +224,8 @@ type CircuitBreakerArgs struct {
 	FallbackFunction lambda.FunctionInput
 	// Alias or version of the fallback function. Unset: the unqualified function.
 	FallbackQualifier *string
+	// Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+	FallbackTimeoutSeconds *int
 	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
 	HalfOpenMaxCalls *int
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
@@ -216,6 +246,8 @@ type CircuitBreakerArgs struct {
 	LogLevel *string
 	// Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
 	LogRetentionDays *int
+	// Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
+	ManageHealthcheckInvokeConfig *bool
 	// Upper bound of the open duration when it backs off on repeated openings.
 	MaxOpenDurationSeconds *int
 	// Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.

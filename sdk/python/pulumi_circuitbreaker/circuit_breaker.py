@@ -24,6 +24,8 @@ class CircuitBreakerArgs:
                  downstream_function: pulumi.Input['pulumi_aws.lambda_.Function'],
                  healthcheck_function: pulumi.Input['pulumi_aws.lambda_.Function'],
                  service_name: _builtins.str,
+                 alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
+                 controller_reserved_concurrency: Optional[_builtins.int] = None,
                  downstream_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional['RetryArgs']] = None,
@@ -31,6 +33,7 @@ class CircuitBreakerArgs:
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
+                 fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
@@ -40,6 +43,7 @@ class CircuitBreakerArgs:
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
+                 manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
@@ -53,6 +57,8 @@ class CircuitBreakerArgs:
         :param pulumi.Input['pulumi_aws.lambda_.Function'] downstream_function: The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
+        :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+        :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param pulumi.Input['MonitoringArgs'] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input['RetryArgs'] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
@@ -60,6 +66,7 @@ class CircuitBreakerArgs:
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
         :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
+        :param _builtins.int fallback_timeout_seconds: Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
         :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
         :param pulumi.Input['MonitoringArgs'] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
@@ -69,6 +76,7 @@ class CircuitBreakerArgs:
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
+        :param _builtins.bool manage_healthcheck_invoke_config: Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
@@ -80,6 +88,14 @@ class CircuitBreakerArgs:
         pulumi.set(__self__, "downstream_function", downstream_function)
         pulumi.set(__self__, "healthcheck_function", healthcheck_function)
         pulumi.set(__self__, "service_name", service_name)
+        if alarm_handler_reserved_concurrency is None:
+            alarm_handler_reserved_concurrency = 2
+        if alarm_handler_reserved_concurrency is not None:
+            pulumi.set(__self__, "alarm_handler_reserved_concurrency", alarm_handler_reserved_concurrency)
+        if controller_reserved_concurrency is None:
+            controller_reserved_concurrency = 10
+        if controller_reserved_concurrency is not None:
+            pulumi.set(__self__, "controller_reserved_concurrency", controller_reserved_concurrency)
         if downstream_monitoring is not None:
             pulumi.set(__self__, "downstream_monitoring", downstream_monitoring)
         if downstream_qualifier is not None:
@@ -98,6 +114,10 @@ class CircuitBreakerArgs:
             pulumi.set(__self__, "fallback_function", fallback_function)
         if fallback_qualifier is not None:
             pulumi.set(__self__, "fallback_qualifier", fallback_qualifier)
+        if fallback_timeout_seconds is None:
+            fallback_timeout_seconds = 10
+        if fallback_timeout_seconds is not None:
+            pulumi.set(__self__, "fallback_timeout_seconds", fallback_timeout_seconds)
         if half_open_max_calls is None:
             half_open_max_calls = 1
         if half_open_max_calls is not None:
@@ -128,6 +148,10 @@ class CircuitBreakerArgs:
             log_retention_days = 14
         if log_retention_days is not None:
             pulumi.set(__self__, "log_retention_days", log_retention_days)
+        if manage_healthcheck_invoke_config is None:
+            manage_healthcheck_invoke_config = True
+        if manage_healthcheck_invoke_config is not None:
+            pulumi.set(__self__, "manage_healthcheck_invoke_config", manage_healthcheck_invoke_config)
         if max_open_duration_seconds is None:
             max_open_duration_seconds = 600
         if max_open_duration_seconds is not None:
@@ -188,6 +212,30 @@ class CircuitBreakerArgs:
     @service_name.setter
     def service_name(self, value: _builtins.str):
         pulumi.set(self, "service_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="alarmHandlerReservedConcurrency")
+    def alarm_handler_reserved_concurrency(self) -> Optional[_builtins.int]:
+        """
+        Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+        """
+        return pulumi.get(self, "alarm_handler_reserved_concurrency")
+
+    @alarm_handler_reserved_concurrency.setter
+    def alarm_handler_reserved_concurrency(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "alarm_handler_reserved_concurrency", value)
+
+    @_builtins.property
+    @pulumi.getter(name="controllerReservedConcurrency")
+    def controller_reserved_concurrency(self) -> Optional[_builtins.int]:
+        """
+        Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+        """
+        return pulumi.get(self, "controller_reserved_concurrency")
+
+    @controller_reserved_concurrency.setter
+    def controller_reserved_concurrency(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "controller_reserved_concurrency", value)
 
     @_builtins.property
     @pulumi.getter(name="downstreamMonitoring")
@@ -272,6 +320,18 @@ class CircuitBreakerArgs:
     @fallback_qualifier.setter
     def fallback_qualifier(self, value: Optional[_builtins.str]):
         pulumi.set(self, "fallback_qualifier", value)
+
+    @_builtins.property
+    @pulumi.getter(name="fallbackTimeoutSeconds")
+    def fallback_timeout_seconds(self) -> Optional[_builtins.int]:
+        """
+        Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
+        """
+        return pulumi.get(self, "fallback_timeout_seconds")
+
+    @fallback_timeout_seconds.setter
+    def fallback_timeout_seconds(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "fallback_timeout_seconds", value)
 
     @_builtins.property
     @pulumi.getter(name="halfOpenMaxCalls")
@@ -382,6 +442,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "log_retention_days", value)
 
     @_builtins.property
+    @pulumi.getter(name="manageHealthcheckInvokeConfig")
+    def manage_healthcheck_invoke_config(self) -> Optional[_builtins.bool]:
+        """
+        Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
+        """
+        return pulumi.get(self, "manage_healthcheck_invoke_config")
+
+    @manage_healthcheck_invoke_config.setter
+    def manage_healthcheck_invoke_config(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "manage_healthcheck_invoke_config", value)
+
+    @_builtins.property
     @pulumi.getter(name="maxOpenDurationSeconds")
     def max_open_duration_seconds(self) -> Optional[_builtins.int]:
         """
@@ -472,6 +544,8 @@ class CircuitBreaker(pulumi.ComponentResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
+                 controller_reserved_concurrency: Optional[_builtins.int] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
@@ -480,6 +554,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
+                 fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
@@ -490,6 +565,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
+                 manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
@@ -504,6 +580,8 @@ class CircuitBreaker(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+        :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] downstream_function: The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
@@ -512,6 +590,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
         :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
+        :param _builtins.int fallback_timeout_seconds: Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
         :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
@@ -522,6 +601,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
+        :param _builtins.bool manage_healthcheck_invoke_config: Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
@@ -555,6 +635,8 @@ class CircuitBreaker(pulumi.ComponentResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
+                 controller_reserved_concurrency: Optional[_builtins.int] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
@@ -563,6 +645,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
+                 fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
@@ -573,6 +656,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
+                 manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
@@ -592,6 +676,12 @@ class CircuitBreaker(pulumi.ComponentResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = CircuitBreakerArgs.__new__(CircuitBreakerArgs)
 
+            if alarm_handler_reserved_concurrency is None:
+                alarm_handler_reserved_concurrency = 2
+            __props__.__dict__["alarm_handler_reserved_concurrency"] = alarm_handler_reserved_concurrency
+            if controller_reserved_concurrency is None:
+                controller_reserved_concurrency = 10
+            __props__.__dict__["controller_reserved_concurrency"] = controller_reserved_concurrency
             if downstream_function is None and not opts.urn:
                 raise TypeError("Missing required property 'downstream_function'")
             __props__.__dict__["downstream_function"] = downstream_function
@@ -606,6 +696,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             __props__.__dict__["failure_threshold"] = failure_threshold
             __props__.__dict__["fallback_function"] = fallback_function
             __props__.__dict__["fallback_qualifier"] = fallback_qualifier
+            if fallback_timeout_seconds is None:
+                fallback_timeout_seconds = 10
+            __props__.__dict__["fallback_timeout_seconds"] = fallback_timeout_seconds
             if half_open_max_calls is None:
                 half_open_max_calls = 1
             __props__.__dict__["half_open_max_calls"] = half_open_max_calls
@@ -630,6 +723,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if log_retention_days is None:
                 log_retention_days = 14
             __props__.__dict__["log_retention_days"] = log_retention_days
+            if manage_healthcheck_invoke_config is None:
+                manage_healthcheck_invoke_config = True
+            __props__.__dict__["manage_healthcheck_invoke_config"] = manage_healthcheck_invoke_config
             if max_open_duration_seconds is None:
                 max_open_duration_seconds = 600
             __props__.__dict__["max_open_duration_seconds"] = max_open_duration_seconds

@@ -12,11 +12,17 @@
 // CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
 // CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
-// CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed. The Pulumi CLI,
-// backend and plugins come from the usual PULUMI_* variables and PATH.
+// CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+// CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
+// step's name (previewFresh, up, deployed, previewAgain, previewChanged,
+// destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of
+// the stack's outputs. The Pulumi CLI, backend and plugins come from the usual
+// PULUMI_* variables and PATH.
 "use strict";
 const fs = require("fs");
 const path = require("path");
+const os = require("os");
+const { spawnSync } = require("child_process");
 const { createRequire } = require("module");
 
 const env = (name) => {
@@ -36,6 +42,19 @@ const program = async () => {
     delete programRequire.cache[programRequire.resolve(programPath)];
     return { ...programRequire(programPath) };
 };
+
+function hook(name, outputs) {
+    const command = process.env.CIRCUITBREAKER_ENGINE_HOOK;
+    if (!command) return;
+    const env = { ...process.env };
+    if (outputs !== undefined) {
+        const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "engine-hook-")), "outputs.json");
+        fs.writeFileSync(f, JSON.stringify(outputs));
+        env.CIRCUITBREAKER_ENGINE_OUTPUTS = f;
+    }
+    const r = spawnSync(command, [name], { env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`hook ${name} failed (${r.status ?? r.error}):\n${r.stdout}${r.stderr}`);
+}
 
 function collector() {
     const steps = [];
@@ -60,6 +79,7 @@ async function main() {
     );
 
     const preview = async (name) => {
+        hook(name);
         const c = collector();
         const r = await stack.preview({ onEvent: c.onEvent });
         report[name] = { changeSummary: r.changeSummary, steps: c.steps, diagnostics: c.diagnostics };
@@ -67,18 +87,21 @@ async function main() {
 
     await preview("previewFresh");
     const c = collector();
+    hook("up");
     const up = await stack.up({ onEvent: c.onEvent });
     const outputs = {};
     for (const [k, v] of Object.entries(up.outputs)) {
         outputs[k] = { value: v.value, type: typeof v.value, secret: v.secret };
     }
     report.up = { summary: up.summary.resourceChanges, outputs, diagnostics: c.diagnostics };
+    hook("deployed", Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value])));
     await preview("previewAgain");
     await stack.setConfig("healthcheckSchedule", { value: env("CIRCUITBREAKER_ENGINE_SCHEDULE") });
     await preview("previewChanged");
     await stack.removeConfig("healthcheckSchedule");
     report.deployment = (await stack.exportStack()).deployment;
     if (process.env.CIRCUITBREAKER_ENGINE_KEEP !== "1") {
+        hook("destroy");
         const d = await stack.destroy();
         report.destroy = { summary: d.summary.resourceChanges };
         await stack.workspace.removeStack(stack.name);

@@ -13,14 +13,20 @@ Environment: CIRCUITBREAKER_ENGINE_PROGRAM (file to run),
 CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
 CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
 CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
-CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed. The Pulumi CLI,
-backend and plugins come from the usual PULUMI_* variables and PATH.
+CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
+step's name (previewFresh, up, deployed, previewAgain, previewChanged,
+destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of the
+stack's outputs. The Pulumi CLI, backend and plugins come from the usual
+PULUMI_* variables and PATH.
 """
 
 import json
 import os
 import runpy
+import subprocess
 import sys
+import tempfile
 
 from pulumi import automation as auto
 
@@ -43,6 +49,20 @@ def program() -> None:
         runpy.run_path(PROGRAM, run_name="__main__")
     finally:
         sys.path.remove(os.path.dirname(PROGRAM))
+
+
+def hook(name: str, outputs=None) -> None:
+    command = os.environ.get("CIRCUITBREAKER_ENGINE_HOOK")
+    if not command:
+        return
+    environ = dict(os.environ)
+    if outputs is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(outputs, f)
+        environ["CIRCUITBREAKER_ENGINE_OUTPUTS"] = f.name
+    r = subprocess.run([command, name], env=environ, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"hook {name} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
 
 
 class Collector:
@@ -70,6 +90,7 @@ def main() -> None:
     )
 
     def preview(name: str) -> None:
+        hook(name)
         c = Collector()
         r = stack.preview(on_event=c)
         report[name] = {
@@ -80,6 +101,7 @@ def main() -> None:
 
     preview("previewFresh")
     c = Collector()
+    hook("up")
     up = stack.up(on_event=c)
     report["up"] = {
         "summary": up.summary.resource_changes,
@@ -89,6 +111,7 @@ def main() -> None:
         },
         "diagnostics": c.diagnostics,
     }
+    hook("deployed", {k: v.value for k, v in up.outputs.items()})
     preview("previewAgain")
     stack.set_config(
         "healthcheckSchedule", auto.ConfigValue(value=env("CIRCUITBREAKER_ENGINE_SCHEDULE"))
@@ -97,6 +120,7 @@ def main() -> None:
     stack.remove_config("healthcheckSchedule")
     report["deployment"] = stack.export_stack().deployment
     if os.environ.get("CIRCUITBREAKER_ENGINE_KEEP") != "1":
+        hook("destroy")
         d = stack.destroy()
         report["destroy"] = {"summary": d.summary.resource_changes}
         stack.workspace.remove_stack(stack.name)
