@@ -101,31 +101,56 @@ const (
 // downstream. Callers match on it to tell "not tried" from "tried and failed".
 const ErrorCircuitOpen = "CircuitOpen"
 
+// Step Functions names a DynamoDB error DynamoDB.<the Java SDK v1 exception
+// class its code unmarshals to>, and every code without a class of its own
+// DynamoDB.AmazonDynamoDBException: the classes are aws/aws-sdk-java's
+// aws-java-sdk-dynamodb AmazonDynamoDBClient error metadata, the rule is
+// recorded on AWS in LocalStack's tests/aws/services/stepfunctions/v2/
+// error_handling/test_task_service_dynamodb.snapshot.json (ValidationException
+// arrives as DynamoDB.AmazonDynamoDBException); the table the tests share:
+// test/sfn/dynamodb-exception-classes.json. The retry lists below use those
+// names only: a wire code (RequestLimitExceeded, InternalServerError) or a
+// code without a class (ThrottlingException) never matches on AWS.
+
 // TransientDynamoDBErrors are the read's errors worth a quick retry: throttling
-// on the circuit's (hot) item and the service's own 5xx. Anything else, such as a
-// missing table or missing permissions, will not heal within a request.
+// of the circuit's (hot) item or of the account, the service's own 500, and a
+// request that failed on the client side (SdkClientException: named by the
+// rule that gives the Lambda integration its documented
+// Lambda.SdkClientException; no response of DynamoDB's is recorded).
+//
+// Never DynamoDB.AmazonDynamoDBException: that is also the name of every
+// permanent error, a missing permission, a KMS denial, a brought table whose
+// key is of type N (ValidationException), and retrying it made each such
+// request wait about 3 s before failing open. What it hides that is
+// transient (ServiceUnavailable, and ThrottlingException, which DynamoDB
+// documents for table operations only) fails open at once instead.
 func TransientDynamoDBErrors() []string {
 	return []string{
 		"DynamoDB.ProvisionedThroughputExceededException",
-		"DynamoDB.RequestLimitExceeded",
-		"DynamoDB.ThrottlingException",
+		"DynamoDB.RequestLimitExceededException",
 		"DynamoDB.InternalServerErrorException",
-		"DynamoDB.InternalServerError",
 		"DynamoDB.SdkClientException",
-		"DynamoDB.AmazonDynamoDBException",
 	}
 }
 
 // DynamoDBThrottlingErrors are the writes' retried errors: a throttled request
-// was certainly not applied, whereas a 5xx may have been, and the counters are
-// ADDed, so retrying those could count one call twice.
+// (item or account) was certainly not applied, whereas a 5xx or a client-side
+// failure may have been, and the counters are ADDed, so retrying those could
+// count one call twice.
 func DynamoDBThrottlingErrors() []string {
 	return []string{
 		"DynamoDB.ProvisionedThroughputExceededException",
-		"DynamoDB.RequestLimitExceeded",
-		"DynamoDB.ThrottlingException",
+		"DynamoDB.RequestLimitExceededException",
 	}
 }
+
+// ErrorDataLimitExceeded is Step Functions' error for data over its 256 KiB
+// quota. A downstream's result too large for it (its payload plus the
+// integration's envelope) fails the invocation's Task with it, and the Task's
+// Catch sees it, States.ALL included: recorded on AWS in LocalStack's
+// tests/aws/services/stepfunctions/v2/error_handling/test_states_errors.snapshot.json,
+// although the Developer Guide calls it uncatchable.
+const ErrorDataLimitExceeded = "States.DataLimitExceeded"
 
 // Data paths inside an execution. The state input starts as the read's result
 // ({"Item": ...}, or the read's error when failing open: always an object), and
@@ -288,9 +313,10 @@ func (b *builder) checkCircuit() {
 			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedClosed)), StateInvokeForcedClosed),
 			withNext(presentAndEquals(item(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), b.reject(StateRejectHealthcheckAlarm)),
 			// The execution's start time is the request's "now"; the deadlines
-			// are in circuit.TimestampLayout, the same layout, and Step Functions
-			// compares them as instants. A malformed deadline cannot hold the
-			// circuit: like an absent one, it counts as passed.
+			// are in circuit.TimestampLayout, and Step Functions compares them
+			// as instants, so that the start's own rendering (no fraction when
+			// the milliseconds are zero) does not matter. A malformed deadline
+			// cannot hold the circuit: like an absent one, it counts as passed.
 			withNext(and(isState(circuit.Open), after(item(circuit.AttrOpenUntil))), b.reject(StateDescribeOpen)),
 			withNext(isState(circuit.Open), StateElectProbe),
 			withNext(and(isState(circuit.HalfOpen), not(after(item(circuit.AttrHalfOpenUntil)))), StateElectProbe),
@@ -339,7 +365,10 @@ func (b *builder) invoke(functionArn string) *state {
 
 // end makes an invocation the execution's last state: the caller gets exactly
 // what the function returned, not the integration's envelope (StatusCode,
-// ExecutedVersion, headers).
+// ExecutedVersion, headers). OutputPath leaves nothing of the envelope in the
+// state's output; a ResultSelector would shrink nothing that counts against
+// the payload quota either, which applies to the integration's result before
+// ResultSelector (docs/limits.md).
 func end(s *state) *state {
 	s.OutputPath = "$.Payload"
 	s.End = true
@@ -366,11 +395,14 @@ func (b *builder) failures(uncounted, counted string) []catcher {
 }
 
 // uncounted are the errors that neither count as a failure nor as a success:
-// the user's ignored errors, and the invocation's own (InvocationErrors: the
-// breaker could not invoke the downstream, which says nothing of its health).
+// the user's ignored errors, the invocation's own (InvocationErrors: the
+// breaker could not invoke the downstream, which says nothing of its health),
+// and a result over the payload quota (ErrorDataLimitExceeded: the downstream
+// answered; without this, States.ALL would count it, and a service that
+// answers too much would trip its own circuit).
 func (b *builder) uncounted() []string {
 	names := slices.Clone(b.cfg.IgnoreErrors)
-	for _, e := range InvocationErrors() {
+	for _, e := range append(InvocationErrors(), ErrorDataLimitExceeded) {
 		if !slices.Contains(names, e) {
 			names = append(names, e)
 		}
@@ -629,8 +661,12 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 		},
 		map[string]any{
 			":closed": attrState(circuit.Closed), ":halfOpen": halfOpen, ":zero": attrN(0), ":period": periodValue,
-			// The execution's start, in circuit.TimestampLayout like every time
-			// of the item: Step Functions writes milliseconds and Z.
+			// The execution's start as Step Functions renders it: milliseconds
+			// and Z, but no fraction when the milliseconds are zero, so not
+			// always circuit.TimestampLayout. Harmless here: transitionAt is only
+			// parsed, never compared as a string (see circuit.AttrTransitionAt);
+			// normalising it would take intrinsics whose splitting AWS does not
+			// document precisely enough to rely on.
 			":now": map[string]any{"S.$": "$$.Execution.StartTime"}, ":reason": attrS(reason),
 		})
 	closeC.ResultPath = discard
@@ -641,7 +677,7 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 }
 
 func (b *builder) releaseProbe(halfOpen, periodValue map[string]any) {
-	release := b.update("An ignored error, or an invocation refused by Lambda, is no verdict: free the slot for another probe.",
+	release := b.update("An ignored error, an invocation refused by Lambda, or a result too large to pass on, is no verdict: free the slot for another probe.",
 		"ADD #probes :minusOne, #version :one",
 		samePeriod+" AND #probes > :zero",
 		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},

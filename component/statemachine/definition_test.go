@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -171,12 +172,9 @@ func TestReadCircuitState(t *testing.T) {
 		"Retry": [{
 			"ErrorEquals": [
 				"DynamoDB.ProvisionedThroughputExceededException",
-				"DynamoDB.RequestLimitExceeded",
-				"DynamoDB.ThrottlingException",
+				"DynamoDB.RequestLimitExceededException",
 				"DynamoDB.InternalServerErrorException",
-				"DynamoDB.InternalServerError",
-				"DynamoDB.SdkClientException",
-				"DynamoDB.AmazonDynamoDBException"
+				"DynamoDB.SdkClientException"
 			],
 			"IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2
 		}],
@@ -340,7 +338,7 @@ func TestInvokeDownstreamState(t *testing.T) {
 			"IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2
 		}],
 		"Catch": [
-			{"ErrorEquals": ["Lambda.AWSLambdaException", "Lambda.ResourceNotFoundException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+			{"ErrorEquals": ["Lambda.AWSLambdaException", "Lambda.ResourceNotFoundException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException", "States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
 			{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
 		],
 		"End": true
@@ -350,13 +348,19 @@ func TestInvokeDownstreamState(t *testing.T) {
 	cfg.IgnoreErrors = []string{"ValidationError", "NotFound", "Lambda.ResourceNotFoundException"}
 	d = doc(t, cfg)
 	assertJSON(t, "Catch with ignored errors", at(t, d, "States", StateInvokeDownstream, "Catch"), `[
-		{"ErrorEquals": ["ValidationError", "NotFound", "Lambda.ResourceNotFoundException", "Lambda.AWSLambdaException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
+		{"ErrorEquals": ["ValidationError", "NotFound", "Lambda.ResourceNotFoundException", "Lambda.AWSLambdaException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException", "States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "DownstreamFailed"},
 		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "RecordFailure"}
 	]`)
 	assertJSON(t, "probe Catch with ignored errors", at(t, d, "States", StateInvokeProbe, "Catch"), `[
-		{"ErrorEquals": ["ValidationError", "NotFound", "Lambda.ResourceNotFoundException", "Lambda.AWSLambdaException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
+		{"ErrorEquals": ["ValidationError", "NotFound", "Lambda.ResourceNotFoundException", "Lambda.AWSLambdaException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException", "States.DataLimitExceeded"], "ResultPath": "$.Failure", "Next": "ReleaseProbe"},
 		{"ErrorEquals": ["States.ALL"], "ResultPath": "$.Failure", "Next": "Reopen"}
 	]`)
+	// A result over the payload quota is uncounted too (the downstream
+	// answered), and listed once when the user also ignores it.
+	cfg.IgnoreErrors = []string{"States.DataLimitExceeded"}
+	d = doc(t, cfg)
+	assertJSON(t, "Catch ignoring the data limit", at(t, d, "States", StateInvokeDownstream, "Catch", 0, "ErrorEquals"),
+		`["States.DataLimitExceeded", "Lambda.AWSLambdaException", "Lambda.ResourceNotFoundException", "Lambda.InvalidParameterValueException", "Lambda.InvalidRequestContentException", "Lambda.UnsupportedMediaTypeException", "Lambda.RequestTooLargeException"]`)
 }
 
 func TestInvokeDownstreamRetryPolicy(t *testing.T) {
@@ -521,4 +525,59 @@ func TestASLValidator(t *testing.T) {
 			t.Fatalf("asl-validator accepted a transition to a missing state:\n%s", out)
 		}
 	})
+}
+
+// The DynamoDB retries name errors as Step Functions raises them on AWS:
+// DynamoDB.<Java SDK v1 exception class> (the table and its sources:
+// test/sfn/dynamodb-exception-classes.json, from aws/aws-sdk-java's
+// AmazonDynamoDBClient and LocalStack's AWS-recorded
+// test_task_service_dynamodb.snapshot.json). A wire code that is not a class
+// name (RequestLimitExceeded, InternalServerError) or a code without a class
+// (ThrottlingException) would never match; the base class would retry
+// permanent errors (a key of type N, a missing permission) on every request.
+func TestDynamoDBRetriesNameErrorsAWSRaises(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "test", "sfn", "dynamodb-exception-classes.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct {
+		BaseClass        string            `json:"baseClass"`
+		ClientClass      string            `json:"clientClass"`
+		ClassByErrorCode map[string]string `json:"classByErrorCode"`
+	}
+	if err := json.Unmarshal(raw, &table); err != nil {
+		t.Fatal(err)
+	}
+	raised := map[string]bool{"DynamoDB." + table.ClientClass: true}
+	for _, class := range table.ClassByErrorCode {
+		raised["DynamoDB."+class] = true
+	}
+	for list, names := range map[string][]string{"read": TransientDynamoDBErrors(), "write": DynamoDBThrottlingErrors()} {
+		for _, n := range names {
+			if !raised[n] {
+				t.Errorf("the %s retries %s, which Step Functions never raises", list, n)
+			}
+		}
+		if slices.Contains(names, "DynamoDB."+table.BaseClass) {
+			t.Errorf("the %s retries DynamoDB.%s: every permanent error without a class of its own", list, table.BaseClass)
+		}
+	}
+	// Throttling of the item and of the account, for both.
+	for _, want := range []string{"ProvisionedThroughputExceeded", "RequestLimitExceeded"} {
+		class := "DynamoDB." + table.ClassByErrorCode[want]
+		if class == "DynamoDB." {
+			class = "DynamoDB." + table.ClassByErrorCode[want+"Exception"]
+		}
+		for list, names := range map[string][]string{"read": TransientDynamoDBErrors(), "write": DynamoDBThrottlingErrors()} {
+			if !slices.Contains(names, class) {
+				t.Errorf("the %s does not retry %s", list, class)
+			}
+		}
+	}
+	// The writes ADD counters: a 5xx or a client-side failure may have been applied.
+	for _, n := range DynamoDBThrottlingErrors() {
+		if strings.Contains(n, "InternalServer") || strings.Contains(n, table.ClientClass) {
+			t.Errorf("the writes retry %s, which may have been applied", n)
+		}
+	}
 }

@@ -33,13 +33,30 @@ type Options struct {
 	// DynamoEndpoint serves arn:aws:states:::dynamodb:* (e.g. testenv.Dynalite).
 	// Required when the definition uses DynamoDB.
 	DynamoEndpoint string
-	// Lambdas maps a FunctionName (as the definition has it; an unqualified ARN
-	// also matches its qualified forms) to RIE invoke URLs. Each URL is one
+	// Lambdas maps a FunctionName, as the definition has it, to RIE invoke URLs:
+	// an unqualified name serves the function's $LATEST (and nothing else: a
+	// version or alias that was not declared is Lambda.ResourceNotFoundException,
+	// as on AWS), a qualified one serves that qualifier. Each URL is one
 	// execution environment, serving one invocation at a time; give several for
 	// concurrent invocations of one function.
 	Lambdas map[string][]string
+	// Functions are functions with published versions and aliases, keyed by
+	// their unqualified name or ARN (not also in Lambdas).
+	Functions map[string]Function
 	// KeepRetryIntervals keeps Retry's real waits; by default retries are immediate.
 	KeepRetryIntervals bool
+}
+
+// Function is a Lambda function with versions and aliases. Every qualifier
+// runs the same code (the URLs); what differs is ExecutedVersion, which is the
+// version an alias resolves to, as Lambda's Invoke reports it.
+type Function struct {
+	URLs []string `json:"urls"`
+	// Versions are the published version numbers ("1", "2", ...); every alias's
+	// version is published too.
+	Versions []string `json:"versions,omitempty"`
+	// Aliases map an alias name to its version number (or "$LATEST").
+	Aliases map[string]string `json:"aliases,omitempty"`
 }
 
 // Fault is an error injected in place of a service call.
@@ -51,7 +68,8 @@ type Fault struct {
 // Exec are per-execution options.
 type Exec struct {
 	// StartTime is $$.Execution.StartTime (the definition's "now"); zero means the
-	// real time.
+	// real time. Truncated to milliseconds and rendered as AWS does: without a
+	// fraction when the milliseconds are zero ("2026-03-04T05:06:07Z").
 	StartTime time.Time
 	// Context is merged into the context object ($$), e.g. {"State": {"EnteredTime": ...}}.
 	Context map[string]any
@@ -88,6 +106,10 @@ func (r Result) String() string {
 	out := string(r.Output)
 	if r.Status != "SUCCEEDED" {
 		out = r.Error + ": " + r.Cause
+	}
+	// Payload-quota tests return a quarter of a megabyte.
+	if len(out) > 400 {
+		out = fmt.Sprintf("%s... (%d bytes)", out[:400], len(out))
 	}
 	return fmt.Sprintf("%s %s (lambda %d, reads %d, writes %d, injected %d, states %v)",
 		r.Status, out, r.LambdaInvocations, r.DynamoReads, r.DynamoWrites, r.InjectedFaults, r.States)
@@ -160,10 +182,20 @@ func start(definition string, opts Options) (*Machine, error) {
 	if !json.Valid([]byte(definition)) {
 		return nil, errors.New("the definition is not valid JSON")
 	}
+	lambdas := map[string]any{}
+	for k, v := range opts.Lambdas {
+		lambdas[k] = v
+	}
+	for k, v := range opts.Functions {
+		if _, dup := lambdas[k]; dup {
+			return nil, fmt.Errorf("function %q is in both Options.Lambdas and Options.Functions", k)
+		}
+		lambdas[k] = v
+	}
 	cfg, err := json.Marshal(map[string]any{
 		"definition":         json.RawMessage(definition),
 		"dynamoEndpoint":     opts.DynamoEndpoint,
-		"lambdas":            opts.Lambdas,
+		"lambdas":            lambdas,
 		"keepRetryIntervals": opts.KeepRetryIntervals,
 	})
 	if err != nil {
@@ -270,7 +302,7 @@ func (m *Machine) Execute(ctx context.Context, input any, ex Exec) (Result, erro
 	}
 	req := map[string]any{"input": json.RawMessage(in)}
 	if !ex.StartTime.IsZero() {
-		// Step Functions' own layout: UTC, milliseconds.
+		// The runner renders it like AWS; this only has to be exact to the millisecond.
 		req["startTime"] = ex.StartTime.UTC().Format("2006-01-02T15:04:05.000Z")
 	}
 	if ex.Context != nil {

@@ -127,6 +127,14 @@ var tableNameUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 // test, so that tests sharing one dynalite never see each other's items.
 func CreateCircuitTable(t testing.TB, c *dynamodb.Client) (tableName string) {
 	t.Helper()
+	return CreateTableKeyedBy(t, c, types.ScalarAttributeTypeS)
+}
+
+// CreateTableKeyedBy is CreateCircuitTable with the key attribute of another
+// type: a table a user might bring by mistake (every read and write of a
+// circuit's item then fails with DynamoDB's ValidationException).
+func CreateTableKeyedBy(t testing.TB, c *dynamodb.Client, keyType types.ScalarAttributeType) (tableName string) {
+	t.Helper()
 	name := tableNameUnsafe.ReplaceAllString(t.Name(), "-")
 	if len(name) > 200 {
 		name = name[:200]
@@ -138,7 +146,7 @@ func CreateCircuitTable(t testing.TB, c *dynamodb.Client) (tableName string) {
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(circuit.KeyAttribute), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(circuit.KeyAttribute), AttributeType: keyType},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(circuit.KeyAttribute), KeyType: types.KeyTypeHash},

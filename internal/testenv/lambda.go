@@ -78,7 +78,8 @@ func rieBinary() (string, error) {
 
 // Lambda is one bootstrap running under the RIE.
 type Lambda struct {
-	// InvokeURL is where to POST an event; the RIE serves only this path.
+	// InvokeURL is where to POST an event (the RIE serves only this path),
+	// through a front that adds Lambda's function-error signal.
 	InvokeURL string
 	p         *process
 }
@@ -101,6 +102,10 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) (invokeURL strin
 // The RIE forwards its whole environment to the function, so it gets only env,
 // PATH and fake AWS credentials and region: never the developer's own AWS
 // configuration. Like on Lambda, the bootstrap starts (cold) on the first invoke.
+//
+// InvokeURL is a front for the RIE that answers like Lambda's Invoke API in the
+// one way the RIE does not: a function error carries X-Amz-Function-Error
+// (see lambdaFront).
 func StartRIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 	t.Helper()
 	bin, err := rieBinary()
@@ -112,10 +117,20 @@ func StartRIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 		t.Fatalf("testenv: %v", err)
 	}
 	procEnv := rieEnv(env)
+	wrapDir := t.TempDir()
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
 		rieAddr, apiAddr, err := twoFreeAddrs()
 		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		front, frontAPI, err := newLambdaFront(apiAddr, "http://"+rieAddr+"/2015-03-31/functions/function/invocations")
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		wrapped, err := wrapBootstrap(wrapDir, abs, frontAPI)
+		if err != nil {
+			front.close()
 			t.Fatalf("testenv: %v", err)
 		}
 		p, err := startProcess("aws-lambda-rie", []string{
@@ -123,13 +138,15 @@ func StartRIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 			// Both addresses always: the defaults listen on every interface.
 			"--runtime-interface-emulator-address", rieAddr,
 			"--runtime-api-address", apiAddr,
-			abs,
+			wrapped,
 		}, procEnv, filepath.Dir(abs))
 		if err != nil {
+			front.close()
 			t.Fatalf("testenv: %v", err)
 		}
 		if err := p.waitListening(rieAddr); err != nil {
 			p.kill()
+			front.close()
 			lastErr = err
 			if p.exited() {
 				continue
@@ -138,11 +155,12 @@ func StartRIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 		}
 		t.Cleanup(func() {
 			p.kill()
+			front.close()
 			if t.Failed() {
 				t.Logf("aws-lambda-rie output:\n%s", p.out.String())
 			}
 		})
-		return &Lambda{InvokeURL: "http://" + rieAddr + "/2015-03-31/functions/function/invocations", p: p}
+		return &Lambda{InvokeURL: front.url, p: p}
 	}
 	t.Fatalf("testenv: %v", lastErr)
 	return nil

@@ -138,3 +138,40 @@ func TestMissingRIESaysRunMakeDeps(t *testing.T) {
 		t.Fatalf("want a message saying to run make deps, got %q", rec.msg)
 	}
 }
+
+// Lambda tells a function error from a result by X-Amz-Function-Error, which
+// the RIE never sets (see lambdaFront); the front must set it exactly when the
+// runtime reported an error, whatever the body looks like.
+// Lambda API reference, Invoke: "X-Amz-Function-Error: If present, indicates
+// that an error occurred during function execution."
+func TestRIEFrontSignalsFunctionErrors(t *testing.T) {
+	url := testenv.RIE(t, testenv.BuildBootstrap(t, "./internal/testlambdas/downstream"), nil)
+	post := func(body string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, string(raw)
+	}
+	resp, body := post(`{"fail":"Boom","message":"no luck"}`)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get(testenv.FunctionErrorHeader) != "Unhandled" || !strings.Contains(body, `"errorType":"Boom"`) {
+		t.Errorf("function error: HTTP %d, %s=%q, %s", resp.StatusCode, testenv.FunctionErrorHeader, resp.Header.Get(testenv.FunctionErrorHeader), body)
+	}
+	if resp.Header.Get("X-Amzn-RequestId") == "" {
+		t.Error("no X-Amzn-RequestId on the response")
+	}
+	// A result that looks like an error is a result.
+	resp, body = post(`{"return":{"errorType":"Boom","errorMessage":"just data"}}`)
+	if resp.Header.Get(testenv.FunctionErrorHeader) != "" || body != `{"errorType":"Boom","errorMessage":"just data"}` {
+		t.Errorf("result shaped like an error: %s=%q, %s", testenv.FunctionErrorHeader, resp.Header.Get(testenv.FunctionErrorHeader), body)
+	}
+	// The signal is per invocation: the next success carries none.
+	_, _ = post(`{"fail":"Boom"}`)
+	resp, _ = post(`"ok"`)
+	if resp.Header.Get(testenv.FunctionErrorHeader) != "" {
+		t.Error("an error's signal leaked into the next invocation")
+	}
+}

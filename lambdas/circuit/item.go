@@ -48,7 +48,12 @@ const (
 	AttrHealthcheckAlarmAt = "healthcheckAlarmAt" // S: Timestamp of that alarm state change
 
 	// The last transition, so that operators can see when, from what, to what and why.
-	AttrTransitionAt     = "transitionAt"     // S: Timestamp
+	// S: Timestamp. The state machine's CloseCircuit writes
+	// $$.Execution.StartTime as Step Functions renders it, so this one may lack
+	// the fraction ("...:06Z"): harmless, as it is only ever parsed (ParseTime),
+	// never compared as a string, and the next Lambda write stores it in
+	// TimestampLayout again.
+	AttrTransitionAt     = "transitionAt"
 	AttrTransitionFrom   = "transitionFrom"   // S: State, or the Override in force (FORCED_OPEN, FORCED_CLOSED)
 	AttrTransitionTo     = "transitionTo"     // S: State, or the Override in force
 	AttrTransitionReason = "transitionReason" // S: free text naming the cause (alarm name, probe, manual, ...)
@@ -89,14 +94,28 @@ const (
 	SourceHealthcheck Source = "healthcheck"
 )
 
-// TimestampLayout is how times are stored: UTC with fixed-width milliseconds.
-// Fixed width makes string order equal time order, which both DynamoDB condition
-// expressions ("<") and Step Functions' Timestamp comparisons rely on; it is also
-// the layout of Step Functions' own $$.Execution.StartTime.
+// TimestampLayout is how our writers store times: UTC with fixed-width
+// milliseconds. Fixed width makes string order equal time order, and one
+// instant one string: the half-open period is matched by string equality in
+// the state machine's conditions (JoinProbe's #halfOpenUntil = :period, and the
+// probe's verdicts), with the string the controller answered or the item held.
+//
+// It is not quite Step Functions' layout: AWS writes the context object's times
+// (e.g. $$.Execution.StartTime) without the fraction when the milliseconds are
+// zero ("2026-11-27T00:10:06Z"), so readers go through ParseTime, never through
+// this layout.
 const TimestampLayout = "2006-01-02T15:04:05.000Z"
 
 // FormatTime renders t in TimestampLayout.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimestampLayout) }
 
-// ParseTime reads a time written by FormatTime.
-func ParseTime(s string) (time.Time, error) { return time.Parse(TimestampLayout, s) }
+// ParseTime reads a time as any of our sources write it, in UTC: FormatTime's
+// layout, Step Functions' (the fraction left out when it is zero), or another
+// RFC 3339 precision or offset (a time a person wrote).
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return t.UTC(), nil
+}

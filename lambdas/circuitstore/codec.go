@@ -98,11 +98,9 @@ func (d *decoder) time(attr string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
+	// Both our fixed width and Step Functions' "...:06Z" (CloseCircuit's
+	// transitionAt), and other RFC 3339 precisions, e.g. a time a human wrote.
 	t, err := circuit.ParseTime(s)
-	if err != nil {
-		// Tolerate other RFC 3339 precisions, e.g. a timestamp a human wrote.
-		t, err = time.Parse(time.RFC3339Nano, s)
-	}
 	if err != nil {
 		// A hand-edited, unreadable time reads as long past rather than failing
 		// the decode: a deadline then counts as elapsed (the circuit can elect a
@@ -112,7 +110,7 @@ func (d *decoder) time(attr string) time.Time {
 		// circuit, until a person fixed the item.
 		return time.Time{}
 	}
-	return t.UTC()
+	return t
 }
 
 // Encode is the inverse of Decode: the attributes to SET and the optional ones

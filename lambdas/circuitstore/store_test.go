@@ -266,3 +266,25 @@ func TestConcurrentUpdatersLoseNothing(t *testing.T) {
 	// Not asserted (scheduling decides), but shows whether the race happened.
 	t.Logf("%d lost races retried", calls.Load()-2*perSource)
 }
+
+// Every time attribute decodes in both forms a writer can leave: ours (fixed
+// width) and Step Functions' (no fraction when the milliseconds are zero,
+// which CloseCircuit writes into transitionAt from $$.Execution.StartTime),
+// and the next write stores our fixed width again.
+func TestTimesDecodeInEitherForm(t *testing.T) {
+	at := time.Date(2026, 11, 27, 0, 10, 6, 0, time.UTC)
+	for _, attr := range []string{circuit.AttrOpenUntil, circuit.AttrHalfOpenUntil, circuit.AttrDownstreamAlarmAt, circuit.AttrHealthcheckAlarmAt, circuit.AttrTransitionAt} {
+		for _, form := range []string{"2026-11-27T00:10:06Z", "2026-11-27T00:10:06.000Z"} {
+			c, err := circuitstore.Decode("payments", circuitstore.Item{attr: &types.AttributeValueMemberS{Value: form}})
+			require.NoError(t, err)
+			got := map[string]time.Time{
+				circuit.AttrOpenUntil: c.OpenUntil, circuit.AttrHalfOpenUntil: c.HalfOpenUntil,
+				circuit.AttrDownstreamAlarmAt: c.Downstream.ChangedAt, circuit.AttrHealthcheckAlarmAt: c.Healthcheck.ChangedAt,
+				circuit.AttrTransitionAt: c.LastTransition.At,
+			}[attr]
+			assert.True(t, got.Equal(at), "%s = %q decoded as %v", attr, form, got)
+			set, _ := circuitstore.Encode(c)
+			assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:10:06.000Z"}, set[attr], "%s re-encoded", attr)
+		}
+	}
+}

@@ -4,13 +4,46 @@
 //   arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem
 //       -> the DynamoDB JSON protocol against dynalite (or any endpoint speaking it)
 //   arn:aws:states:::lambda:invoke, and Lambda ARNs used directly as Resource
-//       -> HTTP POST to a Lambda Runtime Interface Emulator (RIE) invoke URL
+//       -> HTTP POST to a Lambda Runtime Interface Emulator (RIE) invoke URL,
+//          through testenv's front, which adds Lambda's X-Amz-Function-Error
 //
 // The handlers reproduce what Step Functions gives a definition on AWS, because
-// the definition's paths, Retry and Catch are written against that: getItem's
-// {Item?, SdkHttpMetadata, ...}, lambda:invoke's {Payload, StatusCode,
-// ExecutedVersion, ...}, errors named DynamoDB.<ExceptionName>, function errors
-// named by their errorType with the error JSON as cause.
+// the definition's paths, Retry and Catch are written against that. Each shape
+// is tied to a response recorded on AWS or to AWS's reference, not to our
+// reading (LocalStack records its snapshot tests against AWS; repo
+// localstack/localstack, paths below under tests/aws/services/stepfunctions/v2/):
+//
+//   - getItem's {Item?, SdkHttpMetadata, SdkResponseMetadata}.
+//   - DynamoDB errors named DynamoDB.<Java SDK v1 exception class>: the class
+//     a wire code unmarshals to, else the base class AmazonDynamoDBException
+//     (table and sources: dynamodb-exception-classes.json; recorded:
+//     error_handling/test_task_service_dynamodb.snapshot.json), the cause in
+//     the Java SDK's words.
+//   - lambda:invoke's {ExecutedVersion, Payload, SdkHttpMetadata,
+//     SdkResponseMetadata, StatusCode}, with the header set AWS returns
+//     (services/test_lambda_task_service.snapshot.json); ExecutedVersion is the
+//     version an alias resolved to (Lambda API reference, Invoke).
+//   - A function error is what Lambda flags with X-Amz-Function-Error (Lambda
+//     API reference, Invoke), whatever the body: the error is its errorType and
+//     the cause the error JSON as a string (error_handling/
+//     test_task_service_lambda.snapshot.json; a Python error there carries
+//     requestId and stackTrace). A result {"errorMessage": ...} is a result.
+//   - A function, version or alias that does not exist is
+//     Lambda.ResourceNotFoundException ("Function not found: <arn>:<qualifier>
+//     (Service: AWSLambda; Status Code: 404; ...)", same snapshot).
+//   - Payload size (Step Functions quotas: 262,144 bytes of UTF-8 for a task's
+//     result, a state's input or output, an execution's input):
+//     an integration's whole result over it fails the Task with
+//     States.DataLimitExceeded, which the Task's Retry and Catch see, States.ALL
+//     included (error_handling/test_states_errors.snapshot.json, recorded
+//     2024-03: "The state/task 'lambda' returned a result with a size exceeding
+//     the maximum number of bytes service limit.", caught by a States.ALL
+//     catcher); a state's output over it fails the execution where it stands,
+//     no Catch (test_start_large_input in the same file); a Task's input after
+//     Parameters over it fails the execution too (Developer Guide, "Handling
+//     errors": not recorded, taken as written). The check is on JSON.stringify.
+//   - $$.Execution.StartTime as AWS writes it: milliseconds, and no fraction at
+//     all when they are zero ("...:06Z").
 //
 // Usage:
 //   node run.mjs --config CONFIG.json                 serve: JSON lines on stdin/stdout
@@ -19,9 +52,15 @@
 // CONFIG: {
 //   "definition": <object or JSON string> | "definitionFile": "path",
 //   "dynamoEndpoint": "http://127.0.0.1:PORT",
-//   "lambdas": {"<FunctionName or ARN>": "url" | ["url", ...]},
+//   "lambdas": {"<FunctionName or ARN>": FUNCTION},
 //   "keepRetryIntervals": false
 // }
+// FUNCTION is "url" | ["url", ...] (the function's $LATEST; a key with a
+// qualifier, "name:live", serves that qualifier only), or
+//   {"urls": ["url", ...], "versions": ["1", "2"], "aliases": {"live": "2"}}
+// for an unqualified key: $LATEST, those published versions and those aliases
+// (an alias's version counts as published). Any other qualifier is
+// Lambda.ResourceNotFoundException, as on AWS.
 // Several URLs for one function are several execution environments: the RIE
 // serves one invocation at a time (a concurrent one crashes it), so the runner
 // queues invocations per environment, as Lambda would run them in separate ones.
@@ -30,7 +69,8 @@
 //   "context": {...}?, "keepRetryIntervals": bool?, "waitTimeOverrides": {...}?,
 //   "inject": {"lambda": [fault...], "dynamodb": [fault...]}?}
 //   where a fault is "Error.Name" or {"error": "...", "cause": "..."}; the first
-//   calls of the execution fail with them instead of reaching the emulator.
+//   calls of the execution fail with them instead of reaching the emulator. A
+//   DynamoDB fault must be a name AWS raises (DynamoDB.<class>, or States.*).
 //   context is merged into the context object ($$); State.EnteredTime is
 //   supplied per state (contextFor) unless context pins it.
 // Result line: {"id", "status": SUCCEEDED|FAILED|TIMED_OUT|ABORTED, "output",
@@ -44,7 +84,7 @@ import { createRequire } from "node:module";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
-import { randomUUID } from "node:crypto";
+import { randomUUID, randomBytes } from "node:crypto";
 
 // aws-local-stepfunctions 3 needs Node >= 22 for this one function.
 if (typeof Promise.withResolvers !== "function") {
@@ -56,7 +96,14 @@ if (typeof Promise.withResolvers !== "function") {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+// The real Date, before withClock swaps in a fixed one for a moment.
+const SystemDate = globalThis.Date;
 const emulators = process.env.CB_EMULATORS_DIR || resolve(here, "..", "emulators");
+
+// Step Functions quotas: "Maximum input or output size for a task, state, or
+// execution: 262,144 bytes of data as a UTF-8 encoded string".
+const MAX_PAYLOAD_BYTES = 262144;
+const dynamoClasses = JSON.parse(readFileSync(resolve(here, "dynamodb-exception-classes.json"), "utf8"));
 
 function parseArgs(argv) {
   const args = {};
@@ -76,11 +123,52 @@ class ServiceError extends Error {
   }
 }
 
+// An error no Retry or Catch sees (aws-local-stepfunctions honours these flags).
+class TerminalError extends ServiceError {
+  constructor(name, cause) {
+    super(name, cause);
+    this.isCatchable = false;
+    this.isRetryable = false;
+  }
+}
+
+function utf8Bytes(value) {
+  return Buffer.byteLength(typeof value === "string" ? value : JSON.stringify(value) ?? "null", "utf8");
+}
+
+// The cause Step Functions gives States.DataLimitExceeded (recorded; see top).
+function dataLimitCause(what) {
+  return `The state/task '${what}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+}
+
+// ---------------------------------------------------------------- DynamoDB names
+
+// DynamoDB.<class> for a wire error code, by the table's rule.
+function dynamoErrorName(code) {
+  return `DynamoDB.${dynamoClasses.classByErrorCode[code] ?? dynamoClasses.baseClass}`;
+}
+
+const dynamoNamesAWSRaises = new Set([
+  ...Object.values(dynamoClasses.classByErrorCode),
+  dynamoClasses.baseClass,
+  dynamoClasses.clientClass,
+].map((c) => `DynamoDB.${c}`));
+
+// An injected DynamoDB fault must be an error AWS can raise, or a test of a
+// Retry or Catch on a name AWS never uses would pass here and never fire there.
+function checkDynamoFault(f) {
+  const name = typeof f === "string" ? f : f?.error;
+  if (typeof name !== "string" || name.startsWith("States.") || dynamoNamesAWSRaises.has(name)) return;
+  const code = name.replace(/^DynamoDB\./, "");
+  const hint = name.startsWith("DynamoDB.") ? `; did you mean ${dynamoErrorName(code)}?` : "";
+  throw new Error(`inject.dynamodb: ${name} is not an error Step Functions raises for DynamoDB: it names them DynamoDB.<Java SDK exception class> (see test/sfn/dynamodb-exception-classes.json)${hint}`);
+}
+
 function fault(f) {
   return typeof f === "string" ? new ServiceError(f, `injected fault ${f}`) : new ServiceError(f.error, f.cause ?? `injected fault ${f.error}`);
 }
 
-// ---------------------------------------------------------------- Lambda pool
+// ---------------------------------------------------------------- Lambda functions
 
 class Environments {
   constructor(urls) {
@@ -99,22 +187,74 @@ class Environments {
   }
 }
 
-function unqualified(arn) {
-  // arn:partition:lambda:region:account:function:name[:qualifier]
-  const parts = String(arn).split(":");
-  return parts.length === 8 && parts[0] === "arn" ? parts.slice(0, 7).join(":") : arn;
+// splitQualifier: "arn:p:lambda:r:a:function:name[:q]", "a:function:name[:q]"
+// or "name[:q]" -> [unqualified, qualifier or ""].
+function splitQualifier(functionName) {
+  const s = String(functionName);
+  const parts = s.split(":");
+  const named = parts[0] === "arn" ? 7 : parts[1] === "function" ? 3 : 1;
+  if (parts.length === named + 1) return [parts.slice(0, named).join(":"), parts[named]];
+  return [s, ""];
 }
 
-function executedVersion(functionName) {
-  const parts = String(functionName).split(":");
-  const q = parts.length === 8 ? parts[7] : "";
-  return /^\d+$/.test(q) ? q : "$LATEST";
+const isVersion = (q) => /^\d+$/.test(q);
+
+// One configured function: its environments and the qualifiers it answers
+// to, each with the version it executes.
+class LambdaFunction {
+  constructor(key, spec) {
+    const [base, qualifier] = splitQualifier(key);
+    this.base = base;
+    this.qualifiers = new Map(); // qualifier ("$LATEST" for an unqualified call) -> ExecutedVersion
+    let urls;
+    if (typeof spec === "string" || Array.isArray(spec)) {
+      urls = Array.isArray(spec) ? spec : [spec];
+      if (qualifier === "") this.qualifiers.set("$LATEST", "$LATEST");
+      // A version number executes itself. An alias's version is not known in
+      // this form; Lambda always reports a number for an alias, so this does
+      // too. Give {urls, aliases} to choose it.
+      else this.qualifiers.set(qualifier, isVersion(qualifier) || qualifier === "$LATEST" ? qualifier : "1");
+    } else if (spec && typeof spec === "object") {
+      if (qualifier !== "") throw new Error(`lambdas["${key}"]: a function with versions or aliases is keyed by its unqualified name or ARN`);
+      urls = spec.urls;
+      this.qualifiers.set("$LATEST", "$LATEST");
+      for (const v of spec.versions ?? []) {
+        if (!isVersion(String(v))) throw new Error(`lambdas["${key}"].versions: ${JSON.stringify(v)} is not a version number`);
+        this.qualifiers.set(String(v), String(v));
+      }
+      for (const [alias, v] of Object.entries(spec.aliases ?? {})) {
+        if (isVersion(alias) || alias === "$LATEST") throw new Error(`lambdas["${key}"].aliases: ${alias} is not an alias name`);
+        if (!isVersion(String(v)) && v !== "$LATEST") throw new Error(`lambdas["${key}"].aliases.${alias}: ${JSON.stringify(v)} is not a version number or $LATEST`);
+        this.qualifiers.set(alias, String(v));
+        if (isVersion(String(v))) this.qualifiers.set(String(v), String(v));
+      }
+    }
+    if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === "string")) {
+      throw new Error(`lambdas["${key}"]: give an invoke URL, a list of them, or {"urls": [...], "versions": [...], "aliases": {...}}`);
+    }
+    this.envs = new Environments(urls);
+  }
 }
 
-function isFunctionError(body) {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) return false;
-  if (typeof body.errorType !== "string" && typeof body.errorMessage !== "string") return false;
-  return Object.keys(body).every((k) => ["errorType", "errorMessage", "stackTrace", "trace", "cause"].includes(k));
+class Functions {
+  constructor(config) {
+    this.byBase = new Map();
+    for (const [key, spec] of Object.entries(config ?? {})) {
+      const fn = new LambdaFunction(key, spec);
+      if (!this.byBase.has(fn.base)) this.byBase.set(fn.base, []);
+      this.byBase.get(fn.base).push(fn);
+    }
+  }
+  // resolve -> {fn, executedVersion}, or throws Lambda.ResourceNotFoundException.
+  resolve(functionName) {
+    const [base, q] = splitQualifier(functionName);
+    const qualifier = q === "" ? "$LATEST" : q;
+    for (const fn of this.byBase.get(base) ?? []) {
+      if (fn.qualifiers.has(qualifier)) return { fn, executedVersion: fn.qualifiers.get(qualifier) };
+    }
+    throw new ServiceError("Lambda.ResourceNotFoundException",
+      `Function not found: ${base}:${qualifier} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ${randomUUID()}; Proxy: null)`);
+  }
 }
 
 // ---------------------------------------------------------------- the runner
@@ -124,10 +264,7 @@ class Runner {
     this.config = config;
     this.definition = typeof config.definition === "string" ? JSON.parse(config.definition)
       : config.definition ?? JSON.parse(readFileSync(config.definitionFile, "utf8"));
-    this.functions = new Map();
-    for (const [name, urls] of Object.entries(config.lambdas ?? {})) {
-      this.functions.set(name, new Environments(Array.isArray(urls) ? urls : [urls]));
-    }
+    this.functions = new Functions(config.lambdas);
     this.tasks = [];
     collectTasks(this.definition, this.tasks);
     for (const t of this.tasks) {
@@ -149,18 +286,24 @@ class Runner {
     return performance.now() - started;
   }
 
-  functionFor(name) {
-    return this.functions.get(name) ?? this.functions.get(unqualified(name));
-  }
-
   async execute(req) {
+    // StartExecution refuses an input over the quota: there is no execution.
+    const inputBytes = utf8Bytes(req.input ?? null);
+    if (inputBytes > MAX_PAYLOAD_BYTES) {
+      throw new Error(`the execution input is ${inputBytes} bytes, over Step Functions' ${MAX_PAYLOAD_BYTES}: StartExecution would refuse it`);
+    }
+    for (const f of req.inject?.dynamodb ?? []) checkDynamoFault(f);
     const counts = { lambdaInvocations: 0, lambdaInvocationsByFunction: {}, dynamoReads: 0, dynamoWrites: 0, injectedFaults: 0 };
     const inject = { lambda: [...(req.inject?.lambda ?? [])], dynamodb: [...(req.inject?.dynamodb ?? [])] };
+    // A state whose output is over the quota ends the execution there; the
+    // library goes on, so every call after it refuses to run and the result
+    // is rewritten (see overLimit below).
+    const run = { overLimit: null };
     const handlers = {};
     const retryIntervalOverrides = {};
     const keepRetry = req.keepRetryIntervals ?? this.config.keepRetryIntervals ?? false;
     for (const t of this.tasks) {
-      handlers[t.name] = (input) => this.call(t, input, counts, inject);
+      handlers[t.name] = (input) => this.call(t, input, counts, inject, run);
       // Retry waits are real seconds; tests want the retry, not the wait.
       if (!keepRetry && t.hasRetry) retryIntervalOverrides[t.name] = 0;
     }
@@ -170,13 +313,19 @@ class Runner {
       context: contextFor(req),
     };
     const started = performance.now();
-    // aws-local-stepfunctions stamps $$.Execution.StartTime with `new Date()`
-    // over any context given, synchronously inside run(); a fixed clock for just
-    // that call makes it deterministic without touching timers or other runs.
+    // aws-local-stepfunctions stamps $$.Execution.StartTime with
+    // `new Date().toISOString()` over any context given, synchronously inside
+    // run(); a clock of our own for just that call makes it deterministic and
+    // renders it like AWS, without touching timers or other runs.
     const execution = withClock(req.startTime, () => this.machine.run(req.input, options));
     const states = [];
     const collecting = (async () => {
-      for await (const ev of execution.eventLogs) if (ev.type === "StateEntered") states.push(ev.state.name);
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === "StateEntered") states.push(ev.state.name);
+        else if (ev.type === "StateExited" && !run.overLimit && utf8Bytes(ev.state.output ?? null) > MAX_PAYLOAD_BYTES) {
+          run.overLimit = { state: ev.state.name, statesEntered: states.length };
+        }
+      }
     })();
 
     const result = { id: req.id };
@@ -193,10 +342,35 @@ class Runner {
     }
     result.durationMs = performance.now() - started;
     await collecting;
+    if (run.overLimit) {
+      // What AWS reports: the execution failed at that state, nothing after it ran.
+      delete result.output;
+      result.status = "FAILED";
+      result.error = "States.DataLimitExceeded";
+      result.cause = dataLimitCause(run.overLimit.state);
+      states.length = run.overLimit.statesEntered;
+    }
     return { ...result, ...counts, states };
   }
 
-  async call(task, input, counts, inject) {
+  async call(task, input, counts, inject, run) {
+    // Let the event log catch up: the state before this one may have exited
+    // over the quota, and then this call never happens on AWS.
+    await new Promise((r) => setImmediate(r));
+    if (run.overLimit) throw new TerminalError("States.DataLimitExceeded", dataLimitCause(run.overLimit.state));
+    if (utf8Bytes(input ?? null) > MAX_PAYLOAD_BYTES) {
+      throw new TerminalError("States.DataLimitExceeded", `The state/task '${task.name}' has an input, after Parameters, with a size exceeding the maximum number of bytes service limit.`);
+    }
+    const result = await this.callService(task, input, counts, inject);
+    // The integration's whole result counts, before ResultSelector: for
+    // lambda:invoke the envelope too.
+    if (utf8Bytes(result ?? null) > MAX_PAYLOAD_BYTES) {
+      throw new ServiceError("States.DataLimitExceeded", dataLimitCause(task.kind === "lambda" ? task.resource : task.kind === "dynamodb" ? "dynamodb" : "lambda"));
+    }
+    return result;
+  }
+
+  async callService(task, input, counts, inject) {
     if (task.kind === "dynamodb") {
       if (inject.dynamodb.length > 0) { counts.injectedFaults++; throw fault(inject.dynamodb.shift()); }
       if (task.action === "getItem") counts.dynamoReads++;
@@ -207,14 +381,10 @@ class Runner {
     const functionName = task.kind === "lambda:invoke" ? input?.FunctionName : task.resource;
     const payload = task.kind === "lambda:invoke" ? input?.Payload : input;
     if (inject.lambda.length > 0) { counts.injectedFaults++; throw fault(inject.lambda.shift()); }
-    const env = this.functionFor(functionName);
-    if (!env) {
-      throw new ServiceError("Lambda.ResourceNotFoundException",
-        `Function not found: ${functionName} (Service: Lambda, Status Code: 404, Request ID: ${randomUUID()})`);
-    }
+    const { fn, executedVersion } = this.functions.resolve(functionName);
     counts.lambdaInvocations++;
     counts.lambdaInvocationsByFunction[functionName] = (counts.lambdaInvocationsByFunction[functionName] ?? 0) + 1;
-    const res = await env.with((url) => invokeRIE(url, functionName, payload));
+    const res = await fn.envs.with((url) => invokeLambda(url, executedVersion, payload));
     return task.kind === "lambda:invoke" ? res : res.Payload;
   }
 }
@@ -241,6 +411,15 @@ function collectTasks(def, out) {
   }
 }
 
+// awsInstant renders a time as the context object's times are on AWS
+// ($$.Execution.StartTime, $$.State.EnteredTime):
+// milliseconds, and none at all when they are zero ("2026-03-04T05:06:07Z";
+// AWS Support, quoted in aws-facts.md). That is Java's Instant.toString().
+function awsInstant(ms) {
+  const s = new SystemDate(ms).toISOString();
+  return s.endsWith(".000Z") ? s.slice(0, -5) + "Z" : s;
+}
+
 // $$.State.EnteredTime, which AWS sets for every state ("State": {"EnteredTime":
 // ISO 8601}, https://docs.aws.amazon.com/step-functions/latest/dg/input-output-contextobject.html).
 // aws-local-stepfunctions 3.0.0 builds one context per execution with only
@@ -255,26 +434,26 @@ function collectTasks(def, out) {
 function contextFor(req) {
   const given = req.context ?? {};
   if (given.State?.EnteredTime !== undefined) return given;
-  const start = req.startTime ? Date.parse(req.startTime) : Date.now();
+  const start = req.startTime ? SystemDate.parse(req.startTime) : SystemDate.now();
   const since = performance.now();
   const state = { ...given.State };
   Object.defineProperty(state, "EnteredTime", {
     enumerable: true,
-    get: () => new Date(start + (performance.now() - since)).toISOString(),
+    get: () => awsInstant(start + (performance.now() - since)),
   });
   return { ...given, State: state };
 }
 
 function withClock(iso, fn) {
-  if (!iso) return fn();
-  const fixed = Date.parse(iso);
+  const RealDate = SystemDate;
+  const fixed = iso ? RealDate.parse(iso) : RealDate.now();
   if (Number.isNaN(fixed)) throw new Error(`startTime ${iso} is not a timestamp`);
-  const RealDate = globalThis.Date;
-  class FixedDate extends RealDate {
+  class StepFunctionsDate extends RealDate {
     constructor(...args) { if (args.length === 0) super(fixed); else super(...args); }
     static now() { return fixed; }
+    toISOString() { return awsInstant(this.getTime()); }
   }
-  globalThis.Date = FixedDate;
+  globalThis.Date = StepFunctionsDate;
   try { return fn(); } finally { globalThis.Date = RealDate; }
 }
 
@@ -303,15 +482,16 @@ async function dynamo(endpoint, action, params) {
     });
     text = await res.text();
   } catch (err) {
-    throw new ServiceError("DynamoDB.SdkClientException", `Unable to execute HTTP request: ${err.cause?.message ?? err.message}`);
+    // The Java SDK's client-side class; see clientClassEvidence in the table.
+    throw new ServiceError(`DynamoDB.${dynamoClasses.clientClass}`, `Unable to execute HTTP request: ${err.cause?.message ?? err.message}`);
   }
   const requestId = res.headers.get("x-amzn-requestid") ?? randomUUID();
   const body = text ? JSON.parse(text) : {};
   if (res.status !== 200) {
-    const code = String(body.__type ?? "AmazonDynamoDBException").split("#").pop();
+    const code = String(body.__type ?? "").split("#").pop() || "UnknownError";
     const msg = body.message ?? body.Message ?? "";
     // The cause in the Java SDK's words, which is what Step Functions shows.
-    throw new ServiceError(`DynamoDB.${code}`,
+    throw new ServiceError(dynamoErrorName(code),
       `${msg} (Service: AmazonDynamoDBv2; Status Code: ${res.status}; Error Code: ${code}; Request ID: ${requestId}; Proxy: null)`);
   }
   return { ...body, SdkHttpMetadata: sdkHttpMetadata(res.status, res.headers), SdkResponseMetadata: { RequestId: requestId } };
@@ -319,35 +499,53 @@ async function dynamo(endpoint, action, params) {
 
 // ---------------------------------------------------------------- Lambda
 
-async function invokeRIE(url, functionName, payload) {
+const hex = (n) => randomBytes(Math.ceil(n / 2)).toString("hex").slice(0, n);
+
+// The headers of Lambda's Invoke response as Step Functions passes them on
+// (names and order from services/test_lambda_task_service.snapshot.json,
+// which masks the values: these have realistic lengths, as the envelope's
+// size counts towards the quota).
+function invokeHeaders(requestId, version, contentLength) {
+  const date = new Date().toUTCString();
+  const trace = `Root=1-${hex(8)}-${hex(24)};Parent=${hex(16)};Sampled=0;Lineage=1:${hex(8)}:0`;
+  const all = {
+    "X-Amz-Executed-Version": [version],
+    "x-amzn-Remapped-Content-Length": ["0"],
+    Connection: ["keep-alive"],
+    "x-amzn-RequestId": [requestId],
+    "Content-Length": [String(contentLength)],
+    Date: [date],
+    "X-Amzn-Trace-Id": [trace],
+    "Content-Type": ["application/json"],
+  };
+  const single = {};
+  for (const k of Object.keys(all).sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))) single[k] = all[k][0];
+  return { AllHttpHeaders: all, HttpHeaders: single, HttpStatusCode: 200 };
+}
+
+async function invokeLambda(url, version, payload) {
+  const requestId = randomUUID();
   let res, text;
   try {
-    res = await fetch(url, { method: "POST", body: JSON.stringify(payload ?? null) });
+    res = await fetch(url, { method: "POST", headers: { "X-Amzn-RequestId": requestId }, body: JSON.stringify(payload ?? null) });
     text = await res.text();
   } catch (err) {
     throw new ServiceError("Lambda.SdkClientException", `Unable to execute HTTP request: ${err.cause?.message ?? err.message}`);
   }
-  const requestId = randomUUID();
   if (res.status !== 200) {
-    throw new ServiceError("Lambda.ServiceException", `Lambda RIE answered HTTP ${res.status}: ${text} (Service: Lambda, Status Code: ${res.status}, Request ID: ${requestId})`);
+    throw new ServiceError("Lambda.ServiceException", `Lambda RIE answered HTTP ${res.status}: ${text} (Service: AWSLambda; Status Code: ${res.status}; Error Code: ServiceException; Request ID: ${requestId}; Proxy: null)`);
   }
   let body;
   try { body = JSON.parse(text); } catch { body = text; }
-  if (isFunctionError(body)) {
+  if (res.headers.get("x-amz-function-error")) {
     // As on AWS: the error is the function's errorType, the cause its error JSON.
-    throw new ServiceError(typeof body.errorType === "string" && body.errorType ? body.errorType : "Lambda.Unknown", text);
+    const type = body !== null && typeof body === "object" && typeof body.errorType === "string" && body.errorType ? body.errorType : "Lambda.Unknown";
+    throw new ServiceError(type, text);
   }
-  const version = executedVersion(functionName);
-  const headers = new Map([
-    ["Content-Type", "application/json"],
-    ["X-Amz-Executed-Version", version],
-    ["x-amzn-RequestId", requestId],
-    ["Content-Length", String(Buffer.byteLength(text))],
-  ]);
   return {
     ExecutedVersion: version,
     Payload: body,
-    SdkHttpMetadata: sdkHttpMetadata(200, headers),
+    SdkHttpMetadata: invokeHeaders(requestId, version, Buffer.byteLength(text)),
     SdkResponseMetadata: { RequestId: requestId },
     StatusCode: 200,
   };

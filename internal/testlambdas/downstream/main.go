@@ -9,6 +9,8 @@
 //	                                                the test opens, to hold calls in flight
 //	                                                without guessing durations
 //	{"return": <any JSON>}                         returns exactly that value
+//	{"returnString": N}                            returns a JSON string of N "a"s (N+2 bytes):
+//	                                               a result of a chosen size, for payload limits
 //	anything else (any JSON type)                  returns {"echoed": <the payload>}
 //
 // Echoing inside a wrapper rather than verbatim lets tests tell the function's
@@ -21,6 +23,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -33,6 +36,8 @@ type directives struct {
 	SleepMs int             `json:"sleepMs"`
 	WaitFor string          `json:"waitForFile"`
 	Return  json.RawMessage `json:"return"`
+	// A pointer, so that 0 (an empty string) differs from absent.
+	ReturnString *int `json:"returnString"`
 }
 
 func handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
@@ -69,6 +74,9 @@ func handle(ctx context.Context, payload json.RawMessage) (json.RawMessage, erro
 	}
 	if d.Return != nil {
 		return d.Return, nil
+	}
+	if d.ReturnString != nil {
+		return json.Marshal(strings.Repeat("a", max(*d.ReturnString, 0)))
 	}
 	key := os.Getenv("ECHO_KEY")
 	if key == "" {

@@ -375,3 +375,29 @@ func TestConfigFromEnv(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "shorter than the open duration"), err.Error())
 }
+
+// CloudWatch writes StateChangeTime as "2015-06-03T17:43:27.123+0000"
+// (milliseconds, a +0000 offset: AWS's sample notification, as in
+// aws/aws-lambda-go events/testdata/cloudwatch-alarm-sns-payload-single-metric.json;
+// LocalStack's AWS-recorded CloudWatch snapshots mask the value). Whether it
+// drops ".000" like Step Functions does is not recorded anywhere we found, so
+// both forms are read, as the same instant, and stored in our fixed width.
+func TestStateChangeTimeInEitherForm(t *testing.T) {
+	for _, c := range []struct{ changeTime, stored string }{
+		{"2026-11-27T00:10:39.123+0000", "2026-11-27T00:10:39.123Z"},
+		{"2026-11-27T00:10:39.000+0000", "2026-11-27T00:10:39.000Z"},
+		{"2026-11-27T00:10:39+0000", "2026-11-27T00:10:39.000Z"},
+		{"2026-11-27T01:10:39+0100", "2026-11-27T00:10:39.000Z"},
+		{"2026-11-27T00:10:39Z", "2026-11-27T00:10:39.000Z"},
+	} {
+		t.Run(c.changeTime, func(t *testing.T) {
+			r := newRig(t)
+			ev := fixture(t, "downstream-alarm.json")
+			ev.Records[0].SNS.Message = strings.Replace(ev.Records[0].SNS.Message, `"StateChangeTime":"2026-11-27T00:10:39.123+0000"`, `"StateChangeTime":"`+c.changeTime+`"`, 1)
+			require.Contains(t, ev.Records[0].SNS.Message, c.changeTime)
+			r.now = mustTime(t, "2026-11-27T00:10:40Z")
+			require.NoError(t, r.h.Handle(context.Background(), ev))
+			assert.Equal(t, s(c.stored), r.item()[circuit.AttrDownstreamAlarmAt])
+		})
+	}
+}

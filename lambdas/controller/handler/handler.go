@@ -173,7 +173,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 
 	now := h.now().UTC()
 	if req.At != "" {
-		t, err := time.Parse(time.RFC3339Nano, req.At)
+		t, err := circuit.ParseTime(req.At)
 		if err != nil {
 			return bad("at", "%s is not an RFC 3339 time like 2026-11-27T00:10:39.123Z", quote(req.At))
 		}
@@ -189,7 +189,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		}
 	case ActionReopen:
 		if req.HalfOpenUntil != "" {
-			if _, err := time.Parse(time.RFC3339Nano, req.HalfOpenUntil); err != nil {
+			if _, err := circuit.ParseTime(req.HalfOpenUntil); err != nil {
 				return bad("halfOpenUntil", "%s is not an RFC 3339 time", quote(req.HalfOpenUntil))
 			}
 		}
@@ -237,7 +237,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		case ActionReopen:
 			var period time.Time
 			if req.HalfOpenUntil != "" {
-				period, _ = time.Parse(time.RFC3339Nano, req.HalfOpenUntil)
+				period, _ = circuit.ParseTime(req.HalfOpenUntil)
 			}
 			next, changed = c.Reopen(now, h.cfg.Policy, period.UTC(), orUnknown(req.Error))
 		case ActionForceOpen:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -380,5 +381,34 @@ func TestConfigFromEnv(t *testing.T) {
 		_, err := handler.ConfigFromEnv(func(key string) string { return bad[key] })
 		require.Error(t, err, k)
 		assert.Contains(t, err.Error(), k, "names the variable")
+	}
+}
+
+// "at" is $$.Execution.StartTime, which AWS writes without the fraction when
+// the milliseconds are zero ("...:00Z"; ../shared/reference/aws-facts.md), and
+// halfOpenUntil is the string the state machine got from us or from the item:
+// both forms are the same instant, and what we write back keeps our fixed
+// width, which the state machine's JoinProbe matches by equality.
+func TestTimesInEitherForm(t *testing.T) {
+	for _, form := range []string{"2026-11-27T00:10:00Z", "2026-11-27T00:10:00.000Z"} {
+		t.Run(form, func(t *testing.T) {
+			r := newRig(t, 1)
+			r.put(circuit.Circuit{State: circuit.Closed, Failures: 1})
+			resp := r.must(`{"action":"trip","at":"` + form + `","failures":1}`)
+			assert.Equal(t, "2026-11-27T00:11:00.000Z", resp.OpenUntil)
+			assert.Equal(t, t0, r.circuit().LastTransition.At)
+
+			resp = r.must(`{"action":"elect","at":"2026-11-27T00:11:00Z"}`)
+			require.True(t, resp.Admitted)
+			assert.Equal(t, "2026-11-27T00:11:40.000Z", resp.HalfOpenUntil)
+			assert.Equal(t, &types.AttributeValueMemberS{Value: resp.HalfOpenUntil}, r.item()[circuit.AttrHalfOpenUntil],
+				"the period the state machine matches by string equality is the one stored")
+
+			// The period in Step Functions' form (zero milliseconds) is still this period.
+			period := strings.Replace(resp.HalfOpenUntil, ".000Z", "Z", 1)
+			resp = r.must(`{"action":"reopen","at":"2026-11-27T00:11:05Z","error":"DownstreamBoom","halfOpenUntil":"` + period + `"}`)
+			assert.True(t, resp.Changed)
+			assert.Equal(t, circuit.Open, resp.State)
+		})
 	}
 }
