@@ -453,7 +453,7 @@ func check(t *testing.T, lang language, r report, e *engineEnv, m *moto) {
 	t.Run("outputs", func(t *testing.T) { checkOutputs(t, lang, r, s) })
 	t.Run("previews", func(t *testing.T) { checkPreviews(t, r, s) })
 	if m != nil {
-		checkFidelity(t, m)
+		checkFidelity(t, m, 1)
 		return
 	}
 	t.Run("stand-in", func(t *testing.T) { checkCloud(t, r, s, e.cloud) })

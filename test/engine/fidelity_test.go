@@ -170,10 +170,33 @@ func checkLogsOffOrder(t *testing.T, m *moto) {
 	}
 }
 
-// checkFidelity replaces the stand-in's own checks in fidelity mode.
-func checkFidelity(t *testing.T, m *moto) {
+// checkFidelity replaces the stand-in's own checks in fidelity mode; breakers is how many
+// state machines the stack deploys.
+func checkFidelity(t *testing.T, m *moto, breakers int) {
+	t.Run("closed-path", func(t *testing.T) { checkClosedPath(t, m, breakers) })
 	t.Run("moto-empty-after-destroy", func(t *testing.T) { checkMotoEmpty(t, m) })
 	t.Run("preview-policy", func(t *testing.T) { checkPreviewCalls(t, m) })
+}
+
+// checkClosedPath: the hook ran each deployed state machine's closed path in moto (an execution
+// that read the circuit from the deployed table, invoked the downstream and returned its result)
+// and it succeeded: test/fidelity/hook marks each success in the call log.
+func checkClosedPath(t *testing.T, m *moto, breakers int) {
+	succeeded, started := 0, 0
+	phase := ""
+	for _, c := range m.calls(t) {
+		switch {
+		case c.Phase == "closedPathSucceeded":
+			succeeded++
+		case c.Phase != "":
+			phase = c.Phase
+		case phase == "deployed" && c.Service == "states" && c.Action == "StartExecution":
+			started++
+		}
+	}
+	if succeeded != breakers || started != breakers {
+		t.Errorf("closed path: %d executions started and %d succeeded in moto, want %d", started, succeeded, breakers)
+	}
 }
 
 // checkMotoEmpty: destroy deleted every resource the stack made (the user's own functions too),

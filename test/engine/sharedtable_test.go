@@ -105,7 +105,7 @@ func runShared(t *testing.T, lang, dir string, args, env []string) {
 		if lang == "go" {
 			t.Run("logs-off-order", func(t *testing.T) { checkLogsOffOrder(t, m) })
 		}
-		checkFidelity(t, m)
+		checkFidelity(t, m, len(sharedServices))
 		return
 	}
 	journal, err := standinaws.ReadJournal(e.cloud)

@@ -12,12 +12,17 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
+	"strings"
 	"time"
 )
 
 // ClosedPathResult is what the closed path's downstream answers; moto's Lambda without Docker
 // returns queued results (its /moto-api/static/lambda-simple/response API).
 const ClosedPathResult = `{"fidelity":"closed path","ok":true}`
+
+// ClosedPathSucceeded is the call-log marker written after each breaker's closed path succeeded.
+const ClosedPathSucceeded = "closedPathSucceeded"
 
 func main() {
 	if len(os.Args) != 2 {
@@ -63,10 +68,32 @@ func closedPath() error {
 	if err := json.Unmarshal(b, &outputs); err != nil {
 		return err
 	}
-	arn, _ := outputs["stateMachineArn"].(string)
-	if arn == "" {
-		return fmt.Errorf("the stack has no stateMachineArn output: %s", b)
+	// Every breaker of the stack: the examples output stateMachineArn, the shared-table stacks one
+	// <service>StateMachineArn per breaker.
+	var arns []string
+	for k, v := range outputs {
+		if s, ok := v.(string); ok && (k == "stateMachineArn" || strings.HasSuffix(k, "StateMachineArn")) {
+			arns = append(arns, s)
+		}
 	}
+	if len(arns) == 0 {
+		return fmt.Errorf("the stack outputs no state machine ARN: %s", b)
+	}
+	sort.Strings(arns)
+	for _, arn := range arns {
+		if err := execute(arn); err != nil {
+			return err
+		}
+		// The test counts these: one per breaker, or the closed path did not run.
+		if err := mark(ClosedPathSucceeded); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// execute runs one closed-path execution of the state machine arn in moto.
+func execute(arn string) error {
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	if _, err := call(endpoint, "", "/moto-api/static/lambda-simple/response",
 		map[string]any{"results": []string{ClosedPathResult}, "region": region()}); err != nil {

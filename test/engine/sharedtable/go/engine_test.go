@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
@@ -63,11 +64,25 @@ func TestEngine(t *testing.T) {
 
 	// CIRCUITBREAKER_ENGINE_HOOK, as in examples/go: a command run before each step with its name
 	// (make fidelity marks the steps in its AWS call log with it).
+	// At "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of the stack's outputs.
+	var outputs map[string]any
 	hook := func(name string) {
-		if h := os.Getenv("CIRCUITBREAKER_ENGINE_HOOK"); h != "" {
-			if out, err := exec.Command(h, name).CombinedOutput(); err != nil {
-				t.Fatalf("hook %s: %v\n%s", name, err, out)
+		h := os.Getenv("CIRCUITBREAKER_ENGINE_HOOK")
+		if h == "" {
+			return
+		}
+		cmd := exec.Command(h, name)
+		cmd.Env = os.Environ()
+		if name == "deployed" {
+			f := filepath.Join(t.TempDir(), "outputs.json")
+			b, _ := json.Marshal(outputs)
+			if err := os.WriteFile(f, b, 0o644); err != nil {
+				t.Fatal(err)
 			}
+			cmd.Env = append(cmd.Env, "CIRCUITBREAKER_ENGINE_OUTPUTS="+f)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("hook %s: %v\n%s", name, err, out)
 		}
 	}
 
@@ -101,15 +116,18 @@ func TestEngine(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		outputs := map[string]any{}
+		reported := map[string]any{}
+		outputs = map[string]any{}
 		for k, v := range res.Outputs {
-			outputs[k] = map[string]any{"value": v.Value, "secret": v.Secret}
+			reported[k] = map[string]any{"value": v.Value, "secret": v.Secret}
+			outputs[k] = v.Value
 		}
-		report[name] = map[string]any{"summary": res.Summary.ResourceChanges, "steps": steps, "outputs": outputs, "diagnostics": diags}
+		report[name] = map[string]any{"summary": res.Summary.ResourceChanges, "steps": steps, "outputs": reported, "diagnostics": diags}
 	}
 
 	preview("previewFresh")
 	up("up")
+	hook("deployed")
 	preview("previewAgain")
 	if err := stack.SetConfig(ctx, "logLevel", auto.ConfigValue{Value: "OFF"}); err != nil {
 		t.Fatal(err)
