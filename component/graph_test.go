@@ -502,9 +502,10 @@ func TestSchedule(t *testing.T) {
 	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
 }
 
-func TestTwoBreakersOnOneFunctionNeverCollide(t *testing.T) {
-	rec := &recorder{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+// sharedTableBreakers deploys two breakers, checkout and refunds, on one
+// function and one brought table ("shared-circuits", no sort key).
+func sharedTableBreakers(rec *recorder, opts ...pulumi.RunOption) error {
+	return pulumi.RunErr(func(ctx *pulumi.Context) error {
 		f, err := newFunctions(ctx)
 		if err != nil {
 			return err
@@ -522,8 +523,12 @@ func TestTwoBreakersOnOneFunctionNeverCollide(t *testing.T) {
 			}
 		}
 		return nil
-	}, pulumi.WithMocks("project", "stack", rec))
-	require.NoError(t, err)
+	}, append([]pulumi.RunOption{pulumi.WithMocks("project", "stack", rec)}, opts...)...)
+}
+
+func TestTwoBreakersOnOneFunctionNeverCollide(t *testing.T) {
+	rec := &recorder{}
+	require.NoError(t, sharedTableBreakers(rec))
 
 	names := map[string]string{}
 	for _, c := range rec.children {

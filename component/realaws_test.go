@@ -425,26 +425,7 @@ func TestBreakerLambdasHaveReservedConcurrency(t *testing.T) {
 // rangeKey: the definitions and the Lambdas' TABLE_NAME must be known.
 func TestSharedBroughtTableLeavesNoUnknownsAtPreview(t *testing.T) {
 	rec := &recorder{}
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		f, err := newFunctions(ctx)
-		if err != nil {
-			return err
-		}
-		shared, err := dynamodb.NewTable(ctx, "shared-circuits", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName")})
-		if err != nil {
-			return err
-		}
-		for _, n := range []string{"checkout", "refunds"} {
-			a := baseArgs(f)
-			a.ServiceName = n
-			a.Table = shared
-			if _, err := component.NewCircuitBreaker(ctx, n, a); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, pulumi.WithMocks("project", "stack", rec), preview)
-	require.NoError(t, err)
+	require.NoError(t, sharedTableBreakers(rec, preview))
 	name := rec.state(t, "aws:dynamodb/table:Table", "shared-circuits", "name")
 	for _, n := range []string{"checkout", "refunds"} {
 		def := rec.one(t, "aws:sfn/stateMachine:StateMachine", n+"-state-machine").Inputs["definition"]
@@ -460,40 +441,6 @@ func TestSharedBroughtTableLeavesNoUnknownsAtPreview(t *testing.T) {
 			pol := rec.one(t, "aws:iam/rolePolicy:RolePolicy", p).Inputs["policy"]
 			require.Truef(t, pol.IsString() && !pol.ContainsUnknowns(), "%s unknown at preview: %v", p, pol)
 		}
-	}
-}
-
-// Item 15, the other half: the brought table's keys are still checked, at
-// preview when they are known (a wrong partition key, or a sort key, is always
-// known), with the named-field error.
-func TestBroughtTableWithTheWrongKeyIsRefusedAtPreview(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		table dynamodb.TableArgs
-		want  string
-	}{
-		{"other partition key", dynamodb.TableArgs{HashKey: pulumi.String("id")}, `partition key "id"`},
-		{"sort key", dynamodb.TableArgs{HashKey: pulumi.String("serviceName"), RangeKey: pulumi.String("at")}, `sort key "at"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-				f, err := newFunctions(ctx)
-				if err != nil {
-					return err
-				}
-				tbl, err := dynamodb.NewTable(ctx, "mine", &tc.table)
-				if err != nil {
-					return err
-				}
-				a := baseArgs(f)
-				a.Table = tbl
-				_, err = component.NewCircuitBreaker(ctx, "breaker", a)
-				return err
-			}, pulumi.WithMocks("project", "stack", &recorder{}), preview)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), "table: ")
-			require.Contains(t, err.Error(), tc.want)
-		})
 	}
 }
 

@@ -171,7 +171,19 @@ func TestEveryProblemIsReportedAtOnce(t *testing.T) {
 	}
 }
 
+// A brought table's keys are checked at preview when they are known (a wrong
+// partition key, or a sort key, always is) and at up, with the named-field
+// error; the check rides on no child's input (issue 7 item 15).
 func TestBroughtTableWithTheWrongKeyIsRefused(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		opts []pulumi.RunOption
+	}{{"up", nil}, {"preview", []pulumi.RunOption{preview}}} {
+		t.Run(mode.name, func(t *testing.T) { testBroughtTableWithTheWrongKey(t, mode.opts...) })
+	}
+}
+
+func testBroughtTableWithTheWrongKey(t *testing.T, opts ...pulumi.RunOption) {
 	for _, tc := range []struct {
 		name      string
 		table     dynamodb.TableArgs
@@ -194,7 +206,7 @@ func TestBroughtTableWithTheWrongKeyIsRefused(t *testing.T) {
 				a.Table = tbl
 				_, err = component.NewCircuitBreaker(ctx, "breaker", a)
 				return err
-			}, pulumi.WithMocks("project", "stack", &recorder{}))
+			}, append([]pulumi.RunOption{pulumi.WithMocks("project", "stack", &recorder{})}, opts...)...)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), "table:")
 			require.Contains(t, err.Error(), tc.wantField)
