@@ -221,11 +221,12 @@ func checkMotoEmpty(t *testing.T, m *moto) {
 // pull-request checks.
 func checkPreviewCalls(t *testing.T, m *moto) {
 	allowed := previewPolicyActions(t)
-	phase := ""
+	phase, definitionChanged := "", false
 	seen := map[string]bool{}
 	for _, c := range m.calls(t) {
 		if c.Phase != "" {
 			phase = c.Phase
+			definitionChanged = definitionChanged || phase == "previewDefinitionChanged"
 			continue
 		}
 		if !strings.HasPrefix(phase, "preview") {
@@ -242,6 +243,9 @@ func checkPreviewCalls(t *testing.T, m *moto) {
 		}
 	}
 	t.Logf("AWS calls made by the previews: %s", strings.Join(keys(seen), ", "))
+	if definitionChanged && !seen["states:ValidateStateMachineDefinition"] {
+		t.Error("the preview with a changed definition made no states:ValidateStateMachineDefinition call: the provider's plan-time check did not run")
+	}
 }
 
 // previewPolicyActions reads the IAM policy JSON block that follows the "preview-policy" marker in

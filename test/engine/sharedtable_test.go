@@ -64,7 +64,8 @@ type sharedReport struct {
 			Diffs []string `json:"diffs"`
 		} `json:"steps"`
 	} `json:"upLogsOff"`
-	PreviewAfterLogsOff *preview `json:"previewAfterLogsOff"`
+	PreviewAfterLogsOff      *preview `json:"previewAfterLogsOff"`
+	PreviewDefinitionChanged *preview `json:"previewDefinitionChanged"`
 }
 
 func runShared(t *testing.T, lang, dir string, args, env []string) {
@@ -225,6 +226,24 @@ func checkShared(t *testing.T, lang string, r sharedReport, journal []standinaws
 		t.Fatal("no preview after logs off")
 	}
 	noChanges("preview after logs off", *r.PreviewAfterLogsOff)
+	// failureThreshold changed: exactly the two definitions update.
+	if p := r.PreviewDefinitionChanged; p == nil {
+		t.Error("no preview with failureThreshold changed")
+	} else {
+		var defs []string
+		for _, st := range p.Steps {
+			if st.Op == "same" {
+				continue
+			}
+			defs = append(defs, st.URN[strings.LastIndex(st.URN, "::")+2:])
+			if st.Type != "aws:sfn/stateMachine:StateMachine" || st.Op != "update" || !slices.Equal(st.Diffs, []string{"definition"}) {
+				t.Errorf("failureThreshold changed: %s %s %v, want only the state machines' definitions", st.Op, st.URN, st.Diffs)
+			}
+		}
+		if len(defs) != len(sharedServices) {
+			t.Errorf("failureThreshold changed %v, want both state machines", defs)
+		}
+	}
 	if len(r.Destroy.Summary) != 1 || r.Destroy.Summary["delete"] != r.Up.Summary["create"]-len(want)+len(sharedServices) {
 		t.Errorf("destroy %v after logs off, want delete of the %d created less the %d logging resources", r.Destroy.Summary, r.Up.Summary["create"], len(want)-len(sharedServices))
 	}

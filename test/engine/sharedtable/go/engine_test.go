@@ -134,6 +134,16 @@ func TestEngine(t *testing.T) {
 	}
 	up("upLogsOff")
 	preview("previewAfterLogsOff")
+	// A changed definition: the provider validates it at preview
+	// (states:ValidateStateMachineDefinition), the call a pull-request check's
+	// role must be allowed.
+	if err := stack.SetConfig(ctx, "failureThreshold", auto.ConfigValue{Value: "3"}); err != nil {
+		t.Fatal(err)
+	}
+	preview("previewDefinitionChanged")
+	if err := stack.RemoveConfig(ctx, "failureThreshold"); err != nil {
+		t.Fatal(err)
+	}
 	state, err := stack.Export(ctx)
 	if err != nil {
 		t.Fatal(err)

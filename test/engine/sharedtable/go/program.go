@@ -2,8 +2,9 @@
 // (test/engine): one DynamoDB table, declared by the program, brought to two
 // circuit breakers. The same program as ../index.js and ../__main__.py.
 //
-// Config: logLevel (both breakers' execution log level) and
-// healthcheckSchedule, both optional.
+// Config: logLevel (both breakers' execution log level), healthcheckSchedule
+// and failureThreshold (which changes both state machines' definitions), all
+// optional.
 package sharedtable
 
 import (
@@ -77,6 +78,9 @@ func program(ctx *pulumi.Context) error {
 		}
 		if v, err := cfg.Try("healthcheckSchedule"); err == nil {
 			args.HealthcheckSchedule = &v
+		}
+		if v, err := cfg.TryInt("failureThreshold"); err == nil {
+			args.FailureThreshold = &v
 		}
 		cb, err := circuitbreaker.NewCircuitBreaker(ctx, svc, args)
 		if err != nil {
