@@ -25,7 +25,12 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/standinaws"
 )
 
-var sharedServices = []string{"checkout", "refunds"}
+// sharedServices are the two breakers' names: the second is the longest and
+// oddest name the component accepts (37 characters, the IAM roles' 64 less
+// "-alarm-handler-role" and the auto-name's 8; letters of both cases, digits,
+// '_' and '-'), so that the real provider in make fidelity checks every
+// child's name limit too (issue 7 item 8).
+var sharedServices = []string{"checkout", "Refunds_EU-2026_ledger-v2_partner_X9z"}
 
 func TestGoSharedTableThroughEngine(t *testing.T) {
 	runShared(t, "go", path("test", "engine", "sharedtable", "go"), []string{"go", "test", "-count=1", "-run", "^TestEngine$", "."}, nil)

@@ -50,7 +50,7 @@ table = aws.dynamodb.Table(
     billing_mode="PAY_PER_REQUEST",
 )
 
-for svc in ["checkout", "refunds"]:
+for svc in ["checkout", "Refunds_EU-2026_ledger-v2_partner_X9z"]:
     cb = circuitbreaker.CircuitBreaker(
         svc,
         service_name=svc,

@@ -32,7 +32,7 @@ const table = new aws.dynamodb.Table("circuits", {
     billingMode: "PAY_PER_REQUEST",
 });
 
-for (const svc of ["checkout", "refunds"]) {
+for (const svc of ["checkout", "Refunds_EU-2026_ledger-v2_partner_X9z"]) {
     const cb = new CircuitBreaker(svc, {
         serviceName: svc,
         downstreamFunction: downstream,

@@ -19,7 +19,7 @@ import (
 )
 
 // Services are the two breakers' circuits, one item each in the shared table.
-var Services = []string{"checkout", "refunds"}
+var Services = []string{"checkout", "Refunds_EU-2026_ledger-v2_partner_X9z"}
 
 const code = `export const handler = async (event) => ({ ok: true });`
 
