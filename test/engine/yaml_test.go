@@ -176,29 +176,32 @@ func cliSummary(t *testing.T, out []byte) map[string]int {
 // config changed, and destroyed, with the same checks on the state and the
 // fake cloud as the inline programs, plus what only a language host shows.
 func TestYAMLProjectThroughEngine(t *testing.T) {
-	if fidelity != nil {
-		// The fidelity checks read phase markers the drivers write through
-		// CIRCUITBREAKER_ENGINE_HOOK between steps; this test has no such hook yet.
-		t.Skip("fidelity mode: the YAML project runs only against the stand-in")
-	}
 	t.Parallel()
 	e := newEngineEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
 	defer cancel()
 	c := cli{t: t, ctx: ctx, dir: yamlProject(t, e, "project"), env: yamlEnv(t, e)}
+	var m *moto
+	if fidelity != nil {
+		m = startMoto(t, e.dir)
+		c.env = append(c.env, m.environ(e.dir)...)
+	}
 	start := time.Now()
 
 	var r report
 	r.Language = "yaml"
 	c.run(false, "stack", "init", "engine-test")
+	c.hook("previewFresh", nil)
 	r.PreviewFresh = cliPreview(t, c.run(false, "preview", "--json"))
 	// --skip-preview: the fresh preview above is the one a user reads, and
 	// the Construct count stays that of the Automation API tests' up.
+	c.hook("up", nil)
 	r.Up.Summary = cliSummary(t, c.run(false, "up", "--yes", "--skip-preview", "--json"))
 	outputs := map[string]any{}
 	if err := json.Unmarshal(c.run(false, "stack", "output", "--json"), &outputs); err != nil {
 		t.Fatal(err)
 	}
+	c.hook("deployed", outputs)
 	var exported struct {
 		Deployment struct {
 			Resources []stateResource `json:"resources"`
@@ -209,9 +212,12 @@ func TestYAMLProjectThroughEngine(t *testing.T) {
 	}
 	r.Deployment.Resources = exported.Deployment.Resources
 	// The engine itself refuses (exit 1) a preview with any change.
+	c.hook("previewAgain", nil)
 	r.PreviewAgain = cliPreview(t, c.run(false, "preview", "--json", "--expect-no-changes"))
 	c.run(false, "config", "set", "healthcheckSchedule", changedSchedule)
+	c.hook("previewChanged", nil)
 	r.PreviewChanged = cliPreview(t, c.run(false, "preview", "--json"))
+	c.hook("destroy", nil)
 	r.Destroy.Summary = cliSummary(t, c.run(false, "destroy", "--yes", "--skip-preview", "--json"))
 	c.run(false, "stack", "rm", "--yes")
 	t.Logf("yaml: stack init, preview, up, preview, config set, preview, destroy through the CLI in %s", time.Since(start).Round(time.Millisecond))
@@ -223,13 +229,45 @@ func TestYAMLProjectThroughEngine(t *testing.T) {
 	t.Run("previews", func(t *testing.T) {
 		checkPreviews(t, r, s)
 		for _, d := range r.PreviewFresh.Diagnostics {
-			if d.Severity == "warning" || strings.Contains(d.Severity, "err") {
+			// The real provider may warn (deprecations); the stand-in never does.
+			if (d.Severity == "warning" && m == nil) || strings.Contains(d.Severity, "err") {
 				t.Errorf("fresh preview %s: %s", d.Severity, d.Message)
 			}
 		}
 	})
 	t.Run("language-host", func(t *testing.T) { checkLanguageHost(t, e.grpcLog) })
+	if m != nil {
+		checkFidelity(t, m, 1)
+		return
+	}
 	t.Run("stand-in", func(t *testing.T) { checkCloud(t, r, s, e.cloud) })
+}
+
+// hook runs the fidelity hook (test/fidelity/hook) before a step, as the
+// drivers do: it marks the phase in moto's call log and, at "deployed", runs
+// the deployed state machine's closed path in moto. Without fidelity mode
+// there is no hook.
+func (c cli) hook(phase string, outputs map[string]any) {
+	c.t.Helper()
+	if fidelity == nil {
+		return
+	}
+	cmd := exec.CommandContext(c.ctx, fidelity.path("bin", "hook"), phase)
+	cmd.Env = c.env
+	if outputs != nil {
+		b, err := json.Marshal(outputs)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		f := filepath.Join(c.t.TempDir(), "outputs.json")
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+		cmd.Env = append(cmd.Env, "CIRCUITBREAKER_ENGINE_OUTPUTS="+f)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("hook %s: %v\n%s", phase, err, out)
+	}
 }
 
 // checkYAMLOutputs: the template's outputs are the component's, plain
@@ -359,14 +397,16 @@ func checkLanguageHost(t *testing.T, grpcLog string) {
 // have only their languages' compilers for that, and Go and Python none at
 // run time.
 func TestYAMLTypeChecksAgainstSchema(t *testing.T) {
-	if fidelity != nil {
-		t.Skip("fidelity mode: the YAML project runs only against the stand-in")
-	}
 	t.Parallel()
 	e := newEngineEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
 	defer cancel()
 	env := yamlEnv(t, e)
+	if fidelity != nil {
+		// The bridge needs only the Terraform provider to serve its schema: a
+		// refused template reaches no AWS endpoint.
+		env = append(env, "FIDELITY_TF_PROVIDER="+fidelity.path("run", "terraform-provider-aws"))
+	}
 	for _, tc := range []struct {
 		name, from, to string
 		want           []string
