@@ -183,7 +183,7 @@ func TestYAMLProjectThroughEngine(t *testing.T) {
 		// host refuses the template: "code: Cannot assign type 'archive' to
 		// type 'string'". With the bridge's schemaOf patched to say Archive
 		// (and CIRCUITBREAKER_FIDELITY_YAML=1) this test passed in fidelity
-		// mode, closed path in moto included, in 4m08s.
+		// mode, closed path in moto included, in 241 s.
 		t.Skip("fidelity mode: the bridge's schema types Function.code as a string; the yaml type checker refuses an archive")
 	}
 	t.Parallel()
