@@ -198,3 +198,21 @@ fidelity-deps: deps engine-deps
 ## destroy, nothing left; the previews' AWS calls against docs/limits.md's preview policy.
 fidelity: fidelity-deps
 	CIRCUITBREAKER_FIDELITY_DIR=$(FIDELITY_DIR) go test -count=1 -v -timeout 150m -parallel 2 -run 'ThroughEngine' ./test/engine 2>&1 | tee $(FIDELITY_DIR)/last-run.log; exit $${PIPESTATUS[0]}
+
+# --- Pulumi YAML (examples/yaml, test/engine/yaml_test.go) -----------------------
+# The one language host that builds from Go modules here (the go, nodejs and python hosts' modules
+# are refused); a released CLI ships it. v1.25.0 builds with sdk/v3 v3.206.0 and speaks to the
+# v3.274.1 engine.
+PULUMI_YAML_VERSION := v1.25.0
+
+.PHONY: yaml-host
+
+## yaml-host: bin/pulumi-language-yaml, the Pulumi YAML language host, so that the engine tests run
+## examples/yaml as a real project. The engine finds it next to bin/pulumi (it counts as bundled:
+## `pulumi plugin install language yaml` refuses it) or on PATH.
+yaml-host: $(BIN)/pulumi-language-yaml
+
+$(BIN)/pulumi-language-yaml:
+	GOBIN=$(BIN) go install github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$(PULUMI_YAML_VERSION)
+
+engine-deps: yaml-host

@@ -25,6 +25,7 @@ import (
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge/info"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfgen"
 	shim "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim"
+	pschema "github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
@@ -118,6 +119,19 @@ func schemaOf(prov info.Provider) func(context.Context, plugin.GetSchemaRequest)
 		s, err := g.Generate()
 		if err != nil {
 			return nil, err
+		}
+		// pulumi-aws's schema types Function.code as an archive (its AssetTranslation of
+		// Terraform's filename); this bridge maps filename as a string and turns the archive
+		// into a file in lambdaCode, so its schema must say Archive too, or the YAML type
+		// checker refuses `code: fn::assetArchive` (measured: "Cannot assign type 'archive'
+		// to type 'string'").
+		if r, ok := s.PackageSpec.Resources["aws:lambda/function:Function"]; ok {
+			for _, props := range []map[string]pschema.PropertySpec{r.InputProperties, r.Properties} {
+				if p, ok := props["code"]; ok {
+					p.TypeSpec = pschema.TypeSpec{Ref: "pulumi.json#/Archive"}
+					props["code"] = p
+				}
+			}
 		}
 		return json.Marshal(s.PackageSpec)
 	}
