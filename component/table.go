@@ -1,16 +1,15 @@
 package component
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 type circuitTable struct {
-	name    pulumi.StringOutput
-	arn     pulumi.StringOutput
-	brought bool
+	resource *dynamodb.Table // the created or the brought table, for the component's output
+	name     pulumi.StringOutput
+	arn      pulumi.StringOutput
+	brought  bool
 	// check fails the deployment when a brought table has the wrong keys; the
 	// component registers it as an output of its own (see circuitbreaker.go),
 	// never as a child's input.
@@ -42,7 +41,7 @@ func (g *graph) table() (circuitTable, error) {
 				return name, checkRangeKey(name, str(v[1]))
 			}).(pulumi.StringOutput),
 		}
-		return circuitTable{name: t.Name, arn: t.Arn, brought: true, check: check}, nil
+		return circuitTable{resource: t, name: t.Name, arn: t.Arn, brought: true, check: check}, nil
 	}
 	t, err := dynamodb.NewTable(g.ctx, g.child("table"), &dynamodb.TableArgs{
 		Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
@@ -59,7 +58,7 @@ func (g *graph) table() (circuitTable, error) {
 	if err != nil {
 		return circuitTable{}, err
 	}
-	return circuitTable{name: t.Name, arn: t.Arn}, nil
+	return circuitTable{resource: t, name: t.Name, arn: t.Arn}, nil
 }
 
 // CheckBroughtTable explains what is wrong with a table the user brought. The
@@ -73,16 +72,20 @@ func CheckBroughtTable(name string, hashKey, rangeKey any) error {
 
 func checkHashKey(name, hk string) error {
 	if hk != tableKey {
-		return fmt.Errorf("table: %q has partition key %q, but circuit items are keyed by %q (type S); "+
+		var p problems
+		p.add("table", "%q has partition key %q, but circuit items are keyed by %q (type S); "+
 			"create the table with hashKey %q and no sort key, or omit `table` to let the breaker create one", name, hk, tableKey, tableKey)
+		return p.err()
 	}
 	return nil
 }
 
 func checkRangeKey(name, rk string) error {
 	if rk != "" {
-		return fmt.Errorf("table: %q has sort key %q, but circuit items have a partition key only; "+
+		var p problems
+		p.add("table", "%q has sort key %q, but circuit items have a partition key only; "+
 			"use a table without a sort key, or omit `table` to let the breaker create one", name, rk)
+		return p.err()
 	}
 	return nil
 }
