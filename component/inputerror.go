@@ -57,6 +57,14 @@ func (e *InputError) Fields() []string {
 // not about one input (the component's own name, the aws provider's account,
 // the request path as a whole) goes into the message, where the engine shows
 // it before the properties.
+//
+// So does a problem with an input that holds a resource (the functions, the
+// aliases, the table), written as the engine writes a property whose value it
+// does not show: the engine renders each property error with the property's
+// value, and for a resource reference that rendering fails its internal
+// assertion (pulumi v3.274.1: errorToMessage calls propertyprint.Value, which
+// panics with "unsupported property value" on a resource reference; seen
+// through the engine in test/engine/sharing_test.go), crashing the CLI.
 func (e *InputError) As(target any) bool {
 	t, ok := target.(**perrors.InputPropertiesError)
 	if !ok {
@@ -65,14 +73,23 @@ func (e *InputError) As(target any) bool {
 	message := inputErrorMessage
 	var details []perrors.InputPropertyErrorDetails
 	for _, p := range e.problems {
-		if !isInput(p.field) {
+		switch {
+		case !isInput(p.field):
 			message += "; " + p.field + ": " + p.reason
-			continue
+		case resourceInputs[p.field]:
+			message += "\n\t\t- property " + p.field + " has a problem: " + p.reason
+		default:
+			details = append(details, perrors.InputPropertyErrorDetails{PropertyPath: p.field, Reason: p.reason})
 		}
-		details = append(details, perrors.InputPropertyErrorDetails{PropertyPath: p.field, Reason: p.reason})
 	}
 	*t = perrors.NewInputPropertiesError(message, details...)
 	return true
+}
+
+// resourceInputs are the inputs whose values are aws resources (args.go).
+var resourceInputs = map[string]bool{
+	"downstreamFunction": true, "healthcheckFunction": true, "fallbackFunction": true,
+	"downstreamAlias": true, "healthcheckAlias": true, "fallbackAlias": true, "table": true,
 }
 
 // isInput: property paths start with an input's name (a lower-case letter),

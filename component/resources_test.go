@@ -140,6 +140,13 @@ func inputError(t *testing.T, err error) map[string]string {
 	for _, d := range ipe.Errors {
 		props[d.PropertyPath] = d.Reason
 	}
+	// Inputs that hold resources are in the message, in the engine's own
+	// words for a property (component.InputError.As says why).
+	for _, line := range strings.Split(ipe.Message, "\n")[1:] {
+		field, reason, ok := strings.Cut(strings.TrimPrefix(line, "\t\t- property "), " has a problem: ")
+		require.Truef(t, ok, "message line %q", line)
+		props[field] = reason
+	}
 	return props
 }
 

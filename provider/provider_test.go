@@ -218,10 +218,17 @@ func propertyErrors(t *testing.T, err error) map[string]string {
 	st, ok := rpcerror.FromError(err)
 	require.Truef(t, ok, "not a gRPC status: %v", err)
 	require.Equal(t, codes.InvalidArgument, st.Code(), err.Error())
-	require.Equal(t, "invalid CircuitBreaker inputs", st.Message())
+	require.True(t, strings.HasPrefix(st.Message(), "invalid CircuitBreaker inputs"), st.Message())
 	props := map[string]string{}
 	for _, pe := range st.InputPropertiesErrors() {
 		props[pe.PropertyPath] = pe.Reason
+	}
+	// Inputs that hold resources are written into the message as the engine
+	// writes a property (component.InputError.As says why).
+	for _, line := range strings.Split(st.Message(), "\n")[1:] {
+		field, reason, ok := strings.Cut(strings.TrimPrefix(line, "\t\t- property "), " has a problem: ")
+		require.Truef(t, ok, "message line %q", line)
+		props[field] = reason
 	}
 	require.NotEmpty(t, props, "no property errors in %v", err)
 	return props

@@ -13,6 +13,8 @@
 // CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 // CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+// CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
+// which must fail; the report holds what the user saw),
 // CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 // step's name (previewFresh, up, deployed, previewAgain, previewChanged,
 // destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of
@@ -77,6 +79,21 @@ async function main() {
         { stackName: env("CIRCUITBREAKER_ENGINE_STACK"), projectName: env("CIRCUITBREAKER_ENGINE_PROJECT"), program },
         { envVars: {} },
     );
+
+    if (process.env.CIRCUITBREAKER_ENGINE_EXPECT === "error") {
+        // The program's input is bad: the preview must fail; report what the
+        // user sees (the Automation API's error carries the CLI's output).
+        const c = collector();
+        try {
+            await stack.preview({ onEvent: c.onEvent });
+            report.previewError = null;
+        } catch (err) {
+            report.previewError = { message: String(err && err.message || err), diagnostics: c.diagnostics };
+        }
+        await stack.workspace.removeStack(stack.name);
+        fs.writeFileSync(env("CIRCUITBREAKER_ENGINE_REPORT"), JSON.stringify(report, null, 2));
+        return;
+    }
 
     const preview = async (name) => {
         hook(name);

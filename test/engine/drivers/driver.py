@@ -14,6 +14,8 @@ CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
 CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
 CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
+which must fail; the report holds what the user saw),
 CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 step's name (previewFresh, up, deployed, previewAgain, previewChanged,
 destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of the
@@ -81,6 +83,22 @@ class Collector:
             self.diagnostics.append({"severity": d.severity, "message": d.message})
 
 
+def bad_input(stack) -> None:
+    """CIRCUITBREAKER_ENGINE_EXPECT=error: the program's input is bad, so the
+    preview must fail; report what the user sees (the error the Automation API
+    raises, which carries the CLI's output, and the engine's diagnostics)."""
+    c = Collector()
+    report = {"language": "python"}
+    try:
+        stack.preview(on_event=c)
+        report["previewError"] = None
+    except Exception as exn:  # noqa: BLE001 the error is the result
+        report["previewError"] = {"message": str(exn), "diagnostics": c.diagnostics}
+    stack.workspace.remove_stack(stack.name)
+    with open(env("CIRCUITBREAKER_ENGINE_REPORT"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+
+
 def main() -> None:
     report = {"language": "python"}
     stack = auto.create_or_select_stack(
@@ -88,6 +106,9 @@ def main() -> None:
         project_name=env("CIRCUITBREAKER_ENGINE_PROJECT"),
         program=program,
     )
+    if os.environ.get("CIRCUITBREAKER_ENGINE_EXPECT") == "error":
+        bad_input(stack)
+        return
 
     def preview(name: str) -> None:
         hook(name)
