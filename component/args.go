@@ -30,7 +30,9 @@ type Args struct {
 	DownstreamMonitoring  *MonitoringArgs `pulumi:"downstreamMonitoring,optional"`
 	HealthcheckMonitoring *MonitoringArgs `pulumi:"healthcheckMonitoring,optional"`
 
-	Table *dynamodb.Table `pulumi:"table,optional" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
+	// An Output, not *dynamodb.Table: another breaker's `table` output reaches
+	// Construct as an output value, which only an Output field takes.
+	Table dynamodb.TableOutput `pulumi:"table,optional" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
 
 	WorkflowType             *string    `pulumi:"workflowType,optional"`
 	DownstreamTimeoutSeconds *int       `pulumi:"downstreamTimeoutSeconds,optional"`

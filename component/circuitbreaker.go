@@ -41,7 +41,7 @@ type CircuitBreaker struct {
 	// children: references to the aws types, so that users attach their own
 	// policies, subscriptions and dashboards, and a second breaker takes
 	// `table: first.table`. The names and ARNs above stay for existing users.
-	Table            *dynamodb.Table         `pulumi:"table" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
+	Table            dynamodb.TableOutput    `pulumi:"table" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
 	StateMachine     *sfn.StateMachine       `pulumi:"stateMachine" provider:"type=aws@v6.83.4:sfn/stateMachine:StateMachine"`
 	Topic            *sns.Topic              `pulumi:"topic" provider:"type=aws@v6.83.4:sns/topic:Topic"`
 	DownstreamAlarm  *cloudwatch.MetricAlarm `pulumi:"downstreamAlarm" provider:"type=aws@v6.83.4:cloudwatch/metricAlarm:MetricAlarm"`
@@ -107,7 +107,7 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		"controllerArn":           cb.ControllerArn,
 		"controllerName":          cb.ControllerName,
 
-		"table":            pulumi.NewResourceOutput(cb.Table),
+		"table":            cb.Table,
 		"stateMachine":     pulumi.NewResourceOutput(cb.StateMachine),
 		"topic":            pulumi.NewResourceOutput(cb.Topic),
 		"downstreamAlarm":  pulumi.NewResourceOutput(cb.DownstreamAlarm),

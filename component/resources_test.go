@@ -8,6 +8,7 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	perrors "github.com/pulumi/pulumi/sdk/v3/go/pulumi/errors"
@@ -37,12 +38,15 @@ func TestOutputsAreTheChildrenThemselvesAndATableIsShared(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for k, r := range map[string]pulumi.Resource{
-			"table": first.Table, "stateMachine": first.StateMachine, "topic": first.Topic,
-			"downstreamAlarm": first.DownstreamAlarm, "healthcheckAlarm": first.HealthcheckAlarm,
-			"secondTable": second.Table,
+		urnOfTable := func(o dynamodb.TableOutput) pulumi.URNOutput {
+			return o.ApplyT(func(tb *dynamodb.Table) pulumi.URNOutput { return tb.URN() }).(pulumi.URNOutput)
+		}
+		for k, u := range map[string]pulumi.URNOutput{
+			"table": urnOfTable(first.Table), "stateMachine": first.StateMachine.URN(), "topic": first.Topic.URN(),
+			"downstreamAlarm": first.DownstreamAlarm.URN(), "healthcheckAlarm": first.HealthcheckAlarm.URN(),
+			"secondTable": urnOfTable(second.Table),
 		} {
-			r.URN().ApplyT(func(u pulumi.URN) string { mu.Lock(); urns[k] = string(u); mu.Unlock(); return "" })
+			u.ApplyT(func(u pulumi.URN) string { mu.Lock(); urns[k] = string(u); mu.Unlock(); return "" })
 		}
 		return nil
 	}, pulumi.WithMocks("project", "stack", rec))

@@ -6,7 +6,7 @@ import (
 )
 
 type circuitTable struct {
-	resource *dynamodb.Table // the created or the brought table, for the component's output
+	resource dynamodb.TableOutput // the created or the brought table, for the component's output
 	name     pulumi.StringOutput
 	arn      pulumi.StringOutput
 	brought  bool
@@ -23,7 +23,7 @@ func (t circuitTable) grant(name, arn string) CircuitTable {
 
 // table creates the circuit-state table, or checks the one the user brought.
 func (g *graph) table() (circuitTable, error) {
-	if t := g.args.Table; t != nil {
+	if t := g.args.Table; t.OutputState != nil {
 		// The children take the table's name and ARN as they are: both are
 		// always present. Its keys are checked aside, because the sort key is
 		// an optional output and a missing output is unknown at every preview:
@@ -32,16 +32,16 @@ func (g *graph) table() (circuitTable, error) {
 		// updates. The partition key is always present, so a wrong one fails
 		// the preview; a sort key, when the table has one, is present too.
 		check := pulumi.Map{
-			"hashKey": pulumi.All(t.Name, t.HashKey).ApplyT(func(v []any) (string, error) {
+			"hashKey": pulumi.All(t.Name(), t.HashKey()).ApplyT(func(v []any) (string, error) {
 				name, _ := v[0].(string)
 				return name, checkHashKey(name, str(v[1]))
 			}).(pulumi.StringOutput),
-			"rangeKey": pulumi.All(t.Name, t.RangeKey).ApplyT(func(v []any) (string, error) {
+			"rangeKey": pulumi.All(t.Name(), t.RangeKey()).ApplyT(func(v []any) (string, error) {
 				name, _ := v[0].(string)
 				return name, checkRangeKey(name, str(v[1]))
 			}).(pulumi.StringOutput),
 		}
-		return circuitTable{resource: t, name: t.Name, arn: t.Arn, brought: true, check: check}, nil
+		return circuitTable{resource: t, name: t.Name(), arn: t.Arn(), brought: true, check: check}, nil
 	}
 	t, err := dynamodb.NewTable(g.ctx, g.child("table"), &dynamodb.TableArgs{
 		Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
@@ -58,7 +58,7 @@ func (g *graph) table() (circuitTable, error) {
 	if err != nil {
 		return circuitTable{}, err
 	}
-	return circuitTable{resource: t, name: t.Name, arn: t.Arn}, nil
+	return circuitTable{resource: t.ToTableOutput(), name: t.Name, arn: t.Arn}, nil
 }
 
 // CheckBroughtTable explains what is wrong with a table the user brought. The
