@@ -173,62 +173,104 @@ func checkSharing(t *testing.T, lang string) {
 
 func TestTypeScriptBadInputByPropertyThroughEngine(t *testing.T) {
 	t.Parallel()
-	checkBadInput(t, "typescript")
+	checkBadInput(t, "typescript", "1", "error", badInputSaid)
 }
 
 func TestPythonBadInputByPropertyThroughEngine(t *testing.T) {
 	t.Parallel()
-	checkBadInput(t, "python")
+	checkBadInput(t, "python", "1", "error", badInputSaid)
 }
+
+// The alias of another function: its functionName is the healthcheck's
+// auto-generated name, unknown at the first preview, so the preview passes
+// and the update refuses it (the check is a component output,
+// component/qualifiers.go), in the same words.
+func TestTypeScriptForeignAliasByPropertyThroughEngine(t *testing.T) {
+	t.Parallel()
+	checkBadInput(t, "typescript", "2", "error-at-up", foreignAliasSaid)
+}
+
+func TestPythonForeignAliasByPropertyThroughEngine(t *testing.T) {
+	t.Parallel()
+	checkBadInput(t, "python", "2", "error-at-up", foreignAliasSaid)
+}
+
+var (
+	badInputSaid = []string{
+		"circuitbreaker:index:CircuitBreaker resource 'checkout' has a problem: invalid CircuitBreaker inputs",
+		`property healthcheckSchedule with value "rate(1 minutes)" has a problem: "rate(1 minutes)": a rate of 1 takes the singular unit; write "rate(1 minute)"`,
+		"property downstreamAlias has a problem: is set together with downstreamQualifier; pass one of them",
+	}
+	foreignAliasSaid = []string{
+		"circuitbreaker:index:CircuitBreaker resource 'checkout' has a problem: invalid CircuitBreaker inputs",
+		`property downstreamAlias has a problem: alias "probe" belongs to function "shop-health-`,
+		`not to downstreamFunction "shop-`,
+	}
+)
 
 // checkBadInput: the engine reports each bad input against its property
 // ("property healthcheckSchedule with value ... has a problem: ...", pulumi
 // pkg/resource/deploy/source_eval.go, errorToMessage) and the user sees no
 // traceback.
-func checkBadInput(t *testing.T, lang string) {
+func checkBadInput(t *testing.T, lang, variant, expect string, said []string) {
 	if fidelity != nil {
 		t.Skip("bad input is refused before any aws call")
 	}
-	b, journal, out := runSharing(t, lang, "CIRCUITBREAKER_ENGINE_EXPECT=error", "CIRCUITBREAKER_ENGINE_BAD_INPUT=1")
+	b, journal, out := runSharing(t, lang, "CIRCUITBREAKER_ENGINE_EXPECT="+expect, "CIRCUITBREAKER_ENGINE_BAD_INPUT="+variant)
 	var r struct {
-		PreviewError *struct {
+		Failure *struct {
 			Message     string       `json:"message"`
 			Diagnostics []diagnostic `json:"diagnostics"`
-		} `json:"previewError"`
+		} `json:"failure"`
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.PreviewError == nil {
-		t.Fatal("the preview of bad input succeeded")
+	if r.Failure == nil {
+		t.Fatalf("bad input was not refused (%s)", expect)
 	}
 	var diags []string
-	for _, d := range r.PreviewError.Diagnostics {
+	for _, d := range r.Failure.Diagnostics {
 		if d.Severity == "error" {
 			diags = append(diags, d.Message)
 		}
 	}
 	all := strings.Join(diags, "\n")
-	t.Logf("%s: the user sees:\n%s\nthe Automation API's error:\n%s", lang, all, r.PreviewError.Message)
-	for _, want := range []string{
-		"circuitbreaker:index:CircuitBreaker resource 'checkout' has a problem: invalid CircuitBreaker inputs",
-		`property healthcheckSchedule with value "rate(1 minutes)" has a problem: "rate(1 minutes)": a rate of 1 takes the singular unit; write "rate(1 minute)"`,
-		"property downstreamAlias",
-		"is set together with downstreamQualifier; pass one of them",
-	} {
+	t.Logf("%s: the user sees:\n%s\nthe Automation API's error:\n%s", lang, all, r.Failure.Message)
+	for _, want := range said {
 		if !strings.Contains(all, want) {
 			t.Errorf("%s: the error diagnostics do not say %q:\n%s", lang, want, all)
 		}
 	}
 	if lang == "python" {
-		for _, where := range []string{all, r.PreviewError.Message, out} {
-			if strings.Contains(where, "Traceback") {
-				t.Errorf("python: the user sees a traceback:\n%s", where)
+		// The component's error never comes with a traceback. A traceback may
+		// still follow it, and it is not ours to remove: for every failed
+		// Construct, whatever the provider's status, the engine (v3.274.1)
+		// answers the program's RegisterResource with codes.Unknown "resource
+		// monitor shut down" (pkg/resource/deploy/source_eval.go, after
+		// errorToMessage), which the Python SDK turns into a plain Exception
+		// (pulumi/runtime/settings.py grpc_error_to_exception: only
+		// UNAVAILABLE becomes a quiet RunError), printed with its traceback
+		// when the engine is still listening: a race, seen in about one run in
+		// three here. So the check is that any traceback is that one.
+		for _, where := range []string{all, r.Failure.Message, out} {
+			for _, tb := range strings.Split(where, "Traceback (most recent call last):")[1:] {
+				if !strings.Contains(tb, "resource monitor shut down") || strings.Contains(tb, "invalid CircuitBreaker inputs") {
+					t.Errorf("python: a traceback other than the engine's shutdown one:\n%s", tb)
+				}
+			}
+			if n := strings.Count(where, "Traceback"); n > 0 {
+				t.Logf("python: the SDK's traceback after the engine's shutdown reply appeared (%d) in this run", n)
 			}
 		}
 	}
+	// Refused at preview, nothing of the breaker is created. Refused at up
+	// (known only then), the check fails the update but does not hold back
+	// the children, like a brought table's keys (issue 7 item 15: no child
+	// waits on the check); the stand-in's cloud is empty after destroy
+	// (runSharing checks).
 	for _, j := range journal {
-		if j.Op == "create" && strings.Contains(j.URN, "CircuitBreaker") {
+		if expect == "error" && j.Op == "create" && strings.Contains(j.URN, "CircuitBreaker") {
 			t.Errorf("bad input created %s", j.URN)
 		}
 	}

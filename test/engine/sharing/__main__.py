@@ -4,7 +4,8 @@ Two breakers on one aliased downstream: the alias is passed as a resource
 (downstream_alias), and the second breaker shares the first one's table
 through its `table` output. With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 the program
 passes bad input instead (an alias together with the qualifier string, a
-wrong schedule), which the preview must refuse by property. The same program
+wrong schedule), with =2 an alias of another function, which the preview must
+refuse by property. The same program
 as index.js.
 """
 
@@ -60,6 +61,19 @@ if os.environ.get("CIRCUITBREAKER_ENGINE_BAD_INPUT") == "1":
         downstream_qualifier="live",
         healthcheck_function=healthcheck,
         healthcheck_schedule="rate(1 minutes)",
+    )
+elif os.environ.get("CIRCUITBREAKER_ENGINE_BAD_INPUT") == "2":
+    # An alias of the healthcheck passed as the downstream's: refused once the
+    # alias's functionName is known (here at preview).
+    probe = aws.lambda_.Alias(
+        "shop-health-probe", name="probe", function_name=healthcheck.name, function_version="$LATEST"
+    )
+    circuitbreaker.CircuitBreaker(
+        "checkout",
+        service_name="checkout",
+        downstream_function=downstream,
+        downstream_alias=probe,
+        healthcheck_function=healthcheck,
     )
 else:
     first = circuitbreaker.CircuitBreaker(

@@ -3,7 +3,8 @@
 // one aliased downstream, the alias passed as a resource (downstreamAlias),
 // the second breaker sharing the first one's table through its `table`
 // output. With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 it passes bad input instead,
-// which the preview must refuse by property. The same program as __main__.py;
+// with =2 an alias of another function, which the preview must refuse by
+// property. The same program as __main__.py;
 // its packages come from examples/ts (the test sets NODE_PATH).
 "use strict";
 const pulumi = require("@pulumi/pulumi");
@@ -37,6 +38,16 @@ if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "1") {
         downstreamQualifier: "live",
         healthcheckFunction: healthcheck,
         healthcheckSchedule: "rate(1 minutes)",
+    });
+} else if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "2") {
+    // An alias of the healthcheck passed as the downstream's: refused once the
+    // alias's functionName is known (here at preview).
+    const probe = new aws.lambda.Alias("shop-health-probe", { name: "probe", functionName: healthcheck.name, functionVersion: "$LATEST" });
+    new CircuitBreaker("checkout", {
+        serviceName: "checkout",
+        downstreamFunction: downstream,
+        downstreamAlias: probe,
+        healthcheckFunction: healthcheck,
     });
 } else {
     const first = new CircuitBreaker("checkout", {
