@@ -201,3 +201,27 @@ func TestAliasBelongsToAcceptsNameArnAndPartialArn(t *testing.T) {
 	}
 	require.Error(t, component.AliasBelongsTo("downstreamAlias", "downstreamFunction", "live", "orders", "payments", arn))
 }
+
+// Issue 8 (bad input reads like Pulumi's own): Resolve's error is, through
+// errors.As, a Pulumi InputPropertiesError with one property path per bad
+// input (nested ones dotted, as the engine's property paths are), while its
+// text stays one "field: reason" line per problem for Go callers.
+func TestBadInputIsAnInputPropertiesError(t *testing.T) {
+	_, err := component.Resolve(component.Args{
+		ServiceName:          "payments",
+		HealthcheckSchedule:  pulumi.StringRef("rate(1 minutes)"),
+		DownstreamMonitoring: &component.MonitoringArgs{Threshold: pulumi.Float64Ref(0)},
+		IgnoreErrors:         []string{"States.Timeout"},
+	})
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "invalid CircuitBreaker inputs:\ndownstreamFunction: is required")
+	var ipe *perrors.InputPropertiesError
+	require.True(t, errors.As(err, &ipe))
+	require.Equal(t, "invalid CircuitBreaker inputs\n\t\t- property downstreamFunction has a problem: is required; pass the aws.lambda.Function the breaker protects\n"+
+		"\t\t- property healthcheckFunction has a problem: is required; pass an aws.lambda.Function that fails when the downstream is unhealthy", ipe.Message)
+	var paths []string
+	for _, d := range ipe.Errors {
+		paths = append(paths, d.PropertyPath)
+	}
+	require.Equal(t, []string{"healthcheckSchedule", "downstreamMonitoring.threshold", "ignoreErrors[0]"}, paths)
+}
