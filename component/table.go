@@ -58,7 +58,11 @@ func (g *graph) table() (circuitTable, error) {
 	if err != nil {
 		return circuitTable{}, err
 	}
-	return circuitTable{resource: t.ToTableOutput(), name: t.Name, arn: t.Arn}, nil
+	// The output is derived from the table's URN, not made with ToTableOutput:
+	// an output derived from the resource's own outputs belongs to the
+	// program's context, which waits for it before it ends.
+	own := t.URN().ApplyT(func(pulumi.URN) *dynamodb.Table { return t }).(dynamodb.TableOutput)
+	return circuitTable{resource: own, name: t.Name, arn: t.Arn}, nil
 }
 
 // CheckBroughtTable explains what is wrong with a table the user brought. The
