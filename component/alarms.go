@@ -64,12 +64,12 @@ func (g *graph) topic() (alarmTopic, error) {
 // forever.
 func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, error) {
 	ready := pulumi.DependsOn(append([]pulumi.Resource{topic.policy}, handler.ready...))
-	down, err := g.alarm("downstream-errors", topic.downstreamAlarmName, g.args.DownstreamFunction, g.s.DownstreamQualifier, g.s.DownstreamMonitoring, topic.topic,
+	down, err := g.alarm("downstream-errors", topic.downstreamAlarmName, g.args.DownstreamFunction, g.downQ, g.s.DownstreamMonitoring, topic.topic,
 		"errors of the downstream function. ALARM opens the circuit; it closes again through half-open probes.", ready)
 	if err != nil {
 		return alarmPath{}, err
 	}
-	health, err := g.alarm("healthcheck-errors", topic.healthcheckAlarmName, g.args.HealthcheckFunction, g.s.HealthcheckQualifier, g.s.HealthcheckMonitoring, topic.topic,
+	health, err := g.alarm("healthcheck-errors", topic.healthcheckAlarmName, g.args.HealthcheckFunction, g.healthQ, g.s.HealthcheckMonitoring, topic.topic,
 		"errors of the healthcheck function. ALARM holds the circuit open; OK closes it.", ready)
 	if err != nil {
 		return alarmPath{}, err
@@ -77,14 +77,14 @@ func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, 
 	return alarmPath{downstream: down, healthcheck: health}, nil
 }
 
-func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, qualifier string, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
+func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, q qualifier, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
 	actions := pulumi.Array{topic.Arn}
 	return cloudwatch.NewMetricAlarm(g.ctx, g.child(suffix), &cloudwatch.MetricAlarmArgs{
 		Name:                    name,
 		AlarmDescription:        pulumi.String(fmt.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, what)),
 		Namespace:               pulumi.String("AWS/Lambda"),
 		MetricName:              pulumi.String(m.MetricName),
-		Dimensions:              AlarmDimensions(fn.Name, qualifier),
+		Dimensions:              alarmDimensions(fn.Name, q),
 		Statistic:               pulumi.String(m.Statistic),
 		ComparisonOperator:      pulumi.String(m.ComparisonOperator),
 		Threshold:               pulumi.Float64(m.Threshold),
@@ -100,14 +100,14 @@ func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Functi
 	}, g.parent, ready)
 }
 
-// AlarmDimensions selects a function's metrics, or one alias's or version's:
+// alarmDimensions selects a function's metrics, or one alias's or version's:
 // Lambda publishes those under the extra dimension Resource = "name:qualifier".
-func AlarmDimensions(functionName pulumi.StringOutput, qualifier string) pulumi.StringMapInput {
-	if qualifier == "" {
+func alarmDimensions(functionName pulumi.StringOutput, q qualifier) pulumi.StringMapInput {
+	if !q.set {
 		return pulumi.StringMap{"FunctionName": functionName}
 	}
 	return pulumi.StringMap{
 		"FunctionName": functionName,
-		"Resource":     pulumi.Sprintf("%s:%s", functionName, qualifier),
+		"Resource":     pulumi.Sprintf("%s:%s", functionName, q.name),
 	}
 }

@@ -20,13 +20,19 @@ type Args struct {
 	DownstreamQualifier  *string          `pulumi:"downstreamQualifier,optional"`
 	HealthcheckFunction  *lambda.Function `pulumi:"healthcheckFunction" provider:"type=aws@v6.83.4:lambda/function:Function"`
 	HealthcheckQualifier *string          `pulumi:"healthcheckQualifier,optional"`
-	HealthcheckSchedule  *string          `pulumi:"healthcheckSchedule,optional"`
-	HealthcheckInput     *string          `pulumi:"healthcheckInput,optional"`
+	// The aliases themselves, instead of their names as qualifiers, so that
+	// the breaker depends on them.
+	DownstreamAlias     *lambda.Alias `pulumi:"downstreamAlias,optional" provider:"type=aws@v6.83.4:lambda/alias:Alias"`
+	HealthcheckAlias    *lambda.Alias `pulumi:"healthcheckAlias,optional" provider:"type=aws@v6.83.4:lambda/alias:Alias"`
+	HealthcheckSchedule *string       `pulumi:"healthcheckSchedule,optional"`
+	HealthcheckInput    *string       `pulumi:"healthcheckInput,optional"`
 
 	DownstreamMonitoring  *MonitoringArgs `pulumi:"downstreamMonitoring,optional"`
 	HealthcheckMonitoring *MonitoringArgs `pulumi:"healthcheckMonitoring,optional"`
 
-	Table *dynamodb.Table `pulumi:"table,optional" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
+	// An Output, not *dynamodb.Table: another breaker's `table` output reaches
+	// Construct as an output value, which only an Output field takes.
+	Table dynamodb.TableOutput `pulumi:"table,optional" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
 
 	WorkflowType             *string    `pulumi:"workflowType,optional"`
 	DownstreamTimeoutSeconds *int       `pulumi:"downstreamTimeoutSeconds,optional"`
@@ -38,6 +44,7 @@ type Args struct {
 	IgnoreErrors      []string         `pulumi:"ignoreErrors,optional"`
 	FallbackFunction  *lambda.Function `pulumi:"fallbackFunction,optional" provider:"type=aws@v6.83.4:lambda/function:Function"`
 	FallbackQualifier *string          `pulumi:"fallbackQualifier,optional"`
+	FallbackAlias     *lambda.Alias    `pulumi:"fallbackAlias,optional" provider:"type=aws@v6.83.4:lambda/alias:Alias"`
 	// FallbackTimeoutSeconds bounds each attempt of the fallback.
 	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds,optional"`
 
@@ -67,14 +74,20 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.HealthcheckFunction, "The Lambda function that checks the downstream's health. "+
 		"It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.")
 	an.Describe(&a.HealthcheckQualifier, "Alias or version of the healthcheck function. Unset: the unqualified function.")
+	an.Describe(&a.DownstreamAlias, "An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: "+
+		"its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.")
+	an.Describe(&a.HealthcheckAlias, "An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.")
+	an.Describe(&a.FallbackAlias, "An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.")
 	an.Describe(&a.HealthcheckSchedule, "EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.")
 	an.SetDefault(&a.HealthcheckSchedule, DefaultHealthcheckSchedule)
 	an.Describe(&a.HealthcheckInput, "JSON document passed to the healthcheck function on each scheduled run.")
 	an.SetDefault(&a.HealthcheckInput, DefaultHealthcheckInput)
-	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.")
+	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. "+
+		"An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.")
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
-	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it. "+
-		"It must have the partition key `serviceName` (type S) and no sort key.")
+	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it "+
+		"(e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. "+
+		"Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.")
 	an.Describe(&a.WorkflowType, "Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.")
 	an.SetDefault(&a.WorkflowType, DefaultWorkflowType)
 	an.Describe(&a.DownstreamTimeoutSeconds, "Seconds one downstream invocation may take before it counts as a failure (States.Timeout).")
@@ -141,7 +154,8 @@ func (m *MonitoringArgs) Annotate(an infer.Annotator) {
 	an.Describe(m, "Settings of a CloudWatch alarm on a Lambda function's metric (namespace AWS/Lambda). Unset fields take the alarm's defaults.")
 	an.Describe(&m.ComparisonOperator, "`GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.")
 	an.Describe(&m.EvaluationPeriods, "Number of most recent periods the alarm evaluates.")
-	an.Describe(&m.DatapointsToAlarm, "How many of the evaluated periods must breach to alarm (at most evaluationPeriods).")
+	an.Describe(&m.DatapointsToAlarm, "How many of the evaluated periods must breach to alarm (at most evaluationPeriods). "+
+		"Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).")
 	an.Describe(&m.MetricName, "AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.")
 	an.Describe(&m.Period, "Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).")
 	an.Describe(&m.Statistic, "`Sum`, `Average`, `Minimum`, `Maximum` or `SampleCount`.")

@@ -7,6 +7,10 @@ package component
 
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -32,6 +36,16 @@ type CircuitBreaker struct {
 	AlarmDeadLetterQueueUrl pulumi.StringOutput `pulumi:"alarmDeadLetterQueueUrl"`
 	ControllerArn           pulumi.StringOutput `pulumi:"controllerArn"`
 	ControllerName          pulumi.StringOutput `pulumi:"controllerName"`
+
+	// The breaker's resources themselves, as pulumi-awsx outputs its
+	// children: references to the aws types, so that users attach their own
+	// policies, subscriptions and dashboards, and a second breaker takes
+	// `table: first.table`. The names and ARNs above stay for existing users.
+	Table            dynamodb.TableOutput    `pulumi:"table" provider:"type=aws@v6.83.4:dynamodb/table:Table"`
+	StateMachine     *sfn.StateMachine       `pulumi:"stateMachine" provider:"type=aws@v6.83.4:sfn/stateMachine:StateMachine"`
+	Topic            *sns.Topic              `pulumi:"topic" provider:"type=aws@v6.83.4:sns/topic:Topic"`
+	DownstreamAlarm  *cloudwatch.MetricAlarm `pulumi:"downstreamAlarm" provider:"type=aws@v6.83.4:cloudwatch/metricAlarm:MetricAlarm"`
+	HealthcheckAlarm *cloudwatch.MetricAlarm `pulumi:"healthcheckAlarm" provider:"type=aws@v6.83.4:cloudwatch/metricAlarm:MetricAlarm"`
 }
 
 // Annotate documents the component and its outputs.
@@ -54,6 +68,12 @@ func (c *CircuitBreaker) Annotate(an infer.Annotator) {
 	an.Describe(&c.ControllerArn, "ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.")
 	an.Describe(&c.ControllerName, "Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{\"action\":\"forceOpen\",\"reason\":\"maintenance\"}' out.json`.")
 	an.Describe(&c.ScheduleArn, "ARN of the EventBridge Scheduler schedule that runs the healthcheck.")
+	an.Describe(&c.Table, "The circuit-state table: the one the breaker created, or the one brought as `table`. "+
+		"Pass it as another breaker's `table` to share it.")
+	an.Describe(&c.StateMachine, "The state machine callers execute.")
+	an.Describe(&c.Topic, "The SNS topic both alarms notify; subscribe your own alerting to it.")
+	an.Describe(&c.DownstreamAlarm, "The CloudWatch alarm on the downstream function.")
+	an.Describe(&c.HealthcheckAlarm, "The CloudWatch alarm on the healthcheck function.")
 }
 
 // NewCircuitBreaker validates args (before anything is registered, so bad input
@@ -86,6 +106,12 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		"alarmDeadLetterQueueUrl": cb.AlarmDeadLetterQueueUrl,
 		"controllerArn":           cb.ControllerArn,
 		"controllerName":          cb.ControllerName,
+
+		"table":            cb.Table,
+		"stateMachine":     pulumi.NewResourceOutput(cb.StateMachine),
+		"topic":            pulumi.NewResourceOutput(cb.Topic),
+		"downstreamAlarm":  pulumi.NewResourceOutput(cb.DownstreamAlarm),
+		"healthcheckAlarm": pulumi.NewResourceOutput(cb.HealthcheckAlarm),
 	}
 	if g.tableCheck != nil {
 		// A brought table's keys are checked here, on an output of the
@@ -93,6 +119,10 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// (at preview when its keys are known) and no child's input waits on
 		// the table's optional outputs.
 		outputs["broughtTableChecked"] = g.tableCheck
+	}
+	if g.aliasCheck != nil {
+		// The same for the aliases' functions (qualifiers.go).
+		outputs["aliasesChecked"] = g.aliasCheck
 	}
 	// Go programs using this package directly need the outputs registered. The
 	// provider registers them again from the struct; the SDK keeps the first
@@ -113,13 +143,22 @@ type graph struct {
 	downArn    pulumi.StringOutput // qualified downstream ARN
 	healthArn  pulumi.StringOutput // qualified healthcheck ARN
 	tableCheck pulumi.Input        // a brought table's key check, or nil
+	aliasCheck pulumi.Input        // the aliases' functions check, or nil
+
+	downQ, healthQ, fallbackQ qualifier // each function's alias or version
 }
 
 func (g *graph) build(cb *CircuitBreaker) error {
-	q := g.s.DownstreamQualifier
-	g.downArn = g.args.DownstreamFunction.Arn.ApplyT(func(arn string) string { return Qualified(arn, q) }).(pulumi.StringOutput)
-	hq := g.s.HealthcheckQualifier
-	g.healthArn = g.args.HealthcheckFunction.Arn.ApplyT(func(arn string) string { return Qualified(arn, hq) }).(pulumi.StringOutput)
+	g.downQ = qualifierOf(g.s.DownstreamQualifier, g.args.DownstreamAlias)
+	g.healthQ = qualifierOf(g.s.HealthcheckQualifier, g.args.HealthcheckAlias)
+	g.fallbackQ = qualifierOf(g.s.FallbackQualifier, g.args.FallbackAlias)
+	g.downArn = g.downQ.qualify(g.args.DownstreamFunction.Arn)
+	g.healthArn = g.healthQ.qualify(g.args.HealthcheckFunction.Arn)
+	g.aliasCheck = checkAliases([]aliasOf{
+		{"downstreamAlias", "downstreamFunction", g.args.DownstreamAlias, g.args.DownstreamFunction},
+		{"healthcheckAlias", "healthcheckFunction", g.args.HealthcheckAlias, g.args.HealthcheckFunction},
+		{"fallbackAlias", "fallbackFunction", g.args.FallbackAlias, g.args.FallbackFunction},
+	})
 	g.account = g.deployingAccount(cb)
 
 	table, err := g.table()
@@ -161,6 +200,11 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	cb.ControllerArn = controller.Arn
 	cb.ControllerName = controller.Name
 	cb.ScheduleArn = schedule.Arn
+	cb.Table = table.resource
+	cb.StateMachine = sm
+	cb.Topic = topic.topic
+	cb.DownstreamAlarm = alarms.downstream
+	cb.HealthcheckAlarm = alarms.healthcheck
 	return nil
 }
 

@@ -517,7 +517,7 @@ func sharedTableBreakers(rec *recorder, opts ...pulumi.RunOption) error {
 		for _, n := range []string{"checkout", "refunds"} {
 			a := baseArgs(f)
 			a.ServiceName = n
-			a.Table = shared
+			a.Table = shared.ToTableOutput()
 			if _, err := component.NewCircuitBreaker(ctx, n, a); err != nil {
 				return err
 			}

@@ -326,7 +326,7 @@ func TestBroughtTableKeyIsUsableThroughDynamoDBOnly(t *testing.T) {
 			return err
 		}
 		a := baseArgs(f)
-		a.Table = tbl
+		a.Table = tbl.ToTableOutput()
 		_, err = component.NewCircuitBreaker(ctx, "breaker", a)
 		return err
 	}, pulumi.WithMocks("project", "stack", rec))

@@ -23,8 +23,7 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Func
 	}
 	fallback := pulumi.String("").ToStringOutput()
 	if f := g.args.FallbackFunction; f != nil {
-		q := s.FallbackQualifier
-		fallback = f.Arn.ApplyT(func(arn string) string { return Qualified(arn, q) }).(pulumi.StringOutput)
+		fallback = g.fallbackQ.qualify(f.Arn)
 	}
 
 	definition := pulumi.All(table.name, g.downArn, controller.Arn, fallback).ApplyT(func(v []any) (string, error) {

@@ -56,8 +56,8 @@ func (g *graph) schedule() (*scheduler.Schedule, error) {
 // manageHealthcheckInvokeConfig.
 func (g *graph) healthcheckInvokeConfig() (*lambda.FunctionEventInvokeConfig, error) {
 	var qualifier pulumi.StringPtrInput
-	if q := g.s.HealthcheckQualifier; q != "" {
-		qualifier = pulumi.StringPtr(q)
+	if g.healthQ.set {
+		qualifier = g.healthQ.name.ToStringPtrOutput()
 	}
 	return lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("healthcheck-invoke-config"), &lambda.FunctionEventInvokeConfigArgs{
 		FunctionName:             g.args.HealthcheckFunction.Name,

@@ -2,7 +2,6 @@ package component
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -62,19 +61,7 @@ var (
 	retentionDays = []int{0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
-// problems collects every bad input at once, so that one preview shows them all.
-type problems []error
-
-func (p *problems) add(field, format string, a ...any) {
-	*p = append(*p, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, a...)))
-}
-
-func (p problems) err() error {
-	if len(p) == 0 {
-		return nil
-	}
-	return fmt.Errorf("invalid CircuitBreaker inputs:\n%w", errors.Join(p...))
-}
+func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 // Resolve applies defaults to args and checks them. Each error names the input
 // and says how to fix it; all are reported together.
@@ -125,6 +112,7 @@ func resolve(args Args, p problems) (Settings, error) {
 	checkQualifier(&p, "downstreamQualifier", s.DownstreamQualifier)
 	checkQualifier(&p, "healthcheckQualifier", s.HealthcheckQualifier)
 	checkQualifier(&p, "fallbackQualifier", s.FallbackQualifier)
+	checkAliasInputs(&p, args)
 	if s.FallbackQualifier != "" && args.FallbackFunction == nil {
 		p.add("fallbackQualifier", "is set but fallbackFunction is not; pass the fallback function too, or drop the qualifier")
 	}
@@ -174,6 +162,29 @@ const maxReservation = 1000
 func checkReservation(p *problems, field string, n int) {
 	if n < 0 || n > maxReservation {
 		p.add(field, "is %d; reserve 1 to %d concurrent executions, or 0 to reserve none", n, maxReservation)
+	}
+}
+
+// checkAliasInputs: an alias replaces its function's qualifier string, so the
+// two together are ambiguous, and an alias needs its function.
+func checkAliasInputs(p *problems, args Args) {
+	for _, a := range []struct {
+		field, qualifierField, functionField string
+		alias, qualifier, function           bool
+	}{
+		{"downstreamAlias", "downstreamQualifier", "downstreamFunction", args.DownstreamAlias != nil, args.DownstreamQualifier != nil, args.DownstreamFunction != nil},
+		{"healthcheckAlias", "healthcheckQualifier", "healthcheckFunction", args.HealthcheckAlias != nil, args.HealthcheckQualifier != nil, args.HealthcheckFunction != nil},
+		{"fallbackAlias", "fallbackQualifier", "fallbackFunction", args.FallbackAlias != nil, args.FallbackQualifier != nil, args.FallbackFunction != nil},
+	} {
+		if !a.alias {
+			continue
+		}
+		if a.qualifier {
+			p.add(a.field, "is set together with %s; pass one of them: the alias (its name becomes the qualifier and the breaker depends on it) or the qualifier string", a.qualifierField)
+		}
+		if !a.function && a.field == "fallbackAlias" {
+			p.add(a.field, "is set but %s is not; pass the fallback function too, or drop the alias", a.functionField)
+		}
 	}
 }
 

@@ -203,7 +203,7 @@ func testBroughtTableWithTheWrongKey(t *testing.T, opts ...pulumi.RunOption) {
 					return err
 				}
 				a := baseArgs(f)
-				a.Table = tbl
+				a.Table = tbl.ToTableOutput()
 				_, err = component.NewCircuitBreaker(ctx, "breaker", a)
 				return err
 			}, append([]pulumi.RunOption{pulumi.WithMocks("project", "stack", &recorder{})}, opts...)...)

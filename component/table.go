@@ -1,16 +1,15 @@
 package component
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 type circuitTable struct {
-	name    pulumi.StringOutput
-	arn     pulumi.StringOutput
-	brought bool
+	resource dynamodb.TableOutput // the created or the brought table, for the component's output
+	name     pulumi.StringOutput
+	arn      pulumi.StringOutput
+	brought  bool
 	// check fails the deployment when a brought table has the wrong keys; the
 	// component registers it as an output of its own (see circuitbreaker.go),
 	// never as a child's input.
@@ -24,7 +23,7 @@ func (t circuitTable) grant(name, arn string) CircuitTable {
 
 // table creates the circuit-state table, or checks the one the user brought.
 func (g *graph) table() (circuitTable, error) {
-	if t := g.args.Table; t != nil {
+	if t := g.args.Table; t.OutputState != nil {
 		// The children take the table's name and ARN as they are: both are
 		// always present. Its keys are checked aside, because the sort key is
 		// an optional output and a missing output is unknown at every preview:
@@ -33,16 +32,16 @@ func (g *graph) table() (circuitTable, error) {
 		// updates. The partition key is always present, so a wrong one fails
 		// the preview; a sort key, when the table has one, is present too.
 		check := pulumi.Map{
-			"hashKey": pulumi.All(t.Name, t.HashKey).ApplyT(func(v []any) (string, error) {
+			"hashKey": pulumi.All(t.Name(), t.HashKey()).ApplyT(func(v []any) (string, error) {
 				name, _ := v[0].(string)
 				return name, checkHashKey(name, str(v[1]))
 			}).(pulumi.StringOutput),
-			"rangeKey": pulumi.All(t.Name, t.RangeKey).ApplyT(func(v []any) (string, error) {
+			"rangeKey": pulumi.All(t.Name(), t.RangeKey()).ApplyT(func(v []any) (string, error) {
 				name, _ := v[0].(string)
 				return name, checkRangeKey(name, str(v[1]))
 			}).(pulumi.StringOutput),
 		}
-		return circuitTable{name: t.Name, arn: t.Arn, brought: true, check: check}, nil
+		return circuitTable{resource: t, name: t.Name(), arn: t.Arn(), brought: true, check: check}, nil
 	}
 	t, err := dynamodb.NewTable(g.ctx, g.child("table"), &dynamodb.TableArgs{
 		Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
@@ -59,7 +58,11 @@ func (g *graph) table() (circuitTable, error) {
 	if err != nil {
 		return circuitTable{}, err
 	}
-	return circuitTable{name: t.Name, arn: t.Arn}, nil
+	// The output is derived from the table's URN, not made with ToTableOutput:
+	// an output derived from the resource's own outputs belongs to the
+	// program's context, which waits for it before it ends.
+	own := t.URN().ApplyT(func(pulumi.URN) *dynamodb.Table { return t }).(dynamodb.TableOutput)
+	return circuitTable{resource: own, name: t.Name, arn: t.Arn}, nil
 }
 
 // CheckBroughtTable explains what is wrong with a table the user brought. The
@@ -73,16 +76,20 @@ func CheckBroughtTable(name string, hashKey, rangeKey any) error {
 
 func checkHashKey(name, hk string) error {
 	if hk != tableKey {
-		return fmt.Errorf("table: %q has partition key %q, but circuit items are keyed by %q (type S); "+
+		var p problems
+		p.add("table", "%q has partition key %q, but circuit items are keyed by %q (type S); "+
 			"create the table with hashKey %q and no sort key, or omit `table` to let the breaker create one", name, hk, tableKey, tableKey)
+		return p.err()
 	}
 	return nil
 }
 
 func checkRangeKey(name, rk string) error {
 	if rk != "" {
-		return fmt.Errorf("table: %q has sort key %q, but circuit items have a partition key only; "+
+		var p problems
+		p.add("table", "%q has sort key %q, but circuit items have a partition key only; "+
 			"use a table without a sort key, or omit `table` to let the breaker create one", name, rk)
+		return p.err()
 	}
 	return nil
 }

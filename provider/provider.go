@@ -5,10 +5,16 @@
 package provider
 
 import (
+	"context"
+	"errors"
+
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
+	perrors "github.com/pulumi/pulumi/sdk/v3/go/pulumi/errors"
+	"google.golang.org/grpc/status"
 )
 
 // Name is the package name: the first segment of every type token.
@@ -29,6 +35,40 @@ const (
 
 // New builds the provider.
 func New() (p.Provider, error) {
+	prov, err := build()
+	if err != nil {
+		return prov, err
+	}
+	construct := prov.Construct
+	prov.Construct = func(ctx context.Context, req p.ConstructRequest) (p.ConstructResponse, error) {
+		resp, err := construct(ctx, req)
+		return resp, inputPropertiesStatus(err)
+	}
+	return prov, nil
+}
+
+// inputPropertiesStatus sends bad input found once the user's resources
+// resolve (a brought table's keys, an alias of another function: checks on
+// the component's outputs, component.InputError) the way the Go SDK sends bad
+// input found before: as a gRPC InvalidArgument status carrying one
+// PropertyError per input (rpcerror.WrapDetailedError), so that the engine
+// reports each against its property. The SDK's construct wraps an output's
+// error in a plain error ("marshaling properties: ..."), which would reach
+// the engine as an Unknown status with the properties flattened into text.
+func inputPropertiesStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, isStatus := status.FromError(err); isStatus {
+		return err // already a status (the SDK wrapped it), or the engine's
+	}
+	if _, ok := errors.AsType[*perrors.InputPropertiesError](err); ok {
+		return rpcerror.WrapDetailedError(err)
+	}
+	return err
+}
+
+func build() (p.Provider, error) {
 	return infer.NewProviderBuilder().
 		WithDisplayName("Circuit Breaker").
 		WithDescription("A serverless circuit breaker around any AWS Lambda function: Step Functions, DynamoDB, CloudWatch alarms, SNS and EventBridge Scheduler, wired with least privilege.").

@@ -47,9 +47,17 @@ export class CircuitBreaker extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly controllerName: pulumi.Output<string>;
     /**
+     * The CloudWatch alarm on the downstream function.
+     */
+    declare public /*out*/ readonly downstreamAlarm: pulumi.Output<pulumiAws.cloudwatch.MetricAlarm>;
+    /**
      * Name of the CloudWatch alarm on the downstream function.
      */
     declare public /*out*/ readonly downstreamAlarmName: pulumi.Output<string>;
+    /**
+     * The CloudWatch alarm on the healthcheck function.
+     */
+    declare public /*out*/ readonly healthcheckAlarm: pulumi.Output<pulumiAws.cloudwatch.MetricAlarm>;
     /**
      * Name of the CloudWatch alarm on the healthcheck function.
      */
@@ -59,6 +67,10 @@ export class CircuitBreaker extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly scheduleArn: pulumi.Output<string>;
     /**
+     * The state machine callers execute.
+     */
+    declare public /*out*/ readonly stateMachine: pulumi.Output<pulumiAws.sfn.StateMachine>;
+    /**
      * ARN of the state machine callers execute instead of invoking the downstream directly.
      */
     declare public /*out*/ readonly stateMachineArn: pulumi.Output<string>;
@@ -67,6 +79,10 @@ export class CircuitBreaker extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly stateMachineName: pulumi.Output<string>;
     /**
+     * The circuit-state table: the one the breaker created, or the one brought as `table`. Pass it as another breaker's `table` to share it.
+     */
+    declare public readonly table: pulumi.Output<pulumiAws.dynamodb.Table>;
+    /**
      * ARN of the circuit-state table.
      */
     declare public /*out*/ readonly tableArn: pulumi.Output<string>;
@@ -74,6 +90,10 @@ export class CircuitBreaker extends pulumi.ComponentResource {
      * Name of the circuit-state table (created or brought).
      */
     declare public /*out*/ readonly tableName: pulumi.Output<string>;
+    /**
+     * The SNS topic both alarms notify; subscribe your own alerting to it.
+     */
+    declare public /*out*/ readonly topic: pulumi.Output<pulumiAws.sns.Topic>;
     /**
      * ARN of the SNS topic both alarms notify on ALARM, OK and INSUFFICIENT_DATA; subscribe your own alerting to it.
      */
@@ -101,16 +121,19 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             }
             resourceInputs["alarmHandlerReservedConcurrency"] = (args?.alarmHandlerReservedConcurrency) ?? 2;
             resourceInputs["controllerReservedConcurrency"] = (args?.controllerReservedConcurrency) ?? 10;
+            resourceInputs["downstreamAlias"] = args?.downstreamAlias;
             resourceInputs["downstreamFunction"] = args?.downstreamFunction;
             resourceInputs["downstreamMonitoring"] = args?.downstreamMonitoring;
             resourceInputs["downstreamQualifier"] = args?.downstreamQualifier;
             resourceInputs["downstreamRetry"] = args ? pulumi.output(args.downstreamRetry).apply(v => v === undefined ? undefined : inputs.retryArgsProvideDefaults(v)) : undefined;
             resourceInputs["downstreamTimeoutSeconds"] = (args?.downstreamTimeoutSeconds) ?? 30;
             resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
+            resourceInputs["fallbackAlias"] = args?.fallbackAlias;
             resourceInputs["fallbackFunction"] = args?.fallbackFunction;
             resourceInputs["fallbackQualifier"] = args?.fallbackQualifier;
             resourceInputs["fallbackTimeoutSeconds"] = (args?.fallbackTimeoutSeconds) ?? 10;
             resourceInputs["halfOpenMaxCalls"] = (args?.halfOpenMaxCalls) ?? 1;
+            resourceInputs["healthcheckAlias"] = args?.healthcheckAlias;
             resourceInputs["healthcheckFunction"] = args?.healthcheckFunction;
             resourceInputs["healthcheckInput"] = (args?.healthcheckInput) ?? "{}";
             resourceInputs["healthcheckMonitoring"] = args?.healthcheckMonitoring;
@@ -134,13 +157,17 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["alarmHandlerName"] = undefined /*out*/;
             resourceInputs["controllerArn"] = undefined /*out*/;
             resourceInputs["controllerName"] = undefined /*out*/;
+            resourceInputs["downstreamAlarm"] = undefined /*out*/;
             resourceInputs["downstreamAlarmName"] = undefined /*out*/;
+            resourceInputs["healthcheckAlarm"] = undefined /*out*/;
             resourceInputs["healthcheckAlarmName"] = undefined /*out*/;
             resourceInputs["scheduleArn"] = undefined /*out*/;
+            resourceInputs["stateMachine"] = undefined /*out*/;
             resourceInputs["stateMachineArn"] = undefined /*out*/;
             resourceInputs["stateMachineName"] = undefined /*out*/;
             resourceInputs["tableArn"] = undefined /*out*/;
             resourceInputs["tableName"] = undefined /*out*/;
+            resourceInputs["topic"] = undefined /*out*/;
             resourceInputs["topicArn"] = undefined /*out*/;
         } else {
             resourceInputs["alarmDeadLetterQueueUrl"] = undefined /*out*/;
@@ -148,13 +175,18 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["alarmHandlerName"] = undefined /*out*/;
             resourceInputs["controllerArn"] = undefined /*out*/;
             resourceInputs["controllerName"] = undefined /*out*/;
+            resourceInputs["downstreamAlarm"] = undefined /*out*/;
             resourceInputs["downstreamAlarmName"] = undefined /*out*/;
+            resourceInputs["healthcheckAlarm"] = undefined /*out*/;
             resourceInputs["healthcheckAlarmName"] = undefined /*out*/;
             resourceInputs["scheduleArn"] = undefined /*out*/;
+            resourceInputs["stateMachine"] = undefined /*out*/;
             resourceInputs["stateMachineArn"] = undefined /*out*/;
             resourceInputs["stateMachineName"] = undefined /*out*/;
+            resourceInputs["table"] = undefined /*out*/;
             resourceInputs["tableArn"] = undefined /*out*/;
             resourceInputs["tableName"] = undefined /*out*/;
+            resourceInputs["topic"] = undefined /*out*/;
             resourceInputs["topicArn"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
@@ -175,11 +207,15 @@ export interface CircuitBreakerArgs {
      */
     controllerReservedConcurrency?: number;
     /**
+     * An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+     */
+    downstreamAlias?: pulumi.Input<pulumiAws.lambda.Alias | undefined>;
+    /**
      * The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
      */
     downstreamFunction: pulumi.Input<pulumiAws.lambda.Function>;
     /**
-     * CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
+     * CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
      */
     downstreamMonitoring?: pulumi.Input<inputs.MonitoringArgs | undefined>;
     /**
@@ -199,6 +235,10 @@ export interface CircuitBreakerArgs {
      */
     failureThreshold?: number;
     /**
+     * An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
+     */
+    fallbackAlias?: pulumi.Input<pulumiAws.lambda.Alias | undefined>;
+    /**
      * A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
      */
     fallbackFunction?: pulumi.Input<pulumiAws.lambda.Function | undefined>;
@@ -214,6 +254,10 @@ export interface CircuitBreakerArgs {
      * Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
      */
     halfOpenMaxCalls?: number;
+    /**
+     * An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.
+     */
+    healthcheckAlias?: pulumi.Input<pulumiAws.lambda.Alias | undefined>;
     /**
      * The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
      */
@@ -275,7 +319,7 @@ export interface CircuitBreakerArgs {
      */
     successThreshold?: number;
     /**
-     * An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
+     * An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
      */
     table?: pulumi.Input<pulumiAws.dynamodb.Table | undefined>;
     /**

@@ -9,8 +9,11 @@ import (
 
 	"errors"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/sdk/go/circuitbreaker/internal"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -28,20 +31,30 @@ type CircuitBreaker struct {
 	ControllerArn pulumi.StringOutput `pulumi:"controllerArn"`
 	// Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
 	ControllerName pulumi.StringOutput `pulumi:"controllerName"`
+	// The CloudWatch alarm on the downstream function.
+	DownstreamAlarm cloudwatch.MetricAlarmOutput `pulumi:"downstreamAlarm"`
 	// Name of the CloudWatch alarm on the downstream function.
 	DownstreamAlarmName pulumi.StringOutput `pulumi:"downstreamAlarmName"`
+	// The CloudWatch alarm on the healthcheck function.
+	HealthcheckAlarm cloudwatch.MetricAlarmOutput `pulumi:"healthcheckAlarm"`
 	// Name of the CloudWatch alarm on the healthcheck function.
 	HealthcheckAlarmName pulumi.StringOutput `pulumi:"healthcheckAlarmName"`
 	// ARN of the EventBridge Scheduler schedule that runs the healthcheck.
 	ScheduleArn pulumi.StringOutput `pulumi:"scheduleArn"`
+	// The state machine callers execute.
+	StateMachine sfn.StateMachineOutput `pulumi:"stateMachine"`
 	// ARN of the state machine callers execute instead of invoking the downstream directly.
 	StateMachineArn pulumi.StringOutput `pulumi:"stateMachineArn"`
 	// Name of the state machine.
 	StateMachineName pulumi.StringOutput `pulumi:"stateMachineName"`
+	// The circuit-state table: the one the breaker created, or the one brought as `table`. Pass it as another breaker's `table` to share it.
+	Table dynamodb.TableOutput `pulumi:"table"`
 	// ARN of the circuit-state table.
 	TableArn pulumi.StringOutput `pulumi:"tableArn"`
 	// Name of the circuit-state table (created or brought).
 	TableName pulumi.StringOutput `pulumi:"tableName"`
+	// The SNS topic both alarms notify; subscribe your own alerting to it.
+	Topic sns.TopicOutput `pulumi:"topic"`
 	// ARN of the SNS topic both alarms notify on ALARM, OK and INSUFFICIENT_DATA; subscribe your own alerting to it.
 	TopicArn pulumi.StringOutput `pulumi:"topicArn"`
 }
@@ -144,9 +157,11 @@ type circuitBreakerArgs struct {
 	AlarmHandlerReservedConcurrency *int `pulumi:"alarmHandlerReservedConcurrency"`
 	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
 	ControllerReservedConcurrency *int `pulumi:"controllerReservedConcurrency"`
+	// An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+	DownstreamAlias *lambda.Alias `pulumi:"downstreamAlias"`
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
 	DownstreamFunction *lambda.Function `pulumi:"downstreamFunction"`
-	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
+	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
 	DownstreamMonitoring *Monitoring `pulumi:"downstreamMonitoring"`
 	// Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
 	DownstreamQualifier *string `pulumi:"downstreamQualifier"`
@@ -156,6 +171,8 @@ type circuitBreakerArgs struct {
 	DownstreamTimeoutSeconds *int `pulumi:"downstreamTimeoutSeconds"`
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
 	FailureThreshold *int `pulumi:"failureThreshold"`
+	// An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
+	FallbackAlias *lambda.Alias `pulumi:"fallbackAlias"`
 	// A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
 	FallbackFunction *lambda.Function `pulumi:"fallbackFunction"`
 	// Alias or version of the fallback function. Unset: the unqualified function.
@@ -164,6 +181,8 @@ type circuitBreakerArgs struct {
 	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds"`
 	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
 	HalfOpenMaxCalls *int `pulumi:"halfOpenMaxCalls"`
+	// An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.
+	HealthcheckAlias *lambda.Alias `pulumi:"healthcheckAlias"`
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
 	HealthcheckFunction *lambda.Function `pulumi:"healthcheckFunction"`
 	// JSON document passed to the healthcheck function on each scheduled run.
@@ -194,7 +213,7 @@ type circuitBreakerArgs struct {
 	ServiceName string `pulumi:"serviceName"`
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int `pulumi:"successThreshold"`
-	// An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
+	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
 	Table *dynamodb.Table `pulumi:"table"`
 	// Tags applied to every child resource that takes tags.
 	Tags map[string]string `pulumi:"tags"`
@@ -208,9 +227,11 @@ type CircuitBreakerArgs struct {
 	AlarmHandlerReservedConcurrency *int
 	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
 	ControllerReservedConcurrency *int
+	// An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+	DownstreamAlias lambda.AliasInput
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
 	DownstreamFunction lambda.FunctionInput
-	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
+	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
 	DownstreamMonitoring MonitoringPtrInput
 	// Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
 	DownstreamQualifier *string
@@ -220,6 +241,8 @@ type CircuitBreakerArgs struct {
 	DownstreamTimeoutSeconds *int
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
 	FailureThreshold *int
+	// An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
+	FallbackAlias lambda.AliasInput
 	// A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
 	FallbackFunction lambda.FunctionInput
 	// Alias or version of the fallback function. Unset: the unqualified function.
@@ -228,6 +251,8 @@ type CircuitBreakerArgs struct {
 	FallbackTimeoutSeconds *int
 	// Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
 	HalfOpenMaxCalls *int
+	// An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.
+	HealthcheckAlias lambda.AliasInput
 	// The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
 	HealthcheckFunction lambda.FunctionInput
 	// JSON document passed to the healthcheck function on each scheduled run.
@@ -258,7 +283,7 @@ type CircuitBreakerArgs struct {
 	ServiceName string
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int
-	// An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
+	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
 	Table dynamodb.TableInput
 	// Tags applied to every child resource that takes tags.
 	Tags pulumi.StringMapInput
@@ -378,9 +403,19 @@ func (o CircuitBreakerOutput) ControllerName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.ControllerName }).(pulumi.StringOutput)
 }
 
+// The CloudWatch alarm on the downstream function.
+func (o CircuitBreakerOutput) DownstreamAlarm() cloudwatch.MetricAlarmOutput {
+	return o.ApplyT(func(v *CircuitBreaker) cloudwatch.MetricAlarmOutput { return v.DownstreamAlarm }).(cloudwatch.MetricAlarmOutput)
+}
+
 // Name of the CloudWatch alarm on the downstream function.
 func (o CircuitBreakerOutput) DownstreamAlarmName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.DownstreamAlarmName }).(pulumi.StringOutput)
+}
+
+// The CloudWatch alarm on the healthcheck function.
+func (o CircuitBreakerOutput) HealthcheckAlarm() cloudwatch.MetricAlarmOutput {
+	return o.ApplyT(func(v *CircuitBreaker) cloudwatch.MetricAlarmOutput { return v.HealthcheckAlarm }).(cloudwatch.MetricAlarmOutput)
 }
 
 // Name of the CloudWatch alarm on the healthcheck function.
@@ -393,6 +428,11 @@ func (o CircuitBreakerOutput) ScheduleArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.ScheduleArn }).(pulumi.StringOutput)
 }
 
+// The state machine callers execute.
+func (o CircuitBreakerOutput) StateMachine() sfn.StateMachineOutput {
+	return o.ApplyT(func(v *CircuitBreaker) sfn.StateMachineOutput { return v.StateMachine }).(sfn.StateMachineOutput)
+}
+
 // ARN of the state machine callers execute instead of invoking the downstream directly.
 func (o CircuitBreakerOutput) StateMachineArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.StateMachineArn }).(pulumi.StringOutput)
@@ -403,6 +443,11 @@ func (o CircuitBreakerOutput) StateMachineName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.StateMachineName }).(pulumi.StringOutput)
 }
 
+// The circuit-state table: the one the breaker created, or the one brought as `table`. Pass it as another breaker's `table` to share it.
+func (o CircuitBreakerOutput) Table() dynamodb.TableOutput {
+	return o.ApplyT(func(v *CircuitBreaker) dynamodb.TableOutput { return v.Table }).(dynamodb.TableOutput)
+}
+
 // ARN of the circuit-state table.
 func (o CircuitBreakerOutput) TableArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.TableArn }).(pulumi.StringOutput)
@@ -411,6 +456,11 @@ func (o CircuitBreakerOutput) TableArn() pulumi.StringOutput {
 // Name of the circuit-state table (created or brought).
 func (o CircuitBreakerOutput) TableName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.TableName }).(pulumi.StringOutput)
+}
+
+// The SNS topic both alarms notify; subscribe your own alerting to it.
+func (o CircuitBreakerOutput) Topic() sns.TopicOutput {
+	return o.ApplyT(func(v *CircuitBreaker) sns.TopicOutput { return v.Topic }).(sns.TopicOutput)
 }
 
 // ARN of the SNS topic both alarms notify on ALARM, OK and INSUFFICIENT_DATA; subscribe your own alerting to it.

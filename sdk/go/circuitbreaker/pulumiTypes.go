@@ -19,7 +19,7 @@ type Monitoring struct {
 	ActionsEnabled *bool `pulumi:"actionsEnabled"`
 	// `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
 	ComparisonOperator *string `pulumi:"comparisonOperator"`
-	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
 	DatapointsToAlarm *int `pulumi:"datapointsToAlarm"`
 	// Number of most recent periods the alarm evaluates.
 	EvaluationPeriods *int `pulumi:"evaluationPeriods"`
@@ -52,7 +52,7 @@ type MonitoringArgs struct {
 	ActionsEnabled pulumi.BoolPtrInput `pulumi:"actionsEnabled"`
 	// `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
 	ComparisonOperator pulumi.StringPtrInput `pulumi:"comparisonOperator"`
-	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
 	DatapointsToAlarm pulumi.IntPtrInput `pulumi:"datapointsToAlarm"`
 	// Number of most recent periods the alarm evaluates.
 	EvaluationPeriods pulumi.IntPtrInput `pulumi:"evaluationPeriods"`
@@ -156,7 +156,7 @@ func (o MonitoringOutput) ComparisonOperator() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Monitoring) *string { return v.ComparisonOperator }).(pulumi.StringPtrOutput)
 }
 
-// How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
 func (o MonitoringOutput) DatapointsToAlarm() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v Monitoring) *int { return v.DatapointsToAlarm }).(pulumi.IntPtrOutput)
 }
@@ -235,7 +235,7 @@ func (o MonitoringPtrOutput) ComparisonOperator() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
 func (o MonitoringPtrOutput) DatapointsToAlarm() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Monitoring) *int {
 		if v == nil {

@@ -20,7 +20,7 @@ export interface MonitoringArgs {
      */
     comparisonOperator?: pulumi.Input<string | undefined>;
     /**
-     * How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+     * How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
      */
     datapointsToAlarm?: pulumi.Input<number | undefined>;
     /**

@@ -35,7 +35,7 @@ class MonitoringArgsDict(TypedDict):
     """
     datapoints_to_alarm: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
-    How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+    How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
     """
     evaluation_periods: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -79,7 +79,7 @@ class MonitoringArgs:
 
         :param pulumi.Input[_builtins.bool] actions_enabled: Whether the alarm notifies the topic (and so moves the circuit).
         :param pulumi.Input[_builtins.str] comparison_operator: `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
-        :param pulumi.Input[_builtins.int] datapoints_to_alarm: How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+        :param pulumi.Input[_builtins.int] datapoints_to_alarm: How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
         :param pulumi.Input[_builtins.int] evaluation_periods: Number of most recent periods the alarm evaluates.
         :param pulumi.Input[_builtins.str] metric_name: AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
         :param pulumi.Input[_builtins.int] period: Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).
@@ -134,7 +134,7 @@ class MonitoringArgs:
     @pulumi.getter(name="datapointsToAlarm")
     def datapoints_to_alarm(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        How many of the evaluated periods must breach to alarm (at most evaluationPeriods).
+        How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
         """
         return pulumi.get(self, "datapoints_to_alarm")
 

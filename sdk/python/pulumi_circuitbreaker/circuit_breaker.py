@@ -26,15 +26,18 @@ class CircuitBreakerArgs:
                  service_name: _builtins.str,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional['RetryArgs']] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
                  failure_threshold: Optional[_builtins.int] = None,
+                 fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
                  fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
+                 healthcheck_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
@@ -59,15 +62,18 @@ class CircuitBreakerArgs:
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
-        :param pulumi.Input['MonitoringArgs'] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
+        :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+        :param pulumi.Input['MonitoringArgs'] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input['RetryArgs'] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+        :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
         :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
         :param _builtins.int fallback_timeout_seconds: Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
         :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
+        :param pulumi.Input['pulumi_aws.lambda_.Alias'] healthcheck_alias: An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
         :param pulumi.Input['MonitoringArgs'] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
@@ -81,7 +87,7 @@ class CircuitBreakerArgs:
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
-        :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
+        :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
         :param _builtins.str workflow_type: Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
         """
@@ -96,6 +102,8 @@ class CircuitBreakerArgs:
             controller_reserved_concurrency = 10
         if controller_reserved_concurrency is not None:
             pulumi.set(__self__, "controller_reserved_concurrency", controller_reserved_concurrency)
+        if downstream_alias is not None:
+            pulumi.set(__self__, "downstream_alias", downstream_alias)
         if downstream_monitoring is not None:
             pulumi.set(__self__, "downstream_monitoring", downstream_monitoring)
         if downstream_qualifier is not None:
@@ -110,6 +118,8 @@ class CircuitBreakerArgs:
             failure_threshold = 5
         if failure_threshold is not None:
             pulumi.set(__self__, "failure_threshold", failure_threshold)
+        if fallback_alias is not None:
+            pulumi.set(__self__, "fallback_alias", fallback_alias)
         if fallback_function is not None:
             pulumi.set(__self__, "fallback_function", fallback_function)
         if fallback_qualifier is not None:
@@ -122,6 +132,8 @@ class CircuitBreakerArgs:
             half_open_max_calls = 1
         if half_open_max_calls is not None:
             pulumi.set(__self__, "half_open_max_calls", half_open_max_calls)
+        if healthcheck_alias is not None:
+            pulumi.set(__self__, "healthcheck_alias", healthcheck_alias)
         if healthcheck_input is None:
             healthcheck_input = '{}'
         if healthcheck_input is not None:
@@ -238,10 +250,22 @@ class CircuitBreakerArgs:
         pulumi.set(self, "controller_reserved_concurrency", value)
 
     @_builtins.property
+    @pulumi.getter(name="downstreamAlias")
+    def downstream_alias(self) -> pulumi.Input[Optional['pulumi_aws.lambda_.Alias']]:
+        """
+        An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+        """
+        return pulumi.get(self, "downstream_alias")
+
+    @downstream_alias.setter
+    def downstream_alias(self, value: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']]):
+        pulumi.set(self, "downstream_alias", value)
+
+    @_builtins.property
     @pulumi.getter(name="downstreamMonitoring")
     def downstream_monitoring(self) -> pulumi.Input[Optional['MonitoringArgs']]:
         """
-        CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
+        CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         """
         return pulumi.get(self, "downstream_monitoring")
 
@@ -298,6 +322,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "failure_threshold", value)
 
     @_builtins.property
+    @pulumi.getter(name="fallbackAlias")
+    def fallback_alias(self) -> pulumi.Input[Optional['pulumi_aws.lambda_.Alias']]:
+        """
+        An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
+        """
+        return pulumi.get(self, "fallback_alias")
+
+    @fallback_alias.setter
+    def fallback_alias(self, value: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']]):
+        pulumi.set(self, "fallback_alias", value)
+
+    @_builtins.property
     @pulumi.getter(name="fallbackFunction")
     def fallback_function(self) -> pulumi.Input[Optional['pulumi_aws.lambda_.Function']]:
         """
@@ -344,6 +380,18 @@ class CircuitBreakerArgs:
     @half_open_max_calls.setter
     def half_open_max_calls(self, value: Optional[_builtins.int]):
         pulumi.set(self, "half_open_max_calls", value)
+
+    @_builtins.property
+    @pulumi.getter(name="healthcheckAlias")
+    def healthcheck_alias(self) -> pulumi.Input[Optional['pulumi_aws.lambda_.Alias']]:
+        """
+        An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.
+        """
+        return pulumi.get(self, "healthcheck_alias")
+
+    @healthcheck_alias.setter
+    def healthcheck_alias(self, value: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']]):
+        pulumi.set(self, "healthcheck_alias", value)
 
     @_builtins.property
     @pulumi.getter(name="healthcheckInput")
@@ -505,7 +553,7 @@ class CircuitBreakerArgs:
     @pulumi.getter
     def table(self) -> pulumi.Input[Optional['pulumi_aws.dynamodb.Table']]:
         """
-        An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
+        An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
         """
         return pulumi.get(self, "table")
 
@@ -546,16 +594,19 @@ class CircuitBreaker(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
                  failure_threshold: Optional[_builtins.int] = None,
+                 fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
                  fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
+                 healthcheck_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
@@ -582,16 +633,19 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+        :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] downstream_function: The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
-        :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods.
+        :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input[Union['RetryArgs', 'RetryArgsDict']] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
+        :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
         :param _builtins.str fallback_qualifier: Alias or version of the fallback function. Unset: the unqualified function.
         :param _builtins.int fallback_timeout_seconds: Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.
         :param _builtins.int half_open_max_calls: Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.
+        :param pulumi.Input['pulumi_aws.lambda_.Alias'] healthcheck_alias: An aws.lambda.Alias of healthcheckFunction to schedule and monitor instead of a qualifier string. Not with healthcheckQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str healthcheck_input: JSON document passed to the healthcheck function on each scheduled run.
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
@@ -607,7 +661,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
-        :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it. It must have the partition key `serviceName` (type S) and no sort key.
+        :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
         :param _builtins.str workflow_type: Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
         """
@@ -637,16 +691,19 @@ class CircuitBreaker(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
                  failure_threshold: Optional[_builtins.int] = None,
+                 fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  fallback_qualifier: Optional[_builtins.str] = None,
                  fallback_timeout_seconds: Optional[_builtins.int] = None,
                  half_open_max_calls: Optional[_builtins.int] = None,
+                 healthcheck_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  healthcheck_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  healthcheck_input: Optional[_builtins.str] = None,
                  healthcheck_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
@@ -682,6 +739,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if controller_reserved_concurrency is None:
                 controller_reserved_concurrency = 10
             __props__.__dict__["controller_reserved_concurrency"] = controller_reserved_concurrency
+            __props__.__dict__["downstream_alias"] = downstream_alias
             if downstream_function is None and not opts.urn:
                 raise TypeError("Missing required property 'downstream_function'")
             __props__.__dict__["downstream_function"] = downstream_function
@@ -694,6 +752,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if failure_threshold is None:
                 failure_threshold = 5
             __props__.__dict__["failure_threshold"] = failure_threshold
+            __props__.__dict__["fallback_alias"] = fallback_alias
             __props__.__dict__["fallback_function"] = fallback_function
             __props__.__dict__["fallback_qualifier"] = fallback_qualifier
             if fallback_timeout_seconds is None:
@@ -702,6 +761,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if half_open_max_calls is None:
                 half_open_max_calls = 1
             __props__.__dict__["half_open_max_calls"] = half_open_max_calls
+            __props__.__dict__["healthcheck_alias"] = healthcheck_alias
             if healthcheck_function is None and not opts.urn:
                 raise TypeError("Missing required property 'healthcheck_function'")
             __props__.__dict__["healthcheck_function"] = healthcheck_function
@@ -751,13 +811,17 @@ class CircuitBreaker(pulumi.ComponentResource):
             __props__.__dict__["alarm_handler_name"] = None
             __props__.__dict__["controller_arn"] = None
             __props__.__dict__["controller_name"] = None
+            __props__.__dict__["downstream_alarm"] = None
             __props__.__dict__["downstream_alarm_name"] = None
+            __props__.__dict__["healthcheck_alarm"] = None
             __props__.__dict__["healthcheck_alarm_name"] = None
             __props__.__dict__["schedule_arn"] = None
+            __props__.__dict__["state_machine"] = None
             __props__.__dict__["state_machine_arn"] = None
             __props__.__dict__["state_machine_name"] = None
             __props__.__dict__["table_arn"] = None
             __props__.__dict__["table_name"] = None
+            __props__.__dict__["topic"] = None
             __props__.__dict__["topic_arn"] = None
         super(CircuitBreaker, __self__).__init__(
             'circuitbreaker:index:CircuitBreaker',
@@ -807,12 +871,28 @@ class CircuitBreaker(pulumi.ComponentResource):
         return pulumi.get(self, "controller_name")
 
     @_builtins.property
+    @pulumi.getter(name="downstreamAlarm")
+    def downstream_alarm(self) -> pulumi.Output['pulumi_aws.cloudwatch.MetricAlarm']:
+        """
+        The CloudWatch alarm on the downstream function.
+        """
+        return pulumi.get(self, "downstream_alarm")
+
+    @_builtins.property
     @pulumi.getter(name="downstreamAlarmName")
     def downstream_alarm_name(self) -> pulumi.Output[_builtins.str]:
         """
         Name of the CloudWatch alarm on the downstream function.
         """
         return pulumi.get(self, "downstream_alarm_name")
+
+    @_builtins.property
+    @pulumi.getter(name="healthcheckAlarm")
+    def healthcheck_alarm(self) -> pulumi.Output['pulumi_aws.cloudwatch.MetricAlarm']:
+        """
+        The CloudWatch alarm on the healthcheck function.
+        """
+        return pulumi.get(self, "healthcheck_alarm")
 
     @_builtins.property
     @pulumi.getter(name="healthcheckAlarmName")
@@ -831,6 +911,14 @@ class CircuitBreaker(pulumi.ComponentResource):
         return pulumi.get(self, "schedule_arn")
 
     @_builtins.property
+    @pulumi.getter(name="stateMachine")
+    def state_machine(self) -> pulumi.Output['pulumi_aws.sfn.StateMachine']:
+        """
+        The state machine callers execute.
+        """
+        return pulumi.get(self, "state_machine")
+
+    @_builtins.property
     @pulumi.getter(name="stateMachineArn")
     def state_machine_arn(self) -> pulumi.Output[_builtins.str]:
         """
@@ -847,6 +935,14 @@ class CircuitBreaker(pulumi.ComponentResource):
         return pulumi.get(self, "state_machine_name")
 
     @_builtins.property
+    @pulumi.getter
+    def table(self) -> pulumi.Output['pulumi_aws.dynamodb.Table']:
+        """
+        The circuit-state table: the one the breaker created, or the one brought as `table`. Pass it as another breaker's `table` to share it.
+        """
+        return pulumi.get(self, "table")
+
+    @_builtins.property
     @pulumi.getter(name="tableArn")
     def table_arn(self) -> pulumi.Output[_builtins.str]:
         """
@@ -861,6 +957,14 @@ class CircuitBreaker(pulumi.ComponentResource):
         Name of the circuit-state table (created or brought).
         """
         return pulumi.get(self, "table_name")
+
+    @_builtins.property
+    @pulumi.getter
+    def topic(self) -> pulumi.Output['pulumi_aws.sns.Topic']:
+        """
+        The SNS topic both alarms notify; subscribe your own alerting to it.
+        """
+        return pulumi.get(self, "topic")
 
     @_builtins.property
     @pulumi.getter(name="topicArn")

@@ -13,6 +13,9 @@
 // CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 // CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+// CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
+// which must fail; the report holds what the user saw), or error-at-up (the
+// preview must pass and the update fail),
 // CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 // step's name (previewFresh, up, deployed, previewAgain, previewChanged,
 // destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of
@@ -77,6 +80,29 @@ async function main() {
         { stackName: env("CIRCUITBREAKER_ENGINE_STACK"), projectName: env("CIRCUITBREAKER_ENGINE_PROJECT"), program },
         { envVars: {} },
     );
+
+    const expect = process.env.CIRCUITBREAKER_ENGINE_EXPECT;
+    if (expect === "error" || expect === "error-at-up") {
+        // The program's input is bad: the preview (or, for input known only
+        // once deployed resources resolve, the update) must fail; report what
+        // the user sees (the Automation API's error carries the CLI's output).
+        const c = collector();
+        try {
+            if (expect === "error-at-up") {
+                await stack.preview();
+                await stack.up({ onEvent: c.onEvent });
+            } else {
+                await stack.preview({ onEvent: c.onEvent });
+            }
+            report.failure = null;
+        } catch (err) {
+            report.failure = { message: String(err && err.message || err), diagnostics: c.diagnostics };
+        }
+        if (expect === "error-at-up") await stack.destroy();
+        await stack.workspace.removeStack(stack.name);
+        fs.writeFileSync(env("CIRCUITBREAKER_ENGINE_REPORT"), JSON.stringify(report, null, 2));
+        return;
+    }
 
     const preview = async (name) => {
         hook(name);

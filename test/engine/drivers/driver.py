@@ -14,6 +14,9 @@ CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
 CIRCUITBREAKER_ENGINE_REPORT (JSON file to write),
 CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
+which must fail; the report holds what the user saw), or error-at-up (the
+preview must pass and the update fail),
 CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 step's name (previewFresh, up, deployed, previewAgain, previewChanged,
 destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of the
@@ -81,6 +84,31 @@ class Collector:
             self.diagnostics.append({"severity": d.severity, "message": d.message})
 
 
+def bad_input(stack) -> None:
+    """CIRCUITBREAKER_ENGINE_EXPECT=error: the program's input is bad, so the
+    preview must fail; report what the user sees (the error the Automation API
+    raises, which carries the CLI's output, and the engine's diagnostics)."""
+    c = Collector()
+    report = {"language": "python"}
+    at_up = os.environ.get("CIRCUITBREAKER_ENGINE_EXPECT") == "error-at-up"
+    try:
+        if at_up:
+            # The bad input is known only once deployed resources resolve:
+            # the preview must pass and the update fail.
+            stack.preview()
+            stack.up(on_event=c)
+        else:
+            stack.preview(on_event=c)
+        report["failure"] = None
+    except Exception as exn:  # noqa: BLE001 the error is the result
+        report["failure"] = {"message": str(exn), "diagnostics": c.diagnostics}
+    if at_up:
+        stack.destroy()
+    stack.workspace.remove_stack(stack.name)
+    with open(env("CIRCUITBREAKER_ENGINE_REPORT"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+
+
 def main() -> None:
     report = {"language": "python"}
     stack = auto.create_or_select_stack(
@@ -88,6 +116,9 @@ def main() -> None:
         project_name=env("CIRCUITBREAKER_ENGINE_PROJECT"),
         program=program,
     )
+    if os.environ.get("CIRCUITBREAKER_ENGINE_EXPECT") in ("error", "error-at-up"):
+        bad_input(stack)
+        return
 
     def preview(name: str) -> None:
         hook(name)

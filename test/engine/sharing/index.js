@@ -1,0 +1,71 @@
+// The TypeScript flavour of the engine tests' sharing case (test/engine,
+// issue 8), as the JavaScript a TypeScript stack compiles to: two breakers on
+// one aliased downstream, the alias passed as a resource (downstreamAlias),
+// the second breaker sharing the first one's table through its `table`
+// output. With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 it passes bad input instead,
+// with =2 an alias of another function, which the preview must refuse by
+// property. The same program as __main__.py;
+// its packages come from examples/ts (the test sets NODE_PATH).
+"use strict";
+const pulumi = require("@pulumi/pulumi");
+const aws = require("@pulumi/aws");
+const { CircuitBreaker } = require("@pulumi-circuitbreaker/circuitbreaker");
+
+const config = new pulumi.Config();
+const code = "export const handler = async (event) => ({ ok: true });";
+
+const role = new aws.iam.Role("shop-fn", {
+    assumeRolePolicy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    }),
+});
+const fn = (name) => new aws.lambda.Function(name, {
+    runtime: aws.lambda.Runtime.NodeJS22dX,
+    handler: "index.handler",
+    role: role.arn,
+    code: new pulumi.asset.AssetArchive({ "index.mjs": new pulumi.asset.StringAsset(code) }),
+});
+const downstream = fn("shop");
+const healthcheck = fn("shop-health");
+const live = new aws.lambda.Alias("shop-live", { name: "live", functionName: downstream.name, functionVersion: "$LATEST" });
+
+if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "1") {
+    new CircuitBreaker("checkout", {
+        serviceName: "checkout",
+        downstreamFunction: downstream,
+        downstreamAlias: live,
+        downstreamQualifier: "live",
+        healthcheckFunction: healthcheck,
+        healthcheckSchedule: "rate(1 minutes)",
+    });
+} else if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "2") {
+    // An alias of the healthcheck passed as the downstream's: refused once the
+    // alias's functionName is known (here at preview).
+    const probe = new aws.lambda.Alias("shop-health-probe", { name: "probe", functionName: healthcheck.name, functionVersion: "$LATEST" });
+    new CircuitBreaker("checkout", {
+        serviceName: "checkout",
+        downstreamFunction: downstream,
+        downstreamAlias: probe,
+        healthcheckFunction: healthcheck,
+    });
+} else {
+    const first = new CircuitBreaker("checkout", {
+        serviceName: "checkout",
+        downstreamFunction: downstream,
+        downstreamAlias: live,
+        healthcheckFunction: healthcheck,
+        healthcheckSchedule: config.get("healthcheckSchedule"),
+    });
+    const second = new CircuitBreaker("refunds", {
+        serviceName: "refunds",
+        downstreamFunction: downstream,
+        downstreamAlias: live,
+        healthcheckFunction: healthcheck,
+        table: first.table,
+        healthcheckSchedule: config.get("healthcheckSchedule"),
+    });
+    exports.firstTableName = first.table.name;
+    exports.secondTableName = second.tableName;
+    exports.topicArn = first.topic.arn;
+}
