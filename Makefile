@@ -277,8 +277,12 @@ check-versions:
 ## test-dist: a one-platform release at TEST_DIST_VERSION, installed as a user would (test/dist):
 ## `pulumi plugin install -f` of the tarball, `npm install` of the packed SDK into a scratch
 ## TypeScript stack, `pulumi preview` through the engine against the test-only stand-in aws plugin.
+## It also fails when that dist changed a tracked or untracked file of schema.yaml or sdk/.
 test-dist: pulumi-cli standin-aws
-	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH)
+	@generated() { git ls-files -co --exclude-standard -- schema.yaml sdk | sort | xargs sha256sum | sha256sum; }; \
+	before=$$(generated) && \
+	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH) && \
+	if [ "$$(generated)" != "$$before" ]; then echo "make dist VERSION=$(TEST_DIST_VERSION) changed schema.yaml or sdk/: it must generate the release's SDKs elsewhere" >&2; exit 1; fi
 	CIRCUITBREAKER_DIST_DIR=$(TEST_DIST_DIR) CIRCUITBREAKER_DIST_VERSION=$(TEST_DIST_VERSION) go test $(GOTEST_FLAGS) -v -run '^TestDist' ./test/dist
 
 $(BIN)/actionlint:
