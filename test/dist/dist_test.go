@@ -10,7 +10,8 @@
 // `make test-dist` (part of `make test`) builds a one-platform release at a
 // version that is not the committed one and runs this with
 // CIRCUITBREAKER_DIST_DIR and CIRCUITBREAKER_DIST_VERSION set; plain `go test
-// ./...` has no release to install and skips.
+// ./...` has no release to install and skips those (TestCheckVersions, in
+// versions_test.go, needs none and always runs).
 package dist
 
 import (
