@@ -2,7 +2,11 @@
 SHELL        := /bin/bash
 PACK         := circuitbreaker
 PROVIDER     := pulumi-resource-$(PACK)
+# VERSION is the one version of a release: the plugin's (-ldflags), schema.yaml's and so every SDK's
+# (package.json, pyproject.toml, the Go SDK's pulumi-plugin.json). `make check-versions` fails
+# when a committed file disagrees; a release bumps it here, runs `make sdks` and commits.
 VERSION      ?= 0.1.0
+PLUGIN_LDFLAGS = -X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/provider.Version=$(VERSION)
 ROOT         := $(abspath .)
 BIN          := $(ROOT)/bin
 EMULATORS    := $(ROOT)/test/emulators
@@ -44,7 +48,7 @@ check-lambdas:
 
 ## provider: the plugin binary, with the Lambdas embedded.
 provider: lambdas
-	go build -trimpath -ldflags "-X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/provider.Version=$(VERSION)" -o $(BIN)/$(PROVIDER) ./provider/cmd/$(PROVIDER)
+	go build -trimpath -ldflags "$(PLUGIN_LDFLAGS)" -o $(BIN)/$(PROVIDER) ./provider/cmd/$(PROVIDER)
 
 ## schema: regenerate schema.yaml from the provider's own GetSchema.
 schema:
@@ -55,7 +59,7 @@ check-schema:
 	go run ./provider/cmd/schemagen -version $(VERSION) -out - | diff -u schema.yaml - || { echo "schema.yaml is stale: run 'make schema' and commit it" >&2; exit 1; }
 
 ## test: everything CI runs.
-test: deps check-lambdas check-schema check-standin-schema check-sdks engine-deps test-go
+test: deps check-lambdas check-schema check-versions check-standin-schema check-sdks lint-workflows engine-deps test-dist test-go
 
 test-go:
 	go vet ./...
@@ -216,3 +220,96 @@ $(BIN)/pulumi-language-yaml:
 	GOBIN=$(BIN) go install github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$(PULUMI_YAML_VERSION)
 
 engine-deps: yaml-host
+
+
+# --- releases (dist/), the version check, the workflows' lint -------------------------
+# docs/releasing.md says how a release is cut; .github/workflows/release.yml runs these targets.
+DIST           ?= $(ROOT)/dist
+# Every os-arch pair the Pulumi CLI downloads plugins for: PluginDescriptor.Download in
+# github.com/pulumi/pulumi/sdk/v3@v3.274.1 go/common/workspace/plugins.go maps runtime.GOOS to
+# darwin|linux|windows and runtime.GOARCH to amd64|arm64 and refuses anything else.
+DIST_PLATFORMS ?= linux-amd64 linux-arm64 darwin-amd64 darwin-arm64 windows-amd64 windows-arm64
+# The SDKs of a release are generated at its VERSION here, never in sdk/: `make dist VERSION=x`
+# leaves every committed file as it was (check-schema and check-sdks stay green).
+RELEASE_WORK   := $(BIN)/release-work
+BUILD_VENV     := $(BIN)/build-venv
+# Pinned so the Python sdist and wheel build offline (--no-isolation) once the venv exists.
+PY_BUILD_PINS  := build==1.2.2.post1 setuptools==80.9.0 wheel==0.45.1
+ACTIONLINT_VERSION := v1.7.12
+# test-dist's version: not the committed one, so the test proves VERSION reaches the plugin,
+# the npm SDK and the wheel, and that the SDK asks the engine for exactly that plugin.
+TEST_DIST_VERSION  := 9.8.7
+TEST_DIST_DIR      := $(BIN)/dist-test
+# Reproducible tarballs: every file's time is the last commit's.
+SOURCE_DATE_EPOCH  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+
+.PHONY: dist check-dist-version check-versions print-version test-dist lint-workflows
+
+## dist: a release in dist/ (VERSION=x.y.z): the plugin tarballs pulumi-resource-circuitbreaker-
+## v<VERSION>-<os>-<arch>.tar.gz, the asset name the CLI looks for under pluginDownloadURL (the
+## same plugins.go, standardAssetName), the packed npm SDK (.tgz), the Python sdist and wheel, and
+## pulumi-circuitbreaker_<VERSION>_checksums.txt (sha256sum format) over all of them.
+dist: check-dist-version sdk-nodejs $(BUILD_VENV)/.installed
+	rm -rf $(DIST) $(RELEASE_WORK) && mkdir -p $(DIST) $(RELEASE_WORK)
+	@for p in $(DIST_PLATFORMS); do \
+	  os=$${p%-*}; arch=$${p#*-}; exe=$(PROVIDER); if [ $$os = windows ]; then exe=$$exe.exe; fi; \
+	  d=$(RELEASE_WORK)/plugin/$$p; mkdir -p $$d; echo "plugin $(VERSION) $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w $(PLUGIN_LDFLAGS)" -o $$d/$$exe ./provider/cmd/$(PROVIDER) || exit 1; \
+	  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) -C $$d -cf - $$exe | gzip -n > $(DIST)/$(PROVIDER)-v$(VERSION)-$$p.tar.gz || exit 1; \
+	done
+	go run ./provider/cmd/schemagen -version $(VERSION) -out $(RELEASE_WORK)/schema.yaml
+	go run ./provider/cmd/sdkgen -schema $(RELEASE_WORK)/schema.yaml -out $(RELEASE_WORK)/sdk -languages nodejs,python
+	@# The release SDK's dependencies are sdk/nodejs's (same package.json but for the version).
+	ln -s $(ROOT)/sdk/nodejs/node_modules $(RELEASE_WORK)/sdk/nodejs/node_modules
+	cd $(RELEASE_WORK)/sdk/nodejs && npm run build && cp package.json README.md bin/ && cd bin && npm pack --silent --pack-destination $(DIST)
+	cd $(RELEASE_WORK)/sdk/python && $(BUILD_VENV)/bin/python -m build --no-isolation --outdir $(DIST) . >$(RELEASE_WORK)/python-build.log || { cat $(RELEASE_WORK)/python-build.log; exit 1; }
+	cd $(DIST) && sha256sum $$(ls | grep -v '_checksums\.txt$$' | sort) > pulumi-circuitbreaker_$(VERSION)_checksums.txt
+	@ls -l $(DIST)
+
+check-dist-version:
+	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "VERSION=$(VERSION) is not a semantic version x.y.z (no leading v)" >&2; exit 1; }
+
+$(BUILD_VENV)/.installed:
+	test -x $(BUILD_VENV)/bin/python || python3 -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/pip install -q --disable-pip-version-check $(PY_BUILD_PINS)
+	touch $@
+
+## print-version: the Makefile's VERSION (release.yml compares the tag with it).
+print-version:
+	@echo $(VERSION)
+
+## check-versions: fail when a committed file's version is not the Makefile's VERSION. The Go SDK
+## has no version field of its own but registers its resources at the version baked into
+## sdk/go/circuitbreaker/internal/pulumiUtilities.go, which must be the tag's (sdk/vX.Y.Z).
+check-versions:
+	@fail=0; check() { if [ "$$2" != "$(VERSION)" ]; then echo "$$1 has version '$$2', but the Makefile's VERSION is $(VERSION): $$3" >&2; fail=1; fi; }; \
+	regen="run 'make sdks' and commit"; \
+	check provider/provider.go "$$(sed -n 's/^var Version = "\(.*\)"$$/\1/p' provider/provider.go)" "set provider.Version's default (plugins built without -ldflags, e.g. by 'pulumi package add' from source, report it)"; \
+	check schema.yaml "$$(sed -n 's/^version: //p' schema.yaml)" "$$regen"; \
+	check sdk/nodejs/package.json "$$(node -p 'require("./sdk/nodejs/package.json").version')" "$$regen"; \
+	check "sdk/nodejs/package.json (pulumi.version)" "$$(node -p 'require("./sdk/nodejs/package.json").pulumi.version')" "$$regen"; \
+	check sdk/python/pyproject.toml "$$(python3 -c 'import tomllib; print(tomllib.load(open("sdk/python/pyproject.toml","rb"))["project"]["version"])')" "$$regen"; \
+	for f in sdk/python/pulumi_circuitbreaker/pulumi-plugin.json sdk/go/circuitbreaker/pulumi-plugin.json; do \
+	  check $$f "$$(node -p "require('./$$f').version")" "$$regen"; done; \
+	check sdk/go/circuitbreaker/internal/pulumiUtilities.go "$$(sed -n 's/.*semver.MustParse("\(.*\)").*/\1/p' sdk/go/circuitbreaker/internal/pulumiUtilities.go | sort -u | paste -sd,)" "$$regen"; \
+	exit $$fail
+
+## test-dist: a one-platform release at TEST_DIST_VERSION, installed as a user would (test/dist):
+## `pulumi plugin install -f` of the tarball, `npm install` of the packed SDK into a scratch
+## TypeScript stack, `pulumi preview` through the engine against the test-only stand-in aws plugin.
+## It also fails when that dist changed a tracked or untracked file of schema.yaml or sdk/.
+test-dist: pulumi-cli standin-aws
+	@generated() { git ls-files -co --exclude-standard -- schema.yaml sdk | sort | xargs sha256sum | sha256sum; }; \
+	before=$$(generated) && \
+	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH) && \
+	if [ "$$(generated)" != "$$before" ]; then echo "make dist VERSION=$(TEST_DIST_VERSION) changed schema.yaml or sdk/: it must generate the release's SDKs elsewhere" >&2; exit 1; fi
+	CIRCUITBREAKER_DIST_DIR=$(TEST_DIST_DIR) CIRCUITBREAKER_DIST_VERSION=$(TEST_DIST_VERSION) go test $(GOTEST_FLAGS) -v -run '^TestDist' ./test/dist
+
+$(BIN)/actionlint:
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+## lint-workflows: actionlint (built from Go modules) on .github/workflows. It runs shellcheck on
+## run: scripts only where shellcheck is installed.
+lint-workflows: $(BIN)/actionlint
+	$(BIN)/actionlint -no-color .github/workflows/*.yml
