@@ -96,3 +96,6 @@ else:
     pulumi.export("firstTableName", first.table.name)
     pulumi.export("secondTableName", second.table_name)
     pulumi.export("topicArn", first.topic.arn)
+    # make fidelity runs each breaker's closed path from these (test/fidelity/hook).
+    pulumi.export("firstStateMachineArn", first.state_machine.arn)
+    pulumi.export("secondStateMachineArn", second.state_machine_arn)

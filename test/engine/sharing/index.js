@@ -68,4 +68,7 @@ if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "1") {
     exports.firstTableName = first.table.name;
     exports.secondTableName = second.tableName;
     exports.topicArn = first.topic.arn;
+    // make fidelity runs each breaker's closed path from these (test/fidelity/hook).
+    exports.firstStateMachineArn = first.stateMachine.arn;
+    exports.secondStateMachineArn = second.stateMachineArn;
 }
