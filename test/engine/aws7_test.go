@@ -11,9 +11,12 @@ package engine
 // the aws 6 one; a second preview changes nothing; destroy leaves nothing.
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,6 +43,12 @@ func TestPythonAws7ThroughEngine(t *testing.T) {
 	py := path("bin", "venv-aws7", "bin", "python")
 	need(t, py, "the aws 7 Python virtualenv")
 	dir := path("test", "engine", "aws7", "python")
+	// pip accepts the SDK beside pulumi-aws 7: until the SDK allowed
+	// pulumi-aws <8 it said "pulumi-circuitbreaker 0.1.0 has requirement
+	// pulumi-aws<7.0.0,>=6.83.4, but you have pulumi-aws 7.48.0".
+	if out, err := exec.Command(filepath.Join(filepath.Dir(py), "pip"), "check", "--disable-pip-version-check").CombinedOutput(); err != nil {
+		t.Errorf("pip check in bin/venv-aws7: %v\n%s", err, out)
+	}
 	checkAws7(t, "python", dir, []string{py, path("test", "engine", "drivers", "driver.py")}, filepath.Join(dir, "__main__.py"))
 }
 
@@ -192,6 +201,8 @@ func checkAws7(t *testing.T, lang, dir string, args []string, program string) {
 		t.Errorf("the definition does not invoke %s:live through the v7 alias", shop)
 	}
 
+	checkAws7GRPC(t, e.grpcLog, byName)
+
 	journal, err := standinaws.ReadJournal(e.cloud)
 	if err != nil {
 		t.Fatal(err)
@@ -222,4 +233,72 @@ func isDescendant(all []stateResource, res stateResource, urn string) bool {
 		}
 	}
 	return false
+}
+
+// checkAws7GRPC reads the engine's gRPC log (PULUMI_DEBUG_GRPC). The aws 7
+// plugin answered GetPluginInfo as aws7Version. The program sent its v7
+// resources to Construct as references without a packageVersion (@pulumi/pulumi
+// runtime/rpc.js serializeProperty and pulumi's runtime/rpc.py
+// serialize_property send only urn and id), which is why the plugin can
+// rehydrate them as sdk/v6 objects: the Go SDK (sdk/v3 go/pulumi/rpc.go,
+// unmarshalResourceReference and versionedMap.Load) takes an empty version as
+// any version and picks the v6 module pulumi-aws sdk/v6 registers; a 7.x
+// version would find no module of major 7 and leave a plain
+// DependencyCustomResource, refused as "expected a *lambda.Function".
+func checkAws7GRPC(t *testing.T, grpcLog string, byName map[string]stateResource) {
+	f, err := os.Open(grpcLog)
+	if err != nil {
+		t.Fatalf("no gRPC log (PULUMI_DEBUG_GRPC): %v", err)
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	pluginVersions := map[string]bool{}
+	constructs := 0
+	for {
+		var entry struct {
+			Method   string `json:"method"`
+			Progress string `json:"progress"`
+			Request  struct {
+				Type   string         `json:"type"`
+				Inputs map[string]any `json:"inputs"`
+			} `json:"request"`
+			Response struct {
+				Version string `json:"version"`
+			} `json:"response"`
+		}
+		if err := dec.Decode(&entry); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("gRPC log: %v", err)
+		}
+		if entry.Progress != "response_completed" {
+			continue
+		}
+		switch entry.Method {
+		case "/pulumirpc.ResourceProvider/GetPluginInfo":
+			pluginVersions[entry.Response.Version] = true
+		case "/pulumirpc.ResourceProvider/Construct":
+			if entry.Request.Type != componentType {
+				continue
+			}
+			constructs++
+			for input, name := range map[string]string{"downstreamFunction": "shop", "healthcheckFunction": "shop-health", "downstreamAlias": "shop-live", "table": "circuits"} {
+				ref, _ := entry.Request.Inputs[input].(map[string]any)
+				if ref["urn"] != byName[name].URN {
+					t.Errorf("Construct input %s = %v, want a reference to the stack's %s", input, entry.Request.Inputs[input], name)
+				}
+				if v, ok := ref["packageVersion"]; ok {
+					t.Errorf("Construct input %s carries packageVersion %v: the plugin's Go SDK would not find an aws module of that major", input, v)
+				}
+			}
+		}
+	}
+	if constructs == 0 {
+		t.Errorf("no Construct of the breaker in the gRPC log")
+	}
+	for _, v := range []string{standinaws.Version, aws7Version} {
+		if !pluginVersions[v] {
+			t.Errorf("no aws plugin answered GetPluginInfo with %s (answers: %v)", v, pluginVersions)
+		}
+	}
 }
