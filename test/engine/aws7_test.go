@@ -164,7 +164,7 @@ func checkAws7(t *testing.T, lang, dir string, args []string, program string) {
 	if len(versions) != 2 {
 		t.Errorf("aws providers in the state at %v, want one at %s and one at %s", versions, standinaws.Version, aws7Version)
 	}
-	for _, name := range []string{"shop-fn", "shop", "shop-health", "shop-live", "circuits"} {
+	for _, name := range []string{"shop-fn", "shop", "shop-health", "shop-live", "circuits", "oncall"} {
 		res, ok := byName[name]
 		if !ok {
 			t.Errorf("the stack's %s is not in the state", name)
@@ -201,6 +201,10 @@ func checkAws7(t *testing.T, lang, dir string, args []string, program string) {
 		t.Errorf("the definition does not invoke %s:live through the v7 alias", shop)
 	}
 
+	// The breaker's topic output reached the stack's v7 subscription.
+	if got, want := byName["oncall"].Inputs["topic"], byName["checkout-alarms"].out("arn"); want == "" || got != want {
+		t.Errorf("the stack's v7 subscription is on topic %v, want the breaker's %q", got, want)
+	}
 	checkAws7GRPC(t, e.grpcLog, byName)
 
 	journal, err := standinaws.ReadJournal(e.cloud)

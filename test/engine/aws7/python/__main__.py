@@ -64,5 +64,11 @@ breaker = circuitbreaker.CircuitBreaker(
     healthcheck_schedule=config.get("healthcheckSchedule"),
 )
 
+# The other way: a v7 resource on the breaker's own (v6) topic output, which the
+# SDK rehydrates with only pulumi-aws 7 installed.
+aws.sns.TopicSubscription(
+    "oncall", topic=breaker.topic.arn, protocol="email", endpoint="oncall@example.com"
+)
+
 pulumi.export("tableName", breaker.table_name)
 pulumi.export("stateMachineArn", breaker.state_machine_arn)

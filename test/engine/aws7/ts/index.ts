@@ -41,5 +41,10 @@ const breaker = new CircuitBreaker("checkout", {
     healthcheckSchedule: config.get("healthcheckSchedule"),
 });
 
+// The other way: a v7 resource on the breaker's own (v6) topic output.
+// tsc refuses `topic: breaker.topic` here: the output is typed as the SDK's nested
+// @pulumi/aws 6 Topic, which lacks v7's region, onEvent and getProvider (TS2322); its arn works.
+new aws.sns.TopicSubscription("oncall", { topic: breaker.topic.arn, protocol: "email", endpoint: "oncall@example.com" });
+
 export const tableName = breaker.tableName;
 export const stateMachineArn = breaker.stateMachineArn;
