@@ -313,3 +313,33 @@ $(BIN)/actionlint:
 ## run: scripts only where shellcheck is installed.
 lint-workflows: $(BIN)/actionlint
 	$(BIN)/actionlint -no-color .github/workflows/*.yml
+
+# --- stacks on aws 7 (test/engine/aws7_test.go) ---------------------------------------
+# Users install @pulumi/aws and pulumi-aws 7.x today, while the breaker's own children stay on
+# aws 6.83.4 (the plugin's pulumi-aws sdk/v6). The newest 7.x both registries serve, pinned.
+AWS7_VERSION := 7.48.0
+STANDIN_AWS7 := $(BIN)/standin-aws7
+VENV_AWS7    := $(BIN)/venv-aws7
+
+.PHONY: standin-aws7 engine-aws7-ts engine-aws7-python
+
+## standin-aws7: the same TEST-ONLY stand-in, linked to answer as aws $(AWS7_VERSION) (GetPluginInfo,
+## GetSchema), which the engine tests install beside the 6.83.4 one.
+standin-aws7:
+	go build -ldflags "-X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/standinaws.Version=$(AWS7_VERSION)" \
+		-o $(STANDIN_AWS7)/pulumi-resource-aws ./internal/standinaws/cmd/pulumi-resource-aws
+
+## engine-aws7-ts: the TypeScript aws 7 stack's locked dependencies (@pulumi/aws $(AWS7_VERSION), the
+## built SDK), compiled: tsc type-checks the v7 objects against the SDK.
+engine-aws7-ts: sdk-nodejs
+	cd test/engine/aws7/ts && npm ci --no-audit --no-fund && ./node_modules/.bin/tsc
+
+## engine-aws7-python: bin/venv-aws7 with pulumi-aws $(AWS7_VERSION) and the generated Python SDK.
+engine-aws7-python:
+	test -x $(VENV_AWS7)/bin/python || python3 -m venv $(VENV_AWS7)
+	$(VENV_AWS7)/bin/pip install -q --disable-pip-version-check -r test/engine/aws7/python/requirements.txt
+	rm -rf $(BIN)/sdk-python-aws7 && cp -r sdk/python $(BIN)/sdk-python-aws7
+	$(VENV_AWS7)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps $(BIN)/sdk-python-aws7
+	$(VENV_AWS7)/bin/pip check
+
+engine-deps: standin-aws7 engine-aws7-ts engine-aws7-python

@@ -92,9 +92,15 @@ func build() (p.Provider, error) {
 				"dependencies":         map[string]string{"@pulumi/aws": "^" + AWSVersion},
 				"respectSchemaVersion": true,
 			},
+			// pulumi-aws 7 is allowed too: a stack on aws 7 passes its
+			// resources to the breaker as references ({urn, id}, no version),
+			// which the plugin rehydrates as sdk/v6 objects from the engine's
+			// state (test/engine/aws7_test.go); with <7.0.0 pip refuses the SDK
+			// beside pulumi-aws 7. npm needs no such range: it nests the SDK's
+			// own @pulumi/aws 6 under it, which is what types its outputs.
 			"python": map[string]any{
 				"packageName":          "pulumi_circuitbreaker",
-				"requires":             map[string]string{"pulumi": ">=3.0.0,<4.0.0", "pulumi-aws": ">=" + AWSVersion + ",<7.0.0"},
+				"requires":             map[string]string{"pulumi": ">=3.0.0,<4.0.0", "pulumi-aws": ">=" + AWSVersion + ",<8.0.0"},
 				"pyproject":            map[string]any{"enabled": true},
 				"respectSchemaVersion": true,
 			},

@@ -131,9 +131,27 @@ func (p *Provider) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Pl
 }
 
 // GetSchema returns the few aws types the breaker's schema references and the
-// examples create; its description carries the banner.
+// examples create; its description carries the banner. Its version is the one
+// the stand-in was linked as (Version), like the real plugin's schema, whose
+// version is its release's.
 func (p *Provider) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pulumirpc.GetSchemaResponse, error) {
-	return &pulumirpc.GetSchemaResponse{Schema: string(schemaJSON)}, nil
+	if Version == embeddedVersion {
+		return &pulumirpc.GetSchemaResponse{Schema: string(schemaJSON)}, nil
+	}
+	var s map[string]json.RawMessage
+	if err := json.Unmarshal(schemaJSON, &s); err != nil {
+		return nil, err
+	}
+	v, err := json.Marshal(Version)
+	if err != nil {
+		return nil, err
+	}
+	s["version"] = v
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return &pulumirpc.GetSchemaResponse{Schema: string(b)}, nil
 }
 
 // CheckConfig accepts any provider configuration (region, profile, ...).

@@ -109,3 +109,25 @@ func TestCreateIsUnknownInPreviewAndStableOtherwise(t *testing.T) {
 	}
 	require.Equal(t, []string{"create", "create", "delete"}, ops, "previews are not journaled")
 }
+
+// TestLinkedAsAws7ItAnswersAsAws7: `make standin-aws7` links the stand-in with
+// -X standinaws.Version=7.x; GetPluginInfo and GetSchema then say 7.x and the
+// rest of the schema is unchanged (test/engine/aws7_test.go installs it so).
+func TestLinkedAsAws7ItAnswersAsAws7(t *testing.T) {
+	saved := standinaws.Version
+	t.Cleanup(func() { standinaws.Version = saved })
+	standinaws.Version = "7.48.0"
+	p, err := standinaws.New(nil, "")
+	require.NoError(t, err)
+	info, err := p.GetPluginInfo(context.Background(), nil)
+	require.NoError(t, err)
+	require.Equal(t, "7.48.0", info.Version)
+	resp, err := p.GetSchema(context.Background(), &pulumirpc.GetSchemaRequest{})
+	require.NoError(t, err)
+	var got, want map[string]any
+	require.NoError(t, json.Unmarshal([]byte(resp.Schema), &got))
+	require.NoError(t, json.Unmarshal(standinaws.Schema(), &want))
+	require.Equal(t, "7.48.0", got["version"])
+	want["version"] = "7.48.0"
+	require.Equal(t, want, got)
+}

@@ -28,9 +28,16 @@ package standinaws
 
 import _ "embed"
 
-// Version is the pulumi-aws release this stand-in answers for: the one the
-// component's schema references and the SDKs depend on.
-const Version = "6.83.4"
+// Version is the pulumi-aws release this stand-in answers for: by default the
+// one the component's schema references and the SDKs depend on. `make
+// standin-aws7` links a second copy with -X ...standinaws.Version=7.x, for the
+// engine tests' stacks on aws 7 (test/engine/aws7_test.go): the engine runs a
+// default provider per major version a program asks for, and the stand-in
+// answers as the version it was installed as.
+var Version = embeddedVersion
+
+// embeddedVersion is schema.json's version.
+const embeddedVersion = "6.83.4"
 
 // Banner says what this plugin is wherever it shows: GetSchema, logs, errors.
 const Banner = "pulumi-resource-aws TEST-ONLY STAND-IN (internal/standinaws): a fake cloud, nothing is created in AWS"
