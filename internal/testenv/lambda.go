@@ -128,6 +128,16 @@ func StartRIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
 		if err != nil {
 			t.Fatalf("testenv: %v", err)
 		}
+		// The RIE's ports were free when chosen, not held: the kernel may give
+		// one of them to the front's own listeners. The RIE would then fail to
+		// bind, waitListening would see the front listening there, and the
+		// front would forward invocations to itself until it ran out of file
+		// descriptors (seen in a cold CI run). Choose again.
+		if front.holds(rieAddr) || front.holds(apiAddr) {
+			front.close()
+			lastErr = fmt.Errorf("the Lambda front took a port chosen for the RIE (%s, %s)", rieAddr, apiAddr)
+			continue
+		}
 		wrapped, err := wrapBootstrap(wrapDir, abs, frontAPI)
 		if err != nil {
 			front.close()

@@ -41,6 +41,8 @@ type lambdaFront struct {
 	api    *http.Server
 	// InvokeURL of the front, and the RIE's own.
 	url, rieURL string
+	// The front's listening addresses (host:port).
+	apiAddr, invokeAddr string
 
 	mu     sync.Mutex
 	failed map[string]bool // request ids the runtime reported to /error
@@ -67,7 +69,8 @@ func newLambdaFront(rieAPI, rieInvokeURL string) (*lambdaFront, string, error) {
 		apiLn.Close()
 		return nil, "", err
 	}
-	f := &lambdaFront{rieURL: rieInvokeURL, failed: map[string]bool{}}
+	f := &lambdaFront{rieURL: rieInvokeURL, failed: map[string]bool{},
+		apiAddr: apiLn.Addr().String(), invokeAddr: invokeLn.Addr().String()}
 	f.url = "http://" + invokeLn.Addr().String() + "/2015-03-31/functions/function/invocations"
 
 	target := &url.URL{Scheme: "http", Host: rieAPI}
@@ -148,6 +151,11 @@ func (f *lambdaFront) serveInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(out)
+}
+
+// holds reports whether one of the front's own listeners is on addr.
+func (f *lambdaFront) holds(addr string) bool {
+	return addr == f.apiAddr || addr == f.invokeAddr
 }
 
 func (f *lambdaFront) close() {
