@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/standinaws"
 )
@@ -85,27 +84,7 @@ func checkAws7(t *testing.T, lang, dir string, args []string, program string) {
 		t.Fatalf("pulumi plugin install resource aws %s: %v\n%s", aws7Version, err, out)
 	}
 
-	reportPath := filepath.Join(e.dir, "report.json")
-	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
-	defer cancel()
-	cmd := e.command(ctx, dir, args...)
-	cmd.Env = append(cmd.Env,
-		"CIRCUITBREAKER_ENGINE_PROGRAM="+program,
-		"CIRCUITBREAKER_ENGINE_PROJECT=aws7",
-		"CIRCUITBREAKER_ENGINE_STACK=engine-test",
-		"CIRCUITBREAKER_ENGINE_REPORT="+reportPath,
-		"CIRCUITBREAKER_ENGINE_SCHEDULE="+changedSchedule,
-	)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s aws 7 stack: %v\n%s", lang, err, out)
-	}
-	t.Logf("%s aws 7 stack through the engine in %s", lang, time.Since(start).Round(time.Millisecond))
-	b, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatalf("no report: %v\n%s", err, out)
-	}
+	b, _, _ := e.drive(t, lang+" aws 7 stack", "aws7", dir, args, []string{"CIRCUITBREAKER_ENGINE_PROGRAM=" + program})
 	var r report
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)

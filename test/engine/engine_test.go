@@ -261,6 +261,40 @@ func (e *engineEnv) environ() []string {
 	)
 }
 
+// drive runs one driver (args, in dir) to the end with the common engine
+// variables plus env, and returns its report and output. In fidelity mode it
+// starts the stack's moto first and points everything at it (m is nil
+// otherwise). what names the run in failures and in the log.
+func (e *engineEnv) drive(t *testing.T, what, project, dir string, args, env []string) (b, out []byte, m *moto) {
+	t.Helper()
+	reportPath := filepath.Join(e.dir, "report.json")
+	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
+	defer cancel()
+	cmd := e.command(ctx, dir, args...)
+	if fidelity != nil {
+		m = startMoto(t, e.dir)
+		cmd.Env = append(cmd.Env, m.environ(e.dir)...)
+	}
+	cmd.Env = append(cmd.Env,
+		"CIRCUITBREAKER_ENGINE_PROJECT="+project,
+		"CIRCUITBREAKER_ENGINE_STACK=engine-test",
+		"CIRCUITBREAKER_ENGINE_REPORT="+reportPath,
+		"CIRCUITBREAKER_ENGINE_SCHEDULE="+changedSchedule,
+	)
+	cmd.Env = append(cmd.Env, env...)
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", what, err, out)
+	}
+	t.Logf("%s through the engine in %s", what, time.Since(start).Round(time.Millisecond))
+	b, err = os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatalf("%s wrote no report: %v\n%s", what, err, out)
+	}
+	return b, out, m
+}
+
 func (e *engineEnv) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Dir = dir
@@ -288,33 +322,9 @@ func runStack(t *testing.T, lang language) {
 		need(t, n[0], n[1])
 	}
 	e := newEngineEnv(t)
-	reportPath := filepath.Join(e.dir, "report.json")
 	dir, args := lang.command()
-	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
-	defer cancel()
-	cmd := e.command(ctx, dir, args...)
-	var m *moto
-	if fidelity != nil {
-		m = startMoto(t, e.dir)
-		cmd.Env = append(cmd.Env, m.environ(e.dir)...)
-	}
-	cmd.Env = append(cmd.Env,
-		"CIRCUITBREAKER_ENGINE_PROGRAM="+programFor(lang),
-		"CIRCUITBREAKER_ENGINE_PROJECT="+projectName(t, lang.example),
-		"CIRCUITBREAKER_ENGINE_STACK=engine-test",
-		"CIRCUITBREAKER_ENGINE_REPORT="+reportPath,
-		"CIRCUITBREAKER_ENGINE_SCHEDULE="+changedSchedule,
-	)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s driver: %v\n%s", lang.name, err, out)
-	}
-	t.Logf("%s: preview, up, preview, preview, destroy through the engine in %s", lang.name, time.Since(start).Round(time.Millisecond))
-	b, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatalf("%s driver wrote no report: %v\n%s", lang.name, err, out)
-	}
+	b, _, m := e.drive(t, lang.name+" stack (preview, up, preview, preview, destroy)", projectName(t, lang.example), dir, args,
+		[]string{"CIRCUITBREAKER_ENGINE_PROGRAM=" + programFor(lang)})
 	var r report
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)

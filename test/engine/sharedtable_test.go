@@ -13,14 +13,10 @@ package engine
 // cannot flap).
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/standinaws"
 )
@@ -76,32 +72,7 @@ type sharedReport struct {
 func runShared(t *testing.T, lang, dir string, args, env []string) {
 	t.Parallel()
 	e := newEngineEnv(t)
-	reportPath := filepath.Join(e.dir, "report.json")
-	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
-	defer cancel()
-	cmd := e.command(ctx, dir, args...)
-	var m *moto
-	if fidelity != nil {
-		m = startMoto(t, e.dir)
-		cmd.Env = append(cmd.Env, m.environ(e.dir)...)
-	}
-	cmd.Env = append(cmd.Env,
-		"CIRCUITBREAKER_ENGINE_PROJECT=shared-table",
-		"CIRCUITBREAKER_ENGINE_STACK=engine-test",
-		"CIRCUITBREAKER_ENGINE_REPORT="+reportPath,
-		"CIRCUITBREAKER_ENGINE_SCHEDULE="+changedSchedule,
-	)
-	cmd.Env = append(cmd.Env, env...)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s shared-table stack: %v\n%s", lang, err, out)
-	}
-	t.Logf("%s shared-table stack through the engine in %s", lang, time.Since(start).Round(time.Millisecond))
-	b, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatalf("no report: %v\n%s", err, out)
-	}
+	b, _, m := e.drive(t, lang+" shared-table stack", "shared-table", dir, args, env)
 	var r sharedReport
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)

@@ -10,14 +10,12 @@ package engine
 // and, in Python, without a traceback.
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/standinaws"
 )
@@ -55,32 +53,7 @@ func runSharing(t *testing.T, lang string, env ...string) ([]byte, []standinaws.
 	t.Helper()
 	prog := sharingProgram(t, lang)
 	e := newEngineEnv(t)
-	reportPath := filepath.Join(e.dir, "report.json")
-	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
-	defer cancel()
-	cmd := e.command(ctx, prog.dir, prog.args...)
-	var m *moto
-	if fidelity != nil {
-		m = startMoto(t, e.dir)
-		cmd.Env = append(cmd.Env, m.environ(e.dir)...)
-	}
-	cmd.Env = append(cmd.Env,
-		"CIRCUITBREAKER_ENGINE_PROJECT=sharing",
-		"CIRCUITBREAKER_ENGINE_STACK=engine-test",
-		"CIRCUITBREAKER_ENGINE_REPORT="+reportPath,
-		"CIRCUITBREAKER_ENGINE_SCHEDULE="+changedSchedule,
-	)
-	cmd.Env = append(append(cmd.Env, prog.env...), env...)
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s sharing stack: %v\n%s", lang, err, out)
-	}
-	t.Logf("%s sharing stack through the engine in %s", lang, time.Since(start).Round(time.Millisecond))
-	b, err := os.ReadFile(reportPath)
-	if err != nil {
-		t.Fatalf("no report: %v\n%s", err, out)
-	}
+	b, out, m := e.drive(t, lang+" sharing stack", "sharing", prog.dir, prog.args, append(prog.env, env...))
 	if m != nil {
 		// The real provider and moto: their checks instead of the stand-in's journal.
 		checkFidelity(t, m, 2)
