@@ -297,9 +297,10 @@ check-versions:
 
 ## test-dist: a one-platform release at TEST_DIST_VERSION, installed as a user would (test/dist):
 ## `pulumi plugin install -f` of the tarball, `npm install` of the packed SDK into a scratch
-## TypeScript stack, `pulumi preview` through the engine against the test-only stand-in aws plugin.
+## TypeScript stack and `pip install` of the wheel into a fresh virtualenv, then `pulumi preview` of
+## each through the engine against the test-only stand-in aws plugin (bin/venv's pins: engine-deps).
 ## It also fails when that dist changed a tracked or untracked file of schema.yaml or sdk/.
-test-dist: pulumi-cli standin-aws
+test-dist: pulumi-cli standin-aws python-venv
 	@generated() { git ls-files -co --exclude-standard -- schema.yaml sdk | sort | xargs sha256sum | sha256sum; }; \
 	before=$$(generated) && \
 	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH) && \
