@@ -49,7 +49,9 @@ func TestForcedOpenIsObservedByTheRealDefinition(t *testing.T) {
 			"AWS_ENDPOINT_URL_DYNAMODB":    endpoint,
 		})},
 	}})
-	exec := func() sfnlocal.Result { return machine.Run(t, map[string]any{"amount": 42}, sfnlocal.Exec{StartTime: now.Add(time.Second)}) }
+	exec := func() sfnlocal.Result {
+		return machine.Run(t, map[string]any{"amount": 42}, sfnlocal.Exec{StartTime: now.Add(time.Second)})
+	}
 
 	// Healthy and never written: admitted.
 	r := exec()
