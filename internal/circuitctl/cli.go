@@ -244,6 +244,10 @@ func defaultClient(ctx context.Context, c Conn) (API, error) {
 		opts = append(opts, config.WithSharedConfigProfile(c.Profile))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	var noProfile config.SharedConfigProfileNotExistError
+	if errors.As(err, &noProfile) {
+		return nil, usageError("--profile %q is not in the shared config files %v: check the name (aws configure list-profiles)", noProfile.Profile, noProfile.Filename)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration (--profile, --region): %w", err)
 	}

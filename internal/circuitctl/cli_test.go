@@ -521,3 +521,28 @@ func TestStackOutputs(t *testing.T) {
 	assert.Equal(t, circuitctl.ExitUsage, r.code, r)
 	assert.Contains(t, r.stderr, "pulumi stack output --json")
 }
+
+// --profile and --region reach the SDK's own configuration loading: the
+// region can come from the profile, a missing profile or region is a usage
+// error naming the flag.
+func TestProfileAndRegion(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, forcedOpenPayments())
+	cfg := filepath.Join(t.TempDir(), "config")
+	require.NoError(t, os.WriteFile(cfg, []byte("[profile oncall]\nregion = "+testenv.FakeRegion+"\naws_access_key_id = "+testenv.FakeAccessKeyID+"\naws_secret_access_key = "+testenv.FakeSecretAccessKey+"\n"), 0o600))
+	t.Setenv("AWS_CONFIG_FILE", cfg)
+	t.Setenv("AWS_REGION", "")
+
+	r := ctl(t, "status", "payments", "--table", f.table)
+	assert.Equal(t, circuitctl.ExitUsage, r.code, r)
+	assert.Contains(t, r.stderr, "no AWS region: pass --region")
+
+	r = ctl(t, "status", "payments", "--table", f.table, "--region", testenv.FakeRegion)
+	assert.Equal(t, circuitctl.ExitOK, r.code, r)
+	r = ctl(t, "status", "payments", "--table", f.table, "--profile", "oncall")
+	assert.Equal(t, circuitctl.ExitOK, r.code, r)
+
+	r = ctl(t, "status", "payments", "--table", f.table, "--profile", "on-call")
+	assert.Equal(t, circuitctl.ExitUsage, r.code, r)
+	assert.Contains(t, r.stderr, `--profile "on-call" is not in the shared config files`)
+}
