@@ -22,8 +22,8 @@ export PATH := $(BIN):$(PATH)
 
 all: build
 
-## build: the main job for now: our Lambdas and the provider plugin with them inside.
-build: provider
+## build: the main job for now: our Lambdas and the provider plugin with them inside, and circuitctl.
+build: provider circuitctl
 
 ## deps: the local stand-ins for AWS the tests use (dynalite, asl-validator,
 ## aws-local-stepfunctions from npm; the Lambda Runtime Interface Emulator built from Go).
