@@ -546,3 +546,48 @@ func TestProfileAndRegion(t *testing.T) {
 	assert.Equal(t, circuitctl.ExitUsage, r.code, r)
 	assert.Contains(t, r.stderr, `--profile "on-call" is not in the shared config files`)
 }
+
+// racingWriter makes another writer win the race once: just before the tool's
+// first conditional write, it counts a failure the way the state machine's
+// CountFailure does (ADD failures and version), so the tool's write, made on
+// the version it read, loses its condition.
+type racingWriter struct {
+	*dynamodb.Client
+	table  string
+	raced  bool
+	writes int
+}
+
+func (r *racingWriter) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	r.writes++
+	if !r.raced {
+		r.raced = true
+		if _, err := r.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                 aws.String(r.table),
+			Key:                       circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: "payments"}},
+			UpdateExpression:          aws.String("ADD #f :one, #v :one"),
+			ExpressionAttributeNames:  map[string]string{"#f": circuit.AttrFailures, "#v": circuit.AttrVersion},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return r.Client.UpdateItem(ctx, in, opts...)
+}
+
+// The tool never overwrites a concurrent writer: its write is conditional on
+// the version it read (circuitstore.Update), so it loses the race, re-reads
+// and re-applies the override on top of the other write.
+func TestOpenNeverOverwritesARacingWriter(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, circuit.Circuit{ServiceName: "payments", State: circuit.Closed, Failures: 1})
+	racer := &racingWriter{Client: f.db, table: f.table}
+	env := circuitctl.Env{NewClient: func(context.Context, circuitctl.Conn) (circuitctl.API, error) { return racer, nil }}
+	r := runWith(t, env, "open", "payments", "--table", f.table, "--reason", "INC-9")
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	assert.Equal(t, 2, racer.writes, "one lost conditional write, one that won")
+	c := f.get(t, "payments")
+	assert.Equal(t, circuit.ForcedOpen, c.Override)
+	assert.Equal(t, 2, c.Failures, "the racing writer's count survives")
+	assert.Equal(t, int64(3), c.Version, "1 (put) + 1 (racer) + 1 (tool)")
+}
