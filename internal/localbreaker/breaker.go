@@ -103,6 +103,9 @@ type Breaker struct {
 	Topic alarmsim.Topic
 
 	DownstreamArn, ControllerArn string
+	// DynamoEndpoint is the dynalite holding the circuit table
+	// (Config.TableName), for tools pointed at it (the demo's circuitctl status).
+	DynamoEndpoint string
 
 	tb           testing.TB
 	machine      *sfnlocal.Machine
@@ -123,6 +126,10 @@ type Breaker struct {
 	controllerCalls ControllerCalls
 	controllerLog   LogVolume
 }
+
+// DynamoClient is a client of the breaker's dynalite, with the fake
+// credentials every emulator client here uses.
+func (b *Breaker) DynamoClient() *dynamodb.Client { return testenv.NewDynamoClient(b.DynamoEndpoint) }
 
 // Names of the breaker's functions and alarms.
 func functionArn(name string) string {
@@ -208,6 +215,7 @@ func Start(tb testing.TB, o Options) *Breaker {
 
 	logf("starting dynalite (DynamoDB) on 127.0.0.1 and creating the circuit table")
 	endpoint := testenv.Dynalite(tb)
+	b.DynamoEndpoint = endpoint
 	db := testenv.DynamoClient(tb, endpoint)
 	table := testenv.CreateCircuitTable(tb, db)
 	b.store = circuitstore.New(db, table)

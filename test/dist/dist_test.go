@@ -56,6 +56,12 @@ func (r release) tarballName() string {
 	return "pulumi-resource-circuitbreaker-v" + r.version + "-" + runtime.GOOS + "-" + runtime.GOARCH + ".tar.gz"
 }
 
+// circuitctlTarballName is the operators' tool's own tarball (Makefile,
+// dist-circuitctl), named like the plugin's.
+func (r release) circuitctlTarballName() string {
+	return "circuitctl-v" + r.version + "-" + runtime.GOOS + "-" + runtime.GOARCH + ".tar.gz"
+}
+
 func need(t *testing.T) release {
 	t.Helper()
 	r := release{os.Getenv("CIRCUITBREAKER_DIST_DIR"), os.Getenv("CIRCUITBREAKER_DIST_VERSION")}
@@ -109,6 +115,7 @@ func TestDistChecksums(t *testing.T) {
 	}
 	for _, name := range []string{
 		r.tarballName(),
+		r.circuitctlTarballName(),
 		"pulumi-circuitbreaker-circuitbreaker-" + r.version + ".tgz",
 		"pulumi_circuitbreaker-" + r.version + ".tar.gz",
 		"pulumi_circuitbreaker-" + r.version + "-py3-none-any.whl",
@@ -149,6 +156,61 @@ func TestDistPluginTarball(t *testing.T) {
 	}
 	if len(names) != 1 || names[0] != "pulumi-resource-circuitbreaker" {
 		t.Errorf("tarball holds %v, want just pulumi-resource-circuitbreaker", names)
+	}
+}
+
+// TestDistCircuitctl: the tool's tarball holds only its executable, which
+// reports the release's version (the Makefile's -X main.Version).
+func TestDistCircuitctl(t *testing.T) {
+	r := need(t)
+	f, err := os.Open(r.file(r.circuitctlTarballName()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	exe := "circuitctl"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	var names []string
+	bin := filepath.Join(t.TempDir(), exe)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Name != exe {
+			continue
+		}
+		if h.Mode&0o111 == 0 {
+			t.Errorf("%s is not executable (mode %o)", h.Name, h.Mode)
+		}
+		out, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+	}
+	if len(names) != 1 || names[0] != exe {
+		t.Fatalf("tarball holds %v, want just %s", names, exe)
+	}
+	got, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "circuitctl " + r.version + "\n"; string(got) != want {
+		t.Errorf("circuitctl --version printed %q, want %q", got, want)
 	}
 }
 
