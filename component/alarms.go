@@ -79,16 +79,11 @@ func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, 
 
 func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, q qualifier, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
 	actions := pulumi.Array{topic.Arn}
-	return cloudwatch.NewMetricAlarm(g.ctx, g.child(suffix), &cloudwatch.MetricAlarmArgs{
+	args := &cloudwatch.MetricAlarmArgs{
 		Name:                    name,
 		AlarmDescription:        pulumi.String(fmt.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, what)),
-		Namespace:               pulumi.String("AWS/Lambda"),
-		MetricName:              pulumi.String(m.MetricName),
-		Dimensions:              alarmDimensions(fn.Name, q),
-		Statistic:               pulumi.String(m.Statistic),
 		ComparisonOperator:      pulumi.String(m.ComparisonOperator),
 		Threshold:               pulumi.Float64(m.Threshold),
-		Period:                  pulumi.Int(m.Period),
 		EvaluationPeriods:       pulumi.Int(m.EvaluationPeriods),
 		DatapointsToAlarm:       pulumi.Int(m.DatapointsToAlarm),
 		TreatMissingData:        pulumi.String(m.TreatMissingData),
@@ -97,7 +92,63 @@ func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Functi
 		OkActions:               actions,
 		InsufficientDataActions: actions,
 		Tags:                    g.tags,
-	}, g.parent, ready)
+	}
+	dims := alarmDimensions(fn.Name, q)
+	if m.Mode == MonitoringRate {
+		// The Terraform provider refuses namespace, metric_name, dimensions,
+		// period and statistic beside metric_query (ConflictsWith in
+		// internal/standinaws/reference/terraform-aws.json): they move into
+		// each metric of the query.
+		args.Threshold = pulumi.Float64(m.ErrorRatePercent)
+		args.MetricQueries = rateQueries(dims, m)
+	} else {
+		args.Namespace = pulumi.String("AWS/Lambda")
+		args.MetricName = pulumi.String(m.MetricName)
+		args.Dimensions = dims
+		args.Statistic = pulumi.String(m.Statistic)
+		args.Period = pulumi.Int(m.Period)
+	}
+	return cloudwatch.NewMetricAlarm(g.ctx, g.child(suffix), args, g.parent, ready)
+}
+
+// RateExpression is the rate alarm's metric-math expression: the error
+// percentage of a period, or 0 when the period had fewer than minimum
+// invocations, so that a quiet period never breaches (and invocations is at
+// least 1 wherever it divides). IF is a metric-math function
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html,
+// "Metric math syntax and functions"). A period with no invocations has no
+// datapoints at all and is missing data: treatMissingData decides it.
+func RateExpression(minimumInvocations int) string {
+	return fmt.Sprintf("IF(invocations >= %d, 100 * errors / invocations, 0)", minimumInvocations)
+}
+
+// rateQueries are the rate alarm's metrics: the Sums of Errors and
+// Invocations of the monitored function (and qualifier, the same dimensions
+// as a count alarm), and the expression, the only query that returns data.
+func rateQueries(dims pulumi.StringMapInput, m Monitoring) cloudwatch.MetricAlarmMetricQueryArray {
+	metric := func(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.String(id),
+			ReturnData: pulumi.Bool(false),
+			Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+				Namespace:  pulumi.String("AWS/Lambda"),
+				MetricName: pulumi.String(metricName),
+				Dimensions: dims,
+				Period:     pulumi.Int(m.Period),
+				Stat:       pulumi.String("Sum"),
+			},
+		}
+	}
+	return cloudwatch.MetricAlarmMetricQueryArray{
+		metric("errors", "Errors"),
+		metric("invocations", "Invocations"),
+		cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.String("rate"),
+			Expression: pulumi.String(RateExpression(m.MinimumInvocations)),
+			Label:      pulumi.String(fmt.Sprintf("Error rate (%%), periods with at least %d invocations", m.MinimumInvocations)),
+			ReturnData: pulumi.Bool(true),
+		},
+	}
 }
 
 // alarmDimensions selects a function's metrics, or one alias's or version's:

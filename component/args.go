@@ -146,6 +146,12 @@ type MonitoringArgs struct {
 	Threshold          *float64 `pulumi:"threshold,optional"`
 	TreatMissingData   *string  `pulumi:"treatMissingData,optional"`
 	ActionsEnabled     *bool    `pulumi:"actionsEnabled,optional"`
+
+	// Mode "rate" alarms on the error percentage instead of a count (see
+	// rateAlarm in alarms.go); only the downstream alarm takes it.
+	Mode               *string  `pulumi:"mode,optional"`
+	ErrorRatePercent   *float64 `pulumi:"errorRatePercent,optional"`
+	MinimumInvocations *int     `pulumi:"minimumInvocations,optional"`
 }
 
 // Annotate documents the alarm settings.
@@ -162,6 +168,14 @@ func (m *MonitoringArgs) Annotate(an infer.Annotator) {
 	an.Describe(&m.Threshold, "Value compared with the statistic; at least 1 for count metrics such as Errors.")
 	an.Describe(&m.TreatMissingData, "`notBreaching`, `breaching`, `ignore` or `missing`. notBreaching lets the healthcheck alarm return to OK when the healthcheck stops running, so it can never hold a circuit open forever.")
 	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
+	an.Describe(&m.Mode, "`count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): "+
+		"the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least "+
+		"minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a "+
+		"CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.")
+	an.Describe(&m.ErrorRatePercent, "With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed "+
+		"(comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.")
+	an.Describe(&m.MinimumInvocations, "With mode `rate`: invocations a period needs (at least 1) before its error rate counts; "+
+		"a quieter period does not breach. Default 10.")
 }
 
 // RetryArgs configure the Retry of the downstream invocation.

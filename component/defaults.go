@@ -42,7 +42,23 @@ type Monitoring struct {
 	Threshold          float64
 	TreatMissingData   string
 	ActionsEnabled     bool
+
+	// Mode is MonitoringCount or MonitoringRate; the two fields below only
+	// apply to MonitoringRate.
+	Mode               string
+	ErrorRatePercent   float64
+	MinimumInvocations int
 }
+
+// Monitoring modes.
+const (
+	MonitoringCount = "count"
+	MonitoringRate  = "rate"
+)
+
+// DefaultMinimumInvocations: below about ten calls a period, one error is
+// already 10%: a rate says little, so quieter periods do not breach.
+const DefaultMinimumInvocations = 10
 
 // DefaultDownstreamMonitoring is the original module's downstream alarm.
 var DefaultDownstreamMonitoring = Monitoring{
@@ -55,6 +71,8 @@ var DefaultDownstreamMonitoring = Monitoring{
 	Threshold:          1,
 	TreatMissingData:   "notBreaching",
 	ActionsEnabled:     true,
+	Mode:               MonitoringCount,
+	MinimumInvocations: DefaultMinimumInvocations,
 }
 
 // DefaultHealthcheckMonitoring alarms on the first failed healthcheck. Missing
@@ -69,6 +87,8 @@ var DefaultHealthcheckMonitoring = Monitoring{
 	Threshold:          1,
 	TreatMissingData:   "notBreaching",
 	ActionsEnabled:     true,
+	Mode:               MonitoringCount,
+	MinimumInvocations: DefaultMinimumInvocations,
 }
 
 // DefaultRetry is the request path's own default: Lambda's transient service

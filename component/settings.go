@@ -55,6 +55,7 @@ var (
 	comparisonOperators = []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
 	statistics          = []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}
 	missingData         = []string{"missing", "ignore", "breaching", "notBreaching"}
+	monitoringModes     = []string{MonitoringCount, MonitoringRate}
 	workflowTypes       = []string{"EXPRESS", "STANDARD"}
 	logLevels           = []string{"ALL", "ERROR", "FATAL", "OFF"}
 	// The values CloudWatch Logs accepts for retentionInDays (0: never expire).
@@ -130,6 +131,8 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	checkMonitoring(&p, "downstreamMonitoring", s.DownstreamMonitoring)
 	checkMonitoring(&p, "healthcheckMonitoring", s.HealthcheckMonitoring)
+	checkMonitoringMode(&p, "downstreamMonitoring", args.DownstreamMonitoring, s.DownstreamMonitoring, true)
+	checkMonitoringMode(&p, "healthcheckMonitoring", args.HealthcheckMonitoring, s.HealthcheckMonitoring, false)
 	checkOneOf(&p, "workflowType", s.WorkflowType, workflowTypes)
 	checkRequestPath(&p, s)
 	checkOpenDuration(&p, s)
@@ -226,10 +229,14 @@ func checkSchedule(p *problems, expr string) {
 
 func checkMonitoring(p *problems, field string, m Monitoring) {
 	checkOneOf(p, field+".comparisonOperator", m.ComparisonOperator, comparisonOperators)
-	checkOneOf(p, field+".statistic", m.Statistic, statistics)
 	checkOneOf(p, field+".treatMissingData", m.TreatMissingData, missingData)
-	if m.MetricName == "" {
-		p.add(field+".metricName", "is empty; name an AWS/Lambda metric such as \"Errors\"")
+	if m.Mode != MonitoringRate {
+		// A rate alarm has no metricName, statistic or threshold of its own
+		// (checkMonitoringMode refuses them).
+		checkOneOf(p, field+".statistic", m.Statistic, statistics)
+		if m.MetricName == "" {
+			p.add(field+".metricName", "is empty; name an AWS/Lambda metric such as \"Errors\"")
+		}
 	}
 	if m.EvaluationPeriods < 1 {
 		p.add(field+".evaluationPeriods", "is %d; evaluate at least 1 period", m.EvaluationPeriods)
@@ -243,12 +250,66 @@ func checkMonitoring(p *problems, field string, m Monitoring) {
 		p.add(field+".period", "%d s x evaluationPeriods %d exceeds one day, which CloudWatch refuses; shorten the period or evaluate fewer periods", m.Period, m.EvaluationPeriods)
 	}
 	// Averages of Errors are rates in [0, 1]; every other statistic counts.
+	if m.Mode == MonitoringRate {
+		return
+	}
 	if m.Statistic == "Average" {
 		if m.Threshold <= 0 {
 			p.add(field+".threshold", "is %g; an Average threshold must be above 0", m.Threshold)
 		}
 	} else if m.Threshold < 1 {
 		p.add(field+".threshold", "is %g, below 1, so the alarm would fire with no %s at all; use 1 or more", m.Threshold, m.MetricName)
+	}
+}
+
+// checkMonitoringMode checks the mode and the fields that belong to one mode
+// only: a field set for the other mode would be silently ignored otherwise.
+// rateAllowed: only the downstream alarm has Invocations to divide by; a
+// healthcheck runs on a schedule, so its errors are already a rate.
+func checkMonitoringMode(p *problems, field string, in *MonitoringArgs, m Monitoring, rateAllowed bool) {
+	if !slices.Contains(monitoringModes, m.Mode) {
+		p.add(field+".mode", "%q is not one of %s", m.Mode, strings.Join(monitoringModes, ", "))
+		return
+	}
+	if m.Mode == MonitoringRate && !rateAllowed {
+		p.add(field+".mode", "is \"rate\", which only downstreamMonitoring takes (the healthcheck runs on a schedule, so its error count is already a rate); use \"count\" or drop mode")
+		return
+	}
+	if in == nil {
+		return
+	}
+	if m.Mode == MonitoringCount {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"errorRatePercent", in.ErrorRatePercent != nil}, {"minimumInvocations", in.MinimumInvocations != nil}} {
+			if f.set {
+				p.add(field+"."+f.name, "applies only with mode \"rate\"; set %s.mode to \"rate\", or drop %s", field, f.name)
+			}
+		}
+		return
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"metricName", in.MetricName != nil}, {"statistic", in.Statistic != nil}, {"threshold", in.Threshold != nil}} {
+		if f.set {
+			p.add(field+"."+f.name, "does not apply with mode \"rate\" (the alarm divides the Sums of Errors and Invocations and compares the percentage with errorRatePercent); drop %s", f.name)
+		}
+	}
+	switch {
+	case in.ErrorRatePercent == nil:
+		p.add(field+".errorRatePercent", "is required with mode \"rate\"; set the error percentage that opens the circuit, e.g. 50")
+	case m.ErrorRatePercent <= 0 || m.ErrorRatePercent > 100:
+		p.add(field+".errorRatePercent", "is %g; use a percentage above 0 and at most 100", m.ErrorRatePercent)
+	}
+	if m.MinimumInvocations < 1 {
+		p.add(field+".minimumInvocations", "is %d; a period needs at least 1 invocation for its error rate to count", m.MinimumInvocations)
+	}
+	// Below the threshold would alarm on quiet, healthy periods, whose rate
+	// is 0 by the expression's definition.
+	if m.ComparisonOperator != "GreaterThanThreshold" && m.ComparisonOperator != "GreaterThanOrEqualToThreshold" {
+		p.add(field+".comparisonOperator", "is %q; a rate alarm breaches above the percentage: use GreaterThanThreshold or GreaterThanOrEqualToThreshold", m.ComparisonOperator)
 	}
 }
 
@@ -362,6 +423,9 @@ func monitoring(in *MonitoringArgs, d Monitoring) Monitoring {
 		Threshold:          deref(in.Threshold, d.Threshold),
 		TreatMissingData:   deref(in.TreatMissingData, d.TreatMissingData),
 		ActionsEnabled:     deref(in.ActionsEnabled, d.ActionsEnabled),
+		Mode:               deref(in.Mode, d.Mode),
+		ErrorRatePercent:   deref(in.ErrorRatePercent, d.ErrorRatePercent),
+		MinimumInvocations: deref(in.MinimumInvocations, d.MinimumInvocations),
 	}
 }
 
