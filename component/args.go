@@ -60,6 +60,8 @@ type Args struct {
 	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
 	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
 
+	OnStoreError *string `pulumi:"onStoreError,optional"`
+
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 }
 
@@ -131,6 +133,11 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set "+
 		"false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).")
 	an.SetDefault(&a.ManageHealthcheckInvokeConfig, true)
+	an.Describe(&a.OnStoreError, "What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, "+
+		"access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store "+
+		"is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, "+
+		"not even fallbackFunction, for a downstream that must never be called unguarded.")
+	an.SetDefault(&a.OnStoreError, StoreErrorFailOpen)
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
 }
 

@@ -26,6 +26,13 @@ const (
 	DefaultAlarmHandlerReservedConcurrency = 2
 )
 
+// onStoreError values. Failing open is the default: Powertools' circuit
+// breaker and the original module make the same choice.
+const (
+	StoreErrorFailOpen   = "failOpen"
+	StoreErrorFailClosed = "failClosed"
+)
+
 // DefaultFallbackTimeoutSeconds: a fallback answers in place of the downstream
 // from a cache or a default, so it should be quick; its attempts count against
 // an EXPRESS execution's 300 s like every other Task's.

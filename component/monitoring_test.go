@@ -181,3 +181,24 @@ func TestBadMonitoringModeNamesTheFieldAndTheFix(t *testing.T) {
 	require.Equal(t, "rate", s.DownstreamMonitoring.Mode)
 	require.Equal(t, "count", s.HealthcheckMonitoring.Mode)
 }
+
+// Issue 10, bullet 5: onStoreError reaches the definition: failClosed's read
+// Catch ends in CircuitUnavailable (executed in
+// component/statemachine/failclosed_test.go), failOpen's invokes.
+func TestOnStoreErrorReachesTheDefinition(t *testing.T) {
+	for mode, want := range map[string]string{"failOpen": `"Next": "InvokeDownstream"`, "failClosed": `"Next": "RejectCircuitUnavailable"`} {
+		rec, _, err := deploy(t, func(f userFunctions) component.Args {
+			a := baseArgs(f)
+			a.OnStoreError = pulumi.StringRef(mode)
+			return a
+		})
+		require.NoError(t, err, mode)
+		def := definition(t, rec)
+		require.Contains(t, def, want, mode)
+		require.Equal(t, mode == "failClosed", strings.Contains(def, `"CircuitUnavailable"`), mode)
+	}
+	_, err := component.Resolve(component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(),
+		OnStoreError: pulumi.StringRef("closed")})
+	require.ErrorContains(t, err, "onStoreError")
+	require.ErrorContains(t, err, `"closed" is not one of failOpen, failClosed`)
+}

@@ -41,6 +41,8 @@ type Settings struct {
 	ControllerReservedConcurrency   int
 	AlarmHandlerReservedConcurrency int
 	ManageHealthcheckInvokeConfig   bool
+
+	OnStoreError string
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -56,6 +58,7 @@ var (
 	statistics          = []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}
 	missingData         = []string{"missing", "ignore", "breaching", "notBreaching"}
 	monitoringModes     = []string{MonitoringCount, MonitoringRate}
+	storeErrorModes     = []string{StoreErrorFailOpen, StoreErrorFailClosed}
 	workflowTypes       = []string{"EXPRESS", "STANDARD"}
 	logLevels           = []string{"ALL", "ERROR", "FATAL", "OFF"}
 	// The values CloudWatch Logs accepts for retentionInDays (0: never expire).
@@ -99,6 +102,8 @@ func resolve(args Args, p problems) (Settings, error) {
 		ControllerReservedConcurrency:   deref(args.ControllerReservedConcurrency, DefaultControllerReservedConcurrency),
 		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
 		ManageHealthcheckInvokeConfig:   deref(args.ManageHealthcheckInvokeConfig, true),
+
+		OnStoreError: deref(args.OnStoreError, StoreErrorFailOpen),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -134,6 +139,7 @@ func resolve(args Args, p problems) (Settings, error) {
 	checkMonitoringMode(&p, "downstreamMonitoring", args.DownstreamMonitoring, s.DownstreamMonitoring, true)
 	checkMonitoringMode(&p, "healthcheckMonitoring", args.HealthcheckMonitoring, s.HealthcheckMonitoring, false)
 	checkOneOf(&p, "workflowType", s.WorkflowType, workflowTypes)
+	checkOneOf(&p, "onStoreError", s.OnStoreError, storeErrorModes)
 	checkRequestPath(&p, s)
 	checkOpenDuration(&p, s)
 	checkTripping(&p, s)
