@@ -20,11 +20,14 @@ type alarmTopic struct {
 	policy               *sns.TopicPolicy
 	downstreamAlarmName  pulumi.StringOutput
 	healthcheckAlarmName pulumi.StringOutput
+	// slowCallAlarmName is set only with slowCallMonitoring.
+	slowCallAlarmName *pulumi.StringOutput
 }
 
 type alarmPath struct {
 	downstream  *cloudwatch.MetricAlarm
 	healthcheck *cloudwatch.MetricAlarm
+	slowCalls   *cloudwatch.MetricAlarm // nil without slowCallMonitoring
 }
 
 // The alarms are named after the topic, whose auto-name is unique in the
@@ -32,6 +35,7 @@ type alarmPath struct {
 const (
 	downstreamAlarmSuffix  = "-downstream-errors"
 	healthcheckAlarmSuffix = "-healthcheck-errors"
+	slowCallAlarmSuffix    = "-downstream-slow-calls"
 )
 
 // topic creates the topic and the policy that lets only this breaker's two
@@ -43,9 +47,20 @@ func (g *graph) topic() (alarmTopic, error) {
 	}
 	down := pulumi.Sprintf("%s%s", topic.Name, downstreamAlarmSuffix)
 	health := pulumi.Sprintf("%s%s", topic.Name, healthcheckAlarmSuffix)
-	policy := pulumi.All(topic.Arn, g.account, down, health).ApplyT(func(v []any) string {
+	names := []any{topic.Arn, g.account, down, health}
+	var slow *pulumi.StringOutput
+	if g.s.SlowCalls != nil {
+		s := pulumi.Sprintf("%s%s", topic.Name, slowCallAlarmSuffix)
+		slow = &s
+		names = append(names, s)
+	}
+	policy := pulumi.All(names...).ApplyT(func(v []any) string {
 		arn, account := v[0].(string), v[1].(string)
-		return TopicPolicy(arn, account, []string{AlarmArn(arn, account, v[2].(string)), AlarmArn(arn, account, v[3].(string))})
+		var alarms []string
+		for _, name := range v[2:] {
+			alarms = append(alarms, AlarmArn(arn, account, name.(string)))
+		}
+		return TopicPolicy(arn, account, alarms)
 	}).(pulumi.StringOutput)
 	tp, err := sns.NewTopicPolicy(g.ctx, g.child("alarms-policy"), &sns.TopicPolicyArgs{
 		Arn:    topic.Arn,
@@ -54,7 +69,7 @@ func (g *graph) topic() (alarmTopic, error) {
 	if err != nil {
 		return alarmTopic{}, err
 	}
-	return alarmTopic{topic: topic, policy: tp, downstreamAlarmName: down, healthcheckAlarmName: health}, nil
+	return alarmTopic{topic: topic, policy: tp, downstreamAlarmName: down, healthcheckAlarmName: health, slowCallAlarmName: slow}, nil
 }
 
 // alarms creates the two alarms, once the topic may be published to and the
@@ -74,7 +89,61 @@ func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, 
 	if err != nil {
 		return alarmPath{}, err
 	}
-	return alarmPath{downstream: down, healthcheck: health}, nil
+	path := alarmPath{downstream: down, healthcheck: health}
+	if m := g.s.SlowCalls; m != nil {
+		path.slowCalls, err = g.slowCallAlarm(*topic.slowCallAlarmName, *m, topic.topic, ready)
+		if err != nil {
+			return alarmPath{}, err
+		}
+	}
+	return path, nil
+}
+
+// slowCallAlarm alarms when the percentile of the downstream's Duration
+// (ExtendedStatistic: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+// stays above the threshold: slow calls count against the downstream beside
+// the in-line timeout, which already counts as a failure. Lambda reports
+// Duration in milliseconds
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html);
+// no Unit is set, so that CloudWatch takes the metric as published.
+// It watches the same function and qualifier as the error alarm, and its
+// notices are a source of their own (circuit.SourceSlowCalls).
+func (g *graph) slowCallAlarm(name pulumi.StringOutput, m SlowCallMonitoring, topic *sns.Topic, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
+	actions := pulumi.Array{topic.Arn}
+	return cloudwatch.NewMetricAlarm(g.ctx, g.child("downstream-slow-calls"), &cloudwatch.MetricAlarmArgs{
+		Name: name,
+		AlarmDescription: pulumi.String(fmt.Sprintf("Circuit breaker %s: %s Duration of the downstream function above %s ms. ALARM opens the circuit; it closes again through half-open probes.",
+			g.s.ServiceName, m.Percentile, ftoa(m.ThresholdMs))),
+		Namespace:               pulumi.String("AWS/Lambda"),
+		MetricName:              pulumi.String("Duration"),
+		Dimensions:              alarmDimensions(g.args.DownstreamFunction.Name, g.downQ),
+		ExtendedStatistic:       pulumi.String(m.Percentile),
+		ComparisonOperator:      pulumi.String("GreaterThanThreshold"),
+		Threshold:               pulumi.Float64(m.ThresholdMs),
+		Period:                  pulumi.Int(m.Period),
+		EvaluationPeriods:       pulumi.Int(m.EvaluationPeriods),
+		DatapointsToAlarm:       pulumi.Int(m.DatapointsToAlarm),
+		TreatMissingData:        pulumi.String(m.TreatMissingData),
+		ActionsEnabled:          pulumi.Bool(m.ActionsEnabled),
+		AlarmActions:            actions,
+		OkActions:               actions,
+		InsufficientDataActions: actions,
+		Tags:                    g.tags,
+	}, g.parent, ready)
+}
+
+// checkSlowCallThreshold is, like the alias check, an output of the component
+// that no child waits on: the function's timeout is an output, so a threshold
+// it can never reach fails the preview when the timeout is known, and the
+// update otherwise. nil without slowCallMonitoring.
+func (g *graph) checkSlowCallThreshold() pulumi.Input {
+	m := g.s.SlowCalls
+	if m == nil {
+		return nil
+	}
+	return g.args.DownstreamFunction.Timeout.ApplyT(func(timeout *int) (float64, error) {
+		return m.ThresholdMs, SlowCallThreshold(m.ThresholdMs, timeout)
+	}).(pulumi.Float64Output)
 }
 
 func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, q qualifier, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {

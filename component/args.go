@@ -29,6 +29,9 @@ type Args struct {
 
 	DownstreamMonitoring  *MonitoringArgs `pulumi:"downstreamMonitoring,optional"`
 	HealthcheckMonitoring *MonitoringArgs `pulumi:"healthcheckMonitoring,optional"`
+	// SlowCallMonitoring adds a third alarm, on the downstream's Duration; nil:
+	// none.
+	SlowCallMonitoring *SlowCallMonitoringArgs `pulumi:"slowCallMonitoring,optional"`
 
 	// An Output, not *dynamodb.Table: another breaker's `table` output reaches
 	// Construct as an output value, which only an Output field takes.
@@ -87,6 +90,9 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. "+
 		"An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.")
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
+	an.Describe(&a.SlowCallMonitoring, "A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs "+
+		"count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). "+
+		"Unset: no slow-call alarm. It adds one standard-resolution alarm.")
 	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it "+
 		"(e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. "+
 		"Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.")
@@ -183,6 +189,38 @@ func (m *MonitoringArgs) Annotate(an infer.Annotator) {
 		"(comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.")
 	an.Describe(&m.MinimumInvocations, "With mode `rate`: invocations a period needs (at least 1) before its error rate counts; "+
 		"a quieter period does not breach. Default 10.")
+}
+
+// SlowCallMonitoringArgs configure the slow-call alarm: a percentile of the
+// downstream's AWS/Lambda Duration over each period, compared with a
+// threshold in milliseconds.
+type SlowCallMonitoringArgs struct {
+	ThresholdMs       *float64 `pulumi:"thresholdMs"`
+	Percentile        *string  `pulumi:"percentile,optional"`
+	Period            *int     `pulumi:"period,optional"`
+	EvaluationPeriods *int     `pulumi:"evaluationPeriods,optional"`
+	DatapointsToAlarm *int     `pulumi:"datapointsToAlarm,optional"`
+	TreatMissingData  *string  `pulumi:"treatMissingData,optional"`
+	ActionsEnabled    *bool    `pulumi:"actionsEnabled,optional"`
+}
+
+// Annotate documents the slow-call alarm's settings.
+func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
+	an.SetToken("index", "SlowCallMonitoring")
+	an.Describe(m, "Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).")
+	an.Describe(&m.ThresholdMs, "Milliseconds: a period breaches when the percentile of its calls' Duration is above it. "+
+		"It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.")
+	an.Describe(&m.Percentile, "CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.")
+	an.SetDefault(&m.Percentile, DefaultSlowCallMonitoring.Percentile)
+	an.Describe(&m.Period, "Length of one period in seconds: a multiple of 60.")
+	an.SetDefault(&m.Period, DefaultSlowCallMonitoring.Period)
+	an.Describe(&m.EvaluationPeriods, "Number of most recent periods the alarm evaluates.")
+	an.SetDefault(&m.EvaluationPeriods, DefaultSlowCallMonitoring.EvaluationPeriods)
+	an.Describe(&m.DatapointsToAlarm, "How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.")
+	an.Describe(&m.TreatMissingData, "`notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.")
+	an.SetDefault(&m.TreatMissingData, DefaultSlowCallMonitoring.TreatMissingData)
+	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
+	an.SetDefault(&m.ActionsEnabled, true)
 }
 
 // RetryArgs configure the Retry of the downstream invocation.

@@ -98,6 +98,29 @@ var DefaultHealthcheckMonitoring = Monitoring{
 	MinimumInvocations: DefaultMinimumInvocations,
 }
 
+// SlowCallMonitoring is the slow-call alarm's settings with every default
+// applied.
+type SlowCallMonitoring struct {
+	ThresholdMs       float64
+	Percentile        string
+	Period            int
+	EvaluationPeriods int
+	DatapointsToAlarm int
+	TreatMissingData  string
+	ActionsEnabled    bool
+}
+
+// DefaultSlowCallMonitoring: the p99 of three one-minute periods, all three
+// breaching, like the error alarm's 3 of 3. ThresholdMs has no default.
+var DefaultSlowCallMonitoring = SlowCallMonitoring{
+	Percentile:        "p99",
+	Period:            60,
+	EvaluationPeriods: 3,
+	DatapointsToAlarm: 3,
+	TreatMissingData:  "notBreaching",
+	ActionsEnabled:    true,
+}
+
 // DefaultRetry is the request path's own default: Lambda's transient service
 // errors only (see statemachine.TransientLambdaErrors for why).
 var DefaultRetry = statemachine.DefaultRetry()

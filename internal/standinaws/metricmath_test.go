@@ -37,3 +37,20 @@ func TestRateAlarmPassesTheStandInsCheck(t *testing.T) {
 		a.DownstreamMonitoring = &component.MonitoringArgs{Mode: pulumi.StringRef("rate"), ErrorRatePercent: pulumi.Float64Ref(20)}
 	}))
 }
+
+// Issue 10, bullet 2: the slow-call alarm (ExtendedStatistic on Duration)
+// passes the stand-in's Check, which refuses statistic beside
+// extended_statistic as the Terraform provider does (ConflictsWith in
+// reference/terraform-aws.json).
+func TestSlowCallAlarmPassesTheStandInsCheck(t *testing.T) {
+	reasons, _ := check(t, alarm, "a", map[string]any{
+		"comparisonOperator": "GreaterThanThreshold", "evaluationPeriods": 1,
+		"metricName": "Duration", "namespace": "AWS/Lambda", "period": 60,
+		"statistic": "Average", "extendedStatistic": "p99",
+	})
+	require.Contains(t, reasons, `Conflicting configuration arguments. "statistic": conflicts with extended_statistic. Examine values at 'a.statistic'.`)
+	require.Empty(t, deployThroughStandInWith(t, "payments", func(a *component.Args) {
+		a.SlowCallMonitoring = &component.SlowCallMonitoringArgs{ThresholdMs: pulumi.Float64Ref(1000), Percentile: pulumi.StringRef("p99.9")}
+		a.DownstreamMonitoring = &component.MonitoringArgs{Mode: pulumi.StringRef("rate"), ErrorRatePercent: pulumi.Float64Ref(20)}
+	}))
+}
