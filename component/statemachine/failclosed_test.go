@@ -50,6 +50,7 @@ func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("fallback %v: worst case %d s failing open, %d s failing closed", withFallback, wo.Seconds(), wc.Seconds())
 		if wc.Seconds() > wo.Seconds() {
 			t.Errorf("failing closed may run %d s, longer than failing open (%d s)", wc.Seconds(), wo.Seconds())
 		}
