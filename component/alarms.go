@@ -79,8 +79,12 @@ func (g *graph) topic() (alarmTopic, error) {
 // forever.
 func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, error) {
 	ready := pulumi.DependsOn(append([]pulumi.Resource{topic.policy}, handler.ready...))
+	what := "errors of the downstream function"
+	if m := g.s.DownstreamMonitoring; m.Mode == MonitoringRate {
+		what = fmt.Sprintf("error rate of the downstream function above %s%% in periods of at least %d invocations", ftoa(m.ErrorRatePercent), m.MinimumInvocations)
+	}
 	down, err := g.alarm("downstream-errors", topic.downstreamAlarmName, g.args.DownstreamFunction, g.downQ, g.s.DownstreamMonitoring, topic.topic,
-		"errors of the downstream function. ALARM opens the circuit; it closes again through half-open probes.", ready)
+		what+". ALARM opens the circuit; it closes again through half-open probes.", ready)
 	if err != nil {
 		return alarmPath{}, err
 	}

@@ -50,6 +50,8 @@ func TestRateAlarmDividesErrorsByInvocationsAboveAMinimum(t *testing.T) {
 		require.Falsef(t, down.HasValue(k), "%s must not be set on a metric-math alarm", k)
 	}
 	require.Equal(t, 25.0, down["threshold"].NumberValue(), "the threshold is the percentage")
+	require.Equal(t, "Circuit breaker payments: error rate of the downstream function above 25% in periods of at least 20 invocations. ALARM opens the circuit; it closes again through half-open probes.",
+		down["alarmDescription"].StringValue())
 	require.Equal(t, "GreaterThanThreshold", down["comparisonOperator"].StringValue())
 	require.Equal(t, "notBreaching", down["treatMissingData"].StringValue(), "a period without invocations has no data and does not breach")
 	require.Equal(t, 3.0, down["evaluationPeriods"].NumberValue())
