@@ -30,6 +30,9 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	env := g.openPolicyEnv()
 	env["DOWNSTREAM_ALARM_NAME"] = topic.downstreamAlarmName
 	env["HEALTHCHECK_ALARM_NAME"] = topic.healthcheckAlarmName
+	if topic.slowCallAlarmName != nil {
+		env["SLOW_CALL_ALARM_NAME"] = *topic.slowCallAlarmName
+	}
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

@@ -195,6 +195,10 @@ func Start(tb testing.TB, o Options) *Breaker {
 	if err != nil {
 		tb.Fatalf("%v", err)
 	}
+	if s.SlowCalls != nil {
+		// alarmsim has no percentiles: the slow-call alarm would be missing.
+		tb.Fatalf("localbreaker: slowCallMonitoring is not simulated locally (internal/alarmsim evaluates no percentiles)")
+	}
 	b := &Breaker{
 		Settings:         s,
 		Compression:      o.Compression,
@@ -342,6 +346,12 @@ func actions(m component.Monitoring) alarmsim.Actions {
 }
 
 func (b *Breaker) newAlarm(name, function string, m component.Monitoring, description string) *alarmsim.Alarm {
+	if m.Mode != component.MonitoringCount {
+		// alarmsim evaluates one metric's statistic, not metric math: running
+		// a rate alarm as a count alarm would show a breaker that is not the
+		// one configured.
+		b.tb.Fatalf("alarm %s: mode %q is not simulated locally (internal/alarmsim evaluates count alarms only)", name, m.Mode)
+	}
 	dims := map[string]string{"FunctionName": function}
 	a, err := alarmsim.New(name, description, alarmsim.Rule{
 		Namespace:               "AWS/Lambda",
