@@ -54,6 +54,12 @@ type Config struct {
 	// the rare transitions that need time arithmetic: trip, probe election,
 	// reopen.
 	ControllerArn string
+
+	// CircuitKey, when set, is a JSONPath into the execution input (e.g.
+	// "$.provider") whose value keys one circuit per key beside the breaker's
+	// own (docs/per-key.md, circuit.Governing). Empty: one circuit, and the
+	// definition is exactly the plain one.
+	CircuitKey string
 }
 
 // Defaults for the circuit's thresholds: gobreaker, Powertools and the Lambda
@@ -251,6 +257,7 @@ func (c Config) Validate() error {
 		}
 	}
 	otherFunction("ControllerArn", c.ControllerArn)
+	c.validateCircuitKey(bad)
 	return errors.Join(errs...)
 }
 

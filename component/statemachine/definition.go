@@ -242,7 +242,13 @@ func newBuilder(cfg Config) *builder {
 }
 
 func (b *builder) build() definition {
-	b.readCircuit()
+	start := StateReadCircuit
+	if b.keyed() {
+		b.keyedRead()
+		start = StateCheckCircuitKey
+	} else {
+		b.readCircuit()
+	}
 	b.checkCircuit()
 	b.closedPath()
 	b.failurePath()
@@ -253,7 +259,7 @@ func (b *builder) build() definition {
 		Comment: fmt.Sprintf("Circuit breaker %q: reads the circuit, then fails fast with %s (or runs the fallback), invokes the downstream counting consecutive failures, or runs it as a half-open probe.",
 			b.cfg.ServiceName, ErrorCircuitOpen),
 		QueryLanguage: "JSONPath",
-		StartAt:       StateReadCircuit,
+		StartAt:       start,
 		States:        b.states,
 	}
 }
@@ -267,7 +273,7 @@ func item(attr string) string { return "$.Item." + attr + ".S" }
 func itemNumber(attr string) string { return "$.Item." + attr + ".N" }
 
 func (b *builder) key() map[string]any {
-	return map[string]any{circuit.KeyAttribute: map[string]any{"S": b.cfg.ServiceName}}
+	return map[string]any{circuit.KeyAttribute: b.itemKey()}
 }
 
 func (b *builder) readCircuit() {
@@ -461,6 +467,10 @@ const (
 // controller's now) taken from the context path at.
 func (b *builder) controller(payload map[string]any, at string) *state {
 	payload["at.$"] = at
+	if b.keyed() {
+		// The circuit acted on: a key's, or "" for the breaker's own item.
+		payload["key.$"] = pathCircuit + ".key"
+	}
 	return &state{
 		Type:     "Task",
 		Resource: b.arn("lambda", "invoke"),

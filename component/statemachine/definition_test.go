@@ -475,7 +475,13 @@ func validatorConfigs() map[string]Config {
 	everything.IgnoreErrors = ignoring.IgnoreErrors
 	everything.FallbackArn = fallback.FallbackArn
 	everything.Retry = custom.Retry
+	keyed := base
+	keyed.CircuitKey = "$.provider"
+	keyedEverything := everything
+	keyedEverything.CircuitKey = "$.payment.provider"
+	keyedEverything.TableName = "My.Table_name-1"
 	return map[string]Config{
+		"keyed": keyed, "keyed everything": keyedEverything,
 		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,
 		"trip at once": tripAtOnce, "several probes": severalProbes, "ignored errors": ignoring, "fallback": fallback,
 		"everything": everything,
