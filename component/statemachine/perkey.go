@@ -80,8 +80,12 @@ var circuitKeyPathRE = regexp.MustCompile(`^\$(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,
 
 // serviceNameKeyedRE: the service name is spliced into an intrinsic's string
 // literal and into IAM's StringLike patterns, so it must need no escaping there
-// (the component's names already are [A-Za-z0-9_-]).
-var serviceNameKeyedRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+// (the component's names already are [A-Za-z0-9._:-]).
+var serviceNameKeyedRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// ValidCircuitKeyPath reports whether path is a CircuitKey the definition
+// accepts, for the component's preview-time check.
+func ValidCircuitKeyPath(path string) bool { return circuitKeyPathRE.MatchString(path) }
 
 func (c Config) validateCircuitKey(bad func(field, format string, args ...any)) {
 	if c.CircuitKey == "" {
@@ -91,7 +95,7 @@ func (c Config) validateCircuitKey(bad func(field, format string, args ...any)) 
 		bad("CircuitKey", "%q is not a JSONPath to a field of the execution input: use $.field or $.field.subfield (letters, digits, '_'), e.g. $.provider", c.CircuitKey)
 	}
 	if !serviceNameKeyedRE.MatchString(c.ServiceName) {
-		bad("ServiceName", "%q: with CircuitKey, a service name must be 1-128 characters of A-Z a-z 0-9 _ -", c.ServiceName)
+		bad("ServiceName", "%q: with CircuitKey, a service name must be 1-128 characters of A-Z a-z 0-9 . _ : -", c.ServiceName)
 	}
 }
 
