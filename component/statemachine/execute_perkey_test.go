@@ -314,3 +314,47 @@ func (e *env) setItemAt(t testing.TB, itemKey string, attrs map[string]string) {
 	defer func() { e.cfg.ServiceName = saved }()
 	e.setItem(t, attrs)
 }
+
+// The keyed read is the AWS SDK integration, whose errors are DynamoDb.<SDK v2
+// class> (test/sfn/run.mjs refuses to inject a name of the other integration):
+// throttling is retried, then the read decides; a read failing for good fails
+// open, counting against the key; a table that is not there fails open at once.
+func TestPerKeyReadErrors(t *testing.T) {
+	e := newKeyedEnv(t, 5)
+	e.setItemAt(t, circuit.ItemKey(e.cfg.ServiceName, "acme"), map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)})
+
+	for _, name := range TransientDynamoDBSDKErrors() {
+		fault := sfnlocal.Fault{Error: name}
+		r := e.run(t, call("acme", false), sfnlocal.Exec{InjectDynamoDB: []sfnlocal.Fault{fault, fault}})
+		if r.InjectedFaults != 2 {
+			t.Fatalf("%s: got %s", name, r)
+		}
+		rejected(t, e, r, StateRejectOpen)
+	}
+
+	throttle := sfnlocal.Fault{Error: "DynamoDb.ProvisionedThroughputExceededException"}
+	r := e.run(t, call("acme", false), sfnlocal.Exec{InjectDynamoDB: []sfnlocal.Fault{throttle, throttle, throttle}})
+	if !r.Succeeded() || r.InjectedFaults != 3 || r.LambdaInvocations != 1 {
+		t.Fatalf("read failing after retries: %s", r)
+	}
+	// The base class is every permanent error (a denial, a validation error):
+	// never retried.
+	denied := sfnlocal.Fault{Error: "DynamoDb.DynamoDbException", Cause: "User is not authorized to perform: dynamodb:BatchGetItem (Service: DynamoDb, Status Code: 400, Request ID: x)"}
+	r = e.run(t, call("acme", false), sfnlocal.Exec{InjectDynamoDB: []sfnlocal.Fault{denied}})
+	if !r.Succeeded() || r.InjectedFaults != 1 || !strings.Contains(statesOf(r), "ReadCircuit,UseNewKeyCircuit") {
+		t.Fatalf("permanent read error: %s", r)
+	}
+	// An injected name of the optimized integration is refused: it would test
+	// a Retry that never matches on AWS.
+	r = e.run(t, call("acme", false), sfnlocal.Exec{InjectDynamoDB: []sfnlocal.Fault{{Error: "DynamoDB.ProvisionedThroughputExceededException"}}})
+	if r.Error != "States.Runtime" || !strings.Contains(r.Cause, "DynamoDb.<SDK v2 class>") {
+		t.Fatalf("a v1 name injected into the aws-sdk read: %s", r)
+	}
+
+	missing := newEnv(t, func(c *Config) { c.CircuitKey = "$.provider"; c.TableName = "no-such-table" })
+	r = missing.run(t, call("acme", true), sfnlocal.Exec{})
+	failedWith(t, r, "DownstreamBoom", "acme is down")
+	if got := statesOf(r); !strings.HasPrefix(got, "CheckCircuitKey,ResolveCircuitKey,ReadCircuit,UseNewKeyCircuit,CheckCircuit,InvokeDownstream,RecordFailure") || r.DynamoReads != 1 {
+		t.Errorf("no table: %s (%s)", got, r)
+	}
+}

@@ -391,7 +391,18 @@ class Runner {
 
   async callService(task, input, counts, inject) {
     if (task.kind === "dynamodb") {
-      if (inject.dynamodb.length > 0) { counts.injectedFaults++; throw fault(inject.dynamodb.shift()); }
+      if (inject.dynamodb.length > 0) {
+        const f = inject.dynamodb.shift();
+        const name = typeof f === "string" ? f : f?.error;
+        // Each integration raises its own names: a v1 name injected into an
+        // aws-sdk Task (or the reverse) would test a Retry that never fires on AWS.
+        const wrong = task.sdk ? /^DynamoDB\./ : /^DynamoDb\./;
+        if (typeof name === "string" && wrong.test(name)) {
+          throw new TerminalError("States.Runtime", `inject.dynamodb: ${name} is not an error of ${task.resource}: it raises ${task.sdk ? "DynamoDb.<SDK v2 class>" : "DynamoDB.<SDK v1 class>"}`);
+        }
+        counts.injectedFaults++;
+        throw fault(f);
+      }
       if (task.action === "getItem" || task.action === "batchGetItem") counts.dynamoReads++;
       else counts.dynamoWrites++;
       return dynamo(this.config.dynamoEndpoint, task.action, input, task.sdk);
