@@ -179,8 +179,9 @@ function checkDynamoFault(f) {
   const name = typeof f === "string" ? f : f?.error;
   if (typeof name !== "string" || name.startsWith("States.") || dynamoNamesAWSRaises.has(name)) return;
   const code = name.replace(/^DynamoD[Bb]\./, "");
-  const hint = name.startsWith("DynamoDB.") ? `; did you mean ${dynamoErrorName(code)}?` : "";
-  throw new Error(`inject.dynamodb: ${name} is not an error Step Functions raises for DynamoDB: it names them DynamoDB.<Java SDK exception class> (see test/sfn/dynamodb-exception-classes.json)${hint}`);
+  const hint = name.startsWith("DynamoDB.") ? `; did you mean ${dynamoErrorName(code)}?`
+    : name.startsWith("DynamoDb.") ? `; did you mean ${dynamoSdkErrorName(code)}?` : "";
+  throw new Error(`inject.dynamodb: ${name} is not an error Step Functions raises for DynamoDB: it names them DynamoDB.<Java SDK exception class>, or DynamoDb.<SDK v2 class> for aws-sdk:dynamodb (see test/sfn/dynamodb-exception-classes.json)${hint}`);
 }
 
 function fault(f) {
