@@ -1,6 +1,7 @@
 package component_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -47,6 +48,25 @@ func TestPerKeyGrantsStayOnThisBreakersKeys(t *testing.T) {
 	def := definition(t, rec)
 	require.Contains(t, def, `"Resource": "arn:aws:states:::aws-sdk:dynamodb:batchGetItem"`)
 	require.Contains(t, def, `States.Format('payments#{}', $.provider)`)
+
+	// Every DynamoDB call of the keyed definition is granted: each
+	// integration's action is the API's (Step Functions Developer Guide, "IAM
+	// policies for DynamoDB"; the AWS SDK integration calls the API itself).
+	var asl struct{ States map[string]map[string]any }
+	require.NoError(t, json.Unmarshal([]byte(def), &asl))
+	needs := map[string]string{
+		"arn:aws:states:::aws-sdk:dynamodb:batchGetItem": "dynamodb:BatchGetItem",
+		"arn:aws:states:::dynamodb:updateItem":           "dynamodb:UpdateItem",
+	}
+	for name, st := range asl.States {
+		r, _ := st["Resource"].(string)
+		if !strings.Contains(r, "dynamodb") {
+			continue
+		}
+		action, ok := needs[r]
+		require.True(t, ok, "state %s uses %s", name, r)
+		require.Contains(t, sm.Action, action, name)
+	}
 }
 
 // Without circuitKey the grants are exactly today's.
