@@ -5,6 +5,10 @@
 // CircuitOpen (or runs the fallback), invokes the downstream counting its
 // outcome, or runs it as a half-open probe.
 //
+// With Config.CircuitKey the definition keeps one circuit per key of the
+// caller's input, reading the breaker's item and the key's in one BatchGetItem
+// (perkey.go, docs/per-key.md); without it, nothing of that is emitted.
+//
 // The common paths touch nothing but the read and the downstream: a healthy
 // closed circuit costs 1 read and 1 invocation, an open one 1 read. Counting a
 // failure, joining a half-open period, counting a probe success and closing are
