@@ -358,3 +358,32 @@ func TestPerKeyReadErrors(t *testing.T) {
 		t.Errorf("no table: %s (%s)", got, r)
 	}
 }
+
+// BenchmarkKeyedRequestPath is BenchmarkRequestPath with circuitKey: the
+// keyed read (BatchGetItem) and its Choice and Pass states, through the same
+// local stand-ins.
+func BenchmarkKeyedRequestPath(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		attrs map[string]string
+	}{
+		{"admitted", map[string]string{circuit.AttrState: string(circuit.Closed)}},
+		{"rejected", map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Hour)}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e := newEnv(b, func(c *Config) { c.CircuitKey = "$.provider" })
+			e.setItem(b, map[string]string{circuit.AttrState: string(circuit.Closed)})
+			e.setItemAt(b, circuit.ItemKey(e.cfg.ServiceName, "acme"), bc.attrs)
+			var inside time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r, err := e.machine.Execute(context.Background(), call("acme", false), sfnlocal.Exec{StartTime: now})
+				if err != nil || r.Status == "" {
+					b.Fatalf("%v %s", err, r)
+				}
+				inside += r.Duration
+			}
+			b.ReportMetric(float64(inside.Microseconds())/1000/float64(b.N), "exec-ms")
+		})
+	}
+}
