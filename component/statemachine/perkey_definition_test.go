@@ -124,7 +124,7 @@ func TestCircuitKeyValidated(t *testing.T) {
 		}
 	}
 	cfg := keyedConfig()
-	cfg.ServiceName = "pay.ments"
+	cfg.ServiceName = `pay{ments}`
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "Config.ServiceName") {
 		t.Errorf("a service name the intrinsic would need to escape: %v", err)
 	}
