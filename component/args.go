@@ -60,6 +60,8 @@ type Args struct {
 	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
 	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
 
+	Events *EventsArgs `pulumi:"events,optional"`
+
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 }
 
@@ -131,6 +133,7 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set "+
 		"false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).")
 	an.SetDefault(&a.ManageHealthcheckInvokeConfig, true)
+	an.Describe(&a.Events, "Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.")
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
 }
 

@@ -41,6 +41,8 @@ type Settings struct {
 	ControllerReservedConcurrency   int
 	AlarmHandlerReservedConcurrency int
 	ManageHealthcheckInvokeConfig   bool
+
+	Events EventSettings
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -143,6 +145,7 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
 	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
+	s.Events = resolveEvents(args, &p)
 	if len(p) == 0 {
 		// The definition's own rules, so that nothing the checks above let
 		// through fails later, inside an apply, when the definition is built.
