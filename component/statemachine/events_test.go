@@ -1,0 +1,269 @@
+package statemachine
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	publisher "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/eventpublisher/handler"
+)
+
+// Issue 9 (transition events): trip, probe, close, force and release, driven
+// through the real definition (aws-local-stepfunctions) and our real Go
+// Lambdas (the controller and the event publisher as bootstraps under the
+// RIE), each reach EventBridge exactly once, in order, with the documented
+// fields (docs/events.md).
+//
+// Where each piece comes from, none of it ours: the circuit table lives in
+// moto (Apache-2.0), whose DynamoDB keeps a stream (dynalite has none, and
+// DynamoDB Local's licence rules it out); the test reads that stream with the
+// DynamoDB Streams API (DescribeStream, GetShardIterator, GetRecords, as
+// Lambda's event source mapping polls it) and hands the records to the
+// publisher as Lambda does: the records of GetRecords, in their wire shape,
+// with the stream's ARN added as eventSourceARN (AWS Lambda Developer Guide,
+// "Using AWS Lambda with Amazon DynamoDB": the example event is GetRecords'
+// records plus eventSourceARN). The publisher's PutEvents go to moto's
+// EventBridge, whose rule, with the pattern docs/events.md gives users,
+// delivers them to an SQS queue the test reads. What moto does not do is
+// Lambda's polling itself; the test polls in its place. moto 5.2.5 writes one
+// record more than AWS for an item's first write (a key-only INSERT before
+// the item's own): it is no transition, so it adds no event.
+func TestEveryTransitionIsPublishedOnce(t *testing.T) {
+	moto := testenv.Moto(t)
+	var streamArn string
+	e := newEnvWith(t, envOptions{
+		mutate: func(c *Config) { c.FailureThreshold = 2 },
+		dynamo: moto,
+		createTable: func(t testing.TB, db *dynamodb.Client) string {
+			name, arn := createStreamTable(t, db)
+			streamArn = arn
+			return name
+		},
+	})
+	bus := newCapture(t, moto, "ops")
+
+	// Trip: two failures in a row (the first creates the item: a counter).
+	failedWith(t, e.at(t, 0, boom("1")), "DownstreamBoom", "1")
+	failedWith(t, e.at(t, time.Second, boom("2")), "DownstreamBoom", "2")
+	if c := e.circuit(t); c.State != circuit.Open {
+		t.Fatalf("not tripped: %+v", c)
+	}
+	// Probe and close: the open duration is over; the probe succeeds.
+	succeeded(t, e.at(t, time.Second+openFor+time.Second, "probe"), `{"echoed": "probe"}`)
+	if c := e.circuit(t); c.State != circuit.Closed {
+		t.Fatalf("not closed by the probe: %+v", c)
+	}
+	// Force and release, as an operator does.
+	e.control(t, `{"action":"forceOpen","reason":"INC-9 drill"}`)
+	rejected(t, e, e.run(t, "x", sfnlocal.Exec{StartTime: now.Add(2 * openFor)}), StateRejectForcedOpen)
+	e.control(t, `{"action":"release","reason":"drill over"}`)
+	admitted(t, e.at(t, 3*openFor, "y"), `{"echoed": "y"}`)
+
+	// Lambda's event source mapping: the stream's records, one batch.
+	records := readStream(t, moto, streamArn)
+	pub := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/eventpublisher"), map[string]string{
+		publisher.EnvBusName:           "ops",
+		publisher.EnvTableName:         e.cfg.TableName,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE": moto,
+	})
+	var resp events.DynamoDBEventResponse
+	invokeJSON(t, pub.InvokeURL, events.DynamoDBEvent{Records: records}, &resp)
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("batch item failures %v:\n%s", resp.BatchItemFailures, pub.Output())
+	}
+
+	got := bus.receive(t)
+	want := []struct{ from, to, reason string }{
+		{"CLOSED", "OPEN", "2 consecutive failures, last: DownstreamBoom"},
+		{"OPEN", "HALF_OPEN", "open duration elapsed: probe elected"},
+		{"HALF_OPEN", "CLOSED", "probe succeeded"},
+		{"CLOSED", "FORCED_OPEN", "manual: INC-9 drill"},
+		{"FORCED_OPEN", "CLOSED", "manual: drill over"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d events for %d transitions (from %d stream records): %+v", len(got), len(want), len(records), got)
+	}
+	tableArn := "arn:aws:dynamodb:" + testenv.FakeRegion + ":123456789012:table/" + e.cfg.TableName
+	var lastVersion int64
+	ids := map[string]bool{}
+	for i, ev := range got {
+		d := ev.Detail
+		if ev.Source != "circuitbreaker" || ev.DetailType != "Circuit State Change" {
+			t.Errorf("event %d envelope: source %q, detail-type %q", i, ev.Source, ev.DetailType)
+		}
+		if d.From != want[i].from || d.To != want[i].to || d.Reason != want[i].reason {
+			t.Errorf("event %d: %s -> %s (%q), want %s -> %s (%q)", i, d.From, d.To, d.Reason, want[i].from, want[i].to, want[i].reason)
+		}
+		if d.Service != e.cfg.ServiceName || d.Key != "" || d.Table != e.cfg.TableName {
+			t.Errorf("event %d: service %q key %q table %q", i, d.Service, d.Key, d.Table)
+		}
+		if d.Version <= lastVersion {
+			t.Errorf("event %d: version %d after %d: out of order", i, d.Version, lastVersion)
+		}
+		lastVersion = d.Version
+		if at, err := circuit.ParseTime(d.At); err != nil || at.Before(now) {
+			t.Errorf("event %d: at %q", i, d.At)
+		}
+		if ids[d.ID] || d.ID == "" {
+			t.Errorf("event %d: id %q repeated or empty", i, d.ID)
+		}
+		ids[d.ID] = true
+		if len(ev.Resources) != 1 || !strings.HasPrefix(ev.Resources[0], tableArn) {
+			t.Errorf("event %d: resources %v, want the table %s", i, ev.Resources, tableArn)
+		}
+	}
+	t.Logf("%d stream records, %d events", len(records), len(got))
+}
+
+// createStreamTable makes a circuit table whose stream has both images, as the
+// component's own table (component/table.go).
+func createStreamTable(t testing.TB, db *dynamodb.Client) (name, streamArn string) {
+	t.Helper()
+	name = "circuits-events"
+	out, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(circuit.KeyAttribute), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(circuit.KeyAttribute), KeyType: types.KeyTypeHash}},
+		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
+	})
+	if err != nil {
+		t.Fatalf("creating %s: %v", name, err)
+	}
+	return name, aws.ToString(out.TableDescription.LatestStreamArn)
+}
+
+const (
+	streamsJSON = "application/x-amz-json-1.0" // DynamoDB Streams: JSON 1.0, target DynamoDBStreams_20120810.*
+	sqsJSON     = "application/x-amz-json-1.0" // SQS: JSON 1.0, target AmazonSQS.*
+)
+
+// readStream reads every record of every shard from its start, as a mapping
+// with StartingPosition TRIM_HORIZON does, and adds eventSourceARN as Lambda
+// does.
+func readStream(t *testing.T, endpoint, streamArn string) []events.DynamoDBEventRecord {
+	t.Helper()
+	var desc struct {
+		StreamDescription struct{ Shards []struct{ ShardId string } }
+	}
+	call := func(target string, in, out any) {
+		raw := testenv.AWSJSON(t, endpoint, "dynamodb", streamsJSON, "DynamoDBStreams_20120810."+target, in)
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s: %v: %s", target, err, raw)
+		}
+	}
+	call("DescribeStream", map[string]string{"StreamArn": streamArn}, &desc)
+	var records []events.DynamoDBEventRecord
+	for _, sh := range desc.StreamDescription.Shards {
+		var it struct{ ShardIterator string }
+		call("GetShardIterator", map[string]string{"StreamArn": streamArn, "ShardId": sh.ShardId, "ShardIteratorType": "TRIM_HORIZON"}, &it)
+		for iter := it.ShardIterator; iter != ""; {
+			var page struct {
+				Records           []events.DynamoDBEventRecord
+				NextShardIterator string
+			}
+			call("GetRecords", map[string]string{"ShardIterator": iter}, &page)
+			if len(page.Records) == 0 {
+				break
+			}
+			for _, r := range page.Records {
+				r.EventSourceArn = streamArn
+				records = append(records, r)
+			}
+			iter = page.NextShardIterator
+		}
+	}
+	return records
+}
+
+func invokeJSON(t *testing.T, url string, in, out any) {
+	t.Helper()
+	body, _ := json.Marshal(in)
+	resp, err := http.Post(url, "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("invoke: %v: %s", err, raw)
+	}
+}
+
+// capture is a bus with a rule, the one docs/events.md gives users, whose
+// target is an SQS queue the test reads.
+type capture struct {
+	endpoint, queueURL string
+}
+
+// busEvent is an EventBridge event as a rule's target receives it.
+type busEvent struct {
+	Source     string           `json:"source"`
+	DetailType string           `json:"detail-type"`
+	Resources  []string         `json:"resources"`
+	Detail     publisher.Detail `json:"detail"`
+}
+
+// docsRulePattern is docs/events.md's rule pattern for every transition.
+const docsRulePattern = `{"source": ["circuitbreaker"], "detail-type": ["Circuit State Change"]}`
+
+func newCapture(t *testing.T, endpoint, bus string) *capture {
+	t.Helper()
+	ctx := context.Background()
+	eb := eventbridge.New(eventbridge.Options{
+		Region:       testenv.FakeRegion,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(testenv.FakeAccessKeyID, testenv.FakeSecretAccessKey, ""),
+	})
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
+		t.Fatal(err)
+	}
+	var q struct{ QueueUrl string }
+	json.Unmarshal(testenv.AWSJSON(t, endpoint, "sqs", sqsJSON, "AmazonSQS.CreateQueue", map[string]string{"QueueName": "transitions"}), &q)
+	var attrs struct{ Attributes map[string]string }
+	json.Unmarshal(testenv.AWSJSON(t, endpoint, "sqs", sqsJSON, "AmazonSQS.GetQueueAttributes",
+		map[string]any{"QueueUrl": q.QueueUrl, "AttributeNames": []string{"QueueArn"}}), &attrs)
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("circuit-transitions"), EventBusName: aws.String(bus), EventPattern: aws.String(docsRulePattern)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("circuit-transitions"), EventBusName: aws.String(bus),
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
+		t.Fatal(err)
+	}
+	return &capture{endpoint: endpoint, queueURL: q.QueueUrl}
+}
+
+func (c *capture) receive(t *testing.T) []busEvent {
+	t.Helper()
+	var out []busEvent
+	for {
+		var page struct{ Messages []struct{ Body string } }
+		json.Unmarshal(testenv.AWSJSON(t, c.endpoint, "sqs", sqsJSON, "AmazonSQS.ReceiveMessage",
+			map[string]any{"QueueUrl": c.queueURL, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300}), &page)
+		if len(page.Messages) == 0 {
+			return out
+		}
+		for _, m := range page.Messages {
+			var ev busEvent
+			if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
+				t.Fatalf("message %s: %v", m.Body, err)
+			}
+			out = append(out, ev)
+		}
+	}
+}
