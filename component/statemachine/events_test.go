@@ -1,7 +1,6 @@
 package statemachine
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,12 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
@@ -50,12 +44,15 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		mutate: func(c *Config) { c.FailureThreshold = 2 },
 		dynamo: moto,
 		createTable: func(t testing.TB, db *dynamodb.Client) string {
-			name, arn := createStreamTable(t, db)
+			name, arn := testenv.CreateStreamTable(t, db)
 			streamArn = arn
 			return name
 		},
 	})
-	bus := newCapture(t, moto, "ops")
+	bus, err := testenv.NewEventCapture(moto, "ops", docsRulePattern)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Trip: two failures in a row (the first creates the item: a counter).
 	failedWith(t, e.at(t, 0, boom("1")), "DownstreamBoom", "1")
@@ -75,7 +72,10 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 	admitted(t, e.at(t, 3*openFor, "y"), `{"echoed": "y"}`)
 
 	// Lambda's event source mapping: the stream's records, one batch.
-	records := readStream(t, moto, streamArn)
+	records, err := (&testenv.StreamReader{Endpoint: moto, StreamArn: streamArn}).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
 	pub := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/eventpublisher"), map[string]string{
 		publisher.EnvBusName:           "ops",
 		publisher.EnvTableName:         e.cfg.TableName,
@@ -87,7 +87,10 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		t.Fatalf("batch item failures %v:\n%s", resp.BatchItemFailures, pub.Output())
 	}
 
-	got := bus.receive(t)
+	got, err := bus.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []struct{ from, to, reason string }{
 		{"CLOSED", "OPEN", "2 consecutive failures, last: DownstreamBoom"},
 		{"OPEN", "HALF_OPEN", "open duration elapsed: probe elected"},
@@ -102,7 +105,10 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 	var lastVersion int64
 	ids := map[string]bool{}
 	for i, ev := range got {
-		d := ev.Detail
+		var d publisher.Detail
+		if err := json.Unmarshal(ev.Detail, &d); err != nil {
+			t.Fatalf("event %d detail %s: %v", i, ev.Detail, err)
+		}
 		if ev.Source != "circuitbreaker" || ev.DetailType != "Circuit State Change" {
 			t.Errorf("event %d envelope: source %q, detail-type %q", i, ev.Source, ev.DetailType)
 		}
@@ -130,67 +136,6 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 	t.Logf("%d stream records, %d events", len(records), len(got))
 }
 
-// createStreamTable makes a circuit table whose stream has both images, as the
-// component's own table (component/table.go).
-func createStreamTable(t testing.TB, db *dynamodb.Client) (name, streamArn string) {
-	t.Helper()
-	name = "circuits-events"
-	out, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
-		TableName:            aws.String(name),
-		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String(circuit.KeyAttribute), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String(circuit.KeyAttribute), KeyType: types.KeyTypeHash}},
-		StreamSpecification:  &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
-	})
-	if err != nil {
-		t.Fatalf("creating %s: %v", name, err)
-	}
-	return name, aws.ToString(out.TableDescription.LatestStreamArn)
-}
-
-const (
-	streamsJSON = "application/x-amz-json-1.0" // DynamoDB Streams: JSON 1.0, target DynamoDBStreams_20120810.*
-	sqsJSON     = "application/x-amz-json-1.0" // SQS: JSON 1.0, target AmazonSQS.*
-)
-
-// readStream reads every record of every shard from its start, as a mapping
-// with StartingPosition TRIM_HORIZON does, and adds eventSourceARN as Lambda
-// does.
-func readStream(t *testing.T, endpoint, streamArn string) []events.DynamoDBEventRecord {
-	t.Helper()
-	var desc struct {
-		StreamDescription struct{ Shards []struct{ ShardId string } }
-	}
-	call := func(target string, in, out any) {
-		raw := testenv.AWSJSON(t, endpoint, "dynamodb", streamsJSON, "DynamoDBStreams_20120810."+target, in)
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s: %v: %s", target, err, raw)
-		}
-	}
-	call("DescribeStream", map[string]string{"StreamArn": streamArn}, &desc)
-	var records []events.DynamoDBEventRecord
-	for _, sh := range desc.StreamDescription.Shards {
-		var it struct{ ShardIterator string }
-		call("GetShardIterator", map[string]string{"StreamArn": streamArn, "ShardId": sh.ShardId, "ShardIteratorType": "TRIM_HORIZON"}, &it)
-		for iter := it.ShardIterator; iter != ""; {
-			var page struct {
-				Records           []events.DynamoDBEventRecord
-				NextShardIterator string
-			}
-			call("GetRecords", map[string]string{"ShardIterator": iter}, &page)
-			if len(page.Records) == 0 {
-				break
-			}
-			for _, r := range page.Records {
-				r.EventSourceArn = streamArn
-				records = append(records, r)
-			}
-			iter = page.NextShardIterator
-		}
-	}
-	return records
-}
-
 func invokeJSON(t *testing.T, url string, in, out any) {
 	t.Helper()
 	body, _ := json.Marshal(in)
@@ -205,65 +150,5 @@ func invokeJSON(t *testing.T, url string, in, out any) {
 	}
 }
 
-// capture is a bus with a rule, the one docs/events.md gives users, whose
-// target is an SQS queue the test reads.
-type capture struct {
-	endpoint, queueURL string
-}
-
-// busEvent is an EventBridge event as a rule's target receives it.
-type busEvent struct {
-	Source     string           `json:"source"`
-	DetailType string           `json:"detail-type"`
-	Resources  []string         `json:"resources"`
-	Detail     publisher.Detail `json:"detail"`
-}
-
 // docsRulePattern is docs/events.md's rule pattern for every transition.
 const docsRulePattern = `{"source": ["circuitbreaker"], "detail-type": ["Circuit State Change"]}`
-
-func newCapture(t *testing.T, endpoint, bus string) *capture {
-	t.Helper()
-	ctx := context.Background()
-	eb := eventbridge.New(eventbridge.Options{
-		Region:       testenv.FakeRegion,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(testenv.FakeAccessKeyID, testenv.FakeSecretAccessKey, ""),
-	})
-	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(bus)}); err != nil {
-		t.Fatal(err)
-	}
-	var q struct{ QueueUrl string }
-	json.Unmarshal(testenv.AWSJSON(t, endpoint, "sqs", sqsJSON, "AmazonSQS.CreateQueue", map[string]string{"QueueName": "transitions"}), &q)
-	var attrs struct{ Attributes map[string]string }
-	json.Unmarshal(testenv.AWSJSON(t, endpoint, "sqs", sqsJSON, "AmazonSQS.GetQueueAttributes",
-		map[string]any{"QueueUrl": q.QueueUrl, "AttributeNames": []string{"QueueArn"}}), &attrs)
-	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("circuit-transitions"), EventBusName: aws.String(bus), EventPattern: aws.String(docsRulePattern)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("circuit-transitions"), EventBusName: aws.String(bus),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
-		t.Fatal(err)
-	}
-	return &capture{endpoint: endpoint, queueURL: q.QueueUrl}
-}
-
-func (c *capture) receive(t *testing.T) []busEvent {
-	t.Helper()
-	var out []busEvent
-	for {
-		var page struct{ Messages []struct{ Body string } }
-		json.Unmarshal(testenv.AWSJSON(t, c.endpoint, "sqs", sqsJSON, "AmazonSQS.ReceiveMessage",
-			map[string]any{"QueueUrl": c.queueURL, "MaxNumberOfMessages": 10, "VisibilityTimeout": 300}), &page)
-		if len(page.Messages) == 0 {
-			return out
-		}
-		for _, m := range page.Messages {
-			var ev busEvent
-			if err := json.Unmarshal([]byte(m.Body), &ev); err != nil {
-				t.Fatalf("message %s: %v", m.Body, err)
-			}
-			out = append(out, ev)
-		}
-	}
-}

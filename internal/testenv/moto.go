@@ -69,37 +69,39 @@ func Moto(t testing.TB) (endpoint string) {
 	return ""
 }
 
-// AWSJSON calls an AWS JSON-protocol API (DynamoDB Streams, SQS) on an
+// awsJSON calls an AWS JSON-protocol API (DynamoDB Streams, SQS) on an
 // emulator the way the SDKs do: POST / with X-Amz-Target and the service's
-// signing scope (signing service, e.g. "dynamodb" for DynamoDB Streams too,
-// and "sqs"). The signature is not checked by the emulator. The raw JSON is
-// returned, so that a test reads the records in the wire shape AWS documents.
-func AWSJSON(t testing.TB, endpoint, signingService, contentType, target string, in any) json.RawMessage {
-	t.Helper()
+// signing scope (signing service "dynamodb" for DynamoDB Streams too, "sqs"
+// for SQS), from which moto picks the service. The signature is not checked.
+// The raw JSON is returned, so that callers read records in the wire shape
+// AWS documents.
+func awsJSON(endpoint, signingService, contentType, target string, in any) (json.RawMessage, error) {
 	body, err := json.Marshal(in)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	req, err := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	day := time.Now().UTC().Format("20060102")
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Amz-Target", target)
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+FakeAccessKeyID+"/"+day+"/"+FakeRegion+"/"+signingService+
 		"/aws4_request, SignedHeaders=content-type;host;x-amz-target, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := motoClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s: %v", target, err)
+		return nil, fmt.Errorf("%s: %w", target, err)
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: HTTP %d: %s", target, resp.StatusCode, out)
+		return nil, fmt.Errorf("%s: HTTP %d: %s", target, resp.StatusCode, out)
 	}
-	return out
+	return out, nil
 }
+
+var motoClient = &http.Client{Timeout: 30 * time.Second}
