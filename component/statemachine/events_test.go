@@ -1,9 +1,13 @@
 package statemachine
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +23,10 @@ import (
 
 // Issue 9 (transition events): trip, probe, close, force and release, driven
 // through the real definition (aws-local-stepfunctions) and our real Go
-// Lambdas (the controller and the event publisher as bootstraps under the
-// RIE), each reach EventBridge exactly once, in order, with the documented
-// fields (docs/events.md).
+// Lambdas (the controller, the alarm handler and the event publisher as
+// bootstraps under the RIE), and an operator's tool's writes through
+// circuitstore, each reach EventBridge exactly once, in order, with the
+// documented fields (docs/events.md): every writer of the circuit.
 //
 // Where each piece comes from, none of it ours: the circuit table lives in
 // moto (Apache-2.0), whose DynamoDB keeps a stream (dynalite has none, and
@@ -71,6 +76,33 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 	e.control(t, `{"action":"release","reason":"drill over"}`)
 	admitted(t, e.at(t, 3*openFor, "y"), `{"echoed": "y"}`)
 
+	// The alarm handler: the healthcheck alarm's ALARM holds the circuit
+	// open, its OK closes it (SNS-wrapped CloudWatch notifications, the
+	// handler's own fixtures).
+	handler := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/alarmhandler"), map[string]string{
+		"TABLE_NAME": e.cfg.TableName, "SERVICE_NAME": e.cfg.ServiceName,
+		"DOWNSTREAM_ALARM_NAME": "payments-breaker-downstream-errors-5b1e0c7", "HEALTHCHECK_ALARM_NAME": healthcheckAlarm,
+		"OPEN_DURATION_SECONDS": "60", "MAX_OPEN_DURATION_SECONDS": "600", "OPEN_BACKOFF_MULTIPLIER": "2",
+		"AWS_ENDPOINT_URL_DYNAMODB": moto,
+	})
+	for _, fixture := range []string{"healthcheck-alarm.json", "healthcheck-ok.json"} {
+		notify(t, handler.InvokeURL, fixture)
+	}
+	// An operator's tool writes through circuitstore, as the controller does.
+	for _, op := range []func(circuit.Circuit) (circuit.Circuit, bool){
+		func(c circuit.Circuit) (circuit.Circuit, bool) {
+			return c.Force(circuit.ForcedClosed, time.Now(), "vendor says it is fine")
+		},
+		func(c circuit.Circuit) (circuit.Circuit, bool) { return c.Release(time.Now(), "vendor fixed it") },
+	} {
+		if _, err := e.store.Update(context.Background(), e.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+			next, changed := op(c)
+			return next, changed, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Lambda's event source mapping: the stream's records, one batch.
 	records, err := (&testenv.StreamReader{Endpoint: moto, StreamArn: streamArn}).Next()
 	if err != nil {
@@ -97,6 +129,10 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		{"HALF_OPEN", "CLOSED", "probe succeeded"},
 		{"CLOSED", "FORCED_OPEN", "manual: INC-9 drill"},
 		{"FORCED_OPEN", "CLOSED", "manual: drill over"},
+		{"CLOSED", "OPEN", "healthcheck alarm " + healthcheckAlarm + " went to ALARM: "},
+		{"OPEN", "CLOSED", "healthcheck alarm " + healthcheckAlarm + " went to OK: "},
+		{"CLOSED", "FORCED_CLOSED", "manual: vendor says it is fine"},
+		{"FORCED_CLOSED", "CLOSED", "manual: vendor fixed it"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("%d events for %d transitions (from %d stream records): %+v", len(got), len(want), len(records), got)
@@ -112,7 +148,7 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		if ev.Source != "circuitbreaker" || ev.DetailType != "Circuit State Change" {
 			t.Errorf("event %d envelope: source %q, detail-type %q", i, ev.Source, ev.DetailType)
 		}
-		if d.From != want[i].from || d.To != want[i].to || d.Reason != want[i].reason {
+		if d.From != want[i].from || d.To != want[i].to || !strings.HasPrefix(d.Reason, want[i].reason) {
 			t.Errorf("event %d: %s -> %s (%q), want %s -> %s (%q)", i, d.From, d.To, d.Reason, want[i].from, want[i].to, want[i].reason)
 		}
 		if d.Service != e.cfg.ServiceName || d.Key != "" || d.Table != e.cfg.TableName {
@@ -147,6 +183,27 @@ func invokeJSON(t *testing.T, url string, in, out any) {
 	raw, _ := io.ReadAll(resp.Body)
 	if err := json.Unmarshal(raw, out); err != nil {
 		t.Fatalf("invoke: %v: %s", err, raw)
+	}
+}
+
+// healthcheckAlarm is the alarm the alarm handler's fixtures name.
+const healthcheckAlarm = "payments-breaker-healthcheck-errors-9d4a6f2"
+
+// notify delivers one of the alarm handler's SNS fixtures to it, as SNS does.
+func notify(t *testing.T, url, fixture string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "lambdas", "alarmhandler", "handler", "testdata", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(raw), "errorType") {
+		t.Fatalf("alarm handler on %s: %s", fixture, raw)
 	}
 }
 
