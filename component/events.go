@@ -68,7 +68,7 @@ func resolveEvents(args Args, p *problems) EventSettings {
 	}
 	s.Enabled = deref(in.Enabled, s.Enabled)
 	s.BusName = deref(in.BusName, DefaultEventBusName)
-	if len(s.BusName) > 256+len("arn:aws-us-gov:events:us-gov-west-1:123456789012:event-bus/") || !eventBusPattern.MatchString(s.BusName) {
+	if !eventBusPattern.MatchString(s.BusName) {
 		p.add("events.busName", "%q is not an event bus name or ARN; use a bus name of letters, digits, '/', '.', '-' and '_' "+
 			"(e.g. \"default\" or \"ops\"), or an ARN arn:aws:events:REGION:ACCOUNT:event-bus/NAME", s.BusName)
 	}
