@@ -79,7 +79,11 @@ func newTestHandler(bus *fakeBus) *Handler {
 // eventSourceARN .../table/NAME/stream/LABEL, as in aws-lambda-go's
 // events/testdata/dynamodb-event.json) with our circuit items as the images,
 // as our writers store them (lambdas/circuitstore's Encode, the state
-// machine's CloseCircuit writing transitionAt without a fraction).
+// machine's CloseCircuit writing transitionAt without a fraction). Which
+// images each record carries follows events recorded from AWS for every view
+// type (github.com/Ankcorn/dynamodb-streams-test, README.md: with
+// NEW_AND_OLD_IMAGES, INSERT has Keys and NewImage, MODIFY Keys, NewImage and
+// OldImage, REMOVE Keys and OldImage).
 func loadEvent(t *testing.T, path string) events.DynamoDBEvent {
 	t.Helper()
 	b, err := os.ReadFile(path)
