@@ -27,7 +27,7 @@ build: provider circuitctl
 
 ## deps: the local stand-ins for AWS the tests use (dynalite, asl-validator,
 ## aws-local-stepfunctions from npm; the Lambda Runtime Interface Emulator built from Go).
-deps: $(EMULATORS)/node_modules/.installed $(BIN)/aws-lambda-rie
+deps: $(EMULATORS)/node_modules/.installed $(BIN)/aws-lambda-rie $(BIN)/moto/bin/moto_server
 
 $(EMULATORS)/node_modules/.installed: $(EMULATORS)/package.json $(EMULATORS)/package-lock.json
 	cd $(EMULATORS) && npm ci --no-audit --no-fund
@@ -35,6 +35,13 @@ $(EMULATORS)/node_modules/.installed: $(EMULATORS)/package.json $(EMULATORS)/pac
 
 $(BIN)/aws-lambda-rie:
 	GOBIN=$(BIN) go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+# moto (Apache-2.0) for what dynalite lacks: the circuit table's DynamoDB stream, EventBridge rules
+# and SQS, which the transition-events test reads (component/statemachine/events_test.go). The same
+# pinned version as make fidelity's; pip's cache makes a second install quick.
+$(BIN)/moto/bin/moto_server:
+	test -x $(BIN)/moto/bin/python || python3 -m venv $(BIN)/moto
+	$(BIN)/moto/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
 ## lambdas: our Go Lambdas as reproducible linux/arm64 bootstrap zips, embedded by the provider.
 ## They are committed, so `go install` of the plugin and `pulumi package add` from a git tag

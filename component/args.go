@@ -66,7 +66,8 @@ type Args struct {
 	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
 	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
 
-	OnStoreError *string `pulumi:"onStoreError,optional"`
+	OnStoreError *string     `pulumi:"onStoreError,optional"`
+	Events       *EventsArgs `pulumi:"events,optional"`
 
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 }
@@ -151,6 +152,7 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, "+
 		"not even fallbackFunction, for a downstream that must never be called unguarded.")
 	an.SetDefault(&a.OnStoreError, StoreErrorFailOpen)
+	an.Describe(&a.Events, "Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.")
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
 }
 

@@ -120,6 +120,10 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// the table's optional outputs.
 		outputs["broughtTableChecked"] = g.tableCheck
 	}
+	if g.eventsCheck != nil {
+		// The same for a brought table's stream, when events are on (events.go).
+		outputs["eventsStreamChecked"] = g.eventsCheck
+	}
 	if g.aliasCheck != nil {
 		// The same for the aliases' functions (qualifiers.go).
 		outputs["aliasesChecked"] = g.aliasCheck
@@ -143,11 +147,12 @@ type graph struct {
 	parent pulumi.ResourceOption
 	tags   pulumi.StringMapInput
 
-	account    pulumi.StringOutput // the deploying account, for trust conditions and the topic policy
-	downArn    pulumi.StringOutput // qualified downstream ARN
-	healthArn  pulumi.StringOutput // qualified healthcheck ARN
-	tableCheck pulumi.Input        // a brought table's key check, or nil
-	aliasCheck pulumi.Input        // the aliases' functions check, or nil
+	account     pulumi.StringOutput // the deploying account, for trust conditions and the topic policy
+	downArn     pulumi.StringOutput // qualified downstream ARN
+	healthArn   pulumi.StringOutput // qualified healthcheck ARN
+	tableCheck  pulumi.Input        // a brought table's key check, or nil
+	aliasCheck  pulumi.Input        // the aliases' functions check, or nil
+	eventsCheck pulumi.Input        // a brought table's stream check (events.go), or nil
 
 	downQ, healthQ, fallbackQ qualifier // each function's alias or version
 }
@@ -188,6 +193,9 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	}
 	schedule, err := g.schedule()
 	if err != nil {
+		return err
+	}
+	if err := g.events(table); err != nil {
 		return err
 	}
 

@@ -13,6 +13,19 @@ import (
 // outage that uses up the account's concurrency must not throttle the breaker's
 // own functions, or the circuit could not open.
 func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int) (*ourLambda, error) {
+	svc := g.s.ServiceName
+	policy := func(logs pulumi.StringOutput) pulumi.StringOutput {
+		return pulumi.All(table.name, table.arn, logs).ApplyT(func(v []any) string {
+			return CircuitWriterPolicy(table.grant(v[0].(string), v[1].(string)), svc, v[2].(string))
+		}).(pulumi.StringOutput)
+	}
+	return g.goLambdaWith(suffix, artifact, purpose, timeoutSeconds, table, env, reserved, policy)
+}
+
+// goLambdaWith is goLambda with the role's policy given, as a function of the
+// log group's ARN, for a Lambda of ours that is no writer of the circuit (the
+// event publisher reads the table's stream only).
+func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -26,10 +39,7 @@ func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, t
 		return nil, err
 	}
 	svc := g.s.ServiceName
-	policy := pulumi.All(table.name, table.arn, logs.Arn).ApplyT(func(v []any) string {
-		return CircuitWriterPolicy(table.grant(v[0].(string), v[1].(string)), svc, v[2].(string))
-	}).(pulumi.StringOutput)
-	role, err := g.role(suffix, "lambda.amazonaws.com", policy)
+	role, err := g.role(suffix, "lambda.amazonaws.com", rolePolicy(logs.Arn))
 	if err != nil {
 		return nil, err
 	}

@@ -225,7 +225,9 @@ func TestDefaultGraph(t *testing.T) {
 		require.Truef(t, strings.HasSuffix(c.Parent, "circuitbreaker:index:CircuitBreaker::breaker"), "%s %s has parent %q", c.Type, c.Name, c.Parent)
 		require.Truef(t, strings.HasPrefix(c.Name, "breaker-"), "%s is not named after its component", c.Name)
 	}
-	require.Equal(t, 27, customs, "children of a default breaker")
+	// 27, and the transition events' six (events.go): queue, log group, role,
+	// policy, publisher, mapping.
+	require.Equal(t, 33, customs, "children of a default breaker")
 
 	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
 	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())

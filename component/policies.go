@@ -284,3 +284,40 @@ func arnParts(arn string) (partition, region, account string) {
 
 // The key the state machine and the Lambdas use; a brought table must have it.
 const tableKey = circuit.KeyAttribute
+
+// EventPublisherPolicy is the event publisher's: read the circuit table's
+// stream, and nothing of the table itself (AWS Lambda needs these four actions
+// on the stream for a DynamoDB event source mapping: Amazon DynamoDB Developer
+// Guide, "IAM policy to allow an AWS Lambda function to access DynamoDB stream
+// records" and "IAM policy to grant read access for a DynamoDB stream only");
+// put events on one bus; write its own logs; and keep the records it could not
+// publish in its queue (Lambda sends a mapping's on-failure records with the
+// function's execution role).
+func EventPublisherPolicy(streamArn, busArn, logGroupArn, queueArn string) string {
+	return document(
+		Statement{
+			Sid:      "ReadCircuitTableStream",
+			Effect:   "Allow",
+			Action:   []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+			Resource: []string{streamArn},
+		},
+		Statement{
+			Sid:      "PublishTransitions",
+			Effect:   "Allow",
+			Action:   []string{"events:PutEvents"},
+			Resource: []string{busArn},
+		},
+		Statement{
+			Sid:      "WriteOwnLogs",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{logGroupArn + ":*"},
+		},
+		Statement{
+			Sid:      "KeepUnpublishedRecords",
+			Effect:   "Allow",
+			Action:   []string{"sqs:SendMessage"},
+			Resource: []string{queueArn},
+		},
+	).String()
+}

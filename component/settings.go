@@ -46,6 +46,7 @@ type Settings struct {
 	OnStoreError string
 	// CircuitKey is the per-key circuits' JSONPath; "" for one circuit.
 	CircuitKey string
+	Events     EventSettings
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -158,6 +159,7 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
 	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
+	s.Events = resolveEvents(args, &p)
 	if len(p) == 0 {
 		// The definition's own rules, so that nothing the checks above let
 		// through fails later, inside an apply, when the definition is built.

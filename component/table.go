@@ -9,7 +9,10 @@ type circuitTable struct {
 	resource dynamodb.TableOutput // the created or the brought table, for the component's output
 	name     pulumi.StringOutput
 	arn      pulumi.StringOutput
-	brought  bool
+	// streamArn is the created table's stream when events are on (events.go
+	// reads a brought table's own).
+	streamArn pulumi.StringOutput
+	brought   bool
 	// perKey: the grant covers the breaker's per-key items too. Set only on
 	// the copies given to the state machine and the controller, the writers of
 	// keys' items; the alarm path writes the breaker's own item only.
@@ -47,10 +50,22 @@ func (g *graph) table() (circuitTable, error) {
 		}
 		return circuitTable{resource: t, name: t.Name(), arn: t.Arn(), brought: true, check: check}, nil
 	}
+	// The transition events' source (events.go): both images, so that the
+	// publisher tells a transition from a counter. Turning the stream on or
+	// off is an in-place update of the table (stream_enabled and
+	// stream_view_type are not ForceNew in the Terraform AWS provider's
+	// aws_dynamodb_table: internal/standinaws/reference/terraform-aws.json).
+	var streamEnabled pulumi.BoolPtrInput
+	var streamViewType pulumi.StringPtrInput
+	if g.s.Events.Enabled {
+		streamEnabled, streamViewType = pulumi.Bool(true), pulumi.String("NEW_AND_OLD_IMAGES")
+	}
 	t, err := dynamodb.NewTable(g.ctx, g.child("table"), &dynamodb.TableArgs{
-		Attributes:  dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
-		HashKey:     pulumi.String(tableKey),
-		BillingMode: pulumi.String("PAY_PER_REQUEST"),
+		StreamEnabled:  streamEnabled,
+		StreamViewType: streamViewType,
+		Attributes:     dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
+		HashKey:        pulumi.String(tableKey),
+		BillingMode:    pulumi.String("PAY_PER_REQUEST"),
 		PointInTimeRecovery: dynamodb.TablePointInTimeRecoveryArgs{
 			Enabled: pulumi.Bool(true),
 		},
@@ -66,7 +81,7 @@ func (g *graph) table() (circuitTable, error) {
 	// an output derived from the resource's own outputs belongs to the
 	// program's context, which waits for it before it ends.
 	own := t.URN().ApplyT(func(pulumi.URN) *dynamodb.Table { return t }).(dynamodb.TableOutput)
-	return circuitTable{resource: own, name: t.Name, arn: t.Arn}, nil
+	return circuitTable{resource: own, name: t.Name, arn: t.Arn, streamArn: t.StreamArn}, nil
 }
 
 // CheckBroughtTable explains what is wrong with a table the user brought. The

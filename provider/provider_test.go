@@ -182,7 +182,7 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 			require.Truef(t, strings.HasPrefix(name, "breaker-"), "child %s is not named after its component", name)
 		}
 	}
-	require.Equal(t, 27, customs, "children of the breaker")
+	require.Equal(t, 33, customs, "children of the breaker (27, and the transition events' six)")
 }
 
 func suffix(e *engine, name string) string {

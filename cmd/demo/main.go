@@ -51,15 +51,17 @@ func run(tb testing.TB, rate float64, duration time.Duration, windows []outage.W
 	}
 	fmt.Println("pulumi-circuitbreaker demo: one breaker, end to end, on this machine, no AWS account")
 	fmt.Println()
-	b := localbreaker.Start(tb, localbreaker.Options{Args: args, Outages: windows, Compression: compression, Log: prefixed("  setup: ")})
+	b := localbreaker.Start(tb, localbreaker.Options{Args: args, Outages: windows, Compression: compression, Log: prefixed("  setup: "), Events: true})
 	s := b.Settings
 	fmt.Println()
-	fmt.Printf("  request path  the component's real definition (%d states), run by aws-local-stepfunctions against dynalite;\n", strings.Count(b.Definition, `"Type":`))
+	fmt.Printf("  request path  the component's real definition (%d states), run by aws-local-stepfunctions against moto's DynamoDB;\n", strings.Count(b.Definition, `"Type":`))
 	fmt.Printf("                our controller Lambda (real bootstrap, Lambda RIE) for trips, probe elections, reopens\n")
 	fmt.Printf("  alarm path    our alarm-handler Lambda (real bootstrap, Lambda RIE) fed SNS-wrapped CloudWatch alarm JSON;\n")
 	fmt.Printf("                CloudWatch alarms, SNS and EventBridge Scheduler are SIMULATED (internal/alarmsim),\n")
 	fmt.Printf("                %gx faster than configured: one %d s alarm period lasts %v, %q runs every %v\n",
 		compression, s.DownstreamMonitoring.Period, b.DownstreamAlarm.Rule.Period, s.HealthcheckSchedule, b.HealthcheckEvery)
+	fmt.Printf("  events        the table's stream (moto) read by our event publisher Lambda (real bootstrap, RIE), polled as Lambda's\n")
+	fmt.Printf("                event source mapping would (SIMULATED); events on moto's EventBridge, read back through a rule and SQS\n")
 	fmt.Printf("  breaker       failureThreshold %d, open %d s (x%g up to %d s), halfOpenMaxCalls %d, successThreshold %d\n",
 		s.FailureThreshold, s.OpenDurationSeconds, s.OpenBackoffMultiplier, s.MaxOpenDurationSeconds, s.HalfOpenMaxCalls, s.SuccessThreshold)
 	fmt.Printf("                downstream alarm: %s; healthcheck alarm: %s\n", describeAlarm(s.DownstreamMonitoring), describeAlarm(s.HealthcheckMonitoring))

@@ -113,6 +113,12 @@ func describe(b *localbreaker.Breaker, e localbreaker.Event) string {
 			s += fmt.Sprintf(" (fails fast until %.1fs)", b.Since(e.OpenUntil).Seconds())
 		}
 		return s
+	case localbreaker.EventPublished:
+		if e.Err != "" {
+			return "event   publishing FAILED: " + e.Err
+		}
+		return fmt.Sprintf("event   %s -> %s on EventBridge (Circuit State Change, id %s, %.1f s after the transition)",
+			e.From, e.To, e.EventID, e.At.Sub(e.TransitionAt).Seconds())
 	case localbreaker.EventAlarm:
 		s := fmt.Sprintf("alarm   %s %s -> %s: %s", e.Source, e.From, e.To, shortReason(e.Reason))
 		switch {

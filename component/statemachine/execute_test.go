@@ -98,6 +98,11 @@ type envOptions struct {
 	noController bool
 	// openFor is the controller's OPEN_DURATION_SECONDS; 0 means openFor.
 	openFor time.Duration
+	// dynamo is the DynamoDB endpoint; "" means the package's dynalite.
+	// createTable makes the circuit table there; nil means
+	// testenv.CreateCircuitTable.
+	dynamo      string
+	createTable func(testing.TB, *dynamodb.Client) string
 }
 
 // newEnv runs the definition for validConfig (with the test ARNs and a fresh
@@ -109,13 +114,20 @@ func newEnv(t testing.TB, mutate func(*Config)) *env {
 
 func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
-	endpoint := dynaliteEndpoint(t)
+	endpoint := o.dynamo
+	if endpoint == "" {
+		endpoint = dynaliteEndpoint(t)
+	}
 	db := testenv.DynamoClient(t, endpoint)
 	cfg := validConfig()
 	cfg.DownstreamArn = downstreamArn
 	cfg.ControllerArn = controllerArn
 	cfg.DownstreamTimeoutSeconds = 30
-	cfg.TableName = testenv.CreateCircuitTable(t, db)
+	if o.createTable != nil {
+		cfg.TableName = o.createTable(t, db)
+	} else {
+		cfg.TableName = testenv.CreateCircuitTable(t, db)
+	}
 	if o.mutate != nil {
 		o.mutate(&cfg)
 	}

@@ -49,7 +49,22 @@ func Create(token, name string, inputs resource.PropertyMap) (string, resource.P
 		set("version", "$LATEST")
 	case "aws:dynamodb/table:Table":
 		set("name", physical)
-		set("arn", fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", Region, Account, physical))
+		arn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", Region, Account, physical)
+		set("arn", arn)
+		// A table with a stream has its ARN and label
+		// (arn:...:table/NAME/stream/LABEL, the label an ISO 8601 time).
+		if e, ok := inputs["streamEnabled"]; ok && e.IsBool() && e.BoolValue() {
+			set("streamLabel", streamLabel)
+			set("streamArn", arn+"/stream/"+streamLabel)
+		}
+	case "aws:lambda/eventSourceMapping:EventSourceMapping":
+		// A mapping's ID is its UUID; the provider reports the function's ARN.
+		id = uuidOf(name)
+		set("uuid", id)
+		if f, ok := inputs["functionName"]; ok && f.IsString() {
+			set("functionArn", f.StringValue())
+		}
+		set("state", "Enabled")
 	case "aws:sns/topic:Topic":
 		id = fmt.Sprintf("arn:aws:sns:%s:%s:%s", Region, Account, physical)
 		set("name", physical)
@@ -104,6 +119,15 @@ func Create(token, name string, inputs resource.PropertyMap) (string, resource.P
 		set("arn", fmt.Sprintf("arn:aws:sqs:%s:%s:%s", Region, Account, physical))
 	}
 	return id, state
+}
+
+// streamLabel is every fake stream's label.
+const streamLabel = "2026-01-01T00:00:00.000"
+
+// uuidOf is a repeatable UUID-shaped ID for name.
+func uuidOf(name string) string {
+	h := fmt.Sprintf("%x", sha256.Sum256([]byte(name)))
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // physicalName mimics Pulumi auto-naming: an explicit name wins, then a name

@@ -5,7 +5,8 @@
 // deploys it (component.Resolve, component.StateMachineConfig,
 // statemachine.Definition); our alarm-handler and controller Lambdas, as their
 // real bootstraps under the Lambda Runtime Interface Emulator; the circuit's
-// item in DynamoDB (dynalite). The definition runs in aws-local-stepfunctions
+// item in DynamoDB (dynalite; moto, whose DynamoDB keeps a stream, when
+// Options.Events publishes transition events). The definition runs in aws-local-stepfunctions
 // (internal/sfnlocal).
 //
 // What is a stand-in: the downstream and the healthcheck are demo functions
@@ -82,6 +83,11 @@ type Options struct {
 	Lead time.Duration
 	// Log receives one line per step of the setup; nil discards them.
 	Log io.Writer
+	// Events publishes transition events (docs/events.md): the circuit table
+	// then lives in moto, whose DynamoDB has the stream dynalite lacks, and
+	// our event publisher puts each transition on moto's EventBridge, from
+	// where the timeline reads it (EventPublished). Off: dynalite, no events.
+	Events bool
 }
 
 // Breaker is one running breaker.
@@ -213,15 +219,26 @@ func Start(tb testing.TB, o Options) *Breaker {
 
 	logf("building the Lambdas' bootstraps (our alarm handler and controller, the demo downstream and healthcheck)")
 	bootstraps := map[string]string{}
-	for _, pkg := range []string{"./lambdas/alarmhandler", "./lambdas/controller", "./internal/testlambdas/flaky", "./internal/testlambdas/healthcheck"} {
+	pkgs := []string{"./lambdas/alarmhandler", "./lambdas/controller", "./internal/testlambdas/flaky", "./internal/testlambdas/healthcheck"}
+	if o.Events {
+		pkgs = append(pkgs, "./lambdas/eventpublisher")
+	}
+	for _, pkg := range pkgs {
 		bootstraps[pkg] = testenv.BuildBootstrap(tb, pkg)
 	}
 
-	logf("starting dynalite (DynamoDB) on 127.0.0.1 and creating the circuit table")
-	endpoint := testenv.Dynalite(tb)
+	var endpoint, table, streamArn string
+	if o.Events {
+		logf("starting moto (DynamoDB with streams, EventBridge, SQS) on 127.0.0.1 and creating the circuit table with its stream")
+		endpoint = testenv.Moto(tb)
+		table, streamArn = testenv.CreateStreamTable(tb, testenv.DynamoClient(tb, endpoint))
+	} else {
+		logf("starting dynalite (DynamoDB) on 127.0.0.1 and creating the circuit table")
+		endpoint = testenv.Dynalite(tb)
+		table = testenv.CreateCircuitTable(tb, testenv.DynamoClient(tb, endpoint))
+	}
 	b.DynamoEndpoint = endpoint
 	db := testenv.DynamoClient(tb, endpoint)
-	table := testenv.CreateCircuitTable(tb, db)
 	b.store = circuitstore.New(db, table)
 	b.ControllerDynamo = countDynamo(tb, endpoint)
 	b.AlarmHandlerDynamo = countDynamo(tb, endpoint)
@@ -314,12 +331,21 @@ func Start(tb testing.TB, o Options) *Breaker {
 		defer close(done)
 		loop.Run(ctx)
 	}()
+	published := (<-chan struct{})(closed)
+	if o.Events {
+		logf("starting the event publisher (real bootstrap, RIE) on the table's stream, polled as Lambda's event source mapping would")
+		published = b.publishEvents(ctx, endpoint, streamArn, table, bootstraps["./lambdas/eventpublisher"])
+	}
 	tb.Cleanup(func() {
 		cancel()
 		<-done
+		<-published
 	})
 	return b
 }
+
+// closed is a channel that is already closed.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func with(base, extra map[string]string) map[string]string {
 	out := map[string]string{}

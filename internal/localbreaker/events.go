@@ -48,6 +48,10 @@ type Event struct {
 	// it orders transitions made at the same instant (an election and the
 	// reopening after its probe failed share the execution's start time).
 	Version int64
+	// EventID and TransitionAt are a published event's detail.id and
+	// detail.at (EventPublished).
+	EventID      string
+	TransitionAt time.Time
 }
 
 // logLine is the part of our Lambdas' JSON log lines (log/slog) the timeline

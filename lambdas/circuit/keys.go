@@ -56,6 +56,14 @@ func ItemKey(service, key string) string {
 	return service + KeySeparator + key
 }
 
+// SplitItemKey is ItemKey's inverse: the service name and the per-key
+// circuit's key (empty for the breaker's own circuit) of an item's partition
+// key, as the event publisher and the command-line tool read them.
+func SplitItemKey(itemKey string) (service, key string) {
+	service, key, _ = strings.Cut(itemKey, KeySeparator)
+	return service, key
+}
+
 // Scope names which item governs a per-key request.
 type Scope string
 

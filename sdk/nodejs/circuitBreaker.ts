@@ -128,6 +128,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["downstreamQualifier"] = args?.downstreamQualifier;
             resourceInputs["downstreamRetry"] = args ? pulumi.output(args.downstreamRetry).apply(v => v === undefined ? undefined : inputs.retryArgsProvideDefaults(v)) : undefined;
             resourceInputs["downstreamTimeoutSeconds"] = (args?.downstreamTimeoutSeconds) ?? 30;
+            resourceInputs["events"] = args ? pulumi.output(args.events).apply(v => v === undefined ? undefined : inputs.eventsArgsProvideDefaults(v)) : undefined;
             resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
             resourceInputs["fallbackAlias"] = args?.fallbackAlias;
             resourceInputs["fallbackFunction"] = args?.fallbackFunction;
@@ -237,6 +238,10 @@ export interface CircuitBreakerArgs {
      * Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
      */
     downstreamTimeoutSeconds?: number;
+    /**
+     * Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
+     */
+    events?: pulumi.Input<inputs.EventsArgs | undefined>;
     /**
      * Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
      */

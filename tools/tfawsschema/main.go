@@ -68,6 +68,7 @@ var wanted = []string{
 	"aws_iam_role_policy",
 	"aws_iam_role_policy_attachment",
 	"aws_lambda_alias",
+	"aws_lambda_event_source_mapping",
 	"aws_lambda_function",
 	"aws_lambda_function_event_invoke_config",
 	"aws_lambda_permission",

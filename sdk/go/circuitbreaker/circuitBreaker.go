@@ -87,6 +87,9 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		downstreamTimeoutSeconds_ := 30
 		args.DownstreamTimeoutSeconds = &downstreamTimeoutSeconds_
 	}
+	if args.Events != nil {
+		args.Events = args.Events.ToEventsPtrOutput().ApplyT(func(v *Events) *Events { return v.Defaults() }).(EventsPtrOutput)
+	}
 	if args.FailureThreshold == nil {
 		failureThreshold_ := 5
 		args.FailureThreshold = &failureThreshold_
@@ -178,6 +181,8 @@ type circuitBreakerArgs struct {
 	DownstreamRetry *Retry `pulumi:"downstreamRetry"`
 	// Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
 	DownstreamTimeoutSeconds *int `pulumi:"downstreamTimeoutSeconds"`
+	// Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
+	Events *Events `pulumi:"events"`
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
 	FailureThreshold *int `pulumi:"failureThreshold"`
 	// An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
@@ -254,6 +259,8 @@ type CircuitBreakerArgs struct {
 	DownstreamRetry RetryPtrInput
 	// Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
 	DownstreamTimeoutSeconds *int
+	// Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
+	Events EventsPtrInput
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
 	FailureThreshold *int
 	// An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.

@@ -13,6 +13,189 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
+type Events struct {
+	// Name or ARN of the event bus the events go to.
+	BusName *string `pulumi:"busName"`
+	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+	Enabled *bool `pulumi:"enabled"`
+}
+
+// Defaults sets the appropriate defaults for Events
+func (val *Events) Defaults() *Events {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.BusName == nil {
+		busName_ := "default"
+		tmp.BusName = &busName_
+	}
+	return &tmp
+}
+
+// EventsInput is an input type that accepts EventsArgs and EventsOutput values.
+// You can construct a concrete instance of `EventsInput` via:
+//
+//	EventsArgs{...}
+type EventsInput interface {
+	pulumi.Input
+
+	ToEventsOutput() EventsOutput
+	ToEventsOutputWithContext(context.Context) EventsOutput
+}
+
+// Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
+type EventsArgs struct {
+	// Name or ARN of the event bus the events go to.
+	BusName pulumi.StringPtrInput `pulumi:"busName"`
+	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
+}
+
+// Defaults sets the appropriate defaults for EventsArgs
+func (val *EventsArgs) Defaults() *EventsArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.BusName == nil {
+		tmp.BusName = pulumi.StringPtr("default")
+	}
+	return &tmp
+}
+func (EventsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*Events)(nil)).Elem()
+}
+
+func (i EventsArgs) ToEventsOutput() EventsOutput {
+	return i.ToEventsOutputWithContext(context.Background())
+}
+
+func (i EventsArgs) ToEventsOutputWithContext(ctx context.Context) EventsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(EventsOutput)
+}
+
+func (i EventsArgs) ToEventsPtrOutput() EventsPtrOutput {
+	return i.ToEventsPtrOutputWithContext(context.Background())
+}
+
+func (i EventsArgs) ToEventsPtrOutputWithContext(ctx context.Context) EventsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(EventsOutput).ToEventsPtrOutputWithContext(ctx)
+}
+
+// EventsPtrInput is an input type that accepts EventsArgs, EventsPtr and EventsPtrOutput values.
+// You can construct a concrete instance of `EventsPtrInput` via:
+//
+//	        EventsArgs{...}
+//
+//	or:
+//
+//	        nil
+type EventsPtrInput interface {
+	pulumi.Input
+
+	ToEventsPtrOutput() EventsPtrOutput
+	ToEventsPtrOutputWithContext(context.Context) EventsPtrOutput
+}
+
+type eventsPtrType EventsArgs
+
+func EventsPtr(v *EventsArgs) EventsPtrInput {
+	return (*eventsPtrType)(v)
+}
+
+func (*eventsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**Events)(nil)).Elem()
+}
+
+func (i *eventsPtrType) ToEventsPtrOutput() EventsPtrOutput {
+	return i.ToEventsPtrOutputWithContext(context.Background())
+}
+
+func (i *eventsPtrType) ToEventsPtrOutputWithContext(ctx context.Context) EventsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(EventsPtrOutput)
+}
+
+// Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
+type EventsOutput struct{ *pulumi.OutputState }
+
+func (EventsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*Events)(nil)).Elem()
+}
+
+func (o EventsOutput) ToEventsOutput() EventsOutput {
+	return o
+}
+
+func (o EventsOutput) ToEventsOutputWithContext(ctx context.Context) EventsOutput {
+	return o
+}
+
+func (o EventsOutput) ToEventsPtrOutput() EventsPtrOutput {
+	return o.ToEventsPtrOutputWithContext(context.Background())
+}
+
+func (o EventsOutput) ToEventsPtrOutputWithContext(ctx context.Context) EventsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v Events) *Events {
+		return &v
+	}).(EventsPtrOutput)
+}
+
+// Name or ARN of the event bus the events go to.
+func (o EventsOutput) BusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Events) *string { return v.BusName }).(pulumi.StringPtrOutput)
+}
+
+// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+func (o EventsOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v Events) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
+}
+
+type EventsPtrOutput struct{ *pulumi.OutputState }
+
+func (EventsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**Events)(nil)).Elem()
+}
+
+func (o EventsPtrOutput) ToEventsPtrOutput() EventsPtrOutput {
+	return o
+}
+
+func (o EventsPtrOutput) ToEventsPtrOutputWithContext(ctx context.Context) EventsPtrOutput {
+	return o
+}
+
+func (o EventsPtrOutput) Elem() EventsOutput {
+	return o.ApplyT(func(v *Events) Events {
+		if v != nil {
+			return *v
+		}
+		var ret Events
+		return ret
+	}).(EventsOutput)
+}
+
+// Name or ARN of the event bus the events go to.
+func (o EventsPtrOutput) BusName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Events) *string {
+		if v == nil {
+			return nil
+		}
+		return v.BusName
+	}).(pulumi.StringPtrOutput)
+}
+
+// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+func (o EventsPtrOutput) Enabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Events) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Enabled
+	}).(pulumi.BoolPtrOutput)
+}
+
 // Settings of a CloudWatch alarm on a Lambda function's metric (namespace AWS/Lambda). Unset fields take the alarm's defaults.
 type Monitoring struct {
 	// Whether the alarm notifies the topic (and so moves the circuit).
@@ -923,12 +1106,16 @@ func (o SlowCallMonitoringPtrOutput) TreatMissingData() pulumi.StringPtrOutput {
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*EventsInput)(nil)).Elem(), EventsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*EventsPtrInput)(nil)).Elem(), EventsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*MonitoringInput)(nil)).Elem(), MonitoringArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*MonitoringPtrInput)(nil)).Elem(), MonitoringArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RetryInput)(nil)).Elem(), RetryArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RetryPtrInput)(nil)).Elem(), RetryArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SlowCallMonitoringInput)(nil)).Elem(), SlowCallMonitoringArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SlowCallMonitoringPtrInput)(nil)).Elem(), SlowCallMonitoringArgs{})
+	pulumi.RegisterOutputType(EventsOutput{})
+	pulumi.RegisterOutputType(EventsPtrOutput{})
 	pulumi.RegisterOutputType(MonitoringOutput{})
 	pulumi.RegisterOutputType(MonitoringPtrOutput{})
 	pulumi.RegisterOutputType(RetryOutput{})

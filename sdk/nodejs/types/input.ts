@@ -8,6 +8,29 @@ import * as outputs from "../types/output";
 import * as utilities from "../utilities";
 
 /**
+ * Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
+ */
+export interface EventsArgs {
+    /**
+     * Name or ARN of the event bus the events go to.
+     */
+    busName?: pulumi.Input<string | undefined>;
+    /**
+     * Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+     */
+    enabled?: pulumi.Input<boolean | undefined>;
+}
+/**
+ * eventsArgsProvideDefaults sets the appropriate defaults for EventsArgs
+ */
+export function eventsArgsProvideDefaults(val: EventsArgs): EventsArgs {
+    return {
+        ...val,
+        busName: (val.busName) ?? "default",
+    };
+}
+
+/**
  * Settings of a CloudWatch alarm on a Lambda function's metric (namespace AWS/Lambda). Unset fields take the alarm's defaults.
  */
 export interface MonitoringArgs {

@@ -15,6 +15,8 @@ else:
 from . import _utilities
 
 __all__ = [
+    'EventsArgs',
+    'EventsArgsDict',
     'MonitoringArgs',
     'MonitoringArgsDict',
     'RetryArgs',
@@ -22,6 +24,62 @@ __all__ = [
     'SlowCallMonitoringArgs',
     'SlowCallMonitoringArgsDict',
 ]
+
+class EventsArgsDict(TypedDict):
+    """
+    Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
+    """
+    bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Name or ARN of the event bus the events go to.
+    """
+    enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+    """
+
+@pulumi.input_type
+class EventsArgs:
+    def __init__(__self__, *,
+                 bus_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 enabled: pulumi.Input[Optional[_builtins.bool]] = None):
+        """
+        Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
+
+        :param pulumi.Input[_builtins.str] bus_name: Name or ARN of the event bus the events go to.
+        :param pulumi.Input[_builtins.bool] enabled: Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+        """
+        if bus_name is None:
+            bus_name = 'default'
+        if bus_name is not None:
+            pulumi.set(__self__, "bus_name", bus_name)
+        if enabled is not None:
+            pulumi.set(__self__, "enabled", enabled)
+
+    @_builtins.property
+    @pulumi.getter(name="busName")
+    def bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Name or ARN of the event bus the events go to.
+        """
+        return pulumi.get(self, "bus_name")
+
+    @bus_name.setter
+    def bus_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "bus_name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+        """
+        return pulumi.get(self, "enabled")
+
+    @enabled.setter
+    def enabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "enabled", value)
+
 
 class MonitoringArgsDict(TypedDict):
     """

@@ -32,6 +32,7 @@ class CircuitBreakerArgs:
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional['RetryArgs']] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 events: pulumi.Input[Optional['EventsArgs']] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
@@ -71,6 +72,7 @@ class CircuitBreakerArgs:
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input['RetryArgs'] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
+        :param pulumi.Input['EventsArgs'] events: Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
@@ -122,6 +124,8 @@ class CircuitBreakerArgs:
             downstream_timeout_seconds = 30
         if downstream_timeout_seconds is not None:
             pulumi.set(__self__, "downstream_timeout_seconds", downstream_timeout_seconds)
+        if events is not None:
+            pulumi.set(__self__, "events", events)
         if failure_threshold is None:
             failure_threshold = 5
         if failure_threshold is not None:
@@ -334,6 +338,18 @@ class CircuitBreakerArgs:
     @downstream_timeout_seconds.setter
     def downstream_timeout_seconds(self, value: Optional[_builtins.int]):
         pulumi.set(self, "downstream_timeout_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def events(self) -> pulumi.Input[Optional['EventsArgs']]:
+        """
+        Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
+        """
+        return pulumi.get(self, "events")
+
+    @events.setter
+    def events(self, value: pulumi.Input[Optional['EventsArgs']]):
+        pulumi.set(self, "events", value)
 
     @_builtins.property
     @pulumi.getter(name="failureThreshold")
@@ -651,6 +667,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 events: pulumi.Input[Optional[Union['EventsArgs', 'EventsArgsDict']]] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
@@ -693,6 +710,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input[Union['RetryArgs', 'RetryArgsDict']] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
+        :param pulumi.Input[Union['EventsArgs', 'EventsArgsDict']] events: Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
@@ -754,6 +772,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 events: pulumi.Input[Optional[Union['EventsArgs', 'EventsArgsDict']]] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
@@ -809,6 +828,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if downstream_timeout_seconds is None:
                 downstream_timeout_seconds = 30
             __props__.__dict__["downstream_timeout_seconds"] = downstream_timeout_seconds
+            __props__.__dict__["events"] = events
             if failure_threshold is None:
                 failure_threshold = 5
             __props__.__dict__["failure_threshold"] = failure_threshold

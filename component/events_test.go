@@ -1,0 +1,224 @@
+package component_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+const esmType = "aws:lambda/eventSourceMapping:EventSourceMapping"
+
+// Issue 9 (transition events): a breaker that creates its table turns the
+// table's stream on with both images and reads it with the event publisher,
+// which may read that stream, put events on one bus, write its logs and keep
+// failed records in its queue, and nothing else: no access to the table's
+// items (it is no writer of the circuit).
+func TestEventsPublisherReadsTheOwnTablesStream(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+
+	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
+	// pulumi-aws v6 aws.dynamodb.Table streamEnabled / streamViewType; the
+	// publisher needs NEW_AND_OLD_IMAGES to compare the item before and after.
+	require.True(t, table.Inputs["streamEnabled"].BoolValue())
+	require.Equal(t, "NEW_AND_OLD_IMAGES", table.Inputs["streamViewType"].StringValue())
+	streamArn := table.State["streamArn"].StringValue()
+	require.NotEmpty(t, streamArn)
+
+	fn := rec.one(t, "aws:lambda/function:Function", "-events")
+	vars := fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
+	require.Equal(t, "default", vars["EVENT_BUS_NAME"].StringValue())
+	require.Equal(t, table.State["name"].StringValue(), vars["TABLE_NAME"].StringValue())
+
+	esm := rec.one(t, esmType, "-events-source")
+	in := esm.Inputs
+	require.Equal(t, streamArn, in["eventSourceArn"].StringValue())
+	require.Equal(t, fn.State["arn"].StringValue(), in["functionName"].StringValue())
+	// The own stream starts with the breaker: read it from its start, so that
+	// no transition written before the mapping existed is lost.
+	require.Equal(t, "TRIM_HORIZON", in["startingPosition"].StringValue())
+	// Partial batch responses (AWS Lambda Developer Guide, "Configuring
+	// partial batch response with DynamoDB and Lambda": FunctionResponseTypes
+	// ReportBatchItemFailures) with bisection, bounded retries, and an SQS
+	// on-failure destination (CreateEventSourceMapping DestinationConfig:
+	// DynamoDB sources take an SQS queue or SNS topic).
+	require.Equal(t, "ReportBatchItemFailures", in["functionResponseTypes"].ArrayValue()[0].StringValue())
+	require.Len(t, in["functionResponseTypes"].ArrayValue(), 1)
+	require.True(t, in["bisectBatchOnFunctionError"].BoolValue())
+	require.Equal(t, 10.0, in["maximumRetryAttempts"].NumberValue())
+	require.Equal(t, 21600.0, in["maximumRecordAgeInSeconds"].NumberValue())
+	dlqArn := rec.state(t, "aws:sqs/queue:Queue", "-events-dlq", "arn")
+	require.Equal(t, dlqArn, in["destinationConfig"].ObjectValue()["onFailure"].ObjectValue()["destinationArn"].StringValue())
+	_, filtered := in["filterCriteria"]
+	require.False(t, filtered, "the table's creator publishes every circuit in it")
+	require.Equal(t, "checkout", in["tags"].ObjectValue()["team"].StringValue())
+	require.True(t, esm.dependsOn("breaker-events-policy"), "Lambda checks the role may read the stream when the mapping is created")
+
+	p := rolePolicy(t, rec, "events")
+	require.Len(t, p.Statement, 4)
+	require.Equal(t, []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"}, p.Statement[0].Action)
+	require.Equal(t, []string{streamArn}, p.Statement[0].Resource, "the stream only, not the table")
+	require.Equal(t, []string{"events:PutEvents"}, p.Statement[1].Action)
+	require.Equal(t, []string{"arn:aws:events:" + fakeaws.Region + ":" + fakeaws.Account + ":event-bus/default"}, p.Statement[1].Resource)
+	require.Equal(t, []string{"sqs:SendMessage"}, p.Statement[3].Action)
+	require.Equal(t, []string{dlqArn}, p.Statement[3].Resource)
+	for _, st := range p.Statement {
+		for _, a := range st.Action {
+			require.NotContains(t, []string{"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"}, a)
+		}
+	}
+}
+
+func TestEventsOnANamedBusAndOff(t *testing.T) {
+	rec, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.Events = &component.EventsArgs{BusName: pulumi.StringRef("arn:aws:events:us-east-1:210987654321:event-bus/ops")}
+		return a
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"arn:aws:events:us-east-1:210987654321:event-bus/ops"}, rolePolicy(t, rec, "events").Statement[1].Resource)
+	fn := rec.one(t, "aws:lambda/function:Function", "-events")
+	require.Equal(t, "arn:aws:events:us-east-1:210987654321:event-bus/ops", fn.Inputs["environment"].ObjectValue()["variables"].ObjectValue()["EVENT_BUS_NAME"].StringValue())
+
+	rec, _, err = deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.Events = &component.EventsArgs{Enabled: pulumi.BoolRef(false)}
+		return a
+	})
+	require.NoError(t, err)
+	require.Empty(t, rec.of(esmType))
+	_, stream := rec.one(t, "aws:dynamodb/table:Table", "-table").Inputs["streamEnabled"]
+	require.False(t, stream, "no stream without events")
+}
+
+// A shared table: its creator publishes every circuit's events, so the
+// breakers given it publish none by default (DynamoDB Streams throttles more
+// than two readers per shard: DynamoDB Streams API Reference,
+// LimitExceededException).
+func TestEventsOnASharedTableHaveOneReader(t *testing.T) {
+	rec := &recorder{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		first, err := component.NewCircuitBreaker(ctx, "first", baseArgs(f))
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.ServiceName = "refunds"
+		a.Table = first.Table
+		_, err = component.NewCircuitBreaker(ctx, "second", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", rec))
+	require.NoError(t, err)
+	require.Len(t, rec.of(esmType), 1)
+	require.Len(t, rec.of("aws:lambda/function:Function"), 2+2*2+1, "the user's two, two per breaker, one publisher")
+}
+
+// A brought table of the user's own, with its stream: events.enabled reads it
+// filtered to this breaker's items (its own and its per-key "<service>#...").
+func TestEventsOnABroughtTableAreFilteredToTheBreakersItems(t *testing.T) {
+	rec := &recorder{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		tbl, err := dynamodb.NewTable(ctx, "mine", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName"),
+			StreamEnabled: pulumi.Bool(true), StreamViewType: pulumi.String("NEW_AND_OLD_IMAGES")})
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.Table = tbl.ToTableOutput()
+		a.Events = &component.EventsArgs{Enabled: pulumi.BoolRef(true)}
+		_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", rec))
+	require.NoError(t, err)
+	esm := rec.one(t, esmType, "-events-source")
+	require.Equal(t, rec.state(t, "aws:dynamodb/table:Table", "mine", "streamArn"), esm.Inputs["eventSourceArn"].StringValue())
+	require.Equal(t, "LATEST", esm.Inputs["startingPosition"].StringValue(), "a brought stream's older records are no news")
+	filters := esm.Inputs["filterCriteria"].ObjectValue()["filters"].ArrayValue()
+	require.Len(t, filters, 1)
+	var pattern map[string]any
+	require.NoError(t, json.Unmarshal([]byte(filters[0].ObjectValue()["pattern"].StringValue()), &pattern))
+	// AWS Lambda Developer Guide, "Using event filtering with a DynamoDB event
+	// source" (filtering on table keys) and "Filter rule syntax" (prefix).
+	require.Equal(t, map[string]any{"dynamodb": map[string]any{"Keys": map[string]any{"serviceName": map[string]any{
+		"S": []any{"payments", map[string]any{"prefix": "payments#"}}}}}}, pattern)
+}
+
+func TestEventsInputsAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stream *dynamodb.TableArgs // a brought table, or nil for the breaker's own
+		events component.EventsArgs
+		want   []string
+	}{
+		{"bad bus name", nil, component.EventsArgs{BusName: pulumi.StringRef("ops bus!")}, []string{"events.busName", `"ops bus!"`}},
+		{"bus while off", nil, component.EventsArgs{Enabled: pulumi.BoolRef(false), BusName: pulumi.StringRef("ops")}, []string{"events.busName", "events.enabled is false"}},
+		{"bus on a brought table", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName")}, component.EventsArgs{BusName: pulumi.StringRef("ops")},
+			[]string{"events.busName", "brought table publishes no events unless events.enabled is true"}},
+		{"brought table without a stream", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName"), StreamEnabled: pulumi.Bool(false)}, component.EventsArgs{Enabled: pulumi.BoolRef(true)},
+			[]string{"events.enabled", "has no stream", "streamViewType NEW_AND_OLD_IMAGES"}},
+		{"brought table with keys only", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName"), StreamEnabled: pulumi.Bool(true), StreamViewType: pulumi.String("KEYS_ONLY")},
+			component.EventsArgs{Enabled: pulumi.BoolRef(true)}, []string{"events.enabled", `streamViewType "KEYS_ONLY"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+				f, err := newFunctions(ctx)
+				if err != nil {
+					return err
+				}
+				a := baseArgs(f)
+				if tc.stream != nil {
+					tbl, err := dynamodb.NewTable(ctx, "mine", tc.stream)
+					if err != nil {
+						return err
+					}
+					a.Table = tbl.ToTableOutput()
+				}
+				ev := tc.events
+				a.Events = &ev
+				_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+				return err
+			}, pulumi.WithMocks("project", "stack", rec), preview)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// A brought table whose stream setting is not set at all: unknown at preview
+// (an output the provider does not return), refused at up.
+func TestEventsOnABroughtTableWithoutAStreamFailAtUp(t *testing.T) {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		tbl, err := dynamodb.NewTable(ctx, "mine", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName")})
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.Table = tbl.ToTableOutput()
+		a.Events = &component.EventsArgs{Enabled: pulumi.BoolRef(true)}
+		_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", &recorder{}))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "events.enabled")
+	require.Contains(t, err.Error(), "has no stream")
+}
