@@ -14,6 +14,8 @@ const (
 	EnvOpenDurationSeconds  = lambdaenv.OpenDurationSeconds
 	EnvMaxOpenDuration      = lambdaenv.MaxOpenDuration
 	EnvBackoffMultiplier    = lambdaenv.BackoffMultiplier
+	// The dead-letter queue the reconciliation drains; unset: nothing to drain.
+	EnvDeadLetterQueueURL = lambdaenv.DeadLetterQueueURL
 )
 
 // Config is the handler's configuration for one circuit.
@@ -23,6 +25,7 @@ type Config struct {
 	DownstreamAlarmName  string
 	HealthcheckAlarmName string
 	Policy               circuit.Policy
+	DeadLetterQueueURL   string
 }
 
 // ConfigurationError is a bad or missing environment variable.
@@ -38,6 +41,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DownstreamAlarmName:  r.Required(EnvDownstreamAlarmName),
 		HealthcheckAlarmName: r.Required(EnvHealthcheckAlarmName),
 		Policy:               r.OpenPolicy(),
+		DeadLetterQueueURL:   getenv(EnvDeadLetterQueueURL),
 	}
 	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
 		// The alarm name is what tells the sources apart.
