@@ -60,6 +60,9 @@ type Args struct {
 	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
 	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
 
+	ReconcileSchedule *string `pulumi:"reconcileSchedule,optional"`
+	Dashboard         *bool   `pulumi:"dashboard,optional"`
+
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 }
 
@@ -131,6 +134,13 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set "+
 		"false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).")
 	an.SetDefault(&a.ManageHealthcheckInvokeConfig, true)
+	an.Describe(&a.ReconcileSchedule, "EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current "+
+		"state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one "+
+		"period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.")
+	an.SetDefault(&a.ReconcileSchedule, DefaultReconcileSchedule)
+	an.Describe(&a.Dashboard, "Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, "+
+		"executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.")
+	an.SetDefault(&a.Dashboard, false)
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
 }
 

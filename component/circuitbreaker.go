@@ -146,6 +146,8 @@ type graph struct {
 	aliasCheck pulumi.Input        // the aliases' functions check, or nil
 
 	downQ, healthQ, fallbackQ qualifier // each function's alias or version
+
+	executionLogGroup *cloudwatch.LogGroup // the state machine's, nil when logLevel is OFF
 }
 
 func (g *graph) build(cb *CircuitBreaker) error {
@@ -184,6 +186,15 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	}
 	schedule, err := g.schedule()
 	if err != nil {
+		return err
+	}
+	if _, err := g.reconcileSchedule(handler); err != nil {
+		return err
+	}
+	if _, err := g.executionMetrics(g.executionLogGroup); err != nil {
+		return err
+	}
+	if _, err := g.dashboard(topic, sm); err != nil {
 		return err
 	}
 

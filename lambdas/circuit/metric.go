@@ -25,6 +25,15 @@ func (c Circuit) MetricValue() int {
 	return MetricClosed
 }
 
+// The CircuitState metric: its namespace, name and one dimension, whose value
+// is the circuit's service name. The alarm handler publishes it; the
+// component graphs it and documents it.
+const (
+	MetricNamespace = "CircuitBreaker"
+	MetricName      = "CircuitState"
+	MetricDimension = "ServiceName"
+)
+
 // CircuitState metric values.
 const (
 	MetricClosed   = 0

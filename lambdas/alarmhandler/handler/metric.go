@@ -18,12 +18,7 @@ import (
 // allowed). The function logs JSON (LoggingConfig LogFormat JSON), and a JSON
 // line without a recognised "level" passes Lambda's INFO filter as INFO (Lambda
 // Developer Guide, "Log-level filtering"); "level" is set anyway.
-const (
-	MetricNamespace   = "CircuitBreaker"
-	MetricDimension   = "ServiceName"
-	CircuitStateName  = "CircuitState"
-	circuitStateUnits = "None"
-)
+const circuitStateUnits = "None"
 
 type emfMetric struct {
 	Name string `json:"Name"`
@@ -53,9 +48,9 @@ type emfLine struct {
 func CircuitStateLine(c circuit.Circuit, service string, atMillis int64) []byte {
 	b, err := json.Marshal(emfLine{
 		AWS: emfMeta{Timestamp: atMillis, CloudWatchMetrics: []emfDirective{{
-			Namespace:  MetricNamespace,
-			Dimensions: [][]string{{MetricDimension}},
-			Metrics:    []emfMetric{{Name: CircuitStateName, Unit: circuitStateUnits}},
+			Namespace:  circuit.MetricNamespace,
+			Dimensions: [][]string{{circuit.MetricDimension}},
+			Metrics:    []emfMetric{{Name: circuit.MetricName, Unit: circuitStateUnits}},
 		}}},
 		Level:        "INFO",
 		Msg:          "circuit state metric",

@@ -165,7 +165,7 @@ func TestReconciliationHealsALostHealthcheckOK(t *testing.T) {
 		assert.Equal(t, service, l["ServiceName"])
 		assert.Equal(t, float64(circuit.MetricClosed), l["CircuitState"])
 		d := l["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
-		assert.Equal(t, handler.MetricNamespace, d["Namespace"])
+		assert.Equal(t, circuit.MetricNamespace, d["Namespace"])
 		assert.Equal(t, []any{[]any{"ServiceName"}}, d["Dimensions"])
 		assert.Equal(t, float64(r.now.UnixMilli()), l["_aws"].(map[string]any)["Timestamp"])
 	}
