@@ -26,6 +26,7 @@ class CircuitBreakerArgs:
                  service_name: _builtins.str,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
@@ -50,6 +51,7 @@ class CircuitBreakerArgs:
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 reconcile_schedule: Optional[_builtins.str] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
@@ -62,6 +64,7 @@ class CircuitBreakerArgs:
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+        :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
         :param pulumi.Input['MonitoringArgs'] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
@@ -86,6 +89,7 @@ class CircuitBreakerArgs:
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
+        :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
@@ -102,6 +106,10 @@ class CircuitBreakerArgs:
             controller_reserved_concurrency = 10
         if controller_reserved_concurrency is not None:
             pulumi.set(__self__, "controller_reserved_concurrency", controller_reserved_concurrency)
+        if dashboard is None:
+            dashboard = False
+        if dashboard is not None:
+            pulumi.set(__self__, "dashboard", dashboard)
         if downstream_alias is not None:
             pulumi.set(__self__, "downstream_alias", downstream_alias)
         if downstream_monitoring is not None:
@@ -176,6 +184,10 @@ class CircuitBreakerArgs:
             open_duration_seconds = 60
         if open_duration_seconds is not None:
             pulumi.set(__self__, "open_duration_seconds", open_duration_seconds)
+        if reconcile_schedule is None:
+            reconcile_schedule = 'rate(5 minutes)'
+        if reconcile_schedule is not None:
+            pulumi.set(__self__, "reconcile_schedule", reconcile_schedule)
         if success_threshold is None:
             success_threshold = 1
         if success_threshold is not None:
@@ -248,6 +260,18 @@ class CircuitBreakerArgs:
     @controller_reserved_concurrency.setter
     def controller_reserved_concurrency(self, value: Optional[_builtins.int]):
         pulumi.set(self, "controller_reserved_concurrency", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dashboard(self) -> Optional[_builtins.bool]:
+        """
+        Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
+        """
+        return pulumi.get(self, "dashboard")
+
+    @dashboard.setter
+    def dashboard(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "dashboard", value)
 
     @_builtins.property
     @pulumi.getter(name="downstreamAlias")
@@ -538,6 +562,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "open_duration_seconds", value)
 
     @_builtins.property
+    @pulumi.getter(name="reconcileSchedule")
+    def reconcile_schedule(self) -> Optional[_builtins.str]:
+        """
+        EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
+        """
+        return pulumi.get(self, "reconcile_schedule")
+
+    @reconcile_schedule.setter
+    def reconcile_schedule(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "reconcile_schedule", value)
+
+    @_builtins.property
     @pulumi.getter(name="successThreshold")
     def success_threshold(self) -> Optional[_builtins.int]:
         """
@@ -594,6 +630,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
@@ -620,6 +657,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 reconcile_schedule: Optional[_builtins.str] = None,
                  service_name: Optional[_builtins.str] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
@@ -633,6 +671,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+        :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] downstream_function: The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
@@ -659,6 +698,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
+        :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
@@ -691,6 +731,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
@@ -717,6 +758,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 reconcile_schedule: Optional[_builtins.str] = None,
                  service_name: Optional[_builtins.str] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
@@ -739,6 +781,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if controller_reserved_concurrency is None:
                 controller_reserved_concurrency = 10
             __props__.__dict__["controller_reserved_concurrency"] = controller_reserved_concurrency
+            if dashboard is None:
+                dashboard = False
+            __props__.__dict__["dashboard"] = dashboard
             __props__.__dict__["downstream_alias"] = downstream_alias
             if downstream_function is None and not opts.urn:
                 raise TypeError("Missing required property 'downstream_function'")
@@ -795,6 +840,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if open_duration_seconds is None:
                 open_duration_seconds = 60
             __props__.__dict__["open_duration_seconds"] = open_duration_seconds
+            if reconcile_schedule is None:
+                reconcile_schedule = 'rate(5 minutes)'
+            __props__.__dict__["reconcile_schedule"] = reconcile_schedule
             if service_name is None and not opts.urn:
                 raise TypeError("Missing required property 'service_name'")
             __props__.__dict__["service_name"] = service_name
