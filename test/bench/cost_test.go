@@ -57,10 +57,11 @@ func TestFixedMonthlyCost(t *testing.T) {
 	}
 	near("CloudWatch alarms (downstream, healthcheck)", 0.20)
 	near("healthcheck schedule", 43200*1.00/1e6)
-	// 8,640 runs: Scheduler, Lambda (request + 0.125 GB x 0.06 s arm64), 3 RRU,
-	// DescribeAlarms, ReceiveMessage, 1,400 bytes of logs each.
+	// 8,640 runs: Scheduler, Lambda (request + 0.125 GB x 1.06 s arm64, the
+	// empty long poll included), 3 RRU, DescribeAlarms, ReceiveMessage, 1,400
+	// bytes of logs each.
 	runs := 8640.0
-	perRun := 1e-6 + 0.2e-6 + 0.125*0.06*0.0000133334 + 3*0.125e-6 + 0.01/1000 + 0.4e-6 + 1400.0/(1<<30)*(0.50+0.5*0.03)
+	perRun := 1e-6 + 0.2e-6 + 0.125*1.06*0.0000133334 + 3*0.125e-6 + 0.01/1000 + 0.4e-6 + 1400.0/(1<<30)*(0.50+0.5*0.03)
 	near("reconciliation", runs*perRun)
 	near("CircuitState metric (EMF)", 0.30)
 	if _, ok := byItem["dashboard"]; ok {

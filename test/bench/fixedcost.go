@@ -67,7 +67,8 @@ type FixedAssumptions struct {
 	HealthcheckMs, HealthcheckMB float64
 	// One reconciliation run of the alarm handler (Go, arm64): DescribeAlarms,
 	// two consistent reads (the two alarm states, both stale), one more for the
-	// metric, one empty ReceiveMessage, and its log lines.
+	// metric, one empty ReceiveMessage that long-polls for 1 s (billed), and its
+	// log lines.
 	ReconcileMs, ReconcileMB float64
 	ReconcileReads           float64
 	ReconcileLogBytes        float64
@@ -77,7 +78,7 @@ type FixedAssumptions struct {
 // AssumedFixed are the report's assumptions.
 var AssumedFixed = FixedAssumptions{
 	HealthcheckMs: 100, HealthcheckMB: 128,
-	ReconcileMs: 60, ReconcileMB: 128,
+	ReconcileMs: 60 + 1000, ReconcileMB: 128,
 	ReconcileReads:     3,
 	ReconcileLogBytes:  4 * 350, // two "ignored" lines, the run's line, the EMF line
 	LogRetentionMonths: 0.5,     // logRetentionDays 14
@@ -154,8 +155,8 @@ func FixedCostMarkdown() string {
 	}{
 		{"default (quiet month)", DefaultFixed},
 		{"default, a month with fast fails", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished = true })},
-		{"+ dashboard", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished, o.Dashboard = true, true })},
-		{"+ logLevel ALL (probes counted)", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished, o.ProbesPublished = true, true })},
+		{"+ dashboard (a month with fast fails)", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished, o.Dashboard = true, true })},
+		{"+ logLevel ALL (a month with fast fails and probes)", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished, o.ProbesPublished = true, true })},
 		{"reconcileSchedule rate(1 minute)", with(DefaultFixed, func(o *FixedOptions) { o.ReconcileEveryMinutes = 1 })},
 		{"healthcheckSchedule rate(5 minutes)", with(DefaultFixed, func(o *FixedOptions) { o.HealthcheckEveryMinutes = 5 })},
 	}

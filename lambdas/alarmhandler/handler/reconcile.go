@@ -49,11 +49,17 @@ func (h *Handler) WithReconciliation(alarms AlarmsAPI, queue QueueAPI) *Handler 
 // most 100 messages, far more than two alarms can lose in one period; whatever
 // is left waits for the next run. Received messages stay invisible for
 // drainVisibilitySeconds, so a message left in the queue (malformed, or its
-// write failed) is not received twice in one run.
+// write failed) is not received twice in one run. Receives long-poll for
+// drainWaitSeconds: a short poll samples only some of SQS's servers and may
+// answer "empty" while a message waits (Amazon SQS Developer Guide, "Amazon SQS
+// short and long polling"), which would leave a lost notification for a later
+// run; a long poll returns as soon as a message is there, so only the last,
+// empty receive of a run waits.
 const (
 	drainBatch             = 10
 	drainBatches           = 10
 	drainVisibilitySeconds = 300
+	drainWaitSeconds       = 1
 )
 
 // ReconcileReport is what one reconciliation run did, for its log line and tests.
@@ -216,7 +222,7 @@ func (h *Handler) drain(ctx context.Context, log *slog.Logger, rep *ReconcileRep
 			QueueUrl:            queue,
 			MaxNumberOfMessages: drainBatch,
 			VisibilityTimeout:   drainVisibilitySeconds,
-			WaitTimeSeconds:     0,
+			WaitTimeSeconds:     drainWaitSeconds,
 		})
 		if err != nil {
 			return fmt.Errorf("receiving from the dead-letter queue: %w", err)
