@@ -69,7 +69,13 @@ func TestReconcileScheduleIsValidated(t *testing.T) {
 // group counts the executions that failed with CircuitOpen; nothing is added
 // to the fast-fail path. Probes are counted at logLevel ALL, whose
 // state-entered events identify them; at OFF nothing is logged, so nothing is
-// created.
+// created. The event shape the patterns match ("type" the history event type,
+// "details.error" of ExecutionFailed, "details.name" of a state-entered event)
+// and the levels that log each: Step Functions Developer Guide, "Log levels"
+// (https://docs.aws.amazon.com/step-functions/latest/dg/cloudwatch-log-level.html)
+// and "Using CloudWatch Logs to log execution history"
+// (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); API
+// Reference HistoryEvent / ExecutionFailedEventDetails.
 func TestFastFailsAndProbesAreCountedFromTheExecutionLogs(t *testing.T) {
 	for _, tc := range []struct {
 		level   string
@@ -109,9 +115,12 @@ func TestFastFailsAndProbesAreCountedFromTheExecutionLogs(t *testing.T) {
 
 // awsMetrics is every AWS metric the dashboard may graph, with the dimension
 // sets AWS publishes it under. Sources: Lambda Developer Guide, "Types of
-// metrics for Lambda functions" (Invocations, Errors, Duration; dimensions
+// metrics for Lambda functions"
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html:
+// Invocations, Errors, Duration; dimensions
 // FunctionName, and FunctionName + Resource for a version or alias), Step
-// Functions Developer Guide, "Step Functions metrics for CloudWatch" (execution
+// Functions Developer Guide, "Step Functions metrics for CloudWatch"
+// (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html: execution
 // metrics ExecutionsSucceeded, ExecutionsFailed, ExecutionsTimedOut,
 // ExecutionsAborted, dimension StateMachineArn, published for Express
 // workflows too).

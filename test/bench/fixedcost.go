@@ -10,7 +10,9 @@ import (
 // schedules, so that docs/bench.md's table is what this code says, not typed.
 
 // MonthlyPrices are the fixed-cost list prices (us-east-1, USD, first tier),
-// from the AWS pricing pages: CloudWatch (standard-resolution alarm: $0.10 per
+// from the AWS pricing pages (https://aws.amazon.com/cloudwatch/pricing/,
+// https://aws.amazon.com/eventbridge/pricing/, https://aws.amazon.com/sqs/pricing/):
+// CloudWatch (standard-resolution alarm: $0.10 per
 // alarm metric per month; custom metrics: $0.30 per metric per month, prorated
 // by the hour and billed only for hours it is published; dashboards: $3.00 per
 // dashboard per month, the first 3 of up to 50 metrics each free; API requests:
