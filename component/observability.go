@@ -178,6 +178,12 @@ func (g *graph) dashboard(topic alarmTopic, sm *sfn.StateMachine) (*cloudwatch.D
 		return nil, nil
 	}
 	s := g.s
+	if s.LogLevel == "OFF" {
+		// Not an error: the rest of the dashboard is useful. But say it at
+		// preview, where the choice is made.
+		_ = g.ctx.Log.Warn("dashboard: logLevel is OFF, so the state machine logs nothing and fast fails and probes are not counted; "+
+			"set logLevel to ERROR (fast fails) or ALL (fast fails and probes) to see them", nil)
+	}
 	body := pulumi.All(sm.Arn, g.args.DownstreamFunction.Name, g.downQ.name).ApplyT(func(v []any) string {
 		arn := v[0].(string)
 		_, region, _ := arnParts(arn)
