@@ -141,6 +141,14 @@ func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *Re
 	found := map[string]bool{}
 	var problems []string
 	for _, a := range out.MetricAlarms {
+		if a.ActionsEnabled != nil && !*a.ActionsEnabled {
+			// The alarm's actions are off (monitoring actionsEnabled: false):
+			// its state changes notify nobody and must not move the circuit,
+			// so reconciliation must not move it either.
+			found[aws.ToString(a.AlarmName)] = true
+			log.Info("alarm not reconciled", "alarm", aws.ToString(a.AlarmName), "why", "its actions are disabled")
+			continue
+		}
 		n, err := h.noticeOf(a)
 		if err != nil {
 			log.Error("alarm state unusable", "alarm", aws.ToString(a.AlarmName), "error", err.Error())

@@ -230,3 +230,22 @@ func TestReconciliationDrainsTheDeadLetterQueue(t *testing.T) {
 	assert.Contains(t, q.deleted, "dup")
 	assert.Equal(t, version, r.circuit().Version)
 }
+
+// An alarm whose actions are disabled (monitoring actionsEnabled: false)
+// notifies nobody and so never moves the circuit; reconciliation must not
+// either, whatever its state.
+func TestReconciliationSkipsAlarmsWithActionsDisabled(t *testing.T) {
+	r := newRig(t)
+	alarms := recordedAlarms(t, "describe-alarms-healthcheck-ok.json")
+	for i := range alarms.out.MetricAlarms {
+		alarms.out.MetricAlarms[i].ActionsEnabled = aws.Bool(false)
+	}
+	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&bytes.Buffer{})
+	require.NoError(t, r.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
+	before := r.circuit()
+	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
+	rep, err := r.h.Reconcile(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, rep.Alarms)
+	assert.Equal(t, before, r.circuit())
+}
