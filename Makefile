@@ -7,6 +7,8 @@ PROVIDER     := pulumi-resource-$(PACK)
 # when a committed file disagrees; a release bumps it here, runs `make sdks` and commits.
 VERSION      ?= 0.1.0
 PLUGIN_LDFLAGS = -X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/provider.Version=$(VERSION)
+# circuitctl (cmd/circuitctl), the operators' tool, reports the same release version.
+CIRCUITCTL_LDFLAGS = -X main.Version=$(VERSION)
 ROOT         := $(abspath .)
 BIN          := $(ROOT)/bin
 EMULATORS    := $(ROOT)/test/emulators
@@ -20,8 +22,8 @@ export PATH := $(BIN):$(PATH)
 
 all: build
 
-## build: the main job for now: our Lambdas and the provider plugin with them inside.
-build: provider
+## build: the main job for now: our Lambdas and the provider plugin with them inside, and circuitctl.
+build: provider circuitctl
 
 ## deps: the local stand-ins for AWS the tests use (dynalite, asl-validator,
 ## aws-local-stepfunctions from npm; the Lambda Runtime Interface Emulator built from Go).
@@ -49,6 +51,11 @@ check-lambdas:
 ## provider: the plugin binary, with the Lambdas embedded.
 provider: lambdas
 	go build -trimpath -ldflags "$(PLUGIN_LDFLAGS)" -o $(BIN)/$(PROVIDER) ./provider/cmd/$(PROVIDER)
+
+## circuitctl: bin/circuitctl, the operators' tool (status, list, open, close, release; README, "Runbook").
+.PHONY: circuitctl
+circuitctl:
+	go build -trimpath -ldflags "$(CIRCUITCTL_LDFLAGS)" -o $(BIN)/circuitctl ./cmd/circuitctl
 
 ## schema: regenerate schema.yaml from the provider's own GetSchema.
 schema:
@@ -244,7 +251,7 @@ TEST_DIST_DIR      := $(BIN)/dist-test
 SOURCE_DATE_EPOCH  ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 
-.PHONY: dist check-dist-version check-versions print-version test-dist lint-workflows
+.PHONY: dist dist-circuitctl check-dist-version check-versions print-version test-dist lint-workflows
 
 ## dist: a release in dist/ (VERSION=x.y.z): the plugin tarballs pulumi-resource-circuitbreaker-
 ## v<VERSION>-<os>-<arch>.tar.gz, the asset name the CLI looks for under pluginDownloadURL (the
@@ -258,6 +265,7 @@ dist: check-dist-version sdk-nodejs $(BUILD_VENV)/.installed
 	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w $(PLUGIN_LDFLAGS)" -o $$d/$$exe ./provider/cmd/$(PROVIDER) || exit 1; \
 	  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) -C $$d -cf - $$exe | gzip -n > $(DIST)/$(PROVIDER)-v$(VERSION)-$$p.tar.gz || exit 1; \
 	done
+	@$(MAKE) --no-print-directory dist-circuitctl
 	go run ./provider/cmd/schemagen -version $(VERSION) -out $(RELEASE_WORK)/schema.yaml
 	go run ./provider/cmd/sdkgen -schema $(RELEASE_WORK)/schema.yaml -out $(RELEASE_WORK)/sdk -languages nodejs,python
 	@# The release SDK's dependencies are sdk/nodejs's (same package.json but for the version).
@@ -266,6 +274,19 @@ dist: check-dist-version sdk-nodejs $(BUILD_VENV)/.installed
 	cd $(RELEASE_WORK)/sdk/python && $(BUILD_VENV)/bin/python -m build --no-isolation --outdir $(DIST) . >$(RELEASE_WORK)/python-build.log || { cat $(RELEASE_WORK)/python-build.log; exit 1; }
 	cd $(DIST) && sha256sum $$(ls | grep -v '_checksums\.txt$$' | sort) > pulumi-circuitbreaker_$(VERSION)_checksums.txt
 	@ls -l $(DIST)
+
+## dist-circuitctl: circuitctl-v<VERSION>-<os>-<arch>.tar.gz in dist/ for every DIST_PLATFORMS, one
+## executable inside (circuitctl, circuitctl.exe on windows), static, stripped, reproducible like
+## the plugin's. Their own tarballs: the plugin tarball must hold only the plugin the CLI installs.
+## Part of dist (and so of its checksums file).
+dist-circuitctl: check-dist-version
+	@mkdir -p $(DIST)
+	@for p in $(DIST_PLATFORMS); do \
+	  os=$${p%-*}; arch=$${p#*-}; exe=circuitctl; if [ $$os = windows ]; then exe=$$exe.exe; fi; \
+	  d=$(RELEASE_WORK)/circuitctl/$$p; mkdir -p $$d; echo "circuitctl $(VERSION) $$os/$$arch"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags "-s -w $(CIRCUITCTL_LDFLAGS)" -o $$d/$$exe ./cmd/circuitctl || exit 1; \
+	  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) -C $$d -cf - $$exe | gzip -n > $(DIST)/circuitctl-v$(VERSION)-$$p.tar.gz || exit 1; \
+	done
 
 check-dist-version:
 	@[[ "$(VERSION)" =~ ^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$$ ]] || { echo "VERSION=$(VERSION) is not a semantic version x.y.z (no leading v)" >&2; exit 1; }
@@ -286,6 +307,7 @@ check-versions:
 	@fail=0; check() { if [ "$$2" != "$(VERSION)" ]; then echo "$$1 has version '$$2', but the Makefile's VERSION is $(VERSION): $$3" >&2; fail=1; fi; }; \
 	regen="run 'make sdks' and commit"; \
 	check provider/provider.go "$$(sed -n 's/^var Version = "\(.*\)"$$/\1/p' provider/provider.go)" "set provider.Version's default (plugins built without -ldflags, e.g. by 'pulumi package add' from source, report it)"; \
+	check cmd/circuitctl/main.go "$$(sed -n 's/^var Version = "\(.*\)"$$/\1/p' cmd/circuitctl/main.go)" "set circuitctl's Version default (a 'go install ./cmd/circuitctl' reports it)"; \
 	check schema.yaml "$$(sed -n 's/^version: //p' schema.yaml)" "$$regen"; \
 	check sdk/nodejs/package.json "$$(node -p 'require("./sdk/nodejs/package.json").version')" "$$regen"; \
 	check "sdk/nodejs/package.json (pulumi.version)" "$$(node -p 'require("./sdk/nodejs/package.json").pulumi.version')" "$$regen"; \
@@ -297,9 +319,10 @@ check-versions:
 
 ## test-dist: a one-platform release at TEST_DIST_VERSION, installed as a user would (test/dist):
 ## `pulumi plugin install -f` of the tarball, `npm install` of the packed SDK into a scratch
-## TypeScript stack, `pulumi preview` through the engine against the test-only stand-in aws plugin.
+## TypeScript stack and `pip install` of the wheel into a fresh virtualenv, then `pulumi preview` of
+## each through the engine against the test-only stand-in aws plugin (bin/venv's pins: engine-deps).
 ## It also fails when that dist changed a tracked or untracked file of schema.yaml or sdk/.
-test-dist: pulumi-cli standin-aws
+test-dist: pulumi-cli standin-aws python-venv
 	@generated() { git ls-files -co --exclude-standard -- schema.yaml sdk | sort | xargs sha256sum | sha256sum; }; \
 	before=$$(generated) && \
 	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH) && \

@@ -41,6 +41,9 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	env["DOWNSTREAM_ALARM_NAME"] = topic.downstreamAlarmName
 	env["HEALTHCHECK_ALARM_NAME"] = topic.healthcheckAlarmName
 	env[lambdaenv.DeadLetterQueueURL] = dlq.Url
+	if topic.slowCallAlarmName != nil {
+		env["SLOW_CALL_ALARM_NAME"] = *topic.slowCallAlarmName
+	}
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

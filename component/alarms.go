@@ -20,11 +20,14 @@ type alarmTopic struct {
 	policy               *sns.TopicPolicy
 	downstreamAlarmName  pulumi.StringOutput
 	healthcheckAlarmName pulumi.StringOutput
+	// slowCallAlarmName is set only with slowCallMonitoring.
+	slowCallAlarmName *pulumi.StringOutput
 }
 
 type alarmPath struct {
 	downstream  *cloudwatch.MetricAlarm
 	healthcheck *cloudwatch.MetricAlarm
+	slowCalls   *cloudwatch.MetricAlarm // nil without slowCallMonitoring
 }
 
 // The alarms are named after the topic, whose auto-name is unique in the
@@ -32,6 +35,7 @@ type alarmPath struct {
 const (
 	downstreamAlarmSuffix  = "-downstream-errors"
 	healthcheckAlarmSuffix = "-healthcheck-errors"
+	slowCallAlarmSuffix    = "-downstream-slow-calls"
 )
 
 // topic creates the topic and the policy that lets only this breaker's two
@@ -43,9 +47,20 @@ func (g *graph) topic() (alarmTopic, error) {
 	}
 	down := pulumi.Sprintf("%s%s", topic.Name, downstreamAlarmSuffix)
 	health := pulumi.Sprintf("%s%s", topic.Name, healthcheckAlarmSuffix)
-	policy := pulumi.All(topic.Arn, g.account, down, health).ApplyT(func(v []any) string {
+	names := []any{topic.Arn, g.account, down, health}
+	var slow *pulumi.StringOutput
+	if g.s.SlowCalls != nil {
+		s := pulumi.Sprintf("%s%s", topic.Name, slowCallAlarmSuffix)
+		slow = &s
+		names = append(names, s)
+	}
+	policy := pulumi.All(names...).ApplyT(func(v []any) string {
 		arn, account := v[0].(string), v[1].(string)
-		return TopicPolicy(arn, account, []string{AlarmArn(arn, account, v[2].(string)), AlarmArn(arn, account, v[3].(string))})
+		var alarms []string
+		for _, name := range v[2:] {
+			alarms = append(alarms, AlarmArn(arn, account, name.(string)))
+		}
+		return TopicPolicy(arn, account, alarms)
 	}).(pulumi.StringOutput)
 	tp, err := sns.NewTopicPolicy(g.ctx, g.child("alarms-policy"), &sns.TopicPolicyArgs{
 		Arn:    topic.Arn,
@@ -54,7 +69,7 @@ func (g *graph) topic() (alarmTopic, error) {
 	if err != nil {
 		return alarmTopic{}, err
 	}
-	return alarmTopic{topic: topic, policy: tp, downstreamAlarmName: down, healthcheckAlarmName: health}, nil
+	return alarmTopic{topic: topic, policy: tp, downstreamAlarmName: down, healthcheckAlarmName: health, slowCallAlarmName: slow}, nil
 }
 
 // alarms creates the two alarms, once the topic may be published to and the
@@ -64,8 +79,12 @@ func (g *graph) topic() (alarmTopic, error) {
 // forever.
 func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, error) {
 	ready := pulumi.DependsOn(append([]pulumi.Resource{topic.policy}, handler.ready...))
+	what := "errors of the downstream function"
+	if m := g.s.DownstreamMonitoring; m.Mode == MonitoringRate {
+		what = fmt.Sprintf("error rate of the downstream function above %s%% in periods of at least %d invocations", ftoa(m.ErrorRatePercent), m.MinimumInvocations)
+	}
 	down, err := g.alarm("downstream-errors", topic.downstreamAlarmName, g.args.DownstreamFunction, g.downQ, g.s.DownstreamMonitoring, topic.topic,
-		"errors of the downstream function. ALARM opens the circuit; it closes again through half-open probes.", ready)
+		what+". ALARM opens the circuit; it closes again through half-open probes.", ready)
 	if err != nil {
 		return alarmPath{}, err
 	}
@@ -74,20 +93,37 @@ func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, 
 	if err != nil {
 		return alarmPath{}, err
 	}
-	return alarmPath{downstream: down, healthcheck: health}, nil
+	path := alarmPath{downstream: down, healthcheck: health}
+	if m := g.s.SlowCalls; m != nil {
+		path.slowCalls, err = g.slowCallAlarm(*topic.slowCallAlarmName, *m, topic.topic, ready)
+		if err != nil {
+			return alarmPath{}, err
+		}
+	}
+	return path, nil
 }
 
-func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, q qualifier, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
+// slowCallAlarm alarms when the percentile of the downstream's Duration
+// (ExtendedStatistic: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
+// stays above the threshold: slow calls count against the downstream beside
+// the in-line timeout, which already counts as a failure. Lambda reports
+// Duration in milliseconds
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html);
+// no Unit is set, so that CloudWatch takes the metric as published.
+// It watches the same function and qualifier as the error alarm, and its
+// notices are a source of their own (circuit.SourceSlowCalls).
+func (g *graph) slowCallAlarm(name pulumi.StringOutput, m SlowCallMonitoring, topic *sns.Topic, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
 	actions := pulumi.Array{topic.Arn}
-	return cloudwatch.NewMetricAlarm(g.ctx, g.child(suffix), &cloudwatch.MetricAlarmArgs{
-		Name:                    name,
-		AlarmDescription:        pulumi.String(fmt.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, what)),
+	return cloudwatch.NewMetricAlarm(g.ctx, g.child("downstream-slow-calls"), &cloudwatch.MetricAlarmArgs{
+		Name: name,
+		AlarmDescription: pulumi.String(fmt.Sprintf("Circuit breaker %s: %s Duration of the downstream function above %s ms. ALARM opens the circuit; it closes again through half-open probes.",
+			g.s.ServiceName, m.Percentile, ftoa(m.ThresholdMs))),
 		Namespace:               pulumi.String("AWS/Lambda"),
-		MetricName:              pulumi.String(m.MetricName),
-		Dimensions:              alarmDimensions(fn.Name, q),
-		Statistic:               pulumi.String(m.Statistic),
-		ComparisonOperator:      pulumi.String(m.ComparisonOperator),
-		Threshold:               pulumi.Float64(m.Threshold),
+		MetricName:              pulumi.String("Duration"),
+		Dimensions:              alarmDimensions(g.args.DownstreamFunction.Name, g.downQ),
+		ExtendedStatistic:       pulumi.String(m.Percentile),
+		ComparisonOperator:      pulumi.String("GreaterThanThreshold"),
+		Threshold:               pulumi.Float64(m.ThresholdMs),
 		Period:                  pulumi.Int(m.Period),
 		EvaluationPeriods:       pulumi.Int(m.EvaluationPeriods),
 		DatapointsToAlarm:       pulumi.Int(m.DatapointsToAlarm),
@@ -98,6 +134,94 @@ func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Functi
 		InsufficientDataActions: actions,
 		Tags:                    g.tags,
 	}, g.parent, ready)
+}
+
+// checkSlowCallThreshold is, like the alias check, an output of the component
+// that no child waits on: the function's timeout is an output, so a threshold
+// it can never reach fails the preview when the timeout is known, and the
+// update otherwise. nil without slowCallMonitoring.
+func (g *graph) checkSlowCallThreshold() pulumi.Input {
+	m := g.s.SlowCalls
+	if m == nil {
+		return nil
+	}
+	return g.args.DownstreamFunction.Timeout.ApplyT(func(timeout *int) (float64, error) {
+		return m.ThresholdMs, SlowCallThreshold(m.ThresholdMs, timeout)
+	}).(pulumi.Float64Output)
+}
+
+func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Function, q qualifier, m Monitoring, topic *sns.Topic, what string, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
+	actions := pulumi.Array{topic.Arn}
+	args := &cloudwatch.MetricAlarmArgs{
+		Name:                    name,
+		AlarmDescription:        pulumi.String(fmt.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, what)),
+		ComparisonOperator:      pulumi.String(m.ComparisonOperator),
+		Threshold:               pulumi.Float64(m.Threshold),
+		EvaluationPeriods:       pulumi.Int(m.EvaluationPeriods),
+		DatapointsToAlarm:       pulumi.Int(m.DatapointsToAlarm),
+		TreatMissingData:        pulumi.String(m.TreatMissingData),
+		ActionsEnabled:          pulumi.Bool(m.ActionsEnabled),
+		AlarmActions:            actions,
+		OkActions:               actions,
+		InsufficientDataActions: actions,
+		Tags:                    g.tags,
+	}
+	dims := alarmDimensions(fn.Name, q)
+	if m.Mode == MonitoringRate {
+		// The Terraform provider refuses namespace, metric_name, dimensions,
+		// period and statistic beside metric_query (ConflictsWith in
+		// internal/standinaws/reference/terraform-aws.json): they move into
+		// each metric of the query.
+		args.Threshold = pulumi.Float64(m.ErrorRatePercent)
+		args.MetricQueries = rateQueries(dims, m)
+	} else {
+		args.Namespace = pulumi.String("AWS/Lambda")
+		args.MetricName = pulumi.String(m.MetricName)
+		args.Dimensions = dims
+		args.Statistic = pulumi.String(m.Statistic)
+		args.Period = pulumi.Int(m.Period)
+	}
+	return cloudwatch.NewMetricAlarm(g.ctx, g.child(suffix), args, g.parent, ready)
+}
+
+// RateExpression is the rate alarm's metric-math expression: the error
+// percentage of a period, or 0 when the period had fewer than minimum
+// invocations, so that a quiet period never breaches (and invocations is at
+// least 1 wherever it divides). IF is a metric-math function
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html,
+// "Metric math syntax and functions"). A period with no invocations has no
+// datapoints at all and is missing data: treatMissingData decides it.
+func RateExpression(minimumInvocations int) string {
+	return fmt.Sprintf("IF(invocations >= %d, 100 * errors / invocations, 0)", minimumInvocations)
+}
+
+// rateQueries are the rate alarm's metrics: the Sums of Errors and
+// Invocations of the monitored function (and qualifier, the same dimensions
+// as a count alarm), and the expression, the only query that returns data.
+func rateQueries(dims pulumi.StringMapInput, m Monitoring) cloudwatch.MetricAlarmMetricQueryArray {
+	metric := func(id, metricName string) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.String(id),
+			ReturnData: pulumi.Bool(false),
+			Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+				Namespace:  pulumi.String("AWS/Lambda"),
+				MetricName: pulumi.String(metricName),
+				Dimensions: dims,
+				Period:     pulumi.Int(m.Period),
+				Stat:       pulumi.String("Sum"),
+			},
+		}
+	}
+	return cloudwatch.MetricAlarmMetricQueryArray{
+		metric("errors", "Errors"),
+		metric("invocations", "Invocations"),
+		cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.String("rate"),
+			Expression: pulumi.String(RateExpression(m.MinimumInvocations)),
+			Label:      pulumi.String(fmt.Sprintf("Error rate (%%), periods with at least %d invocations", m.MinimumInvocations)),
+			ReturnData: pulumi.Bool(true),
+		},
+	}
 }
 
 // alarmDimensions selects a function's metrics, or one alias's or version's:

@@ -29,6 +29,9 @@ type Args struct {
 
 	DownstreamMonitoring  *MonitoringArgs `pulumi:"downstreamMonitoring,optional"`
 	HealthcheckMonitoring *MonitoringArgs `pulumi:"healthcheckMonitoring,optional"`
+	// SlowCallMonitoring adds a third alarm, on the downstream's Duration; nil:
+	// none.
+	SlowCallMonitoring *SlowCallMonitoringArgs `pulumi:"slowCallMonitoring,optional"`
 
 	// An Output, not *dynamodb.Table: another breaker's `table` output reaches
 	// Construct as an output value, which only an Output field takes.
@@ -60,6 +63,8 @@ type Args struct {
 	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
 	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
 
+	OnStoreError *string `pulumi:"onStoreError,optional"`
+
 	ReconcileSchedule *string `pulumi:"reconcileSchedule,optional"`
 	Dashboard         *bool   `pulumi:"dashboard,optional"`
 
@@ -88,6 +93,9 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. "+
 		"An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.")
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
+	an.Describe(&a.SlowCallMonitoring, "A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs "+
+		"count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). "+
+		"Unset: no slow-call alarm. It adds one standard-resolution alarm.")
 	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it "+
 		"(e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. "+
 		"Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.")
@@ -134,6 +142,12 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set "+
 		"false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).")
 	an.SetDefault(&a.ManageHealthcheckInvokeConfig, true)
+	an.Describe(&a.OnStoreError, "What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, "+
+		"access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store "+
+		"is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, "+
+		"not even fallbackFunction, for a downstream that must never be called unguarded.")
+	an.SetDefault(&a.OnStoreError, StoreErrorFailOpen)
+
 	an.Describe(&a.ReconcileSchedule, "EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current "+
 		"state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one "+
 		"period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.")
@@ -156,6 +170,12 @@ type MonitoringArgs struct {
 	Threshold          *float64 `pulumi:"threshold,optional"`
 	TreatMissingData   *string  `pulumi:"treatMissingData,optional"`
 	ActionsEnabled     *bool    `pulumi:"actionsEnabled,optional"`
+
+	// Mode "rate" alarms on the error percentage instead of a count (see
+	// rateAlarm in alarms.go); only the downstream alarm takes it.
+	Mode               *string  `pulumi:"mode,optional"`
+	ErrorRatePercent   *float64 `pulumi:"errorRatePercent,optional"`
+	MinimumInvocations *int     `pulumi:"minimumInvocations,optional"`
 }
 
 // Annotate documents the alarm settings.
@@ -172,6 +192,46 @@ func (m *MonitoringArgs) Annotate(an infer.Annotator) {
 	an.Describe(&m.Threshold, "Value compared with the statistic; at least 1 for count metrics such as Errors.")
 	an.Describe(&m.TreatMissingData, "`notBreaching`, `breaching`, `ignore` or `missing`. notBreaching lets the healthcheck alarm return to OK when the healthcheck stops running, so it can never hold a circuit open forever.")
 	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
+	an.Describe(&m.Mode, "`count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): "+
+		"the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least "+
+		"minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a "+
+		"CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.")
+	an.Describe(&m.ErrorRatePercent, "With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed "+
+		"(comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.")
+	an.Describe(&m.MinimumInvocations, "With mode `rate`: invocations a period needs (at least 1) before its error rate counts; "+
+		"a quieter period does not breach. Default 10.")
+}
+
+// SlowCallMonitoringArgs configure the slow-call alarm: a percentile of the
+// downstream's AWS/Lambda Duration over each period, compared with a
+// threshold in milliseconds.
+type SlowCallMonitoringArgs struct {
+	ThresholdMs       *float64 `pulumi:"thresholdMs"`
+	Percentile        *string  `pulumi:"percentile,optional"`
+	Period            *int     `pulumi:"period,optional"`
+	EvaluationPeriods *int     `pulumi:"evaluationPeriods,optional"`
+	DatapointsToAlarm *int     `pulumi:"datapointsToAlarm,optional"`
+	TreatMissingData  *string  `pulumi:"treatMissingData,optional"`
+	ActionsEnabled    *bool    `pulumi:"actionsEnabled,optional"`
+}
+
+// Annotate documents the slow-call alarm's settings.
+func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
+	an.SetToken("index", "SlowCallMonitoring")
+	an.Describe(m, "Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).")
+	an.Describe(&m.ThresholdMs, "Milliseconds: a period breaches when the percentile of its calls' Duration is above it. "+
+		"It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.")
+	an.Describe(&m.Percentile, "CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.")
+	an.SetDefault(&m.Percentile, DefaultSlowCallMonitoring.Percentile)
+	an.Describe(&m.Period, "Length of one period in seconds: a multiple of 60.")
+	an.SetDefault(&m.Period, DefaultSlowCallMonitoring.Period)
+	an.Describe(&m.EvaluationPeriods, "Number of most recent periods the alarm evaluates.")
+	an.SetDefault(&m.EvaluationPeriods, DefaultSlowCallMonitoring.EvaluationPeriods)
+	an.Describe(&m.DatapointsToAlarm, "How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.")
+	an.Describe(&m.TreatMissingData, "`notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.")
+	an.SetDefault(&m.TreatMissingData, DefaultSlowCallMonitoring.TreatMissingData)
+	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
+	an.SetDefault(&m.ActionsEnabled, true)
 }
 
 // RetryArgs configure the Retry of the downstream invocation.

@@ -124,6 +124,10 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the aliases' functions (qualifiers.go).
 		outputs["aliasesChecked"] = g.aliasCheck
 	}
+	if c := g.checkSlowCallThreshold(); c != nil {
+		// The same for the slow-call threshold and the function's timeout.
+		outputs["slowCallThresholdChecked"] = c
+	}
 	// Go programs using this package directly need the outputs registered. The
 	// provider registers them again from the struct; the SDK keeps the first
 	// registration, this one.

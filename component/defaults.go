@@ -29,6 +29,13 @@ const (
 	DefaultAlarmHandlerReservedConcurrency = 2
 )
 
+// onStoreError values. Failing open is the default: Powertools' circuit
+// breaker and the original module make the same choice.
+const (
+	StoreErrorFailOpen   = "failOpen"
+	StoreErrorFailClosed = "failClosed"
+)
+
 // DefaultFallbackTimeoutSeconds: a fallback answers in place of the downstream
 // from a cache or a default, so it should be quick; its attempts count against
 // an EXPRESS execution's 300 s like every other Task's.
@@ -45,7 +52,23 @@ type Monitoring struct {
 	Threshold          float64
 	TreatMissingData   string
 	ActionsEnabled     bool
+
+	// Mode is MonitoringCount or MonitoringRate; the two fields below only
+	// apply to MonitoringRate.
+	Mode               string
+	ErrorRatePercent   float64
+	MinimumInvocations int
 }
+
+// Monitoring modes.
+const (
+	MonitoringCount = "count"
+	MonitoringRate  = "rate"
+)
+
+// DefaultMinimumInvocations: below about ten calls a period, one error is
+// already 10%: a rate says little, so quieter periods do not breach.
+const DefaultMinimumInvocations = 10
 
 // DefaultDownstreamMonitoring is the original module's downstream alarm.
 var DefaultDownstreamMonitoring = Monitoring{
@@ -58,6 +81,8 @@ var DefaultDownstreamMonitoring = Monitoring{
 	Threshold:          1,
 	TreatMissingData:   "notBreaching",
 	ActionsEnabled:     true,
+	Mode:               MonitoringCount,
+	MinimumInvocations: DefaultMinimumInvocations,
 }
 
 // DefaultHealthcheckMonitoring alarms on the first failed healthcheck. Missing
@@ -72,6 +97,31 @@ var DefaultHealthcheckMonitoring = Monitoring{
 	Threshold:          1,
 	TreatMissingData:   "notBreaching",
 	ActionsEnabled:     true,
+	Mode:               MonitoringCount,
+	MinimumInvocations: DefaultMinimumInvocations,
+}
+
+// SlowCallMonitoring is the slow-call alarm's settings with every default
+// applied.
+type SlowCallMonitoring struct {
+	ThresholdMs       float64
+	Percentile        string
+	Period            int
+	EvaluationPeriods int
+	DatapointsToAlarm int
+	TreatMissingData  string
+	ActionsEnabled    bool
+}
+
+// DefaultSlowCallMonitoring: the p99 of three one-minute periods, all three
+// breaching, like the error alarm's 3 of 3. ThresholdMs has no default.
+var DefaultSlowCallMonitoring = SlowCallMonitoring{
+	Percentile:        "p99",
+	Period:            60,
+	EvaluationPeriods: 3,
+	DatapointsToAlarm: 3,
+	TreatMissingData:  "notBreaching",
+	ActionsEnabled:    true,
 }
 
 // DefaultRetry is the request path's own default: Lambda's transient service

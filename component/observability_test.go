@@ -254,3 +254,20 @@ func TestDashboardGraphsOnlyMetricsThatExist(t *testing.T) {
 		})
 	}
 }
+
+// With slowCallMonitoring the breaker has a third alarm, and reconciliation
+// may describe it too (and still nothing else).
+func TestReconciliationCoversTheSlowCallAlarm(t *testing.T) {
+	rec, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.SlowCallMonitoring = slow(1500)
+		return a
+	})
+	require.NoError(t, err)
+	p := policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-alarm-handler-reconcile-policy").Inputs["policy"].StringValue())
+	require.ElementsMatch(t, []string{
+		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors", "arn"),
+		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors", "arn"),
+		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-slow-calls", "arn"),
+	}, p.Statement[0].Resource)
+}

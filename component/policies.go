@@ -263,11 +263,11 @@ func arnParts(arn string) (partition, region, account string) {
 const tableKey = circuit.KeyAttribute
 
 // ReconcilePolicy is what the alarm handler's reconciliation adds to its role:
-// read exactly this breaker's two alarms, and receive and delete from exactly
+// read exactly this breaker's alarms, and receive and delete from exactly
 // its own dead-letter queue. cloudwatch:DescribeAlarms takes the alarm
 // resource type (arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME), so it is
-// granted on the two alarms' ARNs, known before they exist (AlarmArn); the
-// handler calls it with AlarmNames naming just those two. Sources: Service
+// granted on the alarms' ARNs, known before they exist (AlarmArn); the
+// handler calls it with AlarmNames naming just those. Sources: Service
 // Authorization Reference, "Actions, resources, and condition keys for Amazon
 // CloudWatch" (DescribeAlarms: resource type alarm*) and "... for Amazon SQS"
 // (ReceiveMessage, DeleteMessage: resource type queue*).

@@ -16,11 +16,20 @@ import (
 // in one function.
 
 // reconcileGrant adds to the handler's role what reconciliation reads and
-// drains: this breaker's two alarms and its own queue (ReconcilePolicy).
+// drains: this breaker's alarms (two, three with slowCallMonitoring) and its
+// own queue (ReconcilePolicy).
 func (g *graph) reconcileGrant(h *ourLambda, topic alarmTopic, dlq *sqs.Queue) (*iam.RolePolicy, error) {
-	policy := pulumi.All(topic.topic.Arn, g.account, topic.downstreamAlarmName, topic.healthcheckAlarmName, dlq.Arn).ApplyT(func(v []any) string {
+	names := pulumi.StringArray{topic.downstreamAlarmName, topic.healthcheckAlarmName}
+	if topic.slowCallAlarmName != nil {
+		names = append(names, *topic.slowCallAlarmName)
+	}
+	policy := pulumi.All(topic.topic.Arn, g.account, dlq.Arn, names).ApplyT(func(v []any) string {
 		arn, account := v[0].(string), v[1].(string)
-		return ReconcilePolicy([]string{AlarmArn(arn, account, v[2].(string)), AlarmArn(arn, account, v[3].(string))}, v[4].(string))
+		var alarms []string
+		for _, name := range v[3].([]string) {
+			alarms = append(alarms, AlarmArn(arn, account, name))
+		}
+		return ReconcilePolicy(alarms, v[2].(string))
 	}).(pulumi.StringOutput)
 	return iam.NewRolePolicy(g.ctx, g.child("alarm-handler-reconcile-policy"), &iam.RolePolicyArgs{
 		Role:   h.role.role.Name,

@@ -178,5 +178,6 @@ func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fal
 		FallbackArn:              fallbackArn,
 		FallbackTimeoutSeconds:   s.FallbackTimeoutSeconds,
 		ControllerArn:            controllerArn,
+		FailClosed:               s.OnStoreError == StoreErrorFailClosed,
 	}
 }

@@ -21,6 +21,7 @@ type Settings struct {
 	HealthcheckInput         string
 	DownstreamMonitoring     Monitoring
 	HealthcheckMonitoring    Monitoring
+	SlowCalls                *SlowCallMonitoring // nil: no slow-call alarm
 	WorkflowType             string
 	DownstreamTimeoutSeconds int
 	Retry                    statemachine.RetryPolicy
@@ -42,6 +43,8 @@ type Settings struct {
 	AlarmHandlerReservedConcurrency int
 	ManageHealthcheckInvokeConfig   bool
 
+	OnStoreError string
+
 	ReconcileSchedule string
 	Dashboard         bool
 }
@@ -58,6 +61,8 @@ var (
 	comparisonOperators = []string{"GreaterThanOrEqualToThreshold", "GreaterThanThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"}
 	statistics          = []string{"SampleCount", "Average", "Sum", "Minimum", "Maximum"}
 	missingData         = []string{"missing", "ignore", "breaching", "notBreaching"}
+	monitoringModes     = []string{MonitoringCount, MonitoringRate}
+	storeErrorModes     = []string{StoreErrorFailOpen, StoreErrorFailClosed}
 	workflowTypes       = []string{"EXPRESS", "STANDARD"}
 	logLevels           = []string{"ALL", "ERROR", "FATAL", "OFF"}
 	// The values CloudWatch Logs accepts for retentionInDays (0: never expire).
@@ -102,6 +107,9 @@ func resolve(args Args, p problems) (Settings, error) {
 		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
 		ManageHealthcheckInvokeConfig:   deref(args.ManageHealthcheckInvokeConfig, true),
 
+		OnStoreError: deref(args.OnStoreError, StoreErrorFailOpen),
+		SlowCalls:    slowCalls(args.SlowCallMonitoring),
+
 		ReconcileSchedule: deref(args.ReconcileSchedule, DefaultReconcileSchedule),
 		Dashboard:         deref(args.Dashboard, false),
 	}
@@ -137,7 +145,11 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	checkMonitoring(&p, "downstreamMonitoring", s.DownstreamMonitoring)
 	checkMonitoring(&p, "healthcheckMonitoring", s.HealthcheckMonitoring)
+	checkMonitoringMode(&p, "downstreamMonitoring", args.DownstreamMonitoring, s.DownstreamMonitoring, true)
+	checkMonitoringMode(&p, "healthcheckMonitoring", args.HealthcheckMonitoring, s.HealthcheckMonitoring, false)
 	checkOneOf(&p, "workflowType", s.WorkflowType, workflowTypes)
+	checkOneOf(&p, "onStoreError", s.OnStoreError, storeErrorModes)
+	checkSlowCalls(&p, args.SlowCallMonitoring, s)
 	checkRequestPath(&p, s)
 	checkOpenDuration(&p, s)
 	checkTripping(&p, s)
@@ -232,29 +244,161 @@ func checkSchedule(p *problems, field, expr string) {
 
 func checkMonitoring(p *problems, field string, m Monitoring) {
 	checkOneOf(p, field+".comparisonOperator", m.ComparisonOperator, comparisonOperators)
-	checkOneOf(p, field+".statistic", m.Statistic, statistics)
 	checkOneOf(p, field+".treatMissingData", m.TreatMissingData, missingData)
-	if m.MetricName == "" {
-		p.add(field+".metricName", "is empty; name an AWS/Lambda metric such as \"Errors\"")
+	if m.Mode != MonitoringRate {
+		// A rate alarm has no metricName, statistic or threshold of its own
+		// (checkMonitoringMode refuses them).
+		checkOneOf(p, field+".statistic", m.Statistic, statistics)
+		if m.MetricName == "" {
+			p.add(field+".metricName", "is empty; name an AWS/Lambda metric such as \"Errors\"")
+		}
 	}
-	if m.EvaluationPeriods < 1 {
-		p.add(field+".evaluationPeriods", "is %d; evaluate at least 1 period", m.EvaluationPeriods)
-	}
-	if m.DatapointsToAlarm < 1 || m.DatapointsToAlarm > m.EvaluationPeriods {
-		p.add(field+".datapointsToAlarm", "is %d; it must be between 1 and evaluationPeriods (%d)", m.DatapointsToAlarm, m.EvaluationPeriods)
-	}
-	if m.Period < 60 || m.Period%60 != 0 {
-		p.add(field+".period", "is %d seconds; Lambda metrics have one-minute resolution, so use a multiple of 60 (e.g. 60 or 300)", m.Period)
-	} else if m.EvaluationPeriods >= 1 && m.Period*m.EvaluationPeriods > 86400 {
-		p.add(field+".period", "%d s x evaluationPeriods %d exceeds one day, which CloudWatch refuses; shorten the period or evaluate fewer periods", m.Period, m.EvaluationPeriods)
-	}
+	checkPeriods(p, field, m.Period, m.EvaluationPeriods, m.DatapointsToAlarm)
 	// Averages of Errors are rates in [0, 1]; every other statistic counts.
+	if m.Mode == MonitoringRate {
+		return
+	}
 	if m.Statistic == "Average" {
 		if m.Threshold <= 0 {
 			p.add(field+".threshold", "is %g; an Average threshold must be above 0", m.Threshold)
 		}
 	} else if m.Threshold < 1 {
 		p.add(field+".threshold", "is %g, below 1, so the alarm would fire with no %s at all; use 1 or more", m.Threshold, m.MetricName)
+	}
+}
+
+// checkMonitoringMode checks the mode and the fields that belong to one mode
+// only: a field set for the other mode would be silently ignored otherwise.
+// rateAllowed: only the downstream alarm has Invocations to divide by; a
+// healthcheck runs on a schedule, so its errors are already a rate.
+func checkMonitoringMode(p *problems, field string, in *MonitoringArgs, m Monitoring, rateAllowed bool) {
+	if !slices.Contains(monitoringModes, m.Mode) {
+		p.add(field+".mode", "%q is not one of %s", m.Mode, strings.Join(monitoringModes, ", "))
+		return
+	}
+	if m.Mode == MonitoringRate && !rateAllowed {
+		p.add(field+".mode", "is \"rate\", which only downstreamMonitoring takes (the healthcheck runs on a schedule, so its error count is already a rate); use \"count\" or drop mode")
+		return
+	}
+	if in == nil {
+		return
+	}
+	if m.Mode == MonitoringCount {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"errorRatePercent", in.ErrorRatePercent != nil}, {"minimumInvocations", in.MinimumInvocations != nil}} {
+			if f.set {
+				p.add(field+"."+f.name, "applies only with mode \"rate\"; set %s.mode to \"rate\", or drop %s", field, f.name)
+			}
+		}
+		return
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"metricName", in.MetricName != nil}, {"statistic", in.Statistic != nil}, {"threshold", in.Threshold != nil}} {
+		if f.set {
+			p.add(field+"."+f.name, "does not apply with mode \"rate\" (the alarm divides the Sums of Errors and Invocations and compares the percentage with errorRatePercent); drop %s", f.name)
+		}
+	}
+	switch {
+	case in.ErrorRatePercent == nil:
+		p.add(field+".errorRatePercent", "is required with mode \"rate\"; set the error percentage that opens the circuit, e.g. 50")
+	case m.ErrorRatePercent <= 0 || m.ErrorRatePercent > 100:
+		p.add(field+".errorRatePercent", "is %g; use a percentage above 0 and at most 100", m.ErrorRatePercent)
+	}
+	if m.MinimumInvocations < 1 {
+		p.add(field+".minimumInvocations", "is %d; a period needs at least 1 invocation for its error rate to count", m.MinimumInvocations)
+	}
+	// Below the threshold would alarm on quiet, healthy periods, whose rate
+	// is 0 by the expression's definition.
+	if m.ComparisonOperator != "GreaterThanThreshold" && m.ComparisonOperator != "GreaterThanOrEqualToThreshold" {
+		p.add(field+".comparisonOperator", "is %q; a rate alarm breaches above the percentage: use GreaterThanThreshold or GreaterThanOrEqualToThreshold", m.ComparisonOperator)
+	}
+}
+
+// percentilePattern is CloudWatch's percentile statistic, pNN or pNN.NN
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html).
+var percentilePattern = regexp.MustCompile(`^p(\d{1,3}(\.\d{1,10})?)$`)
+
+func slowCalls(in *SlowCallMonitoringArgs) *SlowCallMonitoring {
+	if in == nil {
+		return nil
+	}
+	d := DefaultSlowCallMonitoring
+	m := SlowCallMonitoring{
+		ThresholdMs:       deref(in.ThresholdMs, 0),
+		Percentile:        deref(in.Percentile, d.Percentile),
+		Period:            deref(in.Period, d.Period),
+		EvaluationPeriods: deref(in.EvaluationPeriods, d.EvaluationPeriods),
+		TreatMissingData:  deref(in.TreatMissingData, d.TreatMissingData),
+		ActionsEnabled:    deref(in.ActionsEnabled, d.ActionsEnabled),
+	}
+	// As CloudWatch does: unset datapoints are the evaluation periods.
+	m.DatapointsToAlarm = deref(in.DatapointsToAlarm, m.EvaluationPeriods)
+	return &m
+}
+
+// checkSlowCalls checks the slow-call alarm against what CloudWatch accepts
+// and against the request path: Step Functions stops waiting at
+// downstreamTimeoutSeconds and counts a States.Timeout failure in line, so a
+// threshold at or above it would alarm on calls already counted. The
+// function's own timeout is an output: SlowCallThreshold checks it once known.
+func checkSlowCalls(p *problems, in *SlowCallMonitoringArgs, s Settings) {
+	m := s.SlowCalls
+	if m == nil {
+		return
+	}
+	const field = "slowCallMonitoring"
+	if in.ThresholdMs == nil {
+		p.add(field+".thresholdMs", "is required; set the Duration in milliseconds above which a call is slow, e.g. 1000")
+	} else if m.ThresholdMs <= 0 {
+		p.add(field+".thresholdMs", "is %g; use a duration above 0 milliseconds", m.ThresholdMs)
+	} else if limit := float64(s.DownstreamTimeoutSeconds) * 1000; m.ThresholdMs >= limit {
+		p.add(field+".thresholdMs", "is %g ms, not below downstreamTimeoutSeconds (%d s = %g ms), after which a call already fails with States.Timeout; lower thresholdMs or raise downstreamTimeoutSeconds",
+			m.ThresholdMs, s.DownstreamTimeoutSeconds, limit)
+	}
+	if v := percentilePattern.FindStringSubmatch(m.Percentile); v == nil {
+		p.add(field+".percentile", "%q is not a percentile statistic; use p and a number above 0 and at most 100, e.g. \"p99\" or \"p99.9\"", m.Percentile)
+	} else if f, err := strconv.ParseFloat(v[1], 64); err != nil || f <= 0 || f > 100 {
+		p.add(field+".percentile", "%q is outside p0-p100; use e.g. \"p90\", \"p99\" or \"p99.9\"", m.Percentile)
+	}
+	checkOneOf(p, field+".treatMissingData", m.TreatMissingData, missingData)
+	checkPeriods(p, field, m.Period, m.EvaluationPeriods, m.DatapointsToAlarm)
+}
+
+// SlowCallThreshold refuses a slow-call threshold the downstream can never
+// exceed: Lambda stops a function at its timeout, so no Duration it reports
+// is longer. timeoutSeconds is the function's configured timeout, nil when
+// unset (Lambda's default, 3 s:
+// https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+func SlowCallThreshold(thresholdMs float64, timeoutSeconds *int) error {
+	timeout := 3
+	if timeoutSeconds != nil {
+		timeout = *timeoutSeconds
+	}
+	if thresholdMs < float64(timeout)*1000 {
+		return nil
+	}
+	var p problems
+	p.add("slowCallMonitoring.thresholdMs", "is %g ms, not below downstreamFunction's timeout (%d s), so no call can ever be that slow and the alarm would never fire; lower thresholdMs below %d ms or raise the function's timeout",
+		thresholdMs, timeout, timeout*1000)
+	return p.err()
+}
+
+// checkPeriods: what CloudWatch requires of an alarm on Lambda's metrics.
+func checkPeriods(p *problems, field string, period, evaluationPeriods, datapoints int) {
+	if evaluationPeriods < 1 {
+		p.add(field+".evaluationPeriods", "is %d; evaluate at least 1 period", evaluationPeriods)
+	}
+	if datapoints < 1 || datapoints > evaluationPeriods {
+		p.add(field+".datapointsToAlarm", "is %d; it must be between 1 and evaluationPeriods (%d)", datapoints, evaluationPeriods)
+	}
+	if period < 60 || period%60 != 0 {
+		p.add(field+".period", "is %d seconds; Lambda metrics have one-minute resolution, so use a multiple of 60 (e.g. 60 or 300)", period)
+	} else if evaluationPeriods >= 1 && period*evaluationPeriods > 86400 {
+		p.add(field+".period", "%d s x evaluationPeriods %d exceeds one day, which CloudWatch refuses; shorten the period or evaluate fewer periods", period, evaluationPeriods)
 	}
 }
 
@@ -368,6 +512,9 @@ func monitoring(in *MonitoringArgs, d Monitoring) Monitoring {
 		Threshold:          deref(in.Threshold, d.Threshold),
 		TreatMissingData:   deref(in.TreatMissingData, d.TreatMissingData),
 		ActionsEnabled:     deref(in.ActionsEnabled, d.ActionsEnabled),
+		Mode:               deref(in.Mode, d.Mode),
+		ErrorRatePercent:   deref(in.ErrorRatePercent, d.ErrorRatePercent),
+		MinimumInvocations: deref(in.MinimumInvocations, d.MinimumInvocations),
 	}
 }
 

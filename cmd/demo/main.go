@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/circuitctl"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/localbreaker"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testlambdas/outage"
 )
@@ -86,6 +88,7 @@ func run(tb testing.TB, rate float64, duration time.Duration, windows []outage.W
 	events := b.Events()
 	printer.flush(events, end)
 	summary(b, calls, events, end)
+	operatorsView(b)
 
 	if png != "" {
 		err := localbreaker.WriteChart(png, localbreaker.ChartInput{
@@ -125,4 +128,18 @@ func (p prefixed) Write(b []byte) (int, error) {
 		fmt.Println(string(p) + line)
 	}
 	return len(b), nil
+}
+
+// operatorsView prints what an operator sees at the end: circuitctl status,
+// the released tool's own code, on the demo's table.
+func operatorsView(b *localbreaker.Breaker) {
+	svc := b.Config.ServiceName
+	fmt.Printf("\n  circuitctl status %s --table %s --endpoint-url %s   (the operators' tool, README \"Runbook\")\n", svc, b.Config.TableName, b.DynamoEndpoint)
+	var out bytes.Buffer
+	circuitctl.Run(context.Background(), []string{"status", svc, "--table", b.Config.TableName}, circuitctl.Env{
+		Stdout: &out, Stderr: &out, Version: "demo",
+		NewClient: func(context.Context, circuitctl.Conn) (circuitctl.API, error) { return b.DynamoClient(), nil },
+	})
+	// One write: prefixed indents line by line, the tool's table writes cell by cell.
+	prefixed("    ").Write(out.Bytes())
 }

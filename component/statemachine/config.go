@@ -54,6 +54,11 @@ type Config struct {
 	// the rare transitions that need time arithmetic: trip, probe election,
 	// reopen.
 	ControllerArn string
+	// FailClosed: when the circuit cannot be read (after the read's short
+	// retry), the execution fails with ErrorCircuitUnavailable and invokes
+	// nothing, the fallback included. False (the default) fails open: the call
+	// goes through as if the circuit were closed.
+	FailClosed bool
 }
 
 // Defaults for the circuit's thresholds: gobreaker, Powertools and the Lambda

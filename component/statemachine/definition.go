@@ -88,6 +88,9 @@ const (
 	StateRejectHalfOpenFull     = "RejectHalfOpenFull"
 	StateRejectProbeNotAdmitted = "RejectProbeNotAdmitted"
 	StateInvokeFallback         = "InvokeFallback"
+	// StateRejectCircuitUnavailable ends an execution whose circuit could not
+	// be read, when the breaker fails closed (Config.FailClosed).
+	StateRejectCircuitUnavailable = "RejectCircuitUnavailable"
 
 	// StateDownstreamFailed receives the downstream's (or fallback's) error.
 	StateDownstreamFailed = "DownstreamFailed"
@@ -100,6 +103,11 @@ const (
 // ErrorCircuitOpen is the error of an execution rejected without invoking the
 // downstream. Callers match on it to tell "not tried" from "tried and failed".
 const ErrorCircuitOpen = "CircuitOpen"
+
+// ErrorCircuitUnavailable is the error of an execution that failed closed: the
+// circuit's item could not be read, and nothing was invoked. Like CircuitOpen,
+// it tells callers "not tried".
+const ErrorCircuitUnavailable = "CircuitUnavailable"
 
 // Step Functions names a DynamoDB error DynamoDB.<the Java SDK v1 exception
 // class its code unmarshals to>, and every code without a class of its own
@@ -295,6 +303,18 @@ func (b *builder) readCircuit() {
 		// makes the same choice.
 		Catch: []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateInvokeDownstream}},
 		Next:  StateCheckCircuit,
+	}
+	if b.cfg.FailClosed {
+		// FAIL CLOSED, by the user's choice: a downstream that must never be
+		// called unguarded (it is the one the breaker protects from overload)
+		// is not called when its circuit cannot be read. The read's error stays
+		// in the history (its TaskFailed event); the caller sees ours.
+		b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateRejectCircuitUnavailable}}
+		b.states[StateRejectCircuitUnavailable] = &state{
+			Type:  "Fail",
+			Error: ErrorCircuitUnavailable,
+			Cause: fmt.Sprintf("The circuit of %q could not be read, and the breaker fails closed; the downstream was not invoked.", b.cfg.ServiceName),
+		}
 	}
 }
 

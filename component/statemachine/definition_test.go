@@ -475,7 +475,12 @@ func validatorConfigs() map[string]Config {
 	everything.IgnoreErrors = ignoring.IgnoreErrors
 	everything.FallbackArn = fallback.FallbackArn
 	everything.Retry = custom.Retry
+	failClosed := base
+	failClosed.FailClosed = true
+	failClosedFallback := fallback
+	failClosedFallback.FailClosed = true
 	return map[string]Config{
+		"fail closed": failClosed, "fail closed with fallback": failClosedFallback,
 		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,
 		"trip at once": tripAtOnce, "several probes": severalProbes, "ignored errors": ignoring, "fallback": fallback,
 		"everything": everything,

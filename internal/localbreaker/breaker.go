@@ -103,6 +103,9 @@ type Breaker struct {
 	Topic alarmsim.Topic
 
 	DownstreamArn, ControllerArn string
+	// DynamoEndpoint is the dynalite holding the circuit table
+	// (Config.TableName), for tools pointed at it (the demo's circuitctl status).
+	DynamoEndpoint string
 
 	tb           testing.TB
 	machine      *sfnlocal.Machine
@@ -123,6 +126,10 @@ type Breaker struct {
 	controllerCalls ControllerCalls
 	controllerLog   LogVolume
 }
+
+// DynamoClient is a client of the breaker's dynalite, with the fake
+// credentials every emulator client here uses.
+func (b *Breaker) DynamoClient() *dynamodb.Client { return testenv.NewDynamoClient(b.DynamoEndpoint) }
 
 // Names of the breaker's functions and alarms.
 func functionArn(name string) string {
@@ -188,6 +195,10 @@ func Start(tb testing.TB, o Options) *Breaker {
 	if err != nil {
 		tb.Fatalf("%v", err)
 	}
+	if s.SlowCalls != nil {
+		// alarmsim has no percentiles: the slow-call alarm would be missing.
+		tb.Fatalf("localbreaker: slowCallMonitoring is not simulated locally (internal/alarmsim evaluates no percentiles)")
+	}
 	b := &Breaker{
 		Settings:         s,
 		Compression:      o.Compression,
@@ -208,6 +219,7 @@ func Start(tb testing.TB, o Options) *Breaker {
 
 	logf("starting dynalite (DynamoDB) on 127.0.0.1 and creating the circuit table")
 	endpoint := testenv.Dynalite(tb)
+	b.DynamoEndpoint = endpoint
 	db := testenv.DynamoClient(tb, endpoint)
 	table := testenv.CreateCircuitTable(tb, db)
 	b.store = circuitstore.New(db, table)
@@ -334,6 +346,12 @@ func actions(m component.Monitoring) alarmsim.Actions {
 }
 
 func (b *Breaker) newAlarm(name, function string, m component.Monitoring, description string) *alarmsim.Alarm {
+	if m.Mode != component.MonitoringCount {
+		// alarmsim evaluates one metric's statistic, not metric math: running
+		// a rate alarm as a count alarm would show a breaker that is not the
+		// one configured.
+		b.tb.Fatalf("alarm %s: mode %q is not simulated locally (internal/alarmsim evaluates count alarms only)", name, m.Mode)
+	}
 	dims := map[string]string{"FunctionName": function}
 	a, err := alarmsim.New(name, description, alarmsim.Rule{
 		Namespace:               "AWS/Lambda",

@@ -68,6 +68,13 @@ func (m *checkingMocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, er
 
 func deployThroughStandIn(t *testing.T, name string) []string {
 	t.Helper()
+	return deployThroughStandInWith(t, name, nil)
+}
+
+// deployThroughStandInWith is deployThroughStandIn with edit applied to the
+// breaker's args (nil: the defaults).
+func deployThroughStandInWith(t *testing.T, name string, edit func(*component.Args)) []string {
+	t.Helper()
 	p, err := standinaws.New(nil, "")
 	require.NoError(t, err)
 	mocks := &checkingMocks{p: p}
@@ -82,12 +89,16 @@ func deployThroughStandIn(t *testing.T, name string) []string {
 		if err != nil {
 			return err
 		}
-		_, err = component.NewCircuitBreaker(ctx, name, component.Args{
+		args := component.Args{
 			ServiceName:         "payments",
 			DownstreamFunction:  down,
 			HealthcheckFunction: health,
 			Tags:                pulumi.StringMap{"team": pulumi.String("checkout")},
-		})
+		}
+		if edit != nil {
+			edit(&args)
+		}
+		_, err = component.NewCircuitBreaker(ctx, name, args)
 		return err
 	}, pulumi.WithMocks("proj", "dev", mocks))
 	if err != nil && len(mocks.refusals) == 0 {

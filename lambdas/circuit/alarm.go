@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -24,10 +25,8 @@ type AlarmNotice struct {
 
 // Validate reports the first field that makes n unusable, naming it.
 func (n AlarmNotice) Validate() error {
-	switch n.Source {
-	case SourceDownstream, SourceHealthcheck:
-	default:
-		return fmt.Errorf("source %q is neither %q nor %q", n.Source, SourceDownstream, SourceHealthcheck)
+	if !slices.Contains(Sources, n.Source) {
+		return fmt.Errorf("source %q is not one of %q", n.Source, Sources)
 	}
 	switch n.State {
 	case AlarmStateAlarm, AlarmStateOK, AlarmStateInsufficientData:
@@ -123,8 +122,8 @@ func (o Outcome) Changed() bool { return o != OutcomeStale && o != OutcomeInvali
 const maxReasonDetail = 256
 
 // ApplyAlarm is the alarm path's rule: it returns the circuit after notice n,
-// received at now, under policy p. The two sources are tracked separately, so
-// that one alarm's late OK can never undo what the other alarm decided.
+// received at now, under policy p. The sources are tracked separately, so
+// that one alarm's late OK can never undo what another alarm decided.
 //
 //   - Only a notice newer (by ChangedAt) than the last applied for its source
 //     applies; otherwise nothing changes, not even Version.
@@ -136,6 +135,8 @@ const maxReasonDetail = 256
 //     circuit recovers through half-open probes after OpenUntil.
 //   - downstream ALARM opens a CLOSED or HALF_OPEN circuit, like an in-line trip.
 //   - downstream OK / INSUFFICIENT_DATA only record: recovery goes through probes.
+//   - slow-call notices follow the downstream's rules (Source.DownstreamKind),
+//     ordered against the slow-call alarm's own earlier notices only.
 //
 // Every applied notice bumps Version by exactly one, so that the store's
 // conditional write detects any concurrent writer.
@@ -143,10 +144,7 @@ func (c Circuit) ApplyAlarm(n AlarmNotice, now time.Time, p Policy) (next Circui
 	if n.Validate() != nil {
 		return c, OutcomeInvalid
 	}
-	status := &c.Downstream
-	if n.Source == SourceHealthcheck {
-		status = &c.Healthcheck
-	}
+	status := c.alarm(n.Source)
 	// At the item's precision: a duplicate must compare equal to what was stored.
 	changedAt := n.ChangedAt.UTC().Truncate(time.Millisecond)
 	if !changedAt.After(status.ChangedAt) {
@@ -181,7 +179,7 @@ func (c Circuit) ApplyAlarm(n AlarmNotice, now time.Time, p Policy) (next Circui
 		if previous == AlarmStateAlarm {
 			outcome = OutcomeReleased
 		}
-	case n.Source == SourceDownstream && n.State == AlarmStateAlarm:
+	case n.Source.DownstreamKind() && n.State == AlarmStateAlarm:
 		if c.State == Closed || c.State == HalfOpen {
 			c = c.open(now, p, reason)
 			outcome = OutcomeOpened

@@ -49,7 +49,7 @@ func genScenario(r *rand.Rand) scenario {
 
 	var distinct []AlarmNotice
 	states := []AlarmState{AlarmStateAlarm, AlarmStateOK, AlarmStateInsufficientData}
-	for _, src := range []Source{SourceDownstream, SourceHealthcheck} {
+	for _, src := range Sources {
 		at := t0.Add(-time.Hour)
 		for i := r.IntN(8); i > 0; i-- {
 			// Strictly increasing per source, like CloudWatch's state changes.
@@ -94,17 +94,14 @@ func apply(t *testing.T, s scenario, order []AlarmNotice) Circuit {
 }
 
 // latest is each source's newest notice: what the circuit must end up recording.
-func latest(ns []AlarmNotice) (ds, hc AlarmStatus) {
+func latest(ns []AlarmNotice) map[Source]AlarmStatus {
+	out := map[Source]AlarmStatus{}
 	for _, n := range ns {
-		st := &ds
-		if n.Source == SourceHealthcheck {
-			st = &hc
-		}
-		if n.ChangedAt.After(st.ChangedAt) {
-			*st = AlarmStatus{n.State, n.ChangedAt}
+		if n.ChangedAt.After(out[n.Source].ChangedAt) {
+			out[n.Source] = AlarmStatus{n.State, n.ChangedAt}
 		}
 	}
-	return ds, hc
+	return out
 }
 
 func checkScenario(t *testing.T, s scenario, r *rand.Rand) {
@@ -118,16 +115,15 @@ func checkScenario(t *testing.T, s scenario, r *rand.Rand) {
 	other := append([]AlarmNotice(nil), s.notices...)
 	r.Shuffle(len(other), func(i, j int) { other[i], other[j] = other[j], other[i] })
 	c2 := apply(t, s, other)
-	ds, hc := latest(s.notices)
-	if ds.State == "" {
-		ds = s.start.Downstream
-	}
-	if hc.State == "" {
-		hc = s.start.Healthcheck
-	}
-	if c1.Downstream != ds || c2.Downstream != ds || c1.Healthcheck != hc || c2.Healthcheck != hc {
-		t.Fatalf("per-source state depends on delivery order:\n want ds=%+v hc=%+v\n got  %+v %+v\n and  %+v %+v",
-			ds, hc, c1.Downstream, c1.Healthcheck, c2.Downstream, c2.Healthcheck)
+	want := latest(s.notices)
+	for _, src := range Sources {
+		w, ok := want[src]
+		if !ok {
+			w = s.start.Alarm(src)
+		}
+		if c1.Alarm(src) != w || c2.Alarm(src) != w {
+			t.Fatalf("%s state depends on delivery order:\n want %+v\n got  %+v\n and  %+v", src, w, c1.Alarm(src), c2.Alarm(src))
+		}
 	}
 
 	// No circuit stays open forever while the downstream is healthy: once the

@@ -67,10 +67,7 @@ func TestApplyAlarmRules(t *testing.T) {
 				return
 			}
 			assert.Equal(t, int64(8), next.Version, "every change bumps Version by exactly 1")
-			status := next.Downstream
-			if tt.notice.Source == SourceHealthcheck {
-				status = next.Healthcheck
-			}
+			status := next.Alarm(tt.notice.Source)
 			assert.Equal(t, AlarmStatus{tt.notice.State, tt.notice.ChangedAt}, status, "the source's state is recorded")
 			switch outcome {
 			case OutcomeOpened:

@@ -19,6 +19,7 @@ type Circuit struct {
 
 	Downstream  AlarmStatus
 	Healthcheck AlarmStatus
+	SlowCalls   AlarmStatus
 
 	LastTransition Transition
 }
@@ -27,6 +28,27 @@ type Circuit struct {
 type AlarmStatus struct {
 	State     AlarmState
 	ChangedAt time.Time // the alarm's own StateChangeTime, used to order notifications
+}
+
+// Alarm is the last notification applied for source s (zero for an unknown
+// source).
+func (c Circuit) Alarm(s Source) AlarmStatus {
+	if p := c.alarm(s); p != nil {
+		return *p
+	}
+	return AlarmStatus{}
+}
+
+func (c *Circuit) alarm(s Source) *AlarmStatus {
+	switch s {
+	case SourceDownstream:
+		return &c.Downstream
+	case SourceHealthcheck:
+		return &c.Healthcheck
+	case SourceSlowCalls:
+		return &c.SlowCalls
+	}
+	return nil
 }
 
 // Transition records one change of State.

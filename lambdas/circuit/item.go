@@ -46,6 +46,12 @@ const (
 	AttrDownstreamAlarmAt  = "downstreamAlarmAt"  // S: Timestamp of that alarm state change
 	AttrHealthcheckAlarm   = "healthcheckAlarm"   // S: AlarmState last applied for the healthcheck alarm
 	AttrHealthcheckAlarmAt = "healthcheckAlarmAt" // S: Timestamp of that alarm state change
+	// The slow-call alarm (the downstream's Duration percentile) is a third
+	// source with its own pair, for the same reason: ordered against its own
+	// notifications only, so that the error alarm's later change cannot make
+	// a slow-call ALARM look stale, nor the other way round.
+	AttrSlowCallAlarm   = "slowCallAlarm"   // S: AlarmState last applied for the slow-call alarm
+	AttrSlowCallAlarmAt = "slowCallAlarmAt" // S: Timestamp of that alarm state change
 
 	// The last transition, so that operators can see when, from what, to what and why.
 	// S: Timestamp. The state machine's CloseCircuit writes
@@ -92,7 +98,19 @@ type Source string
 const (
 	SourceDownstream  Source = "downstream"
 	SourceHealthcheck Source = "healthcheck"
+	// SourceSlowCalls is the alarm on the downstream's Duration: a
+	// downstream-kind source (ALARM opens like the error alarm; recovery goes
+	// through probes), kept apart from SourceDownstream.
+	SourceSlowCalls Source = "slowCalls"
 )
+
+// Sources are every alarm source, in the order operators read them.
+var Sources = []Source{SourceDownstream, SourceSlowCalls, SourceHealthcheck}
+
+// DownstreamKind reports whether s watches the downstream itself: its ALARM
+// opens a circuit like an in-line trip, and its OK never closes one (probes
+// do). The healthcheck is the only other kind.
+func (s Source) DownstreamKind() bool { return s == SourceDownstream || s == SourceSlowCalls }
 
 // TimestampLayout is how our writers store times: UTC with fixed-width
 // milliseconds. Fixed width makes string order equal time order, and one

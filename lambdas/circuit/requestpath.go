@@ -1,6 +1,7 @@
 package circuit
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -186,6 +187,47 @@ func (c Circuit) Release(now time.Time, reason string) (Circuit, bool) {
 	c.LastTransition = Transition{At: now, From: from, To: c.Effective(), Reason: manual(reason)}
 	c.Version++
 	return c, true
+}
+
+// ErrReasonRequired is returned when an operator forces a circuit without a
+// reason: the reason is the transition's, which every later reader (status,
+// the runbook's first look) relies on to know why a circuit is held.
+var ErrReasonRequired = errors.New("a reason is required to force a circuit (it is recorded as the transition's reason)")
+
+// DefaultReleaseReason is recorded when an operator releases without a reason:
+// releasing needs no justification, clearing a forced state is always safe.
+const DefaultReleaseReason = "released by an operator"
+
+// CheckOverrideReason is the operators' rule on reasons: forcing (ForcedOpen,
+// ForcedClosed) needs one, releasing (NoOverride) does not.
+func CheckOverrideReason(o Override, reason string) error {
+	if o != NoOverride && strings.TrimSpace(reason) == "" {
+		return ErrReasonRequired
+	}
+	return nil
+}
+
+// SetOverride is every operator's write, whichever tool makes it (the
+// controller's forceOpen / forceClosed / release actions, circuitctl): o
+// forces the circuit, NoOverride releases it. It applies Force or Release
+// after CheckOverrideReason, so that both tools share one rule and one
+// recorded reason.
+func (c Circuit) SetOverride(o Override, now time.Time, reason string) (Circuit, bool, error) {
+	if err := CheckOverrideReason(o, reason); err != nil {
+		return c, false, err
+	}
+	switch o {
+	case ForcedOpen, ForcedClosed:
+		next, changed := c.Force(o, now, reason)
+		return next, changed, nil
+	case NoOverride:
+		if strings.TrimSpace(reason) == "" {
+			reason = DefaultReleaseReason
+		}
+		next, changed := c.Release(now, reason)
+		return next, changed, nil
+	}
+	return c, false, fmt.Errorf("unknown override %q (expected %s, %s or none)", o, ForcedOpen, ForcedClosed)
 }
 
 func manual(reason string) string {

@@ -1,6 +1,7 @@
 package circuit
 
 import (
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -274,4 +275,31 @@ func TestProbePolicyValidate(t *testing.T) {
 	assert.NoError(t, probes.Validate())
 	assert.ErrorContains(t, ProbePolicy{MaxCalls: 0, Timeout: time.Second}.Validate(), "max calls")
 	assert.ErrorContains(t, ProbePolicy{MaxCalls: 1}.Validate(), "probe timeout")
+}
+
+// SetOverride is the one rule both operator tools (the controller Lambda's
+// force / release actions and circuitctl) apply.
+func TestSetOverrideIsTheOperatorsRule(t *testing.T) {
+	at := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
+	c := Circuit{ServiceName: "payments", State: Open, Version: 3}
+
+	_, changed, err := c.SetOverride(ForcedOpen, at, "  ")
+	if !errors.Is(err, ErrReasonRequired) || changed {
+		t.Fatalf("forcing without a reason: changed %v, err %v", changed, err)
+	}
+	forced, changed, err := c.SetOverride(ForcedClosed, at, "INC-7")
+	if err != nil || !changed || forced.Override != ForcedClosed || forced.Version != 4 ||
+		forced.LastTransition != (Transition{At: at, From: Open, To: State(ForcedClosed), Reason: "manual: INC-7"}) {
+		t.Fatalf("force: %+v, %v, %v", forced, changed, err)
+	}
+	released, changed, err := forced.SetOverride(NoOverride, at, "")
+	if err != nil || !changed || released.Override != NoOverride || released.LastTransition.Reason != "manual: "+DefaultReleaseReason {
+		t.Fatalf("release: %+v, %v, %v", released, changed, err)
+	}
+	if _, changed, err := released.SetOverride(NoOverride, at, ""); err != nil || changed {
+		t.Fatalf("releasing twice changed %v, %v", changed, err)
+	}
+	if _, _, err := c.SetOverride("HALF_FORCED", at, "x"); err == nil {
+		t.Fatal("an unknown override was accepted")
+	}
 }

@@ -41,6 +41,10 @@ func Decode(service string, item Item) (circuit.Circuit, error) {
 		State:     circuit.AlarmState(d.str(circuit.AttrHealthcheckAlarm)),
 		ChangedAt: d.time(circuit.AttrHealthcheckAlarmAt),
 	}
+	c.SlowCalls = circuit.AlarmStatus{
+		State:     circuit.AlarmState(d.str(circuit.AttrSlowCallAlarm)),
+		ChangedAt: d.time(circuit.AttrSlowCallAlarmAt),
+	}
 	c.LastTransition = circuit.Transition{
 		At:     d.time(circuit.AttrTransitionAt),
 		From:   circuit.State(d.str(circuit.AttrTransitionFrom)),
@@ -154,6 +158,8 @@ func Encode(c circuit.Circuit) (set Item, remove []string) {
 	optTime(circuit.AttrDownstreamAlarmAt, c.Downstream.ChangedAt)
 	optStr(circuit.AttrHealthcheckAlarm, string(c.Healthcheck.State))
 	optTime(circuit.AttrHealthcheckAlarmAt, c.Healthcheck.ChangedAt)
+	optStr(circuit.AttrSlowCallAlarm, string(c.SlowCalls.State))
+	optTime(circuit.AttrSlowCallAlarmAt, c.SlowCalls.ChangedAt)
 	optTime(circuit.AttrTransitionAt, c.LastTransition.At)
 	optStr(circuit.AttrTransitionFrom, string(c.LastTransition.From))
 	optStr(circuit.AttrTransitionTo, string(c.LastTransition.To))

@@ -49,6 +49,7 @@ func TestRoundTripEveryField(t *testing.T) {
 		Failures: 1, Openings: 2, Probes: 3, Successes: 4, Override: circuit.ForcedOpen, Version: 1,
 		Downstream:     circuit.AlarmStatus{State: circuit.AlarmStateAlarm, ChangedAt: t0},
 		Healthcheck:    circuit.AlarmStatus{State: circuit.AlarmStateOK, ChangedAt: t0.Add(time.Second)},
+		SlowCalls:      circuit.AlarmStatus{State: circuit.AlarmStateInsufficientData, ChangedAt: t0.Add(2 * time.Second)},
 		LastTransition: circuit.Transition{At: t0, From: circuit.Closed, To: circuit.Open, Reason: "downstream alarm x went to ALARM"},
 	}
 	got, err := s.Update(context.Background(), "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) {
@@ -67,6 +68,9 @@ func TestRoundTripEveryField(t *testing.T) {
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:11:09.123Z"}, item[circuit.AttrHalfOpenUntil])
 	assert.Equal(t, &types.AttributeValueMemberN{Value: "1"}, item[circuit.AttrVersion])
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:10:40.123Z"}, item[circuit.AttrHealthcheckAlarmAt])
+	// Issue 10, bullet 2: the slow-call alarm's own pair of attributes.
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "INSUFFICIENT_DATA"}, item[circuit.AttrSlowCallAlarm])
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:10:41.123Z"}, item[circuit.AttrSlowCallAlarmAt])
 }
 
 func TestZeroOptionalsAreRemovedAndUnknownAttributesKept(t *testing.T) {

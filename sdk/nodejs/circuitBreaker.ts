@@ -146,10 +146,12 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["logRetentionDays"] = (args?.logRetentionDays) ?? 14;
             resourceInputs["manageHealthcheckInvokeConfig"] = (args?.manageHealthcheckInvokeConfig) ?? true;
             resourceInputs["maxOpenDurationSeconds"] = (args?.maxOpenDurationSeconds) ?? 600;
+            resourceInputs["onStoreError"] = (args?.onStoreError) ?? "failOpen";
             resourceInputs["openBackoffMultiplier"] = (args?.openBackoffMultiplier) ?? 2;
             resourceInputs["openDurationSeconds"] = (args?.openDurationSeconds) ?? 60;
             resourceInputs["reconcileSchedule"] = (args?.reconcileSchedule) ?? "rate(5 minutes)";
             resourceInputs["serviceName"] = args?.serviceName;
+            resourceInputs["slowCallMonitoring"] = args ? pulumi.output(args.slowCallMonitoring).apply(v => v === undefined ? undefined : inputs.slowCallMonitoringArgsProvideDefaults(v)) : undefined;
             resourceInputs["successThreshold"] = (args?.successThreshold) ?? 1;
             resourceInputs["table"] = args?.table;
             resourceInputs["tags"] = args?.tags;
@@ -309,6 +311,10 @@ export interface CircuitBreakerArgs {
      */
     maxOpenDurationSeconds?: number;
     /**
+     * What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
+     */
+    onStoreError?: string;
+    /**
      * Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
      */
     openBackoffMultiplier?: number;
@@ -324,6 +330,10 @@ export interface CircuitBreakerArgs {
      * The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
      */
     serviceName: string;
+    /**
+     * A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+     */
+    slowCallMonitoring?: pulumi.Input<inputs.SlowCallMonitoringArgs | undefined>;
     /**
      * Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
      */

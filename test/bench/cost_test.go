@@ -56,6 +56,10 @@ func TestFixedMonthlyCost(t *testing.T) {
 		}
 	}
 	near("CloudWatch alarms (downstream, healthcheck)", 0.20)
+	rate := FixedCost(ListPrices, ListMonthlyPrices, AssumedFixed, with(DefaultFixed, func(o *FixedOptions) { o.RateMode, o.SlowCalls = true, true }))
+	if got := rate[0].USD; got < 0.3999 || got > 0.4001 {
+		t.Errorf("a rate alarm and a slow-call alarm: alarms cost %.4f, want 0.40 (docs/monitoring.md)", got)
+	}
 	near("healthcheck schedule", 43200*1.00/1e6)
 	// 8,640 runs: Scheduler, Lambda (request + 0.125 GB x 1.06 s arm64, the
 	// empty long poll included), 3 RRU, DescribeAlarms, ReceiveMessage, 1,400

@@ -49,8 +49,12 @@ const minutesPerMonth = 30 * 24 * 60
 // FixedOptions are the inputs that decide the fixed cost.
 type FixedOptions struct {
 	HealthcheckEveryMinutes float64 // healthcheckSchedule; the default is rate(1 minute)
-	ReconcileEveryMinutes   float64 // reconcileSchedule; the default is rate(5 minutes)
-	Dashboard               bool
+	// RateMode: downstreamMonitoring mode rate, a metric-math alarm over
+	// Errors and Invocations, two alarm metrics; SlowCalls: slowCallMonitoring,
+	// a third alarm (docs/monitoring.md).
+	RateMode, SlowCalls   bool
+	ReconcileEveryMinutes float64 // reconcileSchedule; the default is rate(5 minutes)
+	Dashboard             bool
 	// FastFailsPublished / ProbesPublished: the metric filters' metrics cost
 	// only in months they are published (a month with fast fails; probes only
 	// at logLevel ALL).
@@ -96,7 +100,14 @@ type FixedLine struct {
 func FixedCost(p Prices, m MonthlyPrices, a FixedAssumptions, o FixedOptions) []FixedLine {
 	var lines []FixedLine
 	add := func(item, basis string, usd float64) { lines = append(lines, FixedLine{item, basis, usd}) }
-	add("CloudWatch alarms (downstream, healthcheck)", "2 standard alarms", 2*m.AlarmMetricMonth)
+	alarmMetrics, alarms := 2.0, "downstream, healthcheck"
+	if o.RateMode {
+		alarmMetrics, alarms = alarmMetrics+1, "downstream (rate: 2 metrics), healthcheck"
+	}
+	if o.SlowCalls {
+		alarmMetrics, alarms = alarmMetrics+1, alarms+", slow calls"
+	}
+	add("CloudWatch alarms ("+alarms+")", fmt.Sprintf("%g standard alarm metrics", alarmMetrics), alarmMetrics*m.AlarmMetricMonth)
 
 	checks := minutesPerMonth / o.HealthcheckEveryMinutes
 	add("healthcheck schedule", fmt.Sprintf("%.0f Scheduler invocations", checks), checks*m.SchedulerInvocation)
@@ -159,6 +170,8 @@ func FixedCostMarkdown() string {
 		{"default, a month with fast fails", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished = true })},
 		{"+ dashboard (a month with fast fails)", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished, o.Dashboard = true, true })},
 		{"+ logLevel ALL (a month with fast fails and probes)", with(DefaultFixed, func(o *FixedOptions) { o.FastFailsPublished, o.ProbesPublished = true, true })},
+		{"downstreamMonitoring mode rate", with(DefaultFixed, func(o *FixedOptions) { o.RateMode = true })},
+		{"+ slowCallMonitoring", with(DefaultFixed, func(o *FixedOptions) { o.SlowCalls = true })},
 		{"reconcileSchedule rate(1 minute)", with(DefaultFixed, func(o *FixedOptions) { o.ReconcileEveryMinutes = 1 })},
 		{"healthcheckSchedule rate(5 minutes)", with(DefaultFixed, func(o *FixedOptions) { o.HealthcheckEveryMinutes = 5 })},
 	}

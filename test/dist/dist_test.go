@@ -3,7 +3,8 @@
 // <version> -f <tarball>` into a private PULUMI_HOME, the packed npm SDK with
 // `npm install` into a scratch TypeScript stack, then `pulumi preview` of that
 // stack (an Automation API inline program: no Node language host can be had
-// here) against the test-only stand-in aws plugin. It also checks the
+// here) against the test-only stand-in aws plugin; and the wheel with `pip
+// install` into a fresh virtualenv, previewed the same way from Python. It also checks the
 // checksums file and that the release's VERSION reached the plugin, the npm
 // package and the wheel.
 //
@@ -53,6 +54,12 @@ func (r release) file(name string) string { return filepath.Join(r.dir, name) }
 // "pulumi-%s-%s-v%s-%s-%s.tar.gz" of kind, name, version, os, arch.
 func (r release) tarballName() string {
 	return "pulumi-resource-circuitbreaker-v" + r.version + "-" + runtime.GOOS + "-" + runtime.GOARCH + ".tar.gz"
+}
+
+// circuitctlTarballName is the operators' tool's own tarball (Makefile,
+// dist-circuitctl), named like the plugin's.
+func (r release) circuitctlTarballName() string {
+	return "circuitctl-v" + r.version + "-" + runtime.GOOS + "-" + runtime.GOARCH + ".tar.gz"
 }
 
 func need(t *testing.T) release {
@@ -108,6 +115,7 @@ func TestDistChecksums(t *testing.T) {
 	}
 	for _, name := range []string{
 		r.tarballName(),
+		r.circuitctlTarballName(),
 		"pulumi-circuitbreaker-circuitbreaker-" + r.version + ".tgz",
 		"pulumi_circuitbreaker-" + r.version + ".tar.gz",
 		"pulumi_circuitbreaker-" + r.version + "-py3-none-any.whl",
@@ -151,6 +159,61 @@ func TestDistPluginTarball(t *testing.T) {
 	}
 }
 
+// TestDistCircuitctl: the tool's tarball holds only its executable, which
+// reports the release's version (the Makefile's -X main.Version).
+func TestDistCircuitctl(t *testing.T) {
+	r := need(t)
+	f, err := os.Open(r.file(r.circuitctlTarballName()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	exe := "circuitctl"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	var names []string
+	bin := filepath.Join(t.TempDir(), exe)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		if h.Name != exe {
+			continue
+		}
+		if h.Mode&0o111 == 0 {
+			t.Errorf("%s is not executable (mode %o)", h.Name, h.Mode)
+		}
+		out, err := os.OpenFile(bin, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			t.Fatal(err)
+		}
+		out.Close()
+	}
+	if len(names) != 1 || names[0] != exe {
+		t.Fatalf("tarball holds %v, want just %s", names, exe)
+	}
+	got, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "circuitctl " + r.version + "\n"; string(got) != want {
+		t.Errorf("circuitctl --version printed %q, want %q", got, want)
+	}
+}
+
 // TestDistWheelVersion: the wheel is at the release's version and its
 // pulumi-plugin.json asks for the same plugin version.
 func TestDistWheelVersion(t *testing.T) {
@@ -186,39 +249,60 @@ func TestDistWheelVersion(t *testing.T) {
 	}
 }
 
-// TestDistInstallAndPreview is the user's path: install the plugin from the
-// tarball, the SDK from the packed .tgz, compile a stack and preview it.
-func TestDistInstallAndPreview(t *testing.T) {
-	r := need(t)
+// user is a scratch machine with the release's plugin installed as the docs
+// tell a user to install it offline: a private PULUMI_HOME, a file backend,
+// the stand-in aws plugin, no ambient plugins, no downloads.
+type user struct {
+	t       *testing.T
+	dir     string
+	stack   string
+	env     []string
+	grpcLog string
+	ctx     context.Context
+}
+
+func (u *user) run(wd string, args ...string) string {
+	u.t.Helper()
+	cmd := exec.CommandContext(u.ctx, args[0], args[1:]...)
+	cmd.Dir, cmd.Env = wd, u.env
+	step := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		u.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	u.t.Logf("%s: %s", strings.Join(args[:min(len(args), 3)], " "), time.Since(step).Round(time.Millisecond))
+	return string(out)
+}
+
+func newUser(t *testing.T, r release) *user {
+	t.Helper()
 	for _, p := range []string{path("bin", "pulumi"), path("bin", "standin", "pulumi-resource-aws")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("%s is missing: `make test-dist` builds it", p)
 		}
 	}
-	start := time.Now()
 	dir := t.TempDir()
 	home, backend, cloud, tmp := filepath.Join(dir, "home"), filepath.Join(dir, "state"), filepath.Join(dir, "cloud"), filepath.Join(dir, "tmp")
-	stack := filepath.Join(dir, "stack")
-	for _, d := range []string{home, backend, cloud, tmp, stack} {
+	u := &user{t: t, dir: dir, stack: filepath.Join(dir, "stack"), grpcLog: filepath.Join(dir, "grpc.log")}
+	for _, d := range []string{home, backend, cloud, tmp, u.stack} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	grpcLog := filepath.Join(dir, "grpc.log")
 	// Only this test's Pulumi settings, as in test/engine: a developer's own
 	// login or backend never leaks in; bin/ first on PATH for the CLI, but
 	// plugins only from PULUMI_HOME, and never a download.
-	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PULUMI_") || strings.HasPrefix(kv, "CIRCUITBREAKER_") || strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "TMPDIR=") {
+		if strings.HasPrefix(kv, "PULUMI_") || strings.HasPrefix(kv, "CIRCUITBREAKER_") || strings.HasPrefix(kv, "AWS_") ||
+			strings.HasPrefix(kv, "TMPDIR=") || strings.HasPrefix(kv, "VIRTUAL_ENV=") || strings.HasPrefix(kv, "PYTHONPATH=") {
 			continue
 		}
 		if strings.HasPrefix(kv, "PATH=") {
 			kv = "PATH=" + path("bin") + string(os.PathListSeparator) + strings.TrimPrefix(kv, "PATH=")
 		}
-		env = append(env, kv)
+		u.env = append(u.env, kv)
 	}
-	env = append(env,
+	u.env = append(u.env,
 		"PULUMI_HOME="+home,
 		"PULUMI_BACKEND_URL=file://"+backend,
 		"PULUMI_CONFIG_PASSPHRASE=dist-test",
@@ -226,39 +310,28 @@ func TestDistInstallAndPreview(t *testing.T) {
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
 		// bin/ also holds a development build of the plugin: it must not be used.
 		"PULUMI_IGNORE_AMBIENT_PLUGINS=true",
-		"PULUMI_DEBUG_GRPC="+grpcLog,
+		"PULUMI_DEBUG_GRPC="+u.grpcLog,
 		standinaws.DirEnv+"="+cloud,
 		"TMPDIR="+tmp,
 	)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	run := func(wd string, args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-		cmd.Dir, cmd.Env = wd, env
-		step := time.Now()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		t.Logf("%s: %s", strings.Join(args[:min(len(args), 3)], " "), time.Since(step).Round(time.Millisecond))
-		return string(out)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	t.Cleanup(cancel)
+	u.ctx = ctx
 
 	// The plugin, exactly as the docs tell a user to install it offline.
 	pulumi := path("bin", "pulumi")
-	run(dir, pulumi, "plugin", "install", "resource", "circuitbreaker", r.version, "-f", r.file(r.tarballName()))
+	u.run(dir, pulumi, "plugin", "install", "resource", "circuitbreaker", r.version, "-f", r.file(r.tarballName()))
 	awsTar := filepath.Join(dir, "aws.tar.gz")
 	if err := tarball(awsTar, path("bin", "standin", "pulumi-resource-aws")); err != nil {
 		t.Fatal(err)
 	}
-	run(dir, pulumi, "plugin", "install", "resource", "aws", standinaws.Version, "-f", awsTar)
+	u.run(dir, pulumi, "plugin", "install", "resource", "aws", standinaws.Version, "-f", awsTar)
 	var plugins []struct {
 		Name    string `json:"name"`
 		Kind    string `json:"kind"`
 		Version string `json:"version"`
 	}
-	if err := json.Unmarshal([]byte(run(dir, pulumi, "plugin", "ls", "--json")), &plugins); err != nil {
+	if err := json.Unmarshal([]byte(u.run(dir, pulumi, "plugin", "ls", "--json")), &plugins); err != nil {
 		t.Fatal(err)
 	}
 	found := false
@@ -268,6 +341,29 @@ func TestDistInstallAndPreview(t *testing.T) {
 	if !found {
 		t.Fatalf("pulumi plugin ls shows %+v, want resource circuitbreaker %s", plugins, r.version)
 	}
+	return u
+}
+
+// copyTestdata puts test/dist/testdata files into the scratch stack.
+func (u *user) copyTestdata(files ...string) {
+	u.t.Helper()
+	for _, f := range files {
+		b, err := os.ReadFile(path("test", "dist", "testdata", f))
+		if err != nil {
+			u.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(u.stack, f), b, 0o644); err != nil {
+			u.t.Fatal(err)
+		}
+	}
+}
+
+// TestDistInstallAndPreview is the TypeScript user's path: install the plugin
+// from the tarball, the SDK from the packed .tgz, compile a stack and preview it.
+func TestDistInstallAndPreview(t *testing.T) {
+	r := need(t)
+	start := time.Now()
+	u := newUser(t, r)
 
 	// The scratch stack: the packed SDK and the versions the TypeScript
 	// example locks (so npm's cache serves them).
@@ -282,26 +378,18 @@ func TestDistInstallAndPreview(t *testing.T) {
 		"devDependencies": map[string]string{"typescript": lock["typescript"], "@types/node": lock["@types/node"]},
 	}
 	b, _ := json.MarshalIndent(pkg, "", "  ")
-	if err := os.WriteFile(filepath.Join(stack, "package.json"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(u.stack, "package.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"index.ts", "tsconfig.json", "driver.js"} {
-		b, err := os.ReadFile(path("test", "dist", "testdata", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(stack, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run(stack, "npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
+	u.copyTestdata("index.ts", "tsconfig.json", "driver.js")
+	u.run(u.stack, "npm", "install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
 	var installed struct {
 		Version string `json:"version"`
 		Pulumi  struct {
 			Version string `json:"version"`
 		} `json:"pulumi"`
 	}
-	b, err := os.ReadFile(filepath.Join(stack, "node_modules", "@pulumi-circuitbreaker", "circuitbreaker", "package.json"))
+	b, err := os.ReadFile(filepath.Join(u.stack, "node_modules", "@pulumi-circuitbreaker", "circuitbreaker", "package.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,11 +399,73 @@ func TestDistInstallAndPreview(t *testing.T) {
 	if installed.Version != r.version || installed.Pulumi.Version != r.version {
 		t.Fatalf("installed SDK is %s asking for plugin %s, want %s", installed.Version, installed.Pulumi.Version, r.version)
 	}
-	run(stack, filepath.Join("node_modules", ".bin", "tsc"))
+	u.run(u.stack, filepath.Join("node_modules", ".bin", "tsc"))
 
-	reportPath := filepath.Join(dir, "preview.json")
-	run(stack, "node", "driver.js", reportPath)
-	b, err = os.ReadFile(reportPath)
+	reportPath := filepath.Join(u.dir, "preview.json")
+	u.run(u.stack, "node", "driver.js", reportPath)
+	n := checkPreview(t, reportPath)
+	checkPluginVersion(t, u.grpcLog, r.version)
+	t.Logf("install and preview of release %s (TypeScript): %s (%d steps)", r.version, time.Since(start).Round(time.Millisecond), n)
+}
+
+// TestDistPythonInstallAndPreview is the Python user's path: the plugin from
+// the tarball, then `pip install` of the release's wheel into a fresh
+// virtualenv beside pulumi and pulumi-aws (the versions bin/venv, made from
+// examples/python/requirements.txt, resolved, so pip's cache serves them), and
+// a preview of a stack importing pulumi_circuitbreaker from that wheel.
+func TestDistPythonInstallAndPreview(t *testing.T) {
+	r := need(t)
+	start := time.Now()
+	u := newUser(t, r)
+	pins := venvPins(t, "pulumi", "pulumi-aws")
+	venv := filepath.Join(u.dir, "venv")
+	u.run(u.dir, "python3", "-m", "venv", venv)
+	py := filepath.Join(venv, "bin", "python")
+	wheel := r.file("pulumi_circuitbreaker-" + r.version + "-py3-none-any.whl")
+	u.run(u.dir, append([]string{py, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel}, pins...)...)
+	// pip resolved the wheel's own requirements against the pins: the
+	// installed set is consistent, and the package is the release's.
+	u.run(u.dir, py, "-m", "pip", "check", "--disable-pip-version-check")
+	got := strings.TrimSpace(u.run(u.dir, py, "-c", "import importlib.metadata as m; print(m.version('pulumi_circuitbreaker'))"))
+	if got != r.version {
+		t.Fatalf("installed pulumi_circuitbreaker %s, want %s", got, r.version)
+	}
+	// Imported from the virtualenv, not from a checkout.
+	where := strings.TrimSpace(u.run(u.dir, py, "-c", "import pulumi_circuitbreaker; print(pulumi_circuitbreaker.__file__)"))
+	if !strings.HasPrefix(where, venv+string(os.PathSeparator)) {
+		t.Fatalf("pulumi_circuitbreaker imported from %s, not from the scratch virtualenv", where)
+	}
+	u.copyTestdata("program.py", "driver.py")
+	reportPath := filepath.Join(u.dir, "preview.json")
+	u.run(u.stack, py, "driver.py", reportPath)
+	n := checkPreview(t, reportPath)
+	checkPluginVersion(t, u.grpcLog, r.version)
+	t.Logf("install and preview of release %s (Python): %s (%d steps)", r.version, time.Since(start).Round(time.Millisecond), n)
+}
+
+// venvPins are `name==version` for the packages bin/venv holds.
+func venvPins(t *testing.T, names ...string) []string {
+	t.Helper()
+	py := path("bin", "venv", "bin", "python")
+	if _, err := os.Stat(py); err != nil {
+		t.Fatalf("%s is missing: `make engine-deps` (part of `make test`) makes bin/venv", py)
+	}
+	var pins []string
+	for _, n := range names {
+		out, err := exec.Command(py, "-c", "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))", n).Output()
+		if err != nil {
+			t.Fatalf("bin/venv has no %s: %v", n, err)
+		}
+		pins = append(pins, n+"=="+strings.TrimSpace(string(out)))
+	}
+	return pins
+}
+
+// checkPreview reads a driver's report: a fresh preview that creates the
+// breaker and its children, with no error. It returns the number of steps.
+func checkPreview(t *testing.T, reportPath string) int {
+	t.Helper()
+	b, err := os.ReadFile(reportPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,8 +501,7 @@ func TestDistInstallAndPreview(t *testing.T) {
 	if component != 1 || children < 10 {
 		t.Errorf("preview created %d %s and %d resources under it, want 1 and its children (>= 10)", component, componentType, children)
 	}
-	checkPluginVersion(t, grpcLog, r.version)
-	t.Logf("install and preview of release %s: %s (%d steps)", r.version, time.Since(start).Round(time.Millisecond), len(rep.Steps))
+	return len(rep.Steps)
 }
 
 // checkPluginVersion: the plugin the engine ran says it is the release's

@@ -29,6 +29,7 @@ func TestCheckVersions(t *testing.T) {
 	}
 	for _, f := range []string{
 		"provider/provider.go",
+		"cmd/circuitctl/main.go",
 		"schema.yaml",
 		"sdk/nodejs/package.json has",
 		"sdk/nodejs/package.json (pulumi.version)",

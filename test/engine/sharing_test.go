@@ -259,7 +259,9 @@ func checkBadInput(t *testing.T, lang, variant, expect string, said []string) {
 
 // TestSharingTypeChecks: `table: first.table`, `downstreamAlias: live` and the
 // resource outputs type-check against the generated SDK (tsc --noEmit, strict),
-// as a user's editor would check them; test/engine/sharing/typecheck.ts.
+// as a user's editor would check them, in the example that shows sharing:
+// examples/ts-shared-table/index.ts (test/engine/sharing/index.js runs the same
+// shape through the engine).
 func TestSharingTypeChecks(t *testing.T) {
 	modules := path("examples", "ts", "node_modules")
 	tsc := filepath.Join(modules, ".bin", "tsc")
@@ -270,7 +272,7 @@ func TestSharingTypeChecks(t *testing.T) {
 			"skipLibCheck": true, "baseUrl": "/", "paths": map[string][]string{"*": {modules + "/*"}},
 			"typeRoots": []string{filepath.Join(modules, "@types")},
 		},
-		"files": []string{path("test", "engine", "sharing", "typecheck.ts")},
+		"files": []string{path("examples", "ts-shared-table", "index.ts")},
 	}
 	b, err := json.Marshal(cfg)
 	if err != nil {

@@ -11,9 +11,12 @@ const (
 	EnvServiceName          = lambdaenv.ServiceName
 	EnvDownstreamAlarmName  = "DOWNSTREAM_ALARM_NAME"  // alarm on the downstream's errors
 	EnvHealthcheckAlarmName = "HEALTHCHECK_ALARM_NAME" // alarm on the healthcheck's errors
-	EnvOpenDurationSeconds  = lambdaenv.OpenDurationSeconds
-	EnvMaxOpenDuration      = lambdaenv.MaxOpenDuration
-	EnvBackoffMultiplier    = lambdaenv.BackoffMultiplier
+	// EnvSlowCallAlarmName is the alarm on the downstream's Duration; unset or
+	// empty when the breaker has no slow-call alarm.
+	EnvSlowCallAlarmName   = "SLOW_CALL_ALARM_NAME"
+	EnvOpenDurationSeconds = lambdaenv.OpenDurationSeconds
+	EnvMaxOpenDuration     = lambdaenv.MaxOpenDuration
+	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
 	// The dead-letter queue the reconciliation drains; unset: nothing to drain.
 	EnvDeadLetterQueueURL = lambdaenv.DeadLetterQueueURL
 )
@@ -24,6 +27,7 @@ type Config struct {
 	ServiceName          string
 	DownstreamAlarmName  string
 	HealthcheckAlarmName string
+	SlowCallAlarmName    string // "" when there is no slow-call alarm
 	Policy               circuit.Policy
 	DeadLetterQueueURL   string
 }
@@ -40,12 +44,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ServiceName:          r.Required(EnvServiceName),
 		DownstreamAlarmName:  r.Required(EnvDownstreamAlarmName),
 		HealthcheckAlarmName: r.Required(EnvHealthcheckAlarmName),
+		SlowCallAlarmName:    getenv(EnvSlowCallAlarmName),
 		Policy:               r.OpenPolicy(),
 		DeadLetterQueueURL:   getenv(EnvDeadLetterQueueURL),
 	}
 	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
 		// The alarm name is what tells the sources apart.
 		r.Bad("%s and %s name the same alarm", EnvDownstreamAlarmName, EnvHealthcheckAlarmName)
+	}
+	if c.SlowCallAlarmName != "" && (c.SlowCallAlarmName == c.DownstreamAlarmName || c.SlowCallAlarmName == c.HealthcheckAlarmName) {
+		r.Bad("%s names the same alarm as %s or %s", EnvSlowCallAlarmName, EnvDownstreamAlarmName, EnvHealthcheckAlarmName)
 	}
 	if err := r.Err("alarm handler"); err != nil {
 		return Config{}, err

@@ -128,6 +128,14 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 	case h.cfg.HealthcheckAlarmName:
 		n.Source = circuit.SourceHealthcheck
 	default:
+		if h.cfg.SlowCallAlarmName != "" && m.AlarmName == h.cfg.SlowCallAlarmName {
+			n.Source = circuit.SourceSlowCalls
+			break
+		}
+		if h.cfg.SlowCallAlarmName != "" {
+			return fail("AlarmName", "%s is none of this circuit's alarms: downstream (%s), healthcheck (%s), slow calls (%s)",
+				quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName, h.cfg.SlowCallAlarmName)
+		}
 		return fail("AlarmName", "%s is neither this circuit's downstream alarm (%s) nor its healthcheck alarm (%s)",
 			quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName)
 	}
@@ -221,12 +229,7 @@ func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNo
 		}
 		log.Info("circuit transition", attrs...)
 	case circuit.OutcomeStale:
-		var last circuit.AlarmStatus
-		if n.Source == circuit.SourceHealthcheck {
-			last = before.Healthcheck
-		} else {
-			last = before.Downstream
-		}
+		last := before.Alarm(n.Source)
 		log.Info("alarm notification ignored", "outcome", string(outcome),
 			"why", "stale or duplicate: not newer than the last notification applied for this alarm",
 			"lastAppliedState", string(last.State), "lastAppliedChangeTime", circuit.FormatTime(last.ChangedAt))

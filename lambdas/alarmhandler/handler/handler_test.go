@@ -47,7 +47,10 @@ type rig struct {
 	cfg    handler.Config
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigWith(t, nil) }
+
+// newRigWith is newRig with edit applied to the handler's configuration.
+func newRigWith(t *testing.T, edit func(*handler.Config)) *rig {
 	r := &rig{t: t, client: testenv.DynamoClient(t, endpoint)}
 	r.cfg = handler.Config{
 		TableName:            testenv.CreateCircuitTable(t, r.client),
@@ -55,6 +58,9 @@ func newRig(t *testing.T) *rig {
 		DownstreamAlarmName:  downstreamAlarm,
 		HealthcheckAlarmName: healthcheckAlarm,
 		Policy:               circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
+	}
+	if edit != nil {
+		edit(&r.cfg)
 	}
 	r.store = circuitstore.New(r.client, r.cfg.TableName)
 	log := slog.New(slog.NewJSONHandler(&r.logs, nil))

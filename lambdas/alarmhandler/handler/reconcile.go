@@ -97,8 +97,9 @@ type ReconcileError struct{ Problems []string }
 
 func (e *ReconcileError) Error() string { return "reconciliation: " + strings.Join(e.Problems, "; ") }
 
-// Reconcile applies both alarms' current state, drains the dead-letter queue and
-// emits the circuit's CircuitState metric.
+// Reconcile applies the alarms' current state (the downstream's, the
+// healthcheck's, and the slow-call alarm's when there is one), drains the
+// dead-letter queue and emits the circuit's CircuitState metric.
 func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	log := h.log.With("service", h.cfg.ServiceName, "mode", "reconcile")
 	rep := ReconcileReport{Alarms: map[circuit.Source]circuit.Outcome{}}
@@ -131,6 +132,9 @@ func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 
 func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *ReconcileReport) error {
 	names := []string{h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName}
+	if h.cfg.SlowCallAlarmName != "" {
+		names = append(names, h.cfg.SlowCallAlarmName)
+	}
 	out, err := h.alarms.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
 		AlarmNames: names,
 		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm},
@@ -184,11 +188,13 @@ func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *Re
 // an unchanged downstream ALARM would reopen a circuit its probes had closed.
 func (h *Handler) noticeOf(a cwtypes.MetricAlarm) (circuit.AlarmNotice, error) {
 	n := circuit.AlarmNotice{AlarmName: aws.ToString(a.AlarmName), State: circuit.AlarmState(a.StateValue), Reason: aws.ToString(a.StateReason)}
-	switch n.AlarmName {
-	case h.cfg.DownstreamAlarmName:
+	switch {
+	case n.AlarmName == h.cfg.DownstreamAlarmName:
 		n.Source = circuit.SourceDownstream
-	case h.cfg.HealthcheckAlarmName:
+	case n.AlarmName == h.cfg.HealthcheckAlarmName:
 		n.Source = circuit.SourceHealthcheck
+	case h.cfg.SlowCallAlarmName != "" && n.AlarmName == h.cfg.SlowCallAlarmName:
+		n.Source = circuit.SourceSlowCalls
 	default:
 		return n, fmt.Errorf("DescribeAlarms returned alarm %s, which is neither of this circuit's", quote(n.AlarmName))
 	}

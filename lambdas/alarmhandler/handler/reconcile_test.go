@@ -249,3 +249,24 @@ func TestReconciliationSkipsAlarmsWithActionsDisabled(t *testing.T) {
 	assert.Empty(t, rep.Alarms)
 	assert.Equal(t, before, r.circuit())
 }
+
+// With a slow-call alarm configured, reconciliation describes it too and
+// applies its state to its own source.
+func TestReconciliationCoversTheSlowCallAlarm(t *testing.T) {
+	r := newRig(t)
+	const slowAlarm = "payments-breaker-downstream-slow-calls-77aa0c1"
+	r.cfg.SlowCallAlarmName = slowAlarm
+	r.h = handler.New(r.cfg, r.client, r.h.Logger(), func() time.Time { return r.now })
+	alarms := recordedAlarms(t, "describe-alarms-healthcheck-ok.json")
+	slowOne := alarms.out.MetricAlarms[0]
+	slowOne.AlarmName = aws.String(slowAlarm)
+	slowOne.StateValue = "ALARM"
+	alarms.out.MetricAlarms = append(alarms.out.MetricAlarms, slowOne)
+	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&bytes.Buffer{})
+	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
+	rep, err := r.h.Reconcile(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []string{downstreamAlarm, healthcheckAlarm, slowAlarm}, alarms.calls[0].AlarmNames)
+	assert.Equal(t, circuit.OutcomeOpened, rep.Alarms[circuit.SourceSlowCalls], "a slow-call ALARM opens, like the downstream's")
+	assert.Equal(t, circuit.Open, r.circuit().State)
+}

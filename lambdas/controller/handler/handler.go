@@ -206,7 +206,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 			}
 		}
 	case ActionForceOpen, ActionForceClosed:
-		if strings.TrimSpace(req.Reason) == "" {
+		if circuit.CheckOverrideReason(overrideOf(req.Action), req.Reason) != nil {
 			return bad("reason", "missing: say why the circuit is forced (it is recorded on the circuit)")
 		}
 	}
@@ -252,12 +252,9 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 				period, _ = circuit.ParseTime(req.HalfOpenUntil)
 			}
 			next, changed = c.Reopen(now, h.cfg.Policy, period.UTC(), orUnknown(req.Error))
-		case ActionForceOpen:
-			next, changed = c.Force(circuit.ForcedOpen, now, req.Reason)
-		case ActionForceClosed:
-			next, changed = c.Force(circuit.ForcedClosed, now, req.Reason)
-		case ActionRelease:
-			next, changed = c.Release(now, orDefault(req.Reason, "released by an operator"))
+		case ActionForceOpen, ActionForceClosed, ActionRelease:
+			// The operators' rule, shared with circuitctl.
+			return c.SetOverride(overrideOf(req.Action), now, req.Reason)
 		}
 		return next, changed, nil
 	})
@@ -315,6 +312,17 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 
 func sameTransition(a, b circuit.Transition) bool {
 	return a.At.Equal(b.At) && a.From == b.From && a.To == b.To && a.Reason == b.Reason
+}
+
+// overrideOf is the override an operator's action sets (none for release).
+func overrideOf(a Action) circuit.Override {
+	switch a {
+	case ActionForceOpen:
+		return circuit.ForcedOpen
+	case ActionForceClosed:
+		return circuit.ForcedClosed
+	}
+	return circuit.NoOverride
 }
 
 func orUnknown(s string) string { return orDefault(s, "unknown error") }

@@ -131,6 +131,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		maxOpenDurationSeconds_ := 600
 		args.MaxOpenDurationSeconds = &maxOpenDurationSeconds_
 	}
+	if args.OnStoreError == nil {
+		onStoreError_ := "failOpen"
+		args.OnStoreError = &onStoreError_
+	}
 	if args.OpenBackoffMultiplier == nil {
 		openBackoffMultiplier_ := 2.0
 		args.OpenBackoffMultiplier = &openBackoffMultiplier_
@@ -142,6 +146,9 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 	if args.ReconcileSchedule == nil {
 		reconcileSchedule_ := "rate(5 minutes)"
 		args.ReconcileSchedule = &reconcileSchedule_
+	}
+	if args.SlowCallMonitoring != nil {
+		args.SlowCallMonitoring = args.SlowCallMonitoring.ToSlowCallMonitoringPtrOutput().ApplyT(func(v *SlowCallMonitoring) *SlowCallMonitoring { return v.Defaults() }).(SlowCallMonitoringPtrOutput)
 	}
 	if args.SuccessThreshold == nil {
 		successThreshold_ := 1
@@ -215,6 +222,8 @@ type circuitBreakerArgs struct {
 	ManageHealthcheckInvokeConfig *bool `pulumi:"manageHealthcheckInvokeConfig"`
 	// Upper bound of the open duration when it backs off on repeated openings.
 	MaxOpenDurationSeconds *int `pulumi:"maxOpenDurationSeconds"`
+	// What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
+	OnStoreError *string `pulumi:"onStoreError"`
 	// Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
 	OpenBackoffMultiplier *float64 `pulumi:"openBackoffMultiplier"`
 	// How long an opened circuit fails fast before it admits probes.
@@ -223,6 +232,8 @@ type circuitBreakerArgs struct {
 	ReconcileSchedule *string `pulumi:"reconcileSchedule"`
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string `pulumi:"serviceName"`
+	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+	SlowCallMonitoring *SlowCallMonitoring `pulumi:"slowCallMonitoring"`
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int `pulumi:"successThreshold"`
 	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
@@ -289,6 +300,8 @@ type CircuitBreakerArgs struct {
 	ManageHealthcheckInvokeConfig *bool
 	// Upper bound of the open duration when it backs off on repeated openings.
 	MaxOpenDurationSeconds *int
+	// What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
+	OnStoreError *string
 	// Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
 	OpenBackoffMultiplier *float64
 	// How long an opened circuit fails fast before it admits probes.
@@ -297,6 +310,8 @@ type CircuitBreakerArgs struct {
 	ReconcileSchedule *string
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string
+	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+	SlowCallMonitoring SlowCallMonitoringPtrInput
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int
 	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.

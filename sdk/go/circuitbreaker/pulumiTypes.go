@@ -21,10 +21,16 @@ type Monitoring struct {
 	ComparisonOperator *string `pulumi:"comparisonOperator"`
 	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
 	DatapointsToAlarm *int `pulumi:"datapointsToAlarm"`
+	// With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+	ErrorRatePercent *float64 `pulumi:"errorRatePercent"`
 	// Number of most recent periods the alarm evaluates.
 	EvaluationPeriods *int `pulumi:"evaluationPeriods"`
 	// AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
 	MetricName *string `pulumi:"metricName"`
+	// With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+	MinimumInvocations *int `pulumi:"minimumInvocations"`
+	// `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
+	Mode *string `pulumi:"mode"`
 	// Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).
 	Period *int `pulumi:"period"`
 	// `Sum`, `Average`, `Minimum`, `Maximum` or `SampleCount`.
@@ -54,10 +60,16 @@ type MonitoringArgs struct {
 	ComparisonOperator pulumi.StringPtrInput `pulumi:"comparisonOperator"`
 	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
 	DatapointsToAlarm pulumi.IntPtrInput `pulumi:"datapointsToAlarm"`
+	// With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+	ErrorRatePercent pulumi.Float64PtrInput `pulumi:"errorRatePercent"`
 	// Number of most recent periods the alarm evaluates.
 	EvaluationPeriods pulumi.IntPtrInput `pulumi:"evaluationPeriods"`
 	// AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
 	MetricName pulumi.StringPtrInput `pulumi:"metricName"`
+	// With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+	MinimumInvocations pulumi.IntPtrInput `pulumi:"minimumInvocations"`
+	// `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
+	Mode pulumi.StringPtrInput `pulumi:"mode"`
 	// Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).
 	Period pulumi.IntPtrInput `pulumi:"period"`
 	// `Sum`, `Average`, `Minimum`, `Maximum` or `SampleCount`.
@@ -161,6 +173,11 @@ func (o MonitoringOutput) DatapointsToAlarm() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v Monitoring) *int { return v.DatapointsToAlarm }).(pulumi.IntPtrOutput)
 }
 
+// With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+func (o MonitoringOutput) ErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v Monitoring) *float64 { return v.ErrorRatePercent }).(pulumi.Float64PtrOutput)
+}
+
 // Number of most recent periods the alarm evaluates.
 func (o MonitoringOutput) EvaluationPeriods() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v Monitoring) *int { return v.EvaluationPeriods }).(pulumi.IntPtrOutput)
@@ -169,6 +186,16 @@ func (o MonitoringOutput) EvaluationPeriods() pulumi.IntPtrOutput {
 // AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
 func (o MonitoringOutput) MetricName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Monitoring) *string { return v.MetricName }).(pulumi.StringPtrOutput)
+}
+
+// With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+func (o MonitoringOutput) MinimumInvocations() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v Monitoring) *int { return v.MinimumInvocations }).(pulumi.IntPtrOutput)
+}
+
+// `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
+func (o MonitoringOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Monitoring) *string { return v.Mode }).(pulumi.StringPtrOutput)
 }
 
 // Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).
@@ -245,6 +272,16 @@ func (o MonitoringPtrOutput) DatapointsToAlarm() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+// With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+func (o MonitoringPtrOutput) ErrorRatePercent() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *Monitoring) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.ErrorRatePercent
+	}).(pulumi.Float64PtrOutput)
+}
+
 // Number of most recent periods the alarm evaluates.
 func (o MonitoringPtrOutput) EvaluationPeriods() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Monitoring) *int {
@@ -262,6 +299,26 @@ func (o MonitoringPtrOutput) MetricName() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.MetricName
+	}).(pulumi.StringPtrOutput)
+}
+
+// With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+func (o MonitoringPtrOutput) MinimumInvocations() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Monitoring) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinimumInvocations
+	}).(pulumi.IntPtrOutput)
+}
+
+// `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
+func (o MonitoringPtrOutput) Mode() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Monitoring) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Mode
 	}).(pulumi.StringPtrOutput)
 }
 
@@ -559,13 +616,323 @@ func (o RetryPtrOutput) MaxDelaySeconds() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+// Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).
+type SlowCallMonitoring struct {
+	// Whether the alarm notifies the topic (and so moves the circuit).
+	ActionsEnabled *bool `pulumi:"actionsEnabled"`
+	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+	DatapointsToAlarm *int `pulumi:"datapointsToAlarm"`
+	// Number of most recent periods the alarm evaluates.
+	EvaluationPeriods *int `pulumi:"evaluationPeriods"`
+	// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+	Percentile *string `pulumi:"percentile"`
+	// Length of one period in seconds: a multiple of 60.
+	Period *int `pulumi:"period"`
+	// Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+	ThresholdMs float64 `pulumi:"thresholdMs"`
+	// `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+	TreatMissingData *string `pulumi:"treatMissingData"`
+}
+
+// Defaults sets the appropriate defaults for SlowCallMonitoring
+func (val *SlowCallMonitoring) Defaults() *SlowCallMonitoring {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.ActionsEnabled == nil {
+		actionsEnabled_ := true
+		tmp.ActionsEnabled = &actionsEnabled_
+	}
+	if tmp.EvaluationPeriods == nil {
+		evaluationPeriods_ := 3
+		tmp.EvaluationPeriods = &evaluationPeriods_
+	}
+	if tmp.Percentile == nil {
+		percentile_ := "p99"
+		tmp.Percentile = &percentile_
+	}
+	if tmp.Period == nil {
+		period_ := 60
+		tmp.Period = &period_
+	}
+	if tmp.TreatMissingData == nil {
+		treatMissingData_ := "notBreaching"
+		tmp.TreatMissingData = &treatMissingData_
+	}
+	return &tmp
+}
+
+// SlowCallMonitoringInput is an input type that accepts SlowCallMonitoringArgs and SlowCallMonitoringOutput values.
+// You can construct a concrete instance of `SlowCallMonitoringInput` via:
+//
+//	SlowCallMonitoringArgs{...}
+type SlowCallMonitoringInput interface {
+	pulumi.Input
+
+	ToSlowCallMonitoringOutput() SlowCallMonitoringOutput
+	ToSlowCallMonitoringOutputWithContext(context.Context) SlowCallMonitoringOutput
+}
+
+// Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).
+type SlowCallMonitoringArgs struct {
+	// Whether the alarm notifies the topic (and so moves the circuit).
+	ActionsEnabled pulumi.BoolPtrInput `pulumi:"actionsEnabled"`
+	// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+	DatapointsToAlarm pulumi.IntPtrInput `pulumi:"datapointsToAlarm"`
+	// Number of most recent periods the alarm evaluates.
+	EvaluationPeriods pulumi.IntPtrInput `pulumi:"evaluationPeriods"`
+	// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+	Percentile pulumi.StringPtrInput `pulumi:"percentile"`
+	// Length of one period in seconds: a multiple of 60.
+	Period pulumi.IntPtrInput `pulumi:"period"`
+	// Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+	ThresholdMs pulumi.Float64Input `pulumi:"thresholdMs"`
+	// `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+	TreatMissingData pulumi.StringPtrInput `pulumi:"treatMissingData"`
+}
+
+// Defaults sets the appropriate defaults for SlowCallMonitoringArgs
+func (val *SlowCallMonitoringArgs) Defaults() *SlowCallMonitoringArgs {
+	if val == nil {
+		return nil
+	}
+	tmp := *val
+	if tmp.ActionsEnabled == nil {
+		tmp.ActionsEnabled = pulumi.BoolPtr(true)
+	}
+	if tmp.EvaluationPeriods == nil {
+		tmp.EvaluationPeriods = pulumi.IntPtr(3)
+	}
+	if tmp.Percentile == nil {
+		tmp.Percentile = pulumi.StringPtr("p99")
+	}
+	if tmp.Period == nil {
+		tmp.Period = pulumi.IntPtr(60)
+	}
+	if tmp.TreatMissingData == nil {
+		tmp.TreatMissingData = pulumi.StringPtr("notBreaching")
+	}
+	return &tmp
+}
+func (SlowCallMonitoringArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*SlowCallMonitoring)(nil)).Elem()
+}
+
+func (i SlowCallMonitoringArgs) ToSlowCallMonitoringOutput() SlowCallMonitoringOutput {
+	return i.ToSlowCallMonitoringOutputWithContext(context.Background())
+}
+
+func (i SlowCallMonitoringArgs) ToSlowCallMonitoringOutputWithContext(ctx context.Context) SlowCallMonitoringOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SlowCallMonitoringOutput)
+}
+
+func (i SlowCallMonitoringArgs) ToSlowCallMonitoringPtrOutput() SlowCallMonitoringPtrOutput {
+	return i.ToSlowCallMonitoringPtrOutputWithContext(context.Background())
+}
+
+func (i SlowCallMonitoringArgs) ToSlowCallMonitoringPtrOutputWithContext(ctx context.Context) SlowCallMonitoringPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SlowCallMonitoringOutput).ToSlowCallMonitoringPtrOutputWithContext(ctx)
+}
+
+// SlowCallMonitoringPtrInput is an input type that accepts SlowCallMonitoringArgs, SlowCallMonitoringPtr and SlowCallMonitoringPtrOutput values.
+// You can construct a concrete instance of `SlowCallMonitoringPtrInput` via:
+//
+//	        SlowCallMonitoringArgs{...}
+//
+//	or:
+//
+//	        nil
+type SlowCallMonitoringPtrInput interface {
+	pulumi.Input
+
+	ToSlowCallMonitoringPtrOutput() SlowCallMonitoringPtrOutput
+	ToSlowCallMonitoringPtrOutputWithContext(context.Context) SlowCallMonitoringPtrOutput
+}
+
+type slowCallMonitoringPtrType SlowCallMonitoringArgs
+
+func SlowCallMonitoringPtr(v *SlowCallMonitoringArgs) SlowCallMonitoringPtrInput {
+	return (*slowCallMonitoringPtrType)(v)
+}
+
+func (*slowCallMonitoringPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**SlowCallMonitoring)(nil)).Elem()
+}
+
+func (i *slowCallMonitoringPtrType) ToSlowCallMonitoringPtrOutput() SlowCallMonitoringPtrOutput {
+	return i.ToSlowCallMonitoringPtrOutputWithContext(context.Background())
+}
+
+func (i *slowCallMonitoringPtrType) ToSlowCallMonitoringPtrOutputWithContext(ctx context.Context) SlowCallMonitoringPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SlowCallMonitoringPtrOutput)
+}
+
+// Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).
+type SlowCallMonitoringOutput struct{ *pulumi.OutputState }
+
+func (SlowCallMonitoringOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*SlowCallMonitoring)(nil)).Elem()
+}
+
+func (o SlowCallMonitoringOutput) ToSlowCallMonitoringOutput() SlowCallMonitoringOutput {
+	return o
+}
+
+func (o SlowCallMonitoringOutput) ToSlowCallMonitoringOutputWithContext(ctx context.Context) SlowCallMonitoringOutput {
+	return o
+}
+
+func (o SlowCallMonitoringOutput) ToSlowCallMonitoringPtrOutput() SlowCallMonitoringPtrOutput {
+	return o.ToSlowCallMonitoringPtrOutputWithContext(context.Background())
+}
+
+func (o SlowCallMonitoringOutput) ToSlowCallMonitoringPtrOutputWithContext(ctx context.Context) SlowCallMonitoringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v SlowCallMonitoring) *SlowCallMonitoring {
+		return &v
+	}).(SlowCallMonitoringPtrOutput)
+}
+
+// Whether the alarm notifies the topic (and so moves the circuit).
+func (o SlowCallMonitoringOutput) ActionsEnabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *bool { return v.ActionsEnabled }).(pulumi.BoolPtrOutput)
+}
+
+// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+func (o SlowCallMonitoringOutput) DatapointsToAlarm() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *int { return v.DatapointsToAlarm }).(pulumi.IntPtrOutput)
+}
+
+// Number of most recent periods the alarm evaluates.
+func (o SlowCallMonitoringOutput) EvaluationPeriods() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *int { return v.EvaluationPeriods }).(pulumi.IntPtrOutput)
+}
+
+// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+func (o SlowCallMonitoringOutput) Percentile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *string { return v.Percentile }).(pulumi.StringPtrOutput)
+}
+
+// Length of one period in seconds: a multiple of 60.
+func (o SlowCallMonitoringOutput) Period() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *int { return v.Period }).(pulumi.IntPtrOutput)
+}
+
+// Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+func (o SlowCallMonitoringOutput) ThresholdMs() pulumi.Float64Output {
+	return o.ApplyT(func(v SlowCallMonitoring) float64 { return v.ThresholdMs }).(pulumi.Float64Output)
+}
+
+// `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+func (o SlowCallMonitoringOutput) TreatMissingData() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *string { return v.TreatMissingData }).(pulumi.StringPtrOutput)
+}
+
+type SlowCallMonitoringPtrOutput struct{ *pulumi.OutputState }
+
+func (SlowCallMonitoringPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**SlowCallMonitoring)(nil)).Elem()
+}
+
+func (o SlowCallMonitoringPtrOutput) ToSlowCallMonitoringPtrOutput() SlowCallMonitoringPtrOutput {
+	return o
+}
+
+func (o SlowCallMonitoringPtrOutput) ToSlowCallMonitoringPtrOutputWithContext(ctx context.Context) SlowCallMonitoringPtrOutput {
+	return o
+}
+
+func (o SlowCallMonitoringPtrOutput) Elem() SlowCallMonitoringOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) SlowCallMonitoring {
+		if v != nil {
+			return *v
+		}
+		var ret SlowCallMonitoring
+		return ret
+	}).(SlowCallMonitoringOutput)
+}
+
+// Whether the alarm notifies the topic (and so moves the circuit).
+func (o SlowCallMonitoringPtrOutput) ActionsEnabled() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.ActionsEnabled
+	}).(pulumi.BoolPtrOutput)
+}
+
+// How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+func (o SlowCallMonitoringPtrOutput) DatapointsToAlarm() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *int {
+		if v == nil {
+			return nil
+		}
+		return v.DatapointsToAlarm
+	}).(pulumi.IntPtrOutput)
+}
+
+// Number of most recent periods the alarm evaluates.
+func (o SlowCallMonitoringPtrOutput) EvaluationPeriods() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *int {
+		if v == nil {
+			return nil
+		}
+		return v.EvaluationPeriods
+	}).(pulumi.IntPtrOutput)
+}
+
+// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+func (o SlowCallMonitoringPtrOutput) Percentile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Percentile
+	}).(pulumi.StringPtrOutput)
+}
+
+// Length of one period in seconds: a multiple of 60.
+func (o SlowCallMonitoringPtrOutput) Period() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Period
+	}).(pulumi.IntPtrOutput)
+}
+
+// Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+func (o SlowCallMonitoringPtrOutput) ThresholdMs() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *float64 {
+		if v == nil {
+			return nil
+		}
+		return &v.ThresholdMs
+	}).(pulumi.Float64PtrOutput)
+}
+
+// `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+func (o SlowCallMonitoringPtrOutput) TreatMissingData() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *string {
+		if v == nil {
+			return nil
+		}
+		return v.TreatMissingData
+	}).(pulumi.StringPtrOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*MonitoringInput)(nil)).Elem(), MonitoringArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*MonitoringPtrInput)(nil)).Elem(), MonitoringArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RetryInput)(nil)).Elem(), RetryArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RetryPtrInput)(nil)).Elem(), RetryArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*SlowCallMonitoringInput)(nil)).Elem(), SlowCallMonitoringArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*SlowCallMonitoringPtrInput)(nil)).Elem(), SlowCallMonitoringArgs{})
 	pulumi.RegisterOutputType(MonitoringOutput{})
 	pulumi.RegisterOutputType(MonitoringPtrOutput{})
 	pulumi.RegisterOutputType(RetryOutput{})
 	pulumi.RegisterOutputType(RetryPtrOutput{})
+	pulumi.RegisterOutputType(SlowCallMonitoringOutput{})
+	pulumi.RegisterOutputType(SlowCallMonitoringPtrOutput{})
 }

@@ -24,6 +24,10 @@ export interface MonitoringArgs {
      */
     datapointsToAlarm?: pulumi.Input<number | undefined>;
     /**
+     * With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+     */
+    errorRatePercent?: pulumi.Input<number | undefined>;
+    /**
      * Number of most recent periods the alarm evaluates.
      */
     evaluationPeriods?: pulumi.Input<number | undefined>;
@@ -31,6 +35,14 @@ export interface MonitoringArgs {
      * AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
      */
     metricName?: pulumi.Input<string | undefined>;
+    /**
+     * With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+     */
+    minimumInvocations?: pulumi.Input<number | undefined>;
+    /**
+     * `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
+     */
+    mode?: pulumi.Input<string | undefined>;
     /**
      * Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).
      */
@@ -83,5 +95,52 @@ export function retryArgsProvideDefaults(val: RetryArgs): RetryArgs {
         backoffRate: (val.backoffRate) ?? 2,
         intervalSeconds: (val.intervalSeconds) ?? 1,
         maxAttempts: (val.maxAttempts) ?? 3,
+    };
+}
+
+/**
+ * Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).
+ */
+export interface SlowCallMonitoringArgs {
+    /**
+     * Whether the alarm notifies the topic (and so moves the circuit).
+     */
+    actionsEnabled?: pulumi.Input<boolean | undefined>;
+    /**
+     * How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+     */
+    datapointsToAlarm?: pulumi.Input<number | undefined>;
+    /**
+     * Number of most recent periods the alarm evaluates.
+     */
+    evaluationPeriods?: pulumi.Input<number | undefined>;
+    /**
+     * CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+     */
+    percentile?: pulumi.Input<string | undefined>;
+    /**
+     * Length of one period in seconds: a multiple of 60.
+     */
+    period?: pulumi.Input<number | undefined>;
+    /**
+     * Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+     */
+    thresholdMs: pulumi.Input<number>;
+    /**
+     * `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+     */
+    treatMissingData?: pulumi.Input<string | undefined>;
+}
+/**
+ * slowCallMonitoringArgsProvideDefaults sets the appropriate defaults for SlowCallMonitoringArgs
+ */
+export function slowCallMonitoringArgsProvideDefaults(val: SlowCallMonitoringArgs): SlowCallMonitoringArgs {
+    return {
+        ...val,
+        actionsEnabled: (val.actionsEnabled) ?? true,
+        evaluationPeriods: (val.evaluationPeriods) ?? 3,
+        percentile: (val.percentile) ?? "p99",
+        period: (val.period) ?? 60,
+        treatMissingData: (val.treatMissingData) ?? "notBreaching",
     };
 }

@@ -19,6 +19,8 @@ __all__ = [
     'MonitoringArgsDict',
     'RetryArgs',
     'RetryArgsDict',
+    'SlowCallMonitoringArgs',
+    'SlowCallMonitoringArgsDict',
 ]
 
 class MonitoringArgsDict(TypedDict):
@@ -37,6 +39,10 @@ class MonitoringArgsDict(TypedDict):
     """
     How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
     """
+    error_rate_percent: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+    """
     evaluation_periods: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
     Number of most recent periods the alarm evaluates.
@@ -44,6 +50,14 @@ class MonitoringArgsDict(TypedDict):
     metric_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
+    """
+    minimum_invocations: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+    """
+    mode: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
     """
     period: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -68,8 +82,11 @@ class MonitoringArgs:
                  actions_enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  comparison_operator: pulumi.Input[Optional[_builtins.str]] = None,
                  datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+                 error_rate_percent: pulumi.Input[Optional[_builtins.float]] = None,
                  evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
                  metric_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 minimum_invocations: pulumi.Input[Optional[_builtins.int]] = None,
+                 mode: pulumi.Input[Optional[_builtins.str]] = None,
                  period: pulumi.Input[Optional[_builtins.int]] = None,
                  statistic: pulumi.Input[Optional[_builtins.str]] = None,
                  threshold: pulumi.Input[Optional[_builtins.float]] = None,
@@ -80,8 +97,11 @@ class MonitoringArgs:
         :param pulumi.Input[_builtins.bool] actions_enabled: Whether the alarm notifies the topic (and so moves the circuit).
         :param pulumi.Input[_builtins.str] comparison_operator: `GreaterThanOrEqualToThreshold`, `GreaterThanThreshold`, `LessThanThreshold` or `LessThanOrEqualToThreshold`.
         :param pulumi.Input[_builtins.int] datapoints_to_alarm: How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods when that is set here, else the alarm's default (3 of 3 downstream, 1 of 1 healthcheck).
+        :param pulumi.Input[_builtins.float] error_rate_percent: With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
         :param pulumi.Input[_builtins.int] evaluation_periods: Number of most recent periods the alarm evaluates.
         :param pulumi.Input[_builtins.str] metric_name: AWS/Lambda metric, e.g. `Errors`, `Throttles`, `Duration`.
+        :param pulumi.Input[_builtins.int] minimum_invocations: With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+        :param pulumi.Input[_builtins.str] mode: `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
         :param pulumi.Input[_builtins.int] period: Length of one period in seconds: a multiple of 60 (Lambda metrics have one-minute resolution).
         :param pulumi.Input[_builtins.str] statistic: `Sum`, `Average`, `Minimum`, `Maximum` or `SampleCount`.
         :param pulumi.Input[_builtins.float] threshold: Value compared with the statistic; at least 1 for count metrics such as Errors.
@@ -93,10 +113,16 @@ class MonitoringArgs:
             pulumi.set(__self__, "comparison_operator", comparison_operator)
         if datapoints_to_alarm is not None:
             pulumi.set(__self__, "datapoints_to_alarm", datapoints_to_alarm)
+        if error_rate_percent is not None:
+            pulumi.set(__self__, "error_rate_percent", error_rate_percent)
         if evaluation_periods is not None:
             pulumi.set(__self__, "evaluation_periods", evaluation_periods)
         if metric_name is not None:
             pulumi.set(__self__, "metric_name", metric_name)
+        if minimum_invocations is not None:
+            pulumi.set(__self__, "minimum_invocations", minimum_invocations)
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
         if period is not None:
             pulumi.set(__self__, "period", period)
         if statistic is not None:
@@ -143,6 +169,18 @@ class MonitoringArgs:
         pulumi.set(self, "datapoints_to_alarm", value)
 
     @_builtins.property
+    @pulumi.getter(name="errorRatePercent")
+    def error_rate_percent(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        With mode `rate`: the error percentage (above 0, at most 100) that a period must exceed (comparisonOperator GreaterThanThreshold by default, or GreaterThanOrEqualToThreshold) to breach.
+        """
+        return pulumi.get(self, "error_rate_percent")
+
+    @error_rate_percent.setter
+    def error_rate_percent(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "error_rate_percent", value)
+
+    @_builtins.property
     @pulumi.getter(name="evaluationPeriods")
     def evaluation_periods(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -165,6 +203,30 @@ class MonitoringArgs:
     @metric_name.setter
     def metric_name(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "metric_name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="minimumInvocations")
+    def minimum_invocations(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        With mode `rate`: invocations a period needs (at least 1) before its error rate counts; a quieter period does not breach. Default 10.
+        """
+        return pulumi.get(self, "minimum_invocations")
+
+    @minimum_invocations.setter
+    def minimum_invocations(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "minimum_invocations", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `count` (default): the alarm compares metricName's statistic with threshold. `rate` (downstreamMonitoring only): the alarm compares 100 * Errors / Invocations (Sums over the period) with errorRatePercent, and only in periods with at least minimumInvocations invocations, so that 2 errors in 3 calls and 2 errors in 100,000 calls are told apart. A rate alarm is a CloudWatch metric-math alarm on two metrics; metricName, statistic and threshold do not apply to it.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "mode", value)
 
     @_builtins.property
     @pulumi.getter
@@ -333,5 +395,168 @@ class RetryArgs:
     @max_delay_seconds.setter
     def max_delay_seconds(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_delay_seconds", value)
+
+
+class SlowCallMonitoringArgsDict(TypedDict):
+    """
+    Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).
+    """
+    threshold_ms: pulumi.Input[_builtins.float]
+    """
+    Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+    """
+    actions_enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Whether the alarm notifies the topic (and so moves the circuit).
+    """
+    datapoints_to_alarm: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+    """
+    evaluation_periods: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Number of most recent periods the alarm evaluates.
+    """
+    percentile: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+    """
+    period: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Length of one period in seconds: a multiple of 60.
+    """
+    treat_missing_data: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+    """
+
+@pulumi.input_type
+class SlowCallMonitoringArgs:
+    def __init__(__self__, *,
+                 threshold_ms: pulumi.Input[_builtins.float],
+                 actions_enabled: pulumi.Input[Optional[_builtins.bool]] = None,
+                 datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
+                 evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+                 percentile: pulumi.Input[Optional[_builtins.str]] = None,
+                 period: pulumi.Input[Optional[_builtins.int]] = None,
+                 treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).
+
+        :param pulumi.Input[_builtins.float] threshold_ms: Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+        :param pulumi.Input[_builtins.bool] actions_enabled: Whether the alarm notifies the topic (and so moves the circuit).
+        :param pulumi.Input[_builtins.int] datapoints_to_alarm: How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+        :param pulumi.Input[_builtins.int] evaluation_periods: Number of most recent periods the alarm evaluates.
+        :param pulumi.Input[_builtins.str] percentile: CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+        :param pulumi.Input[_builtins.int] period: Length of one period in seconds: a multiple of 60.
+        :param pulumi.Input[_builtins.str] treat_missing_data: `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+        """
+        pulumi.set(__self__, "threshold_ms", threshold_ms)
+        if actions_enabled is None:
+            actions_enabled = True
+        if actions_enabled is not None:
+            pulumi.set(__self__, "actions_enabled", actions_enabled)
+        if datapoints_to_alarm is not None:
+            pulumi.set(__self__, "datapoints_to_alarm", datapoints_to_alarm)
+        if evaluation_periods is None:
+            evaluation_periods = 3
+        if evaluation_periods is not None:
+            pulumi.set(__self__, "evaluation_periods", evaluation_periods)
+        if percentile is None:
+            percentile = 'p99'
+        if percentile is not None:
+            pulumi.set(__self__, "percentile", percentile)
+        if period is None:
+            period = 60
+        if period is not None:
+            pulumi.set(__self__, "period", period)
+        if treat_missing_data is None:
+            treat_missing_data = 'notBreaching'
+        if treat_missing_data is not None:
+            pulumi.set(__self__, "treat_missing_data", treat_missing_data)
+
+    @_builtins.property
+    @pulumi.getter(name="thresholdMs")
+    def threshold_ms(self) -> pulumi.Input[_builtins.float]:
+        """
+        Milliseconds: a period breaches when the percentile of its calls' Duration is above it. It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.
+        """
+        return pulumi.get(self, "threshold_ms")
+
+    @threshold_ms.setter
+    def threshold_ms(self, value: pulumi.Input[_builtins.float]):
+        pulumi.set(self, "threshold_ms", value)
+
+    @_builtins.property
+    @pulumi.getter(name="actionsEnabled")
+    def actions_enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Whether the alarm notifies the topic (and so moves the circuit).
+        """
+        return pulumi.get(self, "actions_enabled")
+
+    @actions_enabled.setter
+    def actions_enabled(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "actions_enabled", value)
+
+    @_builtins.property
+    @pulumi.getter(name="datapointsToAlarm")
+    def datapoints_to_alarm(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
+        """
+        return pulumi.get(self, "datapoints_to_alarm")
+
+    @datapoints_to_alarm.setter
+    def datapoints_to_alarm(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "datapoints_to_alarm", value)
+
+    @_builtins.property
+    @pulumi.getter(name="evaluationPeriods")
+    def evaluation_periods(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Number of most recent periods the alarm evaluates.
+        """
+        return pulumi.get(self, "evaluation_periods")
+
+    @evaluation_periods.setter
+    def evaluation_periods(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "evaluation_periods", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def percentile(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+        """
+        return pulumi.get(self, "percentile")
+
+    @percentile.setter
+    def percentile(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "percentile", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def period(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Length of one period in seconds: a multiple of 60.
+        """
+        return pulumi.get(self, "period")
+
+    @period.setter
+    def period(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "period", value)
+
+    @_builtins.property
+    @pulumi.getter(name="treatMissingData")
+    def treat_missing_data(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
+        """
+        return pulumi.get(self, "treat_missing_data")
+
+    @treat_missing_data.setter
+    def treat_missing_data(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "treat_missing_data", value)
 
 

@@ -49,9 +49,11 @@ class CircuitBreakerArgs:
                  log_retention_days: Optional[_builtins.int] = None,
                  manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
+                 on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
                  reconcile_schedule: Optional[_builtins.str] = None,
+                 slow_call_monitoring: pulumi.Input[Optional['SlowCallMonitoringArgs']] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
@@ -87,9 +89,11 @@ class CircuitBreakerArgs:
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
         :param _builtins.bool manage_healthcheck_invoke_config: Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
+        :param _builtins.str on_store_error: What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
+        :param pulumi.Input['SlowCallMonitoringArgs'] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
@@ -176,6 +180,10 @@ class CircuitBreakerArgs:
             max_open_duration_seconds = 600
         if max_open_duration_seconds is not None:
             pulumi.set(__self__, "max_open_duration_seconds", max_open_duration_seconds)
+        if on_store_error is None:
+            on_store_error = 'failOpen'
+        if on_store_error is not None:
+            pulumi.set(__self__, "on_store_error", on_store_error)
         if open_backoff_multiplier is None:
             open_backoff_multiplier = 2
         if open_backoff_multiplier is not None:
@@ -188,6 +196,8 @@ class CircuitBreakerArgs:
             reconcile_schedule = 'rate(5 minutes)'
         if reconcile_schedule is not None:
             pulumi.set(__self__, "reconcile_schedule", reconcile_schedule)
+        if slow_call_monitoring is not None:
+            pulumi.set(__self__, "slow_call_monitoring", slow_call_monitoring)
         if success_threshold is None:
             success_threshold = 1
         if success_threshold is not None:
@@ -538,6 +548,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "max_open_duration_seconds", value)
 
     @_builtins.property
+    @pulumi.getter(name="onStoreError")
+    def on_store_error(self) -> Optional[_builtins.str]:
+        """
+        What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
+        """
+        return pulumi.get(self, "on_store_error")
+
+    @on_store_error.setter
+    def on_store_error(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "on_store_error", value)
+
+    @_builtins.property
     @pulumi.getter(name="openBackoffMultiplier")
     def open_backoff_multiplier(self) -> Optional[_builtins.float]:
         """
@@ -572,6 +594,18 @@ class CircuitBreakerArgs:
     @reconcile_schedule.setter
     def reconcile_schedule(self, value: Optional[_builtins.str]):
         pulumi.set(self, "reconcile_schedule", value)
+
+    @_builtins.property
+    @pulumi.getter(name="slowCallMonitoring")
+    def slow_call_monitoring(self) -> pulumi.Input[Optional['SlowCallMonitoringArgs']]:
+        """
+        A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+        """
+        return pulumi.get(self, "slow_call_monitoring")
+
+    @slow_call_monitoring.setter
+    def slow_call_monitoring(self, value: pulumi.Input[Optional['SlowCallMonitoringArgs']]):
+        pulumi.set(self, "slow_call_monitoring", value)
 
     @_builtins.property
     @pulumi.getter(name="successThreshold")
@@ -655,10 +689,12 @@ class CircuitBreaker(pulumi.ComponentResource):
                  log_retention_days: Optional[_builtins.int] = None,
                  manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
+                 on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
                  reconcile_schedule: Optional[_builtins.str] = None,
                  service_name: Optional[_builtins.str] = None,
+                 slow_call_monitoring: pulumi.Input[Optional[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']]] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
@@ -696,10 +732,12 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
         :param _builtins.bool manage_healthcheck_invoke_config: Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
+        :param _builtins.str on_store_error: What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
+        :param pulumi.Input[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
         :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
@@ -756,10 +794,12 @@ class CircuitBreaker(pulumi.ComponentResource):
                  log_retention_days: Optional[_builtins.int] = None,
                  manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
+                 on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
                  reconcile_schedule: Optional[_builtins.str] = None,
                  service_name: Optional[_builtins.str] = None,
+                 slow_call_monitoring: pulumi.Input[Optional[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']]] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, _builtins.str]]] = None,
@@ -834,6 +874,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if max_open_duration_seconds is None:
                 max_open_duration_seconds = 600
             __props__.__dict__["max_open_duration_seconds"] = max_open_duration_seconds
+            if on_store_error is None:
+                on_store_error = 'failOpen'
+            __props__.__dict__["on_store_error"] = on_store_error
             if open_backoff_multiplier is None:
                 open_backoff_multiplier = 2
             __props__.__dict__["open_backoff_multiplier"] = open_backoff_multiplier
@@ -846,6 +889,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if service_name is None and not opts.urn:
                 raise TypeError("Missing required property 'service_name'")
             __props__.__dict__["service_name"] = service_name
+            __props__.__dict__["slow_call_monitoring"] = slow_call_monitoring
             if success_threshold is None:
                 success_threshold = 1
             __props__.__dict__["success_threshold"] = success_threshold

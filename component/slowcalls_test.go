@@ -1,0 +1,172 @@
+package component_test
+
+// Issue 10, bullet 2 (slow calls): a third alarm, on the downstream's AWS/Lambda
+// Duration (milliseconds:
+// https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)
+// as a percentile (ExtendedStatistic, pNN or pNN.NN:
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html),
+// that notifies the breaker's topic like the others; the alarm handler takes
+// it as circuit.SourceSlowCalls.
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+)
+
+const alarmType = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+func slow(ms float64) *component.SlowCallMonitoringArgs {
+	return &component.SlowCallMonitoringArgs{ThresholdMs: pulumi.Float64Ref(ms)}
+}
+
+func TestSlowCallAlarmWatchesTheDownstreamsDuration(t *testing.T) {
+	rec, _, err := deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.DownstreamQualifier = pulumi.StringRef("live")
+		a.SlowCallMonitoring = slow(1500)
+		a.SlowCallMonitoring.Percentile = pulumi.StringRef("p99.9")
+		a.SlowCallMonitoring.EvaluationPeriods = pulumi.IntRef(5)
+		return a
+	})
+	require.NoError(t, err)
+	topicArn := rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn")
+	topicName := rec.state(t, "aws:sns/topic:Topic", "-alarms", "name")
+	a := rec.one(t, alarmType, "-downstream-slow-calls").Inputs
+	require.Equal(t, topicName+"-downstream-slow-calls", a["name"].StringValue())
+	require.Equal(t, "AWS/Lambda", a["namespace"].StringValue())
+	require.Equal(t, "Duration", a["metricName"].StringValue())
+	require.Equal(t, "p99.9", a["extendedStatistic"].StringValue())
+	require.False(t, a.HasValue("statistic"), "the provider refuses statistic beside extended_statistic")
+	require.Equal(t, 1500.0, a["threshold"].NumberValue())
+	require.Equal(t, "GreaterThanThreshold", a["comparisonOperator"].StringValue())
+	require.Equal(t, 60.0, a["period"].NumberValue())
+	require.Equal(t, 5.0, a["evaluationPeriods"].NumberValue())
+	require.Equal(t, 5.0, a["datapointsToAlarm"].NumberValue(), "unset datapoints are the evaluation periods, as in CloudWatch")
+	require.Equal(t, "notBreaching", a["treatMissingData"].StringValue())
+	fn := "payments-" + shortName("payments")
+	require.Equal(t, map[string]any{"FunctionName": fn, "Resource": fn + ":live"}, a["dimensions"].Mappable())
+	for _, k := range []resource.PropertyKey{"alarmActions", "okActions", "insufficientDataActions"} {
+		require.Equal(t, []any{topicArn}, a[k].Mappable(), k)
+	}
+
+	// The handler knows the alarm by name, and the topic takes its notices.
+	env := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs["environment"].ObjectValue()["variables"].Mappable().(map[string]any)
+	require.Equal(t, rec.state(t, alarmType, "-downstream-slow-calls", "name"), env["SLOW_CALL_ALARM_NAME"])
+	tp := policy(t, rec.one(t, "aws:sns/topicPolicy:TopicPolicy", "-alarms-policy").Inputs["policy"].StringValue())
+	require.ElementsMatch(t, []any{
+		rec.state(t, alarmType, "-downstream-errors", "arn"),
+		rec.state(t, alarmType, "-healthcheck-errors", "arn"),
+		rec.state(t, alarmType, "-downstream-slow-calls", "arn"),
+	}, tp.Statement[0].Condition["ArnLike"]["aws:SourceArn"])
+	// Created once the handler is subscribed, like the other alarms.
+	slowAlarm := rec.one(t, alarmType, "-downstream-slow-calls")
+	require.True(t, slowAlarm.dependsOn("breaker-alarm-handler-subscription"), "deps: %v", slowAlarm.Dependencies)
+}
+
+func TestNoSlowCallAlarmByDefault(t *testing.T) {
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	for _, c := range rec.of(alarmType) {
+		require.False(t, strings.HasSuffix(c.Name, "-downstream-slow-calls"))
+	}
+	env := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs["environment"].ObjectValue()["variables"].Mappable().(map[string]any)
+	require.NotContains(t, env, "SLOW_CALL_ALARM_NAME")
+}
+
+func TestBadSlowCallMonitoringNamesTheFieldAndTheFix(t *testing.T) {
+	cases := []struct {
+		name  string
+		edit  func(a *component.Args)
+		field string
+		fix   string
+	}{
+		{"no threshold", func(a *component.Args) { a.SlowCallMonitoring = &component.SlowCallMonitoringArgs{} }, "slowCallMonitoring.thresholdMs", "is required"},
+		{"threshold zero", func(a *component.Args) { a.SlowCallMonitoring = slow(0) }, "slowCallMonitoring.thresholdMs", "above 0 milliseconds"},
+		{"threshold at the state machine's timeout", func(a *component.Args) {
+			a.DownstreamTimeoutSeconds = pulumi.IntRef(2)
+			a.SlowCallMonitoring = slow(2000)
+		}, "slowCallMonitoring.thresholdMs", "not below downstreamTimeoutSeconds (2 s = 2000 ms)"},
+		{"percentile not a percentile", func(a *component.Args) {
+			a.SlowCallMonitoring = slow(500)
+			a.SlowCallMonitoring.Percentile = pulumi.StringRef("Average")
+		}, "slowCallMonitoring.percentile", `e.g. "p99"`},
+		{"percentile above 100", func(a *component.Args) {
+			a.SlowCallMonitoring = slow(500)
+			a.SlowCallMonitoring.Percentile = pulumi.StringRef("p101")
+		}, "slowCallMonitoring.percentile", "outside p0-p100"},
+		{"period", func(a *component.Args) {
+			a.SlowCallMonitoring = slow(500)
+			a.SlowCallMonitoring.Period = pulumi.IntRef(90)
+		}, "slowCallMonitoring.period", "multiple of 60"},
+		{"datapoints", func(a *component.Args) {
+			a.SlowCallMonitoring = slow(500)
+			a.SlowCallMonitoring.DatapointsToAlarm = pulumi.IntRef(4)
+		}, "slowCallMonitoring.datapointsToAlarm", "between 1 and evaluationPeriods (3)"},
+		{"missing data", func(a *component.Args) {
+			a.SlowCallMonitoring = slow(500)
+			a.SlowCallMonitoring.TreatMissingData = pulumi.StringRef("zero")
+		}, "slowCallMonitoring.treatMissingData", "not one of missing"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()}
+			tc.edit(&a)
+			_, err := component.Resolve(a)
+			require.Error(t, err)
+			require.Contains(t, inputError(t, err)[tc.field], tc.fix, "%v", err)
+		})
+	}
+}
+
+// The function's timeout is an output: a threshold it can never reach fails
+// the preview once the timeout is known (here: a plain input, known at
+// preview), and the update otherwise; an unset timeout is Lambda's default,
+// 3 s (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+func TestSlowCallThresholdMustBeBelowTheFunctionsTimeout(t *testing.T) {
+	run := func(timeout *int, thresholdMs float64, opts ...pulumi.RunOption) error {
+		return pulumi.RunErr(func(ctx *pulumi.Context) error {
+			f, err := newFunctions(ctx)
+			if err != nil {
+				return err
+			}
+			args := &lambda.FunctionArgs{Role: pulumi.String("arn:aws:iam::123456789012:role/app")}
+			if timeout != nil {
+				args.Timeout = pulumi.IntPtr(*timeout)
+			}
+			f.downstream, err = lambda.NewFunction(ctx, "slow", args)
+			if err != nil {
+				return err
+			}
+			a := baseArgs(f)
+			a.SlowCallMonitoring = slow(thresholdMs)
+			_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+			return err
+		}, append([]pulumi.RunOption{pulumi.WithMocks("project", "stack", &recorder{})}, opts...)...)
+	}
+	for _, mode := range []struct {
+		name string
+		opts []pulumi.RunOption
+	}{{"up", nil}, {"preview", []pulumi.RunOption{preview}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			err := run(pulumi.IntRef(2), 2000, mode.opts...)
+			require.Error(t, err)
+			require.Contains(t, inputError(t, err)["slowCallMonitoring.thresholdMs"], "not below downstreamFunction's timeout (2 s)")
+			require.NoError(t, run(pulumi.IntRef(2), 1999, mode.opts...))
+			require.NoError(t, run(nil, 2500, mode.opts...))
+			if mode.name == "preview" {
+				// The mocks leave an unset timeout unknown at preview (the real
+				// provider fills in its default, 3, at Check): checked at up.
+				return
+			}
+			err = run(nil, 3000, mode.opts...)
+			require.Error(t, err)
+			require.Contains(t, inputError(t, err)["slowCallMonitoring.thresholdMs"], "(3 s)")
+		})
+	}
+}

@@ -1,0 +1,128 @@
+package statemachine
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+)
+
+// Issue 10, bullet 5 (store errors, by choice): with FailClosed, a read that
+// fails after its retry ends the execution with CircuitUnavailable and
+// invokes nothing; without it (the default), the call goes through. The read's
+// Catch is the only state that changes, so the worst case stays bounded and
+// no longer than failing open's.
+func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
+	for _, withFallback := range []bool{false, true} {
+		open, closed := validConfig(), validConfig()
+		if withFallback {
+			open.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback"
+			closed.FallbackArn = open.FallbackArn
+		}
+		closed.FailClosed = true
+		o, c := doc(t, open), doc(t, closed)
+		ostates, cstates := at(t, o, "States").(map[string]any), at(t, c, "States").(map[string]any)
+		assertJSON(t, "RejectCircuitUnavailable", cstates[StateRejectCircuitUnavailable],
+			`{"Type": "Fail", "Error": "CircuitUnavailable", "Cause": "The circuit of \"orders\" could not be read, and the breaker fails closed; the downstream was not invoked."}`)
+		assertJSON(t, "ReadCircuit.Catch", cstates[StateReadCircuit].(map[string]any)["Catch"],
+			`[{"ErrorEquals": ["States.ALL"], "Next": "RejectCircuitUnavailable"}]`)
+		assertJSON(t, "ReadCircuit.Catch (fail open)", ostates[StateReadCircuit].(map[string]any)["Catch"],
+			`[{"ErrorEquals": ["States.ALL"], "Next": "InvokeDownstream"}]`)
+		if _, ok := ostates[StateRejectCircuitUnavailable]; ok {
+			t.Error("failing open has a RejectCircuitUnavailable state")
+		}
+		for name := range ostates {
+			if name == StateReadCircuit {
+				continue
+			}
+			want, _ := json.Marshal(ostates[name])
+			assertJSON(t, name, cstates[name], string(want))
+		}
+
+		wo, err := WorstCaseOf(open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wc, err := WorstCaseOf(closed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("fallback %v: worst case %d s failing open, %d s failing closed", withFallback, wo.Seconds(), wc.Seconds())
+		if wc.Seconds() > wo.Seconds() {
+			t.Errorf("failing closed may run %d s, longer than failing open (%d s)", wc.Seconds(), wo.Seconds())
+		}
+	}
+}
+
+// Executions of the real definition with the circuit unreadable: the table is
+// missing (ResourceNotFoundException, not retried) or the read keeps failing
+// on the client side (DynamoDB.SdkClientException, the name Step Functions
+// gives an unreachable endpoint: see TransientDynamoDBErrors) through its
+// retries.
+func TestFailClosedRejectsWhenTheTableIsUnreachable(t *testing.T) {
+	unreachable := sfnlocal.Fault{Error: "DynamoDB.SdkClientException", Cause: "Unable to execute HTTP request: connect timed out"}
+	everyRead := []sfnlocal.Fault{unreachable, unreachable, unreachable}
+
+	t.Run("fail closed, table missing", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.TableName = "no-such-table"; c.FailClosed = true })
+		r := e.run(t, "x", sfnlocal.Exec{})
+		unavailable(t, r)
+		budget(t, r, 0, 0, 1, 0)
+		if got := statesOf(r); got != "ReadCircuit,RejectCircuitUnavailable" {
+			t.Errorf("states = %s", got)
+		}
+	})
+
+	t.Run("fail closed, endpoint unreachable through the retries", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.FailClosed = true })
+		r := e.run(t, "x", sfnlocal.Exec{InjectDynamoDB: everyRead})
+		unavailable(t, r)
+		if r.InjectedFaults != 3 || r.LambdaInvocations != 0 {
+			t.Fatalf("got %s", r)
+		}
+		// A read that succeeds on its retry still decides as usual.
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Closed)})
+		admitted(t, e.run(t, "x", sfnlocal.Exec{InjectDynamoDB: everyRead[:1]}), `{"echoed": "x"}`)
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)})
+		rejected(t, e, e.run(t, "x", sfnlocal.Exec{InjectDynamoDB: everyRead[:2]}), StateRejectOpen)
+	})
+
+	t.Run("fail open (the default) invokes", func(t *testing.T) {
+		e := newEnv(t, nil)
+		r := e.run(t, "x", sfnlocal.Exec{InjectDynamoDB: everyRead})
+		if !r.Succeeded() || r.InjectedFaults != 3 || r.LambdaInvocations != 1 {
+			t.Fatalf("got %s", r)
+		}
+		if got := statesOf(r); got != "ReadCircuit,InvokeDownstream" {
+			t.Errorf("states = %s", got)
+		}
+	})
+
+	t.Run("fail closed with a fallback invokes no Lambda either", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) {
+			c.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback"
+			c.FailClosed = true
+		})
+		r := e.run(t, "x", sfnlocal.Exec{InjectDynamoDB: everyRead})
+		unavailable(t, r)
+		if r.LambdaInvocations != 0 || slices.Contains(r.States, StateInvokeFallback) {
+			t.Fatalf("got %s", r)
+		}
+	})
+}
+
+// unavailable asserts the execution failed closed, with our error and cause,
+// in the Fail state that says so.
+func unavailable(t *testing.T, r sfnlocal.Result) {
+	t.Helper()
+	const cause = `The circuit of "orders" could not be read, and the breaker fails closed; the downstream was not invoked.`
+	if r.Status != "FAILED" || r.Error != ErrorCircuitUnavailable || r.Cause != cause {
+		t.Fatalf("want FAILED with %s, got %s", ErrorCircuitUnavailable, r)
+	}
+	if last := r.States[len(r.States)-1]; last != StateRejectCircuitUnavailable {
+		t.Errorf("ended in %s", last)
+	}
+}

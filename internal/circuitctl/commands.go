@@ -1,0 +1,174 @@
+package circuitctl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
+)
+
+type tool struct {
+	api   API
+	store *circuitstore.Store
+	opts  options
+	env   Env
+}
+
+// The overrides the write commands set.
+var (
+	forcedOpen   = circuit.ForcedOpen
+	forcedClosed = circuit.ForcedClosed
+	released     = circuit.NoOverride
+)
+
+// KeySeparator separates a per-key circuit's service from its key in the
+// item's key (`<service>#<key>`); '#' never occurs in a service name.
+const KeySeparator = "#"
+
+// baseService is the service a circuit belongs to (itself, or the part before
+// KeySeparator of a per-key circuit).
+func baseService(name string) string {
+	s, _, _ := strings.Cut(name, KeySeparator)
+	return s
+}
+
+// read is the circuit's item, strongly consistent like the store's own reads,
+// decoded; exists says whether there was an item at all.
+func (t *tool) read(ctx context.Context) (circuit.Circuit, bool, error) {
+	out, err := t.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(t.opts.Table),
+		Key:            circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: t.opts.service}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return circuit.Circuit{}, false, err
+	}
+	c, err := circuitstore.Decode(t.opts.service, out.Item)
+	return c, len(out.Item) > 0, err
+}
+
+func (t *tool) notFound() error {
+	return &exitError{code: ExitCircuitNotFound, msg: fmt.Sprintf(
+		"circuit %q has no item in table %s: never written (it is CLOSED) or misspelt; `circuitctl list --table %s` shows the circuits there",
+		t.opts.service, t.opts.Table, t.opts.Table)}
+}
+
+func (t *tool) status(ctx context.Context) error {
+	c, exists, err := t.read(ctx)
+	if err != nil {
+		return err
+	}
+	v := viewOf(c, exists, t.opts.Table)
+	if t.opts.output == "json" {
+		if err := writeJSON(t.env.Stdout, v); err != nil {
+			return err
+		}
+	} else {
+		writeStatus(t.env.Stdout, v, t.env.Now())
+	}
+	if !exists {
+		return t.notFound()
+	}
+	return nil
+}
+
+func (t *tool) list(ctx context.Context) error {
+	var views []View
+	p := dynamodb.NewScanPaginator(t.api, &dynamodb.ScanInput{TableName: aws.String(t.opts.Table), ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, item := range page.Items {
+			key, ok := item[circuit.KeyAttribute].(*types.AttributeValueMemberS)
+			if !ok {
+				// Not a circuit's item (a table keyed otherwise fails every
+				// GetItem anyway): say so rather than hide it.
+				fmt.Fprintf(t.env.Stderr, "circuitctl: skipping an item whose %s is not a string\n", circuit.KeyAttribute)
+				continue
+			}
+			c, err := circuitstore.Decode(key.Value, item)
+			if err != nil {
+				fmt.Fprintf(t.env.Stderr, "circuitctl: skipping %q: %v\n", key.Value, err)
+				continue
+			}
+			views = append(views, viewOf(c, true, t.opts.Table))
+		}
+	}
+	// Grouped: a service, then its per-key circuits; services by name.
+	sort.Slice(views, func(i, j int) bool {
+		a, b := views[i], views[j]
+		if a.Service != b.Service {
+			return a.Service < b.Service
+		}
+		return a.Key < b.Key
+	})
+	if t.opts.output == "json" {
+		if views == nil {
+			views = []View{}
+		}
+		return writeJSON(t.env.Stdout, views)
+	}
+	writeList(t.env.Stdout, views, t.opts.Table)
+	return nil
+}
+
+// WriteResult is what open, close and release print in JSON.
+type WriteResult struct {
+	Command string `json:"command"`
+	Changed bool   `json:"changed"`
+	Circuit View   `json:"circuit"`
+}
+
+func (t *tool) override(ctx context.Context, cmd string, o circuit.Override) error {
+	_, exists, err := t.read(ctx)
+	if err != nil {
+		return err
+	}
+	if !exists && (o == circuit.NoOverride || !t.opts.create) {
+		if o == circuit.NoOverride {
+			return t.notFound()
+		}
+		e := t.notFound().(*exitError)
+		e.msg += "; to force a circuit that has no item yet, rerun with --create"
+		return e
+	}
+	var before circuit.Circuit
+	now := t.env.Now().UTC()
+	after, err := t.store.Update(ctx, t.opts.service, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		before = c
+		return c.SetOverride(o, now, t.opts.reason)
+	})
+	if err != nil {
+		return err
+	}
+	changed := after.Version != before.Version
+	v := viewOf(after, true, t.opts.Table)
+	if t.opts.output == "json" {
+		return writeJSON(t.env.Stdout, WriteResult{Command: cmd, Changed: changed, Circuit: v})
+	}
+	if changed {
+		tr := after.LastTransition
+		fmt.Fprintf(t.env.Stdout, "%s: %s -> %s (%s), version %d\n", t.opts.service, tr.From, tr.To, tr.Reason, after.Version)
+	} else if o == circuit.NoOverride {
+		fmt.Fprintf(t.env.Stdout, "%s: no override to release; unchanged (%s, version %d)\n", t.opts.service, after.Effective(), after.Version)
+	} else {
+		fmt.Fprintf(t.env.Stdout, "%s: already %s; unchanged (version %d)\n", t.opts.service, o, after.Version)
+	}
+	return nil
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

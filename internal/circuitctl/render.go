@@ -1,0 +1,183 @@
+package circuitctl
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+)
+
+// View is one circuit as the tool shows it; its JSON is `--output json`'s
+// (documented in the README's runbook). Times are RFC 3339 UTC, "" when unset.
+type View struct {
+	// Circuit is the item's key: Service, or Service#Key for a per-key circuit.
+	Circuit string `json:"circuit"`
+	Service string `json:"service"`
+	Key     string `json:"key,omitempty"`
+	Table   string `json:"table"`
+	// Exists is false for a circuit with no item: CLOSED, never written.
+	Exists bool `json:"exists"`
+	// State is the breaker's own state; EffectiveState what the request path
+	// acts on (the override when one is in force).
+	State          circuit.State    `json:"state"`
+	EffectiveState circuit.State    `json:"effectiveState"`
+	Override       circuit.Override `json:"override"`
+	Transition     TransitionView   `json:"transition"`
+	Counters       CountersView     `json:"counters"`
+	Alarms         AlarmsView       `json:"alarms"`
+	OpenUntil      string           `json:"openUntil"`
+	HalfOpenUntil  string           `json:"halfOpenUntil"`
+	Version        int64            `json:"version"`
+}
+
+// TransitionView is the item's last transition.
+type TransitionView struct {
+	At     string        `json:"at"`
+	From   circuit.State `json:"from"`
+	To     circuit.State `json:"to"`
+	Reason string        `json:"reason"`
+}
+
+// CountersView are the item's counters.
+type CountersView struct {
+	Failures  int `json:"failures"`
+	Openings  int `json:"openings"`
+	Probes    int `json:"probes"`
+	Successes int `json:"successes"`
+}
+
+// AlarmsView is the last notification applied for each alarm source.
+type AlarmsView struct {
+	Downstream  AlarmView `json:"downstream"`
+	Healthcheck AlarmView `json:"healthcheck"`
+}
+
+// AlarmView is one source's state and its alarm's StateChangeTime.
+type AlarmView struct {
+	State     circuit.AlarmState `json:"state"`
+	ChangedAt string             `json:"changedAt"`
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return circuit.FormatTime(t)
+}
+
+func viewOf(c circuit.Circuit, exists bool, table string) View {
+	service, key, _ := strings.Cut(c.ServiceName, KeySeparator)
+	state := c.State
+	if state == "" {
+		state = circuit.Closed
+	}
+	return View{
+		Circuit: c.ServiceName, Service: service, Key: key, Table: table, Exists: exists,
+		State: state, EffectiveState: c.Effective(), Override: c.Override,
+		Transition: TransitionView{At: stamp(c.LastTransition.At), From: c.LastTransition.From, To: c.LastTransition.To, Reason: c.LastTransition.Reason},
+		Counters:   CountersView{Failures: c.Failures, Openings: c.Openings, Probes: c.Probes, Successes: c.Successes},
+		Alarms: AlarmsView{
+			Downstream:  AlarmView{State: c.Downstream.State, ChangedAt: stamp(c.Downstream.ChangedAt)},
+			Healthcheck: AlarmView{State: c.Healthcheck.State, ChangedAt: stamp(c.Healthcheck.ChangedAt)},
+		},
+		OpenUntil: stamp(c.OpenUntil), HalfOpenUntil: stamp(c.HalfOpenUntil), Version: c.Version,
+	}
+}
+
+// relative renders a stored time with how far it is from now ("in 45s", "3m12s ago").
+func relative(s string, now time.Time) string {
+	if s == "" {
+		return "-"
+	}
+	t, err := circuit.ParseTime(s)
+	if err != nil {
+		return s
+	}
+	d := t.Sub(now).Round(time.Second)
+	switch {
+	case d > 0:
+		return fmt.Sprintf("%s (in %s)", s, d)
+	case d < 0:
+		return fmt.Sprintf("%s (%s ago)", s, -d)
+	}
+	return s + " (now)"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func alarmLine(a AlarmView, now time.Time) string {
+	if a.State == "" {
+		return "- (no notification applied yet)"
+	}
+	return fmt.Sprintf("%s since %s", a.State, relative(a.ChangedAt, now))
+}
+
+// writeStatus is status's text output: one field a line, in the order an
+// operator asks (what is it, why, since when, what holds it).
+func writeStatus(out io.Writer, v View, now time.Time) {
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	line := func(k, format string, args ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, args...)...) }
+	line("circuit", "%s (table %s)", v.Circuit, v.Table)
+	if !v.Exists {
+		line("item", "none: never written; the request path treats it as CLOSED (exit code 2: check the name with `circuitctl list`)")
+	}
+	line("effective state", "%s", v.EffectiveState)
+	line("state", "%s", v.State)
+	if v.Override != circuit.NoOverride {
+		line("override", "%s (in force until `circuitctl release %s`)", v.Override, v.Circuit)
+	} else {
+		line("override", "none")
+	}
+	if v.Transition.At != "" {
+		line("since", "%s", relative(v.Transition.At, now))
+		line("transition", "%s -> %s", orDash(string(v.Transition.From)), orDash(string(v.Transition.To)))
+		line("why", "%s", orDash(v.Transition.Reason))
+	} else {
+		line("since", "- (no transition recorded)")
+	}
+	line("open until", "%s", relative(v.OpenUntil, now))
+	line("half-open until", "%s", relative(v.HalfOpenUntil, now))
+	c := v.Counters
+	line("counters", "failures %d, openings %d, probes %d, successes %d", c.Failures, c.Openings, c.Probes, c.Successes)
+	line("downstream alarm", "%s", alarmLine(v.Alarms.Downstream, now))
+	line("healthcheck alarm", "%s", alarmLine(v.Alarms.Healthcheck, now))
+	line("version", "%d", v.Version)
+	w.Flush()
+}
+
+// writeList is list's text output: a table, per-key circuits indented under
+// their service.
+func writeList(out io.Writer, views []View, table string) {
+	if len(views) == 0 {
+		fmt.Fprintf(out, "no circuits in table %s (a circuit with no item is CLOSED)\n", table)
+		return
+	}
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "CIRCUIT\tEFFECTIVE\tSTATE\tOVERRIDE\tSINCE\tWHY\tVERSION")
+	last := ""
+	for _, v := range views {
+		name := v.Circuit
+		if v.Key != "" {
+			if v.Service != last {
+				// Per-key circuits whose service has no item of its own.
+				fmt.Fprintf(w, "%s\t-\t-\t-\t-\t(no item of its own)\t-\n", v.Service)
+			}
+			name = "  #" + v.Key
+		}
+		last = v.Service
+		reason := v.Transition.Reason
+		if r := []rune(reason); len(r) > 48 {
+			reason = string(r[:45]) + "..."
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, v.EffectiveState, v.State, orDash(string(v.Override)), orDash(v.Transition.At), orDash(reason), v.Version)
+	}
+	w.Flush()
+}
