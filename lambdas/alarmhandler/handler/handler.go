@@ -200,11 +200,21 @@ func truncate(s string) string {
 }
 
 func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice) (circuit.Outcome, error) {
+	return h.applyUnless(ctx, log, n, nil)
+}
+
+// applyUnless is apply, except that a notice seen returns STALE without a
+// write when seen(the circuit as read) is true.
+func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice, seen func(circuit.Circuit) bool) (circuit.Outcome, error) {
 	now := h.now()
 	var before circuit.Circuit
 	var outcome circuit.Outcome
 	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
 		before = c
+		if seen != nil && seen(c) {
+			outcome = circuit.OutcomeStale
+			return c, false, nil
+		}
 		next, out := c.ApplyAlarm(n, now, h.cfg.Policy)
 		outcome = out
 		return next, out.Changed(), nil

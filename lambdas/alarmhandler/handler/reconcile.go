@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -160,7 +161,7 @@ func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *Re
 			continue
 		}
 		found[n.AlarmName] = true
-		outcome, err := h.apply(ctx, log.With("via", "DescribeAlarms"), n)
+		outcome, err := h.applyUnless(ctx, log.With("via", "DescribeAlarms"), n, func(c circuit.Circuit) bool { return sameTransition(c.Alarm(n.Source), n) })
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -208,6 +209,25 @@ func (h *Handler) noticeOf(a cwtypes.MetricAlarm) (circuit.AlarmNotice, error) {
 		return n, fmt.Errorf("alarm %s: %w", n.AlarmName, err)
 	}
 	return n, nil
+}
+
+// sameTransitionWindow: an alarm's state read back through DescribeAlarms is
+// the transition its notification reported, but nothing documents that
+// StateTransitionedTimestamp and the notification's StateChangeTime agree to
+// the millisecond. Within this window, the same state for the same source is
+// taken for the same transition, already applied: two transitions of one alarm
+// into one state are at least two evaluations apart (periods are 10 s at the
+// least), so no real change is mistaken for it. Without it, a downstream ALARM
+// read back a few milliseconds "newer" than its notification would reopen a
+// circuit its probes had closed.
+const sameTransitionWindow = time.Second
+
+func sameTransition(recorded circuit.AlarmStatus, n circuit.AlarmNotice) bool {
+	if recorded.State != n.State || recorded.ChangedAt.IsZero() {
+		return false
+	}
+	d := n.ChangedAt.Sub(recorded.ChangedAt)
+	return d > -sameTransitionWindow && d < sameTransitionWindow
 }
 
 // dlqRecord is Lambda's record of an asynchronous invocation that failed every

@@ -270,3 +270,32 @@ func TestReconciliationCoversTheSlowCallAlarm(t *testing.T) {
 	assert.Equal(t, circuit.OutcomeOpened, rep.Alarms[circuit.SourceSlowCalls], "a slow-call ALARM opens, like the downstream's")
 	assert.Equal(t, circuit.Open, r.circuit().State)
 }
+
+// The same transition read back with a timestamp a few milliseconds off its
+// notification's is not a new one: a downstream ALARM that probes have since
+// closed is not reopened by it. A real new ALARM, periods later, is applied.
+func TestReconciliationDoesNotReplayTheSameTransitionSlightlyOff(t *testing.T) {
+	r := newRig(t)
+	require.NoError(t, r.deliver("downstream-alarm.json", "2026-11-27T00:10:40.000Z")) // ALARM at 00:10:39.123
+	_, err := r.store.Update(context.Background(), service, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		c.State, c.OpenUntil, c.Openings = circuit.Closed, time.Time{}, 0 // the probes closed it
+		return c, true, nil
+	})
+	require.NoError(t, err)
+	alarms := recordedAlarms(t, "describe-alarms-healthcheck-ok.json")
+	down := &alarms.out.MetricAlarms[0]
+	down.StateValue = "ALARM"
+	down.StateTransitionedTimestamp = aws.Time(mustTime(t, "2026-11-27T00:10:39.140Z"))
+	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&bytes.Buffer{})
+	r.now = mustTime(t, "2026-11-27T00:15:00.000Z")
+	rep, err := r.h.Reconcile(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, circuit.OutcomeStale, rep.Alarms[circuit.SourceDownstream])
+	assert.Equal(t, circuit.Closed, r.circuit().State)
+
+	down.StateTransitionedTimestamp = aws.Time(mustTime(t, "2026-11-27T00:14:02.000Z")) // ALARM again, OK lost in between
+	rep, err = r.h.Reconcile(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, circuit.OutcomeOpened, rep.Alarms[circuit.SourceDownstream])
+	assert.Equal(t, circuit.Open, r.circuit().State)
+}
