@@ -50,6 +50,9 @@ type Args struct {
 	FallbackAlias     *lambda.Alias    `pulumi:"fallbackAlias,optional" provider:"type=aws@v6.83.4:lambda/alias:Alias"`
 	// FallbackTimeoutSeconds bounds each attempt of the fallback.
 	FallbackTimeoutSeconds *int `pulumi:"fallbackTimeoutSeconds,optional"`
+	// CircuitKey keys one circuit per value of this JSONPath into the
+	// execution input (docs/per-key.md).
+	CircuitKey *string `pulumi:"circuitKey,optional"`
 
 	OpenDurationSeconds    *int     `pulumi:"openDurationSeconds,optional"`
 	MaxOpenDurationSeconds *int     `pulumi:"maxOpenDurationSeconds,optional"`
@@ -116,6 +119,10 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.FallbackTimeoutSeconds, "Seconds one fallback invocation may take (1 to 900); it is retried twice on Lambda's transient errors. "+
 		"With EXPRESS, the fallback's worst case counts against the execution's 300 s like every other step. Only with fallbackFunction.")
 	an.SetDefault(&a.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds)
+	an.Describe(&a.CircuitKey, "Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, "+
+		"with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. "+
+		"Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. "+
+		"An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.")
 	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it admits probes.")
 	an.SetDefault(&a.OpenDurationSeconds, DefaultOpenDurationSeconds)
 	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")

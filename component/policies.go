@@ -52,8 +52,22 @@ func AssumeRolePolicy(service, account string) string {
 }
 
 // ownItemOnly restricts DynamoDB actions to the circuit's own item, so that
-// breakers sharing a table cannot read or write each other's circuits.
-func ownItemOnly(serviceName string) map[string]map[string]any {
+// breakers sharing a table cannot read or write each other's circuits. With
+// per-key circuits (perKey), to the breaker's own item and its keys' items,
+// "<service>#<key>" (circuit.ItemKey): '#' never occurs in a service name, so
+// "<service>#*" matches no other breaker's item. dynamodb:LeadingKeys is a
+// multivalued string key (every partition key the request touches: both of a
+// BatchGetItem), hence ForAllValues; StringLike is IAM's wildcard operator
+// for string keys, which DynamoDB's fine-grained access control takes like
+// StringEquals (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html,
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html#amazondynamodb-policy-keys:
+// dynamodb:LeadingKeys, ArrayOfString).
+func ownItemOnly(serviceName string, perKey bool) map[string]map[string]any {
+	if perKey {
+		return map[string]map[string]any{
+			"ForAllValues:StringLike": {"dynamodb:LeadingKeys": []string{serviceName, serviceName + "#*"}},
+		}
+	}
 	return map[string]map[string]any{
 		"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": []string{serviceName}},
 	}
@@ -62,6 +76,10 @@ func ownItemOnly(serviceName string) map[string]map[string]any {
 // CircuitTable is the table our roles read and write.
 type CircuitTable struct {
 	Arn, Name string
+	// PerKey widens the item grants to the breaker's per-key items
+	// (ownItemOnly) and lets the state machine read two items in one
+	// BatchGetItem.
+	PerKey bool
 	// Brought is true for the user's own table, which may be encrypted with a
 	// customer managed KMS key (the breaker's own table uses the AWS managed key,
 	// whose key policy already lets every principal in the account use it
@@ -89,7 +107,7 @@ func (t CircuitTable) statements(sid, serviceName string, actions []string) []St
 		Effect:    "Allow",
 		Action:    actions,
 		Resource:  []string{t.Arn},
-		Condition: ownItemOnly(serviceName),
+		Condition: ownItemOnly(serviceName, t.PerKey),
 	}}
 	if !t.Brought {
 		return st
@@ -146,7 +164,12 @@ func StateMachinePolicy(table CircuitTable, serviceName, controllerArn string, u
 		invoke = append(invoke, FunctionAndVersions(f)...)
 	}
 	invoke = append(invoke, controllerArn)
-	st := table.statements("ReadAndCountOwnCircuit", serviceName, []string{"dynamodb:GetItem", "dynamodb:UpdateItem"})
+	actions := []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}
+	if table.PerKey {
+		// The keyed read: the breaker's item and the key's in one call.
+		actions = append(actions, "dynamodb:BatchGetItem")
+	}
+	st := table.statements("ReadAndCountOwnCircuit", serviceName, actions)
 	st = append(st, Statement{
 		Sid:      "InvokeDownstreamAndController",
 		Effect:   "Allow",

@@ -17,6 +17,7 @@ import (
 // transitions that need time arithmetic: trip, probe election, reopen.
 func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Function, error) {
 	s := g.s
+	table.perKey = s.CircuitKey != ""
 	controller, err := g.controller(table)
 	if err != nil {
 		return nil, nil, err
@@ -107,6 +108,7 @@ func (g *graph) executionLogs(role *iamRole) (sfn.StateMachineLoggingConfigurati
 // controller is our Go Lambda for the request path's rare transitions, and the
 // operators' handle to force a circuit open or closed (lambdas/controller).
 func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
+	table.perKey = g.s.CircuitKey != ""
 	env := g.openPolicyEnv()
 	env["HALF_OPEN_MAX_CALLS"] = pulumi.String(strconv.Itoa(g.s.HalfOpenMaxCalls))
 	budget, err := probeBudget(g.s)
@@ -179,5 +181,6 @@ func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fal
 		FallbackTimeoutSeconds:   s.FallbackTimeoutSeconds,
 		ControllerArn:            controllerArn,
 		FailClosed:               s.OnStoreError == StoreErrorFailClosed,
+		CircuitKey:               s.CircuitKey,
 	}
 }

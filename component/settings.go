@@ -44,6 +44,8 @@ type Settings struct {
 	ManageHealthcheckInvokeConfig   bool
 
 	OnStoreError string
+	// CircuitKey is the per-key circuits' JSONPath; "" for one circuit.
+	CircuitKey string
 
 	ReconcileSchedule string
 	Dashboard         bool
@@ -96,6 +98,7 @@ func resolve(args Args, p problems) (Settings, error) {
 		FallbackQualifier:        deref(args.FallbackQualifier, ""),
 		HasFallback:              args.FallbackFunction != nil,
 		FallbackTimeoutSeconds:   deref(args.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds),
+		CircuitKey:               deref(args.CircuitKey, ""),
 		OpenDurationSeconds:      deref(args.OpenDurationSeconds, DefaultOpenDurationSeconds),
 		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds),
 		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier),
@@ -407,6 +410,9 @@ func checkPeriods(p *problems, field string, period, evaluationPeriods, datapoin
 // kill it mid-retry and the caller would see a timeout instead of the
 // downstream's error, with the circuit's bookkeeping left undone.
 func checkRequestPath(p *problems, s Settings) {
+	if s.CircuitKey != "" && !statemachine.ValidCircuitKeyPath(s.CircuitKey) {
+		p.add("circuitKey", "%q is not a JSONPath to a field of the execution input; use $.field or $.field.subfield (letters, digits, '_'), e.g. \"$.provider\"", s.CircuitKey)
+	}
 	r := s.Retry
 	if s.DownstreamTimeoutSeconds < 1 || s.DownstreamTimeoutSeconds > 900 {
 		p.add("downstreamTimeoutSeconds", "is %d; use 1 to 900 seconds (Lambda's own limit)", s.DownstreamTimeoutSeconds)

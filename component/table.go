@@ -10,6 +10,10 @@ type circuitTable struct {
 	name     pulumi.StringOutput
 	arn      pulumi.StringOutput
 	brought  bool
+	// perKey: the grant covers the breaker's per-key items too. Set only on
+	// the copies given to the state machine and the controller, the writers of
+	// keys' items; the alarm path writes the breaker's own item only.
+	perKey bool
 	// check fails the deployment when a brought table has the wrong keys; the
 	// component registers it as an output of its own (see circuitbreaker.go),
 	// never as a child's input.
@@ -18,7 +22,7 @@ type circuitTable struct {
 
 // grant is the table as the IAM documents see it, once its outputs are known.
 func (t circuitTable) grant(name, arn string) CircuitTable {
-	return CircuitTable{Arn: arn, Name: name, Brought: t.brought}
+	return CircuitTable{Arn: arn, Name: name, Brought: t.brought, PerKey: t.perKey}
 }
 
 // table creates the circuit-state table, or checks the one the user brought.

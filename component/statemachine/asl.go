@@ -75,6 +75,7 @@ type rule struct {
 	IsTimestamp              *bool   `json:"IsTimestamp,omitempty"`
 	IsNumeric                *bool   `json:"IsNumeric,omitempty"`
 	StringEquals             *string `json:"StringEquals,omitempty"`
+	StringMatches            *string `json:"StringMatches,omitempty"`
 	BooleanEquals            *bool   `json:"BooleanEquals,omitempty"`
 	NumericGreaterThanEquals *int    `json:"NumericGreaterThanEquals,omitempty"`
 	TimestampGreaterThanPath string  `json:"TimestampGreaterThanPath,omitempty"`

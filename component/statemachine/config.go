@@ -59,6 +59,12 @@ type Config struct {
 	// nothing, the fallback included. False (the default) fails open: the call
 	// goes through as if the circuit were closed.
 	FailClosed bool
+
+	// CircuitKey, when set, is a JSONPath into the execution input (e.g.
+	// "$.provider") whose value keys one circuit per key beside the breaker's
+	// own (docs/per-key.md, circuit.Governing). Empty: one circuit, and the
+	// definition is exactly the plain one.
+	CircuitKey string
 }
 
 // Defaults for the circuit's thresholds: gobreaker, Powertools and the Lambda
@@ -256,6 +262,7 @@ func (c Config) Validate() error {
 		}
 	}
 	otherFunction("ControllerArn", c.ControllerArn)
+	c.validateCircuitKey(bad)
 	return errors.Join(errs...)
 }
 

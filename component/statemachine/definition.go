@@ -5,6 +5,10 @@
 // CircuitOpen (or runs the fallback), invokes the downstream counting its
 // outcome, or runs it as a half-open probe.
 //
+// With Config.CircuitKey the definition keeps one circuit per key of the
+// caller's input, reading the breaker's item and the key's in one BatchGetItem
+// (perkey.go, docs/per-key.md); without it, nothing of that is emitted.
+//
 // The common paths touch nothing but the read and the downstream: a healthy
 // closed circuit costs 1 read and 1 invocation, an open one 1 read. Counting a
 // failure, joining a half-open period, counting a probe success and closing are
@@ -250,7 +254,13 @@ func newBuilder(cfg Config) *builder {
 }
 
 func (b *builder) build() definition {
-	b.readCircuit()
+	start := StateReadCircuit
+	if b.keyed() {
+		b.keyedRead()
+		start = StateCheckCircuitKey
+	} else {
+		b.readCircuit()
+	}
 	b.checkCircuit()
 	b.closedPath()
 	b.failurePath()
@@ -261,7 +271,7 @@ func (b *builder) build() definition {
 		Comment: fmt.Sprintf("Circuit breaker %q: reads the circuit, then fails fast with %s (or runs the fallback), invokes the downstream counting consecutive failures, or runs it as a half-open probe.",
 			b.cfg.ServiceName, ErrorCircuitOpen),
 		QueryLanguage: "JSONPath",
-		StartAt:       StateReadCircuit,
+		StartAt:       start,
 		States:        b.states,
 	}
 }
@@ -275,7 +285,7 @@ func item(attr string) string { return "$.Item." + attr + ".S" }
 func itemNumber(attr string) string { return "$.Item." + attr + ".N" }
 
 func (b *builder) key() map[string]any {
-	return map[string]any{circuit.KeyAttribute: map[string]any{"S": b.cfg.ServiceName}}
+	return map[string]any{circuit.KeyAttribute: b.itemKey()}
 }
 
 func (b *builder) readCircuit() {
@@ -304,17 +314,23 @@ func (b *builder) readCircuit() {
 		Catch: []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateInvokeDownstream}},
 		Next:  StateCheckCircuit,
 	}
-	if b.cfg.FailClosed {
-		// FAIL CLOSED, by the user's choice: a downstream that must never be
-		// called unguarded (it is the one the breaker protects from overload)
-		// is not called when its circuit cannot be read. The read's error stays
-		// in the history (its TaskFailed event); the caller sees ours.
-		b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateRejectCircuitUnavailable}}
-		b.states[StateRejectCircuitUnavailable] = &state{
-			Type:  "Fail",
-			Error: ErrorCircuitUnavailable,
-			Cause: fmt.Sprintf("The circuit of %q could not be read, and the breaker fails closed; the downstream was not invoked.", b.cfg.ServiceName),
-		}
+	b.failClosedOnReadError()
+}
+
+// failClosedOnReadError: FAIL CLOSED, by the user's choice (Config.FailClosed),
+// for the plain and the keyed read alike. A downstream that must never be
+// called unguarded (it is the one the breaker protects from overload) is not
+// called when its circuit cannot be read. The read's error stays in the
+// history (its TaskFailed event); the caller sees ours.
+func (b *builder) failClosedOnReadError() {
+	if !b.cfg.FailClosed {
+		return
+	}
+	b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateRejectCircuitUnavailable}}
+	b.states[StateRejectCircuitUnavailable] = &state{
+		Type:  "Fail",
+		Error: ErrorCircuitUnavailable,
+		Cause: fmt.Sprintf("The circuit of %q could not be read, and the breaker fails closed; the downstream was not invoked.", b.cfg.ServiceName),
 	}
 }
 
@@ -481,6 +497,10 @@ const (
 // controller's now) taken from the context path at.
 func (b *builder) controller(payload map[string]any, at string) *state {
 	payload["at.$"] = at
+	if b.keyed() {
+		// The circuit acted on: a key's, or "" for the breaker's own item.
+		payload["key.$"] = pathCircuit + ".key"
+	}
 	return &state{
 		Type:     "Task",
 		Resource: b.arn("lambda", "invoke"),

@@ -479,8 +479,16 @@ func validatorConfigs() map[string]Config {
 	failClosed.FailClosed = true
 	failClosedFallback := fallback
 	failClosedFallback.FailClosed = true
+	keyed := base
+	keyed.CircuitKey = "$.provider"
+	keyedEverything := everything
+	keyedEverything.CircuitKey = "$.payment.provider"
+	keyedEverything.TableName = "My.Table_name-1"
+	keyedFailClosed := keyed
+	keyedFailClosed.FailClosed = true
 	return map[string]Config{
 		"fail closed": failClosed, "fail closed with fallback": failClosedFallback,
+		"keyed": keyed, "keyed everything": keyedEverything, "keyed fail closed": keyedFailClosed,
 		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,
 		"trip at once": tripAtOnce, "several probes": severalProbes, "ignored errors": ignoring, "fallback": fallback,
 		"everything": everything,

@@ -101,6 +101,25 @@ func TestFailClosedRejectsWhenTheTableIsUnreachable(t *testing.T) {
 		}
 	})
 
+	// The keyed read (per-key circuits, one BatchGetItem) fails closed the
+	// same way: the key was valid, its circuits could not be read.
+	t.Run("fail closed, keyed read", func(t *testing.T) {
+		e := newEnv(t, func(c *Config) { c.CircuitKey = "$.provider"; c.TableName = "no-such-table"; c.FailClosed = true })
+		r := e.run(t, call("acme", false), sfnlocal.Exec{})
+		unavailable(t, r)
+		budget(t, r, 0, 0, 1, 0)
+		if got := statesOf(r); got != "CheckCircuitKey,ResolveCircuitKey,ReadCircuit,RejectCircuitUnavailable" {
+			t.Errorf("states = %s", got)
+		}
+		sdkFault := sfnlocal.Fault{Error: "DynamoDb.SdkClientException", Cause: "Unable to execute HTTP request: connect timed out"}
+		e = newEnv(t, func(c *Config) { c.CircuitKey = "$.provider"; c.FailClosed = true })
+		r = e.run(t, call("acme", false), sfnlocal.Exec{InjectDynamoDB: []sfnlocal.Fault{sdkFault, sdkFault, sdkFault}})
+		unavailable(t, r)
+		if r.InjectedFaults != 3 || r.LambdaInvocations != 0 {
+			t.Fatalf("got %s", r)
+		}
+	})
+
 	t.Run("fail closed with a fallback invokes no Lambda either", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) {
 			c.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback"

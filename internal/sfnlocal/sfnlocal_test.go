@@ -3,6 +3,7 @@ package sfnlocal
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
@@ -554,4 +556,45 @@ func TestPayloadQuota(t *testing.T) {
 			t.Fatalf("%v", err)
 		}
 	})
+}
+
+// The AWS SDK integration (arn:aws:states:::aws-sdk:dynamodb:*) answers with
+// the API's output alone, no SdkHttpMetadata (recorded on AWS: LocalStack's
+// tests/aws/services/stepfunctions/v2/services/test_aws_sdk_task_service.snapshot.json,
+// getItem's {"Item": ...}), BatchGetItem's {Responses: {<table>: [...]},
+// UnprocessedKeys} (API reference), and names its errors DynamoDb.<SDK v2
+// class>, a code without one DynamoDb.DynamoDbException with "(Service:
+// DynamoDb, Status Code: 400, Request ID: ...)" (recorded: error_handling/
+// test_aws_sdk.snapshot.json, test_dynamodb_invalid_param). Real dynalite
+// answers and errors.
+func TestAWSSDKDynamoDBIntegration(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	db := testenv.DynamoClient(t, endpoint)
+	def := func(table string) string {
+		return `{"StartAt": "Read", "States": {"Read": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:batchGetItem",
+			"Parameters": {"RequestItems": {"` + table + `": {"Keys": [{"serviceName": {"S": "a"}}, {"serviceName": {"S": "b"}}]}}}, "End": true}}}`
+	}
+	table := testenv.CreateCircuitTable(t, db)
+	if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: &table,
+		Item: map[string]types.AttributeValue{"serviceName": &types.AttributeValueMemberS{Value: "a"}, "state": &types.AttributeValueMemberS{Value: "OPEN"}}}); err != nil {
+		t.Fatal(err)
+	}
+	r := Start(t, def(table), Options{DynamoEndpoint: endpoint}).Run(t, map[string]any{}, Exec{})
+	want := `{"Responses": {"` + table + `": [{"serviceName": {"S": "a"}, "state": {"S": "OPEN"}}]}, "UnprocessedKeys": {}}`
+	var got, exp any
+	if err := json.Unmarshal(r.Output, &got); err != nil || json.Unmarshal([]byte(want), &exp) != nil || !reflect.DeepEqual(got, exp) {
+		t.Errorf("batchGetItem output %s, want %s (%s)", r.Output, want, r)
+	}
+	if r.DynamoReads != 1 {
+		t.Errorf("reads %d", r.DynamoReads)
+	}
+
+	r = Start(t, def("no-such-table"), Options{DynamoEndpoint: endpoint}).Run(t, map[string]any{}, Exec{})
+	if r.Error != "DynamoDb.ResourceNotFoundException" || !strings.Contains(r.Cause, "(Service: DynamoDb, Status Code: 400, Request ID: ") {
+		t.Errorf("missing table: %s", r)
+	}
+	r = Start(t, def(testenv.CreateTableKeyedBy(t, db, types.ScalarAttributeTypeN)), Options{DynamoEndpoint: endpoint}).Run(t, map[string]any{}, Exec{})
+	if r.Error != "DynamoDb.DynamoDbException" || !strings.Contains(r.Cause, "(Service: DynamoDb, Status Code: 400, Request ID: ") {
+		t.Errorf("key of type N: %s", r)
+	}
 }

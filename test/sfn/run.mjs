@@ -2,6 +2,7 @@
 // its service integrations wired to local emulators instead of AWS:
 //
 //   arn:aws:states:::dynamodb:getItem|putItem|updateItem|deleteItem
+//   arn:aws:states:::aws-sdk:dynamodb:getItem|putItem|updateItem|deleteItem|batchGetItem
 //       -> the DynamoDB JSON protocol against dynalite (or any endpoint speaking it)
 //   arn:aws:states:::lambda:invoke, and Lambda ARNs used directly as Resource
 //       -> HTTP POST to a Lambda Runtime Interface Emulator (RIE) invoke URL,
@@ -42,6 +43,19 @@
 //     no Catch (test_start_large_input in the same file); a Task's input after
 //     Parameters over it fails the execution too (Developer Guide, "Handling
 //     errors": not recorded, taken as written). The check is on JSON.stringify.
+//   - The AWS SDK integration (aws-sdk:dynamodb:*) answers with the API's own
+//     output and nothing else: no SdkHttpMetadata (getItem's {"Item": ...}
+//     and putItem's {} in services/test_aws_sdk_task_service.snapshot.json;
+//     batchGetItem's {Responses: {<table>: [items, no order]}, UnprocessedKeys}
+//     is the BatchGetItem API reference's). Its errors are DynamoDb.<Java SDK
+//     v2 exception class>: both SDKs generate one class per modelled error
+//     code, so the table's classByErrorCode holds, and a code without one is
+//     the v2 base class DynamoDbException (recorded: error_handling/
+//     test_aws_sdk.snapshot.json, a validation error as
+//     DynamoDb.DynamoDbException with "(Service: DynamoDb, Status Code: 400,
+//     Request ID: ...)"; the naming rule: Step Functions Developer Guide,
+//     "AWS SDK service integrations": ServiceName.ErrorName, both in Pascal
+//     case, with the Exception suffix).
 //   - $$.Execution.StartTime as AWS writes it: milliseconds, and no fraction at
 //     all when they are zero ("...:06Z").
 //
@@ -148,20 +162,26 @@ function dynamoErrorName(code) {
   return `DynamoDB.${dynamoClasses.classByErrorCode[code] ?? dynamoClasses.baseClass}`;
 }
 
+// The same error under the AWS SDK integration: DynamoDb.<SDK v2 class> (see top).
+const SDK_BASE_CLASS = "DynamoDbException";
+function dynamoSdkErrorName(code) {
+  return `DynamoDb.${dynamoClasses.classByErrorCode[code] ?? SDK_BASE_CLASS}`;
+}
+
 const dynamoNamesAWSRaises = new Set([
-  ...Object.values(dynamoClasses.classByErrorCode),
-  dynamoClasses.baseClass,
-  dynamoClasses.clientClass,
-].map((c) => `DynamoDB.${c}`));
+  ...[...Object.values(dynamoClasses.classByErrorCode), dynamoClasses.baseClass, dynamoClasses.clientClass].map((c) => `DynamoDB.${c}`),
+  ...[...Object.values(dynamoClasses.classByErrorCode), SDK_BASE_CLASS, dynamoClasses.clientClass].map((c) => `DynamoDb.${c}`),
+]);
 
 // An injected DynamoDB fault must be an error AWS can raise, or a test of a
 // Retry or Catch on a name AWS never uses would pass here and never fire there.
 function checkDynamoFault(f) {
   const name = typeof f === "string" ? f : f?.error;
   if (typeof name !== "string" || name.startsWith("States.") || dynamoNamesAWSRaises.has(name)) return;
-  const code = name.replace(/^DynamoDB\./, "");
-  const hint = name.startsWith("DynamoDB.") ? `; did you mean ${dynamoErrorName(code)}?` : "";
-  throw new Error(`inject.dynamodb: ${name} is not an error Step Functions raises for DynamoDB: it names them DynamoDB.<Java SDK exception class> (see test/sfn/dynamodb-exception-classes.json)${hint}`);
+  const code = name.replace(/^DynamoD[Bb]\./, "");
+  const hint = name.startsWith("DynamoDB.") ? `; did you mean ${dynamoErrorName(code)}?`
+    : name.startsWith("DynamoDb.") ? `; did you mean ${dynamoSdkErrorName(code)}?` : "";
+  throw new Error(`inject.dynamodb: ${name} is not an error Step Functions raises for DynamoDB: it names them DynamoDB.<Java SDK exception class>, or DynamoDb.<SDK v2 class> for aws-sdk:dynamodb (see test/sfn/dynamodb-exception-classes.json)${hint}`);
 }
 
 function fault(f) {
@@ -372,10 +392,21 @@ class Runner {
 
   async callService(task, input, counts, inject) {
     if (task.kind === "dynamodb") {
-      if (inject.dynamodb.length > 0) { counts.injectedFaults++; throw fault(inject.dynamodb.shift()); }
-      if (task.action === "getItem") counts.dynamoReads++;
+      if (inject.dynamodb.length > 0) {
+        const f = inject.dynamodb.shift();
+        const name = typeof f === "string" ? f : f?.error;
+        // Each integration raises its own names: a v1 name injected into an
+        // aws-sdk Task (or the reverse) would test a Retry that never fires on AWS.
+        const wrong = task.sdk ? /^DynamoDB\./ : /^DynamoDb\./;
+        if (typeof name === "string" && wrong.test(name)) {
+          throw new TerminalError("States.Runtime", `inject.dynamodb: ${name} is not an error of ${task.resource}: it raises ${task.sdk ? "DynamoDb.<SDK v2 class>" : "DynamoDB.<SDK v1 class>"}`);
+        }
+        counts.injectedFaults++;
+        throw fault(f);
+      }
+      if (task.action === "getItem" || task.action === "batchGetItem") counts.dynamoReads++;
       else counts.dynamoWrites++;
-      return dynamo(this.config.dynamoEndpoint, task.action, input);
+      return dynamo(this.config.dynamoEndpoint, task.action, input, task.sdk);
     }
     // lambda:invoke gets {FunctionName, Payload}; a bare Lambda ARN Resource gets the payload.
     const functionName = task.kind === "lambda:invoke" ? input?.FunctionName : task.resource;
@@ -397,6 +428,8 @@ function collectTasks(def, out) {
       const hasRetry = Array.isArray(s.Retry) && s.Retry.length > 0;
       if ((m = /^arn:[a-z-]+:states:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/.exec(r))) {
         out.push({ name, kind: "dynamodb", action: m[1], resource: r, hasRetry });
+      } else if ((m = /^arn:[a-z-]+:states:::aws-sdk:dynamodb:(getItem|putItem|updateItem|deleteItem|batchGetItem)$/.exec(r))) {
+        out.push({ name, kind: "dynamodb", sdk: true, action: m[1], resource: r, hasRetry });
       } else if (/^arn:[a-z-]+:states:::lambda:invoke$/.test(r)) {
         out.push({ name, kind: "lambda:invoke", resource: r, hasRetry });
       } else if (/^arn:[a-z-]+:lambda:[^:]+:\d{12}:function:/.test(r)) {
@@ -465,7 +498,7 @@ function sdkHttpMetadata(status, headers) {
   return { AllHttpHeaders: all, HttpHeaders: single, HttpStatusCode: status };
 }
 
-async function dynamo(endpoint, action, params) {
+async function dynamo(endpoint, action, params, sdk = false) {
   const op = action[0].toUpperCase() + action.slice(1);
   let res, text;
   try {
@@ -483,17 +516,33 @@ async function dynamo(endpoint, action, params) {
     text = await res.text();
   } catch (err) {
     // The Java SDK's client-side class; see clientClassEvidence in the table.
-    throw new ServiceError(`DynamoDB.${dynamoClasses.clientClass}`, `Unable to execute HTTP request: ${err.cause?.message ?? err.message}`);
+    throw new ServiceError(`${sdk ? "DynamoDb" : "DynamoDB"}.${dynamoClasses.clientClass}`, `Unable to execute HTTP request: ${err.cause?.message ?? err.message}`);
   }
   const requestId = res.headers.get("x-amzn-requestid") ?? randomUUID();
   const body = text ? JSON.parse(text) : {};
   if (res.status !== 200) {
     const code = String(body.__type ?? "").split("#").pop() || "UnknownError";
     const msg = body.message ?? body.Message ?? "";
+    if (sdk) {
+      // The SDK v2's words (recorded; see top).
+      throw new ServiceError(dynamoSdkErrorName(code), `${msg} (Service: DynamoDb, Status Code: ${res.status}, Request ID: ${requestId})`);
+    }
     // The cause in the Java SDK's words, which is what Step Functions shows.
     throw new ServiceError(dynamoErrorName(code),
       `${msg} (Service: AmazonDynamoDBv2; Status Code: ${res.status}; Error Code: ${code}; Request ID: ${requestId}; Proxy: null)`);
   }
+  if (action === "batchGetItem") {
+    // "DynamoDB does not return items in any particular order" (BatchGetItem
+    // API reference): shuffled, so that no definition can pass here by
+    // relying on the order of its keys.
+    for (const items of Object.values(body.Responses ?? {})) {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [items[i], items[j]] = [items[j], items[i]];
+      }
+    }
+  }
+  if (sdk) return body;
   return { ...body, SdkHttpMetadata: sdkHttpMetadata(res.status, res.headers), SdkResponseMetadata: { RequestId: requestId } };
 }
 

@@ -5,7 +5,8 @@
 //
 // The state machine invokes it with {"action": ..., "at": <its clock>, ...};
 // operators with `aws lambda invoke --payload '{"action":"forceOpen",
-// "reason":"..."}'`. Each action is a pure function of package circuit applied
+// "reason":"..."}'`, adding "key":"<key>" to act on one key of a per-key
+// breaker (docs/per-key.md). Each action is a pure function of package circuit applied
 // through circuitstore.Update, so racing writers (other executions, the alarm
 // handler, the state machine's own conditional updates) lose nothing.
 package handler
@@ -71,6 +72,12 @@ type Request struct {
 	HalfOpenUntil string `json:"halfOpenUntil,omitempty"`
 	// Reason is the operator's reason (forceOpen, forceClosed, release).
 	Reason string `json:"reason,omitempty"`
+	// Key names one key's circuit of a per-key breaker (docs/per-key.md): the
+	// action applies to its item, circuit.ItemKey(service, key). Absent or
+	// empty: the breaker's own item, which governs every key. Any action takes
+	// it: the state machine sends the key of the circuit it acted on, and an
+	// operator forces or releases one key with it.
+	Key string `json:"key,omitempty"`
 }
 
 // Response is the controller's output. Every field is always present, so that
@@ -162,7 +169,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return bad(typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason)")
+			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key)")
 		default:
 			// The JSON error names a position and a character, never the content.
 			return bad("(payload)", "not a JSON object: %v", err)
@@ -181,6 +188,12 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		return bad("action", "missing: expected one of %s", actionList())
 	case !known:
 		return bad("action", "%s is not one of %s", quote(string(req.Action)), actionList())
+	}
+
+	if req.Key != "" {
+		if err := circuit.ValidateKey(h.cfg.ServiceName, req.Key); err != nil {
+			return bad("key", "%v", err)
+		}
 	}
 
 	now := h.now().UTC()
@@ -234,10 +247,13 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		return Response{}, bad
 	}
 	log = log.With("action", string(req.Action))
+	if req.Key != "" {
+		log = log.With("key", req.Key)
+	}
 
 	var admitted bool
 	var before circuit.Circuit
-	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+	after, err := h.store.Update(ctx, circuit.ItemKey(h.cfg.ServiceName, req.Key), func(c circuit.Circuit) (circuit.Circuit, bool, error) {
 		before = c
 		var next circuit.Circuit
 		var changed bool
@@ -299,7 +315,10 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	case changed && !sameTransition(after.LastTransition, before.LastTransition):
 		t := after.LastTransition
 		log.Info("circuit transition", append([]any{"from", string(t.From), "to", string(t.To), "reason", t.Reason}, attrs...)...)
-		if before.MetricValue() != after.MetricValue() {
+		// The breaker's own circuit only: a per-key circuit's datapoint would
+		// be a custom metric per key (USD 0.30 each a month), and keys are
+		// unbounded.
+		if req.Key == "" && before.MetricValue() != after.MetricValue() {
 			circuitmetric.Write(h.metrics, after, h.cfg.ServiceName, now)
 		}
 	case changed:

@@ -412,3 +412,53 @@ func TestTimesInEitherForm(t *testing.T) {
 		})
 	}
 }
+
+// A per-key breaker's controller acts on the named key's item only
+// (circuit.ItemKey: "<service>#<key>", docs/per-key.md): a trip, an operator's
+// override and its release on "stripe" leave the breaker's own item and the
+// other keys' untouched.
+func TestKeyedActionsWriteOnlyThatKeysItem(t *testing.T) {
+	r := newRig(t, 1)
+	ctx := context.Background()
+	stripe := circuit.ItemKey(service, "stripe")
+	_, err := r.store.Update(ctx, stripe, func(circuit.Circuit) (circuit.Circuit, bool, error) {
+		return circuit.Circuit{State: circuit.Closed, Failures: 3}, true, nil
+	})
+	require.NoError(t, err)
+
+	resp := r.must(`{"action":"trip","at":"` + at(0) + `","failures":3,"error":"Boom","key":"stripe"}`)
+	assert.Equal(t, circuit.Open, resp.State)
+	got, err := r.store.Get(ctx, stripe)
+	require.NoError(t, err)
+	assert.Equal(t, circuit.Open, got.State)
+	assert.Equal(t, t0.Add(time.Minute), got.OpenUntil)
+
+	resp = r.must(`{"action":"forceOpen","reason":"provider maintenance","key":"adyen"}`)
+	assert.Equal(t, circuit.ForcedOpen, resp.Override)
+	adyen, err := r.store.Get(ctx, circuit.ItemKey(service, "adyen"))
+	require.NoError(t, err)
+	assert.Equal(t, circuit.ForcedOpen, adyen.Override)
+
+	// The breaker's own item was never written.
+	assert.Nil(t, r.item())
+
+	r.must(`{"action":"release","key":"adyen"}`)
+	adyen, err = r.store.Get(ctx, circuit.ItemKey(service, "adyen"))
+	require.NoError(t, err)
+	assert.Equal(t, circuit.NoOverride, adyen.Override)
+}
+
+func TestInvalidKeyNamesTheFieldAndTheRule(t *testing.T) {
+	r := newRig(t, 1)
+	for _, payload := range []string{
+		`{"action":"forceOpen","reason":"x","key":"a#b"}`,
+		`{"action":"forceOpen","reason":"x","key":"` + strings.Repeat("k", 2100) + `"}`,
+		`{"action":"forceOpen","reason":"x","key":7}`,
+	} {
+		_, err := r.call(payload)
+		var bad *handler.InvalidRequestError
+		require.ErrorAs(t, err, &bad, payload[:40])
+		assert.Equal(t, "key", bad.Field)
+	}
+	assert.Nil(t, r.item())
+}

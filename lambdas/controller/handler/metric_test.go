@@ -2,6 +2,7 @@ package handler_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -36,5 +37,18 @@ func TestControllerTransitionsPublishCircuitState(t *testing.T) {
 	// Forcing open an open circuit changes what callers get no more: no datapoint.
 	metrics.Reset()
 	r.must(`{"action":"forceOpen","reason":"maintenance"}`)
+	assert.Empty(t, metrics.String())
+
+	// A per-key circuit's transitions publish none: one custom metric per key
+	// would be unbounded (docs/per-key.md).
+	key := circuit.ItemKey(service, "eu")
+	_, err := r.store.Update(context.Background(), key, func(circuit.Circuit) (circuit.Circuit, bool, error) {
+		return circuit.Circuit{State: circuit.Closed, Failures: 3}, true, nil
+	})
+	require.NoError(t, err)
+	r.must(`{"action":"trip","at":"` + at(0) + `","failures":3,"error":"DownstreamBoom","key":"eu"}`)
+	keyed, err := r.store.Get(context.Background(), key)
+	require.NoError(t, err)
+	assert.Equal(t, circuit.Open, keyed.State, "the key's circuit did trip")
 	assert.Empty(t, metrics.String())
 }

@@ -25,6 +25,7 @@ class CircuitBreakerArgs:
                  healthcheck_function: pulumi.Input['pulumi_aws.lambda_.Function'],
                  service_name: _builtins.str,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
+                 circuit_key: Optional[_builtins.str] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
                  dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
@@ -65,6 +66,7 @@ class CircuitBreakerArgs:
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+        :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
@@ -106,6 +108,8 @@ class CircuitBreakerArgs:
             alarm_handler_reserved_concurrency = 2
         if alarm_handler_reserved_concurrency is not None:
             pulumi.set(__self__, "alarm_handler_reserved_concurrency", alarm_handler_reserved_concurrency)
+        if circuit_key is not None:
+            pulumi.set(__self__, "circuit_key", circuit_key)
         if controller_reserved_concurrency is None:
             controller_reserved_concurrency = 10
         if controller_reserved_concurrency is not None:
@@ -258,6 +262,18 @@ class CircuitBreakerArgs:
     @alarm_handler_reserved_concurrency.setter
     def alarm_handler_reserved_concurrency(self, value: Optional[_builtins.int]):
         pulumi.set(self, "alarm_handler_reserved_concurrency", value)
+
+    @_builtins.property
+    @pulumi.getter(name="circuitKey")
+    def circuit_key(self) -> Optional[_builtins.str]:
+        """
+        Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+        """
+        return pulumi.get(self, "circuit_key")
+
+    @circuit_key.setter
+    def circuit_key(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "circuit_key", value)
 
     @_builtins.property
     @pulumi.getter(name="controllerReservedConcurrency")
@@ -663,6 +679,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
+                 circuit_key: Optional[_builtins.str] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
                  dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
@@ -706,6 +723,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
+        :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
@@ -768,6 +786,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
+                 circuit_key: Optional[_builtins.str] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
                  dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
@@ -818,6 +837,7 @@ class CircuitBreaker(pulumi.ComponentResource):
             if alarm_handler_reserved_concurrency is None:
                 alarm_handler_reserved_concurrency = 2
             __props__.__dict__["alarm_handler_reserved_concurrency"] = alarm_handler_reserved_concurrency
+            __props__.__dict__["circuit_key"] = circuit_key
             if controller_reserved_concurrency is None:
                 controller_reserved_concurrency = 10
             __props__.__dict__["controller_reserved_concurrency"] = controller_reserved_concurrency
