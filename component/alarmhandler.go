@@ -1,6 +1,7 @@
 package component
 
 import (
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
@@ -19,6 +20,9 @@ type alarmHandlerPath struct {
 	fn    *lambda.Function
 	dlq   *sqs.Queue
 	ready []pulumi.Resource
+	// reconcile is the grant reconciliation needs (reconcile.go); its schedule
+	// waits for it.
+	reconcile *iam.RolePolicy
 }
 
 // alarmHandler is our Go Lambda on the alarm topic: it applies each alarm
@@ -27,9 +31,16 @@ type alarmHandlerPath struct {
 // are known before the alarms exist (alarms.go), so the handler is subscribed
 // before either alarm can notify.
 func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandlerPath, error) {
+	// The queue first: the handler's reconciliation drains it, so the handler
+	// is configured with its URL.
+	dlq, err := g.deadLetterQueue()
+	if err != nil {
+		return nil, err
+	}
 	env := g.openPolicyEnv()
 	env["DOWNSTREAM_ALARM_NAME"] = topic.downstreamAlarmName
 	env["HEALTHCHECK_ALARM_NAME"] = topic.healthcheckAlarmName
+	env[lambdaenv.DeadLetterQueueURL] = dlq.Url
 	if topic.slowCallAlarmName != nil {
 		env["SLOW_CALL_ALARM_NAME"] = *topic.slowCallAlarmName
 	}
@@ -37,7 +48,11 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	if err != nil {
 		return nil, err
 	}
-	dlq, retries, err := g.undelivered(h)
+	retries, err := g.undelivered(h, dlq)
+	if err != nil {
+		return nil, err
+	}
+	reconcile, err := g.reconcileGrant(h, topic, dlq)
 	if err != nil {
 		return nil, err
 	}
@@ -58,32 +73,34 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	if err != nil {
 		return nil, err
 	}
-	return &alarmHandlerPath{fn: h.fn, dlq: dlq, ready: []pulumi.Resource{sub, retries}}, nil
+	return &alarmHandlerPath{fn: h.fn, dlq: dlq, ready: []pulumi.Resource{sub, retries}, reconcile: reconcile}, nil
 }
 
-// undelivered keeps the notifications the handler could not apply. SNS invokes
-// it asynchronously and Lambda drops an event after its retries; a dropped
-// healthcheck OK would leave the hold in place until the next alarm change, so
-// failed events land in a queue operators can see (an output), alarm on and
-// replay, instead of vanishing.
-func (g *graph) undelivered(h *ourLambda) (*sqs.Queue, *lambda.FunctionEventInvokeConfig, error) {
-	q, err := sqs.NewQueue(g.ctx, g.child("alarm-handler-dlq"), &sqs.QueueArgs{
+// deadLetterQueue keeps the notifications the handler could not apply. SNS
+// invokes it asynchronously and Lambda drops an event after its retries; a
+// dropped healthcheck OK would leave the hold in place until the next alarm
+// change, so failed events land in a queue operators can see (an output) and
+// alarm on, and that the handler's reconciliation replays, instead of
+// vanishing.
+func (g *graph) deadLetterQueue() (*sqs.Queue, error) {
+	return sqs.NewQueue(g.ctx, g.child("alarm-handler-dlq"), &sqs.QueueArgs{
 		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),
 		SqsManagedSseEnabled:    pulumi.Bool(true),
 		Tags:                    g.tags,
 	}, g.parent)
-	if err != nil {
-		return nil, nil, err
-	}
+}
+
+// undelivered sends what the handler failed on to q.
+func (g *graph) undelivered(h *ourLambda, q *sqs.Queue) (*lambda.FunctionEventInvokeConfig, error) {
 	// Lambda sends to an on-failure destination with the function's own role.
 	send, err := iam.NewRolePolicy(g.ctx, g.child("alarm-handler-dlq-policy"), &iam.RolePolicyArgs{
 		Role:   h.role.role.Name,
 		Policy: q.Arn.ApplyT(QueueSendPolicy).(pulumi.StringOutput),
 	}, g.parent)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cfg, err := lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("alarm-handler-retries"), &lambda.FunctionEventInvokeConfigArgs{
+	return lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("alarm-handler-retries"), &lambda.FunctionEventInvokeConfigArgs{
 		FunctionName:             h.fn.Name,
 		MaximumRetryAttempts:     pulumi.Int(2),
 		MaximumEventAgeInSeconds: pulumi.Int(6 * 3600),
@@ -91,5 +108,4 @@ func (g *graph) undelivered(h *ourLambda) (*sqs.Queue, *lambda.FunctionEventInvo
 			OnFailure: lambda.FunctionEventInvokeConfigDestinationConfigOnFailureArgs{Destination: q.Arn},
 		},
 	}, g.parent, pulumi.DependsOn([]pulumi.Resource{send}))
-	return q, cfg, err
 }

@@ -69,6 +69,9 @@ type Args struct {
 	OnStoreError *string     `pulumi:"onStoreError,optional"`
 	Events       *EventsArgs `pulumi:"events,optional"`
 
+	ReconcileSchedule *string `pulumi:"reconcileSchedule,optional"`
+	Dashboard         *bool   `pulumi:"dashboard,optional"`
+
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
 }
 
@@ -153,6 +156,14 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"not even fallbackFunction, for a downstream that must never be called unguarded.")
 	an.SetDefault(&a.OnStoreError, StoreErrorFailOpen)
 	an.Describe(&a.Events, "Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.")
+
+	an.Describe(&a.ReconcileSchedule, "EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current "+
+		"state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one "+
+		"period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.")
+	an.SetDefault(&a.ReconcileSchedule, DefaultReconcileSchedule)
+	an.Describe(&a.Dashboard, "Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, "+
+		"executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.")
+	an.SetDefault(&a.Dashboard, false)
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
 }
 

@@ -155,6 +155,8 @@ type graph struct {
 	eventsCheck pulumi.Input        // a brought table's stream check (events.go), or nil
 
 	downQ, healthQ, fallbackQ qualifier // each function's alias or version
+
+	executionLogGroup *cloudwatch.LogGroup // the state machine's, nil when logLevel is OFF
 }
 
 func (g *graph) build(cb *CircuitBreaker) error {
@@ -196,6 +198,15 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		return err
 	}
 	if err := g.events(table); err != nil {
+		return err
+	}
+	if _, err := g.reconcileSchedule(handler); err != nil {
+		return err
+	}
+	if _, err := g.executionMetrics(g.executionLogGroup); err != nil {
+		return err
+	}
+	if _, err := g.dashboard(topic, sm); err != nil {
 		return err
 	}
 

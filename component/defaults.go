@@ -18,6 +18,9 @@ const (
 	DefaultOpenBackoffMultiplier    = 2.0
 	DefaultLogLevel                 = "ERROR"
 	DefaultLogRetentionDays         = 14
+	// Reconciliation heals a lost alarm notification within this period; each
+	// run is one Lambda invocation (8,640 a month at 5 minutes).
+	DefaultReconcileSchedule = "rate(5 minutes)"
 
 	// A handful of executions is enough for the rare transitions the
 	// controller makes and for two alarms' notifications, and small enough to

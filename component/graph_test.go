@@ -225,9 +225,10 @@ func TestDefaultGraph(t *testing.T) {
 		require.Truef(t, strings.HasSuffix(c.Parent, "circuitbreaker:index:CircuitBreaker::breaker"), "%s %s has parent %q", c.Type, c.Name, c.Parent)
 		require.Truef(t, strings.HasPrefix(c.Name, "breaker-"), "%s is not named after its component", c.Name)
 	}
-	// 27, and the transition events' six (events.go): queue, log group, role,
-	// policy, publisher, mapping.
-	require.Equal(t, 33, customs, "children of a default breaker")
+	// 27, the transition events' six (events.go: queue, log group, role,
+	// policy, publisher, mapping), and reconciliation's (its schedule, role,
+	// role policy and grant) with the fast-fail metric filter.
+	require.Equal(t, 38, customs, "children of a default breaker")
 
 	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
 	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())
@@ -262,6 +263,10 @@ func TestTagsOnEveryTaggableChild(t *testing.T) {
 		"aws:lambda/permission:Permission":                               true,
 		"aws:scheduler/schedule:Schedule":                                true,
 		"aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": true,
+		// Neither takes tags (aws_cloudwatch_log_metric_filter and
+		// aws_cloudwatch_dashboard have no tags attribute).
+		"aws:cloudwatch/logMetricFilter:LogMetricFilter": true,
+		"aws:cloudwatch/dashboard:Dashboard":             true,
 	}
 	seen := map[string]bool{}
 	for _, c := range rec.children {
@@ -480,6 +485,7 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		"OPEN_DURATION_SECONDS":     "60",
 		"MAX_OPEN_DURATION_SECONDS": "600",
 		"OPEN_BACKOFF_MULTIPLIER":   "2",
+		"DEAD_LETTER_QUEUE_URL":     rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"),
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())

@@ -77,6 +77,10 @@ var physicalNames = []physicalName{
 	{"alarm-handler-dlq", "SQS queue", 80, queueChars, "pulumi-aws provider/resources.go (aws_sqs_queue Maxlen 80); terraform-provider-aws internal/service/sqs/queue.go"},
 	{"state-machine", "Step Functions state machine", 80, stateMachineChars, "terraform-provider-aws internal/service/sfn/state_machine.go (1-80, [0-9A-Za-z_-])"},
 	{"healthcheck", "EventBridge Scheduler schedule", 64, scheduleChars, "terraform-provider-aws internal/service/scheduler/schedule.go (1-64, [0-9A-Za-z_.-])"},
+	{"reconcile", "EventBridge Scheduler schedule", 64, scheduleChars, "terraform-provider-aws internal/service/scheduler/schedule.go (1-64, [0-9A-Za-z_.-])"},
+	{"reconcile-role", "IAM role", 64, iamChars, "pulumi-aws provider/resources.go (aws_iam_role AutoName(\"name\", 64)); IAM CreateRole API reference"},
+	{"reconcile-policy", "IAM role policy", 128, iamChars, "IAM quotas (inline policy name 128); IAM PutRolePolicy API reference"},
+	{"alarm-handler-reconcile-policy", "IAM role policy", 128, iamChars, "IAM quotas (inline policy name 128); IAM PutRolePolicy API reference"},
 }
 
 // MaxNameLength is the longest component name whose every child's auto-name

@@ -321,3 +321,40 @@ func EventPublisherPolicy(streamArn, busArn, logGroupArn, queueArn string) strin
 		},
 	).String()
 }
+
+// ReconcilePolicy is what the alarm handler's reconciliation adds to its role:
+// read exactly this breaker's alarms, and receive and delete from exactly
+// its own dead-letter queue. cloudwatch:DescribeAlarms takes the alarm
+// resource type (arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME), so it is
+// granted on the alarms' ARNs, known before they exist (AlarmArn); the
+// handler calls it with AlarmNames naming just those. Sources: Service
+// Authorization Reference, "Actions, resources, and condition keys for Amazon
+// CloudWatch" (DescribeAlarms: resource type alarm*) and "... for Amazon SQS"
+// (ReceiveMessage, DeleteMessage: resource type queue*).
+func ReconcilePolicy(alarmArns []string, queueArn string) string {
+	return document(
+		Statement{
+			Sid:      "ReadOwnAlarms",
+			Effect:   "Allow",
+			Action:   []string{"cloudwatch:DescribeAlarms"},
+			Resource: alarmArns,
+		},
+		Statement{
+			Sid:      "DrainOwnDeadLetterQueue",
+			Effect:   "Allow",
+			Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"},
+			Resource: []string{queueArn},
+		},
+	).String()
+}
+
+// ReconcileSchedulerPolicy: invoke the alarm handler, nothing else. Its
+// unqualified ARN is the one the schedule targets (our function has no aliases).
+func ReconcileSchedulerPolicy(alarmHandlerArn string) string {
+	return document(Statement{
+		Sid:      "InvokeAlarmHandler",
+		Effect:   "Allow",
+		Action:   []string{"lambda:InvokeFunction"},
+		Resource: []string{alarmHandlerArn},
+	}).String()
+}

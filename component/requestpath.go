@@ -90,6 +90,7 @@ func (g *graph) executionLogs(role *iamRole) (sfn.StateMachineLoggingConfigurati
 	if err != nil {
 		return nil, nil, err
 	}
+	g.executionLogGroup = lg
 	grant, err := iam.NewRolePolicy(g.ctx, g.child("state-machine-logs-policy"), &iam.RolePolicyArgs{
 		Role:   role.role.Name,
 		Policy: pulumi.String(LogDeliveryPolicy()),

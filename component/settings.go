@@ -47,6 +47,9 @@ type Settings struct {
 	// CircuitKey is the per-key circuits' JSONPath; "" for one circuit.
 	CircuitKey string
 	Events     EventSettings
+
+	ReconcileSchedule string
+	Dashboard         bool
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -110,6 +113,9 @@ func resolve(args Args, p problems) (Settings, error) {
 
 		OnStoreError: deref(args.OnStoreError, StoreErrorFailOpen),
 		SlowCalls:    slowCalls(args.SlowCallMonitoring),
+
+		ReconcileSchedule: deref(args.ReconcileSchedule, DefaultReconcileSchedule),
+		Dashboard:         deref(args.Dashboard, false),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -136,7 +142,8 @@ func resolve(args Args, p problems) (Settings, error) {
 	if s.FallbackTimeoutSeconds < 1 || s.FallbackTimeoutSeconds > 900 {
 		p.add("fallbackTimeoutSeconds", "is %d; use 1 to 900 seconds (Lambda's own limit)", s.FallbackTimeoutSeconds)
 	}
-	checkSchedule(&p, s.HealthcheckSchedule)
+	checkSchedule(&p, "healthcheckSchedule", s.HealthcheckSchedule)
+	checkSchedule(&p, "reconcileSchedule", s.ReconcileSchedule)
 	if !json.Valid([]byte(s.HealthcheckInput)) {
 		p.add("healthcheckInput", "is not valid JSON; pass a JSON document such as \"{}\"")
 	}
@@ -211,8 +218,7 @@ func checkQualifier(p *problems, field, q string) {
 	}
 }
 
-func checkSchedule(p *problems, expr string) {
-	const field = "healthcheckSchedule"
+func checkSchedule(p *problems, field, expr string) {
 	if m := ratePattern.FindStringSubmatch(expr); m != nil {
 		n, err := strconv.Atoi(m[1])
 		switch {
@@ -235,7 +241,7 @@ func checkSchedule(p *problems, expr string) {
 		return
 	}
 	if strings.HasPrefix(expr, "at(") {
-		p.add(field, "%q is a one-time schedule, so the healthcheck would run once; use \"rate(1 minute)\" or a cron(...) expression", expr)
+		p.add(field, "%q is a one-time schedule, so it would run once; use \"rate(1 minute)\" or a cron(...) expression", expr)
 		return
 	}
 	p.add(field, "%q is not a schedule expression; use \"rate(1 minute)\", \"rate(5 minutes)\" or \"cron(0/5 * * * ? *)\"", expr)

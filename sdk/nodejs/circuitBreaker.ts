@@ -122,6 +122,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["alarmHandlerReservedConcurrency"] = (args?.alarmHandlerReservedConcurrency) ?? 2;
             resourceInputs["circuitKey"] = args?.circuitKey;
             resourceInputs["controllerReservedConcurrency"] = (args?.controllerReservedConcurrency) ?? 10;
+            resourceInputs["dashboard"] = (args?.dashboard) ?? false;
             resourceInputs["downstreamAlias"] = args?.downstreamAlias;
             resourceInputs["downstreamFunction"] = args?.downstreamFunction;
             resourceInputs["downstreamMonitoring"] = args?.downstreamMonitoring;
@@ -150,6 +151,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["onStoreError"] = (args?.onStoreError) ?? "failOpen";
             resourceInputs["openBackoffMultiplier"] = (args?.openBackoffMultiplier) ?? 2;
             resourceInputs["openDurationSeconds"] = (args?.openDurationSeconds) ?? 60;
+            resourceInputs["reconcileSchedule"] = (args?.reconcileSchedule) ?? "rate(5 minutes)";
             resourceInputs["serviceName"] = args?.serviceName;
             resourceInputs["slowCallMonitoring"] = args ? pulumi.output(args.slowCallMonitoring).apply(v => v === undefined ? undefined : inputs.slowCallMonitoringArgsProvideDefaults(v)) : undefined;
             resourceInputs["successThreshold"] = (args?.successThreshold) ?? 1;
@@ -214,6 +216,10 @@ export interface CircuitBreakerArgs {
      * Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
      */
     controllerReservedConcurrency?: number;
+    /**
+     * Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
+     */
+    dashboard?: boolean;
     /**
      * An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
      */
@@ -326,6 +332,10 @@ export interface CircuitBreakerArgs {
      * How long an opened circuit fails fast before it admits probes.
      */
     openDurationSeconds?: number;
+    /**
+     * EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
+     */
+    reconcileSchedule?: string;
     /**
      * The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
      */

@@ -525,6 +525,8 @@ func report(rs []*result) string {
 	p("| the original's log events | %g bytes each, level ALL with execution data: 14 events on the healthy path, 15 failing, 11 open; plus %g bytes of START/END/REPORT per upstream invocation | its configuration; event size grows with the payload |", Assumed.OriginalEventBytes, Assumed.UpstreamLogBytes)
 	p("| item size | %d bytes (measured at the end of the run) | under 1 KB: a write is 1 WRU; under 4 KB: an eventually consistent read is 0.5 RRU, a consistent one 1 RRU |", first.itemSize)
 	p("")
+	// The fixed monthly cost (fixedcost.go): computed, like everything above.
+	p("%s", FixedCostMarkdown())
 	p("## Limits")
 	p("")
 	p("- Times on the alarm path are simulated and %gx compressed, and CloudWatch's metric delay is left out: on AWS, with one-minute periods, every alarm-driven time above is at least %gx longer, for both designs. The in-line trip and the probes run at real speed.", compression, compression)

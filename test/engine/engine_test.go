@@ -442,6 +442,19 @@ func (s state) childrenOf(token string) []stateResource {
 	return out
 }
 
+// healthcheckSchedule is the breaker's schedule that runs the healthcheck (the
+// other runs reconciliation).
+func (s state) healthcheckSchedule(t *testing.T) stateResource {
+	t.Helper()
+	for _, c := range s.childrenOf("aws:scheduler/schedule:Schedule") {
+		if strings.HasSuffix(c.name(), "-healthcheck") {
+			return c
+		}
+	}
+	t.Fatal("no healthcheck schedule among the breaker's children")
+	return stateResource{}
+}
+
 func (s state) managed() map[string]bool {
 	urns := map[string]bool{}
 	for _, r := range s.all {
@@ -570,7 +583,8 @@ func checkChildren(t *testing.T, s state) {
 	sm := one("aws:sfn/stateMachine:StateMachine")
 	table := one("aws:dynamodb/table:Table")
 	topic := one("aws:sns/topic:Topic")
-	schedule := one("aws:scheduler/schedule:Schedule")
+	// The healthcheck's schedule; the other one is reconciliation's.
+	schedule := s.healthcheckSchedule(t)
 	// The component's outputs are its children's.
 	for _, c := range []struct{ output, child, prop string }{
 		{"stateMachineArn", sm.out("arn"), "state machine arn"},
@@ -680,7 +694,7 @@ func checkPreviews(t *testing.T, r report, s state) {
 			t.Errorf("preview after up: %s %s %v", st.Op, st.URN, st.Diffs)
 		}
 	}
-	schedule := s.childrenOf("aws:scheduler/schedule:Schedule")[0]
+	schedule := s.healthcheckSchedule(t)
 	var changed []string
 	for _, st := range r.PreviewChanged.Steps {
 		if st.Op == "same" {

@@ -156,8 +156,9 @@ func checkShared(t *testing.T, lang string, r sharedReport, journal []standinaws
 		return
 	}
 
-	// Logs off: exactly the two state machines updated, their log groups and
-	// log-delivery policies deleted, and in that order.
+	// Logs off: exactly the two state machines updated, their log groups,
+	// log-delivery policies and the fast-fail metric filters on those log
+	// groups deleted, and in that order.
 	var changed []string
 	for _, st := range r.UpLogsOff.Steps {
 		if st.Op == "same" {
@@ -170,7 +171,8 @@ func checkShared(t *testing.T, lang string, r sharedReport, journal []standinaws
 	}
 	var want []string
 	for _, svc := range sharedServices {
-		want = append(want, "update "+svc+"-state-machine", "delete "+svc+"-state-machine-logs", "delete "+svc+"-state-machine-logs-policy")
+		want = append(want, "update "+svc+"-state-machine", "delete "+svc+"-state-machine-logs", "delete "+svc+"-state-machine-logs-policy",
+			"delete "+svc+"-fast-fails")
 	}
 	slices.Sort(changed)
 	slices.Sort(want)
@@ -187,6 +189,10 @@ func checkShared(t *testing.T, lang string, r sharedReport, journal []standinaws
 	}
 	for _, svc := range sharedServices {
 		update := at("update", svc+"-state-machine")
+		// The metric filter goes before its log group.
+		if filter, logs := at("delete", svc+"-fast-fails"), at("delete", svc+"-state-machine-logs"); journal != nil && (filter < 0 || filter > logs) {
+			t.Errorf("stand-in journal: %s deleted at %d, its log group at %d; the filter must go first", svc+"-fast-fails", filter, logs)
+		}
 		for _, gone := range []string{svc + "-state-machine-logs", svc + "-state-machine-logs-policy"} {
 			// In fidelity mode (journal nil) checkLogsOffOrder reads the order from moto's call log.
 			if del := at("delete", gone); journal != nil && (update < 0 || del < 0 || del < update) {

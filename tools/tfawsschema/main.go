@@ -61,7 +61,9 @@ import (
 // examples and the engine tests create (pulumi-aws provider/resources.go maps
 // each to its token; internal/standinaws/gen checks the mapping).
 var wanted = []string{
+	"aws_cloudwatch_dashboard",
 	"aws_cloudwatch_log_group",
+	"aws_cloudwatch_log_metric_filter",
 	"aws_cloudwatch_metric_alarm",
 	"aws_dynamodb_table",
 	"aws_iam_role",

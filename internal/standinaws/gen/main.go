@@ -74,7 +74,10 @@ type resource struct {
 }
 
 var resources = []resource{
+	{token: "aws:cloudwatch/dashboard:Dashboard", tf: "aws_cloudwatch_dashboard", args: cloudwatch.DashboardArgs{}, state: cloudwatch.DashboardState{}},
 	{token: "aws:cloudwatch/logGroup:LogGroup", tf: "aws_cloudwatch_log_group", args: cloudwatch.LogGroupArgs{}, state: cloudwatch.LogGroupState{},
+		autoName: &autoName{"name", 255}},
+	{token: "aws:cloudwatch/logMetricFilter:LogMetricFilter", tf: "aws_cloudwatch_log_metric_filter", args: cloudwatch.LogMetricFilterArgs{}, state: cloudwatch.LogMetricFilterState{},
 		autoName: &autoName{"name", 255}},
 	{token: "aws:cloudwatch/metricAlarm:MetricAlarm", tf: "aws_cloudwatch_metric_alarm", args: cloudwatch.MetricAlarmArgs{}, state: cloudwatch.MetricAlarmState{},
 		autoName: &autoName{"alarm_name", 255}, renames: map[string]string{"alarm_name": "name"}},
@@ -117,6 +120,7 @@ var resources = []resource{
 // rot.
 var skew = map[string]string{
 	"aws:cloudwatch/logGroup:LogGroup deletion_protection_enabled":                                                "Terraform 6.x only",
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter apply_on_transformed_logs":                                    "Terraform 6.x only",
 	"aws:cloudwatch/metricAlarm:MetricAlarm evaluation_criteria":                                                  "Terraform 6.x only",
 	"aws:cloudwatch/metricAlarm:MetricAlarm evaluation_interval":                                                  "Terraform 6.x only",
 	"aws:dynamodb/table:Table globalSecondaryIndexes[].key_schema":                                                "Terraform 6.x only",
@@ -131,11 +135,11 @@ var skew = map[string]string{
 	"aws:lambda/eventSourceMapping:EventSourceMapping selfManagedKafkaEventSourceConfig.schema_registry_config":   "Terraform 6.x only",
 	"aws:lambda/function:Function capacity_provider_config":                                                       "Terraform 6.x only",
 	"aws:lambda/function:Function code_sha256":                                                                    "Terraform 6.x only",
+	"aws:lambda/function:Function computed response_streaming_invoke_arn":                                         "Terraform 6.x only",
 	"aws:lambda/function:Function durable_config":                                                                 "Terraform 6.x only",
 	"aws:lambda/function:Function publish_to":                                                                     "Terraform 6.x only",
 	"aws:lambda/function:Function source_kms_key_arn":                                                             "Terraform 6.x only",
 	"aws:lambda/function:Function tenancy_config":                                                                 "Terraform 6.x only",
-	"aws:lambda/function:Function computed response_streaming_invoke_arn":                                         "Terraform 6.x only",
 	"aws:lambda/permission:Permission invoked_via_function_url":                                                   "Terraform 6.x only",
 	"aws:scheduler/schedule:Schedule action_after_completion":                                                     "Terraform 6.x only",
 }

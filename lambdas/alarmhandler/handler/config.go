@@ -17,6 +17,8 @@ const (
 	EnvOpenDurationSeconds = lambdaenv.OpenDurationSeconds
 	EnvMaxOpenDuration     = lambdaenv.MaxOpenDuration
 	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
+	// The dead-letter queue the reconciliation drains; unset: nothing to drain.
+	EnvDeadLetterQueueURL = lambdaenv.DeadLetterQueueURL
 )
 
 // Config is the handler's configuration for one circuit.
@@ -27,6 +29,7 @@ type Config struct {
 	HealthcheckAlarmName string
 	SlowCallAlarmName    string // "" when there is no slow-call alarm
 	Policy               circuit.Policy
+	DeadLetterQueueURL   string
 }
 
 // ConfigurationError is a bad or missing environment variable.
@@ -43,6 +46,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		HealthcheckAlarmName: r.Required(EnvHealthcheckAlarmName),
 		SlowCallAlarmName:    getenv(EnvSlowCallAlarmName),
 		Policy:               r.OpenPolicy(),
+		DeadLetterQueueURL:   getenv(EnvDeadLetterQueueURL),
 	}
 	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
 		// The alarm name is what tells the sources apart.

@@ -14,7 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -31,6 +33,12 @@ type Handler struct {
 	store *circuitstore.Store
 	log   *slog.Logger
 	now   func() time.Time
+
+	// Reconciliation's clients (reconcile.go) and the CircuitState metric's
+	// sink (metric.go).
+	alarms  AlarmsAPI
+	queue   QueueAPI
+	metrics io.Writer
 }
 
 // New returns a handler writing through client. now is the clock for transition
@@ -39,7 +47,7 @@ func New(cfg Config, client circuitstore.API, log *slog.Logger, now func() time.
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now}
+	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now, metrics: os.Stdout}
 }
 
 // MalformedNotificationError is a notification the handler cannot apply. Its type
@@ -177,7 +185,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) error {
 		notices[i] = n
 	}
 	for i, n := range notices {
-		if err := h.apply(ctx, log.With("snsMessageId", ev.Records[i].SNS.MessageID), n); err != nil {
+		if _, err := h.apply(ctx, log.With("snsMessageId", ev.Records[i].SNS.MessageID), n); err != nil {
 			return err
 		}
 	}
@@ -191,12 +199,22 @@ func truncate(s string) string {
 	return s
 }
 
-func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice) error {
+func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice) (circuit.Outcome, error) {
+	return h.applyUnless(ctx, log, n, nil)
+}
+
+// applyUnless is apply, except that a notice seen returns STALE without a
+// write when seen(the circuit as read) is true.
+func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice, seen func(circuit.Circuit) bool) (circuit.Outcome, error) {
 	now := h.now()
 	var before circuit.Circuit
 	var outcome circuit.Outcome
 	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
 		before = c
+		if seen != nil && seen(c) {
+			outcome = circuit.OutcomeStale
+			return c, false, nil
+		}
 		next, out := c.ApplyAlarm(n, now, h.cfg.Policy)
 		outcome = out
 		return next, out.Changed(), nil
@@ -205,7 +223,11 @@ func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNo
 		"stateChangeTime", circuit.FormatTime(n.ChangedAt))
 	if err != nil {
 		log.Error("circuit update failed", "error", err.Error())
-		return &UpdateError{Err: err}
+		return outcome, &UpdateError{Err: err}
+	}
+	if outcome.Changed() && before.MetricValue() != after.MetricValue() {
+		// A transition's datapoint at once, not only at the next reconciliation.
+		h.emitState(after)
 	}
 	switch outcome {
 	case circuit.OutcomeOpened, circuit.OutcomeClosed:
@@ -224,5 +246,8 @@ func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNo
 	default:
 		log.Info("alarm notification recorded", "outcome", string(outcome), "state", string(after.State), "version", after.Version)
 	}
-	return nil
+	return outcome, nil
 }
+
+// Logger is the handler's logger (tests rebuild a handler with it).
+func (h *Handler) Logger() *slog.Logger { return h.log }

@@ -17,13 +17,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitmetric"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
 )
 
@@ -120,6 +123,9 @@ type Handler struct {
 	store *circuitstore.Store
 	log   *slog.Logger
 	now   func() time.Time
+	// metrics receives a CircuitState datapoint on each transition
+	// (lambdas/circuitmetric).
+	metrics io.Writer
 }
 
 // New returns a controller writing through client. now is the clock used when a
@@ -128,7 +134,13 @@ func New(cfg Config, client circuitstore.API, log *slog.Logger, now func() time.
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now}
+	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now, metrics: os.Stdout}
+}
+
+// WithMetrics sends the CircuitState lines to w instead of stdout (tests).
+func (h *Handler) WithMetrics(w io.Writer) *Handler {
+	h.metrics = w
+	return h
 }
 
 // maxQuoted bounds how much of a bad value goes into an error.
@@ -303,6 +315,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	case changed && !sameTransition(after.LastTransition, before.LastTransition):
 		t := after.LastTransition
 		log.Info("circuit transition", append([]any{"from", string(t.From), "to", string(t.To), "reason", t.Reason}, attrs...)...)
+		// The breaker's own circuit only: a per-key circuit's datapoint would
+		// be a custom metric per key (USD 0.30 each a month), and keys are
+		// unbounded.
+		if req.Key == "" && before.MetricValue() != after.MetricValue() {
+			circuitmetric.Write(h.metrics, after, h.cfg.ServiceName, now)
+		}
 	case changed:
 		log.Info("probe admitted", attrs...)
 	default:

@@ -80,6 +80,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		controllerReservedConcurrency_ := 10
 		args.ControllerReservedConcurrency = &controllerReservedConcurrency_
 	}
+	if args.Dashboard == nil {
+		dashboard_ := false
+		args.Dashboard = &dashboard_
+	}
 	if args.DownstreamRetry != nil {
 		args.DownstreamRetry = args.DownstreamRetry.ToRetryPtrOutput().ApplyT(func(v *Retry) *Retry { return v.Defaults() }).(RetryPtrOutput)
 	}
@@ -142,6 +146,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		openDurationSeconds_ := 60
 		args.OpenDurationSeconds = &openDurationSeconds_
 	}
+	if args.ReconcileSchedule == nil {
+		reconcileSchedule_ := "rate(5 minutes)"
+		args.ReconcileSchedule = &reconcileSchedule_
+	}
 	if args.SlowCallMonitoring != nil {
 		args.SlowCallMonitoring = args.SlowCallMonitoring.ToSlowCallMonitoringPtrOutput().ApplyT(func(v *SlowCallMonitoring) *SlowCallMonitoring { return v.Defaults() }).(SlowCallMonitoringPtrOutput)
 	}
@@ -169,6 +177,8 @@ type circuitBreakerArgs struct {
 	CircuitKey *string `pulumi:"circuitKey"`
 	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
 	ControllerReservedConcurrency *int `pulumi:"controllerReservedConcurrency"`
+	// Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
+	Dashboard *bool `pulumi:"dashboard"`
 	// An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
 	DownstreamAlias *lambda.Alias `pulumi:"downstreamAlias"`
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
@@ -225,6 +235,8 @@ type circuitBreakerArgs struct {
 	OpenBackoffMultiplier *float64 `pulumi:"openBackoffMultiplier"`
 	// How long an opened circuit fails fast before it admits probes.
 	OpenDurationSeconds *int `pulumi:"openDurationSeconds"`
+	// EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
+	ReconcileSchedule *string `pulumi:"reconcileSchedule"`
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string `pulumi:"serviceName"`
 	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
@@ -247,6 +259,8 @@ type CircuitBreakerArgs struct {
 	CircuitKey *string
 	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
 	ControllerReservedConcurrency *int
+	// Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
+	Dashboard *bool
 	// An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
 	DownstreamAlias lambda.AliasInput
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
@@ -303,6 +317,8 @@ type CircuitBreakerArgs struct {
 	OpenBackoffMultiplier *float64
 	// How long an opened circuit fails fast before it admits probes.
 	OpenDurationSeconds *int
+	// EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
+	ReconcileSchedule *string
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string
 	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.

@@ -27,6 +27,7 @@ class CircuitBreakerArgs:
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  circuit_key: Optional[_builtins.str] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
@@ -53,6 +54,7 @@ class CircuitBreakerArgs:
                  on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 reconcile_schedule: Optional[_builtins.str] = None,
                  slow_call_monitoring: pulumi.Input[Optional['SlowCallMonitoringArgs']] = None,
                  success_threshold: Optional[_builtins.int] = None,
                  table: pulumi.Input[Optional['pulumi_aws.dynamodb.Table']] = None,
@@ -67,6 +69,7 @@ class CircuitBreakerArgs:
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
         :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+        :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
         :param pulumi.Input['MonitoringArgs'] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
@@ -93,6 +96,7 @@ class CircuitBreakerArgs:
         :param _builtins.str on_store_error: What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
+        :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
         :param pulumi.Input['SlowCallMonitoringArgs'] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
@@ -112,6 +116,10 @@ class CircuitBreakerArgs:
             controller_reserved_concurrency = 10
         if controller_reserved_concurrency is not None:
             pulumi.set(__self__, "controller_reserved_concurrency", controller_reserved_concurrency)
+        if dashboard is None:
+            dashboard = False
+        if dashboard is not None:
+            pulumi.set(__self__, "dashboard", dashboard)
         if downstream_alias is not None:
             pulumi.set(__self__, "downstream_alias", downstream_alias)
         if downstream_monitoring is not None:
@@ -192,6 +200,10 @@ class CircuitBreakerArgs:
             open_duration_seconds = 60
         if open_duration_seconds is not None:
             pulumi.set(__self__, "open_duration_seconds", open_duration_seconds)
+        if reconcile_schedule is None:
+            reconcile_schedule = 'rate(5 minutes)'
+        if reconcile_schedule is not None:
+            pulumi.set(__self__, "reconcile_schedule", reconcile_schedule)
         if slow_call_monitoring is not None:
             pulumi.set(__self__, "slow_call_monitoring", slow_call_monitoring)
         if success_threshold is None:
@@ -278,6 +290,18 @@ class CircuitBreakerArgs:
     @controller_reserved_concurrency.setter
     def controller_reserved_concurrency(self, value: Optional[_builtins.int]):
         pulumi.set(self, "controller_reserved_concurrency", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def dashboard(self) -> Optional[_builtins.bool]:
+        """
+        Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
+        """
+        return pulumi.get(self, "dashboard")
+
+    @dashboard.setter
+    def dashboard(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "dashboard", value)
 
     @_builtins.property
     @pulumi.getter(name="downstreamAlias")
@@ -592,6 +616,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "open_duration_seconds", value)
 
     @_builtins.property
+    @pulumi.getter(name="reconcileSchedule")
+    def reconcile_schedule(self) -> Optional[_builtins.str]:
+        """
+        EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
+        """
+        return pulumi.get(self, "reconcile_schedule")
+
+    @reconcile_schedule.setter
+    def reconcile_schedule(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "reconcile_schedule", value)
+
+    @_builtins.property
     @pulumi.getter(name="slowCallMonitoring")
     def slow_call_monitoring(self) -> pulumi.Input[Optional['SlowCallMonitoringArgs']]:
         """
@@ -661,6 +697,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  circuit_key: Optional[_builtins.str] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
@@ -689,6 +726,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 reconcile_schedule: Optional[_builtins.str] = None,
                  service_name: Optional[_builtins.str] = None,
                  slow_call_monitoring: pulumi.Input[Optional[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']]] = None,
                  success_threshold: Optional[_builtins.int] = None,
@@ -704,6 +742,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
         :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
+        :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] downstream_function: The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
@@ -732,6 +771,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.str on_store_error: What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
+        :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param pulumi.Input[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
@@ -766,6 +806,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  alarm_handler_reserved_concurrency: Optional[_builtins.int] = None,
                  circuit_key: Optional[_builtins.str] = None,
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
+                 dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
@@ -794,6 +835,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
                  open_duration_seconds: Optional[_builtins.int] = None,
+                 reconcile_schedule: Optional[_builtins.str] = None,
                  service_name: Optional[_builtins.str] = None,
                  slow_call_monitoring: pulumi.Input[Optional[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']]] = None,
                  success_threshold: Optional[_builtins.int] = None,
@@ -818,6 +860,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if controller_reserved_concurrency is None:
                 controller_reserved_concurrency = 10
             __props__.__dict__["controller_reserved_concurrency"] = controller_reserved_concurrency
+            if dashboard is None:
+                dashboard = False
+            __props__.__dict__["dashboard"] = dashboard
             __props__.__dict__["downstream_alias"] = downstream_alias
             if downstream_function is None and not opts.urn:
                 raise TypeError("Missing required property 'downstream_function'")
@@ -878,6 +923,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if open_duration_seconds is None:
                 open_duration_seconds = 60
             __props__.__dict__["open_duration_seconds"] = open_duration_seconds
+            if reconcile_schedule is None:
+                reconcile_schedule = 'rate(5 minutes)'
+            __props__.__dict__["reconcile_schedule"] = reconcile_schedule
             if service_name is None and not opts.urn:
                 raise TypeError("Missing required property 'service_name'")
             __props__.__dict__["service_name"] = service_name
