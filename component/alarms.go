@@ -38,7 +38,7 @@ const (
 	slowCallAlarmSuffix    = "-downstream-slow-calls"
 )
 
-// topic creates the topic and the policy that lets only this breaker's two
+// topic creates the topic and the policy that lets only this breaker's own
 // alarms publish to it.
 func (g *graph) topic() (alarmTopic, error) {
 	topic, err := sns.NewTopic(g.ctx, g.child("alarms"), &sns.TopicArgs{Tags: g.tags}, g.parent)
