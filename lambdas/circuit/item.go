@@ -46,6 +46,12 @@ const (
 	AttrDownstreamAlarmAt  = "downstreamAlarmAt"  // S: Timestamp of that alarm state change
 	AttrHealthcheckAlarm   = "healthcheckAlarm"   // S: AlarmState last applied for the healthcheck alarm
 	AttrHealthcheckAlarmAt = "healthcheckAlarmAt" // S: Timestamp of that alarm state change
+	// The healthcheck's verdicts, delivered by the controller on each scheduled
+	// run (ApplyVerdict). A verdict also writes healthcheckAlarm/At, with its
+	// run's time: those two hold the newest evidence about the healthcheck,
+	// whichever path brought it, and are what the state machine reads.
+	AttrHealthcheckRunAt     = "healthcheckRunAt"     // S: Timestamp of the last verdict's scheduled run
+	AttrHealthcheckUnhealthy = "healthcheckUnhealthy" // N: consecutive unhealthy verdicts up to it
 
 	// The last transition, so that operators can see when, from what, to what and why.
 	// S: Timestamp. The state machine's CloseCircuit writes

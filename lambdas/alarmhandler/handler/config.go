@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"time"
+
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
 )
@@ -14,6 +16,9 @@ const (
 	EnvOpenDurationSeconds  = lambdaenv.OpenDurationSeconds
 	EnvMaxOpenDuration      = lambdaenv.MaxOpenDuration
 	EnvBackoffMultiplier    = lambdaenv.BackoffMultiplier
+	// EnvHealthcheckAlarmWindow (optional, 0 when unset) dates a healthcheck
+	// notice's data, to order it against the controller's verdicts.
+	EnvHealthcheckAlarmWindow = lambdaenv.HealthcheckAlarmWindow
 )
 
 // Config is the handler's configuration for one circuit.
@@ -23,6 +28,8 @@ type Config struct {
 	DownstreamAlarmName  string
 	HealthcheckAlarmName string
 	Policy               circuit.Policy
+	// HealthcheckAlarmWindow becomes every healthcheck notice's Window.
+	HealthcheckAlarmWindow time.Duration
 }
 
 // ConfigurationError is a bad or missing environment variable.
@@ -38,6 +45,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DownstreamAlarmName:  r.Required(EnvDownstreamAlarmName),
 		HealthcheckAlarmName: r.Required(EnvHealthcheckAlarmName),
 		Policy:               r.OpenPolicy(),
+
+		HealthcheckAlarmWindow: r.OptionalSeconds(EnvHealthcheckAlarmWindow),
 	}
 	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
 		// The alarm name is what tells the sources apart.

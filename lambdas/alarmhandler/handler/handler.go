@@ -119,6 +119,7 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 		n.Source = circuit.SourceDownstream
 	case h.cfg.HealthcheckAlarmName:
 		n.Source = circuit.SourceHealthcheck
+		n.Window = h.cfg.HealthcheckAlarmWindow
 	default:
 		return fail("AlarmName", "%s is neither this circuit's downstream alarm (%s) nor its healthcheck alarm (%s)",
 			quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName)
@@ -218,6 +219,10 @@ func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNo
 		log.Info("alarm notification ignored", "outcome", string(outcome),
 			"why", "stale or duplicate: not newer than the last notification applied for this alarm",
 			"lastAppliedState", string(last.State), "lastAppliedChangeTime", circuit.FormatTime(last.ChangedAt))
+	case circuit.OutcomeSuperseded:
+		log.Info("alarm notification ignored", "outcome", string(outcome),
+			"why", "superseded: the healthcheck's last verdict is newer than every run this alarm state evaluated",
+			"lastVerdictRun", circuit.FormatTime(before.HealthcheckRuns.At), "window", n.Window.String())
 	default:
 		log.Info("alarm notification recorded", "outcome", string(outcome), "state", string(after.State), "version", after.Version)
 	}
