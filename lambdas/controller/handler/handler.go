@@ -45,9 +45,15 @@ const (
 	ActionForceOpen   Action = "forceOpen"
 	ActionForceClosed Action = "forceClosed"
 	ActionRelease     Action = "release"
+	// ActionHealthcheck is one scheduled run of the healthcheck (the schedule
+	// targets the breaker's healthcheck runner, this code with the
+	// healthcheck's ARN in its environment): invoke it synchronously and apply
+	// its verdict to the breaker's item (circuit.ApplyVerdict). Fields:
+	// scheduledTime (the run's identity), input (the healthcheck's payload).
+	ActionHealthcheck Action = "healthcheck"
 )
 
-var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, ActionForceClosed, ActionRelease}
+var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, ActionForceClosed, ActionRelease, ActionHealthcheck}
 
 // Request is the controller's input.
 type Request struct {
@@ -68,6 +74,12 @@ type Request struct {
 	HalfOpenUntil string `json:"halfOpenUntil,omitempty"`
 	// Reason is the operator's reason (forceOpen, forceClosed, release).
 	Reason string `json:"reason,omitempty"`
+	// ScheduledTime is the run's time as EventBridge Scheduler renders
+	// <aws.scheduler.scheduled-time> (healthcheck): it identifies the run, so a
+	// run delivered twice counts once.
+	ScheduledTime string `json:"scheduledTime,omitempty"`
+	// Input is the JSON document passed to the healthcheck (healthcheck).
+	Input json.RawMessage `json:"input,omitempty"`
 }
 
 // Response is the controller's output. Every field is always present, so that
@@ -86,6 +98,10 @@ type Response struct {
 	OpenUntil     string           `json:"openUntil"`
 	HalfOpenUntil string           `json:"halfOpenUntil"`
 	Version       int64            `json:"version"`
+	// Verdict is the healthcheck's, HEALTHY or UNHEALTHY: healthcheck only,
+	// absent otherwise (the state machine never runs that action, so its
+	// ResultSelectors never read it).
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // InvalidRequestError is input the controller cannot act on. Its type name is
@@ -113,6 +129,8 @@ type Handler struct {
 	store *circuitstore.Store
 	log   *slog.Logger
 	now   func() time.Time
+
+	invoker Invoker // runs the healthcheck; nil: the action is refused
 }
 
 // New returns a controller writing through client. now is the clock used when a
@@ -123,6 +141,9 @@ func New(cfg Config, client circuitstore.API, log *slog.Logger, now func() time.
 	}
 	return &Handler{cfg: cfg, store: circuitstore.New(client, cfg.TableName), log: log, now: now}
 }
+
+// Logger is the handler's logger.
+func (h *Handler) Logger() *slog.Logger { return h.log }
 
 // maxQuoted bounds how much of a bad value goes into an error.
 const maxQuoted = 64
@@ -150,7 +171,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return bad(typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason)")
+			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, scheduledTime, input)")
 		default:
 			// The JSON error names a position and a character, never the content.
 			return bad("(payload)", "not a JSON object: %v", err)
@@ -197,6 +218,15 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		if strings.TrimSpace(req.Reason) == "" {
 			return bad("reason", "missing: say why the circuit is forced (it is recorded on the circuit)")
 		}
+	case ActionHealthcheck:
+		if h.cfg.Healthcheck.FunctionArn == "" || h.invoker == nil {
+			return bad("action", "healthcheck: this function is not the breaker's healthcheck runner (%s is not set)", EnvHealthcheckFunctionArn)
+		}
+		at, bad := healthcheckTime(req, now)
+		if bad != nil {
+			return Request{}, time.Time{}, bad
+		}
+		return req, at, nil
 	}
 	return req, now, nil
 }
@@ -223,6 +253,19 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	}
 	log = log.With("action", string(req.Action))
 
+	// The healthcheck runs before the update, never inside it: Update may
+	// call its function again after a conflict, and one run is one check.
+	var verdict circuit.HealthcheckVerdict
+	if req.Action == ActionHealthcheck {
+		log = log.With("run", circuit.FormatTime(now))
+		v, err := h.runHealthcheck(ctx, log, req, now)
+		if err != nil {
+			return Response{}, err
+		}
+		verdict = v
+		now = h.now().UTC() // the verdict is applied when the answer came
+	}
+
 	var admitted bool
 	var before circuit.Circuit
 	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
@@ -246,6 +289,10 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 			next, changed = c.Force(circuit.ForcedClosed, now, req.Reason)
 		case ActionRelease:
 			next, changed = c.Release(now, orDefault(req.Reason, "released by an operator"))
+		case ActionHealthcheck:
+			var outcome circuit.Outcome
+			next, outcome = c.ApplyVerdict(verdict, now, h.cfg.Policy, h.cfg.Healthcheck.Policy)
+			changed = outcome.Changed()
 		}
 		return next, changed, nil
 	})
@@ -271,6 +318,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	}
 	if resp.State == "" {
 		resp.State = circuit.Closed
+	}
+	if req.Action == ActionHealthcheck {
+		resp.Verdict = "UNHEALTHY"
+		if verdict.Healthy {
+			resp.Verdict = "HEALTHY"
+		}
 	}
 
 	attrs := []any{"state", string(resp.State), "version", after.Version, "at", circuit.FormatTime(now)}
