@@ -182,7 +182,7 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	if err != nil {
 		return err
 	}
-	schedule, err := g.schedule()
+	schedule, err := g.schedule(table)
 	if err != nil {
 		return err
 	}

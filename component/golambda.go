@@ -13,6 +13,12 @@ import (
 // outage that uses up the account's concurrency must not throttle the breaker's
 // own functions, or the circuit could not open.
 func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int) (*ourLambda, error) {
+	return g.goLambdaTimeout(suffix, artifact, purpose, pulumi.Int(timeoutSeconds), table, env, reserved)
+}
+
+// goLambdaTimeout is goLambda with a timeout known only once deployed (the
+// healthcheck runner's follows the healthcheck's).
+func (g *graph) goLambdaTimeout(suffix, artifact, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMap, reserved int) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -50,7 +56,7 @@ func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, t
 		Handler:       pulumi.String("bootstrap"),
 		Code:          code,
 		MemorySize:    pulumi.Int(128),
-		Timeout:       pulumi.Int(timeoutSeconds),
+		Timeout:       timeout,
 		Role:          role.role.Arn,
 		Environment:   lambda.FunctionEnvironmentArgs{Variables: vars},
 

@@ -41,6 +41,9 @@ type Settings struct {
 	ControllerReservedConcurrency   int
 	AlarmHandlerReservedConcurrency int
 	ManageHealthcheckInvokeConfig   bool
+
+	// HealthcheckUnhealthyThreshold: see Args.
+	HealthcheckUnhealthyThreshold int
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -98,6 +101,8 @@ func resolve(args Args, p problems) (Settings, error) {
 		ControllerReservedConcurrency:   deref(args.ControllerReservedConcurrency, DefaultControllerReservedConcurrency),
 		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
 		ManageHealthcheckInvokeConfig:   deref(args.ManageHealthcheckInvokeConfig, true),
+
+		HealthcheckUnhealthyThreshold: deref(args.HealthcheckUnhealthyThreshold, DefaultHealthcheckUnhealthyThreshold),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -128,6 +133,9 @@ func resolve(args Args, p problems) (Settings, error) {
 	if !json.Valid([]byte(s.HealthcheckInput)) {
 		p.add("healthcheckInput", "is not valid JSON; pass a JSON document such as \"{}\"")
 	}
+	if s.HealthcheckUnhealthyThreshold < 1 || s.HealthcheckUnhealthyThreshold > maxUnhealthyThreshold {
+		p.add("healthcheckUnhealthyThreshold", "is %d; use 1 to %d consecutive failed runs (1 opens on the first failed healthcheck)", s.HealthcheckUnhealthyThreshold, maxUnhealthyThreshold)
+	}
 	checkMonitoring(&p, "downstreamMonitoring", s.DownstreamMonitoring)
 	checkMonitoring(&p, "healthcheckMonitoring", s.HealthcheckMonitoring)
 	checkOneOf(&p, "workflowType", s.WorkflowType, workflowTypes)
@@ -152,6 +160,10 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	return s, p.err()
 }
+
+// maxUnhealthyThreshold bounds healthcheckUnhealthyThreshold: 100 runs is
+// more than a day at rate(15 minutes); a larger count is a typo.
+const maxUnhealthyThreshold = 100
 
 // maxReservation is Lambda's default concurrency quota per account and Region
 // (1,000): more than that can never be reserved for one of our functions.
