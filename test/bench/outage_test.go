@@ -360,7 +360,7 @@ func report(rs []*result) string {
 		"alarms at their defaults (downstream Errors Sum > 1 in 3 of 3 periods, healthcheck Errors >= 1 in 1 of 1), healthcheck `%s`.",
 		s.FailureThreshold, s.OpenDurationSeconds, s.MaxOpenDurationSeconds, s.HalfOpenMaxCalls, s.SuccessThreshold, s.HealthcheckSchedule)
 	p("- **Alarm path, SIMULATED** (internal/alarmsim: no CloudWatch here): periods are %gx compressed, so one 60 s period lasts %v and the healthcheck runs every %v. "+
-		"Alarm-driven times below are therefore %gx shorter than on AWS (and CloudWatch's metric delay, about a minute, is not simulated at all); in-line figures (failures before the trip, probes) are not compressed.",
+		"Alarm-driven times below are therefore %gx shorter than on AWS (and CloudWatch's metric delay is not simulated at all: [Recovery on AWS timings](#recovery-on-aws-timings) computes it); in-line figures (failures before the trip, probes) are not compressed.",
 		compression, period, first.b.HealthcheckEvery, compression)
 	p("- **The original, MODELLED** (localbreaker.OriginalModel, from [peers.md](../../shared/reference/peers.md) and the original's README): same requests, same outage, same alarm simulation; " +
 		"its circuit opens only on an alarm (no in-line trip), its downstream alarm has no OK action (defect 1), its handler sets one boolean from whichever alarm fired (defect 2), no half-open state (defect 4). Nothing of it ran.")
