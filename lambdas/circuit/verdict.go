@@ -119,9 +119,6 @@ func (c Circuit) ApplyVerdict(v HealthcheckVerdict, now time.Time, p Policy, hp 
 	if !at.After(c.HealthcheckRuns.At) {
 		return c, OutcomeStale
 	}
-	if c.State == "" {
-		c.State = Closed
-	}
 	held := c.Healthcheck.State == AlarmStateAlarm
 	// The alarm's evidence reaches back hp.AlarmWindow before its state change.
 	moves := c.Healthcheck.ChangedAt.IsZero() || at.After(c.Healthcheck.ChangedAt.Add(-hp.AlarmWindow))
@@ -139,6 +136,9 @@ func (c Circuit) ApplyVerdict(v HealthcheckVerdict, now time.Time, p Policy, hp 
 	}
 	c.HealthcheckRuns = runs
 	c.Version++
+	if c.State == "" {
+		c.State = Closed // an absent state attribute means closed
+	}
 	outcome = OutcomeRecorded
 	if !moves {
 		return c, outcome

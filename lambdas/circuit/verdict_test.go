@@ -1,6 +1,7 @@
 package circuit
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -140,4 +141,82 @@ func TestRepeatedRunsIdempotent(t *testing.T) {
 	assert.Equal(t, 1, c.HealthcheckRuns.Unhealthy)
 	assert.Equal(t, Closed, c.State, "one failed run, counted once, is below the threshold of 2")
 	assert.Equal(t, int64(1), c.Version)
+}
+
+// TestVerdictsAndAlarmsProperties mixes random healthcheck verdicts (some
+// delivered twice, some out of order) with random healthcheck and downstream
+// alarm notices (windowed), and checks what must hold whatever the mix: an
+// unapplied event changes nothing, an applied one bumps Version once, a
+// newest healthy verdict releases every hold (no circuit is held forever),
+// and a newest run of unhealthy verdicts at the threshold holds the circuit.
+func TestVerdictsAndAlarmsProperties(t *testing.T) {
+	runs := 5000
+	if testing.Short() {
+		runs = 500
+	}
+	for seed := range uint64(runs) {
+		r := rand.New(rand.NewPCG(seed, 0x7e4d))
+		s := genScenario(r)
+		hp := HealthcheckPolicy{UnhealthyThreshold: 1 + r.IntN(3), AlarmWindow: time.Duration(r.IntN(400)) * time.Second}
+		for i := range s.notices {
+			s.notices[i].Window = hp.AlarmWindow
+		}
+		type event struct {
+			notice  *AlarmNotice
+			verdict *HealthcheckVerdict
+		}
+		var evs []event
+		for i := range s.notices {
+			evs = append(evs, event{notice: &s.notices[i]})
+		}
+		at := t0.Add(-time.Hour)
+		for i := r.IntN(10); i > 0; i-- {
+			at = at.Add(time.Duration(1+r.IntN(120)) * time.Second)
+			v := HealthcheckVerdict{Healthy: r.IntN(2) == 0, At: at}
+			evs = append(evs, event{verdict: &v})
+			if r.IntN(4) == 0 {
+				evs = append(evs, event{verdict: &v})
+			}
+		}
+		r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
+
+		c, now := s.start, t0
+		for _, e := range evs {
+			now = now.Add(time.Duration(r.IntN(60_000)) * time.Millisecond)
+			var next Circuit
+			var out Outcome
+			if e.notice != nil {
+				next, out = c.ApplyAlarm(*e.notice, now, s.policy)
+			} else {
+				next, out = c.ApplyVerdict(*e.verdict, now, s.policy, hp)
+				if again, out2 := next.ApplyVerdict(*e.verdict, now, s.policy, hp); out2.Changed() || again != next {
+					t.Fatalf("seed %d: the same run applied twice changed the circuit (%s)", seed, out2)
+				}
+			}
+			switch {
+			case !out.Changed() && next != c:
+				t.Fatalf("seed %d: %s changed the circuit", seed, out)
+			case out.Changed() && next.Version != c.Version+1:
+				t.Fatalf("seed %d: %s bumped Version %d -> %d", seed, out, c.Version, next.Version)
+			}
+			c = next
+		}
+
+		bound := s.policy.Longest()
+		if s.policy.MaxOpenDuration > 0 {
+			bound = s.policy.MaxOpenDuration
+		}
+		late := t0.Add(48 * time.Hour)
+		healthy, _ := c.ApplyVerdict(HealthcheckVerdict{Healthy: true, At: late}, now, s.policy, hp)
+		if v := Decide(healthy, now.Add(bound+time.Second), 1); !v.Invokes() {
+			t.Fatalf("seed %d: the newest run was healthy, yet the circuit rejects after %s: %+v", seed, bound+time.Second, healthy)
+		}
+		held := c
+		for i := 0; i < hp.UnhealthyThreshold; i++ {
+			held, _ = held.ApplyVerdict(HealthcheckVerdict{At: late.Add(time.Duration(i) * time.Minute)}, now, s.policy, hp)
+		}
+		if Decide(held, now.Add(100*time.Hour), 1) != Reject {
+			t.Fatalf("seed %d: %d unhealthy runs, the newest evidence, do not hold the circuit: %+v", seed, hp.UnhealthyThreshold, held)
+		}
+	}
 }
