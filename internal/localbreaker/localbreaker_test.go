@@ -174,7 +174,7 @@ func TestHealthcheckRunnerClosesWithinOneInterval(t *testing.T) {
 		Args:           component.Args{ServiceName: "recover"},
 		Outages:        []outage.Window{{After: 500 * time.Millisecond, For: recovery - 500*time.Millisecond}},
 		DownstreamEnvs: 1, ControllerEnvs: 1,
-		Compression:    compression,
+		Compression: compression,
 	})
 	time.Sleep(time.Until(b.Schedule.Epoch.Add(recovery + 2*b.HealthcheckEvery)))
 
