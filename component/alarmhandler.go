@@ -30,7 +30,7 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	env := g.openPolicyEnv()
 	env["DOWNSTREAM_ALARM_NAME"] = topic.downstreamAlarmName
 	env["HEALTHCHECK_ALARM_NAME"] = topic.healthcheckAlarmName
-	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = g.healthcheckAlarmWindow()
+	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = pulumi.String(itoa(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)))
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

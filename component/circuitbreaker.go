@@ -124,6 +124,9 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the aliases' functions (qualifiers.go).
 		outputs["aliasesChecked"] = g.aliasCheck
 	}
+	// The same for the healthcheck's timeout, which the runner must outlast
+	// (schedule.go).
+	outputs["healthcheckTimeoutChecked"] = g.healthcheckTimeoutCheck()
 	// Go programs using this package directly need the outputs registered. The
 	// provider registers them again from the struct; the SDK keeps the first
 	// registration, this one.

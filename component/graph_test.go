@@ -484,8 +484,8 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		"OPEN_DURATION_SECONDS":     "60",
 		"MAX_OPEN_DURATION_SECONDS": "600",
 		"OPEN_BACKOFF_MULTIPLIER":   "2",
-		// 1 period of 60 s, the healthcheck's 3 s (Lambda's default), 180 s of CloudWatch delay.
-		"HEALTHCHECK_ALARM_WINDOW_SECONDS": "243",
+		// 1 period of 60 s and 180 s of CloudWatch delay.
+		"HEALTHCHECK_ALARM_WINDOW_SECONDS": "240",
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())

@@ -56,16 +56,16 @@ func TestHealthcheckRunner(t *testing.T) {
 	runner := rec.one(t, "aws:lambda/function:Function", "-health-runner")
 	controller := rec.one(t, "aws:lambda/function:Function", "-controller").Inputs
 	require.Equal(t, controller["code"], runner.Inputs["code"], "the controller's code, deployed a second time")
-	require.Equal(t, 40.0, runner.Inputs["timeout"].NumberValue(), "the healthcheck's 30 s plus the runner's own 10 s")
+	require.Equal(t, 900.0, runner.Inputs["timeout"].NumberValue(), "Lambda's maximum: it outlasts any healthcheck, and is billed by the time used")
 	require.Equal(t, 1.0, runner.Inputs["reservedConcurrentExecutions"].NumberValue(), "one slot: runs come one per interval")
 	env := runner.Inputs["environment"].ObjectValue()["variables"].ObjectValue()
 	require.Equal(t, healthArn+":live", env["HEALTHCHECK_FUNCTION_ARN"].StringValue())
 	require.Equal(t, "2", env["HEALTHCHECK_UNHEALTHY_THRESHOLD"].StringValue())
-	// 1 period of 60 s + the healthcheck's 30 s + 180 s of CloudWatch delay,
-	// the same number the alarm handler orders notices with.
-	require.Equal(t, "270", env["HEALTHCHECK_ALARM_WINDOW_SECONDS"].StringValue())
+	// 1 period of 60 s + 180 s of CloudWatch delay, the same number the alarm
+	// handler orders notices with; known at preview (no output in it).
+	require.Equal(t, "240", env["HEALTHCHECK_ALARM_WINDOW_SECONDS"].StringValue())
 	handler := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs
-	require.Equal(t, "270", handler["environment"].ObjectValue()["variables"].ObjectValue()["HEALTHCHECK_ALARM_WINDOW_SECONDS"].StringValue())
+	require.Equal(t, "240", handler["environment"].ObjectValue()["variables"].ObjectValue()["HEALTHCHECK_ALARM_WINDOW_SECONDS"].StringValue())
 
 	// IAM: the runner may write its own item and invoke the healthcheck at
 	// its qualifier, nothing else; the controller may not invoke it.
@@ -102,9 +102,11 @@ func TestHealthcheckTimeoutTheRunnerCannotWaitFor(t *testing.T) {
 	require.Contains(t, err.Error(), "healthcheckFunction: its timeout is 895 s")
 	require.Contains(t, err.Error(), "at most 890 s")
 
-	rec, err := deployWithHealthcheckTimeout(t, 0, nil)
-	require.NoError(t, err)
-	require.Equal(t, 13.0, rec.one(t, "aws:lambda/function:Function", "-health-runner").Inputs["timeout"].NumberValue(), "Lambda's default 3 s")
+	for _, ok := range []int{0, 3, 890} {
+		_, err := deployWithHealthcheckTimeout(t, ok, nil)
+		require.NoError(t, err, "timeout %d", ok)
+	}
+	require.NoError(t, component.CheckHealthcheckTimeout(nil), "unset: Lambda's default 3 s")
 }
 
 func TestHealthcheckUnhealthyThresholdIsChecked(t *testing.T) {

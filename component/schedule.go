@@ -22,7 +22,7 @@ import (
 // healthcheck's Errors metric still counts every failed run.
 //
 // A function of its own rather than the request path's controller: a run
-// lasts as long as the healthcheck (its timeout, up to 900 s), while the
+// lasts as long as the healthcheck (up to its timeout), while the
 // controller's timeout is bound to the state machine's Task timeout
 // (statemachine.ControllerFunctionTimeoutSeconds), and a slow healthcheck must
 // never take the concurrency reserved for trips and elections. Its role alone
@@ -76,72 +76,60 @@ func HealthcheckRunInput(healthcheckInput string) string {
 	return `{"action":"healthcheck","scheduledTime":"<aws.scheduler.scheduled-time>","input":` + healthcheckInput + `}`
 }
 
-// runnerOverheadSeconds is the runner's time beyond the healthcheck's own: a
-// cold start, one consistent read and one conditional write of the item with
-// their retries on conflict, as the controller's budget allows for them
-// (statemachine.ControllerFunctionTimeoutSeconds).
-const runnerOverheadSeconds = statemachine.ControllerFunctionTimeoutSeconds + 2
+// RunnerTimeoutSeconds is the healthcheck runner's timeout: Lambda's maximum,
+// so that it outlasts any healthcheck it waits for (Lambda bills the time
+// used, not the timeout). The runner keeps RunnerWriteReserveSeconds of it for
+// its write, which bounds the healthcheck's timeout (checkHealthcheckTimeout).
+const RunnerTimeoutSeconds = 900
 
-// maxLambdaTimeoutSeconds is Lambda's maximum function timeout.
-const maxLambdaTimeoutSeconds = 900
-
-// defaultLambdaTimeoutSeconds is Lambda's timeout for a function created
-// without one (the provider's default too), for a healthcheck whose timeout
-// output is absent.
-const defaultLambdaTimeoutSeconds = 3
+// RunnerWriteReserveSeconds is the part of the runner's timeout kept for a
+// cold start, one consistent read and one conditional write with their
+// retries on conflict, as the controller's budget allows for them
+// (statemachine.ControllerFunctionTimeoutSeconds), plus 2 s.
+const RunnerWriteReserveSeconds = statemachine.ControllerFunctionTimeoutSeconds + 2
 
 // MetricDelayAllowanceSeconds is how late CloudWatch may evaluate a Lambda
-// metric's datapoint: Lambda publishes a datapoint under the invocation's
-// start time only once the invocation ends (so up to its timeout late; Lambda
-// Developer Guide, "Using CloudWatch metrics with Lambda"), and alarms then
-// see it minutes later (measured: an alarm on a one-minute metric changing
-// state 3 to 5 minutes after the breaching minute, Stack Overflow question
-// 64045238; marbot-io/monitoring-jump-start pull request 63 allows 3 minutes
-// beyond the function's timeout for Lambda metrics). 3 minutes, the latter's
-// allowance; the healthcheck's timeout is added separately.
+// metric's datapoint. AWS documents no figure; measured, an alarm on a
+// one-minute metric changed state 3 to 5 minutes after the breaching minute
+// (Stack Overflow question 64045238), and marbot-io/monitoring-jump-start pull
+// request 63 allows 3 minutes for Lambda metrics (beyond the function's
+// timeout: Lambda dates a datapoint by the invocation's start and publishes it
+// when it ends, Lambda Developer Guide, "Using CloudWatch metrics with
+// Lambda"). 3 minutes.
 const MetricDelayAllowanceSeconds = 180
 
 // HealthcheckAlarmWindowSeconds is how far back the healthcheck alarm's data
-// reaches when it changes state (circuit.HealthcheckPolicy.AlarmWindow): its
-// evaluated periods, the healthcheck's timeout (Lambda dates a datapoint by
-// the invocation's start) and CloudWatch's delay.
-func HealthcheckAlarmWindowSeconds(m Monitoring, healthcheckTimeoutSeconds int) int {
-	return m.EvaluationPeriods*m.Period + healthcheckTimeoutSeconds + MetricDelayAllowanceSeconds
+// is taken to reach when it changes state (circuit.HealthcheckPolicy
+// .AlarmWindow): its evaluated periods and CloudWatch's delay. The
+// healthcheck's own duration is left out on purpose: its timeout is an output,
+// often unknown at preview, and an underestimated window costs little. A
+// notice then taken for newer than it is can hold the circuit until the next
+// run's verdict, one interval, never longer.
+func HealthcheckAlarmWindowSeconds(m Monitoring) int {
+	return m.EvaluationPeriods*m.Period + MetricDelayAllowanceSeconds
 }
 
-// RunnerTimeoutSeconds is the healthcheck runner's timeout for a healthcheck
-// with that timeout, or an error naming the input when Lambda could not
-// give the runner enough.
-func RunnerTimeoutSeconds(healthcheckTimeoutSeconds int) (int, error) {
-	if healthcheckTimeoutSeconds <= 0 {
-		healthcheckTimeoutSeconds = defaultLambdaTimeoutSeconds
+// CheckHealthcheckTimeout refuses a healthcheck the runner cannot wait for and
+// still write its verdict. timeout is the function's output (nil: Lambda's
+// default, 3 s).
+func CheckHealthcheckTimeout(timeout *int) error {
+	if timeout == nil {
+		return nil
 	}
-	t := healthcheckTimeoutSeconds + runnerOverheadSeconds
-	if t > maxLambdaTimeoutSeconds {
-		return 0, fmt.Errorf("healthcheckFunction: its timeout is %d s, which leaves the breaker's healthcheck runner, which waits for it "+
-			"and then writes the circuit, more than Lambda's maximum of %d s; give the healthcheck a timeout of at most %d s",
-			healthcheckTimeoutSeconds, maxLambdaTimeoutSeconds, maxLambdaTimeoutSeconds-runnerOverheadSeconds)
+	if max := RunnerTimeoutSeconds - RunnerWriteReserveSeconds; *timeout > max {
+		return fmt.Errorf("healthcheckFunction: its timeout is %d s, but the breaker's healthcheck runner, which waits for it and then writes "+
+			"the circuit, can run at most Lambda's %d s; give the healthcheck a timeout of at most %d s", *timeout, RunnerTimeoutSeconds, max)
 	}
-	return t, nil
+	return nil
 }
 
-// healthcheckTimeout is the healthcheck function's timeout once known.
-func (g *graph) healthcheckTimeout() pulumi.IntOutput {
-	return g.args.HealthcheckFunction.Timeout.ApplyT(func(t *int) int {
-		if t == nil || *t <= 0 {
-			return defaultLambdaTimeoutSeconds
-		}
-		return *t
-	}).(pulumi.IntOutput)
-}
-
-// healthcheckAlarmWindow is HealthcheckAlarmWindowSeconds as the Lambdas'
-// environment: the alarm handler and the runner must agree on it.
-func (g *graph) healthcheckAlarmWindow() pulumi.StringOutput {
-	m := g.s.HealthcheckMonitoring
-	return g.healthcheckTimeout().ApplyT(func(t int) string {
-		return strconv.Itoa(HealthcheckAlarmWindowSeconds(m, t))
-	}).(pulumi.StringOutput)
+// healthcheckTimeoutCheck is CheckHealthcheckTimeout once the healthcheck's
+// timeout is known, as an output nothing consumes (like the aliases' check):
+// it fails the deployment without making any child wait for the function.
+func (g *graph) healthcheckTimeoutCheck() pulumi.Input {
+	return g.args.HealthcheckFunction.Timeout.ApplyT(func(t *int) (bool, error) {
+		return true, CheckHealthcheckTimeout(t)
+	}).(pulumi.BoolOutput)
 }
 
 // healthcheckRunner deploys the controller code as the healthcheck runner,
@@ -156,9 +144,7 @@ func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Reso
 	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(budget))
 	env["HEALTHCHECK_FUNCTION_ARN"] = g.healthArn
 	env["HEALTHCHECK_UNHEALTHY_THRESHOLD"] = pulumi.String(strconv.Itoa(g.s.HealthcheckUnhealthyThreshold))
-	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = g.healthcheckAlarmWindow()
-
-	timeout := g.healthcheckTimeout().ApplyT(RunnerTimeoutSeconds).(pulumi.IntOutput)
+	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = pulumi.String(itoa(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)))
 	// One slot when the breaker reserves concurrency at all: runs come one an
 	// interval, and an outage that uses up the account's concurrency must not
 	// silence the verdicts.
@@ -166,8 +152,8 @@ func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Reso
 	if g.s.ControllerReservedConcurrency > 0 {
 		reserved = 1
 	}
-	runner, err := g.goLambdaTimeout("health-runner", "controller", "runs the healthcheck and applies its verdict to the circuit",
-		timeout, table, env, reserved)
+	runner, err := g.goLambda("health-runner", "controller", "runs the healthcheck and applies its verdict to the circuit",
+		RunnerTimeoutSeconds, table, env, reserved)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -240,9 +240,8 @@ func Start(tb testing.TB, o Options) *Breaker {
 	}
 	downAlarmName := svc + "-breaker-downstream-errors"
 	healthAlarmName := svc + "-breaker-healthcheck-errors"
-	// The window in the simulation's compressed time (the healthcheck's
-	// timeout taken as Lambda's default, 3 s).
-	window := strconv.Itoa(int(math.Ceil(float64(component.HealthcheckAlarmWindowSeconds(s.HealthcheckMonitoring, 3)) / o.Compression)))
+	// The window in the simulation's compressed time.
+	window := strconv.Itoa(int(math.Ceil(float64(component.HealthcheckAlarmWindowSeconds(s.HealthcheckMonitoring)) / o.Compression)))
 	handlerEnv := with(openPolicy, map[string]string{
 		"DOWNSTREAM_ALARM_NAME":            downAlarmName,
 		"HEALTHCHECK_ALARM_NAME":           healthAlarmName,

@@ -147,7 +147,7 @@ func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	e := env(table, endpoint)
 	e[handler.EnvHealthcheckFunctionArn] = "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live"
 	e[handler.EnvHealthcheckUnhealthyThreshold] = "1"
-	e[handler.EnvHealthcheckAlarmWindow] = "243"
+	e[handler.EnvHealthcheckAlarmWindow] = "240"
 	e["AWS_ENDPOINT_URL_LAMBDA"] = front.Scheme + "://" + front.Host
 	runner := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/controller"), e)
 

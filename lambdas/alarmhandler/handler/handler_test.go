@@ -405,8 +405,8 @@ func TestStateChangeTimeInEitherForm(t *testing.T) {
 // Issue 10: the healthcheck runner's healthy verdict for the 00:11:30 run
 // closed the circuit; the alarm's ALARM for the datapoint of 00:11 (the
 // fixture: state change at 00:12:03, CloudWatch's delay) comes after it. With
-// the window the component configures (one 60 s period, the healthcheck's
-// 3 s, 180 s of delay) the notice speaks for runs from 00:08 on, which the
+// the window the component configures (one 60 s period and 180 s of delay)
+// the notice speaks for runs from 00:08 on, which the
 // verdict is newer than: it is superseded and moves nothing.
 func TestHealthcheckAlarmSupersededByANewerVerdict(t *testing.T) {
 	verdict := mustTime(t, "2026-11-27T00:11:30.000Z")
@@ -415,7 +415,7 @@ func TestHealthcheckAlarmSupersededByANewerVerdict(t *testing.T) {
 		HealthcheckRuns: circuit.HealthcheckRuns{At: verdict}}
 
 	r := newRig(t)
-	r.cfg.HealthcheckAlarmWindow = 243 * time.Second
+	r.cfg.HealthcheckAlarmWindow = 240 * time.Second
 	r.h = handler.New(r.cfg, r.client, slog.New(slog.NewJSONHandler(&r.logs, nil)), func() time.Time { return r.now })
 	put, err := r.store.Update(context.Background(), service, func(circuit.Circuit) (circuit.Circuit, bool, error) { return closed, true, nil })
 	require.NoError(t, err)
@@ -446,10 +446,10 @@ func TestHealthcheckAlarmWindowFromEnv(t *testing.T) {
 	cfg, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
 	require.NoError(t, err)
 	assert.Zero(t, cfg.HealthcheckAlarmWindow, "unset: 0, as before the runner existed")
-	env[handler.EnvHealthcheckAlarmWindow] = "243"
+	env[handler.EnvHealthcheckAlarmWindow] = "240"
 	cfg, err = handler.ConfigFromEnv(func(k string) string { return env[k] })
 	require.NoError(t, err)
-	assert.Equal(t, 243*time.Second, cfg.HealthcheckAlarmWindow)
+	assert.Equal(t, 240*time.Second, cfg.HealthcheckAlarmWindow)
 	env[handler.EnvHealthcheckAlarmWindow] = "soon"
 	_, err = handler.ConfigFromEnv(func(k string) string { return env[k] })
 	require.ErrorContains(t, err, handler.EnvHealthcheckAlarmWindow)

@@ -71,6 +71,13 @@ func (h *Handler) runHealthcheck(ctx context.Context, log *slog.Logger, req Requ
 		InvocationType: types.InvocationTypeRequestResponse,
 		Payload:        input,
 	}
+	// The verdict must still be written when the healthcheck does not
+	// answer: the invoke gets the function's remaining time less the write's.
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-writeReserve))
+		defer cancel()
+	}
 	started := time.Now()
 	out, err := h.invoker.Invoke(ctx, in)
 	elapsed := time.Since(started)
@@ -94,6 +101,10 @@ func (h *Handler) runHealthcheck(ctx context.Context, log *slog.Logger, req Requ
 	log.Info("healthcheck succeeded: healthy", "durationMs", elapsed.Milliseconds())
 	return circuit.HealthcheckVerdict{Healthy: true, At: at}, nil
 }
+
+// writeReserve is the runner's time kept for the write after the invoke: a
+// consistent read and a conditional write with retries on conflict.
+const writeReserve = 5 * time.Second
 
 func isNotAVerdict(code string) bool {
 	for _, c := range NotAVerdictCodes {

@@ -192,3 +192,25 @@ func TestHealthcheckConfigFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, circuit.HealthcheckPolicy{UnhealthyThreshold: 2, AlarmWindow: 3 * time.Minute}, cfg.Healthcheck.Policy)
 }
+
+// A healthcheck that does not answer in time is unhealthy, and the verdict is
+// still written: the invoke gets the runner's remaining time less the write's.
+func TestHealthcheckThatHangsIsUnhealthyAndWritten(t *testing.T) {
+	r := newRunner(t, 1, &fakeLambda{})
+	r.h.WithInvoker(hangingLambda{})
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	started := time.Now()
+	resp, err := r.h.Handle(ctx, []byte(scheduled(time.Minute)))
+	require.NoError(t, err)
+	assert.Less(t, time.Since(started), 3*time.Second, "cut 5 s before the runner's own deadline")
+	assert.Equal(t, "UNHEALTHY", resp.Verdict)
+	assert.Equal(t, circuit.Open, r.circuit().State)
+}
+
+type hangingLambda struct{}
+
+func (hangingLambda) Invoke(ctx context.Context, _ *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
