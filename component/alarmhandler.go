@@ -44,6 +44,7 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	if topic.slowCallAlarmName != nil {
 		env["SLOW_CALL_ALARM_NAME"] = *topic.slowCallAlarmName
 	}
+	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = pulumi.String(itoa(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)))
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,9 @@ type Args struct {
 	HealthcheckAlias    *lambda.Alias `pulumi:"healthcheckAlias,optional" provider:"type=aws@v6.83.4:lambda/alias:Alias"`
 	HealthcheckSchedule *string       `pulumi:"healthcheckSchedule,optional"`
 	HealthcheckInput    *string       `pulumi:"healthcheckInput,optional"`
+	// HealthcheckUnhealthyThreshold: consecutive failed scheduled runs that
+	// open the circuit directly (the healthcheck runner's verdicts).
+	HealthcheckUnhealthyThreshold *int `pulumi:"healthcheckUnhealthyThreshold,optional"`
 
 	DownstreamMonitoring  *MonitoringArgs `pulumi:"downstreamMonitoring,optional"`
 	HealthcheckMonitoring *MonitoringArgs `pulumi:"healthcheckMonitoring,optional"`
@@ -94,6 +97,12 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.SetDefault(&a.HealthcheckSchedule, DefaultHealthcheckSchedule)
 	an.Describe(&a.HealthcheckInput, "JSON document passed to the healthcheck function on each scheduled run.")
 	an.SetDefault(&a.HealthcheckInput, DefaultHealthcheckInput)
+	an.Describe(&a.HealthcheckUnhealthyThreshold, "Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run "+
+		"goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: "+
+		"the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, "+
+		"instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts "+
+		"as the backup for runs no verdict reported. 1 to 100.")
+	an.SetDefault(&a.HealthcheckUnhealthyThreshold, DefaultHealthcheckUnhealthyThreshold)
 	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. "+
 		"An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.")
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")

@@ -132,6 +132,9 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the slow-call threshold and the function's timeout.
 		outputs["slowCallThresholdChecked"] = c
 	}
+	// The same for the healthcheck's timeout, which the runner must outlast
+	// (schedule.go).
+	outputs["healthcheckTimeoutChecked"] = g.healthcheckTimeoutCheck()
 	// Go programs using this package directly need the outputs registered. The
 	// provider registers them again from the struct; the SDK keeps the first
 	// registration, this one.
@@ -193,7 +196,7 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	if err != nil {
 		return err
 	}
-	schedule, err := g.schedule()
+	schedule, err := g.schedule(table)
 	if err != nil {
 		return err
 	}

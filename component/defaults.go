@@ -22,6 +22,12 @@ const (
 	// run is one Lambda invocation (8,640 a month at 5 minutes).
 	DefaultReconcileSchedule = "rate(5 minutes)"
 
+	// One failed run opens, like the healthcheck alarm's default (Errors >= 1
+	// in 1 of 1 period) and the original's: a healthcheck is a deliberate
+	// probe, so one failure is a signal, not noise, and a wrong opening costs
+	// at most one interval, since the next successful run closes it again.
+	DefaultHealthcheckUnhealthyThreshold = 1
+
 	// A handful of executions is enough for the rare transitions the
 	// controller makes and for two alarms' notifications, and small enough to
 	// fit the 100 unreserved executions Lambda keeps back in most accounts.

@@ -13,19 +13,26 @@ import (
 // outage that uses up the account's concurrency must not throttle the breaker's
 // own functions, or the circuit could not open.
 func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int) (*ourLambda, error) {
+	return g.goLambdaWith(suffix, artifact, purpose, pulumi.Int(timeoutSeconds), table, env, reserved, g.circuitWriterPolicy(table))
+}
+
+// circuitWriterPolicy is the role policy of a Lambda of ours that writes the
+// circuit: this breaker's item (its keys' too where the table's grant says
+// so) and its own log group, as a function of the log group's ARN.
+func (g *graph) circuitWriterPolicy(table circuitTable) func(logGroupArn pulumi.StringOutput) pulumi.StringOutput {
 	svc := g.s.ServiceName
-	policy := func(logs pulumi.StringOutput) pulumi.StringOutput {
+	return func(logs pulumi.StringOutput) pulumi.StringOutput {
 		return pulumi.All(table.name, table.arn, logs).ApplyT(func(v []any) string {
 			return CircuitWriterPolicy(table.grant(v[0].(string), v[1].(string)), svc, v[2].(string))
 		}).(pulumi.StringOutput)
 	}
-	return g.goLambdaWith(suffix, artifact, purpose, timeoutSeconds, table, env, reserved, policy)
 }
 
-// goLambdaWith is goLambda with the role's policy given, as a function of the
-// log group's ARN, for a Lambda of ours that is no writer of the circuit (the
-// event publisher reads the table's stream only).
-func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
+// goLambdaWith is goLambda with the timeout as an input (the healthcheck
+// runner's follows the healthcheck's, known only once deployed) and the
+// role's policy given as a function of the log group's ARN (the event
+// publisher is no writer of the circuit: it reads the table's stream only).
+func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMap, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -60,7 +67,7 @@ func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeoutSeconds in
 		Handler:       pulumi.String("bootstrap"),
 		Code:          code,
 		MemorySize:    pulumi.Int(128),
-		Timeout:       pulumi.Int(timeoutSeconds),
+		Timeout:       timeout,
 		Role:          role.role.Arn,
 		Environment:   lambda.FunctionEnvironmentArgs{Variables: vars},
 

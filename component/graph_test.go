@@ -226,9 +226,10 @@ func TestDefaultGraph(t *testing.T) {
 		require.Truef(t, strings.HasPrefix(c.Name, "breaker-"), "%s is not named after its component", c.Name)
 	}
 	// 27, the transition events' six (events.go: queue, log group, role,
-	// policy, publisher, mapping), and reconciliation's (its schedule, role,
-	// role policy and grant) with the fast-fail metric filter.
-	require.Equal(t, 38, customs, "children of a default breaker")
+	// policy, publisher, mapping), reconciliation's four (its schedule, role,
+	// role policy and grant) with the fast-fail metric filter, and the
+	// healthcheck runner's six (function, logs, role, two policies, retries).
+	require.Equal(t, 44, customs, "children of a default breaker")
 
 	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
 	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())
@@ -330,10 +331,13 @@ func TestAlarmHandlerAndSchedulerPolicies(t *testing.T) {
 	require.Equal(t, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, p.Statement[1].Action)
 	require.Equal(t, []string{logGroup.State["arn"].StringValue() + ":*"}, p.Statement[1].Resource)
 
+	// The schedule may invoke the healthcheck runner only; the runner alone
+	// may invoke the healthcheck (TestHealthcheckRunner).
+	runnerArn := rec.state(t, "aws:lambda/function:Function", "-health-runner", "arn")
 	s := rolePolicy(t, rec, "schedule")
 	require.Len(t, s.Statement, 1)
 	require.Equal(t, []string{"lambda:InvokeFunction"}, s.Statement[0].Action)
-	require.Equal(t, []string{healthArn, healthArn + ":*"}, s.Statement[0].Resource)
+	require.Equal(t, []string{runnerArn, runnerArn + ":*"}, s.Statement[0].Resource)
 	trust := policy(t, rec.one(t, "aws:iam/role:Role", "-schedule-role").Inputs["assumeRolePolicy"].StringValue())
 	require.Equal(t, "scheduler.amazonaws.com", trust.Statement[0].Principal["Service"])
 
@@ -406,9 +410,12 @@ func TestQualifiersReachInvokeGrantsAlarmsAndSchedule(t *testing.T) {
 	hdims := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors").Inputs["dimensions"].Mappable().(map[string]any)
 	require.Equal(t, "payments-health-"+shortName("payments-health")+":7", hdims["Resource"])
 
-	require.True(t, grants(rolePolicy(t, rec, "schedule").Statement[0].Resource, healthArn+":7"))
-	target := rec.one(t, "aws:scheduler/schedule:Schedule", "-healthcheck").Inputs["target"].ObjectValue()
-	require.Equal(t, healthArn+":7", target["arn"].StringValue())
+	// The runner invokes the healthcheck at its qualifier, and may invoke
+	// nothing else.
+	invoke := policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-health-runner-invoke-policy").Inputs["policy"].StringValue())
+	require.Equal(t, []string{healthArn + ":7"}, invoke.Statement[0].Resource)
+	runner := rec.one(t, "aws:lambda/function:Function", "-health-runner").Inputs
+	require.Equal(t, healthArn+":7", runner["environment"].ObjectValue()["variables"].ObjectValue()["HEALTHCHECK_FUNCTION_ARN"].StringValue())
 
 	def := definition(t, rec)
 	require.Contains(t, def, downArn+":live")
@@ -486,6 +493,8 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		"MAX_OPEN_DURATION_SECONDS": "600",
 		"OPEN_BACKOFF_MULTIPLIER":   "2",
 		"DEAD_LETTER_QUEUE_URL":     rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"),
+		// 1 period of 60 s and 180 s of CloudWatch delay.
+		"HEALTHCHECK_ALARM_WINDOW_SECONDS": "240",
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())
@@ -504,9 +513,9 @@ func TestSchedule(t *testing.T) {
 	require.Equal(t, "rate(5 minutes)", s["scheduleExpression"].StringValue())
 	require.Equal(t, "OFF", s["flexibleTimeWindow"].ObjectValue()["mode"].StringValue())
 	target := s["target"].ObjectValue()
-	require.Equal(t, healthArn, target["arn"].StringValue())
+	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-health-runner", "arn"), target["arn"].StringValue(), "the runner, which invokes the healthcheck")
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-schedule-role", "arn"), target["roleArn"].StringValue())
-	require.Equal(t, `{"probe":"deep"}`, target["input"].StringValue())
+	require.JSONEq(t, `{"action":"healthcheck","scheduledTime":"<aws.scheduler.scheduled-time>","input":{"probe":"deep"}}`, target["input"].StringValue())
 	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
 }
 

@@ -219,14 +219,28 @@ func QueueSendPolicy(queueArn string) string {
 	}).String()
 }
 
-// SchedulerPolicy: invoke the healthcheck (at any qualifier, see
-// FunctionAndVersions), nothing else.
-func SchedulerPolicy(healthcheckFunctionArn string) string {
+// SchedulerPolicy: invoke the breaker's healthcheck runner (at any
+// qualifier, see FunctionAndVersions), nothing else.
+func SchedulerPolicy(runnerFunctionArn string) string {
+	return document(Statement{
+		Sid:      "InvokeHealthcheckRunner",
+		Effect:   "Allow",
+		Action:   []string{"lambda:InvokeFunction"},
+		Resource: FunctionAndVersions(runnerFunctionArn),
+	}).String()
+}
+
+// HealthcheckInvokePolicy: the runner may invoke the healthcheck at the one
+// ARN it calls, qualified by the alias or version when there is one, and no
+// other version of it. Lambda authorizes an invoke of a qualified ARN against
+// that ARN (Lambda Developer Guide, "Resources and conditions for Lambda
+// actions": a qualified ARN names the version or alias).
+func HealthcheckInvokePolicy(qualifiedHealthcheckArn string) string {
 	return document(Statement{
 		Sid:      "InvokeHealthcheck",
 		Effect:   "Allow",
 		Action:   []string{"lambda:InvokeFunction"},
-		Resource: FunctionAndVersions(healthcheckFunctionArn),
+		Resource: []string{qualifiedHealthcheckArn},
 	}).String()
 }
 

@@ -82,7 +82,14 @@ func TestGrantsSurviveAQualifierChange(t *testing.T) {
 		for _, arn := range []string{downArn + ":" + q, downArn, fallbackArn + ":" + q, controllerArn} {
 			require.Truef(t, grants(invoke, arn), "state machine may not invoke %s: %v", arn, invoke)
 		}
-		require.True(t, grants(schedule, healthArn+":"+q), schedule)
+		// The schedule invokes the runner, the runner the healthcheck at the
+		// qualifier it is configured with (exactly: a run between the two
+		// updates of a qualifier change is refused, which is no verdict and
+		// changes nothing; TestHealthcheckThatCannotBeInvokedIsNoVerdict).
+		runnerArn := rec.state(t, "aws:lambda/function:Function", "-health-runner", "arn")
+		require.True(t, grants(schedule, runnerArn), schedule)
+		runnerInvoke := policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-health-runner-invoke-policy").Inputs["policy"].StringValue()).Statement[0].Resource
+		require.Equal(t, []string{healthArn + ":" + q}, runnerInvoke)
 		// Only the user's own functions and our controller.
 		for _, other := range []string{
 			fakeaws.FunctionArn("payments-other"),
@@ -92,7 +99,8 @@ func TestGrantsSurviveAQualifierChange(t *testing.T) {
 		} {
 			require.Falsef(t, grants(invoke, other), "state machine may invoke %s", other)
 		}
-		require.False(t, grants(schedule, downArn), "the scheduler may invoke only the healthcheck")
+		require.False(t, grants(schedule, downArn), "the scheduler may invoke only the healthcheck runner")
+		require.False(t, grants(schedule, healthArn+":"+q), "the scheduler reaches the healthcheck only through the runner")
 		require.False(t, grants([]string{controllerArn}, controllerArn+":1"), "matcher sanity")
 
 		policies[q] = [2]string{

@@ -130,9 +130,10 @@ func TestAliasesAreTheQualifiersEverywhere(t *testing.T) {
 	cfg := rec.one(t, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-healthcheck-invoke-config")
 	require.Equal(t, "probe", cfg.Inputs["qualifier"].StringValue())
 	require.True(t, cfg.dependsOn("probe"))
-	target := rec.one(t, "aws:scheduler/schedule:Schedule", "-healthcheck").Inputs["target"].ObjectValue()
-	require.Equal(t, healthArn+":probe", target["arn"].StringValue())
-	require.True(t, grants(rolePolicy(t, rec, "schedule").Statement[0].Resource, healthArn+":probe"))
+	runner := rec.one(t, "aws:lambda/function:Function", "-health-runner").Inputs
+	require.Equal(t, healthArn+":probe", runner["environment"].ObjectValue()["variables"].ObjectValue()["HEALTHCHECK_FUNCTION_ARN"].StringValue())
+	invoke = policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-health-runner-invoke-policy").Inputs["policy"].StringValue()).Statement[0]
+	require.Equal(t, []string{healthArn + ":probe"}, invoke.Resource)
 }
 
 // inputError is the component's bad input as the engine receives it.

@@ -50,6 +50,8 @@ type Settings struct {
 
 	ReconcileSchedule string
 	Dashboard         bool
+	// HealthcheckUnhealthyThreshold: see Args.
+	HealthcheckUnhealthyThreshold int
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -114,8 +116,9 @@ func resolve(args Args, p problems) (Settings, error) {
 		OnStoreError: deref(args.OnStoreError, StoreErrorFailOpen),
 		SlowCalls:    slowCalls(args.SlowCallMonitoring),
 
-		ReconcileSchedule: deref(args.ReconcileSchedule, DefaultReconcileSchedule),
-		Dashboard:         deref(args.Dashboard, false),
+		ReconcileSchedule:             deref(args.ReconcileSchedule, DefaultReconcileSchedule),
+		Dashboard:                     deref(args.Dashboard, false),
+		HealthcheckUnhealthyThreshold: deref(args.HealthcheckUnhealthyThreshold, DefaultHealthcheckUnhealthyThreshold),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -147,6 +150,9 @@ func resolve(args Args, p problems) (Settings, error) {
 	if !json.Valid([]byte(s.HealthcheckInput)) {
 		p.add("healthcheckInput", "is not valid JSON; pass a JSON document such as \"{}\"")
 	}
+	if s.HealthcheckUnhealthyThreshold < 1 || s.HealthcheckUnhealthyThreshold > maxUnhealthyThreshold {
+		p.add("healthcheckUnhealthyThreshold", "is %d; use 1 to %d consecutive failed runs (1 opens on the first failed healthcheck)", s.HealthcheckUnhealthyThreshold, maxUnhealthyThreshold)
+	}
 	checkMonitoring(&p, "downstreamMonitoring", s.DownstreamMonitoring)
 	checkMonitoring(&p, "healthcheckMonitoring", s.HealthcheckMonitoring)
 	checkMonitoringMode(&p, "downstreamMonitoring", args.DownstreamMonitoring, s.DownstreamMonitoring, true)
@@ -176,6 +182,10 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	return s, p.err()
 }
+
+// maxUnhealthyThreshold bounds healthcheckUnhealthyThreshold: 100 runs is
+// more than a day at rate(15 minutes); a larger count is a typo.
+const maxUnhealthyThreshold = 100
 
 // maxReservation is Lambda's default concurrency quota per account and Region
 // (1,000): more than that can never be reserved for one of our functions.

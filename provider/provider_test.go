@@ -182,7 +182,7 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 			require.Truef(t, strings.HasPrefix(name, "breaker-"), "child %s is not named after its component", name)
 		}
 	}
-	require.Equal(t, 33, customs, "children of the breaker (27, and the transition events' six)")
+	require.Equal(t, 44, customs, "children of the breaker (component/graph_test.go's TestDefaultGraph counts them)")
 }
 
 func suffix(e *engine, name string) string {
@@ -351,8 +351,10 @@ func TestConstructTakesAliasesAsResources(t *testing.T) {
 	require.Equal(t, "payments:live", e.children["breaker-downstream-errors"].Inputs.Get("dimensions").AsMap().Get("Resource").AsString())
 	require.Equal(t, "payments-health:probe", e.children["breaker-healthcheck-errors"].Inputs.Get("dimensions").AsMap().Get("Resource").AsString())
 	require.Equal(t, "probe", e.children["breaker-healthcheck-invoke-config"].Inputs.Get("qualifier").AsString())
+	// The schedule reaches the healthcheck through the runner, which invokes
+	// it at the alias.
 	require.Equal(t, fakeaws.FunctionArn("payments-health")+":probe",
-		e.children["breaker-healthcheck"].Inputs.Get("target").AsMap().Get("arn").AsString())
+		e.children["breaker-health-runner"].Inputs.Get("environment").AsMap().Get("variables").AsMap().Get("HEALTHCHECK_FUNCTION_ARN").AsString())
 }
 
 // Issue 8: an alias and the qualifier string of the same function are

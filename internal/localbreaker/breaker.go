@@ -3,7 +3,9 @@
 //
 // What is real: the state machine definition, built exactly as the component
 // deploys it (component.Resolve, component.StateMachineConfig,
-// statemachine.Definition); our alarm-handler and controller Lambdas, as their
+// statemachine.Definition); our alarm-handler and controller Lambdas (the
+// controller twice: for the request path and as the healthcheck runner the
+// simulated scheduler targets), as their
 // real bootstraps under the Lambda Runtime Interface Emulator; the circuit's
 // item in DynamoDB (dynalite; moto, whose DynamoDB keeps a stream, when
 // Options.Events publishes transition events). The definition runs in aws-local-stepfunctions
@@ -22,12 +24,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,10 +123,14 @@ type Breaker struct {
 	store        *circuitstore.Store
 	alarmHandler *testenv.Lambda
 	healthcheck  *testenv.Lambda
-	controllers  []*testenv.Lambda
-	http         *http.Client
-	deliverMu    sync.Mutex
-	healthMu     sync.Mutex
+	// runner is the healthcheck runner (our controller bootstrap with the
+	// healthcheck's ARN, component/schedule.go): the simulated scheduler's
+	// target, as the schedule's on AWS.
+	runner      *testenv.Lambda
+	controllers []*testenv.Lambda
+	http        *http.Client
+	deliverMu   sync.Mutex
+	healthMu    sync.Mutex
 	// Our Lambdas' DynamoDB calls, counted at the wire (sfnlocal counts the
 	// state machine's own).
 	ControllerDynamo, AlarmHandlerDynamo *DynamoCounter
@@ -260,10 +269,13 @@ func Start(tb testing.TB, o Options) *Breaker {
 	}
 	downAlarmName := svc + "-breaker-downstream-errors"
 	healthAlarmName := svc + "-breaker-healthcheck-errors"
+	// The window in the simulation's compressed time.
+	window := strconv.Itoa(int(math.Ceil(float64(component.HealthcheckAlarmWindowSeconds(s.HealthcheckMonitoring)) / o.Compression)))
 	handlerEnv := with(openPolicy, map[string]string{
-		"DOWNSTREAM_ALARM_NAME":     downAlarmName,
-		"HEALTHCHECK_ALARM_NAME":    healthAlarmName,
-		"AWS_ENDPOINT_URL_DYNAMODB": b.AlarmHandlerDynamo.URL,
+		"DOWNSTREAM_ALARM_NAME":            downAlarmName,
+		"HEALTHCHECK_ALARM_NAME":           healthAlarmName,
+		"HEALTHCHECK_ALARM_WINDOW_SECONDS": window,
+		"AWS_ENDPOINT_URL_DYNAMODB":        b.AlarmHandlerDynamo.URL,
 	})
 	controllerEnv := with(openPolicy, map[string]string{
 		"HALF_OPEN_MAX_CALLS":       strconv.Itoa(s.HalfOpenMaxCalls),
@@ -291,6 +303,19 @@ func Start(tb testing.TB, o Options) *Breaker {
 		healthSchedule.Windows = nil
 	}
 	b.healthcheck = testenv.StartRIE(tb, bootstraps["./internal/testlambdas/healthcheck"], healthSchedule.Env())
+	front, err := url.Parse(b.healthcheck.InvokeURL)
+	if err != nil {
+		tb.Fatalf("localbreaker: %v", err)
+	}
+	b.runner = testenv.StartRIE(tb, bootstraps["./lambdas/controller"], with(controllerEnv, map[string]string{
+		"HEALTHCHECK_FUNCTION_ARN":         component.Qualified(functionArn(svc+"-healthcheck"), s.HealthcheckQualifier),
+		"HEALTHCHECK_UNHEALTHY_THRESHOLD":  strconv.Itoa(s.HealthcheckUnhealthyThreshold),
+		"HEALTHCHECK_ALARM_WINDOW_SECONDS": window,
+		// Its table calls are not the request path's: not counted with the
+		// controller's.
+		"AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+		"AWS_ENDPOINT_URL_LAMBDA":   front.Scheme + "://" + front.Host,
+	}))
 
 	logf("loading the definition (%d bytes, built by component.Resolve + StateMachineConfig + statemachine.Definition) into aws-local-stepfunctions", len(b.Definition))
 	// Retry waits as on AWS: a retried transient error delays the caller.
@@ -530,14 +555,29 @@ func (b *Breaker) Deliver(ctx context.Context, ev events.SNSEvent) error {
 }
 
 // runHealthcheck is the simulated scheduler's target: it invokes the
-// healthcheck with the configured input and feeds its outcome to the
-// healthcheck alarm (Lambda's Errors metric).
+// healthcheck runner with the schedule's payload (component.HealthcheckRunInput,
+// the run's time in place of <aws.scheduler.scheduled-time>), which invokes the
+// healthcheck and applies its verdict to the circuit, and feeds the
+// healthcheck's outcome to the healthcheck alarm (Lambda's Errors metric of
+// that invocation).
 func (b *Breaker) runHealthcheck(ctx context.Context, at time.Time) {
 	b.healthMu.Lock()
 	defer b.healthMu.Unlock()
-	_, err := b.invoke(ctx, b.healthcheck, []byte(b.Settings.HealthcheckInput))
+	payload := strings.ReplaceAll(component.HealthcheckRunInput(b.Settings.HealthcheckInput),
+		"<aws.scheduler.scheduled-time>", at.UTC().Format(time.RFC3339Nano))
+	body, err := b.invoke(ctx, b.runner, []byte(payload))
 	if ctx.Err() != nil {
 		return
+	}
+	if err == nil {
+		var resp struct {
+			Verdict string `json:"verdict"`
+		}
+		if jerr := json.Unmarshal(body, &resp); jerr != nil || resp.Verdict == "" {
+			err = fmt.Errorf("the healthcheck runner answered no verdict: %s", body)
+		} else if resp.Verdict != "HEALTHY" {
+			err = errors.New("the healthcheck failed (verdict " + resp.Verdict + ")")
+		}
 	}
 	v := 0.0
 	if err != nil {

@@ -107,6 +107,12 @@ func (b *Breaker) collect() {
 			by string
 		}{c, "controller"})
 	}
+	if b.runner != nil {
+		sources = append(sources, struct {
+			l  *testenv.Lambda
+			by string
+		}{b.runner, "healthcheck runner"})
+	}
 	for _, s := range sources {
 		out := s.l.Output()
 		from := b.logOffsets[s.l]

@@ -161,3 +161,53 @@ func TestHealthcheckAlarmHoldsAndItsOKCloses(t *testing.T) {
 		t.Fatalf("after the healthcheck's OK: %+v", c)
 	}
 }
+
+// Issue 10, recovery in one healthcheck interval, on the local run: the
+// simulated scheduler runs the healthcheck through the real runner; the runs
+// that see the outage open and hold the circuit, the first run after the
+// recovery closes it, and the healthcheck alarm's notices (for the same runs,
+// later) move nothing.
+func TestHealthcheckRunnerClosesWithinOneInterval(t *testing.T) {
+	const compression = 30 // rate(1 minute) runs every 2 s, at 1 s, 3 s, 5 s, ...
+	recovery := 4500 * time.Millisecond
+	b := Start(t, Options{
+		Args:           component.Args{ServiceName: "recover"},
+		Outages:        []outage.Window{{After: 500 * time.Millisecond, For: recovery - 500*time.Millisecond}},
+		DownstreamEnvs: 1, ControllerEnvs: 1,
+		Compression: compression,
+	})
+	time.Sleep(time.Until(b.Schedule.Epoch.Add(recovery + 2*b.HealthcheckEvery)))
+
+	var opened, closed *Event
+	for _, e := range b.Events() {
+		if e.Kind != EventTransition {
+			continue
+		}
+		if e.By != "healthcheck runner" {
+			t.Errorf("transition by the %s (%s): only the runner's verdicts should move this circuit", e.By, e.Reason)
+			continue
+		}
+		switch e.To {
+		case "OPEN":
+			if opened == nil {
+				opened = &e
+			}
+		case "CLOSED":
+			closed = &e
+		}
+	}
+	if opened == nil || closed == nil {
+		t.Fatalf("want the runner to open then close the circuit; events %+v", b.Events())
+	}
+	after := closed.At.Sub(b.Schedule.Epoch.Add(recovery))
+	if after < 0 || after > b.HealthcheckEvery+time.Second {
+		t.Fatalf("closed %v after the recovery, want within one interval (%v)", after, b.HealthcheckEvery)
+	}
+	c, err := b.Circuit(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != circuit.Closed || c.Healthcheck.State != circuit.AlarmStateOK {
+		t.Fatalf("circuit %+v, want CLOSED and released", c)
+	}
+}

@@ -21,6 +21,12 @@ type AlarmNotice struct {
 	// Reason is CloudWatch's NewStateReason, kept (shortened) in the transition
 	// reason so operators see why without opening CloudWatch.
 	Reason string
+	// Window is how far before ChangedAt the alarm's evaluated data reaches
+	// (HealthcheckPolicy.AlarmWindow), for a healthcheck notice; it orders the
+	// notice against the controller's verdicts. Zero: the data is taken to be
+	// as new as the notice, which lets the alarm override more verdicts, never
+	// fewer.
+	Window time.Duration
 }
 
 // Validate reports the first field that makes n unusable, naming it.
@@ -115,7 +121,9 @@ const (
 )
 
 // Changed reports whether the circuit must be written back.
-func (o Outcome) Changed() bool { return o != OutcomeStale && o != OutcomeInvalid }
+func (o Outcome) Changed() bool {
+	return o != OutcomeStale && o != OutcomeInvalid && o != OutcomeSuperseded && o != OutcomeUnchanged
+}
 
 // maxReasonDetail bounds how much of CloudWatch's NewStateReason goes into the
 // item: it is for humans, and items are read on every request.
@@ -127,6 +135,10 @@ const maxReasonDetail = 256
 //
 //   - Only a notice newer (by ChangedAt) than the last applied for its source
 //     applies; otherwise nothing changes, not even Version.
+//   - A healthcheck notice whose evaluated data (ChangedAt less Window) is no
+//     newer than the last verdict is superseded (ApplyVerdict): nothing
+//     changes. A late ALARM from before the recovery cannot reopen what a
+//     newer healthy verdict closed.
 //   - healthcheck ALARM opens the circuit (unless already OPEN); while it stays in
 //     ALARM, Decide rejects every call: the hold.
 //   - healthcheck OK straight after its ALARM releases the hold and closes the
@@ -149,6 +161,9 @@ func (c Circuit) ApplyAlarm(n AlarmNotice, now time.Time, p Policy) (next Circui
 	changedAt := n.ChangedAt.UTC().Truncate(time.Millisecond)
 	if !changedAt.After(status.ChangedAt) {
 		return c, OutcomeStale
+	}
+	if c.supersededByVerdict(n) {
+		return c, OutcomeSuperseded
 	}
 	previous := status.State
 	*status = AlarmStatus{State: n.State, ChangedAt: changedAt}

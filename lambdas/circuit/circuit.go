@@ -17,9 +17,15 @@ type Circuit struct {
 	Override      Override
 	Version       int64
 
-	Downstream  AlarmStatus
+	Downstream AlarmStatus
+	// Healthcheck is the healthcheck's hold: the newest evidence about it,
+	// from its alarm's notifications or from the controller's verdicts
+	// (ApplyVerdict), whichever speaks for later runs.
 	Healthcheck AlarmStatus
 	SlowCalls   AlarmStatus
+	// HealthcheckRuns is what the verdicts left: the last one's run and the
+	// consecutive unhealthy ones.
+	HealthcheckRuns HealthcheckRuns
 
 	LastTransition Transition
 }

@@ -52,6 +52,12 @@ const (
 	// a slow-call ALARM look stale, nor the other way round.
 	AttrSlowCallAlarm   = "slowCallAlarm"   // S: AlarmState last applied for the slow-call alarm
 	AttrSlowCallAlarmAt = "slowCallAlarmAt" // S: Timestamp of that alarm state change
+	// The healthcheck's verdicts, delivered by the controller on each scheduled
+	// run (ApplyVerdict). A verdict also writes healthcheckAlarm/At, with its
+	// run's time: those two hold the newest evidence about the healthcheck,
+	// whichever path brought it, and are what the state machine reads.
+	AttrHealthcheckRunAt     = "healthcheckRunAt"     // S: Timestamp of the last verdict's scheduled run
+	AttrHealthcheckUnhealthy = "healthcheckUnhealthy" // N: consecutive unhealthy verdicts up to it
 
 	// The last transition, so that operators can see when, from what, to what and why.
 	// S: Timestamp. The state machine's CloseCircuit writes

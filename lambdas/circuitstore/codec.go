@@ -45,6 +45,10 @@ func Decode(service string, item Item) (circuit.Circuit, error) {
 		State:     circuit.AlarmState(d.str(circuit.AttrSlowCallAlarm)),
 		ChangedAt: d.time(circuit.AttrSlowCallAlarmAt),
 	}
+	c.HealthcheckRuns = circuit.HealthcheckRuns{
+		At:        d.time(circuit.AttrHealthcheckRunAt),
+		Unhealthy: int(d.num(circuit.AttrHealthcheckUnhealthy)),
+	}
 	c.LastTransition = circuit.Transition{
 		At:     d.time(circuit.AttrTransitionAt),
 		From:   circuit.State(d.str(circuit.AttrTransitionFrom)),
@@ -160,6 +164,12 @@ func Encode(c circuit.Circuit) (set Item, remove []string) {
 	optTime(circuit.AttrHealthcheckAlarmAt, c.Healthcheck.ChangedAt)
 	optStr(circuit.AttrSlowCallAlarm, string(c.SlowCalls.State))
 	optTime(circuit.AttrSlowCallAlarmAt, c.SlowCalls.ChangedAt)
+	optTime(circuit.AttrHealthcheckRunAt, c.HealthcheckRuns.At)
+	if c.HealthcheckRuns.Unhealthy > 0 {
+		set[circuit.AttrHealthcheckUnhealthy] = &types.AttributeValueMemberN{Value: strconv.Itoa(c.HealthcheckRuns.Unhealthy)}
+	} else {
+		remove = append(remove, circuit.AttrHealthcheckUnhealthy)
+	}
 	optTime(circuit.AttrTransitionAt, c.LastTransition.At)
 	optStr(circuit.AttrTransitionFrom, string(c.LastTransition.From))
 	optStr(circuit.AttrTransitionTo, string(c.LastTransition.To))

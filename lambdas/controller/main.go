@@ -1,5 +1,6 @@
 // Command controller is the circuit breaker's Go Lambda for the request path's
-// rare transitions (trip, probe election, reopen) and the operators' overrides.
+// rare transitions (trip, probe election, reopen) and the operators' overrides;
+// deployed a second time as the healthcheck runner (action healthcheck).
 // The logic is in package handler; this file only wires the runtime.
 package main
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/controller/handler"
 )
@@ -41,5 +43,11 @@ func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) (handle
 		log.Error("loading AWS configuration", "error", err.Error())
 		return func(context.Context, json.RawMessage) (handler.Response, error) { return handler.Response{}, err }
 	}
-	return handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).Handle
+	h := handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil)
+	if cfg.Healthcheck.FunctionArn != "" {
+		// The healthcheck runner: AWS_ENDPOINT_URL_LAMBDA points it at a
+		// local Lambda front in tests, as for DynamoDB.
+		h.WithInvoker(awslambda.NewFromConfig(awsCfg))
+	}
+	return h.Handle
 }

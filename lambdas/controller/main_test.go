@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,7 +21,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testlambdas/outage"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/controller/handler"
@@ -120,4 +124,53 @@ func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
 		assert.Contains(t, out["errorMessage"], "TABLE_NAME is not set")
 		assert.Contains(t, out["errorMessage"], `HALF_OPEN_MAX_CALLS="many"`)
 	}
+}
+
+// Issue 10: the healthcheck runner is this bootstrap with the healthcheck's
+// ARN in its environment. Fed the payload EventBridge Scheduler sends for the
+// component's schedule (its Input, <aws.scheduler.scheduled-time> replaced as
+// Scheduler does, e.g. 2022-03-22T18:59:43Z:
+// https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html),
+// it invokes the demo healthcheck (another real bootstrap under the RIE, down
+// for its first 30 s) through the Lambda Invoke API, and applies the verdict.
+func TestHealthcheckRunnerUnderRIE(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	client := testenv.DynamoClient(t, endpoint)
+	table := testenv.CreateCircuitTable(t, client)
+
+	epoch := time.Now()
+	health := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./internal/testlambdas/healthcheck"),
+		outage.Schedule{Epoch: epoch, Windows: []outage.Window{{After: 0, For: 5 * time.Second}}}.Env())
+	front, err := url.Parse(health.InvokeURL)
+	require.NoError(t, err)
+
+	e := env(table, endpoint)
+	e[handler.EnvHealthcheckFunctionArn] = "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live"
+	e[handler.EnvHealthcheckUnhealthyThreshold] = "1"
+	e[handler.EnvHealthcheckAlarmWindow] = "240"
+	e["AWS_ENDPOINT_URL_LAMBDA"] = front.Scheme + "://" + front.Host
+	runner := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/controller"), e)
+
+	payload := func(scheduled string) string {
+		return strings.ReplaceAll(component.HealthcheckRunInput(`{"probe":"deep"}`), "<aws.scheduler.scheduled-time>", scheduled)
+	}
+	out := invoke(t, runner.InvokeURL, payload("2026-06-01T12:00:00Z"))
+	assert.Equal(t, "UNHEALTHY", out["verdict"], "%v", out)
+	assert.Equal(t, "OPEN", out["state"])
+
+	// The same run delivered again (Lambda's or Scheduler's at-least-once).
+	out = invoke(t, runner.InvokeURL, payload("2026-06-01T12:00:00Z"))
+	assert.Equal(t, false, out["changed"])
+
+	c, err := circuitstore.New(client, table).Get(context.Background(), service)
+	require.NoError(t, err)
+	assert.Equal(t, circuit.AlarmStateAlarm, c.Healthcheck.State)
+	assert.Contains(t, c.LastTransition.Reason, "HealthcheckFailed", "the healthcheck's errorType, through X-Amz-Function-Error")
+	assert.Equal(t, 1, c.HealthcheckRuns.Unhealthy)
+
+	// Recovered: the next run closes the circuit.
+	time.Sleep(time.Until(epoch.Add(5*time.Second + 100*time.Millisecond)))
+	out = invoke(t, runner.InvokeURL, payload("2026-06-01T12:01:00Z"))
+	assert.Equal(t, "HEALTHY", out["verdict"], "%v", out)
+	assert.Equal(t, "CLOSED", out["state"])
 }

@@ -20,6 +20,10 @@ const (
 	OpenDurationSeconds = "OPEN_DURATION_SECONDS"     // first opening, integer seconds > 0
 	MaxOpenDuration     = "MAX_OPEN_DURATION_SECONDS" // back-off cap, integer seconds >= open duration (0: no back-off)
 	BackoffMultiplier   = "OPEN_BACKOFF_MULTIPLIER"   // >= 0; <= 1 means no back-off
+	// HealthcheckAlarmWindow is circuit.HealthcheckPolicy.AlarmWindow, integer
+	// seconds >= 0: the alarm handler and the controller must agree on it, as
+	// it orders the healthcheck alarm's notices against the verdicts.
+	HealthcheckAlarmWindow = "HEALTHCHECK_ALARM_WINDOW_SECONDS"
 )
 
 // ConfigurationError is a bad or missing environment variable. Its type name is
@@ -73,6 +77,14 @@ func (r *Reader) Integer(name string, min, max int64) int64 {
 // Seconds is a whole number of seconds, at least min.
 func (r *Reader) Seconds(name string, min int64) time.Duration {
 	return time.Duration(r.Integer(name, min, math.MaxInt64/int64(time.Second))) * time.Second
+}
+
+// OptionalSeconds is Seconds for a variable that may be unset (0).
+func (r *Reader) OptionalSeconds(name string) time.Duration {
+	if strings.TrimSpace(r.getenv(name)) == "" {
+		return 0
+	}
+	return r.Seconds(name, 0)
 }
 
 // OpenPolicy is how long a circuit opened by this Lambda stays open.

@@ -142,6 +142,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["healthcheckMonitoring"] = args?.healthcheckMonitoring;
             resourceInputs["healthcheckQualifier"] = args?.healthcheckQualifier;
             resourceInputs["healthcheckSchedule"] = (args?.healthcheckSchedule) ?? "rate(1 minute)";
+            resourceInputs["healthcheckUnhealthyThreshold"] = (args?.healthcheckUnhealthyThreshold) ?? 1;
             resourceInputs["ignoreErrors"] = args?.ignoreErrors;
             resourceInputs["logIncludeExecutionData"] = (args?.logIncludeExecutionData) ?? false;
             resourceInputs["logLevel"] = (args?.logLevel) ?? "ERROR";
@@ -296,6 +297,10 @@ export interface CircuitBreakerArgs {
      * EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
      */
     healthcheckSchedule?: string;
+    /**
+     * Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
+     */
+    healthcheckUnhealthyThreshold?: number;
     /**
      * Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
      */

@@ -356,11 +356,11 @@ func report(rs []*result) string {
 		"(50/s rather than more because the local executor, dynalite and the Lambda emulators share 2 cores; every figure below is per request or per outage, so the rate only scales the counts.)",
 		rate, before+outageFor+after, before, outageFor, after)
 	p("- **This breaker, measured**: the component's real definition (component.Resolve, StateMachineConfig, statemachine.Definition) executed by aws-local-stepfunctions against dynalite, "+
-		"our real controller and alarm-handler bootstraps under the Lambda RIE. Settings: failureThreshold %d, openDurationSeconds %d doubling up to %d, halfOpenMaxCalls %d, successThreshold %d; "+
+		"our real controller and alarm-handler bootstraps under the Lambda RIE, the controller also as the healthcheck runner the schedule targets (it invokes the healthcheck and applies its verdict). Settings: failureThreshold %d, openDurationSeconds %d doubling up to %d, halfOpenMaxCalls %d, successThreshold %d; "+
 		"alarms at their defaults (downstream Errors Sum > 1 in 3 of 3 periods, healthcheck Errors >= 1 in 1 of 1), healthcheck `%s`.",
 		s.FailureThreshold, s.OpenDurationSeconds, s.MaxOpenDurationSeconds, s.HalfOpenMaxCalls, s.SuccessThreshold, s.HealthcheckSchedule)
 	p("- **Alarm path, SIMULATED** (internal/alarmsim: no CloudWatch here): periods are %gx compressed, so one 60 s period lasts %v and the healthcheck runs every %v. "+
-		"Alarm-driven times below are therefore %gx shorter than on AWS (and CloudWatch's metric delay, about a minute, is not simulated at all); in-line figures (failures before the trip, probes) are not compressed.",
+		"Alarm-driven times below are therefore %gx shorter than on AWS (and CloudWatch's metric delay is not simulated at all: [Recovery on AWS timings](#recovery-on-aws-timings) computes it); in-line figures (failures before the trip, probes) are not compressed.",
 		compression, period, first.b.HealthcheckEvery, compression)
 	p("- **The original, MODELLED** (localbreaker.OriginalModel, from [peers.md](../../shared/reference/peers.md) and the original's README): same requests, same outage, same alarm simulation; " +
 		"its circuit opens only on an alarm (no in-line trip), its downstream alarm has no OK action (defect 1), its handler sets one boolean from whichever alarm fired (defect 2), no half-open state (defect 4). Nothing of it ran.")
@@ -412,6 +412,8 @@ func report(rs []*result) string {
 			return "n/a"
 		case f.StillOpen:
 			return "nothing (defect 1)"
+		case strings.Contains(f.ClosedBy, "healthcheck run"):
+			return "the healthcheck runner's verdict"
 		case strings.Contains(f.ClosedBy, "healthcheck"):
 			return "healthcheck alarm OK"
 		case strings.Contains(f.ClosedBy, "probe"):
@@ -438,6 +440,7 @@ func report(rs []*result) string {
 		}
 	}
 	p("")
+	awsRecovery(p, rs)
 
 	usages := pathUsages(rs...)
 	p("## Per request, by path")
@@ -529,7 +532,8 @@ func report(rs []*result) string {
 	p("%s", FixedCostMarkdown())
 	p("## Limits")
 	p("")
-	p("- Times on the alarm path are simulated and %gx compressed, and CloudWatch's metric delay is left out: on AWS, with one-minute periods, every alarm-driven time above is at least %gx longer, for both designs. The in-line trip and the probes run at real speed.", compression, compression)
+	p("- Times on the alarm path are simulated and %gx compressed, and CloudWatch's metric delay is left out: on AWS, with one-minute periods, every alarm-driven time above is at least %gx longer, for both designs; the healthcheck runner's verdicts come once per (compressed) interval. "+
+		"The in-line trip and the probes run at real speed. [Recovery on AWS timings](#recovery-on-aws-timings) computes the healthcheck's path at real timings instead.", compression, compression)
 	p("- The original is a model built from its description, not a run of its code; its alarm path gets exactly the same simulation as this breaker's.")
 	p("- Latencies here are the local executor's, not Step Functions'; costs use the assumed AWS latencies above, and list prices that AWS may change.")
 	p("- Counts come from one run of each scenario; paths that occur a few times (trip, probes) are exact counts of those few executions, which is all they cost.")

@@ -624,8 +624,20 @@ func checkChildren(t *testing.T, s state) {
 	if def, _ := sm.Inputs["definition"].(string); !strings.Contains(def, downstream.out("arn")) {
 		t.Errorf("state machine definition does not invoke the downstream %s", downstream.out("arn"))
 	}
-	if target, _ := schedule.Inputs["target"].(map[string]any); target["arn"] != health.out("arn") {
-		t.Errorf("schedule target %v, want the healthcheck %s", schedule.Inputs["target"], health.out("arn"))
+	// The schedule runs the healthcheck through the healthcheck runner,
+	// which is configured with the healthcheck's ARN.
+	var runner *stateResource
+	for _, f := range s.childrenOf("aws:lambda/function:Function") {
+		if env, _ := f.Inputs["environment"].(map[string]any); env != nil {
+			if vars, _ := env["variables"].(map[string]any); vars["HEALTHCHECK_FUNCTION_ARN"] == health.out("arn") {
+				runner = &f
+			}
+		}
+	}
+	if runner == nil {
+		t.Errorf("no function child is the healthcheck runner of %s", health.out("arn"))
+	} else if target, _ := schedule.Inputs["target"].(map[string]any); target["arn"] != runner.out("arn") {
+		t.Errorf("schedule target %v, want the healthcheck runner %s", schedule.Inputs["target"], runner.out("arn"))
 	}
 	if got := schedule.Inputs["scheduleExpression"]; got != "rate(1 minute)" {
 		t.Errorf("schedule expression %v, want the default rate(1 minute)", got)

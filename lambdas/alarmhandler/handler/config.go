@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"time"
+
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
 )
@@ -19,6 +21,9 @@ const (
 	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
 	// The dead-letter queue the reconciliation drains; unset: nothing to drain.
 	EnvDeadLetterQueueURL = lambdaenv.DeadLetterQueueURL
+	// EnvHealthcheckAlarmWindow (optional, 0 when unset) dates a healthcheck
+	// notice's data, to order it against the controller's verdicts.
+	EnvHealthcheckAlarmWindow = lambdaenv.HealthcheckAlarmWindow
 )
 
 // Config is the handler's configuration for one circuit.
@@ -30,6 +35,8 @@ type Config struct {
 	SlowCallAlarmName    string // "" when there is no slow-call alarm
 	Policy               circuit.Policy
 	DeadLetterQueueURL   string
+	// HealthcheckAlarmWindow becomes every healthcheck notice's Window.
+	HealthcheckAlarmWindow time.Duration
 }
 
 // ConfigurationError is a bad or missing environment variable.
@@ -47,6 +54,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		SlowCallAlarmName:    getenv(EnvSlowCallAlarmName),
 		Policy:               r.OpenPolicy(),
 		DeadLetterQueueURL:   getenv(EnvDeadLetterQueueURL),
+
+		HealthcheckAlarmWindow: r.OptionalSeconds(EnvHealthcheckAlarmWindow),
 	}
 	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
 		// The alarm name is what tells the sources apart.

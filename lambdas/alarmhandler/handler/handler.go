@@ -120,18 +120,10 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 	bad.AlarmName, bad.State, bad.ChangeTime = m.AlarmName, m.NewStateValue, m.StateChangeTime
 
 	n := circuit.AlarmNotice{AlarmName: m.AlarmName, State: circuit.AlarmState(m.NewStateValue), Reason: m.NewStateReason}
-	switch m.AlarmName {
-	case "":
+	if m.AlarmName == "" {
 		return fail("AlarmName", "missing")
-	case h.cfg.DownstreamAlarmName:
-		n.Source = circuit.SourceDownstream
-	case h.cfg.HealthcheckAlarmName:
-		n.Source = circuit.SourceHealthcheck
-	default:
-		if h.cfg.SlowCallAlarmName != "" && m.AlarmName == h.cfg.SlowCallAlarmName {
-			n.Source = circuit.SourceSlowCalls
-			break
-		}
+	}
+	if !h.classify(&n) {
 		if h.cfg.SlowCallAlarmName != "" {
 			return fail("AlarmName", "%s is none of this circuit's alarms: downstream (%s), healthcheck (%s), slow calls (%s)",
 				quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName, h.cfg.SlowCallAlarmName)
@@ -157,6 +149,27 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 		return fail("StateChangeTime", "%s is not a time like 2026-11-27T00:10:39.123+0000", quote(m.StateChangeTime))
 	}
 	return n, nil
+}
+
+// classify sets the notice's source from its alarm name, for a notification
+// and a reconciliation alike, and dates a healthcheck notice's data by the
+// alarm's window, so that either is ordered against the runner's verdicts the
+// same way. False: none of this circuit's alarms.
+func (h *Handler) classify(n *circuit.AlarmNotice) bool {
+	switch {
+	case n.AlarmName == "":
+		return false
+	case n.AlarmName == h.cfg.DownstreamAlarmName:
+		n.Source = circuit.SourceDownstream
+	case n.AlarmName == h.cfg.HealthcheckAlarmName:
+		n.Source = circuit.SourceHealthcheck
+		n.Window = h.cfg.HealthcheckAlarmWindow
+	case h.cfg.SlowCallAlarmName != "" && n.AlarmName == h.cfg.SlowCallAlarmName:
+		n.Source = circuit.SourceSlowCalls
+	default:
+		return false
+	}
+	return true
 }
 
 // Handle is the Lambda handler. Every record is checked before any is applied,
@@ -243,6 +256,10 @@ func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.A
 		log.Info("alarm notification ignored", "outcome", string(outcome),
 			"why", "stale or duplicate: not newer than the last notification applied for this alarm",
 			"lastAppliedState", string(last.State), "lastAppliedChangeTime", circuit.FormatTime(last.ChangedAt))
+	case circuit.OutcomeSuperseded:
+		log.Info("alarm notification ignored", "outcome", string(outcome),
+			"why", "superseded: the healthcheck's last verdict is newer than every run this alarm state evaluated",
+			"lastVerdictRun", circuit.FormatTime(before.HealthcheckRuns.At), "window", n.Window.String())
 	default:
 		log.Info("alarm notification recorded", "outcome", string(outcome), "state", string(after.State), "version", after.Version)
 	}

@@ -407,3 +407,56 @@ func TestStateChangeTimeInEitherForm(t *testing.T) {
 		})
 	}
 }
+
+// Issue 10: the healthcheck runner's healthy verdict for the 00:11:30 run
+// closed the circuit; the alarm's ALARM for the datapoint of 00:11 (the
+// fixture: state change at 00:12:03, CloudWatch's delay) comes after it. With
+// the window the component configures (one 60 s period and 180 s of delay)
+// the notice speaks for runs from 00:08 on, which the
+// verdict is newer than: it is superseded and moves nothing.
+func TestHealthcheckAlarmSupersededByANewerVerdict(t *testing.T) {
+	verdict := mustTime(t, "2026-11-27T00:11:30.000Z")
+	closed := circuit.Circuit{State: circuit.Closed,
+		Healthcheck:     circuit.AlarmStatus{State: circuit.AlarmStateOK, ChangedAt: verdict},
+		HealthcheckRuns: circuit.HealthcheckRuns{At: verdict}}
+
+	r := newRig(t)
+	r.cfg.HealthcheckAlarmWindow = 240 * time.Second
+	r.h = handler.New(r.cfg, r.client, slog.New(slog.NewJSONHandler(&r.logs, nil)), func() time.Time { return r.now })
+	put, err := r.store.Update(context.Background(), service, func(circuit.Circuit) (circuit.Circuit, bool, error) { return closed, true, nil })
+	require.NoError(t, err)
+	require.NoError(t, r.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
+	c := r.circuit()
+	assert.Equal(t, circuit.Closed, c.State)
+	assert.Equal(t, circuit.AlarmStateOK, c.Healthcheck.State, "the hold stays released")
+	assert.Equal(t, put.Version, c.Version, "nothing written")
+	lines := r.logLines()
+	require.NotEmpty(t, lines)
+	assert.Equal(t, "SUPERSEDED", lines[len(lines)-1]["outcome"])
+
+	// Without a window the notice is taken to be as new as its state change,
+	// newer than the verdict: the alarm acts, as the backup does.
+	r2 := newRig(t)
+	_, err = r2.store.Update(context.Background(), service, func(circuit.Circuit) (circuit.Circuit, bool, error) { return closed, true, nil })
+	require.NoError(t, err)
+	require.NoError(t, r2.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
+	assert.Equal(t, circuit.Open, r2.circuit().State)
+}
+
+func TestHealthcheckAlarmWindowFromEnv(t *testing.T) {
+	env := map[string]string{
+		handler.EnvTableName: "t", handler.EnvServiceName: service,
+		handler.EnvDownstreamAlarmName: downstreamAlarm, handler.EnvHealthcheckAlarmName: healthcheckAlarm,
+		handler.EnvOpenDurationSeconds: "60", handler.EnvMaxOpenDuration: "600", handler.EnvBackoffMultiplier: "2",
+	}
+	cfg, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	assert.Zero(t, cfg.HealthcheckAlarmWindow, "unset: 0, as before the runner existed")
+	env[handler.EnvHealthcheckAlarmWindow] = "240"
+	cfg, err = handler.ConfigFromEnv(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	assert.Equal(t, 240*time.Second, cfg.HealthcheckAlarmWindow)
+	env[handler.EnvHealthcheckAlarmWindow] = "soon"
+	_, err = handler.ConfigFromEnv(func(k string) string { return env[k] })
+	require.ErrorContains(t, err, handler.EnvHealthcheckAlarmWindow)
+}

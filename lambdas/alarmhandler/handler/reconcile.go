@@ -189,15 +189,8 @@ func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *Re
 // an unchanged downstream ALARM would reopen a circuit its probes had closed.
 func (h *Handler) noticeOf(a cwtypes.MetricAlarm) (circuit.AlarmNotice, error) {
 	n := circuit.AlarmNotice{AlarmName: aws.ToString(a.AlarmName), State: circuit.AlarmState(a.StateValue), Reason: aws.ToString(a.StateReason)}
-	switch {
-	case n.AlarmName == h.cfg.DownstreamAlarmName:
-		n.Source = circuit.SourceDownstream
-	case n.AlarmName == h.cfg.HealthcheckAlarmName:
-		n.Source = circuit.SourceHealthcheck
-	case h.cfg.SlowCallAlarmName != "" && n.AlarmName == h.cfg.SlowCallAlarmName:
-		n.Source = circuit.SourceSlowCalls
-	default:
-		return n, fmt.Errorf("DescribeAlarms returned alarm %s, which is neither of this circuit's", quote(n.AlarmName))
+	if !h.classify(&n) {
+		return n, fmt.Errorf("DescribeAlarms returned alarm %s, which is none of this circuit's", quote(n.AlarmName))
 	}
 	switch {
 	case a.StateTransitionedTimestamp != nil:

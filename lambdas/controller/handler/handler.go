@@ -49,9 +49,15 @@ const (
 	ActionForceOpen   Action = "forceOpen"
 	ActionForceClosed Action = "forceClosed"
 	ActionRelease     Action = "release"
+	// ActionHealthcheck is one scheduled run of the healthcheck (the schedule
+	// targets the breaker's healthcheck runner, this code with the
+	// healthcheck's ARN in its environment): invoke it synchronously and apply
+	// its verdict to the breaker's item (circuit.ApplyVerdict). Fields:
+	// scheduledTime (the run's identity), input (the healthcheck's payload).
+	ActionHealthcheck Action = "healthcheck"
 )
 
-var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, ActionForceClosed, ActionRelease}
+var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, ActionForceClosed, ActionRelease, ActionHealthcheck}
 
 // Request is the controller's input.
 type Request struct {
@@ -78,6 +84,12 @@ type Request struct {
 	// it: the state machine sends the key of the circuit it acted on, and an
 	// operator forces or releases one key with it.
 	Key string `json:"key,omitempty"`
+	// ScheduledTime is the run's time as EventBridge Scheduler renders
+	// <aws.scheduler.scheduled-time> (healthcheck): it identifies the run, so a
+	// run delivered twice counts once.
+	ScheduledTime string `json:"scheduledTime,omitempty"`
+	// Input is the JSON document passed to the healthcheck (healthcheck).
+	Input json.RawMessage `json:"input,omitempty"`
 }
 
 // Response is the controller's output. Every field is always present, so that
@@ -96,6 +108,10 @@ type Response struct {
 	OpenUntil     string           `json:"openUntil"`
 	HalfOpenUntil string           `json:"halfOpenUntil"`
 	Version       int64            `json:"version"`
+	// Verdict is the healthcheck's, HEALTHY or UNHEALTHY: healthcheck only,
+	// absent otherwise (the state machine never runs that action, so its
+	// ResultSelectors never read it).
+	Verdict string `json:"verdict,omitempty"`
 }
 
 // InvalidRequestError is input the controller cannot act on. Its type name is
@@ -126,6 +142,8 @@ type Handler struct {
 	// metrics receives a CircuitState datapoint on each transition
 	// (lambdas/circuitmetric).
 	metrics io.Writer
+
+	invoker Invoker // runs the healthcheck; nil: the action is refused
 }
 
 // New returns a controller writing through client. now is the clock used when a
@@ -142,6 +160,9 @@ func (h *Handler) WithMetrics(w io.Writer) *Handler {
 	h.metrics = w
 	return h
 }
+
+// Logger is the handler's logger.
+func (h *Handler) Logger() *slog.Logger { return h.log }
 
 // maxQuoted bounds how much of a bad value goes into an error.
 const maxQuoted = 64
@@ -169,7 +190,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return bad(typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key)")
+			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key, scheduledTime, input)")
 		default:
 			// The JSON error names a position and a character, never the content.
 			return bad("(payload)", "not a JSON object: %v", err)
@@ -222,6 +243,15 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		if circuit.CheckOverrideReason(overrideOf(req.Action), req.Reason) != nil {
 			return bad("reason", "missing: say why the circuit is forced (it is recorded on the circuit)")
 		}
+	case ActionHealthcheck:
+		if h.cfg.Healthcheck.FunctionArn == "" || h.invoker == nil {
+			return bad("action", "healthcheck: this function is not the breaker's healthcheck runner (%s is not set)", EnvHealthcheckFunctionArn)
+		}
+		at, bad := healthcheckTime(req, now)
+		if bad != nil {
+			return Request{}, time.Time{}, bad
+		}
+		return req, at, nil
 	}
 	return req, now, nil
 }
@@ -251,6 +281,19 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		log = log.With("key", req.Key)
 	}
 
+	// The healthcheck runs before the update, never inside it: Update may
+	// call its function again after a conflict, and one run is one check.
+	var verdict circuit.HealthcheckVerdict
+	if req.Action == ActionHealthcheck {
+		log = log.With("run", circuit.FormatTime(now))
+		v, err := h.runHealthcheck(ctx, log, req, now)
+		if err != nil {
+			return Response{}, err
+		}
+		verdict = v
+		now = h.now().UTC() // the verdict is applied when the answer came
+	}
+
 	var admitted bool
 	var before circuit.Circuit
 	after, err := h.store.Update(ctx, circuit.ItemKey(h.cfg.ServiceName, req.Key), func(c circuit.Circuit) (circuit.Circuit, bool, error) {
@@ -271,6 +314,10 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		case ActionForceOpen, ActionForceClosed, ActionRelease:
 			// The operators' rule, shared with circuitctl.
 			return c.SetOverride(overrideOf(req.Action), now, req.Reason)
+		case ActionHealthcheck:
+			var outcome circuit.Outcome
+			next, outcome = c.ApplyVerdict(verdict, now, h.cfg.Policy, h.cfg.Healthcheck.Policy)
+			changed = outcome.Changed()
 		}
 		return next, changed, nil
 	})
@@ -296,6 +343,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	}
 	if resp.State == "" {
 		resp.State = circuit.Closed
+	}
+	if req.Action == ActionHealthcheck {
+		resp.Verdict = "UNHEALTHY"
+		if verdict.Healthy {
+			resp.Verdict = "HEALTHY"
+		}
 	}
 
 	attrs := []any{"state", string(resp.State), "version", after.Version, "at", circuit.FormatTime(now)}

@@ -114,6 +114,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		healthcheckSchedule_ := "rate(1 minute)"
 		args.HealthcheckSchedule = &healthcheckSchedule_
 	}
+	if args.HealthcheckUnhealthyThreshold == nil {
+		healthcheckUnhealthyThreshold_ := 1
+		args.HealthcheckUnhealthyThreshold = &healthcheckUnhealthyThreshold_
+	}
 	if args.LogIncludeExecutionData == nil {
 		logIncludeExecutionData_ := false
 		args.LogIncludeExecutionData = &logIncludeExecutionData_
@@ -217,6 +221,8 @@ type circuitBreakerArgs struct {
 	HealthcheckQualifier *string `pulumi:"healthcheckQualifier"`
 	// EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
 	HealthcheckSchedule *string `pulumi:"healthcheckSchedule"`
+	// Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
+	HealthcheckUnhealthyThreshold *int `pulumi:"healthcheckUnhealthyThreshold"`
 	// Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
 	IgnoreErrors []string `pulumi:"ignoreErrors"`
 	// Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
@@ -299,6 +305,8 @@ type CircuitBreakerArgs struct {
 	HealthcheckQualifier *string
 	// EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
 	HealthcheckSchedule *string
+	// Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
+	HealthcheckUnhealthyThreshold *int
 	// Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
 	IgnoreErrors pulumi.StringArrayInput
 	// Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.

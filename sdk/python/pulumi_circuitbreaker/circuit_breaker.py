@@ -45,6 +45,7 @@ class CircuitBreakerArgs:
                  healthcheck_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
+                 healthcheck_unhealthy_threshold: Optional[_builtins.int] = None,
                  ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
@@ -87,6 +88,7 @@ class CircuitBreakerArgs:
         :param pulumi.Input['MonitoringArgs'] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
         :param _builtins.str healthcheck_schedule: EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
+        :param _builtins.int healthcheck_unhealthy_threshold: Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
         :param pulumi.Input[Sequence[_builtins.str]] ignore_errors: Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
@@ -166,6 +168,10 @@ class CircuitBreakerArgs:
             healthcheck_schedule = 'rate(1 minute)'
         if healthcheck_schedule is not None:
             pulumi.set(__self__, "healthcheck_schedule", healthcheck_schedule)
+        if healthcheck_unhealthy_threshold is None:
+            healthcheck_unhealthy_threshold = 1
+        if healthcheck_unhealthy_threshold is not None:
+            pulumi.set(__self__, "healthcheck_unhealthy_threshold", healthcheck_unhealthy_threshold)
         if ignore_errors is not None:
             pulumi.set(__self__, "ignore_errors", ignore_errors)
         if log_include_execution_data is None:
@@ -508,6 +514,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "healthcheck_schedule", value)
 
     @_builtins.property
+    @pulumi.getter(name="healthcheckUnhealthyThreshold")
+    def healthcheck_unhealthy_threshold(self) -> Optional[_builtins.int]:
+        """
+        Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
+        """
+        return pulumi.get(self, "healthcheck_unhealthy_threshold")
+
+    @healthcheck_unhealthy_threshold.setter
+    def healthcheck_unhealthy_threshold(self, value: Optional[_builtins.int]):
+        pulumi.set(self, "healthcheck_unhealthy_threshold", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignoreErrors")
     def ignore_errors(self) -> pulumi.Input[Optional[Sequence[_builtins.str]]]:
         """
@@ -717,6 +735,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  healthcheck_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
+                 healthcheck_unhealthy_threshold: Optional[_builtins.int] = None,
                  ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
@@ -762,6 +781,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] healthcheck_monitoring: CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
         :param _builtins.str healthcheck_schedule: EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
+        :param _builtins.int healthcheck_unhealthy_threshold: Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
         :param pulumi.Input[Sequence[_builtins.str]] ignore_errors: Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
@@ -826,6 +846,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  healthcheck_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
+                 healthcheck_unhealthy_threshold: Optional[_builtins.int] = None,
                  ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
@@ -898,6 +919,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if healthcheck_schedule is None:
                 healthcheck_schedule = 'rate(1 minute)'
             __props__.__dict__["healthcheck_schedule"] = healthcheck_schedule
+            if healthcheck_unhealthy_threshold is None:
+                healthcheck_unhealthy_threshold = 1
+            __props__.__dict__["healthcheck_unhealthy_threshold"] = healthcheck_unhealthy_threshold
             __props__.__dict__["ignore_errors"] = ignore_errors
             if log_include_execution_data is None:
                 log_include_execution_data = False
