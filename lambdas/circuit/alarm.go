@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"time"
-	"unicode/utf8"
 )
 
 // AlarmNotice is one CloudWatch alarm state change, already attributed to a
@@ -208,15 +207,7 @@ func alarmReason(n AlarmNotice) string {
 	if n.Reason == "" {
 		return r
 	}
-	detail := n.Reason
-	if len(detail) > maxReasonDetail {
-		cut := maxReasonDetail
-		for cut > 0 && !utf8.RuneStart(detail[cut]) {
-			cut--
-		}
-		detail = detail[:cut] + "..."
-	}
-	return r + ": " + detail
+	return r + ": " + truncate(n.Reason, maxReasonDetail)
 }
 
 // open moves c to OPEN for the back-off duration of this consecutive opening.

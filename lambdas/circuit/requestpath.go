@@ -58,12 +58,15 @@ func (c Circuit) Effective() State {
 // kept in the item, which every request reads.
 const maxReasonInput = 256
 
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= maxReasonInput {
+func clip(s string) string { return truncate(strings.TrimSpace(s), maxReasonInput) }
+
+// truncate cuts s to at most max bytes, at a rune boundary, marking the cut
+// with "...": every reason the item keeps is bounded this way.
+func truncate(s string, max int) string {
+	if len(s) <= max {
 		return s
 	}
-	cut := maxReasonInput
+	cut := max
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

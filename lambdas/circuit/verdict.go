@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 )
 
 // HealthcheckVerdict is what one scheduled run of the healthcheck said, as the
@@ -172,13 +171,5 @@ func verdictReason(v HealthcheckVerdict, unhealthy int) string {
 	if v.Detail == "" {
 		return r
 	}
-	detail := v.Detail
-	if len(detail) > maxReasonDetail {
-		cut := maxReasonDetail
-		for cut > 0 && !utf8.RuneStart(detail[cut]) {
-			cut--
-		}
-		detail = detail[:cut] + "..."
-	}
-	return r + ": " + detail
+	return r + ": " + truncate(v.Detail, maxReasonDetail)
 }
