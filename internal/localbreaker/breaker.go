@@ -114,7 +114,10 @@ type Breaker struct {
 	Topic alarmsim.Topic
 
 	DownstreamArn, ControllerArn string
-	// DynamoEndpoint is the dynalite holding the circuit table
+	// Store names the local DynamoDB holding the circuit table: "dynalite",
+	// or "moto" when transition events need the table's stream.
+	Store string
+	// DynamoEndpoint is the local DynamoDB (Store) holding the circuit table
 	// (Config.TableName), for tools pointed at it (the demo's circuitctl status).
 	DynamoEndpoint string
 
@@ -239,11 +242,11 @@ func Start(tb testing.TB, o Options) *Breaker {
 	var endpoint, table, streamArn string
 	if o.Events {
 		logf("starting moto (DynamoDB with streams, EventBridge, SQS) on 127.0.0.1 and creating the circuit table with its stream")
-		endpoint = testenv.Moto(tb)
+		endpoint, b.Store = testenv.Moto(tb), "moto"
 		table, streamArn = testenv.CreateStreamTable(tb, testenv.DynamoClient(tb, endpoint))
 	} else {
 		logf("starting dynalite (DynamoDB) on 127.0.0.1 and creating the circuit table")
-		endpoint = testenv.Dynalite(tb)
+		endpoint, b.Store = testenv.Dynalite(tb), "dynalite"
 		table = testenv.CreateCircuitTable(tb, testenv.DynamoClient(tb, endpoint))
 	}
 	b.DynamoEndpoint = endpoint

@@ -117,7 +117,7 @@ func WriteChart(path string, in ChartInput) error {
 
 	c.text(bold, left, 34, 0, colText, in.Title)
 	c.text(small, left, 56, 0, colMuted, fmt.Sprintf(
-		"Request path: the component's real state machine definition (aws-local-stepfunctions, dynalite) and our controller Lambda (RIE). Alarm path: our alarm-handler Lambda (RIE);"))
+		"Request path: the component's real state machine definition (aws-local-stepfunctions, %s) and our controller Lambda (RIE). Alarm path: our alarm-handler Lambda (RIE);", b.Store))
 	c.text(small, left, 74, 0, colMuted, fmt.Sprintf(
 		"CloudWatch alarms, SNS and the scheduler are SIMULATED, %gx faster than configured (a %d s alarm period lasts %v). Open duration %d s, doubling; trip after %d consecutive failures.",
 		b.Compression, b.Settings.DownstreamMonitoring.Period, b.DownstreamAlarm.Rule.Period, b.Settings.OpenDurationSeconds, b.Settings.FailureThreshold))
