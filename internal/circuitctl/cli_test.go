@@ -189,6 +189,7 @@ func TestStatusEveryField(t *testing.T) {
 		"counters           failures 0, openings 2, probes 1, successes 1",
 		"downstream alarm   ALARM since 2026-12-01T10:58:30.250Z (1m30s ago)",
 		"healthcheck alarm  OK since 2026-12-01T09:58:30.250Z (1h1m30s ago)",
+		"healthcheck runs   - (no verdict applied yet)",
 		"version            1",
 	} {
 		assert.Contains(t, r.stdout, want+"\n")
@@ -207,9 +208,43 @@ func TestStatusEveryField(t *testing.T) {
 			"downstream":  map[string]any{"state": "ALARM", "changedAt": "2026-12-01T10:58:30.250Z"},
 			"healthcheck": map[string]any{"state": "OK", "changedAt": "2026-12-01T09:58:30.250Z"},
 		},
-		"openUntil": "2026-12-01T11:00:45.000Z", "halfOpenUntil": "", "version": 1.0,
+		"healthcheck": map[string]any{"lastRun": "", "unhealthy": 0.0},
+		"openUntil":   "2026-12-01T11:00:45.000Z", "halfOpenUntil": "", "version": 1.0,
 	}
 	assert.Equal(t, want, v)
+}
+
+// Every source that can hold or open the circuit is shown: the slow-call
+// alarm (a third source with slowCallMonitoring) and the healthcheck runner's
+// verdicts, which hold the circuit through the healthcheck's own attributes.
+func TestStatusShowsTheSlowCallAlarmAndTheHealthcheckRuns(t *testing.T) {
+	f := newFixture(t)
+	c := forcedOpenPayments()
+	c.Override = circuit.NoOverride
+	c.SlowCalls = circuit.AlarmStatus{State: circuit.AlarmStateAlarm, ChangedAt: t0.Add(-time.Minute)}
+	c.HealthcheckRuns = circuit.HealthcheckRuns{At: t0, Unhealthy: 2}
+	f.put(t, c)
+
+	r := ctl(t, "status", "payments", "--table", f.table)
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	assert.Contains(t, r.stdout, "slow-call alarm    ALARM since 2026-12-01T10:57:30.250Z (2m30s ago)\n")
+	assert.Contains(t, r.stdout, "healthcheck runs   last 2026-12-01T10:58:30.250Z (1m30s ago), unhealthy (2 in a row)\n")
+
+	r = ctl(t, "status", "payments", "--table", f.table, "--output", "json")
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	var v circuitctl.View
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v), r.stdout)
+	require.NotNil(t, v.Alarms.SlowCalls)
+	assert.Equal(t, circuit.AlarmStateAlarm, v.Alarms.SlowCalls.State)
+	assert.Equal(t, circuitctl.HealthcheckView{LastRun: "2026-12-01T10:58:30.250Z", Unhealthy: 2}, v.Healthcheck)
+
+	// A healthy last run reads as such.
+	c.HealthcheckRuns = circuit.HealthcheckRuns{At: t0}
+	c.SlowCalls = circuit.AlarmStatus{}
+	f.put(t, c)
+	r = ctl(t, "status", "payments", "--table", f.table)
+	assert.Contains(t, r.stdout, "healthcheck runs   last 2026-12-01T10:58:30.250Z (1m30s ago), healthy\n")
+	assert.NotContains(t, r.stdout, "slow-call alarm")
 }
 
 // A circuit with no item is CLOSED (lambdas/circuit's contract), and status

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -29,14 +28,10 @@ var (
 	released     = circuit.NoOverride
 )
 
-// KeySeparator separates a per-key circuit's service from its key in the
-// item's key (`<service>#<key>`); '#' never occurs in a service name.
-const KeySeparator = "#"
-
-// baseService is the service a circuit belongs to (itself, or the part before
-// KeySeparator of a per-key circuit).
+// baseService is the service a circuit belongs to (itself, or the service of
+// a per-key circuit's item key, circuit.SplitItemKey).
 func baseService(name string) string {
-	s, _, _ := strings.Cut(name, KeySeparator)
+	s, _ := circuit.SplitItemKey(name)
 	return s
 }
 

@@ -3,7 +3,6 @@ package circuitctl
 import (
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -28,6 +27,7 @@ type View struct {
 	Transition     TransitionView   `json:"transition"`
 	Counters       CountersView     `json:"counters"`
 	Alarms         AlarmsView       `json:"alarms"`
+	Healthcheck    HealthcheckView  `json:"healthcheck"`
 	OpenUntil      string           `json:"openUntil"`
 	HalfOpenUntil  string           `json:"halfOpenUntil"`
 	Version        int64            `json:"version"`
@@ -49,10 +49,20 @@ type CountersView struct {
 	Successes int `json:"successes"`
 }
 
-// AlarmsView is the last notification applied for each alarm source.
+// AlarmsView is the last notification applied for each alarm source; the
+// slow-call alarm's only with slowCallMonitoring.
 type AlarmsView struct {
-	Downstream  AlarmView `json:"downstream"`
-	Healthcheck AlarmView `json:"healthcheck"`
+	Downstream  AlarmView  `json:"downstream"`
+	Healthcheck AlarmView  `json:"healthcheck"`
+	SlowCalls   *AlarmView `json:"slowCalls,omitempty"`
+}
+
+// HealthcheckView is what the healthcheck runner's verdicts left (README,
+// "Recovery in one interval"): the last run applied and how many unhealthy
+// runs in a row led up to it.
+type HealthcheckView struct {
+	LastRun   string `json:"lastRun"`
+	Unhealthy int    `json:"unhealthy"`
 }
 
 // AlarmView is one source's state and its alarm's StateChangeTime.
@@ -69,12 +79,12 @@ func stamp(t time.Time) string {
 }
 
 func viewOf(c circuit.Circuit, exists bool, table string) View {
-	service, key, _ := strings.Cut(c.ServiceName, KeySeparator)
+	service, key := circuit.SplitItemKey(c.ServiceName)
 	state := c.State
 	if state == "" {
 		state = circuit.Closed
 	}
-	return View{
+	v := View{
 		Circuit: c.ServiceName, Service: service, Key: key, Table: table, Exists: exists,
 		State: state, EffectiveState: c.Effective(), Override: c.Override,
 		Transition: TransitionView{At: stamp(c.LastTransition.At), From: c.LastTransition.From, To: c.LastTransition.To, Reason: c.LastTransition.Reason},
@@ -83,8 +93,13 @@ func viewOf(c circuit.Circuit, exists bool, table string) View {
 			Downstream:  AlarmView{State: c.Downstream.State, ChangedAt: stamp(c.Downstream.ChangedAt)},
 			Healthcheck: AlarmView{State: c.Healthcheck.State, ChangedAt: stamp(c.Healthcheck.ChangedAt)},
 		},
-		OpenUntil: stamp(c.OpenUntil), HalfOpenUntil: stamp(c.HalfOpenUntil), Version: c.Version,
+		Healthcheck: HealthcheckView{LastRun: stamp(c.HealthcheckRuns.At), Unhealthy: c.HealthcheckRuns.Unhealthy},
+		OpenUntil:   stamp(c.OpenUntil), HalfOpenUntil: stamp(c.HalfOpenUntil), Version: c.Version,
 	}
+	if c.SlowCalls.State != "" {
+		v.Alarms.SlowCalls = &AlarmView{State: c.SlowCalls.State, ChangedAt: stamp(c.SlowCalls.ChangedAt)}
+	}
+	return v
 }
 
 // relative renders a stored time with how far it is from now ("in 45s", "3m12s ago").
@@ -149,6 +164,17 @@ func writeStatus(out io.Writer, v View, now time.Time) {
 	line("counters", "failures %d, openings %d, probes %d, successes %d", c.Failures, c.Openings, c.Probes, c.Successes)
 	line("downstream alarm", "%s", alarmLine(v.Alarms.Downstream, now))
 	line("healthcheck alarm", "%s", alarmLine(v.Alarms.Healthcheck, now))
+	if v.Alarms.SlowCalls != nil {
+		line("slow-call alarm", "%s", alarmLine(*v.Alarms.SlowCalls, now))
+	}
+	switch h := v.Healthcheck; {
+	case h.LastRun == "":
+		line("healthcheck runs", "- (no verdict applied yet)")
+	case h.Unhealthy > 0:
+		line("healthcheck runs", "last %s, unhealthy (%d in a row)", relative(h.LastRun, now), h.Unhealthy)
+	default:
+		line("healthcheck runs", "last %s, healthy", relative(h.LastRun, now))
+	}
 	line("version", "%d", v.Version)
 	w.Flush()
 }
