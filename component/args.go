@@ -65,9 +65,8 @@ type Args struct {
 	LogIncludeExecutionData *bool   `pulumi:"logIncludeExecutionData,optional"`
 	LogRetentionDays        *int    `pulumi:"logRetentionDays,optional"`
 
-	ControllerReservedConcurrency   *int  `pulumi:"controllerReservedConcurrency,optional"`
-	AlarmHandlerReservedConcurrency *int  `pulumi:"alarmHandlerReservedConcurrency,optional"`
-	ManageHealthcheckInvokeConfig   *bool `pulumi:"manageHealthcheckInvokeConfig,optional"`
+	ControllerReservedConcurrency   *int `pulumi:"controllerReservedConcurrency,optional"`
+	AlarmHandlerReservedConcurrency *int `pulumi:"alarmHandlerReservedConcurrency,optional"`
 
 	OnStoreError *string     `pulumi:"onStoreError,optional"`
 	Events       *EventsArgs `pulumi:"events,optional"`
@@ -154,11 +153,6 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for "+
 		"controllerReservedConcurrency applies.")
 	an.SetDefault(&a.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency)
-	an.Describe(&a.ManageHealthcheckInvokeConfig, "Whether the breaker configures the healthcheck function's asynchronous invocation (for "+
-		"healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes "+
-		"asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set "+
-		"false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).")
-	an.SetDefault(&a.ManageHealthcheckInvokeConfig, true)
 	an.Describe(&a.OnStoreError, "What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, "+
 		"access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store "+
 		"is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, "+

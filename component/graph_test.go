@@ -225,11 +225,14 @@ func TestDefaultGraph(t *testing.T) {
 		require.Truef(t, strings.HasSuffix(c.Parent, "circuitbreaker:index:CircuitBreaker::breaker"), "%s %s has parent %q", c.Type, c.Name, c.Parent)
 		require.Truef(t, strings.HasPrefix(c.Name, "breaker-"), "%s is not named after its component", c.Name)
 	}
-	// 27, the transition events' six (events.go: queue, log group, role,
-	// policy, publisher, mapping), reconciliation's four (its schedule, role,
-	// role policy and grant) with the fast-fail metric filter, and the
-	// healthcheck runner's six (function, logs, role, two policies, retries).
-	require.Equal(t, 44, customs, "children of a default breaker")
+	// 26 (the request path, table, alarms, topic, alarm handler and the
+	// healthcheck's schedule), the transition events' six (events.go: queue,
+	// log group, role, policy, publisher, mapping), reconciliation's four (its
+	// schedule, role, role policy and grant) with the fast-fail metric filter,
+	// and the healthcheck runner's six (function, logs, role, two policies,
+	// retries). The user's healthcheck gets no invocation configuration of
+	// ours: the runner invokes it synchronously.
+	require.Equal(t, 43, customs, "children of a default breaker")
 
 	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
 	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())

@@ -247,12 +247,15 @@ func TestComponentNamesAWSAccepts(t *testing.T) {
 	}
 }
 
-// Item 9. EventBridge Scheduler invokes the healthcheck asynchronously, and
-// Lambda retries a failed asynchronous invocation twice by default (Lambda
-// Developer Guide, "Asynchronous invocation"; "Invoking a Lambda function on a
-// schedule"): the breaker sets the healthcheck's asynchronous invocation, for
-// the qualifier the schedule invokes, to no retries, before the schedule
-// exists.
+// Item 9. EventBridge Scheduler invokes its target asynchronously, and Lambda
+// retries a failed asynchronous invocation twice by default (Lambda Developer
+// Guide, "Asynchronous invocation"; "Invoking a Lambda function on a
+// schedule"). The schedule's target is the healthcheck runner, ours, whose
+// asynchronous invocation has no retries and a 60 s maximum age, in place
+// before the schedule exists; the runner invokes the healthcheck synchronously
+// (RequestResponse: no Lambda retries), so one scheduled run is one check. The
+// user's function gets no invocation configuration of ours: Lambda keeps one
+// per function and qualifier, and creating one would overwrite theirs.
 func TestHealthcheckIsOneCheckPerScheduledRun(t *testing.T) {
 	for _, q := range []string{"", "7"} {
 		rec, _, err := deploy(t, func(f userFunctions) component.Args {
@@ -263,29 +266,15 @@ func TestHealthcheckIsOneCheckPerScheduledRun(t *testing.T) {
 			return a
 		})
 		require.NoError(t, err)
-		cfg := rec.one(t, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-healthcheck-invoke-config")
-		require.Equal(t, "payments-health-"+shortName("payments-health"), cfg.Inputs["functionName"].StringValue())
+		cfg := rec.one(t, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-health-runner-retries")
 		require.Equal(t, 0.0, cfg.Inputs["maximumRetryAttempts"].NumberValue())
 		require.Equal(t, 60.0, cfg.Inputs["maximumEventAgeInSeconds"].NumberValue(), "the API's minimum; a later check is stale")
-		if q == "" {
-			require.NotContains(t, cfg.Inputs, resource.PropertyKey("qualifier"), "the unqualified function, which the schedule invokes")
-		} else {
-			require.Equal(t, q, cfg.Inputs["qualifier"].StringValue())
-		}
-		require.NotContains(t, cfg.Inputs, resource.PropertyKey("destinationConfig"))
 		schedule := rec.one(t, "aws:scheduler/schedule:Schedule", "-healthcheck")
-		require.True(t, schedule.dependsOn("breaker-healthcheck-invoke-config"), schedule.Dependencies)
-	}
-
-	// Opting out leaves the user's function alone.
-	rec, _, err := deploy(t, func(f userFunctions) component.Args {
-		a := baseArgs(f)
-		a.ManageHealthcheckInvokeConfig = pulumi.BoolRef(false)
-		return a
-	})
-	require.NoError(t, err)
-	for _, c := range rec.of("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") {
-		require.False(t, strings.HasSuffix(c.Name, "-healthcheck-invoke-config"), c.Name)
+		require.True(t, schedule.dependsOn("breaker-health-runner-retries"), schedule.Dependencies)
+		health := "payments-health-" + shortName("payments-health")
+		for _, c := range rec.of("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig") {
+			require.NotEqual(t, health, c.Inputs["functionName"].StringValue(), "%s configures the user's healthcheck", c.Name)
+		}
 	}
 }
 

@@ -127,9 +127,6 @@ func TestAliasesAreTheQualifiersEverywhere(t *testing.T) {
 	health := rec.one(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors").Inputs["dimensions"].Mappable().(map[string]any)
 	require.Equal(t, "payments-health-"+shortName("payments-health")+":probe", health["Resource"])
 
-	cfg := rec.one(t, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig", "-healthcheck-invoke-config")
-	require.Equal(t, "probe", cfg.Inputs["qualifier"].StringValue())
-	require.True(t, cfg.dependsOn("probe"))
 	runner := rec.one(t, "aws:lambda/function:Function", "-health-runner").Inputs
 	require.Equal(t, healthArn+":probe", runner["environment"].ObjectValue()["variables"].ObjectValue()["HEALTHCHECK_FUNCTION_ARN"].StringValue())
 	invoke = policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-health-runner-invoke-policy").Inputs["policy"].StringValue()).Statement[0]

@@ -41,13 +41,6 @@ func (g *graph) schedule(table circuitTable) (*scheduler.Schedule, error) {
 		return nil, err
 	}
 	ready = append(ready, role.policy)
-	if g.s.ManageHealthcheckInvokeConfig {
-		cfg, err := g.healthcheckInvokeConfig()
-		if err != nil {
-			return nil, err
-		}
-		ready = append(ready, cfg)
-	}
 	// Schedules take no tags (the Scheduler API has none for them); the role does.
 	return scheduler.NewSchedule(g.ctx, g.child("healthcheck"), &scheduler.ScheduleArgs{
 		Description:        pulumi.Sprintf("Circuit breaker %s: runs the healthcheck", g.s.ServiceName),
@@ -165,7 +158,8 @@ func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Reso
 		return nil, nil, err
 	}
 	// One run is one check: Scheduler invokes the runner asynchronously, and
-	// Lambda would retry a failed run twice (see healthcheckInvokeConfig).
+	// Lambda would retry a failed run twice by default (Lambda Developer Guide,
+	// "Asynchronous invocation"; "Invoking a Lambda function on a schedule").
 	// Ours, so always managed.
 	cfg, err := lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("health-runner-retries"), &lambda.FunctionEventInvokeConfigArgs{
 		FunctionName:             runner.fn.Name,
@@ -176,33 +170,4 @@ func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Reso
 		return nil, nil, err
 	}
 	return runner, []pulumi.Resource{runner.role.policy, invoke, cfg}, nil
-}
-
-// healthcheckInvokeConfig makes one run one check for the healthcheck's own
-// asynchronous invocations (the schedule now reaches it synchronously, through
-// the runner; the configuration stays for stacks and tools that still invoke
-// it asynchronously). The schedule's retry policy covers only the delivery to
-// Lambda: Scheduler invokes a function asynchronously, and Lambda retries a failed asynchronous invocation
-// twice by default, over about three minutes (Lambda Developer Guide,
-// "Asynchronous invocation" and "Invoking a Lambda function on a schedule with
-// EventBridge Scheduler"), which would triple the probes on a sick service and
-// keep the healthcheck alarm in ALARM for longer. So the user's function gets an
-// asynchronous invocation configuration for the qualifier the schedule invokes:
-// no retries, and events older than the API's minimum of 60 s dropped (a late
-// check is stale). Lambda keeps one such configuration per function and
-// qualifier and the provider's create overwrites one that exists
-// (PutFunctionEventInvokeConfig; terraform-provider-aws
-// internal/service/lambda/function_event_invoke_config.go), hence the opt-out,
-// manageHealthcheckInvokeConfig.
-func (g *graph) healthcheckInvokeConfig() (*lambda.FunctionEventInvokeConfig, error) {
-	var qualifier pulumi.StringPtrInput
-	if g.healthQ.set {
-		qualifier = g.healthQ.name.ToStringPtrOutput()
-	}
-	return lambda.NewFunctionEventInvokeConfig(g.ctx, g.child("healthcheck-invoke-config"), &lambda.FunctionEventInvokeConfigArgs{
-		FunctionName:             g.args.HealthcheckFunction.Name,
-		Qualifier:                qualifier,
-		MaximumRetryAttempts:     pulumi.Int(0),
-		MaximumEventAgeInSeconds: pulumi.Int(60),
-	}, g.parent)
 }

@@ -41,7 +41,6 @@ type Settings struct {
 
 	ControllerReservedConcurrency   int
 	AlarmHandlerReservedConcurrency int
-	ManageHealthcheckInvokeConfig   bool
 
 	OnStoreError string
 	// CircuitKey is the per-key circuits' JSONPath; "" for one circuit.
@@ -111,7 +110,6 @@ func resolve(args Args, p problems) (Settings, error) {
 
 		ControllerReservedConcurrency:   deref(args.ControllerReservedConcurrency, DefaultControllerReservedConcurrency),
 		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
-		ManageHealthcheckInvokeConfig:   deref(args.ManageHealthcheckInvokeConfig, true),
 
 		OnStoreError: deref(args.OnStoreError, StoreErrorFailOpen),
 		SlowCalls:    slowCalls(args.SlowCallMonitoring),

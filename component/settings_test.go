@@ -24,7 +24,6 @@ func TestDefaults(t *testing.T) {
 	require.False(t, s.LogIncludeExecutionData)
 	require.Equal(t, 10, s.ControllerReservedConcurrency)
 	require.Equal(t, 2, s.AlarmHandlerReservedConcurrency)
-	require.True(t, s.ManageHealthcheckInvokeConfig)
 
 	// A user who sets only evaluationPeriods gets CloudWatch's default: every
 	// evaluated period must breach.

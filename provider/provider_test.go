@@ -182,7 +182,7 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 			require.Truef(t, strings.HasPrefix(name, "breaker-"), "child %s is not named after its component", name)
 		}
 	}
-	require.Equal(t, 44, customs, "children of the breaker (component/graph_test.go's TestDefaultGraph counts them)")
+	require.Equal(t, 43, customs, "children of the breaker (component/graph_test.go's TestDefaultGraph counts them)")
 }
 
 func suffix(e *engine, name string) string {
@@ -350,7 +350,6 @@ func TestConstructTakesAliasesAsResources(t *testing.T) {
 	require.Contains(t, e.children["breaker-state-machine-policy"].Inputs.Get("policy").AsString(), fakeaws.FunctionArn("payments")+":*")
 	require.Equal(t, "payments:live", e.children["breaker-downstream-errors"].Inputs.Get("dimensions").AsMap().Get("Resource").AsString())
 	require.Equal(t, "payments-health:probe", e.children["breaker-healthcheck-errors"].Inputs.Get("dimensions").AsMap().Get("Resource").AsString())
-	require.Equal(t, "probe", e.children["breaker-healthcheck-invoke-config"].Inputs.Get("qualifier").AsString())
 	// The schedule reaches the healthcheck through the runner, which invokes
 	// it at the alias.
 	require.Equal(t, fakeaws.FunctionArn("payments-health")+":probe",

@@ -147,7 +147,6 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["logIncludeExecutionData"] = (args?.logIncludeExecutionData) ?? false;
             resourceInputs["logLevel"] = (args?.logLevel) ?? "ERROR";
             resourceInputs["logRetentionDays"] = (args?.logRetentionDays) ?? 14;
-            resourceInputs["manageHealthcheckInvokeConfig"] = (args?.manageHealthcheckInvokeConfig) ?? true;
             resourceInputs["maxOpenDurationSeconds"] = (args?.maxOpenDurationSeconds) ?? 600;
             resourceInputs["onStoreError"] = (args?.onStoreError) ?? "failOpen";
             resourceInputs["openBackoffMultiplier"] = (args?.openBackoffMultiplier) ?? 2;
@@ -317,10 +316,6 @@ export interface CircuitBreakerArgs {
      * Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
      */
     logRetentionDays?: number;
-    /**
-     * Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
-     */
-    manageHealthcheckInvokeConfig?: boolean;
     /**
      * Upper bound of the open duration when it backs off on repeated openings.
      */

@@ -130,10 +130,6 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		logRetentionDays_ := 14
 		args.LogRetentionDays = &logRetentionDays_
 	}
-	if args.ManageHealthcheckInvokeConfig == nil {
-		manageHealthcheckInvokeConfig_ := true
-		args.ManageHealthcheckInvokeConfig = &manageHealthcheckInvokeConfig_
-	}
 	if args.MaxOpenDurationSeconds == nil {
 		maxOpenDurationSeconds_ := 600
 		args.MaxOpenDurationSeconds = &maxOpenDurationSeconds_
@@ -231,8 +227,6 @@ type circuitBreakerArgs struct {
 	LogLevel *string `pulumi:"logLevel"`
 	// Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
 	LogRetentionDays *int `pulumi:"logRetentionDays"`
-	// Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
-	ManageHealthcheckInvokeConfig *bool `pulumi:"manageHealthcheckInvokeConfig"`
 	// Upper bound of the open duration when it backs off on repeated openings.
 	MaxOpenDurationSeconds *int `pulumi:"maxOpenDurationSeconds"`
 	// What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
@@ -315,8 +309,6 @@ type CircuitBreakerArgs struct {
 	LogLevel *string
 	// Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
 	LogRetentionDays *int
-	// Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
-	ManageHealthcheckInvokeConfig *bool
 	// Upper bound of the open duration when it backs off on repeated openings.
 	MaxOpenDurationSeconds *int
 	// What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.

@@ -50,7 +50,6 @@ class CircuitBreakerArgs:
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
-                 manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
@@ -93,7 +92,6 @@ class CircuitBreakerArgs:
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
-        :param _builtins.bool manage_healthcheck_invoke_config: Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.str on_store_error: What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
@@ -186,10 +184,6 @@ class CircuitBreakerArgs:
             log_retention_days = 14
         if log_retention_days is not None:
             pulumi.set(__self__, "log_retention_days", log_retention_days)
-        if manage_healthcheck_invoke_config is None:
-            manage_healthcheck_invoke_config = True
-        if manage_healthcheck_invoke_config is not None:
-            pulumi.set(__self__, "manage_healthcheck_invoke_config", manage_healthcheck_invoke_config)
         if max_open_duration_seconds is None:
             max_open_duration_seconds = 600
         if max_open_duration_seconds is not None:
@@ -574,18 +568,6 @@ class CircuitBreakerArgs:
         pulumi.set(self, "log_retention_days", value)
 
     @_builtins.property
-    @pulumi.getter(name="manageHealthcheckInvokeConfig")
-    def manage_healthcheck_invoke_config(self) -> Optional[_builtins.bool]:
-        """
-        Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
-        """
-        return pulumi.get(self, "manage_healthcheck_invoke_config")
-
-    @manage_healthcheck_invoke_config.setter
-    def manage_healthcheck_invoke_config(self, value: Optional[_builtins.bool]):
-        pulumi.set(self, "manage_healthcheck_invoke_config", value)
-
-    @_builtins.property
     @pulumi.getter(name="maxOpenDurationSeconds")
     def max_open_duration_seconds(self) -> Optional[_builtins.int]:
         """
@@ -740,7 +722,6 @@ class CircuitBreaker(pulumi.ComponentResource):
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
-                 manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
@@ -786,7 +767,6 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
         :param _builtins.int log_retention_days: Retention of the breaker's log groups, in days (a value CloudWatch Logs accepts, e.g. 1, 7, 14, 30, 90, 365).
-        :param _builtins.bool manage_healthcheck_invoke_config: Whether the breaker configures the healthcheck function's asynchronous invocation (for healthcheckQualifier) with no retries and a 60 s maximum event age, so that one scheduled run is one check: EventBridge Scheduler invokes asynchronously, and Lambda would otherwise retry a failed check twice. Lambda keeps one such configuration per function and qualifier: set false if your program manages an aws.lambda.FunctionEventInvokeConfig for it (give it maximumRetryAttempts 0).
         :param _builtins.int max_open_duration_seconds: Upper bound of the open duration when it backs off on repeated openings.
         :param _builtins.str on_store_error: What a call does when the circuit's item cannot be read (DynamoDB unreachable, throttled through the read's retry, access denied, table missing): `failOpen` invokes the downstream as if the circuit were closed, so that an outage of the breaker's store is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, not even fallbackFunction, for a downstream that must never be called unguarded.
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
@@ -851,7 +831,6 @@ class CircuitBreaker(pulumi.ComponentResource):
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
                  log_retention_days: Optional[_builtins.int] = None,
-                 manage_healthcheck_invoke_config: Optional[_builtins.bool] = None,
                  max_open_duration_seconds: Optional[_builtins.int] = None,
                  on_store_error: Optional[_builtins.str] = None,
                  open_backoff_multiplier: Optional[_builtins.float] = None,
@@ -932,9 +911,6 @@ class CircuitBreaker(pulumi.ComponentResource):
             if log_retention_days is None:
                 log_retention_days = 14
             __props__.__dict__["log_retention_days"] = log_retention_days
-            if manage_healthcheck_invoke_config is None:
-                manage_healthcheck_invoke_config = True
-            __props__.__dict__["manage_healthcheck_invoke_config"] = manage_healthcheck_invoke_config
             if max_open_duration_seconds is None:
                 max_open_duration_seconds = 600
             __props__.__dict__["max_open_duration_seconds"] = max_open_duration_seconds
