@@ -131,39 +131,14 @@ func TestDistChecksums(t *testing.T) {
 // pulumi-<kind>-<name> in the plugin directory, plugins.go's PluginInfo).
 func TestDistPluginTarball(t *testing.T) {
 	r := need(t)
-	f, err := os.Open(r.file(r.tarballName()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var names []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, h.Name)
-		if h.Name == "pulumi-resource-circuitbreaker" && h.Mode&0o111 == 0 {
-			t.Errorf("%s is not executable (mode %o)", h.Name, h.Mode)
-		}
-	}
-	if len(names) != 1 || names[0] != "pulumi-resource-circuitbreaker" {
-		t.Errorf("tarball holds %v, want just pulumi-resource-circuitbreaker", names)
-	}
+	onlyExecutable(t, r.file(r.tarballName()), "pulumi-resource-circuitbreaker", t.TempDir())
 }
 
-// TestDistCircuitctl: the tool's tarball holds only its executable, which
-// reports the release's version (the Makefile's -X main.Version).
-func TestDistCircuitctl(t *testing.T) {
-	r := need(t)
-	f, err := os.Open(r.file(r.circuitctlTarballName()))
+// onlyExecutable checks that a release tarball holds exactly one file, exe,
+// executable, and extracts it into dir; it returns the extracted path.
+func onlyExecutable(t *testing.T, tarball, exe, dir string) string {
+	t.Helper()
+	f, err := os.Open(tarball)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +148,8 @@ func TestDistCircuitctl(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(gz)
-	exe := "circuitctl"
-	if runtime.GOOS == "windows" {
-		exe += ".exe"
-	}
 	var names []string
-	bin := filepath.Join(t.TempDir(), exe)
+	bin := filepath.Join(dir, exe)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -200,11 +171,25 @@ func TestDistCircuitctl(t *testing.T) {
 		if _, err := io.Copy(out, tr); err != nil {
 			t.Fatal(err)
 		}
-		out.Close()
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(names) != 1 || names[0] != exe {
-		t.Fatalf("tarball holds %v, want just %s", names, exe)
+		t.Fatalf("%s holds %v, want just %s", filepath.Base(tarball), names, exe)
 	}
+	return bin
+}
+
+// TestDistCircuitctl: the tool's tarball holds only its executable, which
+// reports the release's version (the Makefile's -X main.Version).
+func TestDistCircuitctl(t *testing.T) {
+	r := need(t)
+	exe := "circuitctl"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	bin := onlyExecutable(t, r.file(r.circuitctlTarballName()), exe, t.TempDir())
 	got, err := exec.Command(bin, "--version").Output()
 	if err != nil {
 		t.Fatal(err)
