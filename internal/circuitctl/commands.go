@@ -1,9 +1,11 @@
 package circuitctl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -151,19 +153,27 @@ func (t *tool) override(ctx context.Context, cmd string, o circuit.Override) err
 	if t.opts.output == "json" {
 		return writeJSON(t.env.Stdout, WriteResult{Command: cmd, Changed: changed, Circuit: v})
 	}
+	name := shownName(t.opts.service)
 	if changed {
 		tr := after.LastTransition
-		fmt.Fprintf(t.env.Stdout, "%s: %s -> %s (%s), version %d\n", t.opts.service, tr.From, tr.To, tr.Reason, after.Version)
+		fmt.Fprintf(t.env.Stdout, "%s: %s -> %s (%s), version %d\n", name, shown(string(tr.From)), shown(string(tr.To)), shown(tr.Reason), after.Version)
 	} else if o == circuit.NoOverride {
-		fmt.Fprintf(t.env.Stdout, "%s: no override to release; unchanged (%s, version %d)\n", t.opts.service, after.Effective(), after.Version)
+		fmt.Fprintf(t.env.Stdout, "%s: no override to release; unchanged (%s, version %d)\n", name, shown(string(after.Effective())), after.Version)
 	} else {
-		fmt.Fprintf(t.env.Stdout, "%s: already %s; unchanged (version %d)\n", t.opts.service, o, after.Version)
+		fmt.Fprintf(t.env.Stdout, "%s: already %s; unchanged (version %d)\n", name, o, after.Version)
 	}
 	return nil
 }
 
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	enc := json.NewEncoder(w)
+// writeJSON is every command's --output json: indented, with the runes a
+// terminal could act on escaped (safeJSON).
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safeJSON(buf.Bytes()))
+	return err
 }
