@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
 )
 
@@ -50,7 +51,7 @@ type Conn struct {
 // commands, in the order --help lists them.
 var commands = []struct{ name, args, summary string }{
 	{"status", "[SERVICE]", "one circuit: state, effective state, override, last transition (when, from, to, why), counters, both alarm sources, open / half-open until, version"},
-	{"list", "", "every circuit in the table (Scan), per-key circuits SERVICE#KEY grouped under their service"},
+	{"list", "[SERVICE]", "every circuit in the table (Scan), per-key circuits SERVICE#KEY grouped under their service; with SERVICE, that service's alone"},
 	{"open", "[SERVICE] --reason TEXT", "force the circuit open: every call fails fast with CircuitOpen (no Lambda invoked) until released"},
 	{"close", "[SERVICE] --reason TEXT", "force the circuit closed: every call invokes the downstream and nothing is counted, until released"},
 	{"release", "[SERVICE] [--reason TEXT]", "clear the override: the circuit is back to its own state (an elapsed open duration then elects a probe)"},
@@ -71,6 +72,7 @@ Flags (before or after the command's arguments):
   --reason TEXT         why (required by open and close; recorded as the transition's reason)
   --create              open / close a circuit that has no item yet (a healthy circuit that never
                         failed may have none; without --create a misspelt name is refused)
+  --debug               on an error, also print the underlying AWS SDK error
   --version             print the release version
 
 Exit codes:
@@ -79,7 +81,7 @@ Exit codes:
   2  circuit not found: the table has no item for it. status still prints it, as CLOSED: a circuit
      with no item is closed. open / close need --create for it, release has nothing to release.
   3  table not found (DynamoDB ResourceNotFoundException)
-  4  access denied (DynamoDB AccessDeniedException, or credentials AWS refused)
+  4  access denied (DynamoDB AccessDeniedException, or credentials AWS refused), or no credentials found
   5  conflict (the item kept changing under the conditional write) or any other error
 
 History: the circuit's item keeps only its last transition, which status shows. Every transition
@@ -103,7 +105,7 @@ func usage(w io.Writer) {
 type options struct {
 	Conn
 	service, stack, output, reason string
-	create                         bool
+	create, debug                  bool
 }
 
 // Run runs one command line (without the program name) and returns its exit
@@ -153,6 +155,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if ee.code == ExitUsage {
 		fmt.Fprintln(env.Stderr, "run `circuitctl --help` for the commands and flags")
 	}
+	if o.debug && ee.err != nil {
+		fmt.Fprintln(env.Stderr, "circuitctl: debug:", ee.err.Error())
+	}
 	return ee.code
 }
 
@@ -169,6 +174,7 @@ func parse(cmd string, args []string, env Env) (options, error) {
 	fs.StringVar(&o.output, "output", "text", "")
 	fs.StringVar(&o.reason, "reason", "", "")
 	fs.BoolVar(&o.create, "create", false, "")
+	fs.BoolVar(&o.debug, "debug", false, "")
 
 	// Go's flag package stops at the first argument; operators write
 	// `circuitctl open payments --reason x`, so parse around positionals.
@@ -206,7 +212,10 @@ func parse(cmd string, args []string, env Env) (options, error) {
 		if o.Table == "" {
 			o.Table = s.TableName
 		}
-		if o.service == "" {
+		// list reads the whole table: the stack's serviceName only picks the
+		// breaker's outputs, it is no filter (a circuit given on the command
+		// line is).
+		if o.service == "" && cmd != "list" {
 			o.service = s.ServiceName
 		}
 		if o.Region == "" {
@@ -220,11 +229,10 @@ func parse(cmd string, args []string, env Env) (options, error) {
 	if needsService && o.service == "" {
 		return o, usageError("%s needs the circuit: give the breaker's serviceName as an argument or --service (the stack does not export serviceName unless you export it)", cmd)
 	}
-	if o.service != "" && strings.TrimSpace(o.service) != o.service {
-		return o, usageError("--service %q has leading or trailing spaces", o.service)
-	}
-	if !needsService && o.service != "" {
-		return o, usageError("list takes no circuit (it lists every one in the table)")
+	if o.service != "" {
+		if err := checkCircuit(cmd, o.service); err != nil {
+			return o, err
+		}
 	}
 	if (cmd == "open" || cmd == "close") && strings.TrimSpace(o.reason) == "" {
 		return o, usageError("%s needs --reason TEXT: say why the circuit is forced (it is recorded on the circuit and shown by status)", cmd)
@@ -233,6 +241,30 @@ func parse(cmd string, args []string, env Env) (options, error) {
 		return o, usageError("--create is for open and close only")
 	}
 	return o, nil
+}
+
+// checkCircuit refuses a circuit name no item can be meant by: a blank
+// service, or SERVICE# with nothing after the separator (circuit.ItemKey
+// never makes one; an empty key is the breaker's own circuit, SERVICE). It
+// does not apply the request path's key rule (circuit.ValidateKey): an item a
+// caller created under an older rule must stay reachable, to see, repair or
+// prune it.
+func checkCircuit(cmd, name string) error {
+	service, key := circuit.SplitItemKey(name)
+	per := strings.Contains(name, circuit.KeySeparator)
+	switch {
+	case strings.TrimSpace(service) != service:
+		return usageError("the circuit %q has leading or trailing spaces: give the breaker's serviceName exactly", name)
+	case service == "":
+		return usageError("the circuit %q has no service before %q: give SERVICE or SERVICE%sKEY", name, circuit.KeySeparator, circuit.KeySeparator)
+	case per && key == "" && cmd == "list":
+		return usageError("list %q: give the service alone (%s) to list it and its per-key circuits", name, shellWord(service))
+	case per && key == "":
+		return usageError("the circuit %q has an empty key: give SERVICE%sKEY for one per-key circuit, or %s for the breaker's own circuit", name, circuit.KeySeparator, shellWord(service))
+	case cmd == "list" && per:
+		return usageError("list %q: list takes a service (its per-key circuits are listed under it), not one per-key circuit; use status for that", name)
+	}
+	return nil
 }
 
 func defaultClient(ctx context.Context, c Conn) (API, error) {
@@ -253,6 +285,15 @@ func defaultClient(ctx context.Context, c Conn) (API, error) {
 	}
 	if cfg.Region == "" {
 		return nil, usageError("no AWS region: pass --region, set AWS_REGION, or use a profile with a region")
+	}
+	// The SDK resolves credentials lazily, at the first call, and its error is
+	// the whole provider chain (environment, shared files, SSO, IMDS, ...) on
+	// one line. Resolve them now to say what to do instead; --debug shows the
+	// chain. The cache keeps them for the calls that follow.
+	if cfg.Credentials != nil {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, noCredentials(c, err)
+		}
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if c.EndpointURL != "" {

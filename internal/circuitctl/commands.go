@@ -79,7 +79,7 @@ func (t *tool) status(ctx context.Context) error {
 
 func (t *tool) list(ctx context.Context) error {
 	var views []View
-	p := dynamodb.NewScanPaginator(t.api, &dynamodb.ScanInput{TableName: aws.String(t.opts.Table), ConsistentRead: aws.Bool(true)})
+	p := dynamodb.NewScanPaginator(t.api, t.scanInput(t.opts.service))
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -117,6 +117,22 @@ func (t *tool) list(ctx context.Context) error {
 	}
 	writeList(t.env.Stdout, views, t.opts.Table)
 	return nil
+}
+
+// scanInput reads the whole table, strongly consistent like the store's own
+// reads; with a service, only its items: SERVICE and SERVICE#... (the filter
+// saves the transfer, not the read capacity: a Scan reads every item).
+func (t *tool) scanInput(service string) *dynamodb.ScanInput {
+	in := &dynamodb.ScanInput{TableName: aws.String(t.opts.Table), ConsistentRead: aws.Bool(true)}
+	if service != "" {
+		in.FilterExpression = aws.String("#k = :service OR begins_with(#k, :prefix)")
+		in.ExpressionAttributeNames = map[string]string{"#k": circuit.KeyAttribute}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":service": &types.AttributeValueMemberS{Value: service},
+			":prefix":  &types.AttributeValueMemberS{Value: service + circuit.KeySeparator},
+		}
+	}
+	return in
 }
 
 // WriteResult is what open, close and release print in JSON.
