@@ -118,7 +118,7 @@ func shellWords(line string) (words []string, ok bool) {
 func TestShellWords(t *testing.T) {
 	for line, want := range map[string][]string{
 		`circuitctl open payments --reason "INC-7: provider down"   # fail fast`: {"circuitctl", "open", "payments", "--reason", "INC-7: provider down"},
-		`circuitctl status 'payments#acme' --stack outputs.json`:                {"circuitctl", "status", "payments#acme", "--stack", "outputs.json"},
+		`circuitctl status 'payments#acme' --stack outputs.json`:                 {"circuitctl", "status", "payments#acme", "--stack", "outputs.json"},
 		`A=b circuitctl open x --reason "acme's \"API\""`:                        {"A=b", "circuitctl", "open", "x", "--reason", `acme's "API"`},
 		`circuitctl list payments#acme`:                                          {"circuitctl", "list", "payments#acme"},
 	} {
