@@ -182,8 +182,8 @@ func TestRepairByOperatorLeavesNoWedge(t *testing.T) {
 	count := func() int { return []int{0, 1, -5, math.MaxInt32 + 3, 7}[r.IntN(5)] }
 	for i := 0; i < 5000; i++ {
 		c := Circuit{ServiceName: "s",
-			State:    State(pick("", "CLOSED", "OPEN", "HALF_OPEN", "open", "\x1b[31m")),
-			Override: Override(pick("", "FORCED_OPEN", "FORCED_CLOSED", "forced_open")),
+			State:     State(pick("", "CLOSED", "OPEN", "HALF_OPEN", "open", "\x1b[31m")),
+			Override:  Override(pick("", "FORCED_OPEN", "FORCED_CLOSED", "forced_open")),
 			OpenUntil: when(), HalfOpenUntil: when(),
 			Failures: count(), Openings: count(), Probes: count(), Successes: count(),
 			HealthcheckRuns: HealthcheckRuns{At: when(), Unhealthy: count()},
