@@ -119,10 +119,10 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"help"}, {"status", "--help"}} {
 		r := runWith(t, circuitctl.Env{}, args...)
 		require.Equal(t, circuitctl.ExitOK, r.code, r)
-		for _, cmd := range []string{"status", "list", "open", "close", "release", "history"} {
+		for _, cmd := range []string{"status", "list", "open", "close", "release", "clear-alarm", "clear-hold", "repair", "prune", "history"} {
 			assert.Regexp(t, `(?m)^  `+cmd+` `, r.stdout, "%v lists %s", args, cmd)
 		}
-		for _, flag := range []string{"--table", "--region", "--profile", "--endpoint-url", "--service", "--stack", "--output", "--reason", "--create", "--version"} {
+		for _, flag := range []string{"--table", "--region", "--profile", "--endpoint-url", "--service", "--stack", "--output", "--reason", "--create", "--source", "--max-open-duration", "--yes", "--debug", "--version"} {
 			assert.Contains(t, r.stdout, flag)
 		}
 		// The exit codes a script relies on are documented where it looks.
@@ -472,6 +472,10 @@ func (d deniedAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dyn
 
 func (d deniedAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return nil, d.err("UpdateItem")
+}
+
+func (d deniedAPI) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, d.err("DeleteItem")
 }
 
 func (d deniedAPI) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {

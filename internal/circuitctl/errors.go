@@ -85,7 +85,7 @@ func classify(err error, table, service string) *exitError {
 	var api smithy.APIError
 	if errors.As(err, &api) && deniedCodes[api.ErrorCode()] {
 		return &exitError{code: ExitAccessDenied, err: err, msg: fmt.Sprintf(
-			"access denied (%s) on table %q: the caller needs dynamodb:GetItem (status), dynamodb:Scan (list) and dynamodb:UpdateItem (open, close, release) on it, "+
+			"access denied (%s) on table %q: the caller needs dynamodb:GetItem (status), dynamodb:Scan (list, prune), dynamodb:UpdateItem (open, close, release, clear-alarm, clear-hold, repair) and dynamodb:DeleteItem (prune) on it, "+
 				"and kms:Decrypt / kms:GenerateDataKey on a customer-managed key", api.ErrorCode(), table)}
 	}
 	return &exitError{code: ExitConflictOrOther, err: err, msg: "DynamoDB call failed"}

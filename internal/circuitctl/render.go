@@ -32,6 +32,10 @@ type View struct {
 	OpenUntil      string           `json:"openUntil"`
 	HalfOpenUntil  string           `json:"halfOpenUntil"`
 	Version        int64            `json:"version"`
+	// Problems are the values the breaker cannot act on (unreadable, unknown,
+	// out of range, times ahead of now), one line each, as `circuitctl
+	// repair` would fix them; absent when there are none.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // TransitionView is the item's last transition.
@@ -177,6 +181,16 @@ func writeStatus(out io.Writer, v View, now time.Time) {
 		line("healthcheck runs", "last %s, healthy", relative(h.LastRun, now))
 	}
 	line("version", "%d", v.Version)
+	for i, p := range v.Problems {
+		k := ""
+		if i == 0 {
+			k = "needs repair"
+		}
+		line(k, "%s", shown(p))
+	}
+	if len(v.Problems) > 0 {
+		line("", "(`circuitctl repair %s --reason TEXT` rewrites these)", shellWord(v.Circuit))
+	}
 	w.Flush()
 }
 
