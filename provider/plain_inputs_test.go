@@ -157,3 +157,29 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// docs/monitoring.md, "The dashboard": with dashboard: true the dashboard is
+// named after the alarm topic, `<topic name>-dashboard`, and the topic's name
+// is the last field of the topicArn output, which is how an operator finds
+// it.
+func TestDashboardNameIsAsDocumented(t *testing.T) {
+	e := &engine{}
+	resp, err := construct(t, e, map[string]property.Value{
+		"serviceName":         property.New("payments"),
+		"downstreamFunction":  functionRef("payments"),
+		"healthcheckFunction": functionRef("payments-health"),
+		"dashboard":           property.New(true),
+	})
+	require.NoError(t, err)
+	arn := resp.State.Get("topicArn").AsString()
+	topicName := arn[strings.LastIndex(arn, ":")+1:]
+	require.NotEmpty(t, topicName)
+	dash, ok := e.children["breaker-dashboard"]
+	require.True(t, ok, "a dashboard child")
+	assert.Equal(t, topicName+"-dashboard", dash.Inputs.Get("dashboardName").AsString())
+
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "monitoring.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(doc), "`<topic name>-dashboard`")
+	assert.Contains(t, string(doc), `"${TOPIC##*:}-dashboard"`)
+}
