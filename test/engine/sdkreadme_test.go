@@ -33,7 +33,7 @@ func readmeExample(t *testing.T, lang string) string {
 			t.Errorf("%s has no %q", r.file, want)
 		}
 	}
-	m := regexp.MustCompile("(?s)```" + r.fence + "\n(.*?)```").FindAllStringSubmatch(text, -1)
+	m := regexp.MustCompile("(?s)```"+r.fence+"\n(.*?)```").FindAllStringSubmatch(text, -1)
 	if len(m) != 1 {
 		t.Fatalf("%s: want one ```%s example, found %d", r.file, r.fence, len(m))
 	}
