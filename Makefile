@@ -59,7 +59,8 @@ check-lambdas:
 provider: lambdas
 	go build -trimpath -ldflags "$(PLUGIN_LDFLAGS)" -o $(BIN)/$(PROVIDER) ./provider/cmd/$(PROVIDER)
 
-## circuitctl: bin/circuitctl, the operators' tool (status, list, open, close, release; README, "Runbook").
+## circuitctl: bin/circuitctl, the operators' tool (status, list, open, close, release, clear-alarm,
+## clear-hold, repair, prune; README, "Runbook").
 .PHONY: circuitctl
 circuitctl:
 	go build -trimpath -ldflags "$(CIRCUITCTL_LDFLAGS)" -o $(BIN)/circuitctl ./cmd/circuitctl

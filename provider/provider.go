@@ -84,6 +84,7 @@ func build() (p.Provider, error) {
 				"importBasePath":                 goImport,
 				"generateResourceContainerTypes": true,
 				"respectSchemaVersion":           true,
+				"readme":                         sdkReadme("go"),
 			},
 			// Setting a language replaces its defaults, so respectSchemaVersion is
 			// repeated; the aws dependency matches the referenced schema.
@@ -91,6 +92,7 @@ func build() (p.Provider, error) {
 				"packageName":          "@pulumi-circuitbreaker/circuitbreaker",
 				"dependencies":         map[string]string{"@pulumi/aws": "^" + AWSVersion},
 				"respectSchemaVersion": true,
+				"readme":               sdkReadme("nodejs"),
 			},
 			// pulumi-aws 7 is allowed too: a stack on aws 7 passes its
 			// resources to the breaker as references ({urn, id}, no version),
@@ -103,6 +105,7 @@ func build() (p.Provider, error) {
 				"requires":             map[string]string{"pulumi": ">=3.0.0,<4.0.0", "pulumi-aws": ">=" + AWSVersion + ",<8.0.0"},
 				"pyproject":            map[string]any{"enabled": true},
 				"respectSchemaVersion": true,
+				"readme":               sdkReadme("python"),
 			},
 		}).
 		WithComponents(infer.ComponentF(component.NewCircuitBreaker)).

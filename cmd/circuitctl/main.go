@@ -1,5 +1,6 @@
 // Command circuitctl is the operators' tool for pulumi-circuitbreaker's
-// circuits: status, list, open, close, release. The logic is in
+// circuits: status, list, open, close, release, clear-alarm, clear-hold,
+// repair, prune. The logic is in
 // internal/circuitctl; `circuitctl --help` and the README's runbook say how to
 // use it.
 package main

@@ -1,11 +1,16 @@
 // Package circuitctl is the operators' command-line tool (cmd/circuitctl):
-// see a circuit (status, list), force it (open, close) and release it.
+// see a circuit (status, list), force it (open, close) and release it, clear
+// an alarm source or a hold, repair an item the breaker cannot act on, and
+// prune redundant per-key items.
 //
 // It reads the circuit table with GetItem and Scan, and writes only through
-// circuitstore.Update with circuit.SetOverride: the same conditional,
-// versioned read-modify-write and the same rule as the controller Lambda's
-// forceOpen / forceClosed / release, so that it never races the state machine
-// or the alarm handler (a lost race re-reads and re-applies).
+// circuitstore.Update with the rules of package circuit (SetOverride, the
+// same rule as the controller Lambda's forceOpen / forceClosed / release;
+// the operators' ClearSourceByOperator, ClearHoldByOperator,
+// RepairByOperator): the same conditional, versioned read-modify-write as
+// every writer, so that it never races the state machine or the alarm
+// handler (a lost race re-reads and re-applies). prune deletes, each delete
+// conditional on the version it read.
 package circuitctl
 
 import (
@@ -14,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
 )
 
@@ -28,6 +35,7 @@ import (
 type API interface {
 	circuitstore.API
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
 // Env is what Run takes from its surroundings; tests replace parts of it.
@@ -50,10 +58,14 @@ type Conn struct {
 // commands, in the order --help lists them.
 var commands = []struct{ name, args, summary string }{
 	{"status", "[SERVICE]", "one circuit: state, effective state, override, last transition (when, from, to, why), counters, both alarm sources, open / half-open until, version"},
-	{"list", "", "every circuit in the table (Scan), per-key circuits SERVICE#KEY grouped under their service"},
+	{"list", "[SERVICE]", "every circuit in the table (Scan), per-key circuits SERVICE#KEY grouped under their service; with SERVICE, that service's alone"},
 	{"open", "[SERVICE] --reason TEXT", "force the circuit open: every call fails fast with CircuitOpen (no Lambda invoked) until released"},
 	{"close", "[SERVICE] --reason TEXT", "force the circuit closed: every call invokes the downstream and nothing is counted, until released"},
 	{"release", "[SERVICE] [--reason TEXT]", "clear the override: the circuit is back to its own state (an elapsed open duration then elects a probe)"},
+	{"clear-alarm", "[SERVICE] --source S --reason TEXT", "forget what alarm source S (downstream, slowCalls, healthcheck) recorded, its state and time (and the healthcheck's runs), so that its next notice applies whatever its time; a healthcheck hold is released"},
+	{"clear-hold", "[SERVICE] --reason TEXT", "end what holds the circuit now: a healthcheck hold, the open duration, a half-open period; the next call is a probe"},
+	{"repair", "[SERVICE] --reason TEXT", "rewrite what the breaker cannot act on (status lists it under needs repair): unreadable values, an unknown state, override or alarm state, counters out of range, event times ahead of now, an opening beyond --max-open-duration"},
+	{"prune", "SERVICE [--yes]", "delete SERVICE's per-key circuits that are CLOSED with no override and no failures (a missing item is the same circuit), each only if unchanged since read; without --yes, only show them"},
 	{"history", "[SERVICE]", "not kept: the item holds only the last transition (shown by status); see below"},
 }
 
@@ -71,6 +83,11 @@ Flags (before or after the command's arguments):
   --reason TEXT         why (required by open and close; recorded as the transition's reason)
   --create              open / close a circuit that has no item yet (a healthy circuit that never
                         failed may have none; without --create a misspelt name is refused)
+  --source S            clear-alarm: the alarm source, downstream, slowCalls or healthcheck
+  --max-open-duration N status, list, repair: an openUntil more than N seconds ahead is wrong (default
+                        86400; give the breaker's maxOpenDurationSeconds to be strict)
+  --yes                 prune: delete (without it prune only lists what it would delete)
+  --debug               on an error, also print the underlying AWS SDK error
   --version             print the release version
 
 Exit codes:
@@ -79,7 +96,7 @@ Exit codes:
   2  circuit not found: the table has no item for it. status still prints it, as CLOSED: a circuit
      with no item is closed. open / close need --create for it, release has nothing to release.
   3  table not found (DynamoDB ResourceNotFoundException)
-  4  access denied (DynamoDB AccessDeniedException, or credentials AWS refused)
+  4  access denied (DynamoDB AccessDeniedException, or credentials AWS refused), or no credentials found
   5  conflict (the item kept changing under the conditional write) or any other error
 
 History: the circuit's item keeps only its last transition, which status shows. Every transition
@@ -94,7 +111,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %-26s %s\n", c.name, c.args, c.summary)
+		fmt.Fprintf(w, "  %-11s %-35s %s\n", c.name, c.args, c.summary)
 	}
 	fmt.Fprint(w, usageFooter)
 }
@@ -102,8 +119,9 @@ func usage(w io.Writer) {
 // options are the parsed flags and arguments.
 type options struct {
 	Conn
-	service, stack, output, reason string
-	create                         bool
+	service, stack, output, reason, source string
+	create, debug, yes                     bool
+	maxOpen                                int
 }
 
 // Run runs one command line (without the program name) and returns its exit
@@ -153,6 +171,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if ee.code == ExitUsage {
 		fmt.Fprintln(env.Stderr, "run `circuitctl --help` for the commands and flags")
 	}
+	if o.debug && ee.err != nil {
+		fmt.Fprintln(env.Stderr, "circuitctl: debug:", ee.err.Error())
+	}
 	return ee.code
 }
 
@@ -169,6 +190,10 @@ func parse(cmd string, args []string, env Env) (options, error) {
 	fs.StringVar(&o.output, "output", "text", "")
 	fs.StringVar(&o.reason, "reason", "", "")
 	fs.BoolVar(&o.create, "create", false, "")
+	fs.BoolVar(&o.debug, "debug", false, "")
+	fs.StringVar(&o.source, "source", "", "")
+	fs.IntVar(&o.maxOpen, "max-open-duration", DefaultMaxOpenSeconds, "")
+	fs.BoolVar(&o.yes, "yes", false, "")
 
 	// Go's flag package stops at the first argument; operators write
 	// `circuitctl open payments --reason x`, so parse around positionals.
@@ -206,7 +231,10 @@ func parse(cmd string, args []string, env Env) (options, error) {
 		if o.Table == "" {
 			o.Table = s.TableName
 		}
-		if o.service == "" {
+		// list reads the whole table: the stack's serviceName only picks the
+		// breaker's outputs, it is no filter (a circuit given on the command
+		// line is).
+		if o.service == "" && cmd != "list" {
 			o.service = s.ServiceName
 		}
 		if o.Region == "" {
@@ -220,19 +248,73 @@ func parse(cmd string, args []string, env Env) (options, error) {
 	if needsService && o.service == "" {
 		return o, usageError("%s needs the circuit: give the breaker's serviceName as an argument or --service (the stack does not export serviceName unless you export it)", cmd)
 	}
-	if o.service != "" && strings.TrimSpace(o.service) != o.service {
-		return o, usageError("--service %q has leading or trailing spaces", o.service)
-	}
-	if !needsService && o.service != "" {
-		return o, usageError("list takes no circuit (it lists every one in the table)")
+	if o.service != "" {
+		if err := checkCircuit(cmd, o.service); err != nil {
+			return o, err
+		}
 	}
 	if (cmd == "open" || cmd == "close") && strings.TrimSpace(o.reason) == "" {
 		return o, usageError("%s needs --reason TEXT: say why the circuit is forced (it is recorded on the circuit and shown by status)", cmd)
 	}
+	if (cmd == "clear-alarm" || cmd == "clear-hold" || cmd == "repair") && strings.TrimSpace(o.reason) == "" {
+		return o, usageError("%s needs --reason TEXT: say why (it is recorded as the circuit's transition and shown by status)", cmd)
+	}
 	if o.create && cmd != "open" && cmd != "close" {
 		return o, usageError("--create is for open and close only")
 	}
+	if o.source != "" && cmd != "clear-alarm" {
+		return o, usageError("--source is for clear-alarm only")
+	}
+	if cmd == "clear-alarm" && !slices.Contains(circuit.Sources, circuit.Source(o.source)) {
+		return o, usageError("clear-alarm needs --source, one of %s (got %q)", sourceNames(), o.source)
+	}
+	if o.yes && cmd != "prune" {
+		return o, usageError("--yes is for prune only")
+	}
+	if o.maxOpen < 1 {
+		return o, usageError("--max-open-duration %d: give the breaker's maxOpenDurationSeconds, a number of seconds >= 1", o.maxOpen)
+	}
+	if cmd == "prune" && strings.Contains(o.service, circuit.KeySeparator) {
+		return o, usageError("prune %q: give the service (prune deletes its per-key circuits SERVICE#KEY), not one circuit", o.service)
+	}
 	return o, nil
+}
+
+// DefaultMaxOpenSeconds is the --max-open-duration default: a day, far above
+// the component's default maxOpenDurationSeconds (600), so that status does
+// not call a legitimate long opening wrong, while an opening until 9998 is.
+const DefaultMaxOpenSeconds = 86400
+
+func sourceNames() string {
+	names := make([]string, len(circuit.Sources))
+	for i, s := range circuit.Sources {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkCircuit refuses a circuit name no item can be meant by: a blank
+// service, or SERVICE# with nothing after the separator (circuit.ItemKey
+// never makes one; an empty key is the breaker's own circuit, SERVICE). It
+// does not apply the request path's key rule (circuit.ValidateKey): an item a
+// caller created under an older rule must stay reachable, to see, repair or
+// prune it.
+func checkCircuit(cmd, name string) error {
+	service, key := circuit.SplitItemKey(name)
+	per := strings.Contains(name, circuit.KeySeparator)
+	switch {
+	case strings.TrimSpace(service) != service:
+		return usageError("the circuit %q has leading or trailing spaces: give the breaker's serviceName exactly", name)
+	case service == "":
+		return usageError("the circuit %q has no service before %q: give SERVICE or SERVICE%sKEY", name, circuit.KeySeparator, circuit.KeySeparator)
+	case per && key == "" && cmd == "list":
+		return usageError("list %q: give the service alone (%s) to list it and its per-key circuits", name, shellWord(service))
+	case per && key == "":
+		return usageError("the circuit %q has an empty key: give SERVICE%sKEY for one per-key circuit, or %s for the breaker's own circuit", name, circuit.KeySeparator, shellWord(service))
+	case cmd == "list" && per:
+		return usageError("list %q: list takes a service (its per-key circuits are listed under it), not one per-key circuit; use status for that", name)
+	}
+	return nil
 }
 
 func defaultClient(ctx context.Context, c Conn) (API, error) {
@@ -254,6 +336,15 @@ func defaultClient(ctx context.Context, c Conn) (API, error) {
 	if cfg.Region == "" {
 		return nil, usageError("no AWS region: pass --region, set AWS_REGION, or use a profile with a region")
 	}
+	// The SDK resolves credentials lazily, at the first call, and its error is
+	// the whole provider chain (environment, shared files, SSO, IMDS, ...) on
+	// one line. Resolve them now to say what to do instead; --debug shows the
+	// chain. The cache keeps them for the calls that follow.
+	if cfg.Credentials != nil {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return nil, noCredentials(c, err)
+		}
+	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if c.EndpointURL != "" {
 			o.BaseEndpoint = aws.String(c.EndpointURL)
@@ -271,7 +362,7 @@ func run(ctx context.Context, cmd string, o options, env Env) error {
 	if err != nil {
 		return err
 	}
-	t := tool{api: client, store: circuitstore.New(client, o.Table), opts: o, env: env}
+	t := newTool(client, o, env)
 	switch cmd {
 	case "status":
 		return t.status(ctx)
@@ -283,6 +374,10 @@ func run(ctx context.Context, cmd string, o options, env Env) error {
 		return t.override(ctx, cmd, forcedClosed)
 	case "release":
 		return t.override(ctx, cmd, released)
+	case "clear-alarm", "clear-hold", "repair":
+		return t.fix(ctx, cmd)
+	case "prune":
+		return t.prune(ctx)
 	}
 	return usageError("unknown command %q", cmd)
 }

@@ -119,10 +119,10 @@ func TestHelpListsEveryCommand(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"help"}, {"status", "--help"}} {
 		r := runWith(t, circuitctl.Env{}, args...)
 		require.Equal(t, circuitctl.ExitOK, r.code, r)
-		for _, cmd := range []string{"status", "list", "open", "close", "release", "history"} {
+		for _, cmd := range []string{"status", "list", "open", "close", "release", "clear-alarm", "clear-hold", "repair", "prune", "history"} {
 			assert.Regexp(t, `(?m)^  `+cmd+` `, r.stdout, "%v lists %s", args, cmd)
 		}
-		for _, flag := range []string{"--table", "--region", "--profile", "--endpoint-url", "--service", "--stack", "--output", "--reason", "--create", "--version"} {
+		for _, flag := range []string{"--table", "--region", "--profile", "--endpoint-url", "--service", "--stack", "--output", "--reason", "--create", "--source", "--max-open-duration", "--yes", "--debug", "--version"} {
 			assert.Contains(t, r.stdout, flag)
 		}
 		// The exit codes a script relies on are documented where it looks.
@@ -155,8 +155,15 @@ func TestUsageErrorsNameTheFix(t *testing.T) {
 		"twice":               {[]string{"status", "a", "--service", "b", "--table", "t"}, "given twice"},
 		"bad output":          {[]string{"list", "--table", "t", "--output", "yaml"}, `--output "yaml": use text or json`},
 		"unknown flag":        {[]string{"list", "--tabel", "t"}, "flag provided but not defined: -tabel"},
-		"list with circuit":   {[]string{"list", "payments", "--table", "t"}, "list takes no circuit"},
-		"create on release":   {[]string{"release", "payments", "--table", "t", "--create"}, "--create is for open and close"},
+		"list with a key":     {[]string{"list", "payments#acme", "--table", "t"}, "list takes a service"},
+		"list with empty key": {[]string{"list", "payments#", "--table", "t"}, "give the service alone (payments)"},
+		// An empty key names no item circuit.ItemKey makes: refused, not
+		// looked up (issue 14, item 27).
+		"empty key":          {[]string{"status", "orders#", "--table", "t"}, `the circuit "orders#" has an empty key: give SERVICE#KEY for one per-key circuit, or orders for the breaker's own circuit`},
+		"empty key on open":  {[]string{"open", "--service", "orders#", "--table", "t", "--reason", "x"}, "has an empty key"},
+		"no service in name": {[]string{"status", "#acme", "--table", "t"}, `the circuit "#acme" has no service before "#"`},
+		"spaced service":     {[]string{"status", " payments#a", "--table", "t"}, "leading or trailing spaces"},
+		"create on release":  {[]string{"release", "payments", "--table", "t", "--create"}, "--create is for open and close"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := runWith(t, circuitctl.Env{NewClient: func(context.Context, circuitctl.Conn) (circuitctl.API, error) {
@@ -378,6 +385,17 @@ func TestListGroupsPerKeyCircuitsAndPaginates(t *testing.T) {
 	}
 	assert.Equal(t, []string{"orders|", "payments|", "payments|acme", "payments|zeta", "refunds|big"}, keys)
 
+	// A service given to list keeps its items alone: itself and its keys, not
+	// another service whose name starts the same.
+	f.put(t, circuit.Circuit{ServiceName: "payments2", State: circuit.Open})
+	r = runWith(t, env, "list", "payments", "--table", f.table)
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	names = nil
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		names = append(names, strings.Fields(l)[0])
+	}
+	assert.Equal(t, []string{"CIRCUIT", "payments", "#acme", "#zeta"}, names, r.stdout)
+
 	// Per-key circuits are addressed by their item key.
 	r = ctl(t, "status", "payments#acme", "--table", f.table, "--output", "json")
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
@@ -454,6 +472,10 @@ func (d deniedAPI) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dyn
 
 func (d deniedAPI) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	return nil, d.err("UpdateItem")
+}
+
+func (d deniedAPI) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, d.err("DeleteItem")
 }
 
 func (d deniedAPI) Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
@@ -625,4 +647,35 @@ func TestOpenNeverOverwritesARacingWriter(t *testing.T) {
 	assert.Equal(t, circuit.ForcedOpen, c.Override)
 	assert.Equal(t, 2, c.Failures, "the racing writer's count survives")
 	assert.Equal(t, int64(3), c.Version, "1 (put) + 1 (racer) + 1 (tool)")
+}
+
+// With no credentials anywhere (no keys in the environment, no profile, no
+// instance role), the SDK's own error is the whole provider chain; the tool
+// prints one line saying how to give it credentials (profile, region, keys,
+// or --endpoint-url for a local table) and exits 4 without calling DynamoDB.
+// --debug adds the SDK's error.
+func TestNoCredentialsPrintsOneLineWithAHint(t *testing.T) {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, args := range [][]string{
+		{"status", "payments", "--table", "t"},
+		{"list", "--table", "t", "--endpoint-url", endpoint},
+	} {
+		r := runWith(t, circuitctl.Env{}, args...)
+		assert.Equal(t, circuitctl.ExitAccessDenied, r.code, "%v: %s", args, r)
+		assert.Empty(t, r.stdout)
+		assert.Equal(t, 1, strings.Count(r.stderr, "\n"), "one line: %s", r.stderr)
+		for _, hint := range []string{"no AWS credentials found", "--profile", "AWS_PROFILE", "--region", "AWS_ACCESS_KEY_ID", "--endpoint-url", "--debug"} {
+			assert.Contains(t, r.stderr, hint)
+		}
+		assert.NotContains(t, r.stderr, "failed to refresh cached credentials", "the SDK's chain only with --debug")
+
+		r = runWith(t, circuitctl.Env{}, append(args, "--debug")...)
+		assert.Equal(t, circuitctl.ExitAccessDenied, r.code, r)
+		assert.Contains(t, r.stderr, "circuitctl: debug: ")
+		assert.Contains(t, r.stderr, "credentials")
+	}
 }

@@ -1,10 +1,14 @@
 package circuitctl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,6 +23,36 @@ type tool struct {
 	store *circuitstore.Store
 	opts  options
 	env   Env
+	// unreadable is what the store's last read could not read (the lenient
+	// decoder's notes): the write that follows stores those values as their
+	// defaults, and says so.
+	unreadable []string
+}
+
+// newTool wires the store with the lenient decoder: the tool must be able to
+// show, force and repair an item no other writer can read (a counter written
+// by hand as "three"), which is the case where an operator needs it most.
+func newTool(api API, o options, env Env) *tool {
+	t := &tool{api: api, opts: o, env: env}
+	t.store = circuitstore.New(api, o.Table)
+	t.store.Decode = func(service string, item circuitstore.Item) (circuit.Circuit, error) {
+		c, notes := circuitstore.DecodeLenient(service, item)
+		t.unreadable = notes
+		return c, nil
+	}
+	return t
+}
+
+// limits are what status and repair take as the most a correct writer can
+// leave ahead of now (circuit.RepairLimits).
+func (t *tool) limits() circuit.RepairLimits {
+	return circuit.RepairLimits{MaxOpen: time.Duration(t.opts.maxOpen) * time.Second}
+}
+
+// problems is everything repair would fix in c: the values the decoder could
+// not read, then the ones the rules cannot act on.
+func (t *tool) problems(c circuit.Circuit, unreadable []string) []string {
+	return append(append([]string(nil), unreadable...), c.RepairProblems(t.env.Now().UTC(), t.limits())...)
 }
 
 // The overrides the write commands set.
@@ -36,18 +70,19 @@ func baseService(name string) string {
 }
 
 // read is the circuit's item, strongly consistent like the store's own reads,
-// decoded; exists says whether there was an item at all.
-func (t *tool) read(ctx context.Context) (circuit.Circuit, bool, error) {
+// decoded leniently; exists says whether there was an item at all, and
+// unreadable lists the values read as their defaults.
+func (t *tool) read(ctx context.Context) (c circuit.Circuit, exists bool, unreadable []string, err error) {
 	out, err := t.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(t.opts.Table),
 		Key:            circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: t.opts.service}},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return circuit.Circuit{}, false, err
+		return circuit.Circuit{}, false, nil, err
 	}
-	c, err := circuitstore.Decode(t.opts.service, out.Item)
-	return c, len(out.Item) > 0, err
+	c, unreadable = circuitstore.DecodeLenient(t.opts.service, out.Item)
+	return c, len(out.Item) > 0, unreadable, nil
 }
 
 func (t *tool) notFound() error {
@@ -57,11 +92,12 @@ func (t *tool) notFound() error {
 }
 
 func (t *tool) status(ctx context.Context) error {
-	c, exists, err := t.read(ctx)
+	c, exists, unreadable, err := t.read(ctx)
 	if err != nil {
 		return err
 	}
 	v := viewOf(c, exists, t.opts.Table)
+	v.Problems = t.problems(c, unreadable)
 	if t.opts.output == "json" {
 		if err := writeJSON(t.env.Stdout, v); err != nil {
 			return err
@@ -77,7 +113,7 @@ func (t *tool) status(ctx context.Context) error {
 
 func (t *tool) list(ctx context.Context) error {
 	var views []View
-	p := dynamodb.NewScanPaginator(t.api, &dynamodb.ScanInput{TableName: aws.String(t.opts.Table), ConsistentRead: aws.Bool(true)})
+	p := dynamodb.NewScanPaginator(t.api, t.scanInput(t.opts.service))
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -91,12 +127,10 @@ func (t *tool) list(ctx context.Context) error {
 				fmt.Fprintf(t.env.Stderr, "circuitctl: skipping an item whose %s is not a string\n", circuit.KeyAttribute)
 				continue
 			}
-			c, err := circuitstore.Decode(key.Value, item)
-			if err != nil {
-				fmt.Fprintf(t.env.Stderr, "circuitctl: skipping %q: %v\n", key.Value, err)
-				continue
-			}
-			views = append(views, viewOf(c, true, t.opts.Table))
+			c, unreadable := circuitstore.DecodeLenient(key.Value, item)
+			v := viewOf(c, true, t.opts.Table)
+			v.Problems = t.problems(c, unreadable)
+			views = append(views, v)
 		}
 	}
 	// Grouped: a service, then its per-key circuits; services by name.
@@ -114,7 +148,33 @@ func (t *tool) list(ctx context.Context) error {
 		return writeJSON(t.env.Stdout, views)
 	}
 	writeList(t.env.Stdout, views, t.opts.Table)
+	var broken []string
+	for _, v := range views {
+		if len(v.Problems) > 0 {
+			broken = append(broken, shellWord(v.Circuit))
+		}
+	}
+	if len(broken) > 0 {
+		fmt.Fprintf(t.env.Stderr, "circuitctl: %d circuit(s) hold values the breaker cannot act on (`circuitctl status NAME` shows which, `circuitctl repair NAME --reason TEXT` fixes them): %s\n",
+			len(broken), strings.Join(broken, " "))
+	}
 	return nil
+}
+
+// scanInput reads the whole table, strongly consistent like the store's own
+// reads; with a service, only its items: SERVICE and SERVICE#... (the filter
+// saves the transfer, not the read capacity: a Scan reads every item).
+func (t *tool) scanInput(service string) *dynamodb.ScanInput {
+	in := &dynamodb.ScanInput{TableName: aws.String(t.opts.Table), ConsistentRead: aws.Bool(true)}
+	if service != "" {
+		in.FilterExpression = aws.String("#k = :service OR begins_with(#k, :prefix)")
+		in.ExpressionAttributeNames = map[string]string{"#k": circuit.KeyAttribute}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{
+			":service": &types.AttributeValueMemberS{Value: service},
+			":prefix":  &types.AttributeValueMemberS{Value: service + circuit.KeySeparator},
+		}
+	}
+	return in
 }
 
 // WriteResult is what open, close and release print in JSON.
@@ -125,7 +185,7 @@ type WriteResult struct {
 }
 
 func (t *tool) override(ctx context.Context, cmd string, o circuit.Override) error {
-	_, exists, err := t.read(ctx)
+	_, exists, _, err := t.read(ctx)
 	if err != nil {
 		return err
 	}
@@ -147,23 +207,32 @@ func (t *tool) override(ctx context.Context, cmd string, o circuit.Override) err
 		return err
 	}
 	changed := after.Version != before.Version
+	t.noteRewritten(changed)
 	v := viewOf(after, true, t.opts.Table)
 	if t.opts.output == "json" {
 		return writeJSON(t.env.Stdout, WriteResult{Command: cmd, Changed: changed, Circuit: v})
 	}
+	name := shownName(t.opts.service)
 	if changed {
 		tr := after.LastTransition
-		fmt.Fprintf(t.env.Stdout, "%s: %s -> %s (%s), version %d\n", t.opts.service, tr.From, tr.To, tr.Reason, after.Version)
+		fmt.Fprintf(t.env.Stdout, "%s: %s -> %s (%s), version %d\n", name, shown(string(tr.From)), shown(string(tr.To)), shown(tr.Reason), after.Version)
 	} else if o == circuit.NoOverride {
-		fmt.Fprintf(t.env.Stdout, "%s: no override to release; unchanged (%s, version %d)\n", t.opts.service, after.Effective(), after.Version)
+		fmt.Fprintf(t.env.Stdout, "%s: no override to release; unchanged (%s, version %d)\n", name, shown(string(after.Effective())), after.Version)
 	} else {
-		fmt.Fprintf(t.env.Stdout, "%s: already %s; unchanged (version %d)\n", t.opts.service, o, after.Version)
+		fmt.Fprintf(t.env.Stdout, "%s: already %s; unchanged (version %d)\n", name, o, after.Version)
 	}
 	return nil
 }
 
-func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
-	enc := json.NewEncoder(w)
+// writeJSON is every command's --output json: indented, with the runes a
+// terminal could act on escaped (safeJSON).
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(safeJSON(buf.Bytes()))
+	return err
 }

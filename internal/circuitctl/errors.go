@@ -36,10 +36,12 @@ type exitError struct {
 	code int
 	msg  string
 	err  error
+	// brief: msg alone says what to do, err is shown only with --debug.
+	brief bool
 }
 
 func (e *exitError) Error() string {
-	if e.err != nil {
+	if e.err != nil && !e.brief {
 		return e.msg + ": " + e.err.Error()
 	}
 	return e.msg
@@ -83,8 +85,21 @@ func classify(err error, table, service string) *exitError {
 	var api smithy.APIError
 	if errors.As(err, &api) && deniedCodes[api.ErrorCode()] {
 		return &exitError{code: ExitAccessDenied, err: err, msg: fmt.Sprintf(
-			"access denied (%s) on table %q: the caller needs dynamodb:GetItem (status), dynamodb:Scan (list) and dynamodb:UpdateItem (open, close, release) on it, "+
+			"access denied (%s) on table %q: the caller needs dynamodb:GetItem (status), dynamodb:Scan (list, prune), dynamodb:UpdateItem (open, close, release, clear-alarm, clear-hold, repair) and dynamodb:DeleteItem (prune) on it, "+
 				"and kms:Decrypt / kms:GenerateDataKey on a customer-managed key", api.ErrorCode(), table)}
 	}
 	return &exitError{code: ExitConflictOrOther, err: err, msg: "DynamoDB call failed"}
+}
+
+// noCredentials is the one-line answer to a credential chain that found
+// nothing usable (no keys, no profile, an expired SSO session, no instance
+// role): how to give the tool credentials, for AWS and for a local table.
+func noCredentials(c Conn, err error) error {
+	who := "no AWS credentials found"
+	if c.Profile != "" {
+		who = fmt.Sprintf("profile %q gave no usable AWS credentials (for SSO: aws sso login --profile %s)", c.Profile, shellWord(c.Profile))
+	}
+	return &exitError{code: ExitAccessDenied, err: err, brief: true, msg: who +
+		": pass --profile NAME or set AWS_PROFILE (and --region or AWS_REGION), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; " +
+		"for a local table (dynalite, DynamoDB Local) pass --endpoint-url http://127.0.0.1:PORT with any key pair exported; --debug shows the SDK's error"}
 }

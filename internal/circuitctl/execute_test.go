@@ -21,13 +21,16 @@ import (
 // against the same dynalite table, with the downstream test Lambda and our
 // controller as real bootstraps under the Lambda RIE (as in
 // component/statemachine/execute_test.go).
-func TestForcedOpenIsObservedByTheRealDefinition(t *testing.T) {
-	f := newFixture(t)
-	const (
-		service       = "payments"
-		downstreamArn = "arn:aws:lambda:us-east-1:123456789012:function:payments"
-		controllerArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-breaker-controller"
-	)
+const (
+	service       = "payments"
+	downstreamArn = "arn:aws:lambda:us-east-1:123456789012:function:payments"
+	controllerArn = "arn:aws:lambda:us-east-1:123456789012:function:payments-breaker-controller"
+)
+
+// realDefinition runs the component's definition against f's table, with
+// the downstream test Lambda and our controller as real bootstraps; exec runs
+// one execution a second after the tool's clock.
+func realDefinition(t *testing.T, f fixture) (exec func() sfnlocal.Result) {
 	cfg := statemachine.Config{
 		ServiceName: service, TableName: f.table,
 		DownstreamArn: downstreamArn, DownstreamTimeoutSeconds: 30,
@@ -49,9 +52,14 @@ func TestForcedOpenIsObservedByTheRealDefinition(t *testing.T) {
 			"AWS_ENDPOINT_URL_DYNAMODB":    endpoint,
 		})},
 	}})
-	exec := func() sfnlocal.Result {
+	return func() sfnlocal.Result {
 		return machine.Run(t, map[string]any{"amount": 42}, sfnlocal.Exec{StartTime: now.Add(time.Second)})
 	}
+}
+
+func TestForcedOpenIsObservedByTheRealDefinition(t *testing.T) {
+	f := newFixture(t)
+	exec := realDefinition(t, f)
 
 	// Healthy and never written: admitted.
 	r := exec()
@@ -87,4 +95,37 @@ func TestForcedOpenIsObservedByTheRealDefinition(t *testing.T) {
 	c := f.get(t, service)
 	assert.Equal(t, circuit.Closed, c.Effective())
 	assert.Equal(t, "manual: vendor recovered", c.LastTransition.Reason)
+}
+
+// What circuitctl's clear-alarm and clear-hold write is what the request path
+// obeys: a circuit held by a healthcheck ALARM dated 9999 and opened until
+// 9998 (issue 14, item 6) fails every call fast through the real definition;
+// after clear-alarm the healthcheck no longer holds it, and after clear-hold
+// the next call is elected as the probe: the controller admits it and the
+// downstream is invoked.
+func TestClearedHoldsAreObservedByTheRealDefinition(t *testing.T) {
+	f := newFixture(t)
+	item := wedged(service)
+	delete(item, circuit.AttrOverride)
+	delete(item, circuit.AttrFailures)
+	f.putRaw(t, item)
+	exec := realDefinition(t, f)
+
+	r := exec()
+	require.Equal(t, "FAILED", r.Status, "%s", r)
+	assert.Equal(t, statemachine.ErrorCircuitOpen, r.Error, "%s", r)
+	assert.Equal(t, 0, r.LambdaInvocations, "%s", r)
+
+	cr := ctl(t, "clear-alarm", service, "--table", f.table, "--source", "healthcheck", "--reason", "INC-12 ALARM dated 9999")
+	require.Equal(t, circuitctl.ExitOK, cr.code, cr)
+	r = exec()
+	require.Equal(t, "FAILED", r.Status, "still open until 9998: %s", r)
+	assert.Equal(t, 0, r.LambdaInvocations, "%s", r)
+
+	cr = ctl(t, "clear-hold", service, "--table", f.table, "--reason", "INC-13 open until 9998")
+	require.Equal(t, circuitctl.ExitOK, cr.code, cr)
+	r = exec()
+	require.True(t, r.Succeeded(), "%s", r)
+	assert.Equal(t, 1, r.LambdaInvocationsByFunction[controllerArn], "elected as the probe: %s", r)
+	assert.Equal(t, 1, r.LambdaInvocationsByFunction[downstreamArn], "%s", r)
 }

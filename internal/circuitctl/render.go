@@ -3,6 +3,7 @@ package circuitctl
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -31,6 +32,10 @@ type View struct {
 	OpenUntil      string           `json:"openUntil"`
 	HalfOpenUntil  string           `json:"halfOpenUntil"`
 	Version        int64            `json:"version"`
+	// Problems are the values the breaker cannot act on (unreadable, unknown,
+	// out of range, times ahead of now), one line each, as `circuitctl
+	// repair` would fix them; absent when there are none.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // TransitionView is the item's last transition.
@@ -109,7 +114,7 @@ func relative(s string, now time.Time) string {
 	}
 	t, err := circuit.ParseTime(s)
 	if err != nil {
-		return s
+		return shown(s)
 	}
 	d := t.Sub(now).Round(time.Second)
 	switch {
@@ -132,7 +137,7 @@ func alarmLine(a AlarmView, now time.Time) string {
 	if a.State == "" {
 		return "- (no notification applied yet)"
 	}
-	return fmt.Sprintf("%s since %s", a.State, relative(a.ChangedAt, now))
+	return fmt.Sprintf("%s since %s", shown(string(a.State)), relative(a.ChangedAt, now))
 }
 
 // writeStatus is status's text output: one field a line, in the order an
@@ -140,21 +145,21 @@ func alarmLine(a AlarmView, now time.Time) string {
 func writeStatus(out io.Writer, v View, now time.Time) {
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	line := func(k, format string, args ...any) { fmt.Fprintf(w, "%s\t"+format+"\n", append([]any{k}, args...)...) }
-	line("circuit", "%s (table %s)", v.Circuit, v.Table)
+	line("circuit", "%s (table %s)", shownName(v.Circuit), shown(v.Table))
 	if !v.Exists {
 		line("item", "none: never written; the request path treats it as CLOSED (exit code 2: check the name with `circuitctl list`)")
 	}
-	line("effective state", "%s", v.EffectiveState)
-	line("state", "%s", v.State)
+	line("effective state", "%s", shown(string(v.EffectiveState)))
+	line("state", "%s", shown(string(v.State)))
 	if v.Override != circuit.NoOverride {
-		line("override", "%s (in force until `circuitctl release %s`)", v.Override, v.Circuit)
+		line("override", "%s (in force until `circuitctl release %s`)", shown(string(v.Override)), shellWord(v.Circuit))
 	} else {
 		line("override", "none")
 	}
 	if v.Transition.At != "" {
 		line("since", "%s", relative(v.Transition.At, now))
-		line("transition", "%s -> %s", orDash(string(v.Transition.From)), orDash(string(v.Transition.To)))
-		line("why", "%s", orDash(v.Transition.Reason))
+		line("transition", "%s -> %s", orDash(shown(string(v.Transition.From))), orDash(shown(string(v.Transition.To))))
+		line("why", "%s", orDash(shown(v.Transition.Reason)))
 	} else {
 		line("since", "- (no transition recorded)")
 	}
@@ -176,6 +181,16 @@ func writeStatus(out io.Writer, v View, now time.Time) {
 		line("healthcheck runs", "last %s, healthy", relative(h.LastRun, now))
 	}
 	line("version", "%d", v.Version)
+	for i, p := range v.Problems {
+		k := ""
+		if i == 0 {
+			k = "needs repair"
+		}
+		line(k, "%s", shown(p))
+	}
+	if len(v.Problems) > 0 {
+		line("", "(`circuitctl repair %s --reason TEXT` rewrites these)", shellWord(v.Circuit))
+	}
 	w.Flush()
 }
 
@@ -183,27 +198,28 @@ func writeStatus(out io.Writer, v View, now time.Time) {
 // their service.
 func writeList(out io.Writer, views []View, table string) {
 	if len(views) == 0 {
-		fmt.Fprintf(out, "no circuits in table %s (a circuit with no item is CLOSED)\n", table)
+		fmt.Fprintf(out, "no circuits in table %s (a circuit with no item is CLOSED)\n", shown(table))
 		return
 	}
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "CIRCUIT\tEFFECTIVE\tSTATE\tOVERRIDE\tSINCE\tWHY\tVERSION")
 	last := ""
 	for _, v := range views {
-		name := v.Circuit
-		if v.Key != "" {
+		name := shownName(v.Circuit)
+		if strings.Contains(v.Circuit, circuit.KeySeparator) {
 			if v.Service != last {
 				// Per-key circuits whose service has no item of its own.
-				fmt.Fprintf(w, "%s\t-\t-\t-\t-\t(no item of its own)\t-\n", v.Service)
+				fmt.Fprintf(w, "%s\t-\t-\t-\t-\t(no item of its own)\t-\n", shownName(v.Service))
 			}
-			name = "  #" + v.Key
+			name = "  #" + shownName(v.Key)
 		}
 		last = v.Service
 		reason := v.Transition.Reason
 		if r := []rune(reason); len(r) > 48 {
 			reason = string(r[:45]) + "..."
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, v.EffectiveState, v.State, orDash(string(v.Override)), orDash(v.Transition.At), orDash(reason), v.Version)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", name, shown(string(v.EffectiveState)), shown(string(v.State)),
+			orDash(shown(string(v.Override))), orDash(v.Transition.At), orDash(shown(reason)), v.Version)
 	}
 	w.Flush()
 }

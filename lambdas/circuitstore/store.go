@@ -45,6 +45,10 @@ type Store struct {
 	Table  string
 	// MaxAttempts overrides DefaultMaxAttempts when > 0.
 	MaxAttempts int
+	// Decode reads the items Get and Update see; nil: Decode. The operators'
+	// tool sets a lenient one (DecodeLenient), so that it can rewrite an item
+	// holding a value no other writer can read.
+	Decode func(service string, item Item) (circuit.Circuit, error)
 }
 
 // New returns a store on table.
@@ -78,7 +82,11 @@ func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, bool,
 	if err != nil {
 		return circuit.Circuit{}, false, fmt.Errorf("reading circuit %q from table %s: %w", service, s.Table, err)
 	}
-	c, err := Decode(service, out.Item)
+	decode := s.Decode
+	if decode == nil {
+		decode = Decode
+	}
+	c, err := decode(service, out.Item)
 	if err != nil {
 		return circuit.Circuit{}, false, err
 	}

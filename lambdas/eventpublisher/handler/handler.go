@@ -9,7 +9,11 @@
 // publishes records in order, retries only the entries PutEvents failed, and
 // reports the first record it could not publish as the batch's failure
 // (ReportBatchItemFailures), so that Lambda re-delivers from that record on and
-// not the records already published before it.
+// not the records already published before it. It does the same when its
+// invocation's deadline nears: it starts no PutEvents call it could not see
+// through, and returns the records left as the batch's failure, rather than
+// be stopped by Lambda mid-batch, which fails the whole batch and republishes
+// the events already put.
 package handler
 
 import (
@@ -74,7 +78,25 @@ type Config struct {
 	// reported failed (Lambda then re-delivers it under the mapping's retry
 	// policy).
 	Attempts int
+	// CallBudget is the least time left before the invocation's deadline for
+	// which a PutEvents call is started (DefaultCallBudget when zero): a call
+	// cut short by the deadline may have been accepted, and its events would
+	// be put again on re-delivery.
+	CallBudget time.Duration
+	// ReturnReserve is kept before the deadline to return the response
+	// (DefaultReturnReserve when zero): each call's own deadline is the
+	// invocation's less it.
+	ReturnReserve time.Duration
 }
+
+// The deadline margins. The publisher's timeout is 30 s (component/events.go)
+// and a PutEvents call takes tens of milliseconds, but the SDK's retryer may
+// hold a throttled call for seconds (up to 20 s of back-off by default: AWS
+// SDK for Go v2, "Retries and timeouts").
+const (
+	DefaultCallBudget    = 2 * time.Second
+	DefaultReturnReserve = 500 * time.Millisecond
+)
 
 const (
 	EnvBusName   = "EVENT_BUS_NAME"
@@ -99,6 +121,7 @@ type Handler struct {
 	put   Putter
 	log   *slog.Logger
 	sleep func(time.Duration)
+	now   func() time.Time
 }
 
 // New returns a handler; sleep nil means time.Sleep (tests pass a no-op).
@@ -109,7 +132,33 @@ func New(cfg Config, put Putter, log *slog.Logger, sleep func(time.Duration)) *H
 	if cfg.Attempts < 1 {
 		cfg.Attempts = 1
 	}
-	return &Handler{cfg: cfg, put: put, log: log, sleep: sleep}
+	if cfg.CallBudget <= 0 {
+		cfg.CallBudget = DefaultCallBudget
+	}
+	if cfg.ReturnReserve <= 0 {
+		cfg.ReturnReserve = DefaultReturnReserve
+	}
+	return &Handler{cfg: cfg, put: put, log: log, sleep: sleep, now: time.Now}
+}
+
+// errDeadline: the invocation's deadline is too near for another call.
+var errDeadline = errors.New("the invocation's deadline is too near to start another PutEvents call")
+
+// timeLeft is how long until the invocation's deadline less the return
+// reserve; ok false without a deadline (none to keep).
+func (h *Handler) timeLeft(ctx context.Context) (time.Duration, bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0, false
+	}
+	return deadline.Sub(h.now()) - h.cfg.ReturnReserve, true
+}
+
+// canCall reports whether a PutEvents call, after a pause of wait, can still
+// be seen through before the deadline.
+func (h *Handler) canCall(ctx context.Context, wait time.Duration) bool {
+	left, ok := h.timeLeft(ctx)
+	return !ok || left-wait >= h.cfg.CallBudget
 }
 
 // pending is one event to put and the record it came from.
@@ -144,6 +193,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	for start := 0; start < len(todo); start += MaxEntriesPerCall {
 		chunk := todo[start:min(start+MaxEntriesPerCall, len(todo))]
 		if failed, err := h.putChunk(ctx, chunk); err != nil {
+			// The records after it are not published either: they follow
+			// the checkpoint, and Lambda re-delivers them with it.
 			h.log.Error("transition events not published; the stream re-delivers from the first", "sequenceNumber", failed, "error", err.Error())
 			return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{{ItemIdentifier: failed}}}, nil
 		}
@@ -157,14 +208,24 @@ func (h *Handler) putChunk(ctx context.Context, chunk []pending) (string, error)
 	left := chunk
 	var lastErr error
 	for attempt := 1; attempt <= h.cfg.Attempts; attempt++ {
+		var pause time.Duration
 		if attempt > 1 {
-			h.sleep(time.Duration(1<<(attempt-2)) * 100 * time.Millisecond)
+			pause = time.Duration(1<<(attempt-2)) * 100 * time.Millisecond
+		}
+		if !h.canCall(ctx, pause) {
+			if lastErr != nil {
+				return left[0].seq, fmt.Errorf("%w, after %d attempt(s): %w", errDeadline, attempt-1, lastErr)
+			}
+			return left[0].seq, errDeadline
+		}
+		if pause > 0 {
+			h.sleep(pause)
 		}
 		entries := make([]ebtypes.PutEventsRequestEntry, len(left))
 		for i, p := range left {
 			entries[i] = p.entry
 		}
-		out, err := h.put.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+		out, err := h.putBefore(ctx, entries)
 		if err != nil {
 			lastErr = err
 			continue
@@ -193,6 +254,17 @@ func (h *Handler) putChunk(ctx context.Context, chunk []pending) (string, error)
 		lastErr = fmt.Errorf("%d of %d entries failed: %s", len(left), len(entries), strings.Join(codes, "; "))
 	}
 	return left[0].seq, fmt.Errorf("after %d attempts: %w", h.cfg.Attempts, lastErr)
+}
+
+// putBefore is one PutEvents call that ends before the invocation's deadline
+// less the return reserve, whatever the SDK's retryer would do.
+func (h *Handler) putBefore(ctx context.Context, entries []ebtypes.PutEventsRequestEntry) (*eventbridge.PutEventsOutput, error) {
+	if left, ok := h.timeLeft(ctx); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, left)
+		defer cancel()
+	}
+	return h.put.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
 }
 
 // entry is the event for one stream record, or false when it is no

@@ -218,3 +218,102 @@ func TestConfigFromEnv(t *testing.T) {
 	_, err = ConfigFromEnv(func(k string) string { return env[k] })
 	assert.ErrorContains(t, err, EnvBusName)
 }
+
+// slowBus is fakeBus whose calls take d, or until the call's context ends
+// (as the SDK's HTTP client does: a request is cancelled with its context).
+type slowBus struct {
+	fakeBus
+	d time.Duration
+}
+
+func (b *slowBus) PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
+	select {
+	case <-time.After(b.d):
+		return b.fakeBus.PutEvents(ctx, in, opts...)
+	case <-ctx.Done():
+		b.calls = append(b.calls, in.Entries) // sent, outcome unknown
+		return nil, ctx.Err()
+	}
+}
+
+// manyTransitions is n trips of n circuits, one stream record each.
+func manyTransitions(t *testing.T, n int) events.DynamoDBEvent {
+	ev := loadEvent(t, "testdata/transitions.json")
+	trip := ev.Records[2]
+	ev.Records = nil
+	for i := range n {
+		r := trip
+		r.Change.SequenceNumber = fmt.Sprintf("3%020d", i)
+		r.Change.Keys = map[string]events.DynamoDBAttributeValue{"serviceName": events.NewStringAttribute(fmt.Sprintf("svc-%d", i))}
+		ev.Records = append(ev.Records, r)
+	}
+	return ev
+}
+
+// Lambda stops an invocation at its timeout and counts it as a function
+// error: the whole batch is retried (or bisected), and every event already
+// put is put again (AWS Lambda Developer Guide, "Using AWS Lambda with Amazon
+// DynamoDB": on an error, Lambda retries the batch until it succeeds or the
+// records expire; "Configuring partial batch response": a reported failure
+// makes Lambda retry from that record only). So the publisher watches its
+// context's deadline (the Lambda runtime's, aws-lambda-go's
+// lambdacontext deadline): it starts no call it could not see through and
+// reports the first record it did not publish, before the deadline. The
+// re-delivery, from that record on, publishes each remaining transition once:
+// nothing published twice, nothing lost.
+func TestStopsBeforeTheDeadline(t *testing.T) {
+	ev := manyTransitions(t, 100) // ten calls of ten
+	bus := &slowBus{d: 150 * time.Millisecond}
+	h := New(Config{BusName: "b", TableName: "t", Attempts: 3, CallBudget: 300 * time.Millisecond, ReturnReserve: 100 * time.Millisecond}, bus, quiet, func(time.Duration) {})
+	deadline := time.Now().Add(time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+
+	resp, err := h.Handle(ctx, ev)
+	returned := time.Now()
+	require.NoError(t, err)
+	assert.True(t, returned.Before(deadline), "returned %s after the deadline", returned.Sub(deadline))
+	calls := len(bus.calls)
+	require.Greater(t, calls, 0)
+	require.Less(t, calls, 10, "it stopped before the batch's end")
+	for _, c := range bus.calls {
+		assert.Len(t, c, MaxEntriesPerCall, "no call was cut short")
+	}
+	require.Equal(t, []events.DynamoDBBatchItemFailure{{ItemIdentifier: ev.Records[10*calls].Change.SequenceNumber}}, resp.BatchItemFailures,
+		"the first record not published is the checkpoint")
+
+	// Lambda re-delivers from the checkpoint on.
+	first := bus.details(t)
+	redelivered := ev
+	redelivered.Records = ev.Records[10*calls:]
+	again := &fakeBus{}
+	resp, err = New(Config{BusName: "b", TableName: "t", Attempts: 3}, again, quiet, func(time.Duration) {}).Handle(context.Background(), redelivered)
+	require.NoError(t, err)
+	assert.Empty(t, resp.BatchItemFailures)
+	seen := map[string]int{}
+	for _, d := range append(first, again.details(t)...) {
+		seen[d.ID]++
+	}
+	assert.Len(t, seen, 100, "every transition published")
+	for id, n := range seen {
+		assert.Equal(t, 1, n, "%s published %d times", id, n)
+	}
+}
+
+// A call still running when only the return reserve is left is cut there
+// (its own context's deadline), and the record it carried is reported: the
+// handler returns before Lambda stops it, whatever the call does.
+func TestACallIsCutBeforeTheDeadline(t *testing.T) {
+	ev := manyTransitions(t, 3)
+	bus := &slowBus{d: time.Hour}
+	h := New(Config{BusName: "b", TableName: "t", Attempts: 3, CallBudget: 100 * time.Millisecond, ReturnReserve: 150 * time.Millisecond}, bus, quiet, func(time.Duration) {})
+	deadline := time.Now().Add(600 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+
+	resp, err := h.Handle(ctx, ev)
+	require.NoError(t, err)
+	assert.True(t, time.Now().Before(deadline), "returned after the deadline")
+	assert.Len(t, bus.calls, 1, "no retry without the time to see it through")
+	assert.Equal(t, []events.DynamoDBBatchItemFailure{{ItemIdentifier: ev.Records[0].Change.SequenceNumber}}, resp.BatchItemFailures)
+}

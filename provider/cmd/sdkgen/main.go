@@ -79,6 +79,11 @@ func run(schemaPath, out string, langs []string, tidy bool) error {
 			}
 		case "go":
 			files, err = gogen.GeneratePackage(tool, pkg, nil)
+			if readme := goReadme(raw); readme != "" && err == nil {
+				// Go's generator writes no README; the schema carries one
+				// for it (provider/sdkreadme.go), beside the package's code.
+				files[path.Base(goImportBase(pkg))+"/README.md"] = []byte(readme)
+			}
 		default:
 			return fmt.Errorf("unknown language %q", lang)
 		}
@@ -95,6 +100,27 @@ func run(schemaPath, out string, langs []string, tidy bool) error {
 		}
 	}
 	return nil
+}
+
+// goReadme is the schema's language.go.readme, a key of this repository's
+// (Pulumi's GoPackageInfo has none, and ignores it): the Go SDK's README.
+func goReadme(raw []byte) string {
+	var spec struct {
+		Language struct {
+			Go struct {
+				Readme string `json:"readme"`
+			} `json:"go"`
+		} `json:"language"`
+	}
+	if err := decode(raw, &spec); err != nil {
+		return ""
+	}
+	return spec.Language.Go.Readme
+}
+
+func goImportBase(pkg *schema.Package) string {
+	info, _ := pkg.Language["go"].(gogen.GoPackageInfo)
+	return info.ImportBasePath
 }
 
 func pythonPackage(pkg *schema.Package) string {
