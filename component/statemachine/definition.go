@@ -327,6 +327,11 @@ func (b *builder) failClosedOnReadError() {
 		return
 	}
 	b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateRejectCircuitUnavailable}}
+	b.rejectCircuitUnavailable()
+}
+
+// rejectCircuitUnavailable is the Fail state of a read error when failing closed.
+func (b *builder) rejectCircuitUnavailable() {
 	b.states[StateRejectCircuitUnavailable] = &state{
 		Type:  "Fail",
 		Error: ErrorCircuitUnavailable,

@@ -3,6 +3,7 @@ package circuit
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Per-key circuits (docs/per-key.md): one breaker keeps one circuit per key
@@ -27,25 +28,72 @@ const KeySeparator = "#"
 // a key whose item key is longer cannot be read or written at all.
 const MaxItemKeyBytes = 2048
 
-// KeyRule says what a valid key is, for error messages. It is what the request
-// path can check in Amazon States Language (JSONPath has no length and no
-// character classes: docs/per-key.md), so that the controller accepts exactly
-// the keys the state machine lets through.
-const KeyRule = "a non-empty JSON string without '#'"
+// KeyRule says what a valid key is, for error messages (docs/per-key.md, "What
+// a key may be"). It is exactly what the request path checks (the state
+// machine's CheckCircuitKey Choice with JSONPath's IsString and StringMatches;
+// DynamoDB itself refuses an item key over its limit, which the state machine
+// then reports as an invalid key too), so that the controller accepts exactly
+// the keys the state machine lets through. Keys are compared as DynamoDB
+// compares them: byte for byte, case and Unicode normalisation included.
+const KeyRule = "a non-empty JSON string without '#', '\\' or control characters, not starting or ending with a space, " +
+	"whose item key (<service>#<key>) fits DynamoDB's 2048-byte partition key in UTF-8"
 
-// ValidateKey checks a key of service's breaker against KeyRule and DynamoDB's
-// limit on the item key.
+// IsKeyControl reports whether r may not occur anywhere in a key: the C0
+// controls (NUL, ESC, newline, tab, ...), DEL, the C1 controls (CSI, NEL, ...)
+// and the Unicode line and paragraph separators. They make a key print as
+// something else (a terminal escape, a forged line in a log or a table), and
+// the line terminators among them are where pattern matchers disagree on what
+// '*' spans (so the state machine's check, see KeyControls, stays exact only
+// because every line terminator is refused).
+func IsKeyControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
+}
+
+// KeyControls lists the runes IsKeyControl refuses, in order, for the state
+// machine's Choice (one StringMatches "*<rune>*" each).
+func KeyControls() []rune {
+	var rs []rune
+	for r := rune(0); r <= 0x2029; r++ {
+		if IsKeyControl(r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// KeyBackslash may not occur in a key. The state machine builds a key's item
+// key with the intrinsic States.Format, whose string handling of '\' is an
+// escape (Amazon States Language, intrinsic functions); the local executor
+// removes every backslash from its result, which would put a key's writes on
+// another item than its controller's. Refusing it keeps the item key the key.
+const KeyBackslash = `\`
+
+// ValidateKey checks a key of service's breaker against KeyRule. The key
+// comes from JSON (the controller's request) or a command line; a Go string
+// that is not UTF-8 cannot be a DynamoDB string, so it is refused too.
 func ValidateKey(service, key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("the circuit key is empty: it must be %s", KeyRule)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("the circuit key %.64q is not UTF-8: it must be %s", key, KeyRule)
+	case strings.IndexFunc(key, IsKeyControl) >= 0:
+		r, _ := utf8.DecodeRuneInString(key[strings.IndexFunc(key, IsKeyControl):])
+		return fmt.Errorf("the circuit key %.64q contains the control character %U: it must be %s", key, r, KeyRule)
 	case strings.Contains(key, KeySeparator):
 		return fmt.Errorf("the circuit key %.64q contains %q: it must be %s", key, KeySeparator, KeyRule)
+	case strings.Contains(key, KeyBackslash):
+		return fmt.Errorf("the circuit key %.64q contains a backslash: it must be %s", key, KeyRule)
+	case strings.HasPrefix(key, " ") || strings.HasSuffix(key, " "):
+		return fmt.Errorf("the circuit key %.64q starts or ends with a space: it must be %s", key, KeyRule)
 	case len(ItemKey(service, key)) > MaxItemKeyBytes:
 		return fmt.Errorf("the circuit key is %d bytes: with the service name and %q it must fit DynamoDB's %d-byte partition key", len(key), KeySeparator, MaxItemKeyBytes)
 	}
 	return nil
 }
+
+// MaxKeyBytes is the longest key of service's breaker, in bytes of UTF-8.
+func MaxKeyBytes(service string) int { return MaxItemKeyBytes - len(service) - len(KeySeparator) }
 
 // ItemKey is the item key of a key's circuit; an empty key is the breaker's
 // own item.
