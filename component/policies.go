@@ -164,6 +164,8 @@ func StateMachinePolicy(table CircuitTable, serviceName, controllerArn string, u
 		invoke = append(invoke, FunctionAndVersions(f)...)
 	}
 	invoke = append(invoke, controllerArn)
+	// GetItem: the plain read; with per-key circuits, the breaker's item read
+	// alone when the keyed read failed or came back partial.
 	actions := []string{"dynamodb:GetItem", "dynamodb:UpdateItem"}
 	if table.PerKey {
 		// The keyed read: the breaker's item and the key's in one call.

@@ -317,16 +317,22 @@ func (b *builder) readCircuit() {
 	b.failClosedOnReadError()
 }
 
-// failClosedOnReadError: FAIL CLOSED, by the user's choice (Config.FailClosed),
-// for the plain and the keyed read alike. A downstream that must never be
-// called unguarded (it is the one the breaker protects from overload) is not
-// called when its circuit cannot be read. The read's error stays in the
-// history (its TaskFailed event); the caller sees ours.
+// failClosedOnReadError: FAIL CLOSED, by the user's choice (Config.FailClosed).
+// A downstream that must never be called unguarded (it is the one the breaker
+// protects from overload) is not called when its circuit cannot be read. The
+// read's error stays in the history (its TaskFailed event); the caller sees
+// ours. The keyed read answers its store errors in keyedRead, after reading
+// the breaker's item alone, with the same Fail state.
 func (b *builder) failClosedOnReadError() {
 	if !b.cfg.FailClosed {
 		return
 	}
 	b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateRejectCircuitUnavailable}}
+	b.rejectCircuitUnavailable()
+}
+
+// rejectCircuitUnavailable is the Fail state of a read error when failing closed.
+func (b *builder) rejectCircuitUnavailable() {
 	b.states[StateRejectCircuitUnavailable] = &state{
 		Type:  "Fail",
 		Error: ErrorCircuitUnavailable,

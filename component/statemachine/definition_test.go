@@ -554,9 +554,10 @@ func TestDynamoDBRetriesNameErrorsAWSRaises(t *testing.T) {
 		t.Fatal(err)
 	}
 	var table struct {
-		BaseClass        string            `json:"baseClass"`
-		ClientClass      string            `json:"clientClass"`
-		ClassByErrorCode map[string]string `json:"classByErrorCode"`
+		BaseClass             string            `json:"baseClass"`
+		ClientClass           string            `json:"clientClass"`
+		ClassByErrorCode      map[string]string `json:"classByErrorCode"`
+		SDKV2OnlyClassByError map[string]string `json:"sdkV2OnlyClassByErrorCode"`
 	}
 	if err := json.Unmarshal(raw, &table); err != nil {
 		t.Fatal(err)
@@ -587,6 +588,40 @@ func TestDynamoDBRetriesNameErrorsAWSRaises(t *testing.T) {
 			}
 		}
 	}
+	// The keyed read's (the AWS SDK integration's) names: DynamoDb.<SDK v2
+	// class>, which has classes for every code of the v1 table and for those
+	// modelled since (ThrottlingException, issue 14 item 3), never the base
+	// class DynamoDb.DynamoDbException.
+	sdkRaised := map[string]bool{"DynamoDb." + table.ClientClass: true}
+	for _, class := range table.ClassByErrorCode {
+		sdkRaised["DynamoDb."+class] = true
+	}
+	for _, class := range table.SDKV2OnlyClassByError {
+		sdkRaised["DynamoDb."+class] = true
+	}
+	for _, n := range TransientDynamoDBSDKErrors() {
+		if !sdkRaised[n] {
+			t.Errorf("the keyed read retries %s, which the AWS SDK integration never raises", n)
+		}
+	}
+	if slices.Contains(TransientDynamoDBSDKErrors(), ErrorDynamoDBSDKBase) {
+		t.Errorf("the keyed read retries %s: every permanent error without a class of its own", ErrorDynamoDBSDKBase)
+	}
+	for _, code := range []string{"ProvisionedThroughputExceededException", "RequestLimitExceeded", "ThrottlingException", "InternalServerError"} {
+		class := table.ClassByErrorCode[code]
+		if class == "" {
+			class = table.SDKV2OnlyClassByError[code]
+		}
+		if class == "" || !slices.Contains(TransientDynamoDBSDKErrors(), "DynamoDb."+class) {
+			t.Errorf("the keyed read does not retry %s (DynamoDb.%s)", code, class)
+		}
+	}
+	// The optimized integration has no class for ThrottlingException: it
+	// arrives as the base class, which is not retried (see above).
+	if _, ok := table.ClassByErrorCode["ThrottlingException"]; ok {
+		t.Error("the SDK v1 table has a class for ThrottlingException: retry it in TransientDynamoDBErrors")
+	}
+
 	// The writes ADD counters: a 5xx or a client-side failure may have been applied.
 	for _, n := range DynamoDBThrottlingErrors() {
 		if strings.Contains(n, "InternalServer") || strings.Contains(n, table.ClientClass) {

@@ -249,16 +249,16 @@ func TestPerKeyInvalidKeyFailsTheCall(t *testing.T) {
 	}
 
 	// Too long for DynamoDB's 2048-byte partition key: JSONPath cannot measure
-	// a string, so the state machine lets it through; the read fails with
-	// DynamoDB's validation error (DynamoDb.DynamoDbException) and the call
-	// fails open, as for any store error (docs/per-key.md), and no item is
-	// created for the key. The controller refuses such a key (ValidateKey).
+	// a string, so the state machine lets it through to the read, which
+	// DynamoDB refuses (DynamoDb.DynamoDbException, a ValidationException):
+	// an invalid key too (TestPerKeyTooLongKeyNeverBypassesTheBreaker has the
+	// rest). The controller refuses such a key (ValidateKey).
 	long := strings.Repeat("k", circuit.MaxItemKeyBytes)
 	r := e.run(t, map[string]any{"payment": map[string]any{"provider": long}}, sfnlocal.Exec{})
-	succeeded(t, r, `{"echoed": {"payment": {"provider": "`+long+`"}}}`)
-	if !strings.Contains(statesOf(r), "ReadCircuit,UseNewKeyCircuit") {
-		t.Errorf("too long a key: %s", statesOf(r))
+	if r.Error != ErrorInvalidCircuitKey || !strings.HasSuffix(statesOf(r), "ReadCircuit,CheckReadError,RejectCircuitKeyTooLong") {
+		t.Errorf("too long a key: %s", r)
 	}
+	budget(t, r, 0, 0, 1, 0)
 	if err := circuit.ValidateKey(e.cfg.ServiceName, long); err == nil {
 		t.Error("ValidateKey accepts a key DynamoDB refuses")
 	}
@@ -341,7 +341,7 @@ func TestPerKeyReadErrors(t *testing.T) {
 	// never retried.
 	denied := sfnlocal.Fault{Error: "DynamoDb.DynamoDbException", Cause: "User is not authorized to perform: dynamodb:BatchGetItem (Service: DynamoDb, Status Code: 400, Request ID: x)"}
 	r = e.run(t, call("acme", false), sfnlocal.Exec{InjectDynamoDB: []sfnlocal.Fault{denied}})
-	if !r.Succeeded() || r.InjectedFaults != 1 || !strings.Contains(statesOf(r), "ReadCircuit,UseNewKeyCircuit") {
+	if !r.Succeeded() || r.InjectedFaults != 1 || !strings.Contains(statesOf(r), "ReadCircuit,CheckReadError,ReadBreakerItem,CheckBreakerItem,UseNewKeyCircuit") {
 		t.Fatalf("permanent read error: %s", r)
 	}
 	// An injected name of the optimized integration is refused: it would test
@@ -354,7 +354,8 @@ func TestPerKeyReadErrors(t *testing.T) {
 	missing := newEnv(t, func(c *Config) { c.CircuitKey = "$.provider"; c.TableName = "no-such-table" })
 	r = missing.run(t, call("acme", true), sfnlocal.Exec{})
 	failedWith(t, r, "DownstreamBoom", "acme is down")
-	if got := statesOf(r); !strings.HasPrefix(got, "CheckCircuitKey,ResolveCircuitKey,ReadCircuit,UseNewKeyCircuit,CheckCircuit,InvokeDownstream,RecordFailure") || r.DynamoReads != 1 {
+	// Neither the keyed read nor the breaker's item alone can be read: fail open.
+	if got := statesOf(r); !strings.HasPrefix(got, "CheckCircuitKey,ResolveCircuitKey,ReadCircuit,CheckReadError,ReadBreakerItem,UseNewKeyCircuit,CheckCircuit,InvokeDownstream,RecordFailure") || r.DynamoReads != 2 {
 		t.Errorf("no table: %s (%s)", got, r)
 	}
 }

@@ -102,13 +102,15 @@ func TestFailClosedRejectsWhenTheTableIsUnreachable(t *testing.T) {
 	})
 
 	// The keyed read (per-key circuits, one BatchGetItem) fails closed the
-	// same way: the key was valid, its circuits could not be read.
+	// same way: the key was valid, its circuits could not be read, and
+	// neither could the breaker's own item alone (which would have decided
+	// had it held every key: perkey_hostile_test.go).
 	t.Run("fail closed, keyed read", func(t *testing.T) {
 		e := newEnv(t, func(c *Config) { c.CircuitKey = "$.provider"; c.TableName = "no-such-table"; c.FailClosed = true })
 		r := e.run(t, call("acme", false), sfnlocal.Exec{})
 		unavailable(t, r)
-		budget(t, r, 0, 0, 1, 0)
-		if got := statesOf(r); got != "CheckCircuitKey,ResolveCircuitKey,ReadCircuit,RejectCircuitUnavailable" {
+		budget(t, r, 0, 0, 2, 0)
+		if got := statesOf(r); got != "CheckCircuitKey,ResolveCircuitKey,ReadCircuit,CheckReadError,ReadBreakerItem,RejectCircuitUnavailable" {
 			t.Errorf("states = %s", got)
 		}
 		sdkFault := sfnlocal.Fault{Error: "DynamoDb.SdkClientException", Cause: "Unable to execute HTTP request: connect timed out"}

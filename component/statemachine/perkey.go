@@ -16,6 +16,16 @@ import (
 //	SelectCircuit (circuit.Governing) -> UseKeyCircuit | UseBreakerCircuit ->
 //	CheckCircuit ... (UseNewKeyCircuit when nothing was read)
 //
+// A read that fails (after its retries) or comes back partial (UnprocessedKeys)
+// is a read error, and the breaker's own item must still govern: CheckReadError
+// turns DynamoDB's refusal of a too long key into InvalidCircuitKey, and
+// otherwise ReadBreakerItem reads the breaker's item alone (getItem);
+// CheckBreakerItem lets it decide if it holds every key (circuit.Governing's
+// rule 2: UseBreakerItem), else the store error is handled as the user chose
+// (Config.FailClosed: RejectCircuitUnavailable; failing open: UseNewKeyCircuit,
+// the key's circuit counted as closed). The healthy path never goes there: one
+// call to DynamoDB, as before.
+//
 // From CheckCircuit on, the states are the plain definition's, reading $.Item
 // (the governing item) and writing the item keyed $.Circuit.itemKey; the
 // controller gets $.Circuit.key ("" for the breaker's own item).
@@ -39,12 +49,24 @@ const (
 	StateUseKeyCircuit     = "UseKeyCircuit"
 	StateUseBreakerCircuit = "UseBreakerCircuit"
 	// StateUseNewKeyCircuit: the key has no item yet (closed), or the read
-	// failed (fail open, counting against the key).
+	// failed and the breaker's item does not hold every key (fail open,
+	// counting against the key).
 	StateUseNewKeyCircuit = "UseNewKeyCircuit"
+
+	// StateCheckReadError tells DynamoDB's refusal of a too long key (an
+	// invalid key) from any other error of the keyed read.
+	StateCheckReadError = "CheckReadError"
+	// StateReadBreakerItem reads the breaker's own item alone after the keyed
+	// read failed or came back partial; StateCheckBreakerItem is
+	// circuit.Governing's rule 2 on it, and StateUseBreakerItem acts on it.
+	StateReadBreakerItem  = "ReadBreakerItem"
+	StateCheckBreakerItem = "CheckBreakerItem"
+	StateUseBreakerItem   = "UseBreakerItem"
 
 	StateRejectCircuitKeyMissing   = "RejectCircuitKeyMissing"
 	StateRejectCircuitKeyNotString = "RejectCircuitKeyNotString"
 	StateRejectCircuitKeyInvalid   = "RejectCircuitKeyInvalid"
+	StateRejectCircuitKeyTooLong   = "RejectCircuitKeyTooLong"
 )
 
 // ErrorInvalidCircuitKey fails an execution whose input has no valid circuit
@@ -63,14 +85,43 @@ const pathCircuit = "$.Circuit"
 // (DynamoDbException is the base class, what Step Functions' TestState reports
 // for a code without a class of its own.) SdkClientException is that SDK's
 // client-side class, named by the same rule.
+//
+// ThrottlingException has a class here, unlike under the optimized
+// integration: DynamoDB's model lists it among the errors of BatchGetItem and
+// GetItem (botocore's data/dynamodb/2012-08-10/service-2.json) and the SDKs
+// model it as a class since 2025-08-14 (aws-sdk-go-v2 service/dynamodb
+// v1.48.0: "Explicitly models ThrottlingException as a class in statically
+// typed languages"), after the Java SDK v1 had stopped taking model updates
+// (test/sfn/dynamodb-exception-classes.json, sdkV2OnlyClassByErrorCode).
 func TransientDynamoDBSDKErrors() []string {
 	return []string{
 		"DynamoDb.ProvisionedThroughputExceededException",
 		"DynamoDb.RequestLimitExceededException",
+		"DynamoDb.ThrottlingException",
 		"DynamoDb.InternalServerErrorException",
 		"DynamoDb.SdkClientException",
 	}
 }
+
+// sdkReadRetry is readRetry under the AWS SDK integration's names.
+var sdkReadRetry = retrier{ErrorEquals: TransientDynamoDBSDKErrors(), IntervalSeconds: readRetry.IntervalSeconds, MaxAttempts: readRetry.MaxAttempts, BackoffRate: readRetry.BackoffRate}
+
+// ErrorDynamoDBSDKBase is the AWS SDK integration's name for a DynamoDB error
+// code without a class of its own, ValidationException among them (recorded on
+// AWS: LocalStack's error_handling/test_aws_sdk.snapshot.json).
+const ErrorDynamoDBSDKBase = "DynamoDb.DynamoDbException"
+
+// keyTooLongMessage is the start of DynamoDB's ValidationException for a
+// partition key over 2048 bytes: "One or more parameter values were invalid:
+// Size of hashkey has exceeded the maximum size limit of2048 bytes" (sic, no
+// space: moto's HashKeyTooLong, moto/dynamodb/exceptions.py, and its
+// tests/test_dynamodb/exceptions/test_key_length_exceptions.py; refused on
+// reads as on writes: ScyllaDB's DynamoDB-verified test/alternator/
+// test_limits.py, test_limit_partition_key_len_2048). Matching stops before
+// the number, so that a space there would not matter; a message worded
+// otherwise only makes the read an ordinary read error, which still never
+// bypasses the breaker's own item.
+const keyTooLongMessage = "Size of hashkey has exceeded the maximum size limit of"
 
 // circuitKeyPathRE is the JSONPath forms CircuitKey accepts: a field of the
 // execution input, possibly nested ("$.provider", "$.payment.provider"). A
@@ -123,26 +174,50 @@ func (b *builder) keyedRead() {
 	}
 	b.states[StateRejectCircuitKeyMissing] = invalid("is missing")
 	b.states[StateRejectCircuitKeyNotString] = invalid("is not a string")
-	b.states[StateRejectCircuitKeyInvalid] = invalid("is empty or contains '#'")
+	b.states[StateRejectCircuitKeyInvalid] = invalid("is empty, contains '#', a backslash or a control character, or starts or ends with a space")
+	b.states[StateRejectCircuitKeyTooLong] = invalid(fmt.Sprintf("is too long (DynamoDB refused the item key %s#<key>, over %d bytes of UTF-8: the key may have %d)",
+		svc, circuit.MaxItemKeyBytes, circuit.MaxKeyBytes(svc)))
+
+	// What the key may contain (circuit.KeyRule, circuit.ValidateKey), in
+	// JSONPath's terms: StringMatches, whose only wildcard is '*'. Whether '*'
+	// spans a line terminator is where matchers differ (the local executor's
+	// does not: a key with two newlines matched no "*<c>*"), so the first
+	// rule also refuses whatever "*" alone does not match: with every line
+	// terminator among the refused controls, each rule below then answers the
+	// same whichever way '*' is read.
+	content := []rule{not(rule{Variable: keyPath, StringMatches: ptr("*")})}
+	for _, r := range circuit.KeyControls() {
+		content = append(content, rule{Variable: keyPath, StringMatches: ptr("*" + string(r) + "*")})
+	}
+	content = append(content,
+		rule{Variable: keyPath, StringMatches: ptr("*" + circuit.KeySeparator + "*")},
+		// StringMatches escapes a backslash with a backslash.
+		rule{Variable: keyPath, StringMatches: ptr(`*\\*`)},
+		rule{Variable: keyPath, StringMatches: ptr(" *")},
+		rule{Variable: keyPath, StringMatches: ptr("* ")},
+	)
 	b.states[StateCheckCircuitKey] = &state{
 		Type:    "Choice",
-		Comment: "The key rule (circuit.KeyRule), as far as JSONPath can check it; DynamoDB's 2048-byte key limit is the rest.",
+		Comment: "The key rule (circuit.KeyRule): present, a string, not empty, no '#', backslash or control character, no space at either end; DynamoDB's 2048-byte limit on the item key is checked by DynamoDB (CheckReadError).",
 		Choices: []rule{
 			withNext(not(isPresent(keyPath)), StateRejectCircuitKeyMissing),
 			withNext(not(rule{Variable: keyPath, IsString: ptr(true)}), StateRejectCircuitKeyNotString),
 			withNext(rule{Variable: keyPath, StringEquals: ptr("")}, StateRejectCircuitKeyInvalid),
-			withNext(rule{Variable: keyPath, StringMatches: ptr("*" + circuit.KeySeparator + "*")}, StateRejectCircuitKeyInvalid),
+			withNext(rule{Or: content}, StateRejectCircuitKeyInvalid),
 		},
 		Default: StateResolveCircuitKey,
 	}
+	// Only the key: its item key is built where it is used, so that a key as
+	// long as the input quota allows (256 KiB) is never held twice in the
+	// state, which would end the execution with States.DataLimitExceeded
+	// before DynamoDB could refuse it.
 	b.states[StateResolveCircuitKey] = &state{
-		Type: "Pass",
-		Parameters: map[string]any{"Circuit": map[string]any{
-			"key.$":     keyPath,
-			"itemKey.$": fmt.Sprintf("States.Format('%s%s{}', %s)", svc, circuit.KeySeparator, keyPath),
-		}},
-		Next: StateReadCircuit,
+		Type:       "Pass",
+		Parameters: map[string]any{"Circuit": map[string]any{"key.$": keyPath}},
+		Next:       StateReadCircuit,
 	}
+	itemKey := fmt.Sprintf("States.Format('%s%s{}', %s.key)", svc, circuit.KeySeparator, pathCircuit)
+	keyCircuit := map[string]any{"key.$": pathCircuit + ".key", "itemKey.$": itemKey}
 
 	// BatchGetItem returns the items found in no particular order
 	// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html:
@@ -150,8 +225,6 @@ func (b *builder) keyedRead() {
 	// absent item out, so SortCircuits tells the breaker's item from the key's
 	// by its key. (A JSONPath filter in a ResultSelector would do it in the
 	// read itself, but asl-validator's path grammar has no string filters.)
-	// Responses has an entry for every table requested; an item left in
-	// UnprocessedKeys (throttling) reads as absent, i.e. closed: fail open.
 	items := fmt.Sprintf("$.Read.Responses['%s']", b.cfg.TableName)
 	b.states[StateReadCircuit] = &state{
 		Type:     "Task",
@@ -162,7 +235,7 @@ func (b *builder) keyedRead() {
 				b.cfg.TableName: map[string]any{
 					"Keys": []any{
 						map[string]any{circuit.KeyAttribute: attrS(svc)},
-						map[string]any{circuit.KeyAttribute: map[string]any{"S.$": pathCircuit + ".itemKey"}},
+						map[string]any{circuit.KeyAttribute: map[string]any{"S.$": itemKey}},
 					},
 					// Eventually consistent, like the plain read (see readCircuit).
 					"ConsistentRead": false,
@@ -171,13 +244,61 @@ func (b *builder) keyedRead() {
 		},
 		ResultPath:     path("$.Read"),
 		TimeoutSeconds: dynamoTimeoutSeconds,
-		Retry:          []retrier{{ErrorEquals: TransientDynamoDBSDKErrors(), IntervalSeconds: readRetry.IntervalSeconds, MaxAttempts: readRetry.MaxAttempts, BackoffRate: readRetry.BackoffRate}},
-		// FAIL OPEN, as the plain read: with no item read, the key's circuit
-		// counts as closed, and a failure is counted against the key.
-		Catch: []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path("$.ReadError"), Next: StateUseNewKeyCircuit}},
-		Next:  StateSortCircuits,
+		Retry:          []retrier{sdkReadRetry},
+		Catch:          []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path("$.ReadError"), Next: StateCheckReadError}},
+		Next:           StateSortCircuits,
 	}
-	b.failClosedOnReadError()
+
+	storeError := StateUseNewKeyCircuit
+	if b.cfg.FailClosed {
+		storeError = StateRejectCircuitUnavailable
+		b.rejectCircuitUnavailable()
+	}
+	readError := "$.ReadError"
+	b.states[StateCheckReadError] = &state{
+		Type:    "Choice",
+		Comment: "DynamoDB's refusal of an item key over 2048 bytes is an invalid key; any other error leaves the breaker's own item to read alone.",
+		Choices: []rule{withNext(and(
+			presentAndEquals(readError+".Error", ErrorDynamoDBSDKBase),
+			isPresent(readError+".Cause"),
+			rule{Variable: readError + ".Cause", IsString: ptr(true)},
+			rule{Variable: readError + ".Cause", StringMatches: ptr("*" + keyTooLongMessage + "*")},
+		), StateRejectCircuitKeyTooLong)},
+		Default: StateReadBreakerItem,
+	}
+	// A partial read ("If DynamoDB returns any unprocessed items, you should
+	// retry the batch operation on those items", BatchGetItem API reference:
+	// throughput exceeded or an internal failure) is a read error too. The
+	// breaker's item is the hot one (every keyed call reads it), so it is the
+	// one most likely left unread; it is read again alone, with the read's
+	// retries, and decides if it holds every key. The getItem is the AWS SDK
+	// integration's, whose retries can name ThrottlingException.
+	b.states[StateReadBreakerItem] = &state{
+		Type:     "Task",
+		Comment:  "The keyed read failed or was partial: read the breaker's own item alone, so that a breaker-wide hold still holds.",
+		Resource: b.arn("aws-sdk:dynamodb", "getItem"),
+		Parameters: map[string]any{
+			"TableName":      b.cfg.TableName,
+			"Key":            map[string]any{circuit.KeyAttribute: attrS(svc)},
+			"ConsistentRead": false,
+		},
+		ResultPath:     path("$.Read"),
+		TimeoutSeconds: dynamoTimeoutSeconds,
+		Retry:          []retrier{sdkReadRetry},
+		Catch:          []catcher{{ErrorEquals: []string{"States.ALL"}, ResultPath: path("$.ReadError"), Next: storeError}},
+		Next:           StateCheckBreakerItem,
+	}
+	b.states[StateCheckBreakerItem] = &state{
+		Type:    "Choice",
+		Comment: "circuit.Governing's rule 2 on the breaker's item alone: it decides if it holds every key; otherwise the key's circuit is unknown, a store error.",
+		Choices: breakerHolds(func(attr string) string { return "$.Read.Item." + attr + ".S" }, StateUseBreakerItem),
+		Default: storeError,
+	}
+	b.states[StateUseBreakerItem] = &state{
+		Type:       "Pass",
+		Parameters: map[string]any{"Item.$": "$.Read.Item", "Circuit": map[string]any{"key": "", "itemKey": svc}},
+		Next:       StateCheckCircuit,
+	}
 
 	item := func(i int) string { return fmt.Sprintf("%s[%d]", items, i) }
 	isBreaker := func(i int) rule { return presentAndEquals(item(i)+"."+circuit.KeyAttribute+".S", svc) }
@@ -190,13 +311,15 @@ func (b *builder) keyedRead() {
 				read[name] = v // {}: no item, closed
 			}
 		}
-		return map[string]any{"Circuit.$": pathCircuit, "Read": read}
+		return map[string]any{"Circuit": keyCircuit, "Read": read}
 	}
 	none := map[string]any{}
+	unprocessed := fmt.Sprintf("$.Read.UnprocessedKeys['%s'].Keys[0]", b.cfg.TableName)
 	b.states[StateSortCircuits] = &state{
 		Type:    "Choice",
-		Comment: "Which item read is the breaker's and which the key's (BatchGetItem keeps no order).",
+		Comment: "A partial read is a read error; otherwise, which item read is the breaker's and which the key's (BatchGetItem keeps no order).",
 		Choices: []rule{
+			withNext(isPresent(unprocessed), StateReadBreakerItem),
 			withNext(and(isPresent(item(1)), isBreaker(0)), StateReadBreakerFirst),
 			withNext(isPresent(item(1)), StateReadKeyFirst),
 			withNext(isBreaker(0), StateReadBreakerOnly),
@@ -213,20 +336,14 @@ func (b *builder) keyedRead() {
 		b.states[name] = &state{Type: "Pass", Parameters: params, Next: StateSelectCircuit}
 	}
 
-	breaker := func(attr string) string { return "$.Read.breaker." + attr + ".S" }
 	key := func(attr string) string { return "$.Read.key." + attr + ".S" }
 	b.states[StateSelectCircuit] = &state{
 		Type:    "Choice",
 		Comment: "circuit.Governing: a named key's override, else the breaker's item while it holds every key (override, healthcheck alarm, OPEN, HALF_OPEN), else the key's item.",
-		Choices: []rule{
+		Choices: append([]rule{
 			withNext(presentAndEquals(key(circuit.AttrOverride), string(circuit.ForcedOpen)), StateUseKeyCircuit),
 			withNext(presentAndEquals(key(circuit.AttrOverride), string(circuit.ForcedClosed)), StateUseKeyCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrOverride), string(circuit.ForcedOpen)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrOverride), string(circuit.ForcedClosed)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrState), string(circuit.Open)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrState), string(circuit.HalfOpen)), StateUseBreakerCircuit),
-		},
+		}, breakerHolds(func(attr string) string { return "$.Read.breaker." + attr + ".S" }, StateUseBreakerCircuit)...),
 		Default: StateUseKeyCircuit,
 	}
 	b.states[StateUseKeyCircuit] = &state{
@@ -242,7 +359,20 @@ func (b *builder) keyedRead() {
 	}
 	b.states[StateUseNewKeyCircuit] = &state{
 		Type:       "Pass",
-		Parameters: map[string]any{"Circuit.$": pathCircuit},
+		Parameters: map[string]any{"Circuit": keyCircuit},
 		Next:       StateCheckCircuit,
+	}
+}
+
+// breakerHolds is circuit.Governing's rule 2, the breaker's item holding every
+// key (an override, its healthcheck alarm in ALARM, OPEN or HALF_OPEN), as
+// Choice rules on its attributes at attr(name), each going to next.
+func breakerHolds(attr func(string) string, next string) []rule {
+	return []rule{
+		withNext(presentAndEquals(attr(circuit.AttrOverride), string(circuit.ForcedOpen)), next),
+		withNext(presentAndEquals(attr(circuit.AttrOverride), string(circuit.ForcedClosed)), next),
+		withNext(presentAndEquals(attr(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), next),
+		withNext(presentAndEquals(attr(circuit.AttrState), string(circuit.Open)), next),
+		withNext(presentAndEquals(attr(circuit.AttrState), string(circuit.HalfOpen)), next),
 	}
 }

@@ -93,9 +93,15 @@ func TestKeyedDefinitionShape(t *testing.T) {
 		t.Errorf("the keyed read is %v, want one BatchGetItem", read["Resource"])
 	}
 	keys := at(t, read, "Parameters", "RequestItems", cfg.TableName, "Keys").([]any)
-	assertJSON(t, "the two keys read", keys, `[{"serviceName":{"S":"`+cfg.ServiceName+`"}},{"serviceName":{"S.$":"$.Circuit.itemKey"}}]`)
-	assertJSON(t, "the item key", at(t, d, "States", StateResolveCircuitKey, "Parameters", "Circuit", "itemKey.$"),
-		`"States.Format('`+cfg.ServiceName+`#{}', $.provider)"`)
+	itemKey := `"States.Format('` + cfg.ServiceName + `#{}', $.Circuit.key)"`
+	assertJSON(t, "the two keys read", keys, `[{"serviceName":{"S":"`+cfg.ServiceName+`"}},{"serviceName":{"S.$":`+itemKey+`}}]`)
+	// The key is held once in the state until DynamoDB accepted it: a key of
+	// up to the input's quota must reach DynamoDB's refusal, not overflow the
+	// state's (States.DataLimitExceeded).
+	assertJSON(t, "the key kept", at(t, d, "States", StateResolveCircuitKey, "Parameters"), `{"Circuit": {"key.$": "$.provider"}}`)
+	for _, name := range []string{StateReadBreakerFirst, StateReadKeyFirst, StateReadBreakerOnly, StateReadKeyOnly, StateUseNewKeyCircuit} {
+		assertJSON(t, name+" item key", at(t, d, "States", name, "Parameters", "Circuit"), `{"key.$": "$.Circuit.key", "itemKey.$": `+itemKey+`}`)
+	}
 	// Every write and every controller call acts on the governing item.
 	for name, raw := range at(t, d, "States").(map[string]any) {
 		s := raw.(map[string]any)
@@ -146,9 +152,16 @@ func TestKeyedWorstCaseIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The keyed read is one Task with the plain read's timeout and retry, so
-	// the worst case is the same: the states added are Choice and Pass.
-	if keyed.Seconds() != plain.Seconds() {
-		t.Errorf("keyed worst case %d s, plain %d s", keyed.Seconds(), plain.Seconds())
+	// The keyed read is one Task with the plain read's timeout and retry; when
+	// it fails, the breaker's item is read alone, with the same: the worst
+	// case is the plain one and that read's. The other states added are
+	// Choice and Pass.
+	fallback := taskWorst(newBuilder(keyedConfig()).build().States[StateReadBreakerItem])
+	if fallback != taskWorst(newBuilder(validConfig()).build().States[StateReadCircuit]) {
+		t.Errorf("reading the breaker's item alone may take %v s, the plain read %v s", fallback, taskWorst(newBuilder(validConfig()).build().States[StateReadCircuit]))
 	}
+	if keyed.Seconds() != plain.Seconds()+ceil(fallback) {
+		t.Errorf("keyed worst case %d s, plain %d s, reading the breaker's item again %v s", keyed.Seconds(), plain.Seconds(), fallback)
+	}
+	t.Logf("worst case: plain %d s, keyed %d s", plain.Seconds(), keyed.Seconds())
 }

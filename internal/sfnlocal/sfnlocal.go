@@ -78,6 +78,12 @@ type Exec struct {
 	// exercise Retry and Catch on throttling and service errors).
 	InjectLambda   []Fault
 	InjectDynamoDB []Fault
+	// UnprocessedKeys make the execution's first BatchGetItem calls partial,
+	// as DynamoDB answers under throttling or an internal failure: each call
+	// succeeds, leaving the items with these partition key values ("*": every
+	// key) unread in UnprocessedKeys. Such a call counts as a read and as an
+	// injected fault.
+	UnprocessedKeys [][]string
 }
 
 // Result is one execution's outcome and the calls it made.
@@ -308,12 +314,15 @@ func (m *Machine) Execute(ctx context.Context, input any, ex Exec) (Result, erro
 	if ex.Context != nil {
 		req["context"] = ex.Context
 	}
-	inject := map[string][]Fault{}
+	inject := map[string]any{}
 	if len(ex.InjectLambda) > 0 {
 		inject["lambda"] = ex.InjectLambda
 	}
 	if len(ex.InjectDynamoDB) > 0 {
 		inject["dynamodb"] = ex.InjectDynamoDB
+	}
+	if len(ex.UnprocessedKeys) > 0 {
+		inject["unprocessedKeys"] = ex.UnprocessedKeys
 	}
 	if len(inject) > 0 {
 		req["inject"] = inject

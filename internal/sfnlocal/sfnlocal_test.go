@@ -360,7 +360,15 @@ func TestInjectedDynamoDBFaultsAreNamesAWSRaises(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "did you mean DynamoDB.RequestLimitExceededException?") {
 		t.Errorf("no hint: %v", err)
 	}
-	for _, good := range []string{"DynamoDB.RequestLimitExceededException", "DynamoDB.AmazonDynamoDBException", "DynamoDB.SdkClientException", "DynamoDB.InternalServerErrorException", "States.Timeout"} {
+	// ThrottlingException has a class in the SDK v2 (the aws-sdk integration)
+	// and none in the SDK v1 (the optimized one): see the table's
+	// sdkV2OnlyClassByErrorCode.
+	_, err = f.machine.Execute(context.Background(), input("f", fn, "x"), Exec{InjectDynamoDB: []Fault{{Error: "DynamoDB.ThrottlingException"}}})
+	if err == nil || !strings.Contains(err.Error(), "did you mean DynamoDB.AmazonDynamoDBException?") {
+		t.Errorf("DynamoDB.ThrottlingException: %v", err)
+	}
+	for _, good := range []string{"DynamoDB.RequestLimitExceededException", "DynamoDB.AmazonDynamoDBException", "DynamoDB.SdkClientException", "DynamoDB.InternalServerErrorException", "States.Timeout",
+		"DynamoDb.ThrottlingException", "DynamoDb.ProvisionedThroughputExceededException", "DynamoDb.DynamoDbException"} {
 		if _, err := f.machine.Execute(context.Background(), input("g"+good, fn, "x"), Exec{InjectDynamoDB: []Fault{{Error: good}}}); err != nil {
 			t.Errorf("%s refused: %v", good, err)
 		}
@@ -587,6 +595,27 @@ func TestAWSSDKDynamoDBIntegration(t *testing.T) {
 	}
 	if r.DynamoReads != 1 {
 		t.Errorf("reads %d", r.DynamoReads)
+	}
+
+	// A partial read (throughput exceeded, internal failure) succeeds with
+	// the unread keys in UnprocessedKeys, in the request's form, and only the
+	// tables with keys left there (BatchGetItem API reference).
+	m := Start(t, def(table), Options{DynamoEndpoint: endpoint})
+	for _, tc := range []struct {
+		unread []string
+		want   string
+	}{
+		{[]string{"a"}, `{"Responses": {"` + table + `": []}, "UnprocessedKeys": {"` + table + `": {"Keys": [{"serviceName": {"S": "a"}}]}}}`},
+		{[]string{"b"}, `{"Responses": {"` + table + `": [{"serviceName": {"S": "a"}, "state": {"S": "OPEN"}}]}, "UnprocessedKeys": {"` + table + `": {"Keys": [{"serviceName": {"S": "b"}}]}}}`},
+		{[]string{"*"}, `{"Responses": {"` + table + `": []}, "UnprocessedKeys": {"` + table + `": {"Keys": [{"serviceName": {"S": "a"}}, {"serviceName": {"S": "b"}}]}}}`},
+	} {
+		r := m.Run(t, map[string]any{}, Exec{UnprocessedKeys: [][]string{tc.unread}})
+		if err := json.Unmarshal(r.Output, &got); err != nil || json.Unmarshal([]byte(tc.want), &exp) != nil || !reflect.DeepEqual(got, exp) {
+			t.Errorf("%v left unread: output %s, want %s (%s)", tc.unread, r.Output, tc.want, r)
+		}
+		if r.DynamoReads != 1 || r.InjectedFaults != 1 {
+			t.Errorf("%v left unread: %s", tc.unread, r)
+		}
 	}
 
 	r = Start(t, def("no-such-table"), Options{DynamoEndpoint: endpoint}).Run(t, map[string]any{}, Exec{})

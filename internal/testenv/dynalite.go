@@ -35,6 +35,14 @@ func dynaliteCLI() string {
 	return filepath.Join(RepoRoot(), "test", "emulators", "node_modules", "dynalite", "cli.js")
 }
 
+// dynaliteKeySize is preloaded into dynalite so that it counts key sizes in
+// UTF-8 bytes, as DynamoDB does, instead of UTF-16 code units: without it, a
+// key of multi-byte characters that DynamoDB refuses is accepted here (see
+// the script for the references).
+func dynaliteKeySize() string {
+	return filepath.Join(RepoRoot(), "test", "emulators", "dynalite-key-size.cjs")
+}
+
 // StartDynalite starts one in-memory dynalite on 127.0.0.1 and returns its
 // endpoint and a function that stops it. It is for TestMain, where one emulator
 // can serve a whole package; tests use Dynalite.
@@ -56,7 +64,7 @@ func StartDynalite() (endpoint string, stop func(), err error) {
 		}
 		addr := "127.0.0.1:" + strconv.Itoa(port)
 		p, err := startProcess("dynalite", []string{
-			node, cli,
+			node, "--require", dynaliteKeySize(), cli,
 			// --host: without it dynalite listens on every interface.
 			"--host", "127.0.0.1", "--port", strconv.Itoa(port),
 			// Tables are ACTIVE at once instead of after dynalite's simulated delays.

@@ -3,6 +3,7 @@ package circuit
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Per-key circuits (docs/per-key.md): one breaker keeps one circuit per key
@@ -27,25 +28,72 @@ const KeySeparator = "#"
 // a key whose item key is longer cannot be read or written at all.
 const MaxItemKeyBytes = 2048
 
-// KeyRule says what a valid key is, for error messages. It is what the request
-// path can check in Amazon States Language (JSONPath has no length and no
-// character classes: docs/per-key.md), so that the controller accepts exactly
-// the keys the state machine lets through.
-const KeyRule = "a non-empty JSON string without '#'"
+// KeyRule says what a valid key is, for error messages (docs/per-key.md, "What
+// a key may be"). It is exactly what the request path checks (the state
+// machine's CheckCircuitKey Choice with JSONPath's IsString and StringMatches;
+// DynamoDB itself refuses an item key over its limit, which the state machine
+// then reports as an invalid key too), so that the controller accepts exactly
+// the keys the state machine lets through. Keys are compared as DynamoDB
+// compares them: byte for byte, case and Unicode normalisation included.
+const KeyRule = "a non-empty JSON string without '#', '\\' or control characters, not starting or ending with a space, " +
+	"whose item key (<service>#<key>) fits DynamoDB's 2048-byte partition key in UTF-8"
 
-// ValidateKey checks a key of service's breaker against KeyRule and DynamoDB's
-// limit on the item key.
+// IsKeyControl reports whether r may not occur anywhere in a key: the C0
+// controls (NUL, ESC, newline, tab, ...), DEL, the C1 controls (CSI, NEL, ...)
+// and the Unicode line and paragraph separators. They make a key print as
+// something else (a terminal escape, a forged line in a log or a table), and
+// the line terminators among them are where pattern matchers disagree on what
+// '*' spans (so the state machine's check, see KeyControls, stays exact only
+// because every line terminator is refused).
+func IsKeyControl(r rune) bool {
+	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
+}
+
+// KeyControls lists the runes IsKeyControl refuses, in order, for the state
+// machine's Choice (one StringMatches "*<rune>*" each).
+func KeyControls() []rune {
+	var rs []rune
+	for r := rune(0); r <= 0x2029; r++ {
+		if IsKeyControl(r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// KeyBackslash may not occur in a key. The state machine builds a key's item
+// key with the intrinsic States.Format, whose string handling of '\' is an
+// escape (Amazon States Language, intrinsic functions); the local executor
+// removes every backslash from its result, which would put a key's writes on
+// another item than its controller's. Refusing it keeps the item key the key.
+const KeyBackslash = `\`
+
+// ValidateKey checks a key of service's breaker against KeyRule. The key
+// comes from JSON (the controller's request) or a command line; a Go string
+// that is not UTF-8 cannot be a DynamoDB string, so it is refused too.
 func ValidateKey(service, key string) error {
 	switch {
 	case key == "":
 		return fmt.Errorf("the circuit key is empty: it must be %s", KeyRule)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("the circuit key %.64q is not UTF-8: it must be %s", key, KeyRule)
+	case strings.IndexFunc(key, IsKeyControl) >= 0:
+		r, _ := utf8.DecodeRuneInString(key[strings.IndexFunc(key, IsKeyControl):])
+		return fmt.Errorf("the circuit key %.64q contains the control character %U: it must be %s", key, r, KeyRule)
 	case strings.Contains(key, KeySeparator):
 		return fmt.Errorf("the circuit key %.64q contains %q: it must be %s", key, KeySeparator, KeyRule)
+	case strings.Contains(key, KeyBackslash):
+		return fmt.Errorf("the circuit key %.64q contains a backslash: it must be %s", key, KeyRule)
+	case strings.HasPrefix(key, " ") || strings.HasSuffix(key, " "):
+		return fmt.Errorf("the circuit key %.64q starts or ends with a space: it must be %s", key, KeyRule)
 	case len(ItemKey(service, key)) > MaxItemKeyBytes:
 		return fmt.Errorf("the circuit key is %d bytes: with the service name and %q it must fit DynamoDB's %d-byte partition key", len(key), KeySeparator, MaxItemKeyBytes)
 	}
 	return nil
 }
+
+// MaxKeyBytes is the longest key of service's breaker, in bytes of UTF-8.
+func MaxKeyBytes(service string) int { return MaxItemKeyBytes - len(service) - len(KeySeparator) }
 
 // ItemKey is the item key of a key's circuit; an empty key is the breaker's
 // own item.
@@ -97,3 +145,27 @@ func Governing(breaker, key Circuit) Scope {
 	}
 	return ScopeKey
 }
+
+// Prunable reports whether a key's circuit (decoded from its item) holds
+// nothing that deleting its item would change, beyond what the key's next
+// success does: no override, CLOSED (or never set), no deadline, no probe or
+// back-off count, no alarm or healthcheck record. A count of consecutive
+// failures is allowed: a success resets it to zero too, so the key trips at
+// most failureThreshold-1 failures later than it would have. The breaker's own
+// item is never prunable (the caller passes key items only).
+//
+// Every key that ever failed keeps an item that nothing expires (the request
+// path counts the first failure with an UpdateItem that creates it), so
+// callers choosing keys can grow the table without bound; deleting prunable
+// items, conditional on the version read (circuitstore.PruneKeys), is the
+// remedy that cannot open, close or hold anything.
+func Prunable(c Circuit) bool {
+	return c.Override == NoOverride &&
+		(c.State == Closed || c.State == "") &&
+		c.OpenUntil.IsZero() && c.HalfOpenUntil.IsZero() &&
+		c.Openings == 0 && c.Probes == 0 && c.Successes == 0 &&
+		unset(c.Downstream) && unset(c.Healthcheck) && unset(c.SlowCalls) &&
+		c.HealthcheckRuns.At.IsZero() && c.HealthcheckRuns.Unhealthy == 0
+}
+
+func unset(a AlarmStatus) bool { return a.State == "" && a.ChangedAt.IsZero() }

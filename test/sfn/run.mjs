@@ -81,10 +81,14 @@
 //
 // Request line: {"id": any, "input": <any JSON>, "startTime": "RFC 3339"?,
 //   "context": {...}?, "keepRetryIntervals": bool?, "waitTimeOverrides": {...}?,
-//   "inject": {"lambda": [fault...], "dynamodb": [fault...]}?}
+//   "inject": {"lambda": [fault...], "dynamodb": [fault...],
+//              "unprocessedKeys": [["key value" | "*", ...], ...]}?}
 //   where a fault is "Error.Name" or {"error": "...", "cause": "..."}; the first
 //   calls of the execution fail with them instead of reaching the emulator. A
 //   DynamoDB fault must be a name AWS raises (DynamoDB.<class>, or States.*).
+//   unprocessedKeys make the first BatchGetItem calls partial: each leaves the
+//   items with those partition key values ("*": all) in UnprocessedKeys (see
+//   partialBatchGet); such a call counts as a read and as an injected fault.
 //   context is merged into the context object ($$); State.EnteredTime is
 //   supplied per state (contextFor) unless context pins it.
 // Result line: {"id", "status": SUCCEEDED|FAILED|TIMED_OUT|ABORTED, "output",
@@ -162,15 +166,20 @@ function dynamoErrorName(code) {
   return `DynamoDB.${dynamoClasses.classByErrorCode[code] ?? dynamoClasses.baseClass}`;
 }
 
-// The same error under the AWS SDK integration: DynamoDb.<SDK v2 class> (see top).
+// The same error under the AWS SDK integration: DynamoDb.<SDK v2 class> (see
+// top). The SDK v2 also has classes for the codes modelled after the SDK v1
+// stopped taking model updates (ThrottlingException: the table's
+// sdkV2OnlyClassByErrorCode and its evidence), which the optimized
+// integration names by the v1 base class.
 const SDK_BASE_CLASS = "DynamoDbException";
+const sdkClassByErrorCode = { ...dynamoClasses.classByErrorCode, ...dynamoClasses.sdkV2OnlyClassByErrorCode };
 function dynamoSdkErrorName(code) {
-  return `DynamoDb.${dynamoClasses.classByErrorCode[code] ?? SDK_BASE_CLASS}`;
+  return `DynamoDb.${sdkClassByErrorCode[code] ?? SDK_BASE_CLASS}`;
 }
 
 const dynamoNamesAWSRaises = new Set([
   ...[...Object.values(dynamoClasses.classByErrorCode), dynamoClasses.baseClass, dynamoClasses.clientClass].map((c) => `DynamoDB.${c}`),
-  ...[...Object.values(dynamoClasses.classByErrorCode), SDK_BASE_CLASS, dynamoClasses.clientClass].map((c) => `DynamoDb.${c}`),
+  ...[...Object.values(sdkClassByErrorCode), SDK_BASE_CLASS, dynamoClasses.clientClass].map((c) => `DynamoDb.${c}`),
 ]);
 
 // An injected DynamoDB fault must be an error AWS can raise, or a test of a
@@ -314,7 +323,10 @@ class Runner {
     }
     for (const f of req.inject?.dynamodb ?? []) checkDynamoFault(f);
     const counts = { lambdaInvocations: 0, lambdaInvocationsByFunction: {}, dynamoReads: 0, dynamoWrites: 0, injectedFaults: 0 };
-    const inject = { lambda: [...(req.inject?.lambda ?? [])], dynamodb: [...(req.inject?.dynamodb ?? [])] };
+    const inject = { lambda: [...(req.inject?.lambda ?? [])], dynamodb: [...(req.inject?.dynamodb ?? [])], unprocessedKeys: [...(req.inject?.unprocessedKeys ?? [])] };
+    for (const u of inject.unprocessedKeys) {
+      if (!Array.isArray(u) || !u.every((k) => typeof k === "string")) throw new Error(`inject.unprocessedKeys: ${JSON.stringify(u)} is not a list of key values (or "*")`);
+    }
     // A state whose output is over the quota ends the execution there; the
     // library goes on, so every call after it refuses to run and the result
     // is rewritten (see overLimit below).
@@ -406,6 +418,10 @@ class Runner {
       }
       if (task.action === "getItem" || task.action === "batchGetItem") counts.dynamoReads++;
       else counts.dynamoWrites++;
+      if (task.action === "batchGetItem" && inject.unprocessedKeys.length > 0) {
+        counts.injectedFaults++;
+        return partialBatchGet(this.config.dynamoEndpoint, input, inject.unprocessedKeys.shift(), task.sdk);
+      }
       return dynamo(this.config.dynamoEndpoint, task.action, input, task.sdk);
     }
     // lambda:invoke gets {FunctionName, Payload}; a bare Lambda ARN Resource gets the payload.
@@ -544,6 +560,30 @@ async function dynamo(endpoint, action, params, sdk = false) {
   }
   if (sdk) return body;
   return { ...body, SdkHttpMetadata: sdkHttpMetadata(res.status, res.headers), SdkResponseMetadata: { RequestId: requestId } };
+}
+
+// A partial BatchGetItem: it succeeds with some keys left unread in
+// UnprocessedKeys, which DynamoDB does when the request "exceeds the
+// provisioned throughput" or on "an internal processing failure" (BatchGetItem
+// API reference). UnprocessedKeys has the request's own form, table by table
+// (Keys, and ConsistentRead, ProjectionExpression, ... as requested), and
+// names only tables with keys left; the keys read are in Responses as usual.
+// unprocessed lists the partition key values (S) to leave unread, "*" for all.
+async function partialBatchGet(endpoint, params, unprocessed, sdk) {
+  const leave = (key) => unprocessed.includes("*") || Object.values(key ?? {}).some((v) => unprocessed.includes(v?.S));
+  const read = {}, left = {};
+  for (const [table, req] of Object.entries(params?.RequestItems ?? {})) {
+    const keys = req.Keys ?? [];
+    const kept = keys.filter((k) => !leave(k)), unread = keys.filter(leave);
+    if (kept.length > 0) read[table] = { ...req, Keys: kept };
+    if (unread.length > 0) left[table] = { ...req, Keys: unread };
+  }
+  const body = Object.keys(read).length > 0
+    ? await dynamo(endpoint, "batchGetItem", { ...params, RequestItems: read }, sdk)
+    : { Responses: {}, UnprocessedKeys: {} };
+  for (const table of Object.keys(params?.RequestItems ?? {})) body.Responses[table] ??= [];
+  body.UnprocessedKeys = { ...body.UnprocessedKeys, ...left };
+  return body;
 }
 
 // ---------------------------------------------------------------- Lambda
