@@ -149,10 +149,9 @@ func Governing(breaker, key Circuit) Scope {
 // Prunable reports whether a key's circuit (decoded from its item) holds
 // nothing that deleting its item would change, beyond what the key's next
 // success does: no override, CLOSED (or never set), no deadline, no probe or
-// back-off count, no alarm or healthcheck record. A count of consecutive
-// failures is allowed: a success resets it to zero too, so the key trips at
-// most failureThreshold-1 failures later than it would have. The breaker's own
-// item is never prunable (the caller passes key items only).
+// back-off count, no failure counted, no alarm or healthcheck record. The
+// breaker's own item is never prunable: it holds the alarm sources and the
+// healthcheck's record, which no per-key item has.
 //
 // Every key that ever failed keeps an item that nothing expires (the request
 // path counts the first failure with an UpdateItem that creates it), so
@@ -160,7 +159,10 @@ func Governing(breaker, key Circuit) Scope {
 // items, conditional on the version read (circuitstore.PruneKeys), is the
 // remedy that cannot open, close or hold anything.
 func Prunable(c Circuit) bool {
-	return c.Override == NoOverride &&
+	if _, key := SplitItemKey(c.ServiceName); key == "" {
+		return false
+	}
+	return c.Override == NoOverride && c.Failures == 0 &&
 		(c.State == Closed || c.State == "") &&
 		c.OpenUntil.IsZero() && c.HalfOpenUntil.IsZero() &&
 		c.Openings == 0 && c.Probes == 0 && c.Successes == 0 &&

@@ -241,18 +241,3 @@ func (c Circuit) ClearHoldByOperator(now time.Time, reason string) (Circuit, boo
 	c.Version++
 	return c, true, nil
 }
-
-// Prunable reports whether a per-key circuit's item can be deleted without
-// changing any call's verdict: a circuit with no item is CLOSED with no
-// failures counted (lambdas/circuit's contract), so an item that says just
-// that (CLOSED, no override, no failure counted, nothing half-open) is
-// redundant. The breaker's own item is never prunable: it holds the alarm
-// sources and the healthcheck's record, which no per-key item has.
-func Prunable(c Circuit) bool {
-	_, key := SplitItemKey(c.ServiceName)
-	if key == "" {
-		return false
-	}
-	return (c.State == Closed || c.State == "") && c.Override == NoOverride && c.Failures == 0 &&
-		c.Probes == 0 && c.Healthcheck.State != AlarmStateAlarm
-}
