@@ -2,9 +2,9 @@ package circuitstore_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
