@@ -76,7 +76,7 @@ func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, types
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return circuit.Circuit{}, nil, fmt.Errorf("reading circuit %q from table %s: %w", service, s.Table, err)
+		return circuit.Circuit{}, nil, fmt.Errorf("reading circuit %s from table %s: %w", circuit.Quote(service), s.Table, err)
 	}
 	c, err := Decode(service, out.Item)
 	if err != nil {
@@ -125,10 +125,10 @@ func (s *Store) Update(ctx context.Context, service string, fn func(circuit.Circ
 		}
 		var lost *types.ConditionalCheckFailedException
 		if !errors.As(err, &lost) {
-			return current, fmt.Errorf("writing circuit %q to table %s: %w", service, s.Table, err)
+			return current, fmt.Errorf("writing circuit %s to table %s: %w", circuit.Quote(service), s.Table, err)
 		}
 		if attempt >= attempts {
-			return current, fmt.Errorf("circuit %q in table %s: %w (%d attempts)", service, s.Table, ErrConflict, attempts)
+			return current, fmt.Errorf("circuit %s in table %s: %w (%d attempts)", circuit.Quote(service), s.Table, ErrConflict, attempts)
 		}
 		// Jittered, growing pause so that racing writers stop colliding.
 		pause := time.Duration(rand.Int64N(int64(5*time.Millisecond)<<min(attempt, 6))) + time.Millisecond
