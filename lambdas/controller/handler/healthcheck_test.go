@@ -149,7 +149,9 @@ func TestHealthcheckThatCannotBeInvokedIsNoVerdict(t *testing.T) {
 		})
 	})
 	t.Run("the runner's network", func(t *testing.T) {
-		noVerdict(t, func() (*lambda.InvokeOutput, error) { return nil, errors.New("dial tcp 10.0.0.1:443: connect: connection refused") })
+		noVerdict(t, func() (*lambda.InvokeOutput, error) {
+			return nil, errors.New("dial tcp 10.0.0.1:443: connect: connection refused")
+		})
 	})
 	t.Run("a function error stays unhealthy", func(t *testing.T) {
 		r := newRunner(t, 1, &fakeLambda{answer: failing})
