@@ -45,6 +45,17 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 		env["SLOW_CALL_ALARM_NAME"] = *topic.slowCallAlarmName
 	}
 	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = pulumi.String(itoa(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)))
+	// The handler refuses a notification that did not come through this
+	// topic from one of these alarms in this account and Region: the topic's
+	// ARN gives it all three (the alarms' ARNs are built as AlarmArn does).
+	env[lambdaenv.AlarmTopicArn] = topic.topic.Arn
+	// Repair (circuit.Limits) bounds a half-open deadline by the controller's
+	// probe timeout.
+	budget, err := probeBudget(g.s)
+	if err != nil {
+		return nil, err
+	}
+	env[lambdaenv.ProbeTimeoutSeconds] = pulumi.String(itoa(budget))
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

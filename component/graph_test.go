@@ -498,6 +498,11 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		"DEAD_LETTER_QUEUE_URL":     rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"),
 		// 1 period of 60 s and 180 s of CloudWatch delay.
 		"HEALTHCHECK_ALARM_WINDOW_SECONDS": "240",
+		// Issue 14: the topic whose notifications alone it applies, and the
+		// controller's half-open period (the runner's and the controller's
+		// PROBE_TIMEOUT_SECONDS), which bounds a stored half-open deadline.
+		"ALARM_TOPIC_ARN":       rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn"),
+		"PROBE_TIMEOUT_SECONDS": rec.one(t, "aws:lambda/function:Function", "-controller").Inputs["environment"].ObjectValue()["variables"].ObjectValue()["PROBE_TIMEOUT_SECONDS"].StringValue(),
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())

@@ -22,10 +22,41 @@ type PolicyDocument struct {
 type Statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
-	Principal map[string]string         `json:"Principal,omitempty"`
+	Principal Principals                `json:"Principal,omitempty"`
 	Action    []string                  `json:"Action"`
 	Resource  []string                  `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+// Principals is a statement's Principal: principals by kind ("Service",
+// "AWS"), or AllPrincipals.
+type Principals map[string]string
+
+// AllPrincipals is the literal "Principal": "*": every principal, AWS
+// services included. Some services read {"AWS": "*"} differently (it names
+// AWS identities), so a Deny meant for everyone uses this one.
+var AllPrincipals = Principals{"*": "*"}
+
+// MarshalJSON writes AllPrincipals as "*", the rest as an object.
+func (p Principals) MarshalJSON() ([]byte, error) {
+	if len(p) == 1 && p["*"] == "*" {
+		return []byte(`"*"`), nil
+	}
+	return json.Marshal(map[string]string(p))
+}
+
+// UnmarshalJSON reads "*" as AllPrincipals.
+func (p *Principals) UnmarshalJSON(b []byte) error {
+	if string(b) == `"*"` {
+		*p = Principals{"*": "*"}
+		return nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*p = m
+	return nil
 }
 
 func (d PolicyDocument) String() string {
@@ -246,21 +277,64 @@ func HealthcheckInvokePolicy(qualifiedHealthcheckArn string) string {
 	}).String()
 }
 
-// TopicPolicy lets only this breaker's two alarms publish to its topic. The
+// TopicPolicy lets only this breaker's alarms publish to its topic. The
 // alarms are named before they exist (AlarmArn), so the policy is in place
 // before either can notify.
+//
+//   - CloudWatchAlarmsPublish allows CloudWatch to publish for these alarms:
+//     CloudWatch publishes an alarm's notification as the alarm, the alarm's
+//     ARN being the request's aws:SourceArn (AWS re:Post knowledge center,
+//     "Why didn't I receive an SNS notification for my CloudWatch alarm
+//     trigger?": "Resource: arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME is
+//     not authorized to perform: SNS:Publish"; Amazon SNS Developer Guide,
+//     "Example cases for Amazon SNS access control").
+//   - OnlyTheseAlarmsPublish denies sns:Publish to every principal unless the
+//     request comes from one of these alarms (issue 14 item 7a). Without it,
+//     any principal of the account whose IAM policy allows sns:Publish could
+//     post a forged notification: within an account, an identity policy's
+//     Allow suffices. A negated condition operator matches a request
+//     without the key (IAM User Guide, "IAM JSON policy elements: Condition
+//     operators": if the key is not present and the operator is negated,
+//     such as ArnNotLike, the condition is true), so a person's or another
+//     service's Publish, which carries no alarm's aws:SourceArn, is denied;
+//     with several values, a negated operator is true when the key matches
+//     none of them (same page), so each alarm of the list may publish.
+//   - OwnerManages keeps what SNS's default topic policy gives the owning
+//     account, short of publishing (GetTopicAttributes, SetTopicAttributes,
+//     AddPermission, RemovePermission, DeleteTopic, Subscribe,
+//     ListSubscriptionsByTopic): users subscribe their alerting to the topic,
+//     and the deployer manages and deletes it.
 func TopicPolicy(topicArn, account string, alarmArns []string) string {
-	return document(Statement{
-		Sid:       "CloudWatchAlarmsPublish",
-		Effect:    "Allow",
-		Principal: map[string]string{"Service": "cloudwatch.amazonaws.com"},
-		Action:    []string{"sns:Publish"},
-		Resource:  []string{topicArn},
-		Condition: map[string]map[string]any{
-			"ArnLike":      {"aws:SourceArn": alarmArns},
-			"StringEquals": {"aws:SourceAccount": account},
+	partition, _, _ := arnParts(topicArn)
+	return document(
+		Statement{
+			Sid:       "CloudWatchAlarmsPublish",
+			Effect:    "Allow",
+			Principal: Principals{"Service": "cloudwatch.amazonaws.com"},
+			Action:    []string{"sns:Publish"},
+			Resource:  []string{topicArn},
+			Condition: map[string]map[string]any{
+				"ArnLike":      {"aws:SourceArn": alarmArns},
+				"StringEquals": {"aws:SourceAccount": account},
+			},
 		},
-	}).String()
+		Statement{
+			Sid:       "OnlyTheseAlarmsPublish",
+			Effect:    "Deny",
+			Principal: AllPrincipals,
+			Action:    []string{"sns:Publish"},
+			Resource:  []string{topicArn},
+			Condition: map[string]map[string]any{"ArnNotLike": {"aws:SourceArn": alarmArns}},
+		},
+		Statement{
+			Sid:       "OwnerManages",
+			Effect:    "Allow",
+			Principal: Principals{"AWS": "arn:" + partition + ":iam::" + account + ":root"},
+			Action: []string{"sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
+				"sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic"},
+			Resource: []string{topicArn},
+		},
+	).String()
 }
 
 // AlarmArn is the ARN CloudWatch gives an alarm of that name in the topic's

@@ -21,6 +21,9 @@ const (
 	fixtureDownstreamAlarm  = "payments-breaker-downstream-errors-5b1e0c7"
 	fixtureHealthcheckAlarm = "payments-breaker-healthcheck-errors-9d4a6f2"
 	fixtureSlowCallAlarm    = "payments-breaker-alarms-3f9c2a1-downstream-slow-calls"
+	// The topic the fixtures came through: the handler applies only its
+	// notifications.
+	fixtureTopicArn = "arn:aws:sns:us-east-1:123456789012:payments-breaker-alarms-3f9c2a1"
 )
 
 // notify delivers a recorded notification to the real alarm-handler
@@ -62,6 +65,7 @@ func TestSlowCallAndRateAlarmsMoveTheCircuit(t *testing.T) {
 		alarmhandler.EnvOpenDurationSeconds:  strconv.Itoa(int(openFor.Seconds())),
 		alarmhandler.EnvMaxOpenDuration:      strconv.Itoa(int(maxOpenFor.Seconds())),
 		alarmhandler.EnvBackoffMultiplier:    "2",
+		alarmhandler.EnvAlarmTopicArn:        fixtureTopicArn,
 		"AWS_ENDPOINT_URL_DYNAMODB":          dynaliteEndpoint(t),
 	})
 

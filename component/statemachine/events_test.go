@@ -80,7 +80,7 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		"TABLE_NAME": e.cfg.TableName, "SERVICE_NAME": e.cfg.ServiceName,
 		"DOWNSTREAM_ALARM_NAME": "payments-breaker-downstream-errors-5b1e0c7", "HEALTHCHECK_ALARM_NAME": fixtureHealthcheckAlarm,
 		"OPEN_DURATION_SECONDS": "60", "MAX_OPEN_DURATION_SECONDS": "600", "OPEN_BACKOFF_MULTIPLIER": "2",
-		"AWS_ENDPOINT_URL_DYNAMODB": moto,
+		"ALARM_TOPIC_ARN": fixtureTopicArn, "AWS_ENDPOINT_URL_DYNAMODB": moto,
 	})
 	for _, fixture := range []string{"healthcheck-alarm.json", "healthcheck-ok.json"} {
 		notify(t, handler.InvokeURL, fixture)

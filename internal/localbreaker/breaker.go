@@ -278,7 +278,11 @@ func Start(tb testing.TB, o Options) *Breaker {
 		"DOWNSTREAM_ALARM_NAME":            downAlarmName,
 		"HEALTHCHECK_ALARM_NAME":           healthAlarmName,
 		"HEALTHCHECK_ALARM_WINDOW_SECONDS": window,
-		"AWS_ENDPOINT_URL_DYNAMODB":        b.AlarmHandlerDynamo.URL,
+		// The topic the simulated alarms notify (b.Topic): the handler
+		// applies only its notifications.
+		"ALARM_TOPIC_ARN":           topicArn(svc),
+		"PROBE_TIMEOUT_SECONDS":     strconv.Itoa(component.ProbeBudgetSeconds(s)),
+		"AWS_ENDPOINT_URL_DYNAMODB": b.AlarmHandlerDynamo.URL,
 	})
 	controllerEnv := with(openPolicy, map[string]string{
 		"HALF_OPEN_MAX_CALLS":       strconv.Itoa(s.HalfOpenMaxCalls),
@@ -335,9 +339,7 @@ func Start(tb testing.TB, o Options) *Breaker {
 		logf("warning: the setup took %v longer than the %v lead; the scenario started without the first part of its healthy lead-in", -wait, o.Lead)
 	}
 	b.AlarmLag = min(250*time.Millisecond, b.HealthcheckEvery/8)
-	b.Topic = alarmsim.Topic{
-		Arn: fmt.Sprintf("arn:aws:sns:%s:%s:%s-breaker-alarms", Region, Account, svc), Account: Account, Region: Region, RegionName: regionName,
-	}
+	b.Topic = alarmsim.Topic{Arn: topicArn(svc), Account: Account, Region: Region, RegionName: regionName}
 	ctx, cancel := context.WithCancel(context.Background())
 	loop := &alarmsim.Loop{
 		Alarms: []alarmsim.Watched{
@@ -613,4 +615,9 @@ func (b *Breaker) record(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.events = append(b.events, e)
+}
+
+// topicArn is the simulated alarm topic of service svc.
+func topicArn(svc string) string {
+	return fmt.Sprintf("arn:aws:sns:%s:%s:%s-breaker-alarms", Region, Account, svc)
 }

@@ -31,6 +31,10 @@ const (
 	downstreamAlarm  = "payments-breaker-downstream-errors-5b1e0c7"
 	healthcheckAlarm = "payments-breaker-healthcheck-errors-9d4a6f2"
 	service          = "payments"
+	// The fixtures' topic, and the name the RIE gives the function (Lambda
+	// sets AWS_LAMBDA_FUNCTION_NAME; the RIE passes ours on).
+	topicArn     = "arn:aws:sns:us-east-1:123456789012:payments-breaker-alarms-3f9c2a1"
+	functionName = "payments-breaker-alarm-handler-1a2b3c4"
 )
 
 type lambdaError struct {
@@ -80,6 +84,8 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		handler.EnvServiceName:          service,
 		handler.EnvDownstreamAlarmName:  downstreamAlarm,
 		handler.EnvHealthcheckAlarmName: healthcheckAlarm,
+		handler.EnvAlarmTopicArn:        topicArn,
+		handler.EnvFunctionName:         functionName,
 		handler.EnvOpenDurationSeconds:  "60",
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "2",

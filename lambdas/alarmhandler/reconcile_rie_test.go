@@ -103,7 +103,8 @@ func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
 	require.NoError(t, err)
 	record, err := json.Marshal(map[string]any{
 		"version": "1.0", "timestamp": "2026-11-27T06:20:09.412Z",
-		"requestContext": map[string]any{"requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e", "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+		"requestContext": map[string]any{"requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e", "condition": "RetriesExhausted", "approximateInvokeCount": 3,
+			"functionArn": "arn:aws:lambda:us-east-1:123456789012:function:" + functionName + ":$LATEST"},
 		"requestPayload": json.RawMessage(okEvent),
 	})
 	require.NoError(t, err)
@@ -142,6 +143,8 @@ func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
 		handler.EnvServiceName:          service,
 		handler.EnvDownstreamAlarmName:  downstreamAlarm,
 		handler.EnvHealthcheckAlarmName: healthcheckAlarm,
+		handler.EnvAlarmTopicArn:        topicArn,
+		handler.EnvFunctionName:         functionName,
 		handler.EnvOpenDurationSeconds:  "60",
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "2",

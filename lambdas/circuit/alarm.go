@@ -132,8 +132,12 @@ const maxReasonDetail = 256
 // received at now, under policy p. The sources are tracked separately, so
 // that one alarm's late OK can never undo what another alarm decided.
 //
+//   - A notice dated more than MaxClockSkew after now is invalid (CheckTime):
+//     nothing changes.
 //   - Only a notice newer (by ChangedAt) than the last applied for its source
-//     applies; otherwise nothing changes, not even Version.
+//     applies; otherwise nothing changes, not even Version. A last time beyond
+//     MaxClockSkew after now counts as absent, so it cannot make every later
+//     notice stale.
 //   - A healthcheck notice whose evaluated data (ChangedAt less Window) is no
 //     newer than the last verdict is superseded (ApplyVerdict): nothing
 //     changes. A late ALARM from before the recovery cannot reopen what a
@@ -152,17 +156,22 @@ const maxReasonDetail = 256
 // Every applied notice bumps Version by exactly one, so that the store's
 // conditional write detects any concurrent writer.
 func (c Circuit) ApplyAlarm(n AlarmNotice, now time.Time, p Policy) (next Circuit, outcome Outcome) {
-	if n.Validate() != nil {
+	if n.Validate() != nil || CheckTime("state change time", n.ChangedAt, now) != nil {
 		return c, OutcomeInvalid
 	}
+	// A stored time of this source (or, for the healthcheck, of its runs)
+	// beyond the clock's skew came from before CheckTime, or from a hand
+	// edit: it orders nothing, or the real notices would all be stale.
+	read := c
+	c.forgetFuture(now, n.Source)
 	status := c.alarm(n.Source)
 	// At the item's precision: a duplicate must compare equal to what was stored.
 	changedAt := n.ChangedAt.UTC().Truncate(time.Millisecond)
 	if !changedAt.After(status.ChangedAt) {
-		return c, OutcomeStale
+		return read, OutcomeStale
 	}
 	if c.supersededByVerdict(n) {
-		return c, OutcomeSuperseded
+		return read, OutcomeSuperseded
 	}
 	previous := status.State
 	*status = AlarmStatus{State: n.State, ChangedAt: changedAt}

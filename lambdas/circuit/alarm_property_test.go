@@ -63,16 +63,36 @@ func genScenario(r *rand.Rand) scenario {
 			all = append(all, n) // SNS delivers at least once
 		}
 	}
+	// Issue 14 item 6: notices dated far ahead of any clock (a forged or
+	// broken StateChangeTime, up to year 9999) are refused, whatever their
+	// source, state and place in the order.
+	for i := r.IntN(3); i > 0; i-- {
+		at := forgedFrom.AddDate(r.IntN(7973), 0, 0).Add(time.Duration(r.IntN(8760)) * time.Hour)
+		all = append(all, notice(Sources[r.IntN(len(Sources))], states[r.IntN(3)], at))
+	}
+	// And a circuit may already hold such a time, written before the rule:
+	// it must order nothing.
+	if r.IntN(4) == 0 {
+		*start.alarm(Sources[r.IntN(len(Sources))]) = AlarmStatus{State: states[r.IntN(3)], ChangedAt: forgedFrom.Add(time.Duration(r.IntN(1000)) * time.Hour)}
+	}
 	r.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 
 	received := make([]time.Time, len(all))
-	now := t0
+	// Received after every genuine notice was sent (the latest is at most
+	// t0+20 min): a handler never sees a notice from its future.
+	now := t0.Add(20 * time.Minute)
 	for i := range received {
 		now = now.Add(time.Duration(r.IntN(900_000)) * time.Millisecond)
 		received[i] = now
 	}
 	return scenario{policy: p, start: start, notices: all, received: received}
 }
+
+// forgedFrom: notices and stored times from here on are beyond any clock of
+// the scenarios (received at most a few hours after t0).
+var forgedFrom = t0.Add(24 * time.Hour)
+
+func forged(n AlarmNotice) bool { return !n.ChangedAt.Before(forgedFrom) }
 
 // apply delivers the notices in order and checks the per-step invariants.
 func apply(t *testing.T, s scenario, order []AlarmNotice) Circuit {
@@ -81,6 +101,8 @@ func apply(t *testing.T, s scenario, order []AlarmNotice) Circuit {
 	for i, n := range order {
 		next, out := c.ApplyAlarm(n, s.received[i], s.policy)
 		switch {
+		case forged(n) && out != OutcomeInvalid:
+			t.Fatalf("a notice dated %s, received at %s, was %s", n.ChangedAt, s.received[i], out)
 		case !out.Changed() && next != c:
 			t.Fatalf("%s changed the circuit: %+v -> %+v", out, c, next)
 		case out.Changed() && next.Version != c.Version+1:
@@ -97,7 +119,7 @@ func apply(t *testing.T, s scenario, order []AlarmNotice) Circuit {
 func latest(ns []AlarmNotice) map[Source]AlarmStatus {
 	out := map[Source]AlarmStatus{}
 	for _, n := range ns {
-		if n.ChangedAt.After(out[n.Source].ChangedAt) {
+		if !forged(n) && n.ChangedAt.After(out[n.Source].ChangedAt) {
 			out[n.Source] = AlarmStatus{n.State, n.ChangedAt}
 		}
 	}
@@ -135,7 +157,7 @@ func checkScenario(t *testing.T, s scenario, r *rand.Rand) {
 			if len(s.received) > 0 {
 				now = s.received[len(s.received)-1]
 			}
-			last := notice(SourceHealthcheck, final, t0.Add(48*time.Hour))
+			last := notice(SourceHealthcheck, final, now)
 			end, _ := c.ApplyAlarm(last, now, s.policy)
 			bound := s.policy.Longest()
 			if s.policy.MaxOpenDuration > 0 {

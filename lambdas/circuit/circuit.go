@@ -28,6 +28,13 @@ type Circuit struct {
 	HealthcheckRuns HealthcheckRuns
 
 	LastTransition Transition
+
+	// Unreadable says which attributes the decoder could not read as stored
+	// (a hand edit: a counter that is not an integer, a value of the wrong
+	// type) and read as their default instead, "; "-separated; empty when the
+	// item read cleanly. Not stored: Repair reports it and the next write
+	// stores the defaults. A string, so that circuits stay comparable.
+	Unreadable string
 }
 
 // AlarmStatus is the last notification applied for one alarm source.
@@ -98,7 +105,8 @@ func (v Verdict) Invokes() bool { return v != Reject }
 // wins:
 //
 //  1. an operator override decides: FORCED_OPEN rejects, FORCED_CLOSED bypasses
-//     (invokes without counting anything);
+//     (invokes without counting anything); any other value is no override
+//     (Override.Known), as CheckCircuit compares with these two only;
 //  2. a healthcheck in ALARM holds the circuit open: reject;
 //  3. OPEN rejects until OpenUntil, then elects a probe;
 //  4. HALF_OPEN whose period is over (now >= HalfOpenUntil, or none) elects a
@@ -110,7 +118,7 @@ func (v Verdict) Invokes() bool { return v != Reject }
 // Rules 3 and 4 are what guarantee that no circuit stays open forever on its
 // own state: only an operator or a healthcheck alarm can hold it.
 func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
-	switch c.Override {
+	switch c.override() {
 	case ForcedOpen:
 		return Reject
 	case ForcedClosed:

@@ -134,10 +134,10 @@ const (
 // The request path (component/statemachine's SelectCircuit) is this function
 // in ASL; the definition tests execute both against the same cases.
 func Governing(breaker, key Circuit) Scope {
-	if key.Override != NoOverride {
+	if key.override() != NoOverride {
 		return ScopeKey
 	}
-	if breaker.Override != NoOverride || breaker.Healthcheck.State == AlarmStateAlarm {
+	if breaker.override() != NoOverride || breaker.Healthcheck.State == AlarmStateAlarm {
 		return ScopeBreaker
 	}
 	if breaker.State == Open || breaker.State == HalfOpen {

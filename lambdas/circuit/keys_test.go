@@ -26,6 +26,10 @@ func TestGoverning(t *testing.T) {
 		{"breaker-wide override", circuit.Circuit{Override: circuit.ForcedOpen}, circuit.Circuit{State: circuit.Open}, circuit.ScopeBreaker},
 		{"a named key's override wins over the breaker", circuit.Circuit{Override: circuit.ForcedOpen}, circuit.Circuit{Override: circuit.ForcedClosed}, circuit.ScopeKey},
 		{"a named key's override wins over an alarm", circuit.Circuit{State: circuit.Open}, circuit.Circuit{Override: circuit.ForcedOpen}, circuit.ScopeKey},
+		// Issue 14 item 22: as SelectCircuit, which compares with the two
+		// known values only.
+		{"a key's unknown override is none", circuit.Circuit{State: circuit.Open}, circuit.Circuit{Override: "forced_open"}, circuit.ScopeBreaker},
+		{"the breaker's unknown override is none", circuit.Circuit{Override: "MAINTENANCE"}, circuit.Circuit{State: circuit.Open}, circuit.ScopeKey},
 	}
 	for _, c := range cases {
 		if got := circuit.Governing(c.breaker, c.key); got != c.want {

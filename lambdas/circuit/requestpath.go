@@ -45,8 +45,8 @@ func (p ProbePolicy) Validate() error {
 // state (an absent state is CLOSED). Transitions record it, so that an
 // operator's override shows as FORCED_OPEN / FORCED_CLOSED.
 func (c Circuit) Effective() State {
-	if c.Override != NoOverride {
-		return State(c.Override)
+	if o := c.override(); o != NoOverride {
+		return State(o)
 	}
 	if c.State == "" {
 		return Closed
@@ -109,7 +109,9 @@ func (c Circuit) Trip(now time.Time, p Policy, failures int, lastError string) (
 // half-open, so that a circuit needing several successes still closes when
 // traffic is too sparse to bring them within one period.
 func (c Circuit) ElectProbe(now time.Time, pp ProbePolicy) (next Circuit, admitted, changed bool) {
-	if c.Override != NoOverride || c.Healthcheck.State == AlarmStateAlarm {
+	// An unknown override is none here too: refusing every probe under it
+	// kept a circuit open for good while the request path ignored it.
+	if c.override() != NoOverride || c.Healthcheck.State == AlarmStateAlarm {
 		return c, false, false
 	}
 	var reason string

@@ -69,9 +69,10 @@ type HealthcheckRuns struct {
 // changed. The notice still reached every other subscriber of the topic.
 const OutcomeSuperseded Outcome = "SUPERSEDED"
 
-// OutcomeUnchanged: a verdict that agrees with what the circuit already holds
-// (healthy, nothing held, no unhealthy run counted): nothing is written, so
-// that a healthy breaker's scheduled runs cost no write.
+// OutcomeUnchanged is no longer returned by ApplyVerdict: a healthy verdict
+// that changes nothing else still records its run (see ApplyVerdict), or an
+// older, slower unhealthy run finishing after it would be applied. Kept for
+// readers of logs written before.
 const OutcomeUnchanged Outcome = "UNCHANGED"
 
 // supersededByVerdict reports whether the healthcheck alarm notice n speaks for
@@ -92,8 +93,12 @@ func (c Circuit) supersededByVerdict(n AlarmNotice) bool {
 // machine read) is the newest evidence about the healthcheck, from its alarm or
 // from a verdict, so a verdict writes it too.
 //
+//   - A verdict dated more than MaxClockSkew after now is invalid (CheckTime).
 //   - A verdict not newer (by At) than the last applied changes nothing: a
-//     repeated run is idempotent.
+//     repeated run is idempotent, and an older run that finishes after a newer
+//     one (a slow unhealthy run overtaken by a fast healthy one) is stale. So
+//     every applied verdict records its run, the healthy ones that change
+//     nothing else included: one write per run.
 //   - A verdict older than the data of the healthcheck alarm state the circuit
 //     holds (At not after that notice's time less hp.AlarmWindow) only counts:
 //     the alarm saw later runs.
@@ -108,15 +113,18 @@ func (c Circuit) supersededByVerdict(n AlarmNotice) bool {
 //     did not hold (opened by in-line failures or the downstream alarm) is
 //     left to its probes: the healthcheck may not exercise what failed.
 //
-// Every applied verdict bumps Version by exactly one; OutcomeUnchanged and
-// OutcomeStale write nothing.
+// Every applied verdict bumps Version by exactly one; OutcomeStale and
+// OutcomeInvalid write nothing.
 func (c Circuit) ApplyVerdict(v HealthcheckVerdict, now time.Time, p Policy, hp HealthcheckPolicy) (next Circuit, outcome Outcome) {
-	if v.Validate() != nil || hp.Validate() != nil {
+	if v.Validate() != nil || hp.Validate() != nil || CheckTime("run time", v.At, now) != nil {
 		return c, OutcomeInvalid
 	}
+	// Stored times beyond the clock's skew order nothing (see ApplyAlarm).
+	read := c
+	c.forgetFuture(now, SourceHealthcheck)
 	at := v.At.UTC().Truncate(time.Millisecond)
 	if !at.After(c.HealthcheckRuns.At) {
-		return c, OutcomeStale
+		return read, OutcomeStale
 	}
 	held := c.Healthcheck.State == AlarmStateAlarm
 	// The alarm's evidence reaches back hp.AlarmWindow before its state change.
@@ -125,13 +133,6 @@ func (c Circuit) ApplyVerdict(v HealthcheckVerdict, now time.Time, p Policy, hp 
 	runs := HealthcheckRuns{At: at}
 	if !v.Healthy {
 		runs.Unhealthy = c.HealthcheckRuns.Unhealthy + 1
-	}
-	if v.Healthy && c.HealthcheckRuns.Unhealthy == 0 && !held {
-		// Nothing to clear, nothing to release: no write. The run's time is
-		// not recorded either; an alarm notice is then compared with the
-		// last verdict that was, which is conservative (it lets the alarm act
-		// on runs a later healthy verdict saw, for at most one interval).
-		return c, OutcomeUnchanged
 	}
 	c.HealthcheckRuns = runs
 	c.Version++

@@ -42,8 +42,10 @@ func TestApplyVerdictRules(t *testing.T) {
 		{"healthy releases the hold and closes an open circuit", Circuit{State: Open, Openings: 2, Healthcheck: held}, run(true, minute(1)), hcPolicy, OutcomeClosed, Closed, AlarmStateOK},
 		{"healthy releases the hold and closes a half-open circuit", Circuit{State: HalfOpen, Probes: 1, Healthcheck: held}, run(true, minute(1)), hcPolicy, OutcomeClosed, Closed, AlarmStateOK},
 		{"healthy releases the hold of a closed circuit", Circuit{State: Closed, Healthcheck: held}, run(true, minute(1)), hcPolicy, OutcomeReleased, Closed, AlarmStateOK},
-		{"healthy leaves a circuit it did not hold to its probes", Circuit{State: Open, OpenUntil: minute(2)}, run(true, minute(1)), hcPolicy, OutcomeUnchanged, Open, ""},
-		{"healthy with nothing to clear writes nothing", Circuit{State: Closed, Healthcheck: AlarmStatus{AlarmStateOK, minute(0)}}, run(true, minute(1)), hcPolicy, OutcomeUnchanged, Closed, AlarmStateOK},
+		{"healthy leaves a circuit it did not hold to its probes", Circuit{State: Open, OpenUntil: minute(2)}, run(true, minute(1)), hcPolicy, OutcomeRecorded, Open, ""},
+		// Issue 14 item 13: recorded all the same, so that an older run
+		// finishing later is stale (TestSlowUnhealthyRunOvertakenByAHealthyOne).
+		{"healthy with nothing to clear records its run", Circuit{State: Closed, Healthcheck: AlarmStatus{AlarmStateOK, minute(0)}}, run(true, minute(1)), hcPolicy, OutcomeRecorded, Closed, AlarmStateOK},
 		{"healthy clears an unhealthy count", Circuit{State: Closed, HealthcheckRuns: HealthcheckRuns{At: minute(0), Unhealthy: 1}}, run(true, minute(1)), HealthcheckPolicy{UnhealthyThreshold: 2}, OutcomeRecorded, Closed, ""},
 		{"a repeated run is stale", Circuit{State: Open, Healthcheck: held, HealthcheckRuns: HealthcheckRuns{At: minute(1), Unhealthy: 1}}, run(false, minute(1)), hcPolicy, OutcomeStale, Open, AlarmStateAlarm},
 		{"an older run is stale", Circuit{State: Open, Healthcheck: held, HealthcheckRuns: HealthcheckRuns{At: minute(1), Unhealthy: 1}}, run(true, minute(0)), hcPolicy, OutcomeStale, Open, AlarmStateAlarm},
@@ -180,7 +182,7 @@ func TestVerdictsAndAlarmsProperties(t *testing.T) {
 		}
 		r.Shuffle(len(evs), func(i, j int) { evs[i], evs[j] = evs[j], evs[i] })
 
-		c, now := s.start, t0
+		c, now := s.start, t0.Add(20*time.Minute) // after every genuine notice (genScenario)
 		for _, e := range evs {
 			now = now.Add(time.Duration(r.IntN(60_000)) * time.Millisecond)
 			var next Circuit
@@ -206,16 +208,17 @@ func TestVerdictsAndAlarmsProperties(t *testing.T) {
 		if s.policy.MaxOpenDuration > 0 {
 			bound = s.policy.MaxOpenDuration
 		}
-		late := t0.Add(48 * time.Hour)
-		healthy, _ := c.ApplyVerdict(HealthcheckVerdict{Healthy: true, At: late}, now, s.policy, hp)
-		if v := Decide(healthy, now.Add(bound+time.Second), 1); !v.Invokes() {
+		late := now.Add(time.Minute)
+		healthy, _ := c.ApplyVerdict(HealthcheckVerdict{Healthy: true, At: late}, late, s.policy, hp)
+		if v := Decide(healthy, late.Add(bound+time.Second), 1); !v.Invokes() {
 			t.Fatalf("seed %d: the newest run was healthy, yet the circuit rejects after %s: %+v", seed, bound+time.Second, healthy)
 		}
 		held := c
 		for i := 0; i < hp.UnhealthyThreshold; i++ {
-			held, _ = held.ApplyVerdict(HealthcheckVerdict{At: late.Add(time.Duration(i) * time.Minute)}, now, s.policy, hp)
+			at := late.Add(time.Duration(i) * time.Minute)
+			held, _ = held.ApplyVerdict(HealthcheckVerdict{At: at}, at, s.policy, hp)
 		}
-		if Decide(held, now.Add(100*time.Hour), 1) != Reject {
+		if Decide(held, late.Add(100*time.Hour), 1) != Reject {
 			t.Fatalf("seed %d: %d unhealthy runs, the newest evidence, do not hold the circuit: %+v", seed, hp.UnhealthyThreshold, held)
 		}
 	}

@@ -68,11 +68,11 @@ func (s *Store) Get(ctx context.Context, service string) (circuit.Circuit, error
 	return c, err
 }
 
-// get also reports whether the item carried a version attribute, which decides
-// the write's condition.
-func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, bool, error) {
+// get also returns the item's version attribute as stored (nil when absent),
+// which is the write's condition.
+func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, types.AttributeValue, error) {
 	if service == "" {
-		return circuit.Circuit{}, false, errors.New("circuitstore: empty service name")
+		return circuit.Circuit{}, nil, errors.New("circuitstore: empty service name")
 	}
 	out, err := s.Client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Table),
@@ -80,7 +80,7 @@ func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, bool,
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return circuit.Circuit{}, false, fmt.Errorf("reading circuit %q from table %s: %w", service, s.Table, err)
+		return circuit.Circuit{}, nil, fmt.Errorf("reading circuit %s from table %s: %w", circuit.Quote(service), s.Table, err)
 	}
 	decode := s.Decode
 	if decode == nil {
@@ -88,10 +88,9 @@ func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, bool,
 	}
 	c, err := decode(service, out.Item)
 	if err != nil {
-		return circuit.Circuit{}, false, err
+		return circuit.Circuit{}, nil, err
 	}
-	_, versioned := out.Item[circuit.AttrVersion]
-	return c, versioned, nil
+	return c, out.Item[circuit.AttrVersion], nil
 }
 
 // Update applies fn to the current circuit of service and writes the result if
@@ -113,7 +112,7 @@ func (s *Store) Update(ctx context.Context, service string, fn func(circuit.Circ
 		attempts = DefaultMaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		current, versioned, err := s.get(ctx, service)
+		current, version, err := s.get(ctx, service)
 		if err != nil {
 			return circuit.Circuit{}, err
 		}
@@ -123,16 +122,21 @@ func (s *Store) Update(ctx context.Context, service string, fn func(circuit.Circ
 		}
 		next.ServiceName = service
 		next.Version = current.Version + 1
-		err = s.write(ctx, service, next, current.Version, versioned)
+		if next.Version <= 0 {
+			// A hand-written version at the int64 bound, or negative.
+			next.Version = 1
+		}
+		next.Unreadable = ""
+		err = s.write(ctx, service, next, version)
 		if err == nil {
 			return next, nil
 		}
 		var lost *types.ConditionalCheckFailedException
 		if !errors.As(err, &lost) {
-			return current, fmt.Errorf("writing circuit %q to table %s: %w", service, s.Table, err)
+			return current, fmt.Errorf("writing circuit %s to table %s: %w", circuit.Quote(service), s.Table, err)
 		}
 		if attempt >= attempts {
-			return current, fmt.Errorf("circuit %q in table %s: %w (%d attempts)", service, s.Table, ErrConflict, attempts)
+			return current, fmt.Errorf("circuit %s in table %s: %w (%d attempts)", circuit.Quote(service), s.Table, ErrConflict, attempts)
 		}
 		// Jittered, growing pause so that racing writers stop colliding.
 		pause := time.Duration(rand.Int64N(int64(5*time.Millisecond)<<min(attempt, 6))) + time.Millisecond
@@ -144,7 +148,7 @@ func (s *Store) Update(ctx context.Context, service string, fn func(circuit.Circ
 	}
 }
 
-func (s *Store) write(ctx context.Context, service string, c circuit.Circuit, readVersion int64, versioned bool) error {
+func (s *Store) write(ctx context.Context, service string, c circuit.Circuit, readVersion types.AttributeValue) error {
 	set, remove := Encode(c)
 	names := map[string]string{}
 	values := map[string]types.AttributeValue{}
@@ -183,10 +187,9 @@ func (s *Store) write(ctx context.Context, service string, c circuit.Circuit, re
 	// The version read is the condition. An item without a version (none yet, or
 	// one written by something that does not version) must still lack it.
 	names["#version"] = circuit.AttrVersion
-	cond := "attribute_not_exists(#version)"
-	if versioned {
-		cond = "#version = :readVersion"
-		values[":readVersion"] = &types.AttributeValueMemberN{Value: fmt.Sprint(readVersion)}
+	cond, condValues := versionCondition(readVersion)
+	for k, v := range condValues {
+		values[k] = v
 	}
 	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table),
@@ -197,4 +200,44 @@ func (s *Store) write(ctx context.Context, service string, c circuit.Circuit, re
 		ExpressionAttributeValues: values,
 	})
 	return err
+}
+
+// versionCondition is the write's condition: the version attribute is still
+// what was read. It compares the value as stored, whatever its type, not the
+// decoded number: a hand-written version the decoder could not read ("1.5",
+// a string) must not fail every conditional write, which would wedge the
+// circuit for every writer (issue 14 item 22). Equality is defined for
+// scalars (S, N, B) and BOOL; for the other types (NULL, lists, maps, sets,
+// which "=" does not compare) the condition is the type: as exclusive as the
+// write needs, since the write replaces the version with a number.
+func versionCondition(read types.AttributeValue) (string, map[string]types.AttributeValue) {
+	switch v := read.(type) {
+	case nil:
+		return "attribute_not_exists(#version)", nil
+	case *types.AttributeValueMemberS, *types.AttributeValueMemberN, *types.AttributeValueMemberB, *types.AttributeValueMemberBOOL:
+		return "#version = :readVersion", map[string]types.AttributeValue{":readVersion": v}
+	default:
+		return "attribute_type(#version, :readType)", map[string]types.AttributeValue{":readType": &types.AttributeValueMemberS{Value: attributeType(v)}}
+	}
+}
+
+// attributeType is the type code attribute_type takes (Amazon DynamoDB
+// Developer Guide, "Condition and filter expressions, operators, and
+// functions": S, SS, N, NS, B, BS, BOOL, NULL, L, M).
+func attributeType(v types.AttributeValue) string {
+	switch v.(type) {
+	case *types.AttributeValueMemberSS:
+		return "SS"
+	case *types.AttributeValueMemberNS:
+		return "NS"
+	case *types.AttributeValueMemberBS:
+		return "BS"
+	case *types.AttributeValueMemberNULL:
+		return "NULL"
+	case *types.AttributeValueMemberL:
+		return "L"
+	case *types.AttributeValueMemberM:
+		return "M"
+	}
+	return "S"
 }

@@ -3,6 +3,8 @@ package circuitstore_test
 import (
 	"context"
 	"errors"
+	"math"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,16 +139,71 @@ func TestVersionIsReadPlusOneWhateverFnSets(t *testing.T) {
 	}
 }
 
-func TestMalformedItemIsAnErrorNamingTheAttribute(t *testing.T) {
+// Issue 14 item 22: nothing an operator can write into the item may make every
+// writer fail. A value the model cannot hold reads as its default (or
+// clamped), is noted, and the next write (circuit.Repair's) stores it
+// readable; the write's condition is the version as stored, whatever it is.
+func TestUnreadableValuesDoNotWedgeWriters(t *testing.T) {
 	s, raw := newStore(t)
-	_, err := raw.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: circuitstore.Item{
-		circuit.KeyAttribute: &types.AttributeValueMemberS{Value: "payments"},
-		circuit.AttrFailures: &types.AttributeValueMemberS{Value: "three"},
-	}})
-	require.NoError(t, err)
-	_, err = s.Get(context.Background(), "payments")
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), circuit.AttrFailures)
+	N := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+	S := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	versions := map[string]types.AttributeValue{
+		"N fraction":   N("1.5"),
+		"N 38 digits":  N("99999999999999999999999999999999999999"),
+		"N negative":   N("-4"),
+		"S":            S("seven"),
+		"B":            &types.AttributeValueMemberB{Value: []byte{7}},
+		"BOOL":         &types.AttributeValueMemberBOOL{Value: true},
+		"NULL":         &types.AttributeValueMemberNULL{Value: true},
+		"L":            &types.AttributeValueMemberL{Value: []types.AttributeValue{N("7")}},
+		"M":            &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"v": N("7")}},
+		"NS":           &types.AttributeValueMemberNS{Value: []string{"7"}},
+		"a fine one 7": N("7"),
+	}
+	for name, version := range versions {
+		t.Run(name, func(t *testing.T) {
+			_, err := raw.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: circuitstore.Item{
+				circuit.KeyAttribute:  S("payments"),
+				circuit.AttrState:     S(string(circuit.Open)),
+				circuit.AttrFailures:  S("three"),
+				circuit.AttrOpenings:  N("2.75"),
+				circuit.AttrProbes:    N("-2"),
+				circuit.AttrSuccesses: N("1E+30"),
+				circuit.AttrOverride:  &types.AttributeValueMemberBOOL{Value: true},
+				circuit.AttrVersion:   version,
+			}})
+			require.NoError(t, err)
+			c, err := s.Get(context.Background(), "payments")
+			require.NoError(t, err, "a hand-edited item still reads")
+			assert.Equal(t, circuit.Open, c.State)
+			assert.Equal(t, 0, c.Failures)
+			assert.Equal(t, 2, c.Openings)
+			assert.Equal(t, -2, c.Probes, "an integer reads as is; Repair clamps it")
+			assert.Equal(t, math.MaxInt64, c.Successes)
+			assert.Equal(t, circuit.NoOverride, c.Override)
+			for _, attr := range []string{circuit.AttrFailures, circuit.AttrOpenings, circuit.AttrSuccesses, circuit.AttrOverride} {
+				assert.Contains(t, c.Unreadable, attr+": ")
+			}
+
+			got, err := s.Update(context.Background(), "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+				next, fixes := c.Repair(t0, circuit.Limits{})
+				return next, len(fixes) > 0, nil
+			})
+			require.NoError(t, err, "the conditional write matches the version as stored")
+			assert.Empty(t, got.Unreadable)
+			item := rawItem(t, raw, s.Table, "payments")
+			assert.Equal(t, N("0"), item[circuit.AttrFailures])
+			assert.Equal(t, N("2"), item[circuit.AttrOpenings])
+			assert.Equal(t, N("0"), item[circuit.AttrProbes])
+			assert.Equal(t, N(strconv.Itoa(circuit.MaxCount)), item[circuit.AttrSuccesses])
+			assert.NotContains(t, item, circuit.AttrOverride)
+			assert.IsType(t, &types.AttributeValueMemberN{}, item[circuit.AttrVersion])
+			again, err := s.Get(context.Background(), "payments")
+			require.NoError(t, err)
+			assert.Empty(t, again.Unreadable, "read cleanly from then on")
+			assert.Equal(t, got.Version, again.Version)
+		})
+	}
 }
 
 // An unreadable deadline must not wedge the circuit: it reads as elapsed, so a

@@ -174,3 +174,50 @@ func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	assert.Equal(t, "HEALTHY", out["verdict"], "%v", out)
 	assert.Equal(t, "CLOSED", out["state"])
 }
+
+// Issue 14 item 8, through the real bootstrap's choice of role (main.go: the
+// healthcheck's ARN in the environment makes the runner): the runner refuses
+// every controller action, and the controller refuses the healthcheck. The
+// runner's role is what EventBridge Scheduler assumes; before, a forceOpen
+// sent to the runner took effect.
+func TestBootstrapRolesTakeOnlyTheirActions(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	client := testenv.DynamoClient(t, endpoint)
+	table := testenv.CreateCircuitTable(t, client)
+	bootstrap := testenv.BuildBootstrap(t, "./lambdas/controller")
+
+	e := env(table, endpoint)
+	e[handler.EnvHealthcheckFunctionArn] = "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live"
+	e[handler.EnvHealthcheckUnhealthyThreshold] = "1"
+	runner := testenv.StartRIE(t, bootstrap, e)
+	for _, payload := range []string{
+		`{"action":"forceOpen","reason":"not the runner's job"}`,
+		`{"action":"forceClosed","reason":"not the runner's job"}`,
+		`{"action":"trip","failures":1}`,
+		`{"action":"elect"}`,
+	} {
+		out := invoke(t, runner.InvokeURL, payload)
+		assert.Equal(t, "InvalidRequestError", out["errorType"], payload)
+		assert.Contains(t, out["errorMessage"], "healthcheck runner, which takes only healthcheck", payload)
+	}
+	assert.Empty(t, testenv.CircuitItem(t, client, table, service), "nothing written")
+
+	controller := testenv.StartRIE(t, bootstrap, env(table, endpoint))
+	out := invoke(t, controller.InvokeURL, strings.ReplaceAll(component.HealthcheckRunInput(`{}`), "<aws.scheduler.scheduled-time>", "2026-06-01T12:00:00Z"))
+	assert.Equal(t, "InvalidRequestError", out["errorType"])
+	assert.Contains(t, out["errorMessage"], "not the breaker's healthcheck runner")
+
+	// Issue 14 items 6 and 9 at the same door: a trip "at" 9998 is refused,
+	// and a 200 KB field makes a bounded error and bounded log lines.
+	out = invoke(t, controller.InvokeURL, `{"action":"trip","at":"9998-01-01T00:00:00Z","failures":1}`)
+	assert.Equal(t, "InvalidRequestError", out["errorType"])
+	assert.Contains(t, out["errorMessage"], "at: at 9998-01-01T00:00:00.000Z is more than 5m0s ahead")
+	huge := strings.Repeat("x", 200_000)
+	out = invoke(t, controller.InvokeURL, `{"action":"elect","`+huge+`":1}`)
+	assert.Equal(t, "InvalidRequestError", out["errorType"])
+	assert.Less(t, len(out["errorMessage"].(string)), 1024)
+	for _, line := range strings.Split(controller.Output()+runner.Output(), "\n") {
+		assert.Less(t, len(line), 2048, "log line: %.200s", line)
+	}
+	assert.Empty(t, testenv.CircuitItem(t, client, table, service), "nothing written")
+}

@@ -125,3 +125,18 @@ const ReconcileEvent = `{"reconcile":true}`
 // DeadLetterQueueURL is the alarm handler's dead-letter queue, which its
 // reconciliation drains.
 const DeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
+
+// AlarmTopicArn is the breaker's alarm topic, in the alarm handler's
+// environment: only notifications of this topic, from the breaker's alarms
+// in the topic's account and Region, are applied.
+const AlarmTopicArn = "ALARM_TOPIC_ARN"
+
+// ProbeTimeoutSeconds is a half-open period's length (integer seconds > 0):
+// the controller admits probes for it, and the alarm handler bounds a stored
+// half-open deadline by it (circuit.Limits).
+const ProbeTimeoutSeconds = "PROBE_TIMEOUT_SECONDS"
+
+// FunctionName is the function's own name, which Lambda sets in every
+// function's environment (Lambda Developer Guide, "Defined runtime
+// environment variables": AWS_LAMBDA_FUNCTION_NAME).
+const FunctionName = "AWS_LAMBDA_FUNCTION_NAME"

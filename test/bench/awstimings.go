@@ -138,11 +138,12 @@ func (a AWSTimings) ViaAlarm() RecoveryFigures {
 // RunnerMonthlyCost is what the healthcheck runner adds per month at one run
 // a minute (30 days), in USD: one invocation of our 128 MB arm64 function
 // that waits for the healthcheck (healthcheckMs) and reads the item
-// (controllerMs), plus one write per unhealthy run (unhealthyShare of the
-// runs; a healthy run after healthy runs writes nothing). The healthcheck's
-// own invocations were paid before too.
-func RunnerMonthlyCost(p Prices, controllerMs, controllerMB, healthcheckMs, unhealthyShare float64) float64 {
+// (controllerMs), plus one write per run, healthy or not (every verdict
+// records its run, so that an older, slower run finishing later is ignored:
+// lambdas/circuit ApplyVerdict). The healthcheck's own invocations were paid
+// before too.
+func RunnerMonthlyCost(p Prices, controllerMs, controllerMB, healthcheckMs float64) float64 {
 	runs := 30 * 24 * 60.0
 	perRun := p.LambdaRequest + controllerMB/1024*(healthcheckMs+controllerMs)/1000*p.LambdaArmGBSecond + p.DynamoRRU
-	return runs * (perRun + unhealthyShare*p.DynamoWRU)
+	return runs * (perRun + p.DynamoWRU)
 }

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"strings"
 	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
@@ -24,6 +25,15 @@ const (
 	// EnvHealthcheckAlarmWindow (optional, 0 when unset) dates a healthcheck
 	// notice's data, to order it against the controller's verdicts.
 	EnvHealthcheckAlarmWindow = lambdaenv.HealthcheckAlarmWindow
+	// EnvAlarmTopicArn is the breaker's topic: its partition, Region and
+	// account are the alarms'. Notifications from anything else are refused.
+	EnvAlarmTopicArn = lambdaenv.AlarmTopicArn
+	// EnvFunctionName is the handler's own name, set by Lambda: a dead-letter
+	// record is replayed only if it is this function's.
+	EnvFunctionName = lambdaenv.FunctionName
+	// EnvProbeTimeoutSeconds (optional) bounds a stored half-open deadline
+	// for circuit.Repair; unset, that deadline is left alone.
+	EnvProbeTimeoutSeconds = lambdaenv.ProbeTimeoutSeconds
 )
 
 // Config is the handler's configuration for one circuit.
@@ -37,6 +47,44 @@ type Config struct {
 	DeadLetterQueueURL   string
 	// HealthcheckAlarmWindow becomes every healthcheck notice's Window.
 	HealthcheckAlarmWindow time.Duration
+	// TopicArn is the alarm topic (arn:PARTITION:sns:REGION:ACCOUNT:NAME);
+	// FunctionName the handler's own name.
+	TopicArn     string
+	FunctionName string
+	// ProbeTimeout is the controller's half-open period, 0 if unknown.
+	ProbeTimeout time.Duration
+}
+
+// arn reads the partition, Region and account of the topic's ARN.
+func (c Config) arn() (partition, region, account string) {
+	parts := strings.SplitN(c.TopicArn, ":", 6)
+	if len(parts) < 6 {
+		return "", "", ""
+	}
+	return parts[1], parts[3], parts[4]
+}
+
+// Account is the account of the topic, and so of the alarms.
+func (c Config) Account() string { _, _, a := c.arn(); return a }
+
+// AlarmArn is the ARN of this breaker's alarm of that name: in the topic's
+// partition, Region and account, as the component names it (component
+// AlarmArn: arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME).
+func (c Config) AlarmArn(name string) string {
+	p, r, a := c.arn()
+	return "arn:" + p + ":cloudwatch:" + r + ":" + a + ":alarm:" + name
+}
+
+// FunctionArn is the handler's own unqualified ARN (the component creates it
+// beside its topic, so in the topic's partition, Region and account).
+func (c Config) FunctionArn() string {
+	p, r, a := c.arn()
+	return "arn:" + p + ":lambda:" + r + ":" + a + ":function:" + c.FunctionName
+}
+
+// limits bound the item's deadlines for circuit.Repair.
+func (c Config) limits() circuit.Limits {
+	return circuit.Limits{Open: c.Policy, ProbeTimeout: c.ProbeTimeout}
 }
 
 // ConfigurationError is a bad or missing environment variable.
@@ -56,6 +104,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DeadLetterQueueURL:   getenv(EnvDeadLetterQueueURL),
 
 		HealthcheckAlarmWindow: r.OptionalSeconds(EnvHealthcheckAlarmWindow),
+		TopicArn:               r.Required(EnvAlarmTopicArn),
+		FunctionName:           r.Required(EnvFunctionName),
+		ProbeTimeout:           r.OptionalSeconds(EnvProbeTimeoutSeconds),
+	}
+	if c.TopicArn != "" {
+		if parts := strings.Split(c.TopicArn, ":"); len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "sns" || parts[3] == "" || len(parts[4]) != 12 || parts[5] == "" {
+			r.Bad("%s=%s is not an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)", EnvAlarmTopicArn, circuit.Quote(c.TopicArn))
+		}
 	}
 	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
 		// The alarm name is what tells the sources apart.

@@ -68,7 +68,7 @@ func (e *MalformedNotificationError) Error() string {
 		where = fmt.Sprintf("record %d", e.Record)
 	}
 	if e.MessageID != "" {
-		where += ", SNS message " + e.MessageID
+		where += ", SNS message " + quote(e.MessageID)
 	}
 	return fmt.Sprintf("malformed alarm notification (%s): %s: %s", where, e.Field, e.Problem)
 }
@@ -88,22 +88,24 @@ var cloudWatchTimeLayouts = []string{
 	time.RFC3339Nano,
 }
 
-// maxQuoted bounds how much of a bad value goes into an error or log line.
-const maxQuoted = 120
+// quote is how a value from a notification appears in an error or a log
+// line: bounded and escaped (circuit.Quote), however large the notification.
+func quote(s string) string { return circuit.Quote(s) }
 
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		s = s[:maxQuoted] + "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-// parse turns one SNS record into a notice, or says which field is wrong.
+// parse turns one SNS record into a notice, or says which field is wrong. A
+// notice is applied only if it came through this breaker's topic from one of
+// its alarms, in the topic's account and Region (issue 14 item 7b): the topic
+// policy lets only those alarms publish, and this check holds even where the
+// policy is wider (a topic policy edited by hand, a test invoking the handler
+// directly, a replayed dead-letter record).
 func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *MalformedNotificationError) {
-	bad := &MalformedNotificationError{Record: i, MessageID: r.SNS.MessageID}
+	bad := &MalformedNotificationError{Record: i, MessageID: circuit.Echo(r.SNS.MessageID)}
 	fail := func(field, format string, args ...any) (circuit.AlarmNotice, *MalformedNotificationError) {
 		bad.Field, bad.Problem = field, fmt.Sprintf(format, args...)
 		return circuit.AlarmNotice{}, bad
+	}
+	if r.SNS.TopicArn != h.cfg.TopicArn {
+		return fail("Sns.TopicArn", "%s is not this breaker's alarm topic (%s)", quote(r.SNS.TopicArn), h.cfg.TopicArn)
 	}
 	if strings.TrimSpace(r.SNS.Message) == "" {
 		return fail("Sns.Message", "empty: expected a CloudWatch alarm notification")
@@ -112,12 +114,12 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 	if err := json.Unmarshal([]byte(r.SNS.Message), &m); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return fail("Sns.Message."+typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
+			return fail("Sns.Message."+circuit.Echo(typeErr.Field), "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
 		}
 		// The JSON error names a position and a character, never the content.
-		return fail("Sns.Message", "not a CloudWatch alarm notification (JSON object expected): %v", err)
+		return fail("Sns.Message", "not a CloudWatch alarm notification (JSON object expected): %s", circuit.Echo(err.Error()))
 	}
-	bad.AlarmName, bad.State, bad.ChangeTime = m.AlarmName, m.NewStateValue, m.StateChangeTime
+	bad.AlarmName, bad.State, bad.ChangeTime = circuit.Echo(m.AlarmName), circuit.Echo(m.NewStateValue), circuit.Echo(m.StateChangeTime)
 
 	n := circuit.AlarmNotice{AlarmName: m.AlarmName, State: circuit.AlarmState(m.NewStateValue), Reason: m.NewStateReason}
 	if m.AlarmName == "" {
@@ -130,6 +132,16 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 		}
 		return fail("AlarmName", "%s is neither this circuit's downstream alarm (%s) nor its healthcheck alarm (%s)",
 			quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName)
+	}
+	// CloudWatch's notification names the alarm's account (AWSAccountId) and
+	// ARN, whose fields are the Region's code and the account; its Region
+	// field is the Region's display name ("US East (N. Virginia)"), so the
+	// ARN is what pins the Region.
+	if m.AWSAccountID != h.cfg.Account() {
+		return fail("AWSAccountId", "%s is not this breaker's account (%s)", quote(m.AWSAccountID), h.cfg.Account())
+	}
+	if want := h.cfg.AlarmArn(m.AlarmName); m.AlarmARN != want {
+		return fail("AlarmArn", "%s is not this breaker's alarm %s in its account and Region (%s)", quote(m.AlarmARN), m.AlarmName, want)
 	}
 	switch n.State {
 	case circuit.AlarmStateAlarm, circuit.AlarmStateOK, circuit.AlarmStateInsufficientData:
@@ -147,6 +159,11 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 	}
 	if n.ChangedAt.IsZero() {
 		return fail("StateChangeTime", "%s is not a time like 2026-11-27T00:10:39.123+0000", quote(m.StateChangeTime))
+	}
+	// A notice dated ahead of any clock would make every later notice of its
+	// alarm stale (issue 14 item 6).
+	if err := circuit.CheckTime("StateChangeTime", n.ChangedAt, h.now()); err != nil {
+		return fail("StateChangeTime", "%v", err)
 	}
 	return n, nil
 }
@@ -192,24 +209,17 @@ func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) error {
 			// wrong: never the payload (its reason text) nor the environment.
 			log.Error("malformed alarm notification",
 				"field", bad.Field, "problem", bad.Problem, "snsMessageId", bad.MessageID,
-				"alarm", truncate(bad.AlarmName), "alarmState", truncate(bad.State), "stateChangeTime", truncate(bad.ChangeTime))
+				"alarm", bad.AlarmName, "alarmState", bad.State, "stateChangeTime", bad.ChangeTime)
 			return bad
 		}
 		notices[i] = n
 	}
 	for i, n := range notices {
-		if _, err := h.apply(ctx, log.With("snsMessageId", ev.Records[i].SNS.MessageID), n); err != nil {
+		if _, err := h.apply(ctx, log.With("snsMessageId", circuit.Echo(ev.Records[i].SNS.MessageID)), n); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func truncate(s string) string {
-	if len(s) > maxQuoted {
-		return s[:maxQuoted] + "..."
-	}
-	return s
 }
 
 func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice) (circuit.Outcome, error) {
@@ -222,23 +232,30 @@ func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.A
 	now := h.now()
 	var before circuit.Circuit
 	var outcome circuit.Outcome
+	var fixes []string
 	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
 		before = c
+		// What the item holds that the rules cannot trust is repaired with
+		// this write, before the notice applies (circuit.Repair).
+		c, fixes = c.Repair(now, h.cfg.limits())
 		if seen != nil && seen(c) {
 			outcome = circuit.OutcomeStale
-			return c, false, nil
+			return c, len(fixes) > 0, nil
 		}
 		next, out := c.ApplyAlarm(n, now, h.cfg.Policy)
 		outcome = out
-		return next, out.Changed(), nil
+		return next, out.Changed() || len(fixes) > 0, nil
 	})
 	log = log.With("source", string(n.Source), "alarm", n.AlarmName, "alarmState", string(n.State),
 		"stateChangeTime", circuit.FormatTime(n.ChangedAt))
+	if len(fixes) > 0 && err == nil {
+		log.Warn("circuit item repaired", "fixes", fixes, "version", after.Version)
+	}
 	if err != nil {
 		log.Error("circuit update failed", "error", err.Error())
 		return outcome, &UpdateError{Err: err}
 	}
-	if outcome.Changed() && before.MetricValue() != after.MetricValue() {
+	if before.MetricValue() != after.MetricValue() {
 		// A transition's datapoint at once, not only at the next reconciliation.
 		h.emitState(after)
 	}

@@ -30,6 +30,10 @@ const (
 	downstreamAlarm  = "payments-breaker-downstream-errors-5b1e0c7"
 	healthcheckAlarm = "payments-breaker-healthcheck-errors-9d4a6f2"
 	service          = "payments"
+	// The topic the fixtures' notifications came through (Sns.TopicArn), and
+	// the handler's own name (Lambda's AWS_LAMBDA_FUNCTION_NAME).
+	topicArn     = "arn:aws:sns:us-east-1:123456789012:payments-breaker-alarms-3f9c2a1"
+	functionName = "payments-breaker-alarm-handler-1a2b3c4"
 )
 
 var endpoint string
@@ -58,6 +62,8 @@ func newRigWith(t *testing.T, edit func(*handler.Config)) *rig {
 		DownstreamAlarmName:  downstreamAlarm,
 		HealthcheckAlarmName: healthcheckAlarm,
 		Policy:               circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
+		TopicArn:             topicArn,
+		FunctionName:         functionName,
 	}
 	if edit != nil {
 		edit(&r.cfg)
@@ -350,6 +356,8 @@ func TestConfigFromEnv(t *testing.T) {
 		handler.EnvOpenDurationSeconds:  "60",
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "1.5",
+		handler.EnvAlarmTopicArn:        topicArn,
+		handler.EnvFunctionName:         functionName,
 	}
 	get := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	cfg, err := handler.ConfigFromEnv(get(env))
@@ -448,6 +456,7 @@ func TestHealthcheckAlarmWindowFromEnv(t *testing.T) {
 		handler.EnvTableName: "t", handler.EnvServiceName: service,
 		handler.EnvDownstreamAlarmName: downstreamAlarm, handler.EnvHealthcheckAlarmName: healthcheckAlarm,
 		handler.EnvOpenDurationSeconds: "60", handler.EnvMaxOpenDuration: "600", handler.EnvBackoffMultiplier: "2",
+		handler.EnvAlarmTopicArn: topicArn, handler.EnvFunctionName: functionName,
 	}
 	cfg, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
 	require.NoError(t, err)

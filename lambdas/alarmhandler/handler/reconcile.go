@@ -70,6 +70,7 @@ type ReconcileReport struct {
 	DLQRetired  int // failed reconciliation runs found in the queue, deleted: the next run supersedes them
 	DLQLeft     int // malformed messages or failed writes, left in the queue for an operator
 	MetricValue int // the CircuitState value emitted at the end
+	Repaired    int // values of the item circuit.Repair replaced at the end
 }
 
 // Invoke is the Lambda entry point: an SNS event from the alarm topic, or the
@@ -113,16 +114,28 @@ func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	if err := h.drain(ctx, log, &rep); err != nil {
 		problems = append(problems, err.Error())
 	}
-	c, err := h.store.Get(ctx, h.cfg.ServiceName)
+	// Repair what the item holds that the rules cannot trust, even when no
+	// alarm moved (an idle circuit is repaired within one run too), and read
+	// the circuit for its metric in the same step.
+	now := h.now()
+	var fixes []string
+	c, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		c, fixes = c.Repair(now, h.cfg.limits())
+		return c, len(fixes) > 0, nil
+	})
 	if err != nil {
 		problems = append(problems, err.Error())
 	} else {
+		if len(fixes) > 0 {
+			rep.Repaired = len(fixes)
+			log.Warn("circuit item repaired", "fixes", fixes, "version", c.Version)
+		}
 		rep.MetricValue = c.MetricValue()
 		h.emitState(c)
 	}
 	log.Info("reconciliation done", "downstream", string(rep.Alarms[circuit.SourceDownstream]),
 		"healthcheck", string(rep.Alarms[circuit.SourceHealthcheck]), "dlqApplied", rep.DLQApplied,
-		"dlqRetired", rep.DLQRetired, "dlqLeft", rep.DLQLeft, "circuitState", rep.MetricValue)
+		"dlqRetired", rep.DLQRetired, "dlqLeft", rep.DLQLeft, "circuitState", rep.MetricValue, "repaired", rep.Repaired)
 	if len(problems) > 0 {
 		err := &ReconcileError{Problems: problems}
 		log.Error("reconciliation incomplete", "error", err.Error())
@@ -226,13 +239,25 @@ func sameTransition(recorded circuit.AlarmStatus, n circuit.AlarmNotice) bool {
 // dlqRecord is Lambda's record of an asynchronous invocation that failed every
 // attempt, as its on-failure destination receives it (Lambda Developer Guide,
 // "Capturing records of Lambda asynchronous invocations": version, timestamp,
-// requestContext with condition and approximateInvokeCount, requestPayload:
-// the event as the function received it, responseContext, responsePayload).
+// requestContext with requestId, functionArn (the function's ARN qualified by
+// the version that ran, "arn:aws:lambda:us-east-2:123456789012:function:my-function:$LATEST"),
+// condition and approximateInvokeCount, requestPayload: the event as the
+// function received it, responseContext, responsePayload).
 type dlqRecord struct {
 	RequestContext struct {
-		Condition string `json:"condition"`
+		FunctionArn string `json:"functionArn"`
+		Condition   string `json:"condition"`
 	} `json:"requestContext"`
 	RequestPayload json.RawMessage `json:"requestPayload"`
+}
+
+// unqualified is a Lambda function ARN without its version or alias.
+func unqualified(arn string) string {
+	parts := strings.SplitN(arn, ":", 8)
+	if len(parts) > 7 {
+		parts = parts[:7]
+	}
+	return strings.Join(parts, ":")
 }
 
 func (h *Handler) drain(ctx context.Context, log *slog.Logger, rep *ReconcileReport) error {
@@ -275,12 +300,23 @@ func (h *Handler) drain(ctx context.Context, log *slog.Logger, rep *ReconcileRep
 // replay applies one dead-lettered invocation, and says whether to keep it in
 // the queue: a malformed one is kept (and logged) for an operator, never
 // silently dropped; one whose write failed is kept for the next run.
+//
+// Only this handler's own failure records are replayed (issue 14 item 7c):
+// whoever may send to the queue could otherwise have any event applied with
+// the handler's rights. Their notifications are then checked like live ones
+// (parse: this topic, these alarms, this account and Region).
 func (h *Handler) replay(ctx context.Context, log *slog.Logger, body string, rep *ReconcileReport) (keep bool) {
-	payload := json.RawMessage(body)
 	var rec dlqRecord
-	if err := json.Unmarshal(payload, &rec); err == nil && len(rec.RequestPayload) > 0 {
-		payload = rec.RequestPayload
+	if err := json.Unmarshal([]byte(body), &rec); err != nil || len(rec.RequestPayload) == 0 {
+		log.Error("dead-lettered message left in the queue", "why", "not a record of a failed invocation (Lambda's on-failure destination record)")
+		return true
 	}
+	if got, want := unqualified(rec.RequestContext.FunctionArn), h.cfg.FunctionArn(); got != want {
+		log.Error("dead-lettered message left in the queue", "why", "not a failure record of this function",
+			"functionArn", circuit.Echo(rec.RequestContext.FunctionArn), "expected", want)
+		return true
+	}
+	payload := rec.RequestPayload
 	var probe struct {
 		Reconcile bool `json:"reconcile"`
 	}
@@ -291,21 +327,21 @@ func (h *Handler) replay(ctx context.Context, log *slog.Logger, body string, rep
 	}
 	var ev events.SNSEvent
 	if err := json.Unmarshal(payload, &ev); err != nil || len(ev.Records) == 0 {
-		log.Error("dead-lettered message left in the queue", "why", "not an SNS event from the alarm topic", "condition", rec.RequestContext.Condition)
+		log.Error("dead-lettered message left in the queue", "why", "not an SNS event from the alarm topic", "condition", circuit.Echo(rec.RequestContext.Condition))
 		return true
 	}
 	notices := make([]circuit.AlarmNotice, len(ev.Records))
 	for i, r := range ev.Records {
 		n, bad := h.parse(i, r)
 		if bad != nil {
-			log.Error("dead-lettered message left in the queue", "why", "malformed alarm notification",
+			log.Error("dead-lettered message left in the queue", "why", "malformed alarm notification, or not from this breaker's topic and alarms",
 				"field", bad.Field, "problem", bad.Problem, "snsMessageId", bad.MessageID)
 			return true
 		}
 		notices[i] = n
 	}
 	for i, n := range notices {
-		if _, err := h.apply(ctx, log.With("snsMessageId", ev.Records[i].SNS.MessageID), n); err != nil {
+		if _, err := h.apply(ctx, log.With("snsMessageId", circuit.Echo(ev.Records[i].SNS.MessageID)), n); err != nil {
 			return true
 		}
 	}

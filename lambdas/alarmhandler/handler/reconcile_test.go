@@ -193,7 +193,7 @@ func TestReconciliationDrainsTheDeadLetterQueue(t *testing.T) {
 	okEvent, err := os.ReadFile(filepath.Join("testdata", "healthcheck-ok.json"))
 	require.NoError(t, err)
 	q.add("lost-ok", invocationRecord(t, okEvent))
-	q.add("garbage", invocationRecord(t, []byte(`{"Records":[{"Sns":{"MessageId":"m1","Message":"not json"}}]}`)))
+	q.add("garbage", invocationRecord(t, []byte(`{"Records":[{"Sns":{"MessageId":"m1","TopicArn":"`+topicArn+`","Message":"not json"}}]}`)))
 	q.add("failed-run", invocationRecord(t, []byte(lambdaenv.ReconcileEvent)))
 	denied := &fakeAlarms{err: errors.New("AccessDenied: not authorized to perform cloudwatch:DescribeAlarms")}
 	r.h.WithReconciliation(denied, q).WithMetrics(&bytes.Buffer{})

@@ -21,7 +21,7 @@ const (
 	// EnvProbeTimeoutSeconds is a half-open period's length: at least the longest
 	// a probe's execution can take (the downstream's timeout times its attempts,
 	// plus the retries' waits), or live probes would be presumed lost.
-	EnvProbeTimeoutSeconds = "PROBE_TIMEOUT_SECONDS" // integer seconds > 0
+	EnvProbeTimeoutSeconds = lambdaenv.ProbeTimeoutSeconds // integer seconds > 0
 	// EnvHealthcheckFunctionArn is set on the healthcheck runner only: the
 	// healthcheck's ARN, qualified by its alias or version when it has one
 	// (the one the role may invoke). Unset: the healthcheck action is refused.

@@ -164,15 +164,9 @@ func (h *Handler) WithMetrics(w io.Writer) *Handler {
 // Logger is the handler's logger.
 func (h *Handler) Logger() *slog.Logger { return h.log }
 
-// maxQuoted bounds how much of a bad value goes into an error.
-const maxQuoted = 64
-
-func quote(s string) string {
-	if len(s) > maxQuoted {
-		s = s[:maxQuoted] + "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
+// quote is how a value from the request appears in an error or a log line:
+// bounded and escaped (circuit.Quote), however large the request.
+func quote(s string) string { return circuit.Quote(s) }
 
 // parse decodes and checks a request, naming the first bad field.
 func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestError) {
@@ -190,7 +184,8 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return bad(typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key, scheduledTime, input)")
+			// The field's name is the caller's: bounded like any echoed value.
+			return bad(circuit.Echo(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key, scheduledTime, input)")
 		default:
 			// The JSON error names a position and a character, never the content.
 			return bad("(payload)", "not a JSON object: %v", err)
@@ -209,6 +204,12 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		return bad("action", "missing: expected one of %s", actionList())
 	case !known:
 		return bad("action", "%s is not one of %s", quote(string(req.Action)), actionList())
+	case h.runner() && req.Action != ActionHealthcheck:
+		// The runner is the controller's code with the healthcheck's ARN:
+		// it must not take the controller's actions, or whoever may invoke
+		// it (its schedule's role) could force or trip the circuit.
+		return bad("action", "%s: this function is the breaker's healthcheck runner, which takes only %s; send %s to the breaker's controller",
+			quote(string(req.Action)), ActionHealthcheck, quote(string(req.Action)))
 	}
 
 	if req.Key != "" {
@@ -217,11 +218,16 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		}
 	}
 
-	now := h.now().UTC()
+	clock := h.now().UTC()
+	now := clock
 	if req.At != "" {
 		t, err := circuit.ParseTime(req.At)
 		if err != nil {
 			return bad("at", "%s is not an RFC 3339 time like 2026-11-27T00:10:39.123Z", quote(req.At))
+		}
+		// A trip "at" 9998 would open the circuit until then.
+		if err := circuit.CheckTime("at", t, clock); err != nil {
+			return bad("at", "%v", err)
 		}
 		now = t.UTC()
 	}
@@ -244,16 +250,27 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 			return bad("reason", "missing: say why the circuit is forced (it is recorded on the circuit)")
 		}
 	case ActionHealthcheck:
-		if h.cfg.Healthcheck.FunctionArn == "" || h.invoker == nil {
+		if !h.runner() {
 			return bad("action", "healthcheck: this function is not the breaker's healthcheck runner (%s is not set)", EnvHealthcheckFunctionArn)
 		}
-		at, bad := healthcheckTime(req, now)
+		at, bad := healthcheckTime(req, now, clock)
 		if bad != nil {
 			return Request{}, time.Time{}, bad
 		}
 		return req, at, nil
 	}
 	return req, now, nil
+}
+
+// runner reports whether this function is the breaker's healthcheck runner:
+// the controller's code deployed with the healthcheck's ARN (main.go gives it
+// the Lambda client then).
+func (h *Handler) runner() bool { return h.cfg.Healthcheck.FunctionArn != "" && h.invoker != nil }
+
+// limits are the item's deadlines' bounds under this function's settings, for
+// circuit.Repair.
+func (h *Handler) limits() circuit.Limits {
+	return circuit.Limits{Open: h.cfg.Policy, ProbeTimeout: h.cfg.Probes.Timeout}
 }
 
 func actionList() string {
@@ -278,7 +295,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	}
 	log = log.With("action", string(req.Action))
 	if req.Key != "" {
-		log = log.With("key", req.Key)
+		log = log.With("key", circuit.Echo(req.Key))
 	}
 
 	// The healthcheck runs before the update, never inside it: Update may
@@ -296,31 +313,18 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 
 	var admitted bool
 	var before circuit.Circuit
+	var fixes []string
 	after, err := h.store.Update(ctx, circuit.ItemKey(h.cfg.ServiceName, req.Key), func(c circuit.Circuit) (circuit.Circuit, bool, error) {
 		before = c
-		var next circuit.Circuit
-		var changed bool
-		switch req.Action {
-		case ActionTrip:
-			next, changed = c.Trip(now, h.cfg.Policy, *req.Failures, orUnknown(req.Error))
-		case ActionElect:
-			next, admitted, changed = c.ElectProbe(now, h.cfg.Probes)
-		case ActionReopen:
-			var period time.Time
-			if req.HalfOpenUntil != "" {
-				period, _ = circuit.ParseTime(req.HalfOpenUntil)
-			}
-			next, changed = c.Reopen(now, h.cfg.Policy, period.UTC(), orUnknown(req.Error))
-		case ActionForceOpen, ActionForceClosed, ActionRelease:
-			// The operators' rule, shared with circuitctl.
-			return c.SetOverride(overrideOf(req.Action), now, req.Reason)
-		case ActionHealthcheck:
-			var outcome circuit.Outcome
-			next, outcome = c.ApplyVerdict(verdict, now, h.cfg.Policy, h.cfg.Healthcheck.Policy)
-			changed = outcome.Changed()
-		}
-		return next, changed, nil
+		// Whatever the item holds that the rules cannot trust is repaired
+		// first, with this write: the action then applies to a sound circuit.
+		c, fixes = c.Repair(h.now().UTC(), h.limits())
+		next, changed, err := h.act(req, c, now, verdict, &admitted)
+		return next, changed || len(fixes) > 0, err
 	})
+	if len(fixes) > 0 {
+		log.Warn("circuit item repaired", "fixes", fixes, "version", after.Version)
+	}
 	if err != nil {
 		log.Error("circuit update failed", "error", err.Error())
 		return Response{}, &UpdateError{Err: err}
@@ -380,6 +384,32 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		log.Info("circuit unchanged", attrs...)
 	}
 	return resp, nil
+}
+
+// act applies the request's action to c (one of package circuit's rules).
+func (h *Handler) act(req Request, c circuit.Circuit, now time.Time, verdict circuit.HealthcheckVerdict, admitted *bool) (circuit.Circuit, bool, error) {
+	var next circuit.Circuit
+	var changed bool
+	switch req.Action {
+	case ActionTrip:
+		next, changed = c.Trip(now, h.cfg.Policy, *req.Failures, orUnknown(req.Error))
+	case ActionElect:
+		next, *admitted, changed = c.ElectProbe(now, h.cfg.Probes)
+	case ActionReopen:
+		var period time.Time
+		if req.HalfOpenUntil != "" {
+			period, _ = circuit.ParseTime(req.HalfOpenUntil)
+		}
+		next, changed = c.Reopen(now, h.cfg.Policy, period.UTC(), orUnknown(req.Error))
+	case ActionForceOpen, ActionForceClosed, ActionRelease:
+		// The operators' rule, shared with circuitctl.
+		return c.SetOverride(overrideOf(req.Action), now, req.Reason)
+	case ActionHealthcheck:
+		var outcome circuit.Outcome
+		next, outcome = c.ApplyVerdict(verdict, now, h.cfg.Policy, h.cfg.Healthcheck.Policy)
+		changed = outcome.Changed()
+	}
+	return next, changed, nil
 }
 
 func sameTransition(a, b circuit.Transition) bool {
