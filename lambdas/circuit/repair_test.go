@@ -14,7 +14,6 @@ import (
 // The far-future times of issue 14, item 6: written before inputs' times
 // were bounded (or forged), they outrank every real time.
 var (
-	year9999 = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 	year9998 = time.Date(9998, 1, 1, 0, 0, 0, 0, time.UTC)
 	limits   = RepairLimits{MaxOpen: policy.MaxOpenDuration, ProbeTimeout: 45 * time.Second}
 )
