@@ -239,3 +239,41 @@ func (c Circuit) resetCounters() Circuit {
 	c.OpenUntil, c.HalfOpenUntil = time.Time{}, time.Time{}
 	return c
 }
+
+// AlarmInputs are the attributes ApplyAlarm decides on: the state, the
+// openings (the back-off of an opening), every alarm source's state and time
+// (the ordering, and what an OK releases) and the last verdict's run (what
+// supersedes a healthcheck notice). The request path's counters (failures,
+// probes, successes) and the version are not among them: no outcome depends
+// on them, an opening or a close only resets them.
+//
+// A notice's write conditioned on these alone (circuitstore.Merge) lands
+// however often the request path counts, and still keeps every ordering
+// guarantee: a newer notice of the same source, a verdict, or a transition
+// changes one of them, which fails the write and makes the notice be decided
+// again on what they hold now (stale, superseded, or a different outcome).
+var AlarmInputs = []string{
+	AttrState, AttrOpenings,
+	AttrDownstreamAlarm, AttrDownstreamAlarmAt,
+	AttrHealthcheckAlarm, AttrHealthcheckAlarmAt,
+	AttrSlowCallAlarm, AttrSlowCallAlarmAt,
+	AttrHealthcheckRunAt,
+}
+
+// RequestPathCounters are the attributes the state machine ADDs to or resets
+// on the request path without reading the item first.
+var RequestPathCounters = []string{AttrFailures, AttrProbes, AttrSuccesses}
+
+// ResetsCounters reports whether notice n, applied with outcome o, reset the
+// request path's counters (an opening, a close, the healthcheck's release of
+// a closed circuit): a merged write must then set them to zero even where it
+// read zero, since the request path may have counted since the read.
+func ResetsCounters(n AlarmNotice, o Outcome) bool {
+	switch o {
+	case OutcomeOpened, OutcomeClosed:
+		return true
+	case OutcomeReleased:
+		return n.State == AlarmStateOK
+	}
+	return false
+}
