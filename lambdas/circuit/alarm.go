@@ -221,6 +221,8 @@ func (c Circuit) open(now time.Time, p Policy, reason string) Circuit {
 	// longer match and are ignored.
 	c.HalfOpenUntil = time.Time{}
 	c.Failures, c.Probes, c.Successes = 0, 0, 0
+	// A new deadline: a claim on the old one's election no longer applies.
+	c.ElectionClaim = ""
 	c.LastTransition = Transition{At: now, From: from, To: Open, Reason: reason}
 	return c
 }
@@ -237,6 +239,7 @@ func (c Circuit) close(now time.Time, reason string) Circuit {
 func (c Circuit) resetCounters() Circuit {
 	c.Failures, c.Openings, c.Probes, c.Successes = 0, 0, 0, 0
 	c.OpenUntil, c.HalfOpenUntil = time.Time{}, time.Time{}
+	c.ElectionClaim = ""
 	return c
 }
 
@@ -260,14 +263,16 @@ var AlarmInputs = []string{
 	AttrHealthcheckRunAt,
 }
 
-// RequestPathCounters are the attributes the state machine ADDs to or resets
-// on the request path without reading the item first.
-var RequestPathCounters = []string{AttrFailures, AttrProbes, AttrSuccesses}
+// RequestPathCounters are the attributes the state machine writes on the
+// request path without a transition: the counters it ADDs to or resets, and
+// the election's claim (AttrElectionClaim).
+var RequestPathCounters = []string{AttrFailures, AttrProbes, AttrSuccesses, AttrElectionClaim}
 
 // ResetsCounters reports whether notice n, applied with outcome o, reset the
-// request path's counters (an opening, a close, the healthcheck's release of
-// a closed circuit): a merged write must then set them to zero even where it
-// read zero, since the request path may have counted since the read.
+// request path's counters and claim (an opening, a close, the healthcheck's
+// release of a closed circuit): a merged write must then set them to zero
+// (remove the claim) even where it read that already, since the request path
+// may have counted or claimed since the read.
 func ResetsCounters(n AlarmNotice, o Outcome) bool {
 	switch o {
 	case OutcomeOpened, OutcomeClosed:
