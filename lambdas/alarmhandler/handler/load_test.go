@@ -28,13 +28,15 @@ import (
 
 // Issue 14, item 11: at about 500 request-path writes/s 27 of 30 notices
 // landed, at about 910 writes/s 6 of 17. The rate is a flag because what 2
-// shared cores reach against dynalite varies: the test reports what it
-// reached, and fails if it reached less than half the rate asked (the
-// notices would then not have been tested under the load claimed).
+// shared cores reach against dynalite varies (250 to 800 writes/s of the
+// 1,000 asked while other builds ran): the test logs what it reached, fails
+// under -notice-load-min-rate (a generator that barely ran), and fails if no
+// notice had to merge (the load never won a race: nothing was tested).
 var (
 	noticeLoadRate    = flag.Float64("notice-load-rate", 1000, "request-path writes per second on the circuit's item while notices are applied (TestNoticesLandUnderRequestPathLoad)")
 	noticeLoadCount   = flag.Int("notice-load-notices", 30, "alarm notices applied under load (at least 30)")
 	noticeLoadWorkers = flag.Int("notice-load-workers", 48, "concurrent writers generating the load")
+	noticeLoadMinRate = flag.Float64("notice-load-min-rate", 100, "fail when the load reached fewer writes per second")
 )
 
 // The request path's writes, as the state machine makes them
@@ -281,7 +283,10 @@ func TestNoticesLandUnderRequestPathLoad(t *testing.T) {
 	if landed != len(steps) {
 		t.Errorf("%d of %d notices landed", landed, len(steps))
 	}
-	if rate < *noticeLoadRate/2 {
-		t.Errorf("the load reached %.0f writes/s, less than half the %.0f asked: the notices were not tested under that load (lower -notice-load-rate)", rate, *noticeLoadRate)
+	if rate < *noticeLoadMinRate {
+		t.Errorf("the load reached %.0f writes/s of the %.0f asked, under -notice-load-min-rate %.0f: the notices were not tested under load", rate, *noticeLoadRate, *noticeLoadMinRate)
+	}
+	if merged == 0 {
+		t.Errorf("no notice lost its versioned write to the load: the merge was not exercised (raise -notice-load-rate)")
 	}
 }
