@@ -717,6 +717,16 @@ func (b *builder) probePath() {
 // controller's election, and every opening and close, remove the claim, so a
 // new deadline is claimed afresh; a winner whose controller call fails
 // releases it at once (StateReleaseElection).
+//
+// The minute is States.Format of the first two parts of
+// States.StringSplit($$.Execution.StartTime, ':'), nested as AWS's own
+// example nests them (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html:
+// "You can nest up to 10 intrinsic functions", States.ArrayGetItem of
+// States.StringSplit); the start time is rendered "...T12:03:45.123Z", or
+// "...T12:03:45Z" when the milliseconds are zero (shared/reference
+// aws-facts.md), the same minute either way. The Choice compares the item's
+// claim with it by StringEqualsPath (Choice state, comparison operators
+// "...Path": https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
 func (b *builder) claimElection() {
 	split := "States.StringSplit($$.Execution.StartTime, ':')"
 	b.states[StatePrepareElection] = &state{

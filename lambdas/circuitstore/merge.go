@@ -139,7 +139,10 @@ func (s *Store) getRaw(ctx context.Context, service string) (circuit.Circuit, It
 // Encode renders them, so that an absent counter and a 0 are the same), and
 // those of m.Reset, conditioned on m.Guard as read in raw, ADDing 1 to the
 // version so that every versioned writer still sees the change. It returns
-// the version written.
+// the version written. ADD on an absent version starts it at the value
+// added, and ReturnValues UPDATED_NEW returns the attributes the update
+// wrote, the version among them (DynamoDB API reference, UpdateItem:
+// UpdateExpression's ADD action, ReturnValues).
 func (s *Store) merge(ctx context.Context, service string, raw Item, current, next circuit.Circuit, m Merge) (int64, error) {
 	expr, names, values := MergeExpression(current, next, m)
 	cond, condNames, condValues := guardCondition(raw, m.Guard)
