@@ -1405,6 +1405,13 @@ func TestOddServiceNameInCauses(t *testing.T) {
 // has been answered, so that nobody reads the circuit closed or reopened: all
 // the others must have failed fast, with CircuitOpen, invoking neither the
 // downstream nor the controller, writing at most one (lost) claim.
+//
+// What makes one winner is DynamoDB's: a conditional UpdateItem is applied
+// only if its ConditionExpression holds on the item as it is when the write
+// is applied, and concurrent ones are applied one at a time (DynamoDB
+// Developer Guide, "Condition expressions: conditional writes" and
+// "Optimistic locking with version number"; API reference, UpdateItem:
+// ConditionalCheckFailedException). dynalite applies them so too.
 func TestStampedeAtTheEndOfTheOpenDuration(t *testing.T) {
 	const maxCalls, callers = 3, 200
 	e := newEnvWith(t, envOptions{

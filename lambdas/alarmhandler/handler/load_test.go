@@ -43,7 +43,10 @@ var (
 // (component/statemachine: RecordFailure, ResetFailures, JoinProbe): every one
 // conditional on the state, none reading the item first, every one ADDing 1
 // to the version. Kept literal here rather than imported, so that the load is
-// what DynamoDB receives from Step Functions.
+// what DynamoDB receives from Step Functions. A write whose condition does
+// not hold changes nothing and fails with ConditionalCheckFailedException
+// (DynamoDB API reference, UpdateItem); one that does adds 1 to the version,
+// which is what makes the alarm handler's versioned write lose.
 var requestPathWrites = []struct {
 	name, expr, cond string
 }{
