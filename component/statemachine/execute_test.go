@@ -1519,3 +1519,40 @@ func TestStampedeAtTheEndOfTheOpenDuration(t *testing.T) {
 		})
 	}
 }
+
+// No path leaves a circuit unable to elect (issue 14, item 12). A winner
+// whose controller call fails releases its claim, so the very next caller
+// claims again; a claim whose execution died (here: written by hand) holds
+// the election only until its minute is over.
+func TestElectionClaimsCannotStick(t *testing.T) {
+	t.Run("a failed election releases its claim", func(t *testing.T) {
+		e := newEnvWith(t, envOptions{noController: true})
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Minute)})
+		for range 2 {
+			r := e.run(t, "x", sfnlocal.Exec{})
+			rejected(t, e, r, StateRejectProbeNotAdmitted)
+			if !slices.Contains(r.States, StateClaimElection) || !slices.Contains(r.States, StateReleaseElection) {
+				t.Fatalf("want claimed, then released: %s", statesOf(r))
+			}
+			if c := e.circuit(t); c.ElectionClaim != "" || c.State != circuit.Open {
+				t.Fatalf("the claim outlived the failed election: %+v", c)
+			}
+		}
+	})
+	t.Run("a dead claimer's claim expires with its minute", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Minute),
+			circuit.AttrElectionClaim: circuit.ElectionMinute(now)})
+		r := e.run(t, "x", sfnlocal.Exec{})
+		rejected(t, e, r, StateRejectElectionClaimed)
+		budget(t, r, 0, 0, 1, 0)
+		// The last instant of the claim's minute, then the next minute.
+		last := now.Truncate(time.Minute).Add(time.Minute - time.Millisecond)
+		rejected(t, e, e.run(t, "x", sfnlocal.Exec{StartTime: last}), StateRejectElectionClaimed)
+		r = e.run(t, "x", sfnlocal.Exec{StartTime: last.Add(time.Millisecond)})
+		succeeded(t, r, `{"echoed": "x"}`)
+		if c := e.circuit(t); c.State != circuit.Closed || c.ElectionClaim != "" {
+			t.Fatalf("not elected and closed after the claim's minute: %+v", c)
+		}
+	})
+}
