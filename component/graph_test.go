@@ -615,10 +615,10 @@ func TestController(t *testing.T) {
 		"OPEN_BACKOFF_MULTIPLIER":   "2",
 		"HALF_OPEN_MAX_CALLS":       "3",
 		// The elected probe's whole execution, as the definition bounds it: the
-		// read (3 attempts of 5 s, waits 1+2 s) 18 s, the election (3 of 10 s,
-		// 1+2 s) 33 s, the probe (4 of 10 s, 1+2+4 s) 47 s, counting its success
-		// and closing 18 s each.
-		"PROBE_TIMEOUT_SECONDS": "134",
+		// read (3 attempts of 5 s, waits 1+2 s) 18 s, the election's claim (1
+		// of 5 s) 5 s, the election (2 of 10 s, 1 s) 21 s, the probe (4 of
+		// 10 s, 1+2+4 s) 47 s, counting its success and closing 18 s each.
+		"PROBE_TIMEOUT_SECONDS": "127",
 	}, env)
 	// The controller stops before its Task (10 s) gives up on it.
 	require.Equal(t, 8.0, fn["timeout"].NumberValue())

@@ -77,14 +77,16 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 		{"express cannot outlive retries", func(a *component.Args) { a.DownstreamTimeoutSeconds = pulumi.IntRef(120) }, "downstreamTimeoutSeconds", "set workflowType to STANDARD"},
 		// Issue 7, item 5: 4 attempts of 70 s and 1+2+4 s of waits are 287 s,
 		// which the downstream-only budget let through; with the read (18 s),
-		// the election (33 s) and the probe's verdict (33 s), 371 s.
+		// the election's claim (5 s), the election (21 s) and the probe's
+		// verdict (33 s), 364 s.
 		{"express cannot outlive the bookkeeping", func(a *component.Args) { a.DownstreamTimeoutSeconds = pulumi.IntRef(70) },
-			"downstreamTimeoutSeconds", "may run 371 s with these settings, more than the 300 s Step Functions allows it (its longest path, every attempt timing out and every retry waited: ReadCircuit 18 s, ElectProbe 33 s, InvokeProbe 287 s, Reopen 33 s); lower downstreamTimeoutSeconds or downstreamRetry"},
-		// The fallback after a failed election: 18 + 33 + 3 x 90 + 1 + 2 s.
+			"downstreamTimeoutSeconds", "may run 364 s with these settings, more than the 300 s Step Functions allows it (its longest path, every attempt timing out and every retry waited: ReadCircuit 18 s, ClaimElection 5 s, ElectProbe 21 s, InvokeProbe 287 s, Reopen 33 s); lower downstreamTimeoutSeconds or downstreamRetry"},
+		// The fallback after a failed election: 18 + 5 + 21 + 5 (the claim's
+		// release) + 3 x 90 + 1 + 2 s.
 		{"express cannot outlive the fallback", func(a *component.Args) {
 			a.FallbackFunction = a.HealthcheckFunction
 			a.FallbackTimeoutSeconds = pulumi.IntRef(90)
-		}, "fallbackTimeoutSeconds", "may run 324 s with these settings, more than the 300 s Step Functions allows it (its longest path, every attempt timing out and every retry waited: ReadCircuit 18 s, ElectProbe 33 s, InvokeFallback 273 s); lower fallbackTimeoutSeconds, or set workflowType to STANDARD"},
+		}, "fallbackTimeoutSeconds", "may run 322 s with these settings, more than the 300 s Step Functions allows it (its longest path, every attempt timing out and every retry waited: ReadCircuit 18 s, ClaimElection 5 s, ElectProbe 21 s, ReleaseElection 5 s, InvokeFallback 273 s); lower fallbackTimeoutSeconds, or set workflowType to STANDARD"},
 		{"fallback timeout without fallback", func(a *component.Args) { a.FallbackTimeoutSeconds = pulumi.IntRef(5) }, "fallbackTimeoutSeconds", "pass the fallback function too"},
 		{"fallback timeout above Lambda's", func(a *component.Args) {
 			a.WorkflowType = pulumi.StringRef("STANDARD")
@@ -218,17 +220,18 @@ func TestProbeBudgetCoversTheWorstCaseButNoMoreThanAnExecutionLives(t *testing.T
 	s, err := component.Resolve(component.Args{ServiceName: "p", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(),
 		WorkflowType: pulumi.StringRef("STANDARD"), DownstreamTimeoutSeconds: pulumi.IntRef(72)})
 	require.NoError(t, err)
-	// The elected probe's execution: the read 18 s, the election 33 s, 4
-	// attempts of 72 s and 1+2+4 s of waits (295 s), the reopening 33 s.
-	require.Equal(t, 18+33+295+33, component.ProbeBudgetSeconds(s))
+	// The elected probe's execution: the read 18 s, the election's claim 5 s
+	// and the election 21 s, 4 attempts of 72 s and 1+2+4 s of waits
+	// (295 s), the reopening 33 s.
+	require.Equal(t, 18+5+21+295+33, component.ProbeBudgetSeconds(s))
 
 	// An EXPRESS execution is stopped at 300 s: no probe reports later.
 	s.WorkflowType = "EXPRESS"
 	require.Equal(t, 300, component.ProbeBudgetSeconds(s))
 
-	// The defaults: 18 + 33 + (4 x 30 + 7) + 33 s.
+	// The defaults: 18 + 5 + 21 + (4 x 30 + 7) + 33 s.
 	s, err = component.Resolve(component.Args{ServiceName: "p", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()})
 	require.NoError(t, err)
-	require.Equal(t, 211, component.ProbeBudgetSeconds(s))
+	require.Equal(t, 204, component.ProbeBudgetSeconds(s))
 	require.Equal(t, component.DefaultFallbackTimeoutSeconds, s.FallbackTimeoutSeconds)
 }

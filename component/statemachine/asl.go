@@ -76,6 +76,7 @@ type rule struct {
 	IsNumeric                *bool   `json:"IsNumeric,omitempty"`
 	StringEquals             *string `json:"StringEquals,omitempty"`
 	StringMatches            *string `json:"StringMatches,omitempty"`
+	StringEqualsPath         string  `json:"StringEqualsPath,omitempty"`
 	BooleanEquals            *bool   `json:"BooleanEquals,omitempty"`
 	NumericGreaterThanEquals *int    `json:"NumericGreaterThanEquals,omitempty"`
 	TimestampGreaterThanPath string  `json:"TimestampGreaterThanPath,omitempty"`

@@ -58,10 +58,23 @@ const (
 	StateCheckFailureThreshold = "CheckFailureThreshold"
 	StateTrip                  = "Trip"
 
-	// StateElectProbe asks the controller to admit this call as a probe (open
-	// duration or half-open period over); StateCheckElection reads its answer.
-	StateElectProbe    = "ElectProbe"
-	StateCheckElection = "CheckElection"
+	// The election of a new half-open period (open duration or half-open
+	// period over). StatePrepareElection takes the minute of the execution's
+	// start (circuit.ElectionMinute); StateCheckElectionClaim rejects a call
+	// when the election was claimed that minute; StateClaimElection (or
+	// StateClaimElectionUnversioned, for an item without a version) claims
+	// it by a write conditioned on the version read, which one concurrent
+	// caller wins; the winner alone goes on to StateElectProbe, which asks
+	// the controller to admit it as the probe, and StateCheckElection reads
+	// the answer. StateReleaseElection frees the claim of a winner whose
+	// controller call failed, so that the next caller can elect.
+	StatePrepareElection          = "PrepareElection"
+	StateCheckElectionClaim       = "CheckElectionClaim"
+	StateClaimElection            = "ClaimElection"
+	StateClaimElectionUnversioned = "ClaimElectionUnversioned"
+	StateElectProbe               = "ElectProbe"
+	StateCheckElection            = "CheckElection"
+	StateReleaseElection          = "ReleaseElection"
 	// StateJoinProbe takes a free probe slot of the current half-open period by
 	// a conditional write.
 	StateJoinProbe = "JoinProbe"
@@ -91,7 +104,9 @@ const (
 	StateRejectOpen             = "RejectOpen"
 	StateRejectHalfOpenFull     = "RejectHalfOpenFull"
 	StateRejectProbeNotAdmitted = "RejectProbeNotAdmitted"
-	StateInvokeFallback         = "InvokeFallback"
+	// StateRejectElectionClaimed: another caller claimed the election.
+	StateRejectElectionClaimed = "RejectElectionClaimed"
+	StateInvokeFallback        = "InvokeFallback"
 	// StateRejectCircuitUnavailable ends an execution whose circuit could not
 	// be read, when the breaker fails closed (Config.FailClosed).
 	StateRejectCircuitUnavailable = "RejectCircuitUnavailable"
@@ -175,6 +190,7 @@ const (
 	pathRecorded    = "$.Recorded"    // {failures} or {successes} after counting
 	pathBookkeeping = "$.Bookkeeping" // a bookkeeping state's error, kept for the history only
 	pathCause       = "$.Cause"       // DescribeOpen's cause for RejectOpen
+	pathElection    = "$.Election"    // {minute}: the election's claim (circuit.ElectionMinute)
 )
 
 // Every Task has a TimeoutSeconds, so that an execution's worst case is bounded
@@ -212,6 +228,13 @@ var writeRetry = retrier{ErrorEquals: DynamoDBThrottlingErrors(), IntervalSecond
 // election that had in fact been applied admits one caller twice, which only
 // uses up a probe slot: never more than HalfOpenMaxCalls probes.
 var controllerRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 2, BackoffRate: 2}
+
+// electRetry: the election is retried once only. Its caller is the claim's
+// one winner, which releases the claim when the election fails, so that the
+// next caller elects: a second retry would only keep everyone waiting on one
+// caller, and it would lengthen the probe's path (the half-open period, and
+// with EXPRESS the 300 s budget) by more than the claim adds.
+var electRetry = retrier{ErrorEquals: TransientLambdaErrors(), IntervalSeconds: 1, MaxAttempts: 1, BackoffRate: 2}
 
 // fallbackRetry: the fallback is not the downstream: only Lambda's own
 // transient errors, briefly.
@@ -349,7 +372,7 @@ func (b *builder) checkCircuit() {
 	failures := itemNumber(circuit.AttrFailures)
 	b.states[StateCheckCircuit] = &state{
 		Type:    "Choice",
-		Comment: "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect, HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
+		Comment: "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect (unless claimed this minute), HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
 		Choices: []rule{
 			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedOpen)), b.reject(StateRejectForcedOpen)),
 			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedClosed)), StateInvokeForcedClosed),
@@ -360,8 +383,8 @@ func (b *builder) checkCircuit() {
 			// the milliseconds are zero) does not matter. A malformed deadline
 			// cannot hold the circuit: like an absent one, it counts as passed.
 			withNext(and(isState(circuit.Open), after(item(circuit.AttrOpenUntil))), b.reject(StateDescribeOpen)),
-			withNext(isState(circuit.Open), StateElectProbe),
-			withNext(and(isState(circuit.HalfOpen), not(after(item(circuit.AttrHalfOpenUntil)))), StateElectProbe),
+			withNext(isState(circuit.Open), StatePrepareElection),
+			withNext(and(isState(circuit.HalfOpen), not(after(item(circuit.AttrHalfOpenUntil)))), StatePrepareElection),
 			// "probes >= max" on a number that DynamoDB JSON gives as a string:
 			// StringEquals is exact for every count our writers can leave (they
 			// never exceed max); a larger one (max lowered by a redeploy) goes
@@ -598,18 +621,35 @@ func (b *builder) probePath() {
 	halfOpen := attrState(circuit.HalfOpen)
 	period := pathProbe + ".halfOpenUntil"
 
+	b.claimElection()
+
 	elect := b.controller(map[string]any{"action": "elect"}, decidedAt)
-	elect.Comment = "A new half-open period (open duration or previous period over) starts at now + probe budget: time arithmetic, hence the controller."
+	elect.Retry = []retrier{electRetry}
+	elect.Comment = "A new half-open period (open duration or previous period over) starts at now + probe budget: time arithmetic, hence the controller. Only the claim's winner gets here."
 	// Both fields are always in the controller's response: a missing path here
 	// would be a States.Runtime error, which no Catch handles.
 	elect.ResultSelector = map[string]any{"admitted.$": "$.Payload.admitted", "halfOpenUntil.$": "$.Payload.halfOpenUntil"}
 	elect.ResultPath = path(pathProbe)
 	// FAIL CLOSED, unlike the read: elections come in bursts exactly when the
 	// downstream is suspect, and admitting everyone because the controller is
-	// throttled would be the stampede the breaker exists to prevent.
-	elect.Catch = catchAll(b.reject(StateRejectProbeNotAdmitted))
+	// throttled would be the stampede the breaker exists to prevent. The
+	// claim is released first, so that the next caller can elect.
+	elect.Catch = catchAll(StateReleaseElection)
 	elect.Next = StateCheckElection
 	b.states[StateElectProbe] = elect
+
+	release := b.update("The controller could not elect: free this call's claim, so that the next caller can, instead of waiting for the claim's minute to end.",
+		"REMOVE #claim ADD #version :one",
+		"#claim = :minute",
+		map[string]string{"#claim": circuit.AttrElectionClaim},
+		map[string]any{":minute": map[string]any{"S.$": pathElection + ".minute"}})
+	// No retry: a release that fails leaves a claim that expires with its
+	// minute, and this call is rejected either way.
+	release.Retry = nil
+	release.ResultPath = discard
+	release.Catch = catchAll(b.reject(StateRejectProbeNotAdmitted))
+	release.Next = b.reject(StateRejectProbeNotAdmitted)
+	b.states[StateReleaseElection] = release
 
 	b.states[StateCheckElection] = &state{
 		Type: "Choice",
@@ -665,6 +705,80 @@ func (b *builder) probePath() {
 	b.states[StateReopen] = reopen
 }
 
+// claimElection emits the claim before the election: of all the callers
+// that find the open duration (or a half-open period) over at once, exactly
+// one invokes the controller; the others fail fast. Without it, each of them
+// invoked the controller's elect (200 concurrent callers made 200 controller
+// invocations), which met the controller's reserved concurrency, so the fast
+// fails waited on throttled invocations and their retries, and a trip or an
+// operator's override could be throttled with them.
+//
+// The claim is a conditional write, like gobreaker's generation: it wins only
+// on the version read (nobody wrote since: a caller that read an older item,
+// or read after another caller's claim, loses) and if nobody claimed in the
+// same minute (circuit.ElectionMinute). The minute is what makes a claim
+// expire without time arithmetic, which Amazon States Language cannot do: a
+// claimer that dies between its claim and the controller (or whose release
+// fails) holds the election for at most the rest of its minute. The
+// controller's election, and every opening and close, remove the claim, so a
+// new deadline is claimed afresh; a winner whose controller call fails
+// releases it at once (StateReleaseElection).
+//
+// The minute is States.Format of the first two parts of
+// States.StringSplit($$.Execution.StartTime, ':'), nested as AWS's own
+// example nests them (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html:
+// "You can nest up to 10 intrinsic functions", States.ArrayGetItem of
+// States.StringSplit); the start time is rendered "...T12:03:45.123Z", or
+// "...T12:03:45Z" when the milliseconds are zero (shared/reference
+// aws-facts.md), the same minute either way. The Choice compares the item's
+// claim with it by StringEqualsPath (Choice state, comparison operators
+// "...Path": https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
+func (b *builder) claimElection() {
+	split := "States.StringSplit($$.Execution.StartTime, ':')"
+	b.states[StatePrepareElection] = &state{
+		Type:    "Pass",
+		Comment: "The claim is the minute of the execution's start (the first two ':'-separated parts of $$.Execution.StartTime), circuit.ElectionMinute.",
+		Parameters: map[string]any{
+			"minute.$": fmt.Sprintf("States.Format('{}:{}', States.ArrayGetItem(%s, 0), States.ArrayGetItem(%s, 1))", split, split),
+		},
+		ResultPath: path(pathElection),
+		Next:       StateCheckElectionClaim,
+	}
+	claim := itemClaim()
+	b.states[StateCheckElectionClaim] = &state{
+		Type:    "Choice",
+		Comment: "Claimed this minute: another caller is electing, fail fast without a write.",
+		Choices: []rule{
+			withNext(and(isPresent(claim), rule{Variable: claim, StringEqualsPath: pathElection + ".minute"}), b.reject(StateRejectElectionClaimed)),
+			withNext(not(isPresent(itemNumber(circuit.AttrVersion))), StateClaimElectionUnversioned),
+		},
+		Default: StateClaimElection,
+	}
+	for name, version := range map[string]string{
+		StateClaimElection:            "#version = :read",
+		StateClaimElectionUnversioned: "attribute_not_exists(#version)",
+	} {
+		values := map[string]any{":minute": map[string]any{"S.$": pathElection + ".minute"}}
+		if name == StateClaimElection {
+			values[":read"] = map[string]any{"N.$": itemNumber(circuit.AttrVersion)}
+		}
+		c := b.update("Claim the election: only if nobody wrote the item since it was read, and nobody claimed it this minute. One concurrent caller wins.",
+			"SET #claim = :minute ADD #version :one",
+			version+" AND (attribute_not_exists(#claim) OR #claim <> :minute)",
+			map[string]string{"#claim": circuit.AttrElectionClaim}, values)
+		// No retry: a lost claim is the answer (another caller elects), and a
+		// throttled one is rejected at once rather than making the caller wait.
+		c.Retry = nil
+		c.ResultPath = discard
+		c.Catch = catchAll(b.reject(StateRejectElectionClaimed))
+		c.Next = StateElectProbe
+		b.states[name] = c
+	}
+}
+
+// itemClaim is the JSONPath of the item's election claim.
+func itemClaim() string { return item(circuit.AttrElectionClaim) }
+
 // samePeriod: only probes of the period still current count. A late report
 // from a period presumed lost, or after the circuit moved on, changes nothing.
 const samePeriod = "#state = :halfOpen AND #halfOpenUntil = :period"
@@ -696,7 +810,7 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 	closeC := b.update("Close the circuit: counters reset, deadlines removed, the transition recorded.",
 		"SET #state = :closed, #failures = :zero, #openings = :zero, #probes = :zero, #successes = :zero, "+
 			"#transitionAt = :now, #transitionFrom = :halfOpen, #transitionTo = :closed, #transitionReason = :reason "+
-			"REMOVE #openUntil, #halfOpenUntil ADD #version :one",
+			"REMOVE #openUntil, #halfOpenUntil, #claim ADD #version :one",
 		samePeriod,
 		map[string]string{
 			"#state": circuit.AttrState, "#failures": circuit.AttrFailures, "#openings": circuit.AttrOpenings,
@@ -704,6 +818,7 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 			"#transitionAt": circuit.AttrTransitionAt, "#transitionFrom": circuit.AttrTransitionFrom,
 			"#transitionTo": circuit.AttrTransitionTo, "#transitionReason": circuit.AttrTransitionReason,
 			"#openUntil": circuit.AttrOpenUntil, "#halfOpenUntil": circuit.AttrHalfOpenUntil,
+			"#claim": circuit.AttrElectionClaim,
 		},
 		map[string]any{
 			":closed": attrState(circuit.Closed), ":halfOpen": halfOpen, ":zero": attrN(0), ":period": periodValue,
@@ -766,6 +881,7 @@ func (b *builder) rejections() {
 	b.states[StateRejectHealthcheckAlarm] = reject("its healthcheck alarm is in ALARM")
 	b.states[StateRejectHalfOpenFull] = reject(fmt.Sprintf("half-open, and all %d probe calls of this period are taken", b.cfg.HalfOpenMaxCalls))
 	b.states[StateRejectProbeNotAdmitted] = reject("recovering, and this call was not admitted as a probe")
+	b.states[StateRejectElectionClaimed] = reject("recovering, and another call is electing the probe")
 	// The time the circuit opens again is for the caller (a Retry-After). Fail's
 	// CausePath cannot format, so a Pass builds the cause; the service name
 	// comes from the item's key rather than being spliced into the intrinsic.

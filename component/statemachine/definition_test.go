@@ -89,9 +89,10 @@ func TestDefinitionShape(t *testing.T) {
 	want := []string{StateReadCircuit, StateCheckCircuit,
 		StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateResetFailures, StateInvokeForcedClosed,
 		StateRecordFailure, StateCheckFailureThreshold, StateTrip,
+		StatePrepareElection, StateCheckElectionClaim, StateClaimElection, StateClaimElectionUnversioned, StateReleaseElection,
 		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReleaseProbe, StateReopen, StateReturnResult,
 		StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted,
-		StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
+		StateRejectElectionClaimed, StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
 	if len(states) != len(want) {
 		t.Errorf("%d states, want %d", len(states), len(want))
 	}
@@ -101,11 +102,12 @@ func TestDefinitionShape(t *testing.T) {
 		}
 	}
 	// No state may turn a failure into a success, as the original's Pass did:
-	// the one Pass builds a rejection's cause, the one Succeed is reached only
-	// after the downstream succeeded.
+	// the one Pass builds a rejection's cause, the other the election's claim
+	// (before anything is invoked), the one Succeed is reached only after the
+	// downstream succeeded.
 	for name, s := range states {
 		typ := at(t, s, "Type")
-		if (typ == "Pass" && name != StateDescribeOpen) || (typ == "Succeed" && name != StateReturnResult) {
+		if (typ == "Pass" && name != StateDescribeOpen && name != StatePrepareElection) || (typ == "Succeed" && name != StateReturnResult) {
 			t.Errorf("state %s is a %s", name, typ)
 		}
 	}
@@ -205,7 +207,7 @@ func TestCheckCircuitState(t *testing.T) {
 	d := doc(t, cfg)
 	assertJSON(t, "CheckCircuit", at(t, d, "States", StateCheckCircuit), `{
 		"Type": "Choice",
-		"Comment": "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect, HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
+		"Comment": "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect (unless claimed this minute), HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
 		"Choices": [
 			{"And": [
 				{"Variable": "$.Item.override.S", "IsPresent": true},
@@ -229,7 +231,7 @@ func TestCheckCircuitState(t *testing.T) {
 			{"And": [
 				{"Variable": "$.Item.state.S", "IsPresent": true},
 				{"Variable": "$.Item.state.S", "StringEquals": "OPEN"}
-			], "Next": "ElectProbe"},
+			], "Next": "PrepareElection"},
 			{"And": [
 				{"Variable": "$.Item.state.S", "IsPresent": true},
 				{"Variable": "$.Item.state.S", "StringEquals": "HALF_OPEN"},
@@ -238,7 +240,7 @@ func TestCheckCircuitState(t *testing.T) {
 					{"Variable": "$.Item.halfOpenUntil.S", "IsTimestamp": true},
 					{"Variable": "$.Item.halfOpenUntil.S", "TimestampGreaterThanPath": "$$.Execution.StartTime"}
 				]}}
-			], "Next": "ElectProbe"},
+			], "Next": "PrepareElection"},
 			{"And": [
 				{"Variable": "$.Item.state.S", "IsPresent": true},
 				{"Variable": "$.Item.state.S", "StringEquals": "HALF_OPEN"},

@@ -132,8 +132,8 @@ func TestResultOverThePayloadQuota(t *testing.T) {
 		e := newEnv(t, nil)
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"})
 		r := e.run(t, returning(over), sfnlocal.Exec{})
-		tooLarge(t, r, "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError")
-		budget(t, r, 1, 1, 1, 1)
+		tooLarge(t, r, "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError")
+		budget(t, r, 1, 1, 1, 2) // claim, elect, release the slot
 		// Elected, then no verdict: still half-open, its slot free again, not reopened.
 		c := e.circuit(t)
 		if c.State != circuit.HalfOpen || c.Probes != 0 || c.Openings != 1 || c.Successes != 0 {
@@ -186,7 +186,7 @@ func TestZeroMillisecondStartTimes(t *testing.T) {
 	// open duration is over: elect, probe, count the first success.
 	r := exec(start.Add(openFor), "first")
 	succeeded(t, r, `{"echoed": "first"}`)
-	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,ReturnResult" {
+	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,ReturnResult" {
 		t.Fatalf("states = %s", got)
 	}
 	period := str(circuit.AttrHalfOpenUntil)

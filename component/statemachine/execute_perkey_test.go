@@ -123,8 +123,8 @@ func TestPerKeyOnlyTheFailingKeyOpens(t *testing.T) {
 	after := acme.OpenUntil.Sub(now) + time.Second
 	r = e.at(t, after, call("acme", false))
 	succeeded(t, r, `{"echoed": {"provider": "acme"}}`)
-	budget(t, r, 1, 1, 1, 1) // elect (controller), probe, close
-	if got := statesOf(r); !strings.HasSuffix(got, "UseKeyCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,CloseCircuit") {
+	budget(t, r, 1, 1, 1, 2) // claim, elect (controller), probe, close
+	if got := statesOf(r); !strings.HasSuffix(got, "UseKeyCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,CloseCircuit") {
 		t.Errorf("probe states = %s", got)
 	}
 	acme = e.keyCircuit(t, "acme")
@@ -159,7 +159,7 @@ func TestPerKeyBreakerWideAlarmOpensEveryKey(t *testing.T) {
 	// circuit and closes it; every key is back.
 	r := e.at(t, time.Second+openFor+time.Second, call("zeta", false))
 	succeeded(t, r, `{"echoed": {"provider": "zeta"}}`)
-	budget(t, r, 1, 1, 1, 1)
+	budget(t, r, 1, 1, 1, 2) // the claim and the close, on the breaker's item
 	if b := e.circuit(t); b.State != circuit.Closed || b.LastTransition.Reason != "probe succeeded" {
 		t.Fatalf("the breaker's item after the probe: %+v", b)
 	}

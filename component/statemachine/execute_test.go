@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -395,8 +397,8 @@ func TestRequestPath(t *testing.T) {
 			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: until})
 			r := e.run(t, "x", sfnlocal.Exec{})
 			succeeded(t, r, `{"echoed": "x"}`)
-			budget(t, r, 1, 1, 1, 1)
-			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,CloseCircuit" {
+			budget(t, r, 1, 1, 1, 2) // claim, close
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,CloseCircuit" {
 				t.Errorf("states = %s", got)
 			}
 		}
@@ -406,7 +408,7 @@ func TestRequestPath(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open)})
 		r := e.run(t, "x", sfnlocal.Exec{})
 		succeeded(t, r, `{"echoed": "x"}`)
-		if r.States[2] != StateElectProbe {
+		if r.States[2] != StatePrepareElection {
 			t.Errorf("states = %s", statesOf(r))
 		}
 	})
@@ -764,10 +766,10 @@ func TestBreakerMisconfigurationNeverCounts(t *testing.T) {
 			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second), circuit.AttrOpenings: "1"})
 			r := e.run(t, "x", sfnlocal.Exec{})
 			notFound(t, r)
-			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+			if got := statesOf(r); got != "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
 				t.Errorf("states = %s", got)
 			}
-			budget(t, r, 0, 1, 1, 1) // the election and the release
+			budget(t, r, 0, 1, 1, 2) // the claim, the election and the release
 			c := e.circuit(t)
 			if c.State != circuit.HalfOpen || c.Probes != 0 || c.Openings != 1 {
 				t.Fatalf("want half-open with the slot free, not reopened: %+v", c)
@@ -800,7 +802,7 @@ func TestIgnoredErrorsNeitherTripNorCount(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second)})
 		r := e.run(t, invalid, sfnlocal.Exec{})
 		failedWith(t, r, "ValidationError", "amount must be positive")
-		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError" {
 			t.Errorf("states = %s", got)
 		}
 		c := e.circuit(t)
@@ -825,7 +827,7 @@ func TestProbeSuccessCloses(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "3", circuit.AttrFailures: "0"})
 		r := e.run(t, "x", sfnlocal.Exec{})
 		succeeded(t, r, `{"echoed": "x"}`)
-		budget(t, r, 1, 1, 1, 1)
+		budget(t, r, 1, 1, 1, 2) // claim, elect, probe, close
 		assertClosedByProbes(t, e, "probe succeeded")
 		// Closed: the healthy path again.
 		admitted(t, e.at(t, time.Second, "y"), `{"echoed": "y"}`)
@@ -836,12 +838,12 @@ func TestProbeSuccessCloses(t *testing.T) {
 		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0)})
 		r := e.run(t, "first", sfnlocal.Exec{})
 		succeeded(t, r, `{"echoed": "first"}`)
-		budget(t, r, 1, 1, 1, 1) // elect, probe, count the success
-		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,ReturnResult" {
+		budget(t, r, 1, 1, 1, 2) // claim, elect, probe, count the success
+		if got := statesOf(r); got != "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,RecordProbeSuccess,CheckProbeSuccesses,ReturnResult" {
 			t.Errorf("states = %s", got)
 		}
-		// 7 (as set) + the controller's election + the counted success.
-		if c := e.circuit(t); c.State != circuit.HalfOpen || c.Successes != 1 || c.Probes != 1 || c.Version != 9 {
+		// 7 (as set) + the claim + the controller's election + the counted success.
+		if c := e.circuit(t); c.State != circuit.HalfOpen || c.Successes != 1 || c.Probes != 1 || c.Version != 10 {
 			t.Fatalf("after one success: %+v", c)
 		}
 		r = e.at(t, time.Second, "second")
@@ -852,8 +854,8 @@ func TestProbeSuccessCloses(t *testing.T) {
 		}
 		assertClosedByProbes(t, e, "2 probes succeeded")
 		// Every write of the state machine added one: join, count, close.
-		if v := e.circuit(t).Version; v != 12 {
-			t.Errorf("version %d, want 12", v)
+		if v := e.circuit(t).Version; v != 13 {
+			t.Errorf("version %d, want 13", v)
 		}
 	})
 
@@ -865,7 +867,7 @@ func TestProbeSuccessCloses(t *testing.T) {
 		succeeded(t, e.run(t, "first", sfnlocal.Exec{}), `{"echoed": "first"}`)
 		r := e.at(t, time.Hour, "much later")
 		succeeded(t, r, `{"echoed": "much later"}`)
-		if r.States[2] != StateElectProbe {
+		if r.States[2] != StatePrepareElection {
 			t.Errorf("the period was over, want a new election: %s", statesOf(r))
 		}
 		assertClosedByProbes(t, e, "2 probes succeeded")
@@ -895,8 +897,8 @@ func TestProbeFailureReopensWithBackoff(t *testing.T) {
 	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"})
 	r := e.run(t, boom("still broken"), sfnlocal.Exec{})
 	failedWith(t, r, "DownstreamBoom", "still broken")
-	budget(t, r, 1, 2, 1, 0) // elect, probe, reopen
-	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,ElectProbe,CheckElection,InvokeProbe,Reopen,DownstreamFailed,RaiseDownstreamError" {
+	budget(t, r, 1, 2, 1, 1) // claim, elect, probe, reopen
+	if got := statesOf(r); got != "ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,InvokeProbe,Reopen,DownstreamFailed,RaiseDownstreamError" {
 		t.Errorf("states = %s", got)
 	}
 	c := e.circuit(t)
@@ -925,17 +927,20 @@ func TestStaleHalfOpenIsReelected(t *testing.T) {
 
 	r = e.at(t, halfOpenFor, "x")
 	succeeded(t, r, `{"echoed": "x"}`)
-	if r.States[2] != StateElectProbe {
+	if r.States[2] != StatePrepareElection {
 		t.Errorf("states = %s", statesOf(r))
 	}
 	assertClosedByProbes(t, e, "probe succeeded")
 }
 
-// Many executions at once on a recovering circuit: exactly HalfOpenMaxCalls
-// probes reach the downstream, the others fail fast, whether the probes are
-// elected by the controller (open duration just over) or join by conditional
-// writes (half-open with free slots). The probes fail, so every outcome is
-// fixed whatever the interleaving: the reopened circuit rejects later readers.
+// Many executions at once on a recovering circuit: at most HalfOpenMaxCalls
+// probes reach the downstream, the others fail fast. Joining a half-open
+// period with free slots (conditional writes) admits exactly
+// HalfOpenMaxCalls. At the end of an open duration, exactly one caller wins
+// the election's claim; the others that read the open item fail fast, and
+// only those that read the half-open item it leaves can join (issue 14,
+// item 12). The probes fail, so every outcome is fixed whatever the
+// interleaving: the reopened circuit rejects later readers.
 func TestConcurrentExecutionsAdmitExactlyMaxProbes(t *testing.T) {
 	const maxCalls, callers = 3, 20
 	e := newEnvWith(t, envOptions{
@@ -967,8 +972,13 @@ func TestConcurrentExecutionsAdmitExactlyMaxProbes(t *testing.T) {
 				}
 			}
 			t.Logf("paths taken (first state after CheckCircuit > last state): %v", paths)
-			if probes != maxCalls || open != callers-maxCalls {
-				t.Fatalf("%d probes and %d rejections, want %d and %d", probes, open, maxCalls, callers-maxCalls)
+			switch {
+			case probes+open != callers:
+				t.Fatalf("%d probes and %d rejections of %d callers", probes, open, callers)
+			case name == "joined" && probes != maxCalls:
+				t.Fatalf("%d probes joined, want %d", probes, maxCalls)
+			case name == "elected" && (probes < 1 || probes > maxCalls || paths["PrepareElection>RaiseDownstreamError"] != 1):
+				t.Fatalf("%d probes, of them %d elected: want 1 elected, and at most %d in all", probes, paths["PrepareElection>RaiseDownstreamError"], maxCalls)
 			}
 			c := e.circuit(t)
 			openedFromTheFailure(t, c, 2*openFor, now)
@@ -981,7 +991,8 @@ func TestConcurrentExecutionsAdmitExactlyMaxProbes(t *testing.T) {
 
 // The same with succeeding probes, held in flight until every other caller has
 // been answered (a gate file, not a guessed duration), and SuccessThreshold =
-// HalfOpenMaxCalls: all probes must succeed, then the circuit closes.
+// HalfOpenMaxCalls: all probes must succeed, then the circuit closes. The
+// first probe is elected (alone: see above), the others join its period.
 func TestConcurrentProbesCloseOnceAllSucceed(t *testing.T) {
 	const maxCalls, callers = 3, 20
 	e := newEnvWith(t, envOptions{
@@ -997,11 +1008,20 @@ func TestConcurrentProbesCloseOnceAllSucceed(t *testing.T) {
 		err error
 	}
 	done := make(chan outcome, callers)
-	for range callers {
+	start := func() {
 		go func() {
 			r, err := e.machine.Execute(context.Background(), input, sfnlocal.Exec{StartTime: now})
 			done <- outcome{r, err}
 		}()
+	}
+	start()
+	for deadline := time.Now().Add(10 * time.Second); e.circuit(t).State != circuit.HalfOpen; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no probe elected: %+v", e.circuit(t))
+		}
+	}
+	for range callers - 1 {
+		start()
 	}
 	// The probes cannot finish before the gate opens: the first answers are
 	// exactly the rejections.
@@ -1174,10 +1194,30 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 			}
 		}
 		e.setItem(t, attrs)
+		if raw[circuit.AttrVersion] == absent {
+			e.removeVersion(t)
+		}
 		c := decodeForDecide(attrs)
+		if raw[circuit.AttrVersion] == absent {
+			c.Version = 0
+		}
 		want := circuit.Decide(c, now, maxCalls)
 		r := e.run(t, "x", sfnlocal.Exec{})
 		got, ok := branch[r.States[2]]
+		if r.States[2] == StatePrepareElection {
+			// The claim: rejected without a write when claimed this minute,
+			// else claimed (circuit.ClaimElection), which nobody else
+			// contests here, so it wins and the controller elects.
+			got, ok = circuit.Elect, len(r.States) > 4
+			if ok && r.States[4] == StateRejectElectionClaimed {
+				got = circuit.Reject
+				if r.DynamoWrites != 0 {
+					t.Errorf("item %v: claimed this minute, but written: %s", attrs, r)
+				}
+			} else if _, won := c.ClaimElection(now, c.Version); !won || !slices.Contains(r.States, StateElectProbe) {
+				t.Errorf("item %v: the claim's outcome differs: Go %v, ASL %s", attrs, won, statesOf(r))
+			}
+		}
 		if !ok {
 			t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
 		}
@@ -1234,6 +1274,28 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 			}
 		}
 	}
+	// Elections against their claim (issue 14, item 12): claimed this
+	// minute rejects without a write; a claim of another minute (a claimer
+	// that died), an unreadable one, or none, is claimed afresh, with or
+	// without a version on the item.
+	claims := []string{absent, circuit.ElectionMinute(now), circuit.ElectionMinute(now.Add(-time.Minute)), circuit.ElectionMinute(now.Add(time.Minute)), "garbage"}
+	for _, item := range []map[string]string{
+		{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second)},
+		{circuit.AttrState: string(circuit.Open)},
+		{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(0), circuit.AttrProbes: "1"},
+		{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Second)},
+		{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(time.Second), circuit.AttrProbes: "0"},
+	} {
+		for _, claim := range claims {
+			for _, version := range []string{"7", absent} {
+				attrs := map[string]string{circuit.AttrElectionClaim: claim, circuit.AttrVersion: version}
+				for k, v := range item {
+					attrs[k] = v
+				}
+				check(t, attrs)
+			}
+		}
+	}
 	// Closed-ish items: failures decide which invocation state counts.
 	for _, st := range []string{absent, string(circuit.Closed), "open"} {
 		for _, f := range []string{absent, "0", "1", "12"} {
@@ -1260,7 +1322,28 @@ func decodeForDecide(attrs map[string]string) circuit.Circuit {
 	c.OpenUntil, c.HalfOpenUntil = parse(circuit.AttrOpenUntil), parse(circuit.AttrHalfOpenUntil)
 	c.Probes, _ = strconv.Atoi(attrs[circuit.AttrProbes])
 	c.Failures, _ = strconv.Atoi(attrs[circuit.AttrFailures])
+	c.ElectionClaim = attrs[circuit.AttrElectionClaim]
+	// setItem's default version, unless the item has none.
+	c.Version = 7
+	if v, ok := attrs[circuit.AttrVersion]; ok {
+		c.Version, _ = strconv.ParseInt(v, 10, 64)
+	}
 	return c
+}
+
+// removeVersion makes the item one without a version (written by hand, or by
+// a tool that does not version).
+func (e *env) removeVersion(t testing.TB) {
+	t.Helper()
+	_, err := e.db.UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName:                aws.String(e.cfg.TableName),
+		Key:                      map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}},
+		UpdateExpression:         aws.String("REMOVE #v"),
+		ExpressionAttributeNames: map[string]string{"#v": circuit.AttrVersion},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // BenchmarkRequestPath measures one execution end to end through the local
@@ -1310,4 +1393,166 @@ func TestOddServiceNameInCauses(t *testing.T) {
 	if c := e.circuit(t); c.State != circuit.Open {
 		t.Errorf("not tripped: %+v", c)
 	}
+}
+
+// The end of an open duration is no stampede (issue 14, item 12): 200
+// callers at once, all reading the circuit open with its duration just over,
+// used to make 200 controller invocations (201 when the probe failed). Now
+// exactly one wins the election's claim and invokes the controller; per
+// reopening at most HalfOpenMaxCalls + 2 controller invocations in all (the
+// election, and a reopen per failed probe), for a succeeding probe and a
+// failing one. The probes are held in flight by a gate until everyone else
+// has been answered, so that nobody reads the circuit closed or reopened: all
+// the others must have failed fast, with CircuitOpen, invoking neither the
+// downstream nor the controller, writing at most one (lost) claim.
+//
+// What makes one winner is DynamoDB's: a conditional UpdateItem is applied
+// only if its ConditionExpression holds on the item as it is when the write
+// is applied, and concurrent ones are applied one at a time (DynamoDB
+// Developer Guide, "Condition expressions: conditional writes" and
+// "Optimistic locking with version number"; API reference, UpdateItem:
+// ConditionalCheckFailedException). dynalite applies them so too.
+func TestStampedeAtTheEndOfTheOpenDuration(t *testing.T) {
+	const maxCalls, callers = 3, 200
+	e := newEnvWith(t, envOptions{
+		mutate:      func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1 },
+		downstreams: maxCalls, controllers: 4,
+	})
+	for _, probe := range []struct {
+		name   string
+		fail   bool
+		closes bool
+	}{{"probe succeeds", false, true}, {"probe fails", true, false}} {
+		t.Run(probe.name, func(t *testing.T) {
+			e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(0), circuit.AttrOpenings: "1"})
+			gate := t.TempDir() + "/gate"
+			input := map[string]any{"waitForFile": gate}
+			if probe.fail {
+				input["fail"], input["message"] = "DownstreamBoom", "still down"
+			}
+			type outcome struct {
+				r   sfnlocal.Result
+				err error
+			}
+			done := make(chan outcome, callers)
+			for range callers {
+				go func() {
+					r, err := e.machine.Execute(context.Background(), input, sfnlocal.Exec{StartTime: now})
+					done <- outcome{r, err}
+				}()
+			}
+			var results []sfnlocal.Result
+			controller, probes, fast := 0, 0, 0
+			paths := map[string]int{}
+			var slowest time.Duration
+			take := func() sfnlocal.Result {
+				o := <-done
+				if o.err != nil {
+					t.Fatal(o.err)
+				}
+				results = append(results, o.r)
+				controller += o.r.LambdaInvocationsByFunction[controllerArn]
+				paths[o.r.States[len(o.r.States)-1]]++
+				return o.r
+			}
+			// Everyone but the probes answers while the gate is shut.
+			for len(results) < callers {
+				r := take()
+				if r.LambdaInvocationsByFunction[downstreamArn] != 0 {
+					// A probe cannot finish before the gate opens: this is the
+					// first answer after it, so every rejection is in.
+					probes++
+					break
+				}
+				// (The read may have been retried: dynalite on a loaded
+				// machine answers some of 200 concurrent reads with a 500.)
+				if r.Error != ErrorCircuitOpen || r.LambdaInvocationsByFunction[controllerArn] != 0 || r.DynamoWrites > 1 {
+					t.Errorf("a caller other than the probes did not fail fast: %s", r)
+				}
+				fast++
+				slowest = max(slowest, r.Duration)
+				if fast == callers-maxCalls {
+					// At most maxCalls probes can be in flight; once the others
+					// are in, open the gate.
+					break
+				}
+			}
+			if err := os.WriteFile(gate, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for len(results) < callers {
+				r := take()
+				switch {
+				case r.LambdaInvocationsByFunction[downstreamArn] == 1:
+					probes++
+				case r.Error == ErrorCircuitOpen && r.LambdaInvocationsByFunction[controllerArn] == 0:
+					fast++
+					slowest = max(slowest, r.Duration)
+				default:
+					t.Errorf("neither a probe nor a fast failure: %s", r)
+				}
+			}
+			for _, r := range results {
+				if r.LambdaInvocationsByFunction[downstreamArn] == 1 {
+					if probe.fail {
+						failedWith(t, r, "DownstreamBoom", "still down")
+					} else {
+						succeeded(t, r, fmt.Sprintf(`{"echoed": {"waitForFile": %q}}`, gate))
+					}
+				}
+			}
+			t.Logf("%d callers: %d controller invocations, %d probes, %d failed fast (the slowest in %v); ended in %v",
+				callers, controller, probes, fast, slowest.Round(time.Millisecond), paths)
+			if controller > maxCalls+2 {
+				t.Errorf("%d controller invocations for one reopening, want at most halfOpenMaxCalls + 2 = %d", controller, maxCalls+2)
+			}
+			if probes < 1 || probes > maxCalls || probes+fast != callers {
+				t.Errorf("%d probes and %d fast failures of %d callers", probes, fast, callers)
+			}
+			c := e.circuit(t)
+			if probe.closes && c.State != circuit.Closed || !probe.closes && (c.State != circuit.Open || c.Openings != 2) {
+				t.Errorf("after the probes: %+v", c)
+			}
+			if c.ElectionClaim != "" {
+				t.Errorf("the claim outlived the election: %+v", c)
+			}
+		})
+	}
+}
+
+// No path leaves a circuit unable to elect (issue 14, item 12). A winner
+// whose controller call fails releases its claim, so the very next caller
+// claims again; a claim whose execution died (here: written by hand) holds
+// the election only until its minute is over.
+func TestElectionClaimsCannotStick(t *testing.T) {
+	t.Run("a failed election releases its claim", func(t *testing.T) {
+		e := newEnvWith(t, envOptions{noController: true})
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Minute)})
+		for range 2 {
+			r := e.run(t, "x", sfnlocal.Exec{})
+			rejected(t, e, r, StateRejectProbeNotAdmitted)
+			if !slices.Contains(r.States, StateClaimElection) || !slices.Contains(r.States, StateReleaseElection) {
+				t.Fatalf("want claimed, then released: %s", statesOf(r))
+			}
+			if c := e.circuit(t); c.ElectionClaim != "" || c.State != circuit.Open {
+				t.Fatalf("the claim outlived the failed election: %+v", c)
+			}
+		}
+	})
+	t.Run("a dead claimer's claim expires with its minute", func(t *testing.T) {
+		e := newEnv(t, nil)
+		e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Minute),
+			circuit.AttrElectionClaim: circuit.ElectionMinute(now)})
+		r := e.run(t, "x", sfnlocal.Exec{})
+		rejected(t, e, r, StateRejectElectionClaimed)
+		budget(t, r, 0, 0, 1, 0)
+		// The last instant of the claim's minute, then the next minute.
+		last := now.Truncate(time.Minute).Add(time.Minute - time.Millisecond)
+		rejected(t, e, e.run(t, "x", sfnlocal.Exec{StartTime: last}), StateRejectElectionClaimed)
+		r = e.run(t, "x", sfnlocal.Exec{StartTime: last.Add(time.Millisecond)})
+		succeeded(t, r, `{"echoed": "x"}`)
+		if c := e.circuit(t); c.State != circuit.Closed || c.ElectionClaim != "" {
+			t.Fatalf("not elected and closed after the claim's minute: %+v", c)
+		}
+	})
 }

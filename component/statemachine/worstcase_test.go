@@ -65,17 +65,19 @@ func TestWorstCaseIsTheDefinitionsOwnRetryAndTimeouts(t *testing.T) {
 
 // The arithmetic for the test configuration (downstream 10 s with the default
 // 3 retries), by hand: ReadCircuit 3 x 5 s + 1 + 2 s of waits = 18;
-// ElectProbe 3 x 10 + 3 = 33; InvokeProbe 4 x 10 + 1 + 2 + 4 = 47; Reopen 33.
+// ClaimElection 5 (one attempt: a lost or throttled claim is rejected);
+// ElectProbe 2 x 10 + 1 = 21 (one retry: see electRetry); InvokeProbe
+// 4 x 10 + 1 + 2 + 4 = 47; Reopen 3 x 10 + 3 = 33.
 func TestWorstCaseByHand(t *testing.T) {
 	w, err := WorstCaseOf(validConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Step{{StateReadCircuit, 18}, {StateElectProbe, 33}, {StateInvokeProbe, 47}, {StateReopen, 33}}
-	if got := w.Path(); !reflect.DeepEqual(got, want) || w.Seconds() != 131 {
-		t.Errorf("worst path %v (%d s), want %v (131 s)", got, w.Seconds(), want)
+	want := []Step{{StateReadCircuit, 18}, {StateClaimElection, 5}, {StateElectProbe, 21}, {StateInvokeProbe, 47}, {StateReopen, 33}}
+	if got := w.Path(); !reflect.DeepEqual(got, want) || w.Seconds() != 124 {
+		t.Errorf("worst path %v (%d s), want %v (124 s)", got, w.Seconds(), want)
 	}
-	if s, path := w.Through(StateElectProbe); s != 131 || !reflect.DeepEqual(path, want) {
+	if s, path := w.Through(StateElectProbe); s != 124 || !reflect.DeepEqual(path, want) {
 		t.Errorf("through the election: %d s %v", s, path)
 	}
 	// The closed path: read, downstream, count the failure, trip.
@@ -87,7 +89,8 @@ func TestWorstCaseByHand(t *testing.T) {
 	}
 
 	// The fallback counts, with its own timeout: 3 x 300 s + 1 + 2 s after a
-	// failed election (18 + 33 s) outlasts every other path.
+	// failed election (18 + 5 + 21 s, and 5 to release the claim) outlasts
+	// every other path.
 	cfg := validConfig()
 	cfg.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback"
 	cfg.FallbackTimeoutSeconds = 300
@@ -95,7 +98,7 @@ func TestWorstCaseByHand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Seconds() != 18+33+903 {
+	if w.Seconds() != 18+5+21+5+903 {
 		t.Errorf("with a 300 s fallback: %d s %v", w.Seconds(), w.Path())
 	}
 	if s, _ := w.Through(StateInvokeFallback); s != w.Seconds() {

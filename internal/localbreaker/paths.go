@@ -24,8 +24,9 @@ const (
 	// healthcheck alarm, half-open with every probe slot taken, forced open),
 	// or answered by the fallback.
 	PathOpen Path = "open, fail fast"
-	// PathNotAdmitted: asked to be a probe (controller election or a slot
-	// write) and lost to another caller: rejected.
+	// PathNotAdmitted: asked to be a probe (the election's claim, the
+	// controller's election, or a slot write) and lost to another caller:
+	// rejected.
 	PathNotAdmitted Path = "probe not admitted"
 	// PathProbeClosed: a probe that succeeded and closed the circuit.
 	PathProbeClosed Path = "half-open probe, closes"
@@ -75,7 +76,7 @@ func Classify(states []string) Path {
 		default:
 			return PathProbeSucceeded
 		}
-	case has(sm.StateElectProbe) || has(sm.StateJoinProbe):
+	case has(sm.StatePrepareElection) || has(sm.StateElectProbe) || has(sm.StateJoinProbe):
 		return PathNotAdmitted
 	case has(sm.StateTrip):
 		return PathTrip

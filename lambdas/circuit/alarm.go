@@ -230,6 +230,8 @@ func (c Circuit) open(now time.Time, p Policy, reason string) Circuit {
 	// longer match and are ignored.
 	c.HalfOpenUntil = time.Time{}
 	c.Failures, c.Probes, c.Successes = 0, 0, 0
+	// A new deadline: a claim on the old one's election no longer applies.
+	c.ElectionClaim = ""
 	c.LastTransition = Transition{At: now, From: from, To: Open, Reason: reason}
 	return c
 }
@@ -246,5 +248,46 @@ func (c Circuit) close(now time.Time, reason string) Circuit {
 func (c Circuit) resetCounters() Circuit {
 	c.Failures, c.Openings, c.Probes, c.Successes = 0, 0, 0, 0
 	c.OpenUntil, c.HalfOpenUntil = time.Time{}, time.Time{}
+	c.ElectionClaim = ""
 	return c
+}
+
+// AlarmInputs are the attributes ApplyAlarm decides on: the state, the
+// openings (the back-off of an opening), every alarm source's state and time
+// (the ordering, and what an OK releases) and the last verdict's run (what
+// supersedes a healthcheck notice). The request path's counters (failures,
+// probes, successes) and the version are not among them: no outcome depends
+// on them, an opening or a close only resets them.
+//
+// A notice's write conditioned on these alone (circuitstore.Merge) lands
+// however often the request path counts, and still keeps every ordering
+// guarantee: a newer notice of the same source, a verdict, or a transition
+// changes one of them, which fails the write and makes the notice be decided
+// again on what they hold now (stale, superseded, or a different outcome).
+var AlarmInputs = []string{
+	AttrState, AttrOpenings,
+	AttrDownstreamAlarm, AttrDownstreamAlarmAt,
+	AttrHealthcheckAlarm, AttrHealthcheckAlarmAt,
+	AttrSlowCallAlarm, AttrSlowCallAlarmAt,
+	AttrHealthcheckRunAt,
+}
+
+// RequestPathCounters are the attributes the state machine writes on the
+// request path without a transition: the counters it ADDs to or resets, and
+// the election's claim (AttrElectionClaim).
+var RequestPathCounters = []string{AttrFailures, AttrProbes, AttrSuccesses, AttrElectionClaim}
+
+// ResetsCounters reports whether notice n, applied with outcome o, reset the
+// request path's counters and claim (an opening, a close, the healthcheck's
+// release of a closed circuit): a merged write must then set them to zero
+// (remove the claim) even where it read that already, since the request path
+// may have counted or claimed since the read.
+func ResetsCounters(n AlarmNotice, o Outcome) bool {
+	switch o {
+	case OutcomeOpened, OutcomeClosed:
+		return true
+	case OutcomeReleased:
+		return n.State == AlarmStateOK
+	}
+	return false
 }

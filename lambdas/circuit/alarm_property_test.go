@@ -191,3 +191,55 @@ func FuzzApplyAlarm(f *testing.F) {
 		checkScenario(t, genScenario(r), r)
 	})
 }
+
+// ResetsCounters says exactly when ApplyAlarm zeroes the request path's
+// counters, which a merged write (circuitstore.Merge) must then overwrite
+// whatever they became since the read; when it says no, ApplyAlarm left them
+// as they were, so that the merge must not write them at all.
+func TestResetsCountersAgreesWithApplyAlarm(t *testing.T) {
+	for seed := range uint64(5000) {
+		r := rand.New(rand.NewPCG(seed, 0xc0de))
+		s := genScenario(r)
+		c := s.start
+		c.Failures, c.Probes, c.Successes = 1+r.IntN(5), r.IntN(3), r.IntN(3)
+		if r.IntN(2) == 0 {
+			c.Healthcheck = AlarmStatus{State: AlarmStateAlarm, ChangedAt: t0.Add(-2 * time.Hour)}
+		}
+		for i, n := range s.notices {
+			next, out := c.ApplyAlarm(n, s.received[i], s.policy)
+			zero := next.Failures == 0 && next.Probes == 0 && next.Successes == 0
+			same := next.Failures == c.Failures && next.Probes == c.Probes && next.Successes == c.Successes
+			if ResetsCounters(n, out) && !zero || !ResetsCounters(n, out) && !same {
+				t.Fatalf("seed %d: %+v with %s: ResetsCounters %v, counters %+v -> %+v", seed, n, out, ResetsCounters(n, out), c, next)
+			}
+			c = next
+			c.Failures, c.Probes, c.Successes = r.IntN(4), r.IntN(3), r.IntN(3)
+		}
+	}
+}
+
+// AlarmInputs is every attribute ApplyAlarm decides on: changing any other
+// one (the counters, the version, the override, the deadlines, the last
+// transition) never changes a notice's outcome. A merged write guards only
+// AlarmInputs, so this is what keeps it right.
+func TestAlarmInputsAreAllApplyAlarmReads(t *testing.T) {
+	for seed := range uint64(5000) {
+		r := rand.New(rand.NewPCG(seed, 0xfeed))
+		s := genScenario(r)
+		c := s.start
+		for i, n := range s.notices {
+			other := c
+			other.Failures, other.Probes, other.Successes, other.Version = r.IntN(9), r.IntN(3), r.IntN(3), r.Int64N(1000)
+			other.Override = []Override{NoOverride, ForcedOpen, ForcedClosed}[r.IntN(3)]
+			other.OpenUntil, other.HalfOpenUntil = t0.Add(time.Duration(r.IntN(1000))*time.Second), t0.Add(time.Duration(r.IntN(1000))*time.Second)
+			other.LastTransition = Transition{At: t0, From: Open, To: Closed, Reason: "x"}
+			other.HealthcheckRuns.Unhealthy = r.IntN(4)
+			next, out := c.ApplyAlarm(n, s.received[i], s.policy)
+			_, otherOut := other.ApplyAlarm(n, s.received[i], s.policy)
+			if out != otherOut {
+				t.Fatalf("seed %d: %+v: outcome %s on %+v, %s on %+v", seed, n, out, c, otherOut, other)
+			}
+			c = next
+		}
+	}
+}

@@ -16,6 +16,10 @@ type Circuit struct {
 	Successes     int
 	Override      Override
 	Version       int64
+	// ElectionClaim is the minute (ElectionMinute) in which an execution
+	// claimed the election of the next half-open period; "" when none is
+	// claimed. See AttrElectionClaim.
+	ElectionClaim string
 
 	Downstream AlarmStatus
 	// Healthcheck is the healthcheck's hold: the newest evidence about it,
@@ -85,9 +89,11 @@ const (
 	Bypass Verdict = "BYPASS"
 	// Reject: fail fast with CircuitOpen (or run the fallback), invoking nothing.
 	Reject Verdict = "REJECT"
-	// Elect: the open duration, or the current half-open period, is over: ask
-	// the controller Lambda to elect this call as the probe of a new half-open
-	// period. It admits only the first caller(s); the others are rejected.
+	// Elect: the open duration, or the current half-open period, is over, and
+	// nobody claimed its election this minute: claim it (a write conditioned
+	// on the version read and on no claim this minute, which exactly one
+	// concurrent caller wins), then ask the controller Lambda to elect the
+	// winner as the probe of a new half-open period. Losers are rejected.
 	Elect Verdict = "ELECT"
 	// Join: half-open with a probe slot free: take it by a conditional write
 	// (probes < max in the same period), or be rejected if another caller won it.
@@ -111,6 +117,8 @@ func (v Verdict) Invokes() bool { return v != Reject }
 //  3. OPEN rejects until OpenUntil, then elects a probe;
 //  4. HALF_OPEN whose period is over (now >= HalfOpenUntil, or none) elects a
 //     new period: its probes are presumed lost;
+//     (3, 4: unless the election was claimed this minute, ElectionClaim ==
+//     ElectionMinute(now): another caller is electing, reject;)
 //  5. HALF_OPEN with halfOpenMaxCalls probes admitted in this period rejects;
 //  6. HALF_OPEN otherwise joins the period as one more probe;
 //  7. anything else (CLOSED, no item, an unknown state) admits, counted.
@@ -132,10 +140,10 @@ func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
 		if now.Before(c.OpenUntil) {
 			return Reject
 		}
-		return Elect
+		return c.elect(now)
 	case HalfOpen:
 		if !now.Before(c.HalfOpenUntil) {
-			return Elect
+			return c.elect(now)
 		}
 		if c.Probes >= halfOpenMaxCalls {
 			return Reject
@@ -143,4 +151,29 @@ func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
 		return Join
 	}
 	return Admit
+}
+
+// elect is Elect, unless another caller claimed the election this minute.
+func (c Circuit) elect(now time.Time) Verdict {
+	if c.ElectionClaim == ElectionMinute(now) {
+		return Reject
+	}
+	return Elect
+}
+
+// ClaimElection is the state machine's ClaimElection write, in Go: a caller
+// that read the circuit at version readVersion (0 for an item without one)
+// and was told Elect claims the election at now. It wins only if nobody has
+// written since its read and nobody claimed this minute; the winner alone
+// invokes the controller. A claim's life is bounded by its minute, so a
+// claimer that never reached the controller (or whose release failed) blocks
+// elections for at most the rest of that minute.
+func (c Circuit) ClaimElection(now time.Time, readVersion int64) (Circuit, bool) {
+	minute := ElectionMinute(now)
+	if c.Version != readVersion || c.ElectionClaim == minute {
+		return c, false
+	}
+	c.ElectionClaim = minute
+	c.Version++
+	return c, true
 }

@@ -39,6 +39,15 @@ const (
 	AttrSuccesses = "successes"
 	AttrOverride  = "override" // S: Override set by an operator; absent means none
 	AttrVersion   = "version"  // N: bumped by every write
+	// S: ElectionMinute of the execution that claimed the election of a new
+	// half-open period (the current deadline having passed), written by the
+	// state machine's ClaimElection before it asks the controller to elect:
+	// one claim per deadline per minute, so that a burst of callers at the
+	// end of an open duration makes one controller invocation, not one each.
+	// Every writer that starts a period or opens or closes the circuit
+	// removes it; a claimer that died holds the election only until its
+	// minute is over.
+	AttrElectionClaim = "electionClaim"
 
 	// Each alarm source is kept separately (the original kept one boolean for
 	// both, so a late OK from one alarm closed a circuit the other held open).
@@ -143,3 +152,10 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
+
+// ElectionMinute is the claim an election made at now writes
+// (AttrElectionClaim): its UTC minute, "2026-06-01T12:03". The state machine
+// derives the same string from $$.Execution.StartTime (its first two
+// ':'-separated parts), which is why it is a prefix of the start time rather
+// than a time that needs arithmetic Amazon States Language cannot do.
+func ElectionMinute(now time.Time) string { return now.UTC().Format("2006-01-02T15:04") }

@@ -144,6 +144,9 @@ func (c Circuit) ElectProbe(now time.Time, pp ProbePolicy) (next Circuit, admitt
 	c.OpenUntil = time.Time{}
 	c.HalfOpenUntil = now.Add(pp.Timeout)
 	c.Probes = 1
+	// The claim was for the deadline just replaced: the new period's end is
+	// claimed afresh.
+	c.ElectionClaim = ""
 	c.LastTransition = Transition{At: now, From: from, To: HalfOpen, Reason: reason}
 	c.Version++
 	return c, true, true

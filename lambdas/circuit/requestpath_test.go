@@ -40,6 +40,12 @@ func TestDecide(t *testing.T) {
 		{"half-open period over", Circuit{State: HalfOpen, HalfOpenUntil: t0, Probes: 2}, Elect},
 		{"half-open without a period", Circuit{State: HalfOpen, Probes: 2}, Elect},
 		{"half-open forced open", Circuit{State: HalfOpen, HalfOpenUntil: later, Override: ForcedOpen}, Reject},
+		// Issue 14, item 12: an election claimed this minute is another caller's.
+		{"open elapsed, claimed this minute", Circuit{State: Open, OpenUntil: earlier, ElectionClaim: ElectionMinute(t0)}, Reject},
+		{"open elapsed, claimed last minute", Circuit{State: Open, OpenUntil: earlier, ElectionClaim: ElectionMinute(earlier)}, Elect},
+		{"open elapsed, unreadable claim", Circuit{State: Open, OpenUntil: earlier, ElectionClaim: "garbage"}, Elect},
+		{"half-open period over, claimed this minute", Circuit{State: HalfOpen, HalfOpenUntil: t0, ElectionClaim: ElectionMinute(t0)}, Reject},
+		{"half-open, a claim does not stop joining", Circuit{State: HalfOpen, HalfOpenUntil: later, ElectionClaim: ElectionMinute(t0)}, Join},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, Decide(tc.c, t0, probes.MaxCalls))
@@ -301,5 +307,41 @@ func TestSetOverrideIsTheOperatorsRule(t *testing.T) {
 	}
 	if _, _, err := c.SetOverride("HALF_FORCED", at, "x"); err == nil {
 		t.Fatal("an unknown override was accepted")
+	}
+}
+
+// The election's claim (issue 14, item 12): one winner per version read and
+// minute; the minute is the start time's prefix the state machine computes.
+func TestClaimElection(t *testing.T) {
+	c := Circuit{State: Open, OpenUntil: t0.Add(-time.Second), Version: 7}
+	won, ok := c.ClaimElection(t0, 7)
+	require.True(t, ok)
+	assert.Equal(t, int64(8), won.Version)
+	assert.Equal(t, "2026-11-27T00:10", won.ElectionClaim)
+	assert.Equal(t, Reject, Decide(won, t0, 1), "the others fail fast")
+
+	_, ok = won.ClaimElection(t0, 8)
+	assert.False(t, ok, "claimed this minute")
+	_, ok = c.ClaimElection(t0, 6)
+	assert.False(t, ok, "read an older version")
+	next, ok := won.ClaimElection(t0.Add(time.Minute), 8)
+	assert.True(t, ok, "a claim ends with its minute")
+	assert.Equal(t, ElectionMinute(t0.Add(time.Minute)), next.ElectionClaim)
+
+	// The election the claim was for, and every opening, clear it.
+	elected, admitted, _ := won.ElectProbe(t0, probes)
+	assert.True(t, admitted)
+	assert.Empty(t, elected.ElectionClaim)
+	half := Circuit{State: HalfOpen, HalfOpenUntil: t0, ElectionClaim: ElectionMinute(t0)}
+	opened, _ := half.Reopen(t0, Policy{OpenDuration: time.Minute}, t0, "boom")
+	assert.Empty(t, opened.ElectionClaim)
+}
+
+func TestElectionMinuteIsTheStartTimesPrefix(t *testing.T) {
+	for _, start := range []string{"2026-06-01T12:03:45.123Z", "2026-06-01T12:03:00Z", "2026-06-01T12:03:59.999Z"} {
+		at, err := ParseTime(start)
+		require.NoError(t, err)
+		parts := strings.Split(start, ":")
+		assert.Equal(t, parts[0]+":"+parts[1], ElectionMinute(at), start)
 	}
 }

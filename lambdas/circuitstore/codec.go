@@ -44,6 +44,7 @@ func Decode(service string, item Item) (circuit.Circuit, error) {
 	c.Successes = int(d.num(circuit.AttrSuccesses))
 	c.Override = circuit.Override(d.str(circuit.AttrOverride))
 	c.Version = d.num(circuit.AttrVersion)
+	c.ElectionClaim = d.str(circuit.AttrElectionClaim)
 	c.Downstream = circuit.AlarmStatus{
 		State:     circuit.AlarmState(d.str(circuit.AttrDownstreamAlarm)),
 		ChangedAt: d.time(circuit.AttrDownstreamAlarmAt),
@@ -198,6 +199,7 @@ func Encode(c circuit.Circuit) (set Item, remove []string) {
 	optTime(circuit.AttrOpenUntil, c.OpenUntil)
 	optTime(circuit.AttrHalfOpenUntil, c.HalfOpenUntil)
 	optStr(circuit.AttrOverride, string(c.Override))
+	optStr(circuit.AttrElectionClaim, c.ElectionClaim)
 	optStr(circuit.AttrDownstreamAlarm, string(c.Downstream.State))
 	optTime(circuit.AttrDownstreamAlarmAt, c.Downstream.ChangedAt)
 	optStr(circuit.AttrHealthcheckAlarm, string(c.Healthcheck.State))

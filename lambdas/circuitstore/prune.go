@@ -45,6 +45,7 @@ var known = map[string]bool{
 	circuit.AttrDownstreamAlarm: true, circuit.AttrDownstreamAlarmAt: true, circuit.AttrHealthcheckAlarm: true, circuit.AttrHealthcheckAlarmAt: true,
 	circuit.AttrSlowCallAlarm: true, circuit.AttrSlowCallAlarmAt: true, circuit.AttrHealthcheckRunAt: true, circuit.AttrHealthcheckUnhealthy: true,
 	circuit.AttrTransitionAt: true, circuit.AttrTransitionFrom: true, circuit.AttrTransitionTo: true, circuit.AttrTransitionReason: true,
+	circuit.AttrElectionClaim: true,
 }
 
 // PruneKeys deletes the per-key items of service's breaker ("<service>#<key>")

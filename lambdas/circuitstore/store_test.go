@@ -48,7 +48,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	s, raw := newStore(t)
 	want := circuit.Circuit{
 		ServiceName: "payments", State: circuit.Open, OpenUntil: t0.Add(time.Minute), HalfOpenUntil: t0.Add(30 * time.Second),
-		Failures: 1, Openings: 2, Probes: 3, Successes: 4, Override: circuit.ForcedOpen, Version: 1,
+		Failures: 1, Openings: 2, Probes: 3, Successes: 4, Override: circuit.ForcedOpen, Version: 1, ElectionClaim: "2026-11-27T00:10",
 		Downstream:     circuit.AlarmStatus{State: circuit.AlarmStateAlarm, ChangedAt: t0},
 		Healthcheck:    circuit.AlarmStatus{State: circuit.AlarmStateOK, ChangedAt: t0.Add(time.Second)},
 		SlowCalls:      circuit.AlarmStatus{State: circuit.AlarmStateInsufficientData, ChangedAt: t0.Add(2 * time.Second)},
@@ -69,6 +69,7 @@ func TestRoundTripEveryField(t *testing.T) {
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:11:39.123Z"}, item[circuit.AttrOpenUntil])
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:11:09.123Z"}, item[circuit.AttrHalfOpenUntil])
 	assert.Equal(t, &types.AttributeValueMemberN{Value: "1"}, item[circuit.AttrVersion])
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:10"}, item[circuit.AttrElectionClaim])
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "2026-11-27T00:10:40.123Z"}, item[circuit.AttrHealthcheckAlarmAt])
 	// Issue 10, bullet 2: the slow-call alarm's own pair of attributes.
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "INSUFFICIENT_DATA"}, item[circuit.AttrSlowCallAlarm])

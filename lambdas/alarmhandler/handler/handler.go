@@ -233,21 +233,30 @@ func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.A
 	var before circuit.Circuit
 	var outcome circuit.Outcome
 	var fixes []string
-	after, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+	// A notice must land whatever the request path does: when the write
+	// conditioned on the version loses (the state machine counts calls on the
+	// same item, up to every millisecond), it is written again as a merge,
+	// conditioned only on what ApplyAlarm decided on (circuit.AlarmInputs).
+	after, writes, err := h.store.UpdateMerging(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, *circuitstore.Merge, error) {
 		before = c
 		// What the item holds that the rules cannot trust is repaired with
 		// this write, before the notice applies (circuit.Repair).
 		c, fixes = c.Repair(now, h.cfg.limits())
 		if seen != nil && seen(c) {
 			outcome = circuit.OutcomeStale
-			return c, len(fixes) > 0, nil
+			return c, len(fixes) > 0, nil, nil
 		}
 		next, out := c.ApplyAlarm(n, now, h.cfg.Policy)
 		outcome = out
-		return next, out.Changed() || len(fixes) > 0, nil
+		merge := &circuitstore.Merge{Guard: circuit.AlarmInputs}
+		if circuit.ResetsCounters(n, out) {
+			merge.Reset = circuit.RequestPathCounters
+		}
+		return next, out.Changed() || len(fixes) > 0, merge, nil
 	})
 	log = log.With("source", string(n.Source), "alarm", n.AlarmName, "alarmState", string(n.State),
-		"stateChangeTime", circuit.FormatTime(n.ChangedAt))
+		"stateChangeTime", circuit.FormatTime(n.ChangedAt),
+		"reads", writes.Reads, "writes", writes.Writes, "lostRaces", writes.LostRaces, "merged", writes.Merged)
 	if len(fixes) > 0 && err == nil {
 		log.Warn("circuit item repaired", "fixes", fixes, "version", after.Version)
 	}
