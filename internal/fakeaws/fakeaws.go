@@ -120,9 +120,8 @@ func CreateIn(region, token, name string, inputs resource.PropertyMap) (string, 
 		set("name", physical)
 		set("arn", fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, Account, physical))
 	case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
-		// logs/metric_filter.go: d.SetId(name); the name is unique only
-		// within its log group.
-		set("name", physical)
+		// logs/metric_filter.go: d.SetId(name), the physical name (the
+		// auto-name fills it in at Check); unique only within its log group.
 	case "aws:iam/role:Role":
 		// iam/role.go: d.SetId(roleName); IAM is global, its ARNs have no Region.
 		set("name", physical)
