@@ -77,7 +77,10 @@ func TestTypeScriptSharingThroughEngine(t *testing.T) { t.Parallel(); checkShari
 func TestPythonSharingThroughEngine(t *testing.T)     { t.Parallel(); checkSharing(t, "python") }
 
 func checkSharing(t *testing.T, lang string) {
-	b, journal, _ := runSharing(t, lang)
+	b, journal, _ := runSharing(t, lang, refreshEnv()...)
+	// Two aliases named live (the downstream's, the healthcheck's) read back
+	// after a refresh as themselves, and nothing changes.
+	t.Run("refresh", func(t *testing.T) { checkRefresh(t, b) })
 	var r report
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
