@@ -42,13 +42,13 @@ import (
 // test that runs it through the engine or type-checks it. Every program under
 // examples/ must be here.
 var snippetSources = map[string]string{
-	"examples/ts/index.ts":               "TestTypeScriptStackThroughEngine",
-	"examples/python/__main__.py":        "TestPythonStackThroughEngine",
-	"examples/go/main.go":                "TestGoStackThroughEngine",
-	"examples/yaml/Pulumi.yaml":          "TestYAMLProjectThroughEngine",
-	"examples/ts-shared-table/index.ts":  "TestSharingTypeChecks",
-	"test/engine/sharing/index.js":       "TestTypeScriptSharingThroughEngine",
-	"test/engine/sharing/__main__.py":    "TestPythonSharingThroughEngine",
+	"examples/ts/index.ts":                  "TestTypeScriptStackThroughEngine",
+	"examples/python/__main__.py":           "TestPythonStackThroughEngine",
+	"examples/go/main.go":                   "TestGoStackThroughEngine",
+	"examples/yaml/Pulumi.yaml":             "TestYAMLProjectThroughEngine",
+	"examples/ts-shared-table/index.ts":     "TestSharingTypeChecks",
+	"test/engine/sharing/index.js":          "TestTypeScriptSharingThroughEngine",
+	"test/engine/sharing/__main__.py":       "TestPythonSharingThroughEngine",
 	"test/engine/sharedtable/go/program.go": "TestGoSharedTableThroughEngine",
 }
 
@@ -287,7 +287,9 @@ var fragmentFunctions = map[string][3]string{ // TS name, Go name, Python name
 func TestSnippets(t *testing.T) {
 	t.Run("typescript", func(t *testing.T) { typeCheckTS(t, fragments(t, "type-checked (TestSnippets)", "ts", "typescript")) })
 	t.Run("go", func(t *testing.T) { typeCheckGo(t, fragments(t, "type-checked (TestSnippets)", "go")) })
-	t.Run("python", func(t *testing.T) { runPythonWithMocks(t, fragments(t, "run with mocks (TestSnippets)", "python", "py")) })
+	t.Run("python", func(t *testing.T) {
+		runPythonWithMocks(t, fragments(t, "run with mocks (TestSnippets)", "python", "py"))
+	})
 }
 
 func typeCheckTS(t *testing.T, snippets []snippet) {
@@ -373,8 +375,8 @@ func typeCheckGo(t *testing.T, snippets []snippet) {
 	for i, s := range snippets {
 		imports := map[string]bool{
 			`"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/sdk/go/circuitbreaker"`: true,
-			`"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"`:                             true,
-			`"github.com/pulumi/pulumi/sdk/v3/go/pulumi"`:                                     true,
+			`"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"`:                            true,
+			`"github.com/pulumi/pulumi/sdk/v3/go/pulumi"`:                                    true,
 		}
 		var stmts []string
 		inImport := false
