@@ -8,10 +8,11 @@ package engine
 // stacks refresh after their second preview, and the preview after the
 // refresh must change nothing; the YAML project runs in eu-west-1.
 //
-// In make fidelity (the real provider on moto) the refresh is off: moto
-// leaves out attributes the provider reads (docs/fidelity.md: Lambda's
-// LoggingConfig shows as a diff), which a refresh would record as drift, and
-// that run is not available here to tell which. The Region stays moto's.
+// In make fidelity (the real provider on moto) the refresh is off, and the
+// Region stays moto's: a refresh reads every resource back from moto, so any
+// attribute moto drops (as it did a Lambda function's LoggingConfig,
+// docs/fidelity.md) would show as drift, and make fidelity could not be run
+// where this was written to find out. One fidelity run can turn it on.
 
 import (
 	"encoding/json"
