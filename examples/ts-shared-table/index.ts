@@ -1,7 +1,7 @@
 // Two breakers in front of one aliased function, sharing one circuit table.
 //
 // `npm install`, then `pulumi up` in this directory. Type-checked by make test
-// (TestSharingTypeChecks); the same constructs (the alias passed as a
+// (test/engine TestSnippets); the same constructs (the alias passed as a
 // resource, the shared table, `topic: breaker.topic`) run through the engine
 // in test/engine/sharing (TypeScript, Python) and test/engine/sharedtable (Go).
 // The checkout and refunds

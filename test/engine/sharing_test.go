@@ -11,9 +11,6 @@ package engine
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -257,35 +254,5 @@ func checkBadInput(t *testing.T, lang, variant, expect string, said []string) {
 		if expect == "error" && j.Op == "create" && strings.Contains(j.URN, "CircuitBreaker") {
 			t.Errorf("bad input created %s", j.URN)
 		}
-	}
-}
-
-// TestSharingTypeChecks: `table: first.table`, `downstreamAlias: live` and the
-// resource outputs type-check against the generated SDK (tsc --noEmit, strict),
-// as a user's editor would check them, in the example that shows sharing:
-// examples/ts-shared-table/index.ts (test/engine/sharing/index.js runs the same
-// shape through the engine).
-func TestSharingTypeChecks(t *testing.T) {
-	modules := path("examples", "ts", "node_modules")
-	tsc := filepath.Join(modules, ".bin", "tsc")
-	need(t, tsc, "the TypeScript example's dependencies")
-	cfg := map[string]any{
-		"compilerOptions": map[string]any{
-			"strict": true, "noEmit": true, "target": "es2020", "module": "commonjs", "moduleResolution": "node",
-			"skipLibCheck": true, "baseUrl": "/", "paths": map[string][]string{"*": {modules + "/*"}},
-			"typeRoots": []string{filepath.Join(modules, "@types")},
-		},
-		"files": []string{path("examples", "ts-shared-table", "index.ts")},
-	}
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tsconfig := filepath.Join(t.TempDir(), "tsconfig.json")
-	if err := os.WriteFile(tsconfig, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(tsc, "-p", tsconfig).CombinedOutput(); err != nil {
-		t.Fatalf("tsc --noEmit: %v\n%s", err, out)
 	}
 }
