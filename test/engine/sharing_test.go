@@ -134,6 +134,13 @@ func checkSharing(t *testing.T, lang string) {
 		}
 	}
 
+	// The README's subscription: the topic, passed as the resource, reached
+	// the aws provider as the topic's ID, its ARN (a provider that accepts no
+	// resource references gets the ID: issue 14 item 24).
+	if sub, topic := byName["checkout-oncall"], byName["checkout-alarms"].out("arn"); sub.Type != "aws:sns/topicSubscription:TopicSubscription" || topic == "" || sub.Inputs["topic"] != topic {
+		t.Errorf("subscription checkout-oncall (%s) topic %v, want the topic's ARN %q", sub.Type, sub.Inputs["topic"], topic)
+	}
+
 	// The alias passed as a resource is each breaker's qualifier, and the
 	// breakers depend on it.
 	shop, alias := byName["shop"], byName["shop-live"]
