@@ -168,7 +168,8 @@ engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
 
 ## preview: regenerate and build the SDKs and the plugin, then run every example (Go, TypeScript,
 ## Python) through the engine on a throwaway local backend against the stand-in aws plugin:
-## preview, up, a preview that must show no changes, one with an input changed, destroy.
+## preview, up, a preview that must show no changes, a refresh and a preview after it (no changes
+## either), one with an input changed, destroy.
 preview: sdks engine-deps
 	go test $(GOTEST_FLAGS) -v -run 'StackThroughEngine' ./test/engine
 

@@ -85,19 +85,19 @@ func program(ctx *pulumi.Context) error {
 		return err
 	}
 
-	args := &circuitbreaker.CircuitBreakerArgs{
-		ServiceName:         "payments",
-		DownstreamFunction:  downstream,
-		HealthcheckFunction: healthcheck,
-		DownstreamMonitoring: circuitbreaker.MonitoringArgs{
-			Threshold: pulumi.Float64(5),
-		},
-		Tags: pulumi.StringMap{"team": pulumi.String("checkout")},
-	}
+	// The healthcheck's schedule from the stack's config, else the default.
+	var healthcheckSchedule *string
 	if schedule, err := config.New(ctx, "").Try("healthcheckSchedule"); err == nil {
-		args.HealthcheckSchedule = &schedule
+		healthcheckSchedule = &schedule
 	}
-	breaker, err := circuitbreaker.NewCircuitBreaker(ctx, "payments", args)
+	breaker, err := circuitbreaker.NewCircuitBreaker(ctx, "payments", &circuitbreaker.CircuitBreakerArgs{
+		ServiceName:          "payments",
+		DownstreamFunction:   downstream,
+		HealthcheckFunction:  healthcheck,
+		HealthcheckSchedule:  healthcheckSchedule,
+		DownstreamMonitoring: circuitbreaker.MonitoringArgs{Threshold: pulumi.Float64(5)},
+		Tags:                 pulumi.StringMap{"team": pulumi.String("checkout")},
+	})
 	if err != nil {
 		return err
 	}

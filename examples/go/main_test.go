@@ -2,8 +2,9 @@ package main
 
 // TestEngine runs this program through the Pulumi engine as an Automation API
 // inline program: preview of a fresh stack, up, a second preview that must
-// change nothing, a preview with the healthcheckSchedule config changed, and
-// destroy. It deploys, so it runs only when asked: `make preview` and the
+// change nothing, with CIRCUITBREAKER_ENGINE_REFRESH=1 a refresh and a preview
+// after it that must change nothing too, a preview with the
+// healthcheckSchedule config changed, and destroy. It deploys, so it runs only when asked: `make preview` and the
 // engine tests (test/engine) set the variables below and run it against a
 // throwaway local backend and the repository's test-only stand-in for the aws
 // plugin. With the real aws plugin and AWS credentials, the same test deploys
@@ -14,9 +15,10 @@ package main
 // languages' drivers in test/engine/drivers write too),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 // CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+// CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,
 // CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 // step's name as its argument (previewFresh, up, deployed, previewAgain,
-// previewChanged, destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a
+// refresh, previewAfterRefresh, previewChanged, destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a
 // JSON file of the stack's outputs, e.g. for a smoke test of the deployed
 // breaker. A failing hook fails the run. The Pulumi CLI, backend and plugins
 // come from the usual PULUMI_* variables and PATH.
@@ -33,6 +35,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 )
 
@@ -86,6 +89,11 @@ func TestEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 	report := map[string]any{"language": "go"}
+	if region := os.Getenv("CIRCUITBREAKER_ENGINE_AWS_REGION"); region != "" {
+		if err := stack.SetConfig(ctx, "aws:region", auto.ConfigValue{Value: region}); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	hook := func(name string, outputs map[string]any) {
 		h := os.Getenv("CIRCUITBREAKER_ENGINE_HOOK")
@@ -153,6 +161,23 @@ func TestEngine(t *testing.T) {
 	hook("deployed", plain)
 
 	preview("previewAgain")
+	if os.Getenv("CIRCUITBREAKER_ENGINE_REFRESH") == "1" {
+		// A refresh reads every resource back from the cloud; the preview
+		// after it must change nothing either.
+		hook("refresh", nil)
+		ch := make(chan events.EngineEvent)
+		done := make(chan struct{})
+		var steps []step
+		var diags []diagnostic
+		go collect(ch, &steps, &diags, done)
+		rf, err := stack.Refresh(ctx, optrefresh.EventStreams(ch))
+		<-done
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		report["refresh"] = map[string]any{"summary": rf.Summary.ResourceChanges, "diagnostics": diags}
+		preview("previewAfterRefresh")
+	}
 	if err := stack.SetConfig(ctx, "healthcheckSchedule", auto.ConfigValue{Value: env("CIRCUITBREAKER_ENGINE_SCHEDULE")}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,10 @@
 // Two breakers in front of one aliased function, sharing one circuit table.
 //
-// `npm install`, then `pulumi up` in this directory. The checkout and refunds
+// `npm install`, then `pulumi up` in this directory. Type-checked by make test
+// (test/engine TestSnippets); the same constructs (the alias passed as a
+// resource, the shared table, `topic: breaker.topic`) run through the engine
+// in test/engine/sharing (TypeScript, Python) and test/engine/sharedtable (Go).
+// The checkout and refunds
 // flows call the same payments function through its `live` alias, each through
 // its own breaker: each keeps its own circuit (its item in the table, keyed by
 // serviceName), its own alarms and its own healthcheck schedule, so refunds
@@ -67,11 +71,11 @@ const refunds = new CircuitBreaker("refunds", {
     tags: { team: "payments" },
 });
 
-// One on-call subscription on each breaker's alarm topic. On @pulumi/aws 7.x,
+// One on-call subscription on each breaker's alarm topic, passed as the
+// resource (the aws provider receives the topic's ARN). On @pulumi/aws 7.x,
 // pass `checkout.topic.arn` (the topic is typed as aws 6's, see README).
-for (const [name, b] of [["checkout", checkout], ["refunds", refunds]] as const) {
-    new aws.sns.TopicSubscription(`${name}-oncall`, { topic: b.topic, protocol: "email", endpoint: "oncall@example.com" });
-}
+new aws.sns.TopicSubscription("checkout-oncall", { topic: checkout.topic, protocol: "email", endpoint: "oncall@example.com" });
+new aws.sns.TopicSubscription("refunds-oncall", { topic: refunds.topic, protocol: "email", endpoint: "oncall@example.com" });
 
 export const tableName = checkout.table.name;
 export const checkoutStateMachineArn = checkout.stateMachine.arn;

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,13 +66,13 @@ func (o Object) Props() (resource.PropertyMap, error) {
 
 // compute runs fakeaws, turning its panics on inputs it did not expect (a
 // missing key it reads) into errors that name the stand-in.
-func compute(token, name string, inputs resource.PropertyMap) (id string, state resource.PropertyMap, err error) {
+func compute(region, token, name string, inputs resource.PropertyMap) (id string, state resource.PropertyMap, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s: computing the outputs of %s %s: %v", Banner, token, name, r)
 		}
 	}()
-	id, state = fakeaws.Create(token, name, inputs)
+	id, state = fakeaws.CreateIn(region, token, name, inputs)
 	return id, state, nil
 }
 
@@ -92,9 +93,10 @@ type Provider struct {
 	dir  string                     // file-backed cloud when set
 
 	mu     sync.Mutex
-	memory map[string]Object // in-memory cloud, keyed by type and ID
+	memory map[string]Object // in-memory cloud, keyed by storeKey
 	ref    *Reference
 	banner sync.Once
+	region string // the configured Region (Configure), where every ARN lives
 }
 
 // New returns a stand-in provider; dir, when not empty, backs the fake cloud
@@ -109,10 +111,15 @@ func New(host *pulumiprovider.HostClient, dir string) (*Provider, error) {
 			return nil, err
 		}
 	}
-	return &Provider{host: host, dir: dir, memory: map[string]Object{}, ref: ref}, nil
+	return &Provider{host: host, dir: dir, memory: map[string]Object{}, ref: ref, region: defaultRegion()}, nil
 }
 
-var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: false, KeepResources: true, SkipNulls: true}
+// opts: like pulumi-aws, the stand-in takes neither secrets nor resource
+// references (Configure says so); a reference that reaches it anyway becomes
+// the referenced resource's ID, or its URN when it has none, as the engine
+// downgrades one for such a provider (sdk/go/common/resource/plugin/rpc.go,
+// UnmarshalPropertyValue and MarshalPropertyValue with KeepResources false).
+var opts = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: false, KeepResources: false, SkipNulls: true}
 
 func unmarshal(s *structpb.Struct) (resource.PropertyMap, error) {
 	if s == nil {
@@ -154,7 +161,8 @@ func (p *Provider) GetSchema(context.Context, *pulumirpc.GetSchemaRequest) (*pul
 	return &pulumirpc.GetSchemaResponse{Schema: string(b)}, nil
 }
 
-// CheckConfig accepts any provider configuration (region, profile, ...).
+// CheckConfig accepts any provider configuration (region, profile, ...); the
+// Region is read in Configure.
 func (p *Provider) CheckConfig(_ context.Context, req *pulumirpc.CheckRequest) (*pulumirpc.CheckResponse, error) {
 	return &pulumirpc.CheckResponse{Inputs: req.GetNews()}, nil
 }
@@ -164,16 +172,70 @@ func (p *Provider) DiffConfig(context.Context, *pulumirpc.DiffRequest) (*pulumir
 	return &pulumirpc.DiffResponse{Changes: pulumirpc.DiffResponse_DIFF_NONE}, nil
 }
 
-// Configure says what the engine may send and logs the banner once, so every
-// run through the stand-in says so in its output.
-func (p *Provider) Configure(ctx context.Context, _ *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+// Configure takes the Region the resources are created in, says what the
+// engine may send and logs the banner once, so every run through the stand-in
+// says so in its output.
+//
+// What the engine may send is what pulumi-aws answers: its muxed server takes
+// the AND of its SDKv2 and Plugin Framework servers'
+// (pulumi-terraform-bridge pkg/x/muxer/muxer.go, Configure), and the SDKv2
+// server's ConfigureResponse sets neither AcceptSecrets nor AcceptResources
+// (pkg/tfbridge/provider.go, Configure). So the engine sends a resource
+// reference in an input as the referenced resource's ID (its URN when it has
+// none), e.g. `topic: breaker.topic` as the topic's ARN, and keeps the
+// secretness of outputs itself.
+func (p *Provider) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
 	p.banner.Do(func() {
 		fmt.Fprintln(os.Stderr, Banner)
 		if p.host != nil {
 			_ = p.host.Log(ctx, diag.Info, "", Banner)
 		}
 	})
-	return &pulumirpc.ConfigureResponse{AcceptSecrets: true, SupportsPreview: true, AcceptResources: true}, nil
+	region, err := configuredRegion(req)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	p.region = region
+	p.mu.Unlock()
+	return &pulumirpc.ConfigureResponse{AcceptSecrets: false, SupportsPreview: true, AcceptResources: false}, nil
+}
+
+// configuredRegion is the provider's `region` input (the stack's aws:region),
+// else AWS_REGION, else AWS_DEFAULT_REGION, as pulumi-aws reads it (its
+// schema's config default; pulumi-aws sdk/v6 v6.83.4 go/aws/provider.go and
+// go/aws/config/config.go: GetEnvOrDefault(..., "AWS_REGION",
+// "AWS_DEFAULT_REGION")). Unlike pulumi-aws, which cannot run without a
+// Region, the stand-in then falls back to us-east-1 (fakeaws.Region).
+func configuredRegion(req *pulumirpc.ConfigureRequest) (string, error) {
+	if req.GetArgs() != nil {
+		args, err := unmarshal(req.GetArgs())
+		if err != nil {
+			return "", err
+		}
+		if r := fakeaws.String(args["region"]); r != "" {
+			return r, nil
+		}
+	}
+	if r := req.GetVariables()["aws:config:region"]; r != "" {
+		return r, nil
+	}
+	return defaultRegion(), nil
+}
+
+func defaultRegion() string {
+	for _, env := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if r := os.Getenv(env); r != "" {
+			return r
+		}
+	}
+	return fakeaws.Region
+}
+
+func (p *Provider) currentRegion() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.region
 }
 
 // Check refuses what the real provider's Check refuses for these types (see
@@ -295,9 +357,10 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 		return nil, err
 	}
 	token := string(urn.Type())
+	region := p.currentRegion()
 	if req.GetPreview() || inputs.ContainsUnknowns() {
 		state := inputs.Copy()
-		_, computed, err := compute(token, urn.Name(), placeholders(inputs))
+		_, computed, err := compute(region, token, urn.Name(), placeholders(inputs))
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +372,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 		props, err := marshal(state)
 		return &pulumirpc.CreateResponse{Properties: props}, err
 	}
-	id, state, err := compute(token, urn.Name(), inputs)
+	id, state, err := compute(region, token, urn.Name(), inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -317,7 +380,7 @@ func (p *Provider) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
-	if err := p.put(obj); err != nil {
+	if err := p.put(p.storeKey(token, id, state), obj); err != nil {
 		return nil, err
 	}
 	if err := p.journal(JournalEntry{Op: "create", Type: token, URN: string(urn), ID: id}); err != nil {
@@ -344,7 +407,11 @@ func placeholders(m resource.PropertyMap) resource.PropertyMap {
 // reports the resource gone when its file was removed.
 func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {
 	urn := resource.URN(req.GetUrn())
-	obj, ok, err := p.get(string(urn.Type()), req.GetId())
+	props, err := unmarshal(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	obj, ok, err := p.get(p.storeKey(string(urn.Type()), req.GetId(), props))
 	if err != nil {
 		return nil, err
 	}
@@ -354,11 +421,11 @@ func (p *Provider) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumir
 		}
 		return &pulumirpc.ReadResponse{Id: req.GetId(), Properties: req.GetProperties(), Inputs: req.GetInputs()}, nil
 	}
-	var props structpb.Struct
-	if err := protojson.Unmarshal(obj.Properties, &props); err != nil {
+	var stored structpb.Struct
+	if err := protojson.Unmarshal(obj.Properties, &stored); err != nil {
 		return nil, err
 	}
-	return &pulumirpc.ReadResponse{Id: obj.ID, Properties: &props, Inputs: req.GetInputs()}, nil
+	return &pulumirpc.ReadResponse{Id: obj.ID, Properties: &stored, Inputs: req.GetInputs()}, nil
 }
 
 // Update recomputes the outputs from the new inputs; the ID and the physical
@@ -382,7 +449,7 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 		props, err := marshal(state)
 		return &pulumirpc.UpdateResponse{Properties: props}, err
 	}
-	_, state, err := compute(token, urn.Name(), news)
+	_, state, err := compute(p.currentRegion(), token, urn.Name(), news)
 	if err != nil {
 		return nil, err
 	}
@@ -390,7 +457,7 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 	if err != nil {
 		return nil, err
 	}
-	if err := p.put(obj); err != nil {
+	if err := p.put(p.storeKey(token, req.GetId(), olds), obj); err != nil {
 		return nil, err
 	}
 	if err := p.journal(JournalEntry{Op: "update", Type: token, URN: string(urn), ID: req.GetId()}); err != nil {
@@ -404,7 +471,11 @@ func (p *Provider) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pul
 func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emptypb.Empty, error) {
 	urn := resource.URN(req.GetUrn())
 	token := string(urn.Type())
-	if err := p.del(token, req.GetId()); err != nil {
+	props, err := unmarshal(req.GetProperties())
+	if err != nil {
+		return nil, err
+	}
+	if err := p.del(p.storeKey(token, req.GetId(), props)); err != nil {
 		return nil, err
 	}
 	return &emptypb.Empty{}, p.journal(JournalEntry{Op: "delete", Type: token, URN: string(urn), ID: req.GetId()})
@@ -414,6 +485,9 @@ func (p *Provider) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*emp
 // fake account (fakeaws); any other function fails, naming the stand-in.
 func (p *Provider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
 	out, ok := invokes[req.GetTok()]
+	if req.GetTok() == "aws:index/getRegion:getRegion" {
+		out = regionResult(p.currentRegion())
+	}
 	if !ok {
 		return nil, fmt.Errorf("%s: function %s is not implemented", Banner, req.GetTok())
 	}
@@ -442,12 +516,27 @@ var invokes = map[string]map[string]any{
 		"partition":        "aws",
 		"reverseDnsPrefix": "com.amazonaws",
 	},
-	"aws:index/getRegion:getRegion": {
-		"description": "US East (N. Virginia)",
-		"endpoint":    "ec2." + fakeaws.Region + ".amazonaws.com",
-		"id":          fakeaws.Region,
-		"name":        fakeaws.Region,
-	},
+	"aws:index/getRegion:getRegion": regionResult(fakeaws.Region),
+}
+
+// regionResult is getRegion's answer for the configured Region (the
+// descriptions are the EC2 DescribeRegions names of a few Regions).
+func regionResult(region string) map[string]any {
+	description := map[string]string{
+		"us-east-1":    "US East (N. Virginia)",
+		"us-west-2":    "US West (Oregon)",
+		"eu-west-1":    "Europe (Ireland)",
+		"eu-central-1": "Europe (Frankfurt)",
+	}[region]
+	if description == "" {
+		description = region
+	}
+	return map[string]any{
+		"description": description,
+		"endpoint":    "ec2." + region + ".amazonaws.com",
+		"id":          region,
+		"name":        region,
+	}
 }
 
 // Cancel has nothing to stop.
@@ -455,16 +544,32 @@ func (p *Provider) Cancel(context.Context, *emptypb.Empty) (*emptypb.Empty, erro
 	return &emptypb.Empty{}, nil
 }
 
-func key(token, id string) string {
-	sum := sha256.Sum256([]byte(token + "\x00" + id))
+// storeKey names one object of the fake cloud as AWS tells objects apart:
+// by type, Region (IAM roles and policies and CloudWatch dashboards are
+// global), ID and, where the provider's ID is unique only within a parent,
+// that parent (a metric filter's name within its log group, a permission's
+// statement ID within its function's policy). props are the object's inputs
+// or state.
+func (p *Provider) storeKey(token, id string, props resource.PropertyMap) string {
+	scope := p.currentRegion()
+	if strings.HasPrefix(token, "aws:iam/") || token == "aws:cloudwatch/dashboard:Dashboard" {
+		scope = "global"
+	}
+	switch token {
+	case "aws:cloudwatch/logMetricFilter:LogMetricFilter":
+		scope += "\x00" + fakeaws.String(props["logGroupName"])
+	case "aws:lambda/permission:Permission":
+		scope += "\x00" + fakeaws.String(props["function"]) + "\x00" + fakeaws.String(props["qualifier"])
+	}
+	sum := sha256.Sum256([]byte(token + "\x00" + scope + "\x00" + id))
 	return hex.EncodeToString(sum[:16])
 }
 
-func (p *Provider) put(o Object) error {
+func (p *Provider) put(key string, o Object) error {
 	if p.dir == "" {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.memory[key(o.Type, o.ID)] = o
+		p.memory[key] = o
 		return nil
 	}
 	b, err := json.MarshalIndent(o, "", "  ")
@@ -472,7 +577,7 @@ func (p *Provider) put(o Object) error {
 		return err
 	}
 	// Write then rename: a concurrent reader sees the old or the new object.
-	path := filepath.Join(p.dir, "resources", key(o.Type, o.ID)+".json")
+	path := filepath.Join(p.dir, "resources", key+".json")
 	tmp := fmt.Sprintf("%s.%d.tmp", path, time.Now().UnixNano())
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return err
@@ -480,14 +585,14 @@ func (p *Provider) put(o Object) error {
 	return os.Rename(tmp, path)
 }
 
-func (p *Provider) get(token, id string) (Object, bool, error) {
+func (p *Provider) get(key string) (Object, bool, error) {
 	if p.dir == "" {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		o, ok := p.memory[key(token, id)]
+		o, ok := p.memory[key]
 		return o, ok, nil
 	}
-	b, err := os.ReadFile(filepath.Join(p.dir, "resources", key(token, id)+".json"))
+	b, err := os.ReadFile(filepath.Join(p.dir, "resources", key+".json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return Object{}, false, nil
 	}
@@ -498,14 +603,14 @@ func (p *Provider) get(token, id string) (Object, bool, error) {
 	return o, true, json.Unmarshal(b, &o)
 }
 
-func (p *Provider) del(token, id string) error {
+func (p *Provider) del(key string) error {
 	if p.dir == "" {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		delete(p.memory, key(token, id))
+		delete(p.memory, key)
 		return nil
 	}
-	err := os.Remove(filepath.Join(p.dir, "resources", key(token, id)+".json"))
+	err := os.Remove(filepath.Join(p.dir, "resources", key+".json"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

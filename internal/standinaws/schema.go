@@ -18,6 +18,12 @@
 // ForceNew. It serves getCallerIdentity, getPartition and getRegion for the
 // fake account.
 //
+// Like pulumi-aws, it takes neither resource references nor secrets
+// (Configure), so the engine sends a resource passed as an input as its ID;
+// IDs are the Terraform provider's (an alias's is its ARN), and every ARN and
+// URL is in the provider's Region (aws:region, else AWS_REGION, else
+// AWS_DEFAULT_REGION, else us-east-1 where pulumi-aws would refuse to run).
+//
 // What it does not check: whatever the provider learns from AWS (existence of
 // ARNs, IAM, quotas), validators it cannot model (ARNs, JSON documents,
 // schedule expressions: listed as "unmodeled" in the reference), the

@@ -323,13 +323,14 @@ func runStack(t *testing.T, lang language) {
 	}
 	e := newEngineEnv(t)
 	dir, args := lang.command()
-	b, _, m := e.drive(t, lang.name+" stack (preview, up, preview, preview, destroy)", projectName(t, lang.example), dir, args,
-		[]string{"CIRCUITBREAKER_ENGINE_PROGRAM=" + programFor(lang)})
+	b, _, m := e.drive(t, lang.name+" stack (preview, up, preview, refresh, preview, preview, destroy)", projectName(t, lang.example), dir, args,
+		append([]string{"CIRCUITBREAKER_ENGINE_PROGRAM=" + programFor(lang)}, refreshEnv()...))
 	var r report
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
 	check(t, lang, r, e, m)
+	t.Run("refresh", func(t *testing.T) { checkRefresh(t, b) })
 }
 
 func programFor(lang language) string {
@@ -471,7 +472,7 @@ func check(t *testing.T, lang language, r report, e *engineEnv, m *moto) {
 	}
 	s := index(t, r.Deployment.Resources)
 
-	t.Run("construct", func(t *testing.T) { checkConstruct(t, e.grpcLog, s) })
+	t.Run("construct", func(t *testing.T) { checkConstruct(t, e.grpcLog, s, refreshedPreviews()) })
 	t.Run("children", func(t *testing.T) { checkChildren(t, s) })
 	t.Run("outputs", func(t *testing.T) { checkOutputs(t, lang, r, s) })
 	t.Run("previews", func(t *testing.T) { checkPreviews(t, r, s) })
@@ -484,8 +485,9 @@ func check(t *testing.T, lang language, r report, e *engineEnv, m *moto) {
 
 // checkConstruct: the engine called the plugin's Construct for the breaker,
 // with the user's functions as resource references and the inputs as written,
-// in the preview and in the update.
-func checkConstruct(t *testing.T, grpcLog string, s state) {
+// in the preview and in the update; extraPreviews are previews beyond the
+// three every run makes (the one after a refresh).
+func checkConstruct(t *testing.T, grpcLog string, s state, extraPreviews ...int) {
 	f, err := os.Open(grpcLog)
 	if err != nil {
 		t.Fatalf("no gRPC log (PULUMI_DEBUG_GRPC): %v", err)
@@ -541,9 +543,14 @@ func checkConstruct(t *testing.T, grpcLog string, s state) {
 		}
 	}
 	// Three previews (fresh, again, changed; Automation API's up does not
-	// preview first) and one update.
-	if dryRuns != 3 || updates != 1 {
-		t.Errorf("engine called Construct %d times in previews and %d in updates, want 3 and 1", dryRuns, updates)
+	// preview first), any extra ones, and one update; a refresh runs no
+	// program.
+	previews := 3
+	for _, n := range extraPreviews {
+		previews += n
+	}
+	if dryRuns != previews || updates != 1 {
+		t.Errorf("engine called Construct %d times in previews and %d in updates, want %d and 1", dryRuns, updates, previews)
 	}
 }
 

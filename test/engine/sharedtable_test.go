@@ -143,6 +143,17 @@ func checkShared(t *testing.T, lang string, r sharedReport, journal []standinaws
 		}
 	}
 
+	if lang == "go" {
+		// Each breaker's topic passed as the resource to a subscription
+		// reached the aws provider as the topic's ARN (issue 14 item 24).
+		for _, svc := range sharedServices {
+			sub, topic := byName[svc+"-oncall"], byName[svc+"-alarms"].out("arn")
+			if topic == "" || sub.Inputs["topic"] != topic {
+				t.Errorf("subscription %s-oncall topic %v, want the topic's ARN %q", svc, sub.Inputs["topic"], topic)
+			}
+		}
+	}
+
 	if lang != "go" {
 		checkScheduleOnlyChanged(t, r.PreviewChanged)
 		if len(r.Destroy.Summary) != 1 || r.Destroy.Summary["delete"] != r.Up.Summary["create"] {

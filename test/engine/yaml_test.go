@@ -191,6 +191,10 @@ func TestYAMLProjectThroughEngine(t *testing.T) {
 	var r report
 	r.Language = "yaml"
 	c.run(false, "stack", "init", "engine-test")
+	if fidelity == nil {
+		// A Region other than us-east-1 (refresh_test.go).
+		c.run(false, "config", "set", "aws:region", otherRegion)
+	}
 	c.hook("previewFresh", nil)
 	r.PreviewFresh = cliPreview(t, c.run(false, "preview", "--json"))
 	// --skip-preview: the fresh preview above is the one a user reads, and
@@ -214,16 +218,32 @@ func TestYAMLProjectThroughEngine(t *testing.T) {
 	// The engine itself refuses (exit 1) a preview with any change.
 	c.hook("previewAgain", nil)
 	r.PreviewAgain = cliPreview(t, c.run(false, "preview", "--json", "--expect-no-changes"))
+	var refreshed []byte
+	if fidelity == nil {
+		// Refresh, then a preview that must change nothing (refresh_test.go).
+		c.hook("refresh", nil)
+		summary := cliSummary(t, c.run(false, "refresh", "--yes", "--skip-preview", "--json"))
+		after := cliPreview(t, c.run(false, "preview", "--json", "--expect-no-changes"))
+		var err error
+		refreshed, err = json.Marshal(map[string]any{"refresh": map[string]any{"summary": summary}, "previewAfterRefresh": after})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	c.run(false, "config", "set", "healthcheckSchedule", changedSchedule)
 	c.hook("previewChanged", nil)
 	r.PreviewChanged = cliPreview(t, c.run(false, "preview", "--json"))
 	c.hook("destroy", nil)
 	r.Destroy.Summary = cliSummary(t, c.run(false, "destroy", "--yes", "--skip-preview", "--json"))
 	c.run(false, "stack", "rm", "--yes")
-	t.Logf("yaml: stack init, preview, up, preview, config set, preview, destroy through the CLI in %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("yaml: stack init, preview, up, preview, refresh, preview, config set, preview, destroy through the CLI in %s", time.Since(start).Round(time.Millisecond))
 
 	s := index(t, r.Deployment.Resources)
-	t.Run("construct", func(t *testing.T) { checkConstruct(t, e.grpcLog, s) })
+	t.Run("construct", func(t *testing.T) { checkConstruct(t, e.grpcLog, s, refreshedPreviews()) })
+	if fidelity == nil {
+		t.Run("refresh", func(t *testing.T) { checkRefresh(t, refreshed) })
+		t.Run("region", func(t *testing.T) { checkRegion(t, otherRegion, outputs, s) })
+	}
 	t.Run("children", func(t *testing.T) { checkChildren(t, s) })
 	t.Run("outputs", func(t *testing.T) { checkYAMLOutputs(t, r, outputs, s) })
 	t.Run("previews", func(t *testing.T) {
@@ -240,7 +260,7 @@ func TestYAMLProjectThroughEngine(t *testing.T) {
 			}
 		}
 	})
-	t.Run("language-host", func(t *testing.T) { checkLanguageHost(t, e.grpcLog) })
+	t.Run("language-host", func(t *testing.T) { checkLanguageHost(t, e.grpcLog, refreshedPreviews()) })
 	if m != nil {
 		checkFidelity(t, m, 1)
 		return
@@ -307,8 +327,9 @@ func checkYAMLOutputs(t *testing.T, r report, outputs map[string]any, s state) {
 // the yaml host: it named the packages the engine then resolved, with the
 // breaker at the schema's version (Pulumi.yaml pins it), and it ran the
 // program once per preview and update, with the project's config and the
-// stack's own value after `pulumi config set`.
-func checkLanguageHost(t *testing.T, grpcLog string) {
+// stack's own value after `pulumi config set`; extraPreviews are those beyond
+// the three (the one after a refresh).
+func checkLanguageHost(t *testing.T, grpcLog string, extraPreviews ...int) {
 	version, err := schemaVersion()
 	if err != nil {
 		t.Fatal(err)
@@ -386,11 +407,20 @@ func checkLanguageHost(t *testing.T, grpcLog string) {
 	if required == 0 {
 		t.Error("the engine never asked the yaml host for the program's packages")
 	}
-	// preview, up, preview, preview with the schedule changed.
-	if dryRuns != 3 || updates != 1 {
-		t.Errorf("the yaml host ran the program in %d previews and %d updates, want 3 and 1", dryRuns, updates)
+	// preview, up, preview, (refresh, which runs no program, preview,)
+	// preview with the schedule changed.
+	previews := 3
+	for _, n := range extraPreviews {
+		previews += n
 	}
-	want := []string{"rate(1 minute)", "rate(1 minute)", "rate(1 minute)", changedSchedule}
+	if dryRuns != previews || updates != 1 {
+		t.Errorf("the yaml host ran the program in %d previews and %d updates, want %d and 1", dryRuns, updates, previews)
+	}
+	want := []string{"rate(1 minute)", "rate(1 minute)", "rate(1 minute)"}
+	for i := 3; i < previews; i++ {
+		want = append(want, "rate(1 minute)")
+	}
+	want = append(want, changedSchedule)
 	if strings.Join(configs, "|") != strings.Join(want, "|") {
 		t.Errorf("config healthcheckSchedule per run %q, want %q (the project's default, then the stack's value)", configs, want)
 	}

@@ -4,9 +4,10 @@
 // writes what happened as JSON for the Go test to check. The same sequence and
 // report shape as examples/go/main_test.go and drivers/driver.py:
 //
-//   preview (fresh stack), up, preview (must change nothing), preview with the
-//   healthcheckSchedule config changed (must touch only the schedule), export
-//   of the state, destroy.
+//   preview (fresh stack), up, preview (must change nothing), with
+//   CIRCUITBREAKER_ENGINE_REFRESH=1 a refresh and a preview after it (must
+//   change nothing), preview with the healthcheckSchedule config changed (must
+//   touch only the schedule), export of the state, destroy.
 //
 // Environment: CIRCUITBREAKER_ENGINE_PROGRAM (module to run),
 // CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
@@ -16,9 +17,10 @@
 // CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
 // which must fail; the report holds what the user saw), or error-at-up (the
 // preview must pass and the update fail),
+// CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,
 // CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
-// step's name (previewFresh, up, deployed, previewAgain, previewChanged,
-// destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of
+// step's name (previewFresh, up, deployed, previewAgain, refresh,
+// previewAfterRefresh, previewChanged, destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of
 // the stack's outputs. The Pulumi CLI, backend and plugins come from the usual
 // PULUMI_* variables and PATH.
 "use strict";
@@ -81,6 +83,10 @@ async function main() {
         { envVars: {} },
     );
 
+    if (process.env.CIRCUITBREAKER_ENGINE_AWS_REGION) {
+        await stack.setConfig("aws:region", { value: process.env.CIRCUITBREAKER_ENGINE_AWS_REGION });
+    }
+
     const expect = process.env.CIRCUITBREAKER_ENGINE_EXPECT;
     if (expect === "error" || expect === "error-at-up") {
         // The program's input is bad: the preview (or, for input known only
@@ -122,6 +128,15 @@ async function main() {
     report.up = { summary: up.summary.resourceChanges, outputs, diagnostics: c.diagnostics };
     hook("deployed", Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value])));
     await preview("previewAgain");
+    if (process.env.CIRCUITBREAKER_ENGINE_REFRESH === "1") {
+        // A refresh reads every resource back from the cloud; the preview
+        // after it must change nothing either.
+        hook("refresh");
+        const rc = collector();
+        const rf = await stack.refresh({ onEvent: rc.onEvent });
+        report.refresh = { summary: rf.summary.resourceChanges, diagnostics: rc.diagnostics };
+        await preview("previewAfterRefresh");
+    }
     await stack.setConfig("healthcheckSchedule", { value: env("CIRCUITBREAKER_ENGINE_SCHEDULE") });
     await preview("previewChanged");
     await stack.removeConfig("healthcheckSchedule");

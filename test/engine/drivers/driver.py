@@ -5,9 +5,10 @@ Automation API inline program, through the real Pulumi CLI on a local backend,
 and writes what happened as JSON for the Go test to check. The same sequence
 and report shape as examples/go/main_test.go and drivers/driver.js:
 
-  preview (fresh stack), up, preview (must change nothing), preview with the
-  healthcheckSchedule config changed (must touch only the schedule), export of
-  the state, destroy.
+  preview (fresh stack), up, preview (must change nothing), with
+  CIRCUITBREAKER_ENGINE_REFRESH=1 a refresh and a preview after it (must change
+  nothing), preview with the healthcheckSchedule config changed (must touch
+  only the schedule), export of the state, destroy.
 
 Environment: CIRCUITBREAKER_ENGINE_PROGRAM (file to run),
 CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
@@ -17,9 +18,10 @@ CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
 CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
 which must fail; the report holds what the user saw), or error-at-up (the
 preview must pass and the update fail),
+CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,
 CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
-step's name (previewFresh, up, deployed, previewAgain, previewChanged,
-destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of the
+step's name (previewFresh, up, deployed, previewAgain, refresh,
+previewAfterRefresh, previewChanged, destroy); at "deployed" CIRCUITBREAKER_ENGINE_OUTPUTS names a JSON file of the
 stack's outputs. The Pulumi CLI, backend and plugins come from the usual
 PULUMI_* variables and PATH.
 """
@@ -116,6 +118,8 @@ def main() -> None:
         project_name=env("CIRCUITBREAKER_ENGINE_PROJECT"),
         program=program,
     )
+    if os.environ.get("CIRCUITBREAKER_ENGINE_AWS_REGION"):
+        stack.set_config("aws:region", auto.ConfigValue(value=os.environ["CIRCUITBREAKER_ENGINE_AWS_REGION"]))
     if os.environ.get("CIRCUITBREAKER_ENGINE_EXPECT") in ("error", "error-at-up"):
         bad_input(stack)
         return
@@ -144,6 +148,14 @@ def main() -> None:
     }
     hook("deployed", {k: v.value for k, v in up.outputs.items()})
     preview("previewAgain")
+    if os.environ.get("CIRCUITBREAKER_ENGINE_REFRESH") == "1":
+        # A refresh reads every resource back from the cloud; the preview
+        # after it must change nothing either.
+        hook("refresh")
+        rc = Collector()
+        rf = stack.refresh(on_event=rc)
+        report["refresh"] = {"summary": rf.summary.resource_changes, "diagnostics": rc.diagnostics}
+        preview("previewAfterRefresh")
     stack.set_config(
         "healthcheckSchedule", auto.ConfigValue(value=env("CIRCUITBREAKER_ENGINE_SCHEDULE"))
     )

@@ -2,7 +2,8 @@
 
 Two breakers on one aliased downstream: the alias is passed as a resource
 (downstream_alias), and the second breaker shares the first one's table
-through its `table` output. With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 the program
+through its `table` output; an on-call subscription takes the first one's
+topic (the README's `topic=breaker.topic`). With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 the program
 passes bad input instead (an alias together with the qualifier string, a
 wrong schedule), with =2 an alias of another function, which the preview must
 refuse by property. The same program
@@ -76,6 +77,12 @@ elif os.environ.get("CIRCUITBREAKER_ENGINE_BAD_INPUT") == "2":
         healthcheck_function=healthcheck,
     )
 else:
+    # A second alias named `live`, on the healthcheck: two aliases of one name
+    # on two functions are two objects (the stand-in once kept one, and after a
+    # refresh the other's state named the wrong function).
+    health_live = aws.lambda_.Alias(
+        "shop-health-live", name="live", function_name=healthcheck.name, function_version="$LATEST"
+    )
     first = circuitbreaker.CircuitBreaker(
         "checkout",
         service_name="checkout",
@@ -90,8 +97,13 @@ else:
         downstream_function=downstream,
         downstream_alias=live,
         healthcheck_function=healthcheck,
+        healthcheck_alias=health_live,
         table=first.table,
         healthcheck_schedule=config.get("healthcheckSchedule"),
+    )
+    # The README's subscription: the breaker's topic passed as the resource.
+    aws.sns.TopicSubscription(
+        "checkout-oncall", topic=first.topic, protocol="email", endpoint="oncall@example.com"
     )
     pulumi.export("firstTableName", first.table.name)
     pulumi.export("secondTableName", second.table_name)

@@ -2,7 +2,8 @@
 // issue 8), as the JavaScript a TypeScript stack compiles to: two breakers on
 // one aliased downstream, the alias passed as a resource (downstreamAlias),
 // the second breaker sharing the first one's table through its `table`
-// output. With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 it passes bad input instead,
+// output, an on-call subscription to the first one's topic (the README's
+// `topic: breaker.topic`). With CIRCUITBREAKER_ENGINE_BAD_INPUT=1 it passes bad input instead,
 // with =2 an alias of another function, which the preview must refuse by
 // property. The same program as __main__.py;
 // its packages come from examples/ts (the test sets NODE_PATH).
@@ -50,6 +51,10 @@ if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "1") {
         healthcheckFunction: healthcheck,
     });
 } else {
+    // A second alias named `live`, on the healthcheck: two aliases of one
+    // name on two functions are two objects (the stand-in once kept one, and
+    // after a refresh the other's state named the wrong function).
+    const healthLive = new aws.lambda.Alias("shop-health-live", { name: "live", functionName: healthcheck.name, functionVersion: "$LATEST" });
     const first = new CircuitBreaker("checkout", {
         serviceName: "checkout",
         downstreamFunction: downstream,
@@ -62,9 +67,12 @@ if (process.env.CIRCUITBREAKER_ENGINE_BAD_INPUT === "1") {
         downstreamFunction: downstream,
         downstreamAlias: live,
         healthcheckFunction: healthcheck,
+        healthcheckAlias: healthLive,
         table: first.table,
         healthcheckSchedule: config.get("healthcheckSchedule"),
     });
+    // The README's subscription: the breaker's topic passed as the resource.
+    new aws.sns.TopicSubscription("checkout-oncall", { topic: first.topic, protocol: "email", endpoint: "oncall@example.com" });
     exports.firstTableName = first.table.name;
     exports.secondTableName = second.tableName;
     exports.topicArn = first.topic.arn;

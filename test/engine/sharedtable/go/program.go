@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
@@ -87,6 +88,16 @@ func program(ctx *pulumi.Context) error {
 			return err
 		}
 		ctx.Export(svc+"StateMachineArn", cb.StateMachineArn)
+		// An on-call subscription to the breaker's topic, passed as the
+		// resource (a reference the engine sends the aws provider as the
+		// topic's ID, its ARN), as the README's TypeScript does.
+		if _, err := sns.NewTopicSubscription(ctx, svc+"-oncall", &sns.TopicSubscriptionArgs{
+			Topic:    cb.Topic,
+			Protocol: pulumi.String("email"),
+			Endpoint: pulumi.String("oncall@example.com"),
+		}); err != nil {
+			return err
+		}
 	}
 	ctx.Export("tableName", table.Name)
 	return nil
