@@ -233,7 +233,7 @@ func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
 	an.Describe(m, "Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).")
 	an.Describe(&m.ThresholdMs, "Milliseconds: a period breaches when the percentile of its calls' Duration is above it. "+
 		"It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.")
-	an.Describe(&m.Percentile, "CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.")
+	an.Describe(&m.Percentile, "CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).")
 	an.SetDefault(&m.Percentile, DefaultSlowCallMonitoring.Percentile)
 	an.Describe(&m.Period, "Length of one period in seconds: a multiple of 60.")
 	an.SetDefault(&m.Period, DefaultSlowCallMonitoring.Period)

@@ -9,6 +9,7 @@ package component_test
 // it as circuit.SourceSlowCalls.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -99,7 +100,7 @@ func TestBadSlowCallMonitoringNamesTheFieldAndTheFix(t *testing.T) {
 		{"percentile above 100", func(a *component.Args) {
 			a.SlowCallMonitoring = slow(500)
 			a.SlowCallMonitoring.Percentile = pulumi.StringRef("p101")
-		}, "slowCallMonitoring.percentile", "outside p0-p100"},
+		}, "slowCallMonitoring.percentile", "not a percentile statistic the aws provider accepts"},
 		{"period", func(a *component.Args) {
 			a.SlowCallMonitoring = slow(500)
 			a.SlowCallMonitoring.Period = pulumi.IntRef(90)
@@ -168,5 +169,28 @@ func TestSlowCallThresholdMustBeBelowTheFunctionsTimeout(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, inputError(t, err)["slowCallMonitoring.thresholdMs"], "(3 s)")
 		})
+	}
+}
+
+// Issue 14, item 18: the percentiles the aws provider refuses are refused at
+// preview, naming the field. The rule is the Terraform AWS provider's
+// extended_statistic ValidateFunc (internal/service/cloudwatch/metric_alarm.go:
+// `p` then \d{1,2}(\.\d{1,2})? or 100, anchored), and CloudWatch's "pNN.NN",
+// a number above 0 and at most 100 (CloudWatch User Guide, "Statistics
+// definitions"), which rules out p0.
+func TestPercentileIsTheProvidersRule(t *testing.T) {
+	resolve := func(percentile string) error {
+		a := component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(), SlowCallMonitoring: slow(500)}
+		a.SlowCallMonitoring.Percentile = pulumi.StringRef(percentile)
+		_, err := component.Resolve(a)
+		return err
+	}
+	for _, ok := range []string{"p1", "p5", "p05", "p50", "p90", "p99", "p99.9", "p99.99", "p0.1", "p100"} {
+		require.NoErrorf(t, resolve(ok), "%s is a percentile the provider and CloudWatch accept", ok)
+	}
+	for _, bad := range []string{"p99.999", "p100.0", "p050", "p101", "p0", "p00", "p0.0", "p", "p.5", "P99", "p99.", "p-1", "tm99", "Average", " p99", "p99 "} {
+		err := resolve(bad)
+		require.Errorf(t, err, "%q", bad)
+		require.Contains(t, inputError(t, err)["slowCallMonitoring.percentile"], fmt.Sprintf("%q", bad))
 	}
 }
