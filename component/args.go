@@ -225,6 +225,9 @@ type SlowCallMonitoringArgs struct {
 	DatapointsToAlarm *int     `pulumi:"datapointsToAlarm,optional"`
 	TreatMissingData  *string  `pulumi:"treatMissingData,optional"`
 	ActionsEnabled    *bool    `pulumi:"actionsEnabled,optional"`
+	// MinimumInvocations: a period's percentile counts only with at least
+	// this many calls (as the rate mode's minimumInvocations).
+	MinimumInvocations *int `pulumi:"minimumInvocations,optional"`
 }
 
 // Annotate documents the slow-call alarm's settings.
@@ -244,6 +247,10 @@ func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
 	an.SetDefault(&m.TreatMissingData, DefaultSlowCallMonitoring.TreatMissingData)
 	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
 	an.SetDefault(&m.ActionsEnabled, true)
+	an.Describe(&m.MinimumInvocations, "Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, "+
+		"so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, "+
+		"IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.")
+	an.SetDefault(&m.MinimumInvocations, DefaultSlowCallMonitoring.MinimumInvocations)
 }
 
 // RetryArgs configure the Retry of the downstream invocation.

@@ -371,6 +371,8 @@ func slowCalls(in *SlowCallMonitoringArgs) *SlowCallMonitoring {
 		EvaluationPeriods: deref(in.EvaluationPeriods, d.EvaluationPeriods),
 		TreatMissingData:  deref(in.TreatMissingData, d.TreatMissingData),
 		ActionsEnabled:    deref(in.ActionsEnabled, d.ActionsEnabled),
+
+		MinimumInvocations: deref(in.MinimumInvocations, d.MinimumInvocations),
 	}
 	// As CloudWatch does: unset datapoints are the evaluation periods.
 	m.DatapointsToAlarm = deref(in.DatapointsToAlarm, m.EvaluationPeriods)
@@ -398,6 +400,9 @@ func checkSlowCalls(p *problems, in *SlowCallMonitoringArgs, s Settings) {
 	}
 	if why := CheckPercentile(m.Percentile); why != "" {
 		p.add(field+".percentile", "%s", why)
+	}
+	if m.MinimumInvocations < 1 {
+		p.add(field+".minimumInvocations", "is %d; a period needs at least 1 invocation for its percentile to count (default %d)", m.MinimumInvocations, DefaultMinimumInvocations)
 	}
 	checkOneOf(p, field+".treatMissingData", m.TreatMissingData, missingData)
 	checkPeriods(p, field, m.Period, m.EvaluationPeriods, m.DatapointsToAlarm)

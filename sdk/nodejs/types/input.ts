@@ -138,7 +138,11 @@ export interface SlowCallMonitoringArgs {
      */
     evaluationPeriods?: pulumi.Input<number | undefined>;
     /**
-     * CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+     * Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+     */
+    minimumInvocations?: pulumi.Input<number | undefined>;
+    /**
+     * CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
      */
     percentile?: pulumi.Input<string | undefined>;
     /**
@@ -162,6 +166,7 @@ export function slowCallMonitoringArgsProvideDefaults(val: SlowCallMonitoringArg
         ...val,
         actionsEnabled: (val.actionsEnabled) ?? true,
         evaluationPeriods: (val.evaluationPeriods) ?? 3,
+        minimumInvocations: (val.minimumInvocations) ?? 10,
         percentile: (val.percentile) ?? "p99",
         period: (val.period) ?? 60,
         treatMissingData: (val.treatMissingData) ?? "notBreaching",
