@@ -187,8 +187,8 @@ func (g *graph) events(table circuitTable) error {
 	bus := e.BusName
 	env := pulumi.StringMap{"EVENT_BUS_NAME": pulumi.String(bus)}
 	policy := func(logs pulumi.StringOutput) pulumi.StringOutput {
-		return pulumi.All(stream, table.arn, g.account, logs, dlq.Arn).ApplyT(func(v []any) string {
-			return EventPublisherPolicy(v[0].(string), EventBusArn(bus, v[1].(string), v[2].(string)), v[3].(string), v[4].(string))
+		return pulumi.All(stream, table.arn, g.account, logs, dlq.Arn, table.name).ApplyT(func(v []any) string {
+			return EventPublisherPolicy(table.grant(v[5].(string), v[1].(string)), v[0].(string), EventBusArn(bus, v[1].(string), v[2].(string)), v[3].(string), v[4].(string))
 		}).(pulumi.StringOutput)
 	}
 	fn, err := g.goLambdaWith("events", "eventpublisher", "publishes the circuits' transitions to EventBridge", pulumi.Int(eventsTimeoutSeconds), table, env, 0, policy)
