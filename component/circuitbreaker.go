@@ -128,6 +128,10 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the aliases' functions (qualifiers.go).
 		outputs["aliasesChecked"] = g.aliasCheck
 	}
+	if g.busCheck != nil {
+		// The same for the event bus's Region (events.go).
+		outputs["eventBusChecked"] = g.busCheck
+	}
 	if c := g.checkSlowCallThreshold(); c != nil {
 		// The same for the slow-call threshold and the function's timeout.
 		outputs["slowCallThresholdChecked"] = c
@@ -156,6 +160,7 @@ type graph struct {
 	tableCheck  pulumi.Input        // a brought table's key check, or nil
 	aliasCheck  pulumi.Input        // the aliases' functions check, or nil
 	eventsCheck pulumi.Input        // a brought table's stream check (events.go), or nil
+	busCheck    pulumi.Input        // events.busName's Region (events.go), or nil
 
 	downQ, healthQ, fallbackQ qualifier // each function's alias or version
 
@@ -173,6 +178,8 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		{"healthcheckAlias", "healthcheckFunction", g.args.HealthcheckAlias, g.args.HealthcheckFunction},
 		{"fallbackAlias", "fallbackFunction", g.args.FallbackAlias, g.args.FallbackFunction},
 	})
+	g.busCheck = g.eventBusRegionCheck(cb)
+	g.gate(g.aliasCheck, g.busCheck)
 	g.account = g.deployingAccount(cb)
 
 	table, err := g.table()
@@ -279,6 +286,31 @@ func SameAccount(deploying string, functions []FunctionInAccount) error {
 		}
 	}
 	return p.err()
+}
+
+// gate makes every child wait for checks (nil ones are skipped): what a check
+// refuses then creates nothing, at up as at preview. A check known at preview
+// fails the preview through the component's outputs (NewCircuitBreaker); one
+// that is unknown until up (an alias of a function created in the same
+// update) used to fail only after every child had been created, since nothing
+// waited for it. Through DependsOnInputs each child's registration awaits the
+// checks' output: an error fails the registration, and an unknown (preview)
+// adds no dependency and holds nothing back. The output resolves to no
+// resources, so the children gain no dependency beyond those of the checks'
+// own inputs (the user's aliases and functions, which the breaker depends on
+// anyway).
+func (g *graph) gate(checks ...pulumi.Input) {
+	var all []any
+	for _, c := range checks {
+		if c != nil {
+			all = append(all, c)
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	passed := pulumi.All(all...).ApplyT(func([]any) []pulumi.Resource { return nil }).(pulumi.ResourceArrayOutput)
+	g.parent = pulumi.Composite(g.parent, pulumi.DependsOnInputs(passed))
 }
 
 // child names every child after the component, so names are unique per stack

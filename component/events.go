@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -80,6 +81,40 @@ func resolveEvents(args Args, p *problems) EventSettings {
 		p.add("events.busName", "is %q but %s, so nothing would be published to it; set events.enabled to true, or drop busName", s.BusName, why)
 	}
 	return s
+}
+
+// eventBusRegionCheck fails the deployment when events.busName is the ARN of
+// a bus in another Region than the one the breaker deploys into (the aws
+// provider's Region, as the component's parent chain selects the provider:
+// aws.getRegion is answered at preview), or nil when there is nothing to check.
+func (g *graph) eventBusRegionCheck(cb *CircuitBreaker) pulumi.Input {
+	e := g.s.Events
+	if !e.Enabled || !strings.HasPrefix(e.BusName, "arn:") {
+		return nil
+	}
+	region := aws.GetRegionOutput(g.ctx, aws.GetRegionOutputArgs{}, pulumi.Parent(cb)).Name()
+	return region.ApplyT(func(r string) (string, error) {
+		return r, CheckEventBusRegion(e.BusName, r)
+	}).(pulumi.StringOutput)
+}
+
+// CheckEventBusRegion refuses a bus ARN in another Region than region.
+// PutEvents puts an entry on a bus of the Region it is called in: the
+// publisher calls its own Region's endpoint, and EventBridge delivers to
+// another Region's bus only through a rule whose target is that bus (Amazon
+// EventBridge User Guide, "Sending and receiving events between AWS Regions in
+// Amazon EventBridge"; API Reference, PutEventsRequestEntry EventBusName). An
+// unknown or empty region (a provider without one) checks nothing.
+func CheckEventBusRegion(bus, region string) error {
+	_, busRegion, _ := arnParts(bus)
+	if region == "" || busRegion == "" || busRegion == region {
+		return nil
+	}
+	var p problems
+	p.add("events.busName", "%q is an event bus in Region %s, but the breaker deploys into %s (the aws provider's Region), and PutEvents "+
+		"puts events only on buses of the Region it is called in; name a bus in %s (a rule on it whose target is the %s bus forwards "+
+		"the events there: EventBridge cross-Region targets), or deploy the breaker into %s", bus, busRegion, region, region, busRegion, busRegion)
+	return p.err()
 }
 
 // EventBusArn is the ARN events:PutEvents is granted on: the bus's own ARN,

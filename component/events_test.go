@@ -280,3 +280,42 @@ func TestEventsPublisherMayDecryptABroughtTablesStream(t *testing.T) {
 	w := rolePolicy(t, rec, "alarm-handler")
 	require.Equal(t, decrypt.Condition, w.Statement[1].Condition)
 }
+
+// Issue 14, item 19: PutEvents puts events on a bus of the Region it is called
+// in; another Region's bus is reached only through a rule whose target it is
+// (Amazon EventBridge User Guide, "Sending and receiving events between AWS
+// Regions"; API Reference, PutEventsRequestEntry EventBusName). A busName ARN
+// in another Region than the aws provider's (aws.getRegion, answered at
+// preview) is refused at preview, naming the field, and creates nothing at up.
+func TestEventBusInAnotherRegionIsRefused(t *testing.T) {
+	const otherBus = "arn:aws:events:eu-west-1:210987654321:event-bus/ops"
+	run := func(providerRegion, bus string, opts ...pulumi.RunOption) (*recorder, error) {
+		rec := &recorder{callF: callerInRegion(fakeaws.Account, providerRegion)}
+		_, _, err := deployOn(t, rec, func(f userFunctions) component.Args {
+			a := baseArgs(f)
+			a.Events = &component.EventsArgs{BusName: pulumi.StringRef(bus)}
+			return a
+		}, opts...)
+		return rec, err
+	}
+	for _, mode := range []struct {
+		name string
+		opts []pulumi.RunOption
+	}{{"preview", []pulumi.RunOption{preview}}, {"up", nil}} {
+		t.Run(mode.name, func(t *testing.T) {
+			rec, err := run("us-east-1", otherBus, mode.opts...)
+			require.Error(t, err)
+			why := inputError(t, err)["events.busName"]
+			require.Contains(t, why, `"`+otherBus+`" is an event bus in Region eu-west-1, but the breaker deploys into us-east-1`)
+			require.Contains(t, why, "name a bus in us-east-1")
+			require.Empty(t, rec.of(esmType), "nothing is created for a bus PutEvents cannot reach")
+			require.Empty(t, rec.of("aws:dynamodb/table:Table"))
+
+			_, err = run("eu-west-1", otherBus, mode.opts...)
+			require.NoError(t, err, "a bus in the provider's own Region")
+			_, err = run("us-east-1", "ops", mode.opts...)
+			require.NoError(t, err, "a bus name is in the provider's Region")
+		})
+	}
+	require.NoError(t, component.CheckEventBusRegion(otherBus, ""), "a provider without a Region checks nothing")
+}
