@@ -132,6 +132,12 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the event bus's Region (events.go).
 		outputs["eventBusChecked"] = g.busCheck
 	}
+	if g.streamOwnerCheck != nil {
+		// The same for a stream another breaker already publishes (events.go).
+		outputs["eventsPublisherChecked"] = g.streamOwnerCheck
+	}
+	// The same for a serviceName another breaker uses on this table (claims.go).
+	outputs["serviceNameClaimed"] = g.claimCheck
 	if c := g.checkSlowCallThreshold(); c != nil {
 		// The same for the slow-call threshold and the function's timeout.
 		outputs["slowCallThresholdChecked"] = c
@@ -161,6 +167,9 @@ type graph struct {
 	aliasCheck  pulumi.Input        // the aliases' functions check, or nil
 	eventsCheck pulumi.Input        // a brought table's stream check (events.go), or nil
 	busCheck    pulumi.Input        // events.busName's Region (events.go), or nil
+	claimCheck  pulumi.Input        // this breaker alone uses serviceName on its table (claims.go)
+	// streamOwnerCheck: events on a table another breaker created (events.go), or nil.
+	streamOwnerCheck pulumi.Input
 
 	downQ, healthQ, fallbackQ qualifier // each function's alias or version
 
@@ -179,7 +188,16 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		{"fallbackAlias", "fallbackFunction", g.args.FallbackAlias, g.args.FallbackFunction},
 	})
 	g.busCheck = g.eventBusRegionCheck(cb)
-	g.gate(g.aliasCheck, g.busCheck)
+	early := []pulumi.Input{g.aliasCheck, g.busCheck}
+	if t := g.args.Table; t.OutputState != nil {
+		// A brought table is known before any child exists: its checks gate
+		// them too.
+		urn := t.ApplyT(func(t *dynamodb.Table) pulumi.URNOutput { return t.URN() }).(pulumi.URNOutput)
+		g.claimCheck = g.claimItem(urn, t.Name())
+		g.streamOwnerCheck = g.sharedStreamCheck(urn)
+		early = append(early, g.claimCheck, g.streamOwnerCheck)
+	}
+	g.gate(early...)
 	g.account = g.deployingAccount(cb)
 
 	table, err := g.table()
@@ -187,6 +205,9 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		return err
 	}
 	g.tableCheck = table.check
+	if g.claimCheck == nil {
+		g.claimCheck = g.claimItem(table.urn, table.name)
+	}
 	topic, err := g.topic()
 	if err != nil {
 		return err

@@ -117,6 +117,37 @@ func CheckEventBusRegion(bus, region string) error {
 	return p.err()
 }
 
+// sharedStreamCheck fails the deployment when events are on for a brought
+// table that another CircuitBreaker of this program created (tableURN is the
+// table's resource): that breaker's publisher already reads the stream and
+// publishes every circuit in it, so a second mapping would publish each of
+// this breaker's transitions twice (docs/events.md, "Shared tables"). A
+// table read from another stack by name (aws.dynamodb.Table.get) is not
+// known to be a breaker's: the rule is documented for it. nil when events are
+// off.
+func (g *graph) sharedStreamCheck(tableURN pulumi.URNOutput) pulumi.Input {
+	if !g.s.Events.Enabled {
+		return nil
+	}
+	return tableURN.ApplyT(func(u pulumi.URN) (string, error) {
+		creator, ok := CreatedByBreaker(string(u))
+		if !ok {
+			return "", nil
+		}
+		return creator, StreamPublishedBy(creator)
+	}).(pulumi.StringOutput)
+}
+
+// StreamPublishedBy explains events.enabled on a table the CircuitBreaker
+// creator created.
+func StreamPublishedBy(creator string) error {
+	var p problems
+	p.add("events.enabled", "is true, but the table is the one the CircuitBreaker %q created, whose event publisher reads its stream "+
+		"and publishes the events of every circuit in it, this breaker's included: a second reader would publish each of this breaker's "+
+		"transitions twice; drop events.enabled here (set events, and events.busName, on %q instead)", creator, creator)
+	return p.err()
+}
+
 // EventBusArn is the ARN events:PutEvents is granted on: the bus's own ARN,
 // or the named bus in the table's partition and Region and the deploying
 // account.
