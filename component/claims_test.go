@@ -164,3 +164,32 @@ func TestCreatedByBreakerReadsTheTablesParent(t *testing.T) {
 		require.Equal(t, want, got, urn)
 	}
 }
+
+// Issue 14, item 21 (b): the alarm handler's reconciliation records its
+// breaker as the item's owner (lambdas/alarmhandler/handler/owner.go), by the
+// identity the component gives it, with a lease of three reconciliation
+// periods (at least 15 minutes; the handler's default of a day for a cron
+// schedule).
+func TestAlarmHandlerKnowsItsBreakersIdentity(t *testing.T) {
+	env := func(rec *recorder) map[string]any {
+		return rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs["environment"].ObjectValue()["variables"].Mappable().(map[string]any)
+	}
+	rec, _, err := deploy(t, baseArgs)
+	require.NoError(t, err)
+	vars := env(rec)
+	require.Equal(t, "project/stack/breaker", vars["CIRCUIT_OWNER"])
+	require.Equal(t, component.BreakerIdentity("project", "stack", "breaker"), vars["CIRCUIT_OWNER"])
+	require.Equal(t, "900", vars["CIRCUIT_OWNER_LEASE_SECONDS"], "three runs of rate(5 minutes)")
+
+	rec, _, err = deploy(t, func(f userFunctions) component.Args {
+		a := baseArgs(f)
+		a.ReconcileSchedule = pulumi.StringRef("cron(0/10 * * * ? *)")
+		return a
+	})
+	require.NoError(t, err)
+	require.NotContains(t, env(rec), "CIRCUIT_OWNER_LEASE_SECONDS", "a cron schedule's period varies: the handler's default")
+
+	for schedule, want := range map[string]int{"rate(1 minute)": 900, "rate(5 minutes)": 900, "rate(1 hour)": 3 * 3600, "rate(2 days)": 6 * 86400, "cron(0 * * * ? *)": 0} {
+		require.Equal(t, want, component.OwnerLeaseSeconds(schedule), schedule)
+	}
+}

@@ -113,6 +113,7 @@ func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	if err := h.drain(ctx, log, &rep); err != nil {
 		problems = append(problems, err.Error())
 	}
+	h.checkOwner(ctx, log)
 	c, err := h.store.Get(ctx, h.cfg.ServiceName)
 	if err != nil {
 		problems = append(problems, err.Error())
