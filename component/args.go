@@ -167,7 +167,9 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.Dashboard, "Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, "+
 		"executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.")
 	an.SetDefault(&a.Dashboard, false)
-	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
+	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags "+
+		"(with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, "+
+		"and no aws: prefix on a key or a value.")
 }
 
 // MonitoringArgs configure one CloudWatch alarm on a Lambda metric. The names are

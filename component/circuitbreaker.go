@@ -132,6 +132,10 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the event bus's Region (events.go).
 		outputs["eventBusChecked"] = g.busCheck
 	}
+	if g.tagsCheck != nil {
+		// The same for tags known only as outputs (tags.go).
+		outputs["tagsChecked"] = g.tagsCheck
+	}
 	if g.streamOwnerCheck != nil {
 		// The same for a stream another breaker already publishes (events.go).
 		outputs["eventsPublisherChecked"] = g.streamOwnerCheck
@@ -167,6 +171,7 @@ type graph struct {
 	aliasCheck  pulumi.Input        // the aliases' functions check, or nil
 	eventsCheck pulumi.Input        // a brought table's stream check (events.go), or nil
 	busCheck    pulumi.Input        // events.busName's Region (events.go), or nil
+	tagsCheck   pulumi.Input        // tags that are outputs (tags.go), or nil
 	claimCheck  pulumi.Input        // this breaker alone uses serviceName on its table (claims.go)
 	// streamOwnerCheck: events on a table another breaker created (events.go), or nil.
 	streamOwnerCheck pulumi.Input
@@ -188,7 +193,8 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		{"fallbackAlias", "fallbackFunction", g.args.FallbackAlias, g.args.FallbackFunction},
 	})
 	g.busCheck = g.eventBusRegionCheck(cb)
-	early := []pulumi.Input{g.aliasCheck, g.busCheck}
+	g.tagsCheck = tagsCheck(g.args.Tags)
+	early := []pulumi.Input{g.aliasCheck, g.busCheck, g.tagsCheck}
 	if t := g.args.Table; t.OutputState != nil {
 		// A brought table is known before any child exists: its checks gate
 		// them too.

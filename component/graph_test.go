@@ -513,6 +513,9 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		"DEAD_LETTER_QUEUE_URL":     rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"),
 		// 1 period of 60 s and 180 s of CloudWatch delay.
 		"HEALTHCHECK_ALARM_WINDOW_SECONDS": "240",
+		// The item's owner, for reconciliation (claims_test.go).
+		"CIRCUIT_OWNER":               "project/stack/breaker",
+		"CIRCUIT_OWNER_LEASE_SECONDS": "900",
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())

@@ -171,6 +171,9 @@ func resolve(args Args, p problems) (Settings, error) {
 	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
 	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
 	s.Events = resolveEvents(args, &p)
+	if tags, known := knownTags(args.Tags); known {
+		tagProblems(&p, tags)
+	}
 	if len(p) == 0 {
 		// The definition's own rules, so that nothing the checks above let
 		// through fails later, inside an apply, when the definition is built.

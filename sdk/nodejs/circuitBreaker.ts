@@ -353,7 +353,7 @@ export interface CircuitBreakerArgs {
      */
     table?: pulumi.Input<pulumiAws.dynamodb.Table | undefined>;
     /**
-     * Tags applied to every child resource that takes tags.
+     * Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
      */
     tags?: pulumi.Input<{[key: string]: string} | undefined>;
     /**

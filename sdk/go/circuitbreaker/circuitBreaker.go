@@ -245,7 +245,7 @@ type circuitBreakerArgs struct {
 	SuccessThreshold *int `pulumi:"successThreshold"`
 	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
 	Table *dynamodb.Table `pulumi:"table"`
-	// Tags applied to every child resource that takes tags.
+	// Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
 	Tags map[string]string `pulumi:"tags"`
 	// Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
 	WorkflowType *string `pulumi:"workflowType"`
@@ -327,7 +327,7 @@ type CircuitBreakerArgs struct {
 	SuccessThreshold *int
 	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
 	Table dynamodb.TableInput
-	// Tags applied to every child resource that takes tags.
+	// Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
 	Tags pulumi.StringMapInput
 	// Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
 	WorkflowType *string
