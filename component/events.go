@@ -34,7 +34,8 @@ func (e *EventsArgs) Annotate(an infer.Annotator) {
 	an.Describe(&e.Enabled, "Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes "+
 		"the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, "+
 		"true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams "+
-		"throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.")
+		"throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. "+
+		"Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.")
 	an.Describe(&e.BusName, "Name or ARN of the event bus the events go to.")
 	an.SetDefault(&e.BusName, DefaultEventBusName)
 }

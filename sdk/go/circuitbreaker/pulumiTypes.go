@@ -17,7 +17,7 @@ var _ = internal.GetEnvOrDefault
 type Events struct {
 	// Name or ARN of the event bus the events go to.
 	BusName *string `pulumi:"busName"`
-	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 	Enabled *bool `pulumi:"enabled"`
 }
 
@@ -49,7 +49,7 @@ type EventsInput interface {
 type EventsArgs struct {
 	// Name or ARN of the event bus the events go to.
 	BusName pulumi.StringPtrInput `pulumi:"busName"`
-	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
 }
 
@@ -147,7 +147,7 @@ func (o EventsOutput) BusName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Events) *string { return v.BusName }).(pulumi.StringPtrOutput)
 }
 
-// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 func (o EventsOutput) Enabled() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v Events) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
 }
@@ -186,7 +186,7 @@ func (o EventsPtrOutput) BusName() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 func (o EventsPtrOutput) Enabled() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Events) *bool {
 		if v == nil {

@@ -35,7 +35,7 @@ class EventsArgsDict(TypedDict):
     """
     enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+    Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
     """
 
 @pulumi.input_type
@@ -47,7 +47,7 @@ class EventsArgs:
         Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 
         :param pulumi.Input[_builtins.str] bus_name: Name or ARN of the event bus the events go to.
-        :param pulumi.Input[_builtins.bool] enabled: Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+        :param pulumi.Input[_builtins.bool] enabled: Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
         """
         if bus_name is None:
             bus_name = 'default'
@@ -72,7 +72,7 @@ class EventsArgs:
     @pulumi.getter
     def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+        Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
         """
         return pulumi.get(self, "enabled")
 
