@@ -88,8 +88,19 @@ func TestOddServiceNameThroughEngine(t *testing.T) {
 	}
 
 	s := index(t, exported.Deployment.Resources)
-	if got, _ := s.component.Inputs["serviceName"].(string); got != oddServiceName {
-		t.Errorf("the breaker's serviceName is %q, want %q", got, oddServiceName)
+	// The circuit is the serviceName's: the Lambdas' item key and the
+	// definition's.
+	for _, fn := range s.childrenOf("aws:lambda/function:Function") {
+		env, _ := fn.Inputs["environment"].(map[string]any)
+		vars, _ := env["variables"].(map[string]any)
+		if got, _ := vars["SERVICE_NAME"].(string); got != oddServiceName {
+			t.Errorf("%s: SERVICE_NAME %q, want %q", fn.name(), got, oddServiceName)
+		}
+	}
+	for _, sm := range s.childrenOf("aws:sfn/stateMachine:StateMachine") {
+		if def, _ := sm.Inputs["definition"].(string); !strings.Contains(def, `"`+oddServiceName+`"`) {
+			t.Errorf("%s: the definition does not key the circuit by %q", sm.name(), oddServiceName)
+		}
 	}
 	filters := s.childrenOf("aws:cloudwatch/logMetricFilter:LogMetricFilter")
 	if len(filters) != 2 {
