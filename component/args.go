@@ -107,7 +107,7 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
 	an.Describe(&a.SlowCallMonitoring, "A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs "+
 		"count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). "+
-		"Unset: no slow-call alarm. It adds one standard-resolution alarm.")
+		"Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).")
 	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it "+
 		"(e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. "+
 		"Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.")

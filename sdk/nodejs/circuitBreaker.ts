@@ -341,7 +341,7 @@ export interface CircuitBreakerArgs {
      */
     serviceName: string;
     /**
-     * A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+     * A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
      */
     slowCallMonitoring?: pulumi.Input<inputs.SlowCallMonitoringArgs | undefined>;
     /**

@@ -239,7 +239,7 @@ type circuitBreakerArgs struct {
 	ReconcileSchedule *string `pulumi:"reconcileSchedule"`
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string `pulumi:"serviceName"`
-	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
 	SlowCallMonitoring *SlowCallMonitoring `pulumi:"slowCallMonitoring"`
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int `pulumi:"successThreshold"`
@@ -321,7 +321,7 @@ type CircuitBreakerArgs struct {
 	ReconcileSchedule *string
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string
-	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
 	SlowCallMonitoring SlowCallMonitoringPtrInput
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int
