@@ -36,7 +36,8 @@ func (e *EventsArgs) Annotate(an infer.Annotator) {
 		"true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams "+
 		"throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. "+
 		"Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.")
-	an.Describe(&e.BusName, "Name or ARN of the event bus the events go to.")
+	an.Describe(&e.BusName, "Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; "+
+		"an ARN in another Region is refused at preview).")
 	an.SetDefault(&e.BusName, DefaultEventBusName)
 }
 

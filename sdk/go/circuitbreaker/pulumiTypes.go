@@ -15,7 +15,7 @@ var _ = internal.GetEnvOrDefault
 
 // Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 type Events struct {
-	// Name or ARN of the event bus the events go to.
+	// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 	BusName *string `pulumi:"busName"`
 	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 	Enabled *bool `pulumi:"enabled"`
@@ -47,7 +47,7 @@ type EventsInput interface {
 
 // Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 type EventsArgs struct {
-	// Name or ARN of the event bus the events go to.
+	// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 	BusName pulumi.StringPtrInput `pulumi:"busName"`
 	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
@@ -142,7 +142,7 @@ func (o EventsOutput) ToEventsPtrOutputWithContext(ctx context.Context) EventsPt
 	}).(EventsPtrOutput)
 }
 
-// Name or ARN of the event bus the events go to.
+// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 func (o EventsOutput) BusName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Events) *string { return v.BusName }).(pulumi.StringPtrOutput)
 }
@@ -176,7 +176,7 @@ func (o EventsPtrOutput) Elem() EventsOutput {
 	}).(EventsOutput)
 }
 
-// Name or ARN of the event bus the events go to.
+// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 func (o EventsPtrOutput) BusName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Events) *string {
 		if v == nil {

@@ -12,7 +12,7 @@ import * as utilities from "../utilities";
  */
 export interface EventsArgs {
     /**
-     * Name or ARN of the event bus the events go to.
+     * Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
      */
     busName?: pulumi.Input<string | undefined>;
     /**

@@ -31,7 +31,7 @@ class EventsArgsDict(TypedDict):
     """
     bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Name or ARN of the event bus the events go to.
+    Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
     """
     enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
@@ -46,7 +46,7 @@ class EventsArgs:
         """
         Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 
-        :param pulumi.Input[_builtins.str] bus_name: Name or ARN of the event bus the events go to.
+        :param pulumi.Input[_builtins.str] bus_name: Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
         :param pulumi.Input[_builtins.bool] enabled: Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
         """
         if bus_name is None:
@@ -60,7 +60,7 @@ class EventsArgs:
     @pulumi.getter(name="busName")
     def bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Name or ARN of the event bus the events go to.
+        Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
         """
         return pulumi.get(self, "bus_name")
 
