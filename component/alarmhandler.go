@@ -56,6 +56,12 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 		return nil, err
 	}
 	env[lambdaenv.ProbeTimeoutSeconds] = pulumi.String(itoa(budget))
+	// Reconciliation records this breaker as its item's owner and reports
+	// another breaker on the item (lambdas/alarmhandler/handler/owner.go).
+	env[lambdaenv.Owner] = pulumi.String(BreakerIdentity(g.ctx.Project(), g.ctx.Stack(), g.name))
+	if lease := OwnerLeaseSeconds(g.s.ReconcileSchedule); lease > 0 {
+		env[lambdaenv.OwnerLeaseSeconds] = pulumi.String(itoa(lease))
+	}
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

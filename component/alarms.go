@@ -103,28 +103,30 @@ func (g *graph) alarms(topic alarmTopic, handler *alarmHandlerPath) (alarmPath, 
 	return path, nil
 }
 
-// slowCallAlarm alarms when the percentile of the downstream's Duration
-// (ExtendedStatistic: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html)
-// stays above the threshold: slow calls count against the downstream beside
-// the in-line timeout, which already counts as a failure. Lambda reports
-// Duration in milliseconds
-// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html);
-// no Unit is set, so that CloudWatch takes the metric as published.
+// slowCallAlarm alarms when the percentile of the downstream's Duration stays
+// above the threshold in periods with at least MinimumInvocations calls: slow
+// calls count against the downstream beside the in-line timeout, which already
+// counts as a failure. A percentile alone is evaluated however few calls there
+// were (one slow call in a quiet minute is that minute's p99), so, as the rate
+// mode does, the alarm is a metric-math alarm on SlowCallExpression. Lambda
+// reports Duration in milliseconds
+// (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
 // It watches the same function and qualifier as the error alarm, and its
 // notices are a source of their own (circuit.SourceSlowCalls).
 func (g *graph) slowCallAlarm(name pulumi.StringOutput, m SlowCallMonitoring, topic *sns.Topic, ready pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
 	actions := pulumi.Array{topic.Arn}
 	return cloudwatch.NewMetricAlarm(g.ctx, g.child("downstream-slow-calls"), &cloudwatch.MetricAlarmArgs{
 		Name: name,
-		AlarmDescription: pulumi.String(fmt.Sprintf("Circuit breaker %s: %s Duration of the downstream function above %s ms. ALARM opens the circuit; it closes again through half-open probes.",
-			g.s.ServiceName, m.Percentile, ftoa(m.ThresholdMs))),
-		Namespace:               pulumi.String("AWS/Lambda"),
-		MetricName:              pulumi.String("Duration"),
-		Dimensions:              alarmDimensions(g.args.DownstreamFunction.Name, g.downQ),
-		ExtendedStatistic:       pulumi.String(m.Percentile),
+		AlarmDescription: pulumi.String(fmt.Sprintf("Circuit breaker %s: %s Duration of the downstream function above %s ms in periods of at least %d invocations. "+
+			"ALARM opens the circuit; it closes again through half-open probes.",
+			g.s.ServiceName, m.Percentile, ftoa(m.ThresholdMs), m.MinimumInvocations)),
+		// The Terraform provider refuses namespace, metric_name, dimensions,
+		// period and extended_statistic beside metric_query (ConflictsWith in
+		// internal/standinaws/reference/terraform-aws.json): they move into
+		// the queries' metrics.
+		MetricQueries:           slowCallQueries(alarmDimensions(g.args.DownstreamFunction.Name, g.downQ), m),
 		ComparisonOperator:      pulumi.String("GreaterThanThreshold"),
 		Threshold:               pulumi.Float64(m.ThresholdMs),
-		Period:                  pulumi.Int(m.Period),
 		EvaluationPeriods:       pulumi.Int(m.EvaluationPeriods),
 		DatapointsToAlarm:       pulumi.Int(m.DatapointsToAlarm),
 		TreatMissingData:        pulumi.String(m.TreatMissingData),
@@ -134,6 +136,48 @@ func (g *graph) slowCallAlarm(name pulumi.StringOutput, m SlowCallMonitoring, to
 		InsufficientDataActions: actions,
 		Tags:                    g.tags,
 	}, g.parent, ready)
+}
+
+// SlowCallExpression is the slow-call alarm's metric-math expression: the
+// period's Duration percentile, or 0 when the period had fewer than minimum
+// invocations, so that a quiet period never breaches (the threshold is above
+// 0). IF is a metric-math function
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html,
+// "Metric math syntax and functions"); a period with no invocations has no
+// datapoints at all and is missing data, which treatMissingData decides.
+func SlowCallExpression(minimumInvocations int) string {
+	return fmt.Sprintf("IF(invocations >= %d, duration, 0)", minimumInvocations)
+}
+
+// slowCallQueries are the slow-call alarm's metrics: the percentile of
+// Duration (a metric query's stat takes a percentile: the Terraform
+// provider's metric_query.metric.stat is the Statistic enum or the extended
+// statistic pattern) and the Sum of Invocations, with the error alarm's
+// dimensions, and the expression, the only query that returns data.
+func slowCallQueries(dims pulumi.StringMapInput, m SlowCallMonitoring) cloudwatch.MetricAlarmMetricQueryArray {
+	metric := func(id, metricName, stat string) cloudwatch.MetricAlarmMetricQueryArgs {
+		return cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.String(id),
+			ReturnData: pulumi.Bool(false),
+			Metric: &cloudwatch.MetricAlarmMetricQueryMetricArgs{
+				Namespace:  pulumi.String("AWS/Lambda"),
+				MetricName: pulumi.String(metricName),
+				Dimensions: dims,
+				Period:     pulumi.Int(m.Period),
+				Stat:       pulumi.String(stat),
+			},
+		}
+	}
+	return cloudwatch.MetricAlarmMetricQueryArray{
+		metric("duration", "Duration", m.Percentile),
+		metric("invocations", "Invocations", "Sum"),
+		cloudwatch.MetricAlarmMetricQueryArgs{
+			Id:         pulumi.String("slow"),
+			Expression: pulumi.String(SlowCallExpression(m.MinimumInvocations)),
+			Label:      pulumi.String(fmt.Sprintf("Duration %s (ms), periods with at least %d invocations", m.Percentile, m.MinimumInvocations)),
+			ReturnData: pulumi.Bool(true),
+		},
+	}
 }
 
 // checkSlowCallThreshold is, like the alias check, an output of the component

@@ -107,7 +107,7 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
 	an.Describe(&a.SlowCallMonitoring, "A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs "+
 		"count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). "+
-		"Unset: no slow-call alarm. It adds one standard-resolution alarm.")
+		"Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).")
 	an.Describe(&a.Table, "An existing circuit-state table to use instead of creating one; many breakers may share it "+
 		"(e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. "+
 		"Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.")
@@ -167,7 +167,9 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.Dashboard, "Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, "+
 		"executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.")
 	an.SetDefault(&a.Dashboard, false)
-	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags.")
+	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags "+
+		"(with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, "+
+		"and no aws: prefix on a key or a value.")
 }
 
 // MonitoringArgs configure one CloudWatch alarm on a Lambda metric. The names are
@@ -225,6 +227,9 @@ type SlowCallMonitoringArgs struct {
 	DatapointsToAlarm *int     `pulumi:"datapointsToAlarm,optional"`
 	TreatMissingData  *string  `pulumi:"treatMissingData,optional"`
 	ActionsEnabled    *bool    `pulumi:"actionsEnabled,optional"`
+	// MinimumInvocations: a period's percentile counts only with at least
+	// this many calls (as the rate mode's minimumInvocations).
+	MinimumInvocations *int `pulumi:"minimumInvocations,optional"`
 }
 
 // Annotate documents the slow-call alarm's settings.
@@ -233,7 +238,7 @@ func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
 	an.Describe(m, "Settings of the slow-call alarm on the downstream function's Duration (namespace AWS/Lambda).")
 	an.Describe(&m.ThresholdMs, "Milliseconds: a period breaches when the percentile of its calls' Duration is above it. "+
 		"It must be below the downstream function's timeout (the longest Duration Lambda can report) and below downstreamTimeoutSeconds.")
-	an.Describe(&m.Percentile, "CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.")
+	an.Describe(&m.Percentile, "CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).")
 	an.SetDefault(&m.Percentile, DefaultSlowCallMonitoring.Percentile)
 	an.Describe(&m.Period, "Length of one period in seconds: a multiple of 60.")
 	an.SetDefault(&m.Period, DefaultSlowCallMonitoring.Period)
@@ -244,6 +249,10 @@ func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
 	an.SetDefault(&m.TreatMissingData, DefaultSlowCallMonitoring.TreatMissingData)
 	an.Describe(&m.ActionsEnabled, "Whether the alarm notifies the topic (and so moves the circuit).")
 	an.SetDefault(&m.ActionsEnabled, true)
+	an.Describe(&m.MinimumInvocations, "Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, "+
+		"so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, "+
+		"IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.")
+	an.SetDefault(&m.MinimumInvocations, DefaultSlowCallMonitoring.MinimumInvocations)
 }
 
 // RetryArgs configure the Retry of the downstream invocation.

@@ -128,6 +128,20 @@ func NewCircuitBreaker(ctx *pulumi.Context, name string, args Args, opts ...pulu
 		// The same for the aliases' functions (qualifiers.go).
 		outputs["aliasesChecked"] = g.aliasCheck
 	}
+	if g.busCheck != nil {
+		// The same for the event bus's Region (events.go).
+		outputs["eventBusChecked"] = g.busCheck
+	}
+	if g.tagsCheck != nil {
+		// The same for tags known only as outputs (tags.go).
+		outputs["tagsChecked"] = g.tagsCheck
+	}
+	if g.streamOwnerCheck != nil {
+		// The same for a stream another breaker already publishes (events.go).
+		outputs["eventsPublisherChecked"] = g.streamOwnerCheck
+	}
+	// The same for a serviceName another breaker uses on this table (claims.go).
+	outputs["serviceNameClaimed"] = g.claimCheck
 	if c := g.checkSlowCallThreshold(); c != nil {
 		// The same for the slow-call threshold and the function's timeout.
 		outputs["slowCallThresholdChecked"] = c
@@ -156,6 +170,11 @@ type graph struct {
 	tableCheck  pulumi.Input        // a brought table's key check, or nil
 	aliasCheck  pulumi.Input        // the aliases' functions check, or nil
 	eventsCheck pulumi.Input        // a brought table's stream check (events.go), or nil
+	busCheck    pulumi.Input        // events.busName's Region (events.go), or nil
+	tagsCheck   pulumi.Input        // tags that are outputs (tags.go), or nil
+	claimCheck  pulumi.Input        // this breaker alone uses serviceName on its table (claims.go)
+	// streamOwnerCheck: events on a table another breaker created (events.go), or nil.
+	streamOwnerCheck pulumi.Input
 
 	downQ, healthQ, fallbackQ qualifier // each function's alias or version
 
@@ -173,6 +192,18 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		{"healthcheckAlias", "healthcheckFunction", g.args.HealthcheckAlias, g.args.HealthcheckFunction},
 		{"fallbackAlias", "fallbackFunction", g.args.FallbackAlias, g.args.FallbackFunction},
 	})
+	g.busCheck = g.eventBusRegionCheck(cb)
+	g.tagsCheck = tagsCheck(g.args.Tags)
+	early := []pulumi.Input{g.aliasCheck, g.busCheck, g.tagsCheck}
+	if t := g.args.Table; t.OutputState != nil {
+		// A brought table is known before any child exists: its checks gate
+		// them too.
+		urn := t.ApplyT(func(t *dynamodb.Table) pulumi.URNOutput { return t.URN() }).(pulumi.URNOutput)
+		g.claimCheck = g.claimItem(urn, t.Name())
+		g.streamOwnerCheck = g.sharedStreamCheck(urn)
+		early = append(early, g.claimCheck, g.streamOwnerCheck)
+	}
+	g.gate(early...)
 	g.account = g.deployingAccount(cb)
 
 	table, err := g.table()
@@ -180,6 +211,9 @@ func (g *graph) build(cb *CircuitBreaker) error {
 		return err
 	}
 	g.tableCheck = table.check
+	if g.claimCheck == nil {
+		g.claimCheck = g.claimItem(table.urn, table.name)
+	}
 	topic, err := g.topic()
 	if err != nil {
 		return err
@@ -279,6 +313,31 @@ func SameAccount(deploying string, functions []FunctionInAccount) error {
 		}
 	}
 	return p.err()
+}
+
+// gate makes every child wait for checks (nil ones are skipped): what a check
+// refuses then creates nothing, at up as at preview. A check known at preview
+// fails the preview through the component's outputs (NewCircuitBreaker); one
+// that is unknown until up (an alias of a function created in the same
+// update) used to fail only after every child had been created, since nothing
+// waited for it. Through DependsOnInputs each child's registration awaits the
+// checks' output: an error fails the registration, and an unknown (preview)
+// adds no dependency and holds nothing back. The output resolves to no
+// resources, so the children gain no dependency beyond those of the checks'
+// own inputs (the user's aliases and functions, which the breaker depends on
+// anyway).
+func (g *graph) gate(checks ...pulumi.Input) {
+	var all []any
+	for _, c := range checks {
+		if c != nil {
+			all = append(all, c)
+		}
+	}
+	if len(all) == 0 {
+		return
+	}
+	passed := pulumi.All(all...).ApplyT(func([]any) []pulumi.Resource { return nil }).(pulumi.ResourceArrayOutput)
+	g.parent = pulumi.Composite(g.parent, pulumi.DependsOnInputs(passed))
 }
 
 // child names every child after the component, so names are unique per stack

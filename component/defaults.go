@@ -117,17 +117,22 @@ type SlowCallMonitoring struct {
 	DatapointsToAlarm int
 	TreatMissingData  string
 	ActionsEnabled    bool
+	// MinimumInvocations: calls a period needs before its percentile counts.
+	MinimumInvocations int
 }
 
 // DefaultSlowCallMonitoring: the p99 of three one-minute periods, all three
-// breaching, like the error alarm's 3 of 3. ThresholdMs has no default.
+// breaching, like the error alarm's 3 of 3, each with at least as many calls
+// as a rate alarm's period needs (a p99 of fewer than ten calls is their
+// maximum: one slow call is the whole statistic). ThresholdMs has no default.
 var DefaultSlowCallMonitoring = SlowCallMonitoring{
-	Percentile:        "p99",
-	Period:            60,
-	EvaluationPeriods: 3,
-	DatapointsToAlarm: 3,
-	TreatMissingData:  "notBreaching",
-	ActionsEnabled:    true,
+	Percentile:         "p99",
+	Period:             60,
+	EvaluationPeriods:  3,
+	DatapointsToAlarm:  3,
+	TreatMissingData:   "notBreaching",
+	ActionsEnabled:     true,
+	MinimumInvocations: DefaultMinimumInvocations,
 }
 
 // DefaultRetry is the request path's own default: Lambda's transient service

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi-go-provider/infer"
@@ -33,8 +34,10 @@ func (e *EventsArgs) Annotate(an infer.Annotator) {
 	an.Describe(&e.Enabled, "Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes "+
 		"the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, "+
 		"true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams "+
-		"throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.")
-	an.Describe(&e.BusName, "Name or ARN of the event bus the events go to.")
+		"throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. "+
+		"Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.")
+	an.Describe(&e.BusName, "Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; "+
+		"an ARN in another Region is refused at preview).")
 	an.SetDefault(&e.BusName, DefaultEventBusName)
 }
 
@@ -80,6 +83,71 @@ func resolveEvents(args Args, p *problems) EventSettings {
 		p.add("events.busName", "is %q but %s, so nothing would be published to it; set events.enabled to true, or drop busName", s.BusName, why)
 	}
 	return s
+}
+
+// eventBusRegionCheck fails the deployment when events.busName is the ARN of
+// a bus in another Region than the one the breaker deploys into (the aws
+// provider's Region, as the component's parent chain selects the provider:
+// aws.getRegion is answered at preview), or nil when there is nothing to check.
+func (g *graph) eventBusRegionCheck(cb *CircuitBreaker) pulumi.Input {
+	e := g.s.Events
+	if !e.Enabled || !strings.HasPrefix(e.BusName, "arn:") {
+		return nil
+	}
+	region := aws.GetRegionOutput(g.ctx, aws.GetRegionOutputArgs{}, pulumi.Parent(cb)).Name()
+	return region.ApplyT(func(r string) (string, error) {
+		return r, CheckEventBusRegion(e.BusName, r)
+	}).(pulumi.StringOutput)
+}
+
+// CheckEventBusRegion refuses a bus ARN in another Region than region.
+// PutEvents puts an entry on a bus of the Region it is called in: the
+// publisher calls its own Region's endpoint, and EventBridge delivers to
+// another Region's bus only through a rule whose target is that bus (Amazon
+// EventBridge User Guide, "Sending and receiving events between AWS Regions in
+// Amazon EventBridge"; API Reference, PutEventsRequestEntry EventBusName). An
+// unknown or empty region (a provider without one) checks nothing.
+func CheckEventBusRegion(bus, region string) error {
+	_, busRegion, _ := arnParts(bus)
+	if region == "" || busRegion == "" || busRegion == region {
+		return nil
+	}
+	var p problems
+	p.add("events.busName", "%q is an event bus in Region %s, but the breaker deploys into %s (the aws provider's Region), and PutEvents "+
+		"puts events only on buses of the Region it is called in; name a bus in %s (a rule on it whose target is the %s bus forwards "+
+		"the events there: EventBridge cross-Region targets), or deploy the breaker into %s", bus, busRegion, region, region, busRegion, busRegion)
+	return p.err()
+}
+
+// sharedStreamCheck fails the deployment when events are on for a brought
+// table that another CircuitBreaker of this program created (tableURN is the
+// table's resource): that breaker's publisher already reads the stream and
+// publishes every circuit in it, so a second mapping would publish each of
+// this breaker's transitions twice (docs/events.md, "Shared tables"). A
+// table read from another stack by name (aws.dynamodb.Table.get) is not
+// known to be a breaker's: the rule is documented for it. nil when events are
+// off.
+func (g *graph) sharedStreamCheck(tableURN pulumi.URNOutput) pulumi.Input {
+	if !g.s.Events.Enabled {
+		return nil
+	}
+	return tableURN.ApplyT(func(u pulumi.URN) (string, error) {
+		creator, ok := CreatedByBreaker(string(u))
+		if !ok {
+			return "", nil
+		}
+		return creator, StreamPublishedBy(creator)
+	}).(pulumi.StringOutput)
+}
+
+// StreamPublishedBy explains events.enabled on a table the CircuitBreaker
+// creator created.
+func StreamPublishedBy(creator string) error {
+	var p problems
+	p.add("events.enabled", "is true, but the table is the one the CircuitBreaker %q created, whose event publisher reads its stream "+
+		"and publishes the events of every circuit in it, this breaker's included: a second reader would publish each of this breaker's "+
+		"transitions twice; drop events.enabled here (set events, and events.busName, on %q instead)", creator, creator)
+	return p.err()
 }
 
 // EventBusArn is the ARN events:PutEvents is granted on: the bus's own ARN,
@@ -187,8 +255,8 @@ func (g *graph) events(table circuitTable) error {
 	bus := e.BusName
 	env := pulumi.StringMap{"EVENT_BUS_NAME": pulumi.String(bus)}
 	policy := func(logs pulumi.StringOutput) pulumi.StringOutput {
-		return pulumi.All(stream, table.arn, g.account, logs, dlq.Arn).ApplyT(func(v []any) string {
-			return EventPublisherPolicy(v[0].(string), EventBusArn(bus, v[1].(string), v[2].(string)), v[3].(string), v[4].(string))
+		return pulumi.All(stream, table.arn, g.account, logs, dlq.Arn, table.name).ApplyT(func(v []any) string {
+			return EventPublisherPolicy(table.grant(v[5].(string), v[1].(string)), v[0].(string), EventBusArn(bus, v[1].(string), v[2].(string)), v[3].(string), v[4].(string))
 		}).(pulumi.StringOutput)
 	}
 	fn, err := g.goLambdaWith("events", "eventpublisher", "publishes the circuits' transitions to EventBridge", pulumi.Int(eventsTimeoutSeconds), table, env, 0, policy)

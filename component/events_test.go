@@ -222,3 +222,100 @@ func TestEventsOnABroughtTableWithoutAStreamFailAtUp(t *testing.T) {
 	require.Contains(t, err.Error(), "events.enabled")
 	require.Contains(t, err.Error(), "has no stream")
 }
+
+// Issue 14, item 16: a brought table's stream is encrypted with the table's
+// key ("DynamoDB streams are always encrypted with a table-level encryption
+// key": Amazon DynamoDB Developer Guide, "DynamoDB encryption at rest usage
+// notes"), so with a customer managed key the publisher, which reads the
+// stream, needs kms:Decrypt on it. It is granted the way the other roles are
+// granted a brought table's key (policies.go, CircuitTable.statements): any
+// key of the table's Region, only through DynamoDB (kms:ViaService) and only
+// for this table (the encryption context DynamoDB sends,
+// aws:dynamodb:tableName and aws:dynamodb:subscriberId: AWS KMS Developer
+// Guide, "How Amazon DynamoDB uses AWS KMS"), and kms:DescribeKey likewise.
+// Decrypt only: the publisher writes nothing to the table.
+func TestEventsPublisherMayDecryptABroughtTablesStream(t *testing.T) {
+	rec := &recorder{}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		f, err := newFunctions(ctx)
+		if err != nil {
+			return err
+		}
+		tbl, err := dynamodb.NewTable(ctx, "mine", &dynamodb.TableArgs{HashKey: pulumi.String("serviceName"),
+			StreamEnabled: pulumi.Bool(true), StreamViewType: pulumi.String("NEW_AND_OLD_IMAGES"),
+			ServerSideEncryption: dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true),
+				KmsKeyArn: pulumi.String("arn:aws:kms:" + fakeaws.Region + ":" + fakeaws.Account + ":key/1234abcd-12ab-34cd-56ef-1234567890ab")}})
+		if err != nil {
+			return err
+		}
+		a := baseArgs(f)
+		a.Table = tbl.ToTableOutput()
+		a.Events = &component.EventsArgs{Enabled: pulumi.BoolRef(true)}
+		_, err = component.NewCircuitBreaker(ctx, "breaker", a)
+		return err
+	}, pulumi.WithMocks("project", "stack", rec))
+	require.NoError(t, err)
+	tableName := rec.state(t, "aws:dynamodb/table:Table", "mine", "name")
+	p := rolePolicy(t, rec, "events")
+	var decrypt, describe *component.Statement
+	for i, st := range p.Statement {
+		switch st.Sid {
+		case "UseTableKeyThroughDynamoDB":
+			decrypt = &p.Statement[i]
+		case "DescribeTableKeyThroughDynamoDB":
+			describe = &p.Statement[i]
+		}
+	}
+	require.NotNil(t, decrypt, "the publisher of a brought table's stream has no grant on its key: %v", p.Statement)
+	require.Equal(t, []string{"kms:Decrypt"}, decrypt.Action)
+	require.Equal(t, []string{"arn:aws:kms:" + fakeaws.Region + ":*:key/*"}, decrypt.Resource)
+	require.Equal(t, map[string]any{
+		"kms:ViaService": "dynamodb." + fakeaws.Region + ".amazonaws.com",
+		"kms:EncryptionContext:aws:dynamodb:tableName":    tableName,
+		"kms:EncryptionContext:aws:dynamodb:subscriberId": fakeaws.Account,
+	}, decrypt.Condition["StringEquals"])
+	require.NotNil(t, describe)
+	require.Equal(t, []string{"kms:DescribeKey"}, describe.Action)
+	// The writers' grant is the same, with their actions (unchanged).
+	w := rolePolicy(t, rec, "alarm-handler")
+	require.Equal(t, decrypt.Condition, w.Statement[1].Condition)
+}
+
+// Issue 14, item 19: PutEvents puts events on a bus of the Region it is called
+// in; another Region's bus is reached only through a rule whose target it is
+// (Amazon EventBridge User Guide, "Sending and receiving events between AWS
+// Regions"; API Reference, PutEventsRequestEntry EventBusName). A busName ARN
+// in another Region than the aws provider's (aws.getRegion, answered at
+// preview) is refused at preview, naming the field, and creates nothing at up.
+func TestEventBusInAnotherRegionIsRefused(t *testing.T) {
+	const otherBus = "arn:aws:events:eu-west-1:210987654321:event-bus/ops"
+	run := func(providerRegion, bus string, opts ...pulumi.RunOption) (*recorder, error) {
+		rec := &recorder{callF: callerInRegion(fakeaws.Account, providerRegion)}
+		_, _, err := deployOn(t, rec, func(f userFunctions) component.Args {
+			a := baseArgs(f)
+			a.Events = &component.EventsArgs{BusName: pulumi.StringRef(bus)}
+			return a
+		}, opts...)
+		return rec, err
+	}
+	for _, mode := range []struct {
+		name string
+		opts []pulumi.RunOption
+	}{{"preview", []pulumi.RunOption{preview}}, {"up", nil}} {
+		t.Run(mode.name, func(t *testing.T) {
+			rec, err := run("us-east-1", otherBus, mode.opts...)
+			require.Error(t, err)
+			why := inputError(t, err)["events.busName"]
+			require.Contains(t, why, `"`+otherBus+`" is an event bus in Region eu-west-1, but the breaker deploys into us-east-1`)
+			require.Contains(t, why, "name a bus in us-east-1")
+			require.Empty(t, rec.of(esmType), "nothing is created for a bus PutEvents cannot reach")
+			require.Empty(t, rec.of("aws:dynamodb/table:Table"))
+
+			_, err = run("eu-west-1", otherBus, mode.opts...)
+			require.NoError(t, err, "a bus in the provider's own Region")
+			_, err = run("us-east-1", "ops", mode.opts...)
+			require.NoError(t, err, "a bus name is in the provider's Region")
+		})
+	}
+	require.NoError(t, component.CheckEventBusRegion(otherBus, ""), "a provider without a Region checks nothing")
+}

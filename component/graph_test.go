@@ -69,7 +69,22 @@ func (r *recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 const callerIdentity = "aws:index/getCallerIdentity:getCallerIdentity"
 
 func callerIn(account string) func(pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return callerInRegion(account, fakeaws.Region)
+}
+
+// The token and the result shape of aws.getRegion (sdk/go/aws/getRegion.go:
+// description, endpoint, id, name).
+const getRegion = "aws:index/getRegion:getRegion"
+
+// callerInRegion answers aws.getCallerIdentity with account and aws.getRegion
+// with region, the aws provider's own.
+func callerInRegion(account, region string) func(pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	return func(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+		if args.Token == getRegion {
+			return resource.NewPropertyMapFromMap(map[string]any{
+				"description": region, "endpoint": "ec2." + region + ".amazonaws.com", "id": region, "name": region,
+			}), nil
+		}
 		if args.Token != callerIdentity {
 			return nil, fmt.Errorf("unexpected invoke %s", args.Token)
 		}
@@ -503,6 +518,9 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		// PROBE_TIMEOUT_SECONDS), which bounds a stored half-open deadline.
 		"ALARM_TOPIC_ARN":       rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn"),
 		"PROBE_TIMEOUT_SECONDS": rec.one(t, "aws:lambda/function:Function", "-controller").Inputs["environment"].ObjectValue()["variables"].ObjectValue()["PROBE_TIMEOUT_SECONDS"].StringValue(),
+		// The item's owner, for reconciliation (claims_test.go).
+		"CIRCUIT_OWNER":               "project/stack/breaker",
+		"CIRCUIT_OWNER_LEASE_SECONDS": "900",
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())

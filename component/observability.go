@@ -2,6 +2,7 @@ package component
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
@@ -22,8 +23,17 @@ import (
 // aws.cloudwatch.LogMetricFilter metricTransformation.dimensions: "Map of
 // fields to use as dimensions"), and no field of an execution's log event
 // names the breaker, so the breaker is in the namespace instead.
+//
+// A metric filter's namespace may not hold ':', '*' or '$' (CloudWatch Logs
+// API Reference, MetricTransformation.metricNamespace: pattern [^:*$]*, at
+// most 255 characters; the Terraform AWS provider refuses the same:
+// aws_cloudwatch_log_metric_filter metric_transformation.namespace in
+// internal/standinaws/reference/terraform-aws.json), and a serviceName may
+// hold ':'. Each ':' becomes '/', which a serviceName cannot hold, so two
+// breakers' namespaces never meet ("a:b" is CircuitBreaker/a/b, "a_b" stays
+// CircuitBreaker/a_b), and a name without ':' keeps the namespace it had.
 func ExecutionMetricsNamespace(serviceName string) string {
-	return circuit.MetricNamespace + "/" + serviceName
+	return circuit.MetricNamespace + "/" + strings.ReplaceAll(serviceName, ":", "/")
 }
 
 // Metric names counted from the execution logs.

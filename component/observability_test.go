@@ -3,6 +3,7 @@ package component_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -270,4 +271,29 @@ func TestReconciliationCoversTheSlowCallAlarm(t *testing.T) {
 		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-healthcheck-errors", "arn"),
 		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-slow-calls", "arn"),
 	}, p.Statement[0].Resource)
+}
+
+// Issue 14, item 15: the metric filters' namespace takes no ':', '*' or '$'
+// (CloudWatch Logs API Reference, MetricTransformation.metricNamespace:
+// [^:*$]*, 1-255 characters; the Terraform AWS provider refuses the same), but
+// a serviceName may hold ':'. Every name the component accepts gets a
+// namespace CloudWatch Logs accepts, no two names share one, and a name
+// without ':' keeps the namespace it always had.
+func TestExecutionMetricsNamespaceTakesEveryServiceName(t *testing.T) {
+	valid := regexp.MustCompile(`^[^:*$]{1,255}$`)
+	longest := strings.Repeat("a:", 64)
+	names := []string{"payments", "pay.v2:eu", "a:b", "a_b", "a-b", "a.b", "a::b", "a:_b", "0", longest}
+	seen := map[string]string{}
+	for _, n := range names {
+		_, err := component.Resolve(component.Args{ServiceName: n, DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()})
+		require.NoError(t, err, n)
+		ns := component.ExecutionMetricsNamespace(n)
+		require.Regexp(t, valid, ns, n)
+		if other, dup := seen[ns]; dup {
+			t.Errorf("%q and %q share the namespace %q", n, other, ns)
+		}
+		seen[ns] = n
+	}
+	require.Equal(t, "CircuitBreaker/payments", component.ExecutionMetricsNamespace("payments"))
+	require.Equal(t, "CircuitBreaker/pay.v2/eu", component.ExecutionMetricsNamespace("pay.v2:eu"))
 }

@@ -140,17 +140,24 @@ func (t CircuitTable) statements(sid, serviceName string, actions []string) []St
 		Resource:  []string{t.Arn},
 		Condition: ownItemOnly(serviceName, t.PerKey),
 	}}
+	return append(st, t.keyStatements([]string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"})...)
+}
+
+// keyStatements grant a brought table's customer managed key, through
+// DynamoDB for this very table only (see statements): actions, and
+// kms:DescribeKey. None for the breaker's own table (AWS managed key).
+func (t CircuitTable) keyStatements(actions []string) []Statement {
 	if !t.Brought {
-		return st
+		return nil
 	}
 	partition, region, account := arnParts(t.Arn)
 	via := "dynamodb." + region + ".amazonaws.com"
 	keys := "arn:" + partition + ":kms:" + region + ":*:key/*"
-	return append(st,
-		Statement{
+	return []Statement{
+		{
 			Sid:      "UseTableKeyThroughDynamoDB",
 			Effect:   "Allow",
-			Action:   []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
+			Action:   actions,
 			Resource: []string{keys},
 			Condition: map[string]map[string]any{"StringEquals": {
 				"kms:ViaService": via,
@@ -165,7 +172,7 @@ func (t CircuitTable) statements(sid, serviceName string, actions []string) []St
 			Resource:  []string{keys},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": via}},
 		},
-	)
+	}
 }
 
 // FunctionAndVersions is what a grant to invoke one of the user's functions
@@ -383,33 +390,45 @@ const tableKey = circuit.KeyAttribute
 // put events on one bus; write its own logs; and keep the records it could not
 // publish in its queue (Lambda sends a mapping's on-failure records with the
 // function's execution role).
-func EventPublisherPolicy(streamArn, busArn, logGroupArn, queueArn string) string {
-	return document(
-		Statement{
+//
+// A brought table's stream is encrypted with the table's key ("DynamoDB
+// streams are always encrypted with a table-level encryption key": Amazon
+// DynamoDB Developer Guide, "DynamoDB encryption at rest usage notes"; AWS KMS
+// Developer Guide, "How Amazon DynamoDB uses AWS KMS": encryption at rest
+// protects DynamoDB Streams as it protects the table), and a customer managed
+// key is used on the reader's behalf: the publisher gets kms:Decrypt on it
+// through DynamoDB for this table only, as the writers get their actions
+// (CircuitTable.keyStatements). The breaker's own table uses the AWS managed
+// key, whose key policy already lets the account's principals use it through
+// DynamoDB.
+func EventPublisherPolicy(table CircuitTable, streamArn, busArn, logGroupArn, queueArn string) string {
+	st := []Statement{
+		{
 			Sid:      "ReadCircuitTableStream",
 			Effect:   "Allow",
 			Action:   []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
 			Resource: []string{streamArn},
 		},
-		Statement{
+		{
 			Sid:      "PublishTransitions",
 			Effect:   "Allow",
 			Action:   []string{"events:PutEvents"},
 			Resource: []string{busArn},
 		},
-		Statement{
+		{
 			Sid:      "WriteOwnLogs",
 			Effect:   "Allow",
 			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
 			Resource: []string{logGroupArn + ":*"},
 		},
-		Statement{
+		{
 			Sid:      "KeepUnpublishedRecords",
 			Effect:   "Allow",
 			Action:   []string{"sqs:SendMessage"},
 			Resource: []string{queueArn},
 		},
-	).String()
+	}
+	return document(append(st, table.keyStatements([]string{"kms:Decrypt"})...)...).String()
 }
 
 // ReconcilePolicy is what the alarm handler's reconciliation adds to its role:

@@ -1,6 +1,9 @@
 package component
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
@@ -14,6 +17,32 @@ import (
 // dead-lettered notification is healed within one period. It is a mode of the
 // handler, not a Lambda of its own, so that the rule and the alarm names live
 // in one function.
+
+// BreakerIdentity is how a breaker's reconciliation names it as its item's
+// owner: the project, the stack and the component's name, stable for the
+// breaker's life and distinct across the stacks that may share a table. Not
+// the component's URN: an output of the component, which a child's input may
+// not wait on (the SDK would make the child wait for the component's
+// children, itself included).
+func BreakerIdentity(project, stack, name string) string { return project + "/" + stack + "/" + name }
+
+// ownerLeaseRuns is how many reconciliation periods an owner may miss before
+// another breaker takes its item over (owner.go): a few missed runs (a
+// throttled or failed invocation) never look like a breaker that is gone.
+const ownerLeaseRuns = 3
+
+// OwnerLeaseSeconds is the owner's lease for a rate(...) schedule, at least 15
+// minutes; 0 for a cron(...) schedule, whose period varies: the handler's
+// default (a day) applies. schedule is valid (Resolve checks it).
+func OwnerLeaseSeconds(schedule string) int {
+	m := ratePattern.FindStringSubmatch(schedule)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]int{"minute": 60, "hour": 3600, "day": 86400}[strings.TrimSuffix(m[2], "s")]
+	return max(ownerLeaseRuns*n*unit, 15*60)
+}
 
 // reconcileGrant adds to the handler's role what reconciliation reads and
 // drains: this breaker's alarms (two, three with slowCallMonitoring) and its

@@ -223,3 +223,23 @@ func TestBadInputIsAnInputPropertiesError(t *testing.T) {
 	}
 	require.Equal(t, []string{"healthcheckSchedule", "downstreamMonitoring.threshold", "ignoreErrors[0]"}, paths)
 }
+
+// Issue 14, item 29: an alias of another function used to be refused only
+// after the whole breaker was created (the check was an output of the
+// component that nothing waited for). Every child now waits for it
+// (graph.gate): at up, where the alias's functionName is known at the latest,
+// the refusal creates nothing; at preview it is refused as before when known.
+func TestAliasOfAnotherFunctionCreatesNoChild(t *testing.T) {
+	rec, err := aliasedBreaker(t, func(a *component.Args, al map[string]*lambda.Alias, _ userFunctions, _ *lambda.Function) {
+		a.DownstreamAlias = al["probe"] // the healthcheck's alias
+	})
+	require.Error(t, err)
+	require.Contains(t, inputError(t, err)["downstreamAlias"], "pass an alias of downstreamFunction")
+	var children []string
+	for _, c := range rec.children {
+		if strings.HasSuffix(c.Parent, "::"+component.TypeToken+"::breaker") {
+			children = append(children, c.Type+" "+c.Name)
+		}
+	}
+	require.Empty(t, children, "children created before the alias was refused")
+}

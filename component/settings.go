@@ -171,6 +171,9 @@ func resolve(args Args, p problems) (Settings, error) {
 	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
 	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
 	s.Events = resolveEvents(args, &p)
+	if tags, known := knownTags(args.Tags); known {
+		tagProblems(&p, tags)
+	}
 	if len(p) == 0 {
 		// The definition's own rules, so that nothing the checks above let
 		// through fails later, inside an apply, when the definition is built.
@@ -331,9 +334,33 @@ func checkMonitoringMode(p *problems, field string, in *MonitoringArgs, m Monito
 	}
 }
 
-// percentilePattern is CloudWatch's percentile statistic, pNN or pNN.NN
-// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html).
-var percentilePattern = regexp.MustCompile(`^p(\d{1,3}(\.\d{1,10})?)$`)
+// percentilePattern is the percentile statistic as the aws provider accepts
+// it for extended_statistic (and a metric query's stat): `p`, then one or two
+// digits with at most two decimals, or exactly 100. Terraform AWS provider,
+// internal/service/cloudwatch/metric_alarm.go, extended_statistic's
+// ValidateFunc:
+// ^((p|(tm)|(wm)|(tc)|(ts))((\d{1,2}(\.\d{1,2})?)|(100))|...)$ (the trimmed
+// means and the like are not percentiles and are not offered here).
+// CloudWatch's own rule is a number above 0 and at most 100 with at most two
+// decimals ("pNN.NN": CloudWatch User Guide, "Statistics definitions",
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html),
+// so p0 (which the pattern takes) is refused too, and p99.999, p100.0 and
+// p050, which the pattern refuses, never reach the provider.
+var percentilePattern = regexp.MustCompile(`^p(\d{1,2}(\.\d{1,2})?|100)$`)
+
+// CheckPercentile explains why a percentile statistic is refused, or returns
+// "" (see percentilePattern).
+func CheckPercentile(s string) string {
+	v := percentilePattern.FindStringSubmatch(s)
+	if v == nil {
+		return fmt.Sprintf("%q is not a percentile statistic the aws provider accepts; use p and a number above 0 and at most 100 "+
+			"with one or two digits before the point and at most two after it, or p100, e.g. \"p99\", \"p99.9\" or \"p99.99\"", s)
+	}
+	if f, err := strconv.ParseFloat(v[1], 64); err != nil || f <= 0 {
+		return fmt.Sprintf("%q is not above p0; use e.g. \"p90\", \"p99\" or \"p99.9\"", s)
+	}
+	return ""
+}
 
 func slowCalls(in *SlowCallMonitoringArgs) *SlowCallMonitoring {
 	if in == nil {
@@ -347,6 +374,8 @@ func slowCalls(in *SlowCallMonitoringArgs) *SlowCallMonitoring {
 		EvaluationPeriods: deref(in.EvaluationPeriods, d.EvaluationPeriods),
 		TreatMissingData:  deref(in.TreatMissingData, d.TreatMissingData),
 		ActionsEnabled:    deref(in.ActionsEnabled, d.ActionsEnabled),
+
+		MinimumInvocations: deref(in.MinimumInvocations, d.MinimumInvocations),
 	}
 	// As CloudWatch does: unset datapoints are the evaluation periods.
 	m.DatapointsToAlarm = deref(in.DatapointsToAlarm, m.EvaluationPeriods)
@@ -372,10 +401,11 @@ func checkSlowCalls(p *problems, in *SlowCallMonitoringArgs, s Settings) {
 		p.add(field+".thresholdMs", "is %g ms, not below downstreamTimeoutSeconds (%d s = %g ms), after which a call already fails with States.Timeout; lower thresholdMs or raise downstreamTimeoutSeconds",
 			m.ThresholdMs, s.DownstreamTimeoutSeconds, limit)
 	}
-	if v := percentilePattern.FindStringSubmatch(m.Percentile); v == nil {
-		p.add(field+".percentile", "%q is not a percentile statistic; use p and a number above 0 and at most 100, e.g. \"p99\" or \"p99.9\"", m.Percentile)
-	} else if f, err := strconv.ParseFloat(v[1], 64); err != nil || f <= 0 || f > 100 {
-		p.add(field+".percentile", "%q is outside p0-p100; use e.g. \"p90\", \"p99\" or \"p99.9\"", m.Percentile)
+	if why := CheckPercentile(m.Percentile); why != "" {
+		p.add(field+".percentile", "%s", why)
+	}
+	if m.MinimumInvocations < 1 {
+		p.add(field+".minimumInvocations", "is %d; a period needs at least 1 invocation for its percentile to count (default %d)", m.MinimumInvocations, DefaultMinimumInvocations)
 	}
 	checkOneOf(p, field+".treatMissingData", m.TreatMissingData, missingData)
 	checkPeriods(p, field, m.Period, m.EvaluationPeriods, m.DatapointsToAlarm)

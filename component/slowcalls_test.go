@@ -9,6 +9,7 @@ package component_test
 // it as circuit.SourceSlowCalls.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -39,18 +40,23 @@ func TestSlowCallAlarmWatchesTheDownstreamsDuration(t *testing.T) {
 	topicName := rec.state(t, "aws:sns/topic:Topic", "-alarms", "name")
 	a := rec.one(t, alarmType, "-downstream-slow-calls").Inputs
 	require.Equal(t, topicName+"-downstream-slow-calls", a["name"].StringValue())
-	require.Equal(t, "AWS/Lambda", a["namespace"].StringValue())
-	require.Equal(t, "Duration", a["metricName"].StringValue())
-	require.Equal(t, "p99.9", a["extendedStatistic"].StringValue())
-	require.False(t, a.HasValue("statistic"), "the provider refuses statistic beside extended_statistic")
+	// A metric-math alarm (item 17): Duration's percentile and Invocations'
+	// Sum, the same dimensions as the error alarm's (TestSlowCallAlarmNeedsAMinimumSample).
+	for _, k := range []resource.PropertyKey{"namespace", "metricName", "dimensions", "period", "statistic", "extendedStatistic"} {
+		require.False(t, a.HasValue(k), "the provider refuses %s beside metric_query", k)
+	}
+	q := slowQueries(t, a)
+	require.Equal(t, "p99.9", q["duration"]["metric"].(map[string]any)["stat"])
+	require.Equal(t, 60.0, q["duration"]["metric"].(map[string]any)["period"])
 	require.Equal(t, 1500.0, a["threshold"].NumberValue())
 	require.Equal(t, "GreaterThanThreshold", a["comparisonOperator"].StringValue())
-	require.Equal(t, 60.0, a["period"].NumberValue())
 	require.Equal(t, 5.0, a["evaluationPeriods"].NumberValue())
 	require.Equal(t, 5.0, a["datapointsToAlarm"].NumberValue(), "unset datapoints are the evaluation periods, as in CloudWatch")
 	require.Equal(t, "notBreaching", a["treatMissingData"].StringValue())
 	fn := "payments-" + shortName("payments")
-	require.Equal(t, map[string]any{"FunctionName": fn, "Resource": fn + ":live"}, a["dimensions"].Mappable())
+	for _, id := range []string{"duration", "invocations"} {
+		require.Equal(t, map[string]any{"FunctionName": fn, "Resource": fn + ":live"}, q[id]["metric"].(map[string]any)["dimensions"], id)
+	}
 	for _, k := range []resource.PropertyKey{"alarmActions", "okActions", "insufficientDataActions"} {
 		require.Equal(t, []any{topicArn}, a[k].Mappable(), k)
 	}
@@ -99,7 +105,7 @@ func TestBadSlowCallMonitoringNamesTheFieldAndTheFix(t *testing.T) {
 		{"percentile above 100", func(a *component.Args) {
 			a.SlowCallMonitoring = slow(500)
 			a.SlowCallMonitoring.Percentile = pulumi.StringRef("p101")
-		}, "slowCallMonitoring.percentile", "outside p0-p100"},
+		}, "slowCallMonitoring.percentile", "not a percentile statistic the aws provider accepts"},
 		{"period", func(a *component.Args) {
 			a.SlowCallMonitoring = slow(500)
 			a.SlowCallMonitoring.Period = pulumi.IntRef(90)
@@ -168,5 +174,97 @@ func TestSlowCallThresholdMustBeBelowTheFunctionsTimeout(t *testing.T) {
 			require.Error(t, err)
 			require.Contains(t, inputError(t, err)["slowCallMonitoring.thresholdMs"], "(3 s)")
 		})
+	}
+}
+
+// Issue 14, item 18: the percentiles the aws provider refuses are refused at
+// preview, naming the field. The rule is the Terraform AWS provider's
+// extended_statistic ValidateFunc (internal/service/cloudwatch/metric_alarm.go:
+// `p` then \d{1,2}(\.\d{1,2})? or 100, anchored), and CloudWatch's "pNN.NN",
+// a number above 0 and at most 100 (CloudWatch User Guide, "Statistics
+// definitions"), which rules out p0.
+func TestPercentileIsTheProvidersRule(t *testing.T) {
+	resolve := func(percentile string) error {
+		a := component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(), SlowCallMonitoring: slow(500)}
+		a.SlowCallMonitoring.Percentile = pulumi.StringRef(percentile)
+		_, err := component.Resolve(a)
+		return err
+	}
+	for _, ok := range []string{"p1", "p5", "p05", "p50", "p90", "p99", "p99.9", "p99.99", "p0.1", "p100"} {
+		require.NoErrorf(t, resolve(ok), "%s is a percentile the provider and CloudWatch accept", ok)
+	}
+	for _, bad := range []string{"p99.999", "p100.0", "p050", "p101", "p0", "p00", "p0.0", "p", "p.5", "P99", "p99.", "p-1", "tm99", "Average", " p99", "p99 "} {
+		err := resolve(bad)
+		require.Errorf(t, err, "%q", bad)
+		require.Contains(t, inputError(t, err)["slowCallMonitoring.percentile"], fmt.Sprintf("%q", bad))
+	}
+}
+
+// slowQueries indexes a slow-call alarm's metric queries by id.
+func slowQueries(t *testing.T, a resource.PropertyMap) map[string]map[string]any {
+	t.Helper()
+	require.True(t, a.HasValue("metricQueries"), "the slow-call alarm has no metric queries: %v", a)
+	out := map[string]map[string]any{}
+	for _, q := range a["metricQueries"].ArrayValue() {
+		m := q.Mappable().(map[string]any)
+		out[m["id"].(string)] = m
+	}
+	return out
+}
+
+// Issue 14, item 17: a percentile is evaluated however few calls there were,
+// so one slow call in each of three quiet minutes would open the circuit. Like
+// the rate mode's minimumInvocations, the slow-call alarm counts a period only
+// with at least minimumInvocations calls (default 10, the rate mode's own
+// default): IF(invocations >= N, duration, 0) in CloudWatch metric math
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html,
+// "Metric math syntax and functions": IF), over the Duration percentile (a
+// metric query's stat takes one: the Terraform AWS provider's
+// metric_query.metric.stat) and the Sum of Invocations of the same function
+// and qualifier. The provider refuses metric_name, namespace, dimensions,
+// period and extended_statistic beside metric_query (ConflictsWith), so the
+// alarm sets none of them.
+func TestSlowCallAlarmNeedsAMinimumSample(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		minimum *int
+		want    int
+	}{{"default", nil, component.DefaultMinimumInvocations}, {"set", pulumi.IntRef(25), 25}} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, _, err := deploy(t, func(f userFunctions) component.Args {
+				a := baseArgs(f)
+				a.SlowCallMonitoring = slow(800)
+				a.SlowCallMonitoring.MinimumInvocations = tc.minimum
+				return a
+			})
+			require.NoError(t, err)
+			a := rec.one(t, alarmType, "-downstream-slow-calls").Inputs
+			q := slowQueries(t, a)
+			require.Len(t, q, 3)
+			fn := "payments-" + shortName("payments")
+			duration := q["duration"]["metric"].(map[string]any)
+			require.Equal(t, map[string]any{"namespace": "AWS/Lambda", "metricName": "Duration", "stat": "p99", "period": 60.0,
+				"dimensions": map[string]any{"FunctionName": fn}}, duration)
+			require.Equal(t, false, q["duration"]["returnData"])
+			invocations := q["invocations"]["metric"].(map[string]any)
+			require.Equal(t, map[string]any{"namespace": "AWS/Lambda", "metricName": "Invocations", "stat": "Sum", "period": 60.0,
+				"dimensions": map[string]any{"FunctionName": fn}}, invocations)
+			require.Equal(t, false, q["invocations"]["returnData"])
+			require.Equal(t, fmt.Sprintf("IF(invocations >= %d, duration, 0)", tc.want), q["slow"]["expression"])
+			require.Equal(t, component.SlowCallExpression(tc.want), q["slow"]["expression"])
+			require.Equal(t, true, q["slow"]["returnData"])
+			require.Equal(t, 800.0, a["threshold"].NumberValue())
+			require.Contains(t, a["alarmDescription"].StringValue(), fmt.Sprintf("at least %d invocations", tc.want))
+			for _, k := range []resource.PropertyKey{"namespace", "metricName", "dimensions", "period", "statistic", "extendedStatistic"} {
+				require.False(t, a.HasValue(k), k)
+			}
+		})
+	}
+	for _, bad := range []int{0, -3} {
+		a := component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(), SlowCallMonitoring: slow(500)}
+		a.SlowCallMonitoring.MinimumInvocations = pulumi.IntRef(bad)
+		_, err := component.Resolve(a)
+		require.Error(t, err)
+		require.Contains(t, inputError(t, err)["slowCallMonitoring.minimumInvocations"], "at least 1 invocation")
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 type circuitTable struct {
 	resource dynamodb.TableOutput // the created or the brought table, for the component's output
+	urn      pulumi.URNOutput     // the table's resource, created or brought
 	name     pulumi.StringOutput
 	arn      pulumi.StringOutput
 	// streamArn is the created table's stream when events are on (events.go
@@ -48,7 +49,8 @@ func (g *graph) table() (circuitTable, error) {
 				return name, checkRangeKey(name, str(v[1]))
 			}).(pulumi.StringOutput),
 		}
-		return circuitTable{resource: t, name: t.Name(), arn: t.Arn(), brought: true, check: check}, nil
+		urn := t.ApplyT(func(t *dynamodb.Table) pulumi.URNOutput { return t.URN() }).(pulumi.URNOutput)
+		return circuitTable{resource: t, urn: urn, name: t.Name(), arn: t.Arn(), brought: true, check: check}, nil
 	}
 	// The transition events' source (events.go): both images, so that the
 	// publisher tells a transition from a counter. Turning the stream on or
@@ -81,7 +83,7 @@ func (g *graph) table() (circuitTable, error) {
 	// an output derived from the resource's own outputs belongs to the
 	// program's context, which waits for it before it ends.
 	own := t.URN().ApplyT(func(pulumi.URN) *dynamodb.Table { return t }).(dynamodb.TableOutput)
-	return circuitTable{resource: own, name: t.Name, arn: t.Arn, streamArn: t.StreamArn}, nil
+	return circuitTable{resource: own, urn: t.URN(), name: t.Name, arn: t.Arn, streamArn: t.StreamArn}, nil
 }
 
 // CheckBroughtTable explains what is wrong with a table the user brought. The

@@ -23,6 +23,7 @@ func TestConstructTakesRateSlowCallsAndStoreErrors(t *testing.T) {
 		"slowCallMonitoring": property.New(map[string]property.Value{
 			"thresholdMs": property.New(800.0), "percentile": property.New("p99"), "period": property.New(60.0),
 			"evaluationPeriods": property.New(3.0), "treatMissingData": property.New("notBreaching"), "actionsEnabled": property.New(true),
+			"minimumInvocations": property.New(20.0),
 		}),
 	})
 	require.NoError(t, err)
@@ -38,7 +39,17 @@ func TestConstructTakesRateSlowCallsAndStoreErrors(t *testing.T) {
 	}
 	require.Equal(t, "IF(invocations >= 50, 100 * errors / invocations, 0)", expr)
 	slow := e.children["breaker-downstream-slow-calls"].Inputs
-	require.Equal(t, "p99", slow.Get("extendedStatistic").AsString())
+	require.False(t, slow.Get("extendedStatistic").IsString(), "a metric-math alarm: the percentile is its Duration query's stat")
+	exprs := map[string]string{}
+	for _, q := range slow.Get("metricQueries").AsArray().AsSlice() {
+		m := q.AsMap()
+		if m.Get("expression").IsString() {
+			exprs[m.Get("id").AsString()] = m.Get("expression").AsString()
+		} else {
+			exprs[m.Get("id").AsString()] = m.Get("metric").AsMap().Get("stat").AsString()
+		}
+	}
+	require.Equal(t, map[string]string{"duration": "p99", "invocations": "Sum", "slow": "IF(invocations >= 20, duration, 0)"}, exprs)
 	require.Equal(t, 800.0, slow.Get("threshold").AsNumber())
 	require.Contains(t, e.children["breaker-state-machine"].Inputs.Get("definition").AsString(), `"CircuitUnavailable"`)
 

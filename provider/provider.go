@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil/rpcerror"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	perrors "github.com/pulumi/pulumi/sdk/v3/go/pulumi/errors"
 	"google.golang.org/grpc/status"
 )
@@ -108,6 +109,16 @@ func build() (p.Provider, error) {
 				"readme":               sdkReadme("python"),
 			},
 		}).
-		WithComponents(infer.ComponentF(component.NewCircuitBreaker)).
+		WithComponents(infer.ComponentF(newCircuitBreaker(component.NewClaimScope()))).
 		Build()
+}
+
+// newCircuitBreaker builds each breaker in claims: the engine constructs every
+// breaker of a deployment in a Construct call of its own (a Context of its
+// own), all served by this one process, so that two breakers of one program
+// with one serviceName on one table meet here (component/claims.go).
+func newCircuitBreaker(claims *component.ClaimScope) func(*pulumi.Context, string, component.Args, ...pulumi.ResourceOption) (*component.CircuitBreaker, error) {
+	return func(ctx *pulumi.Context, name string, args component.Args, opts ...pulumi.ResourceOption) (*component.CircuitBreaker, error) {
+		return component.NewCircuitBreaker(component.WithClaimScope(ctx, claims), name, args, opts...)
+	}
 }

@@ -3,10 +3,12 @@ package standinaws
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -364,8 +366,12 @@ func (c *checker) validateString(val *Validation, s string, at resource.Property
 	}
 	switch val.Kind {
 	case "enum":
-		if !slices.Contains(val.Enum, s) {
+		if !slices.Contains(val.Enum, s) && !(val.Pattern != "" && matches(val.Pattern, s)) {
 			c.fail(message(val, "notInEnum", s, fmt.Sprintf("expected value to be one of %q, got %s", val.Enum, s)), at)
+		}
+	case "pattern":
+		if !matches(val.Pattern, s) {
+			c.fail(message(val, "noMatch", s, fmt.Sprintf("expected value to match regular expression %q, got %s", val.Pattern, s)), at)
 		}
 	case "string":
 		if (val.MinLength != nil && len(s) < *val.MinLength) || (val.MaxLength != nil && len(s) > *val.MaxLength) {
@@ -415,4 +421,21 @@ func (c *checker) validateInt(val *Validation, n int, at resource.PropertyPath) 
 			c.fail(message(val, "notInEnum", strconv.Itoa(n), fmt.Sprintf("expected value to be one of %v, got %d", val.IntEnum, n)), at)
 		}
 	}
+}
+
+var patterns sync.Map // pattern -> *regexp.Regexp
+
+// matches reports whether s matches pattern; a pattern that does not compile
+// (a bad reference) matches nothing, so the stand-in refuses rather than
+// passes what it cannot check.
+func matches(pattern, s string) bool {
+	re, ok := patterns.Load(pattern)
+	if !ok {
+		compiled, err := regexp.Compile(pattern)
+		if err != nil {
+			return false
+		}
+		re, _ = patterns.LoadOrStore(pattern, compiled)
+	}
+	return re.(*regexp.Regexp).MatchString(s)
 }

@@ -113,3 +113,34 @@ func deployThroughStandInWith(t *testing.T, name string, edit func(*component.Ar
 func TestComponentChildrenPassTheStandInsCheck(t *testing.T) {
 	require.Empty(t, deployThroughStandIn(t, "payments"))
 }
+
+// Issue 14, item 15: a serviceName may hold '.', '_', ':' and '-' (args.go,
+// up to 128 characters), and it flows into AWS fields with rules of their own:
+// the fast-fail and probe metric filters' namespace (CloudWatch Logs
+// MetricTransformation.metricNamespace, pattern [^:*$]*, which the Terraform
+// AWS provider enforces: aws_cloudwatch_log_metric_filter
+// metric_transformation.namespace in reference/terraform-aws.json), the
+// dashboard, the descriptions of the roles, functions, alarms and schedules
+// (each with a length limit in the same dump), the stream filter and the IAM
+// conditions. The oddest names the component accepts, with every child that
+// carries the name (logLevel ALL: both metric filters; the dashboard; the
+// slow-call alarm; events on a brought table: the stream filter), pass the
+// stand-in's Check, which refuses what the provider refuses.
+func TestOddestServiceNamesPassTheStandInsCheck(t *testing.T) {
+	longest := "Z9._:-"
+	for len(longest) < 128 {
+		longest += "a:b.c_d-"
+	}
+	longest = longest[:128]
+	for _, svc := range []string{"pay.v2:eu", "a:b", "0", longest} {
+		t.Run(svc[:min(len(svc), 12)], func(t *testing.T) {
+			require.Empty(t, deployThroughStandInWith(t, "payments", func(a *component.Args) {
+				a.ServiceName = svc
+				a.LogLevel = pulumi.StringRef("ALL")
+				a.Dashboard = pulumi.BoolRef(true)
+				a.SlowCallMonitoring = &component.SlowCallMonitoringArgs{ThresholdMs: pulumi.Float64Ref(1000)}
+				a.CircuitKey = pulumi.StringRef("$.tenant")
+			}))
+		})
+	}
+}

@@ -74,7 +74,7 @@ type Ref struct {
 
 // Validation is what probing the Terraform validator found (tools/tfawsschema).
 type Validation struct {
-	Kind          string            `json:"kind"` // enum, intEnum, intRange, string, unmodeled
+	Kind          string            `json:"kind"` // enum, intEnum, intRange, string, pattern, unmodeled
 	Enum          []string          `json:"enum,omitempty"`
 	IntEnum       []int             `json:"intEnum,omitempty"`
 	Min           *int              `json:"min,omitempty"`
@@ -89,6 +89,10 @@ type Validation struct {
 	Samples       int               `json:"samples,omitempty"`
 	Disagreements []string          `json:"disagreements,omitempty"`
 	Note          string            `json:"note,omitempty"`
+	// Pattern (a Go regexp), for Kind "pattern" (a value must match it) and
+	// "enum" (a value may match it instead of being listed: validation.Any of
+	// both). Set by gen's validatorFixes from the provider's source, not probed.
+	Pattern string `json:"pattern,omitempty"`
 }
 
 // LoadReference parses the embedded reference.

@@ -45,7 +45,13 @@ func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) error {
 		log.Error("loading AWS configuration", "error", err.Error())
 		return func(context.Context, json.RawMessage) error { return err }
 	}
+	owner, err := handler.OwnerFromEnv(os.Getenv)
+	if err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		return func(context.Context, json.RawMessage) error { return err }
+	}
 	h := handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).
-		WithReconciliation(cloudwatch.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg))
+		WithReconciliation(cloudwatch.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)).
+		WithOwner(owner)
 	return h.Invoke
 }

@@ -341,7 +341,7 @@ export interface CircuitBreakerArgs {
      */
     serviceName: string;
     /**
-     * A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+     * A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
      */
     slowCallMonitoring?: pulumi.Input<inputs.SlowCallMonitoringArgs | undefined>;
     /**
@@ -353,7 +353,7 @@ export interface CircuitBreakerArgs {
      */
     table?: pulumi.Input<pulumiAws.dynamodb.Table | undefined>;
     /**
-     * Tags applied to every child resource that takes tags.
+     * Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
      */
     tags?: pulumi.Input<{[key: string]: string} | undefined>;
     /**

@@ -144,6 +144,39 @@ var skew = map[string]string{
 	"aws:scheduler/schedule:Schedule action_after_completion":                                                     "Terraform 6.x only",
 }
 
+// statisticPattern is the Terraform AWS provider's rule for an extended
+// statistic (a percentile pNN.NN, a trimmed mean and the like):
+// internal/service/cloudwatch/metric_alarm.go, the ValidateFunc of
+// extended_statistic and, beside the Statistic enum (validation.AnyDiag), of
+// metric_query.metric.stat (validation.StringMatch, whose error is "invalid
+// value for KEY (MESSAGE)").
+const statisticPattern = `^((p|(tm)|(wm)|(tc)|(ts))((\d{1,2}(\.\d{1,2})?)|(100))|(IQM)|(((TM)|(WM)|(PR)|(TC)|(TS)))\((\d+(\.\d+)?%?)?:(\d+(\.\d+)?%?)?\))$`
+
+const statisticMessage = "invalid statistic, see: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html"
+
+// validatorFixes correct validators tools/tfawsschema's probes model wrongly:
+// a pattern it cannot probe with runs of 'a' (extended_statistic, recorded as
+// "unmodeled"), and an enumeration OR a pattern, which it takes for the
+// enumeration alone because none of its probe values is a percentile
+// (metric_query.metric.stat: the stand-in then refused "p99", which the real
+// provider accepts). Keyed by token and Pulumi path; each fix must match an
+// input and what the dump recorded for it, or the generator fails.
+var validatorFixes = map[string]func(probed *standinaws.Validation) (*standinaws.Validation, bool){
+	"aws:cloudwatch/metricAlarm:MetricAlarm extendedStatistic": func(v *standinaws.Validation) (*standinaws.Validation, bool) {
+		return &standinaws.Validation{Kind: "pattern", Pattern: statisticPattern, Messages: map[string]string{
+			"noMatch": "invalid value for extended_statistic (" + statisticMessage + ")",
+		}}, v != nil && v.Kind == "unmodeled"
+	},
+	"aws:cloudwatch/metricAlarm:MetricAlarm metricQueries[].metric.stat": func(v *standinaws.Validation) (*standinaws.Validation, bool) {
+		if v == nil || v.Kind != "enum" {
+			return nil, false
+		}
+		fixed := *v
+		fixed.Pattern = statisticPattern
+		return &fixed, true
+	},
+}
+
 func main() {
 	tfPath := flag.String("tf", "internal/standinaws/reference/terraform-aws.json", "the Terraform provider dump (tools/tfawsschema)")
 	out := flag.String("out", "internal/standinaws/reference/standin.json", "file to write, - for stdout")
@@ -216,6 +249,11 @@ func main() {
 			rr.AutoName = &standinaws.AutoNameRef{Property: p, MaxLength: r.autoName.maxLength, Separator: "-", RandLength: 7}
 		}
 		ref.Resources[r.token] = rr
+	}
+	for k := range validatorFixes {
+		if !used[k] {
+			problems = append(problems, "validator fix "+k+" matches no input: remove it")
+		}
 	}
 	for k := range skew {
 		if !used[k] {
@@ -453,6 +491,14 @@ func isRequiredScalar(t reflect.Type) bool {
 // prop types one SDK field and joins the Terraform facts of its attribute.
 func (m *mapper) prop(where string, t reflect.Type, a *tfAttr) *standinaws.Prop {
 	p := &standinaws.Prop{ForceNew: a.ForceNew, DiffSuppress: a.DiffSuppress, Set: a.Type == "set", MaxItems: a.MaxItems, MinItems: a.MinItems, Validation: a.Validation}
+	if fix, ok := validatorFixes[m.res.token+" "+where]; ok {
+		v, matches := fix(a.Validation)
+		if !matches {
+			m.problem("%s: %s: the validator fix no longer matches what the dump records (%+v): review it", m.res.token, where, a.Validation)
+		}
+		p.Validation = v
+		m.used[m.res.token+" "+where] = true
+	}
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

@@ -39,6 +39,7 @@ type Handler struct {
 	alarms  AlarmsAPI
 	queue   QueueAPI
 	metrics io.Writer
+	owner   Owner // the item's owner reconciliation records (owner.go)
 }
 
 // New returns a handler writing through client. now is the clock for transition

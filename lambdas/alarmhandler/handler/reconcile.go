@@ -114,6 +114,7 @@ func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	if err := h.drain(ctx, log, &rep); err != nil {
 		problems = append(problems, err.Error())
 	}
+	h.checkOwner(ctx, log)
 	// Repair what the item holds that the rules cannot trust, even when no
 	// alarm moved (an idle circuit is repaired within one run too), and read
 	// the circuit for its metric in the same step.

@@ -239,13 +239,13 @@ type circuitBreakerArgs struct {
 	ReconcileSchedule *string `pulumi:"reconcileSchedule"`
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string `pulumi:"serviceName"`
-	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
 	SlowCallMonitoring *SlowCallMonitoring `pulumi:"slowCallMonitoring"`
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int `pulumi:"successThreshold"`
 	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
 	Table *dynamodb.Table `pulumi:"table"`
-	// Tags applied to every child resource that takes tags.
+	// Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
 	Tags map[string]string `pulumi:"tags"`
 	// Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
 	WorkflowType *string `pulumi:"workflowType"`
@@ -321,13 +321,13 @@ type CircuitBreakerArgs struct {
 	ReconcileSchedule *string
 	// The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
 	ServiceName string
-	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+	// A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
 	SlowCallMonitoring SlowCallMonitoringPtrInput
 	// Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
 	SuccessThreshold *int
 	// An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
 	Table dynamodb.TableInput
-	// Tags applied to every child resource that takes tags.
+	// Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
 	Tags pulumi.StringMapInput
 	// Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
 	WorkflowType *string

@@ -15,9 +15,9 @@ var _ = internal.GetEnvOrDefault
 
 // Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 type Events struct {
-	// Name or ARN of the event bus the events go to.
+	// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 	BusName *string `pulumi:"busName"`
-	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 	Enabled *bool `pulumi:"enabled"`
 }
 
@@ -47,9 +47,9 @@ type EventsInput interface {
 
 // Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 type EventsArgs struct {
-	// Name or ARN of the event bus the events go to.
+	// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 	BusName pulumi.StringPtrInput `pulumi:"busName"`
-	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+	// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 	Enabled pulumi.BoolPtrInput `pulumi:"enabled"`
 }
 
@@ -142,12 +142,12 @@ func (o EventsOutput) ToEventsPtrOutputWithContext(ctx context.Context) EventsPt
 	}).(EventsPtrOutput)
 }
 
-// Name or ARN of the event bus the events go to.
+// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 func (o EventsOutput) BusName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Events) *string { return v.BusName }).(pulumi.StringPtrOutput)
 }
 
-// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 func (o EventsOutput) Enabled() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v Events) *bool { return v.Enabled }).(pulumi.BoolPtrOutput)
 }
@@ -176,7 +176,7 @@ func (o EventsPtrOutput) Elem() EventsOutput {
 	}).(EventsOutput)
 }
 
-// Name or ARN of the event bus the events go to.
+// Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
 func (o EventsPtrOutput) BusName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Events) *string {
 		if v == nil {
@@ -186,7 +186,7 @@ func (o EventsPtrOutput) BusName() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+// Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
 func (o EventsPtrOutput) Enabled() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Events) *bool {
 		if v == nil {
@@ -807,7 +807,9 @@ type SlowCallMonitoring struct {
 	DatapointsToAlarm *int `pulumi:"datapointsToAlarm"`
 	// Number of most recent periods the alarm evaluates.
 	EvaluationPeriods *int `pulumi:"evaluationPeriods"`
-	// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+	// Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+	MinimumInvocations *int `pulumi:"minimumInvocations"`
+	// CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
 	Percentile *string `pulumi:"percentile"`
 	// Length of one period in seconds: a multiple of 60.
 	Period *int `pulumi:"period"`
@@ -830,6 +832,10 @@ func (val *SlowCallMonitoring) Defaults() *SlowCallMonitoring {
 	if tmp.EvaluationPeriods == nil {
 		evaluationPeriods_ := 3
 		tmp.EvaluationPeriods = &evaluationPeriods_
+	}
+	if tmp.MinimumInvocations == nil {
+		minimumInvocations_ := 10
+		tmp.MinimumInvocations = &minimumInvocations_
 	}
 	if tmp.Percentile == nil {
 		percentile_ := "p99"
@@ -865,7 +871,9 @@ type SlowCallMonitoringArgs struct {
 	DatapointsToAlarm pulumi.IntPtrInput `pulumi:"datapointsToAlarm"`
 	// Number of most recent periods the alarm evaluates.
 	EvaluationPeriods pulumi.IntPtrInput `pulumi:"evaluationPeriods"`
-	// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+	// Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+	MinimumInvocations pulumi.IntPtrInput `pulumi:"minimumInvocations"`
+	// CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
 	Percentile pulumi.StringPtrInput `pulumi:"percentile"`
 	// Length of one period in seconds: a multiple of 60.
 	Period pulumi.IntPtrInput `pulumi:"period"`
@@ -886,6 +894,9 @@ func (val *SlowCallMonitoringArgs) Defaults() *SlowCallMonitoringArgs {
 	}
 	if tmp.EvaluationPeriods == nil {
 		tmp.EvaluationPeriods = pulumi.IntPtr(3)
+	}
+	if tmp.MinimumInvocations == nil {
+		tmp.MinimumInvocations = pulumi.IntPtr(10)
 	}
 	if tmp.Percentile == nil {
 		tmp.Percentile = pulumi.StringPtr("p99")
@@ -991,7 +1002,12 @@ func (o SlowCallMonitoringOutput) EvaluationPeriods() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v SlowCallMonitoring) *int { return v.EvaluationPeriods }).(pulumi.IntPtrOutput)
 }
 
-// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+// Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+func (o SlowCallMonitoringOutput) MinimumInvocations() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v SlowCallMonitoring) *int { return v.MinimumInvocations }).(pulumi.IntPtrOutput)
+}
+
+// CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
 func (o SlowCallMonitoringOutput) Percentile() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v SlowCallMonitoring) *string { return v.Percentile }).(pulumi.StringPtrOutput)
 }
@@ -1065,7 +1081,17 @@ func (o SlowCallMonitoringPtrOutput) EvaluationPeriods() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
-// CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+// Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+func (o SlowCallMonitoringPtrOutput) MinimumInvocations() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *SlowCallMonitoring) *int {
+		if v == nil {
+			return nil
+		}
+		return v.MinimumInvocations
+	}).(pulumi.IntPtrOutput)
+}
+
+// CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
 func (o SlowCallMonitoringPtrOutput) Percentile() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *SlowCallMonitoring) *string {
 		if v == nil {

@@ -12,11 +12,11 @@ import * as utilities from "../utilities";
  */
 export interface EventsArgs {
     /**
-     * Name or ARN of the event bus the events go to.
+     * Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
      */
     busName?: pulumi.Input<string | undefined>;
     /**
-     * Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+     * Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
      */
     enabled?: pulumi.Input<boolean | undefined>;
 }
@@ -138,7 +138,11 @@ export interface SlowCallMonitoringArgs {
      */
     evaluationPeriods?: pulumi.Input<number | undefined>;
     /**
-     * CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+     * Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+     */
+    minimumInvocations?: pulumi.Input<number | undefined>;
+    /**
+     * CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
      */
     percentile?: pulumi.Input<string | undefined>;
     /**
@@ -162,6 +166,7 @@ export function slowCallMonitoringArgsProvideDefaults(val: SlowCallMonitoringArg
         ...val,
         actionsEnabled: (val.actionsEnabled) ?? true,
         evaluationPeriods: (val.evaluationPeriods) ?? 3,
+        minimumInvocations: (val.minimumInvocations) ?? 10,
         percentile: (val.percentile) ?? "p99",
         period: (val.period) ?? 60,
         treatMissingData: (val.treatMissingData) ?? "notBreaching",

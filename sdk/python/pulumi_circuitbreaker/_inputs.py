@@ -31,11 +31,11 @@ class EventsArgsDict(TypedDict):
     """
     bus_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    Name or ARN of the event bus the events go to.
+    Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
     """
     enabled: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
     """
-    Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+    Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
     """
 
 @pulumi.input_type
@@ -46,8 +46,8 @@ class EventsArgs:
         """
         Transition events on EventBridge: one `Circuit State Change` event (source `circuitbreaker`) per change of a circuit's state, from the circuit table's DynamoDB stream (docs/events.md).
 
-        :param pulumi.Input[_builtins.str] bus_name: Name or ARN of the event bus the events go to.
-        :param pulumi.Input[_builtins.bool] enabled: Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+        :param pulumi.Input[_builtins.str] bus_name: Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
+        :param pulumi.Input[_builtins.bool] enabled: Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
         """
         if bus_name is None:
             bus_name = 'default'
@@ -60,7 +60,7 @@ class EventsArgs:
     @pulumi.getter(name="busName")
     def bus_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Name or ARN of the event bus the events go to.
+        Name or ARN of the event bus the events go to: a bus of the aws provider's Region (PutEvents delivers to no other; an ARN in another Region is refused at preview).
         """
         return pulumi.get(self, "bus_name")
 
@@ -72,7 +72,7 @@ class EventsArgs:
     @pulumi.getter
     def enabled(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included.
+        Whether the breaker publishes transition events. Unset: true when the breaker creates its table (it then publishes the events of every circuit in that table, including breakers that share it), false with a brought `table`. With a brought table, true needs the table's stream on with streamViewType NEW_AND_OLD_IMAGES and publishes this breaker's circuits only; DynamoDB Streams throttles more than two readers per shard, so at most two consumers may read one table's stream, the table's creating breaker included. Refused with another breaker's table (`table: first.table`): that breaker already publishes every circuit in it.
         """
         return pulumi.get(self, "enabled")
 
@@ -475,9 +475,13 @@ class SlowCallMonitoringArgsDict(TypedDict):
     """
     Number of most recent periods the alarm evaluates.
     """
+    minimum_invocations: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+    """
     percentile: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+    CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
     """
     period: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
@@ -495,6 +499,7 @@ class SlowCallMonitoringArgs:
                  actions_enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  datapoints_to_alarm: pulumi.Input[Optional[_builtins.int]] = None,
                  evaluation_periods: pulumi.Input[Optional[_builtins.int]] = None,
+                 minimum_invocations: pulumi.Input[Optional[_builtins.int]] = None,
                  percentile: pulumi.Input[Optional[_builtins.str]] = None,
                  period: pulumi.Input[Optional[_builtins.int]] = None,
                  treat_missing_data: pulumi.Input[Optional[_builtins.str]] = None):
@@ -505,7 +510,8 @@ class SlowCallMonitoringArgs:
         :param pulumi.Input[_builtins.bool] actions_enabled: Whether the alarm notifies the topic (and so moves the circuit).
         :param pulumi.Input[_builtins.int] datapoints_to_alarm: How many of the evaluated periods must breach to alarm (at most evaluationPeriods). Unset: evaluationPeriods.
         :param pulumi.Input[_builtins.int] evaluation_periods: Number of most recent periods the alarm evaluates.
-        :param pulumi.Input[_builtins.str] percentile: CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+        :param pulumi.Input[_builtins.int] minimum_invocations: Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+        :param pulumi.Input[_builtins.str] percentile: CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
         :param pulumi.Input[_builtins.int] period: Length of one period in seconds: a multiple of 60.
         :param pulumi.Input[_builtins.str] treat_missing_data: `notBreaching` (default: a period without calls is not slow), `breaching`, `ignore` or `missing`.
         """
@@ -520,6 +526,10 @@ class SlowCallMonitoringArgs:
             evaluation_periods = 3
         if evaluation_periods is not None:
             pulumi.set(__self__, "evaluation_periods", evaluation_periods)
+        if minimum_invocations is None:
+            minimum_invocations = 10
+        if minimum_invocations is not None:
+            pulumi.set(__self__, "minimum_invocations", minimum_invocations)
         if percentile is None:
             percentile = 'p99'
         if percentile is not None:
@@ -582,10 +592,22 @@ class SlowCallMonitoringArgs:
         pulumi.set(self, "evaluation_periods", value)
 
     @_builtins.property
+    @pulumi.getter(name="minimumInvocations")
+    def minimum_invocations(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Invocations a period needs (at least 1) before its percentile counts; a quieter period does not breach, so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.
+        """
+        return pulumi.get(self, "minimum_invocations")
+
+    @minimum_invocations.setter
+    def minimum_invocations(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "minimum_invocations", value)
+
+    @_builtins.property
     @pulumi.getter
     def percentile(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        CloudWatch percentile statistic, `p` and a number above 0 and at most 100, e.g. `p90`, `p99`, `p99.9`.
+        CloudWatch percentile statistic: `p` and a number above 0 and at most 100 with one or two digits before the point and at most two after it, or `p100`, e.g. `p90`, `p99`, `p99.9`, `p99.99` (the aws provider refuses `p99.999`, `p100.0`, `p050`).
         """
         return pulumi.get(self, "percentile")
 

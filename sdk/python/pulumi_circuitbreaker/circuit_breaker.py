@@ -97,10 +97,10 @@ class CircuitBreakerArgs:
         :param _builtins.float open_backoff_multiplier: Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
-        :param pulumi.Input['SlowCallMonitoringArgs'] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+        :param pulumi.Input['SlowCallMonitoringArgs'] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
-        :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
+        :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
         :param _builtins.str workflow_type: Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
         """
         pulumi.set(__self__, "downstream_function", downstream_function)
@@ -631,7 +631,7 @@ class CircuitBreakerArgs:
     @pulumi.getter(name="slowCallMonitoring")
     def slow_call_monitoring(self) -> pulumi.Input[Optional['SlowCallMonitoringArgs']]:
         """
-        A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+        A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
         """
         return pulumi.get(self, "slow_call_monitoring")
 
@@ -667,7 +667,7 @@ class CircuitBreakerArgs:
     @pulumi.getter
     def tags(self) -> pulumi.Input[Optional[Mapping[str, _builtins.str]]]:
         """
-        Tags applied to every child resource that takes tags.
+        Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
         """
         return pulumi.get(self, "tags")
 
@@ -773,10 +773,10 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int open_duration_seconds: How long an opened circuit fails fast before it admits probes.
         :param _builtins.str reconcile_schedule: EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current state (CloudWatch DescribeAlarms) and replays its dead-letter queue, so that a lost or dead-lettered alarm notification is healed within one period. Same syntax as healthcheckSchedule. Each run also publishes the CircuitState metric.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
-        :param pulumi.Input[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm.
+        :param pulumi.Input[Union['SlowCallMonitoringArgs', 'SlowCallMonitoringArgsDict']] slow_call_monitoring: A CloudWatch alarm on the downstream function's Duration percentile: calls slower than thresholdMs count against the downstream like errors do, and the alarm's ALARM opens the circuit (it closes again through half-open probes). Unset: no slow-call alarm. It adds one standard-resolution alarm, on two metrics (Duration and Invocations: minimumInvocations).
         :param _builtins.int success_threshold: Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.
         :param pulumi.Input['pulumi_aws.dynamodb.Table'] table: An existing circuit-state table to use instead of creating one; many breakers may share it (e.g. another breaker's `table` output). It must have the partition key `serviceName` (type S) and no sort key. Billing mode, point-in-time recovery and encryption are yours to choose; a customer managed KMS key's policy must let IAM policies grant its use.
-        :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags.
+        :param pulumi.Input[Mapping[str, _builtins.str]] tags: Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags (with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, and no aws: prefix on a key or a value.
         :param _builtins.str workflow_type: Step Functions workflow type: `EXPRESS` (synchronous, for request/response callers) or `STANDARD`.
         """
         ...
