@@ -2,7 +2,7 @@ module github.com/pulumi-circuitbreaker/pulumi-circuitbreaker
 
 go 1.26.6
 
-// The Lambda zips are committed and checked to be byte-identical to a fresh build,
+// The Lambda zips a release tags are byte-identical to a fresh build of the same commit,
 // which holds only for one compiler: pin it.
 toolchain go1.26.8
 
