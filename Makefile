@@ -43,11 +43,11 @@ $(BIN)/moto/bin/moto_server:
 	test -x $(BIN)/moto/bin/python || python3 -m venv $(BIN)/moto
 	$(BIN)/moto/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
 
-## lambdas: our Go Lambdas as reproducible linux/arm64 bootstrap zips (lambdas/bundle), embedded by
+## lambdas: our Go Lambdas as reproducible linux/arm64 bootstrap zips (functions/bundle), embedded by
 ## the provider. Build outputs: git ignores them; `make provider`, `make dist` and `make test` build
-## them (lambdas/bundle's tests check that two builds are byte-identical).
+## them (functions/bundle's tests check that two builds are byte-identical).
 lambdas:
-	go run ./lambdas/bundle -out lambdas/artifacts/dist
+	go run ./functions/bundle -out functions/artifacts/dist
 
 ## provider: the plugin binary, with the Lambdas embedded.
 provider: lambdas
@@ -74,13 +74,13 @@ test-go: lambdas
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	@# make fidelity's moto server is not run by make test; at least it must compile.
-	python3 -m py_compile test/fidelity/moto/server.py
+	python3 -m py_compile dev/tests/fidelity/moto/server.py
 	go test $(GOTEST_FLAGS) ./...
 
 clean:
 	rm -rf $(BIN)
 
-# --- SDKs, examples and the engine tests (test/engine) ---------------------------
+# --- SDKs, examples and the engine tests (dev/tests/engine) ---------------------------
 PULUMI_CLI_VERSION := v3.274.1
 STANDIN            := $(BIN)/standin
 VENV               := $(BIN)/venv
@@ -88,51 +88,51 @@ VENV               := $(BIN)/venv
 .PHONY: sdks check-sdks pulumi-cli standin-aws standin-schema check-standin-schema standin-tf-reference sdk-nodejs examples-ts examples-go python-venv engine-deps preview
 
 ## sdks: regenerate schema.yaml, then sdk/nodejs, sdk/python, sdk/go and sdk/go.mod from it
-## with Pulumi's own code generators (provider/cmd/sdkgen). Commit the result.
+## with Pulumi's own code generators (dev/codegen/sdkgen). Commit the result.
 sdks: schema
-	go run ./provider/cmd/sdkgen -schema schema.yaml -out sdk
+	go run ./dev/codegen/sdkgen -schema schema.yaml -out sdk
 
 ## check-sdks: fail when the committed sdk/ is not what schema.yaml generates.
 check-sdks:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	go run ./provider/cmd/sdkgen -schema schema.yaml -out "$$tmp/sdk" && \
+	go run ./dev/codegen/sdkgen -schema schema.yaml -out "$$tmp/sdk" && \
 	diff -r -x node_modules -x bin -x build -x '*.egg-info' -x __pycache__ sdk "$$tmp/sdk" \
 	|| { echo "sdk/ is stale: run 'make sdks' and commit it" >&2; exit 1; }
 
 ## pulumi-cli: bin/pulumi, the engine the tests and `make preview` drive: a link to an installed
-## pulumi if there is one, else the CLI built from Go modules (tools/pulumi; cold: ~8 min, 2.3 GB).
+## pulumi if there is one, else the CLI built from Go modules (dev/tools/pulumi; cold: ~8 min, 2.3 GB).
 pulumi-cli: $(BIN)/pulumi
 
-$(BIN)/pulumi: tools/pulumi/go.mod tools/pulumi/go.sum
+$(BIN)/pulumi: dev/tools/pulumi/go.mod dev/tools/pulumi/go.sum
 	@mkdir -p $(BIN)
 	@installed=$$(type -ap pulumi | grep -v '^$(BIN)/' | head -n 1); \
 	if [ -n "$$installed" ]; then echo "using the installed $$installed"; ln -sf "$$installed" $@; \
-	else echo "building the Pulumi CLI $(PULUMI_CLI_VERSION) from Go modules (tools/pulumi)"; \
-	cd tools/pulumi && go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_CLI_VERSION)" \
+	else echo "building the Pulumi CLI $(PULUMI_CLI_VERSION) from Go modules (dev/tools/pulumi)"; \
+	cd dev/tools/pulumi && go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$(PULUMI_CLI_VERSION)" \
 		-o $@ github.com/pulumi/pulumi/pkg/v3/cmd/pulumi; fi
 
-## standin-aws: the TEST-ONLY stand-in for the aws plugin (internal/standinaws) in bin/standin/,
+## standin-aws: the TEST-ONLY stand-in for the aws plugin (dev/fakes/standinaws) in bin/standin/,
 ## a directory only the engine tests install plugins from. Not an aws provider: a fake cloud.
 standin-aws:
-	go build -o $(STANDIN)/pulumi-resource-aws ./internal/standinaws/cmd/pulumi-resource-aws
+	go build -o $(STANDIN)/pulumi-resource-aws ./dev/fakes/standinaws/cmd/pulumi-resource-aws
 
-## standin-schema: regenerate internal/standinaws/reference/standin.json, what the stand-in checks
+## standin-schema: regenerate dev/fakes/standinaws/reference/standin.json, what the stand-in checks
 ## inputs against, from the pulumi-aws v6 Go SDK (go.mod's version) and the committed Terraform
 ## provider dump (reference/terraform-aws.json). Commit the result.
 standin-schema:
-	go run ./internal/standinaws/gen
+	go run ./dev/fakes/standinaws/gen
 
 ## check-standin-schema: fail when standin.json is not what the SDK and the dump generate.
 check-standin-schema:
-	@go run ./internal/standinaws/gen -out - | diff -u internal/standinaws/reference/standin.json - \
-	|| { echo "internal/standinaws/reference/standin.json is stale: run 'make standin-schema' and commit it" >&2; exit 1; }
+	@go run ./dev/fakes/standinaws/gen -out - | diff -u dev/fakes/standinaws/reference/standin.json - \
+	|| { echo "dev/fakes/standinaws/reference/standin.json is stale: run 'make standin-schema' and commit it" >&2; exit 1; }
 
 ## standin-tf-reference: NOT part of `make test`. Re-dump reference/terraform-aws.json from the
-## Terraform AWS provider's Go code (TEST-ONLY tools/tfawsschema: schemas and probed validators),
+## Terraform AWS provider's Go code (TEST-ONLY dev/tools/tfawsschema: schemas and probed validators),
 ## then regenerate standin.json. It compiles and links much of the provider: with a cold cache
 ## tens of minutes and several GB of memory; commit both files.
 standin-tf-reference:
-	cd tools/tfawsschema && GOFLAGS=-trimpath go run . -out $(ROOT)/internal/standinaws/reference/terraform-aws.json
+	cd dev/tools/tfawsschema && GOFLAGS=-trimpath go run . -out $(ROOT)/internal/standinaws/reference/terraform-aws.json
 	$(MAKE) standin-schema
 
 ## sdk-nodejs: compile the TypeScript SDK into sdk/nodejs/bin, the package directory npm installs.
@@ -155,7 +155,7 @@ python-venv:
 ## stack (a cold build takes minutes: done here, not inside the engine tests' time limit).
 examples-go:
 	cd examples/go && go test -count=1 -run '^$$' .
-	cd test/engine/sharedtable/go && go test -count=1 -run '^$$' .
+	cd dev/tests/engine/sharedtable/go && go test -count=1 -run '^$$' .
 
 ## engine-deps: everything the engine tests and `make preview` need.
 engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
@@ -165,23 +165,23 @@ engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
 ## preview, up, a preview that must show no changes, a refresh and a preview after it (no changes
 ## either), one with an input changed, destroy.
 preview: sdks engine-deps
-	go test $(GOTEST_FLAGS) -v -run 'StackThroughEngine' ./test/engine
+	go test $(GOTEST_FLAGS) -v -run 'StackThroughEngine' ./dev/tests/engine
 
-# --- the local demo and the benchmark (internal/localbreaker) ----------------------
+# --- the local demo and the benchmark (dev/localbreaker) ----------------------
 .PHONY: demo bench
 
 ## demo: one breaker end to end on this machine, no AWS account (about 90 s): requests through the
 ## real definition while a demo downstream fails and recovers; prints the circuit's timeline and a
 ## summary and draws docs/demo.png. docs/demo.md says what is real and what is simulated.
 demo: deps
-	go run ./cmd/demo -png docs/demo.png
+	go run ./dev/cmd/demo -png docs/demo.png
 
 ## bench: one outage replayed through the real definition beside a model of the original module,
 ## and the cost per request of each path (about 2 minutes); prints the report, writes docs/bench.md.
 bench: deps
-	go test $(GOTEST_FLAGS) -run '^$$' -bench Outage -benchtime 1x -timeout 20m ./test/bench -args -report $(ROOT)/docs/bench.md
+	go test $(GOTEST_FLAGS) -run '^$$' -bench Outage -benchtime 1x -timeout 20m ./dev/bench -args -report $(ROOT)/docs/bench.md
 
-# --- fidelity: the real Terraform AWS provider against moto (test/fidelity) -------
+# --- fidelity: the real Terraform AWS provider against moto (dev/tests/fidelity) -------
 # Not part of `make test`: a cold build of the provider takes about 47 min and 12 GB of memory
 # (about 12 GB of caches). Run it before resolving a fidelity issue and after any change to the
 # resource graph; docs/fidelity.md says what it checks and what it cannot.
@@ -193,7 +193,7 @@ CBOR2_VERSION  := 6.3.0
 
 .PHONY: fidelity fidelity-deps
 
-## fidelity-deps: the provider, the bridge (test/fidelity/awsbridge), the hook and moto.
+## fidelity-deps: the provider, the bridge (dev/tests/fidelity/awsbridge), the hook and moto.
 fidelity-deps: deps engine-deps
 	@mkdir -p $(FIDELITY_DIR)/bin $(FIDELITY_DIR)/run
 	@test -x $(FIDELITY_DIR)/bin/terraform-provider-aws || { echo "building the Terraform AWS provider $(TF_AWS_VERSION) (cold: ~47 min, ~12 GB of memory)"; \
@@ -202,8 +202,8 @@ fidelity-deps: deps engine-deps
 	@# starts: the wrapper makes the kernel kill it with its parent.
 	@printf '#!/bin/sh\nexec setpriv --pdeathsig KILL %s "$$@"\n' $(FIDELITY_DIR)/bin/terraform-provider-aws > $(FIDELITY_DIR)/run/terraform-provider-aws
 	@chmod +x $(FIDELITY_DIR)/run/terraform-provider-aws
-	cd test/fidelity/awsbridge && go build -o $(FIDELITY_DIR)/bin/pulumi-resource-aws .
-	go build -o $(FIDELITY_DIR)/bin/hook ./test/fidelity/hook
+	cd dev/tests/fidelity/awsbridge && go build -o $(FIDELITY_DIR)/bin/pulumi-resource-aws .
+	go build -o $(FIDELITY_DIR)/bin/hook ./dev/tests/fidelity/hook
 	test -x $(FIDELITY_DIR)/venv/bin/python || python3 -m venv $(FIDELITY_DIR)/venv
 	$(FIDELITY_DIR)/venv/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)' 'cbor2==$(CBOR2_VERSION)'
 
@@ -211,9 +211,9 @@ fidelity-deps: deps engine-deps
 ## and moto: preview, up, the closed path in moto, a preview with no changes, one input changed,
 ## destroy, nothing left; the previews' AWS calls against docs/limits.md's preview policy.
 fidelity: fidelity-deps
-	CIRCUITBREAKER_FIDELITY_DIR=$(FIDELITY_DIR) go test -count=1 -v -timeout 150m -parallel 2 -run 'ThroughEngine' ./test/engine 2>&1 | tee $(FIDELITY_DIR)/last-run.log; exit $${PIPESTATUS[0]}
+	CIRCUITBREAKER_FIDELITY_DIR=$(FIDELITY_DIR) go test -count=1 -v -timeout 150m -parallel 2 -run 'ThroughEngine' ./dev/tests/engine 2>&1 | tee $(FIDELITY_DIR)/last-run.log; exit $${PIPESTATUS[0]}
 
-# --- Pulumi YAML (examples/yaml, test/engine/yaml_test.go) -----------------------
+# --- Pulumi YAML (examples/yaml, dev/tests/engine/yaml_test.go) -----------------------
 # The one language host that builds from Go modules here (the go, nodejs and python hosts' modules
 # are refused); a released CLI ships it. v1.25.0 builds with sdk/v3 v3.206.0 and speaks to the
 # v3.274.1 engine.
@@ -270,7 +270,7 @@ dist: check-dist-version sdk-nodejs $(BUILD_VENV)/.installed
 	done
 	@$(MAKE) --no-print-directory dist-circuitctl
 	go run ./provider/cmd/schemagen -version $(VERSION) -out $(RELEASE_WORK)/schema.yaml
-	go run ./provider/cmd/sdkgen -schema $(RELEASE_WORK)/schema.yaml -out $(RELEASE_WORK)/sdk -languages nodejs,python
+	go run ./dev/codegen/sdkgen -schema $(RELEASE_WORK)/schema.yaml -out $(RELEASE_WORK)/sdk -languages nodejs,python
 	@# The release SDK's dependencies are sdk/nodejs's (same package.json but for the version).
 	ln -s $(ROOT)/sdk/nodejs/node_modules $(RELEASE_WORK)/sdk/nodejs/node_modules
 	cd $(RELEASE_WORK)/sdk/nodejs && npm run build && cp package.json README.md bin/ && cd bin && npm pack --silent --pack-destination $(DIST)
@@ -305,7 +305,7 @@ $(BUILD_VENV)/.installed:
 release-tag: check-dist-version lambdas
 	@test -z "$$(git status --porcelain)" || { echo "release-tag: the work tree is not clean" >&2; exit 1; }
 	@head=$$(git rev-parse HEAD); \
-	git add -f lambdas/artifacts/dist/*.zip && \
+	git add -f functions/artifacts/dist/*.zip && \
 	git commit -q -m "Release v$(VERSION): the Lambda zips the plugin embeds, for builds from this tag" && \
 	git tag -a v$(VERSION) -m v$(VERSION) && git reset -q --soft $$head && git reset -q && \
 	echo "tagged v$(VERSION) on $$(git rev-parse v$(VERSION)^{commit}) (HEAD unchanged); push it: git push origin v$(VERSION)"
@@ -331,7 +331,7 @@ check-versions:
 	check sdk/go/circuitbreaker/internal/pulumiUtilities.go "$$(sed -n 's/.*semver.MustParse("\(.*\)").*/\1/p' sdk/go/circuitbreaker/internal/pulumiUtilities.go | sort -u | paste -sd,)" "$$regen"; \
 	exit $$fail
 
-## test-dist: a one-platform release at TEST_DIST_VERSION, installed as a user would (test/dist):
+## test-dist: a one-platform release at TEST_DIST_VERSION, installed as a user would (dev/tests/dist):
 ## `pulumi plugin install -f` of the tarball, `npm install` of the packed SDK into a scratch
 ## TypeScript stack and `pip install` of the wheel into a fresh virtualenv, then `pulumi preview` of
 ## each through the engine against the test-only stand-in aws plugin (bin/venv's pins: engine-deps).
@@ -341,7 +341,7 @@ test-dist: pulumi-cli standin-aws python-venv
 	before=$$(generated) && \
 	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH) && \
 	if [ "$$(generated)" != "$$before" ]; then echo "make dist VERSION=$(TEST_DIST_VERSION) changed schema.yaml or sdk/: it must generate the release's SDKs elsewhere" >&2; exit 1; fi
-	CIRCUITBREAKER_DIST_DIR=$(TEST_DIST_DIR) CIRCUITBREAKER_DIST_VERSION=$(TEST_DIST_VERSION) go test $(GOTEST_FLAGS) -v -run '^TestDist' ./test/dist
+	CIRCUITBREAKER_DIST_DIR=$(TEST_DIST_DIR) CIRCUITBREAKER_DIST_VERSION=$(TEST_DIST_VERSION) go test $(GOTEST_FLAGS) -v -run '^TestDist' ./dev/tests/dist
 
 $(BIN)/actionlint:
 	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
@@ -351,7 +351,7 @@ $(BIN)/actionlint:
 lint-workflows: $(BIN)/actionlint
 	$(BIN)/actionlint -no-color .github/workflows/*.yml
 
-# --- stacks on aws 7 (test/engine/aws7_test.go) ---------------------------------------
+# --- stacks on aws 7 (dev/tests/engine/aws7_test.go) ---------------------------------------
 # Users install @pulumi/aws and pulumi-aws 7.x today, while the breaker's own children stay on
 # aws 6.83.4 (the plugin's pulumi-aws sdk/v6). The newest 7.x both registries serve, pinned.
 AWS7_VERSION := 7.48.0
@@ -363,18 +363,18 @@ VENV_AWS7    := $(BIN)/venv-aws7
 ## standin-aws7: the same TEST-ONLY stand-in, linked to answer as aws $(AWS7_VERSION) (GetPluginInfo,
 ## GetSchema), which the engine tests install beside the 6.83.4 one.
 standin-aws7:
-	go build -ldflags "-X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/standinaws.Version=$(AWS7_VERSION)" \
-		-o $(STANDIN_AWS7)/pulumi-resource-aws ./internal/standinaws/cmd/pulumi-resource-aws
+	go build -ldflags "-X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/standinaws.Version=$(AWS7_VERSION)" \
+		-o $(STANDIN_AWS7)/pulumi-resource-aws ./dev/fakes/standinaws/cmd/pulumi-resource-aws
 
 ## engine-aws7-ts: the TypeScript aws 7 stack's locked dependencies (@pulumi/aws $(AWS7_VERSION), the
 ## built SDK), compiled: tsc type-checks the v7 objects against the SDK.
 engine-aws7-ts: sdk-nodejs
-	cd test/engine/aws7/ts && npm ci --no-audit --no-fund && ./node_modules/.bin/tsc
+	cd dev/tests/engine/aws7/ts && npm ci --no-audit --no-fund && ./node_modules/.bin/tsc
 
 ## engine-aws7-python: bin/venv-aws7 with pulumi-aws $(AWS7_VERSION) and the generated Python SDK.
 engine-aws7-python:
 	test -x $(VENV_AWS7)/bin/python || python3 -m venv $(VENV_AWS7)
-	$(VENV_AWS7)/bin/pip install -q --disable-pip-version-check -r test/engine/aws7/python/requirements.txt
+	$(VENV_AWS7)/bin/pip install -q --disable-pip-version-check -r dev/tests/engine/aws7/python/requirements.txt
 	rm -rf $(BIN)/sdk-python-aws7 && cp -r sdk/python $(BIN)/sdk-python-aws7
 	$(VENV_AWS7)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps $(BIN)/sdk-python-aws7
 	$(VENV_AWS7)/bin/pip check

@@ -1,7 +1,7 @@
 package component
 
 import (
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
@@ -26,7 +26,7 @@ type alarmHandlerPath struct {
 }
 
 // alarmHandler is our Go Lambda on the alarm topic: it applies each alarm
-// notification to the circuit's item (lambdas/alarmhandler). It tells the two
+// notification to the circuit's item (functions/alarmhandler). It tells the two
 // alarms apart by name, so each source's state is kept separately; the names
 // are known before the alarms exist (alarms.go), so the handler is subscribed
 // before either alarm can notify.
@@ -57,7 +57,7 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	}
 	env[lambdaenv.ProbeTimeoutSeconds] = pulumi.String(itoa(budget))
 	// Reconciliation records this breaker as its item's owner and reports
-	// another breaker on the item (lambdas/alarmhandler/handler/owner.go).
+	// another breaker on the item (functions/alarmhandler/handler/owner.go).
 	env[lambdaenv.Owner] = pulumi.String(BreakerIdentity(g.ctx.Project(), g.ctx.Stack(), g.name))
 	if lease := OwnerLeaseSeconds(g.s.ReconcileSchedule); lease > 0 {
 		env[lambdaenv.OwnerLeaseSeconds] = pulumi.String(itoa(lease))

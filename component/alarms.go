@@ -122,7 +122,7 @@ func (g *graph) slowCallAlarm(name pulumi.StringOutput, m SlowCallMonitoring, to
 			g.s.ServiceName, m.Percentile, ftoa(m.ThresholdMs), m.MinimumInvocations)),
 		// The Terraform provider refuses namespace, metric_name, dimensions,
 		// period and extended_statistic beside metric_query (ConflictsWith in
-		// internal/standinaws/reference/terraform-aws.json): they move into
+		// dev/fakes/standinaws/reference/terraform-aws.json): they move into
 		// the queries' metrics.
 		MetricQueries:           slowCallQueries(alarmDimensions(g.args.DownstreamFunction.Name, g.downQ), m),
 		ComparisonOperator:      pulumi.String("GreaterThanThreshold"),
@@ -214,7 +214,7 @@ func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Functi
 	if m.Mode == MonitoringRate {
 		// The Terraform provider refuses namespace, metric_name, dimensions,
 		// period and statistic beside metric_query (ConflictsWith in
-		// internal/standinaws/reference/terraform-aws.json): they move into
+		// dev/fakes/standinaws/reference/terraform-aws.json): they move into
 		// each metric of the query.
 		args.Threshold = pulumi.Float64(m.ErrorRatePercent)
 		args.MetricQueries = rateQueries(dims, m)

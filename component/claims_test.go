@@ -169,7 +169,7 @@ func TestCreatedByBreakerReadsTheTablesParent(t *testing.T) {
 }
 
 // Issue 14, item 21 (b): the alarm handler's reconciliation records its
-// breaker as the item's owner (lambdas/alarmhandler/handler/owner.go), by the
+// breaker as the item's owner (functions/alarmhandler/handler/owner.go), by the
 // identity the component gives it, with a lease of three reconciliation
 // periods (at least 15 minutes; the handler's default of a day for a cron
 // schedule).

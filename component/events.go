@@ -11,13 +11,13 @@ import (
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // Transition events (docs/events.md): every change of a circuit's state, from
 // every writer, reaches EventBridge once per transition. They come from the
 // circuit table's DynamoDB stream, read by our event publisher Lambda
-// (lambdas/eventpublisher), so that no writer can forget one and the request
+// (functions/eventpublisher), so that no writer can forget one and the request
 // path gains no step.
 
 // EventsArgs configure the transition events.

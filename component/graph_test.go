@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/fakeaws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"

@@ -64,7 +64,7 @@ func (e *InputError) Fields() []string {
 // value, and for a resource reference that rendering fails its internal
 // assertion (pulumi v3.274.1: errorToMessage calls propertyprint.Value, which
 // panics with "unsupported property value" on a resource reference; seen
-// through the engine in test/engine/sharing_test.go), crashing the CLI.
+// through the engine in dev/tests/engine/sharing_test.go), crashing the CLI.
 func (e *InputError) As(target any) bool {
 	t, ok := target.(**perrors.InputPropertiesError)
 	if !ok {

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/artifacts"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/artifacts"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 

@@ -8,7 +8,7 @@ package component_test
 // metrics in metric_query, and the Terraform AWS provider refuses namespace,
 // metric_name, dimensions, period and statistic beside it (ConflictsWith in
 // internal/service/cloudwatch/metric_alarm.go, recorded in
-// internal/standinaws/reference/terraform-aws.json).
+// dev/fakes/standinaws/reference/terraform-aws.json).
 
 import (
 	"strings"

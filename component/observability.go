@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sfn"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -13,7 +13,7 @@ import (
 
 // What operators see: fast fails and probes counted from the executions' own
 // logs (nothing is added to any execution), the CircuitState metric the alarm
-// handler publishes (lambdas/alarmhandler/handler/metric.go), and an optional
+// handler publishes (functions/alarmhandler/handler/metric.go), and an optional
 // dashboard of both beside AWS's own Lambda and Step Functions metrics.
 
 // ExecutionMetricsNamespace is where this breaker's fast fails and probes are
@@ -28,7 +28,7 @@ import (
 // API Reference, MetricTransformation.metricNamespace: pattern [^:*$]*, at
 // most 255 characters; the Terraform AWS provider refuses the same:
 // aws_cloudwatch_log_metric_filter metric_transformation.namespace in
-// internal/standinaws/reference/terraform-aws.json), and a serviceName may
+// dev/fakes/standinaws/reference/terraform-aws.json), and a serviceName may
 // hold ':'. Each ':' becomes '/', which a serviceName cannot hold, so two
 // breakers' namespaces never meet ("a:b" is CircuitBreaker/a/b, "a_b" stays
 // CircuitBreaker/a_b), and a name without ':' keeps the namespace it had.

@@ -10,9 +10,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // Issue 9 (alarm reconciliation): every reconcileSchedule, Scheduler invokes

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // IAM documents as plain functions of known strings, so that tests can assert on

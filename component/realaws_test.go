@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/fakeaws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -143,7 +143,7 @@ func TestLogLevelOffIsSentAndLoggingResourcesFollow(t *testing.T) {
 	// With logs on, the state machine waits for its log group and for the
 	// log-delivery grant, which is a policy of its own: removed from the
 	// program when logs go off, both are deleted after the state machine's
-	// update (test/engine checks the order through the engine).
+	// update (dev/tests/engine checks the order through the engine).
 	rec, _, err = deploy(t, baseArgs)
 	require.NoError(t, err)
 	sm = rec.one(t, "aws:sfn/stateMachine:StateMachine", "-state-machine")

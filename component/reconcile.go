@@ -4,14 +4,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/lambdaenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Reconciliation (lambdas/alarmhandler/handler/reconcile.go): on a schedule,
+// Reconciliation (functions/alarmhandler/handler/reconcile.go): on a schedule,
 // the alarm handler applies both alarms' current state and replays its
 // dead-letter queue through the same rule as a notification, so a lost or
 // dead-lettered notification is healed within one period. It is a mode of the

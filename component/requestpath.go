@@ -106,7 +106,7 @@ func (g *graph) executionLogs(role *iamRole) (sfn.StateMachineLoggingConfigurati
 }
 
 // controller is our Go Lambda for the request path's rare transitions, and the
-// operators' handle to force a circuit open or closed (lambdas/controller).
+// operators' handle to force a circuit open or closed (functions/controller).
 func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 	table.perKey = g.s.CircuitKey != ""
 	env := g.openPolicyEnv()

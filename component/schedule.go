@@ -15,7 +15,7 @@ import (
 // schedule runs the healthcheck with EventBridge Scheduler (the original used an
 // EventBridge rule), through the breaker's healthcheck runner: our controller
 // code deployed a second time, which invokes the healthcheck synchronously and
-// applies its verdict to the circuit on every run (lambdas/circuit
+// applies its verdict to the circuit on every run (circuit
 // ApplyVerdict), so that the circuit opens or closes within one interval
 // instead of one alarm evaluation plus CloudWatch's metric delay. The
 // healthcheck alarm stays: the runner's invocation is an ordinary one, so the

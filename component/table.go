@@ -56,7 +56,7 @@ func (g *graph) table() (circuitTable, error) {
 	// publisher tells a transition from a counter. Turning the stream on or
 	// off is an in-place update of the table (stream_enabled and
 	// stream_view_type are not ForceNew in the Terraform AWS provider's
-	// aws_dynamodb_table: internal/standinaws/reference/terraform-aws.json).
+	// aws_dynamodb_table: dev/fakes/standinaws/reference/terraform-aws.json).
 	var streamEnabled pulumi.BoolPtrInput
 	var streamViewType pulumi.StringPtrInput
 	if g.s.Events.Enabled {

@@ -3,7 +3,7 @@ package provider_test
 import (
 	"testing"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/fakeaws"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/integration"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"

@@ -111,7 +111,7 @@ func TestInputsThatMustBeKnownAreDocumented(t *testing.T) {
 
 // docs/sdks.md's table of the stand-in's types lists every aws type the
 // component creates (every New<Type> call in component/), and only types the
-// stand-in plays (internal/standinaws/reference/standin.json).
+// stand-in plays (dev/fakes/standinaws/reference/standin.json).
 func TestStandInTypesAreDocumented(t *testing.T) {
 	created := map[string]bool{}
 	files, err := filepath.Glob(filepath.Join("..", "component", "*.go"))

@@ -98,7 +98,7 @@ func build() (p.Provider, error) {
 			// pulumi-aws 7 is allowed too: a stack on aws 7 passes its
 			// resources to the breaker as references ({urn, id}, no version),
 			// which the plugin rehydrates as sdk/v6 objects from the engine's
-			// state (test/engine/aws7_test.go); with <7.0.0 pip refuses the SDK
+			// state (dev/tests/engine/aws7_test.go); with <7.0.0 pip refuses the SDK
 			// beside pulumi-aws 7. npm needs no such range: it nests the SDK's
 			// own @pulumi/aws 6 under it, which is what types its outputs.
 			"python": map[string]any{

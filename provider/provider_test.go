@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/blang/semver"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/fakeaws"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/fakeaws"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/provider"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/integration"

@@ -11,7 +11,7 @@ import (
 // as the package's README.md, and fall back to the one-line description
 // without them. Go's generator writes none; language.go.readme is this
 // package's own key (GoPackageInfo ignores keys it does not know), which
-// provider/cmd/sdkgen writes to sdk/go/circuitbreaker/README.md. So the
+// dev/codegen/sdkgen writes to sdk/go/circuitbreaker/README.md. So the
 // schema, generated from here, stays the one source of every SDK file, and
 // `make check-sdks` keeps them in step.
 

@@ -1,7 +1,7 @@
 // Command circuitctl is the operators' tool for pulumi-circuitbreaker's
 // circuits: status, list, open, close, release, clear-alarm, clear-hold,
 // repair, prune. The logic is in
-// internal/circuitctl; `circuitctl --help` and the README's runbook say how to
+// circuitctl; `circuitctl --help` and the README's runbook say how to
 // use it.
 package main
 
@@ -9,7 +9,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/circuitctl"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuitctl"
 )
 
 // Version is the release's version, stamped by the Makefile with -ldflags -X

@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
-	alarmhandler "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/alarmhandler/handler"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	alarmhandler "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
 )
 
-// The alarm names of the notifications in lambdas/alarmhandler/handler/testdata
+// The alarm names of the notifications in functions/alarmhandler/handler/testdata
 // (CloudWatch's JSON, with the SNS envelope, as the handler receives it).
 const (
 	fixtureDownstreamAlarm  = "payments-breaker-downstream-errors-5b1e0c7"
@@ -55,7 +55,7 @@ func notify(t *testing.T, handlerURL, fixture string) {
 // probe once the open duration has passed, as for the error alarm.
 func TestSlowCallAndRateAlarmsMoveTheCircuit(t *testing.T) {
 	e := newEnv(t, nil)
-	bootstrap := testenv.BuildBootstrap(t, "./lambdas/alarmhandler")
+	bootstrap := testenv.BuildBootstrap(t, "./functions/alarmhandler")
 	handlerURL := testenv.RIE(t, bootstrap, map[string]string{
 		alarmhandler.EnvTableName:            e.cfg.TableName,
 		alarmhandler.EnvServiceName:          e.cfg.ServiceName,

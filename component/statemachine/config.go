@@ -50,7 +50,7 @@ type Config struct {
 	// FallbackTimeoutSeconds bounds each attempt of the fallback (its Task's
 	// TimeoutSeconds); required with FallbackArn.
 	FallbackTimeoutSeconds int
-	// ControllerArn is the controller Lambda (lambdas/controller), invoked for
+	// ControllerArn is the controller Lambda (functions/controller), invoked for
 	// the rare transitions that need time arithmetic: trip, probe election,
 	// reopen.
 	ControllerArn string

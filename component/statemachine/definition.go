@@ -14,7 +14,7 @@
 // failure, joining a half-open period, counting a probe success and closing are
 // conditional DynamoDB updates made by the state machine itself; only the rare
 // transitions that need time arithmetic (trip, probe election, reopen) call the
-// controller Lambda (lambdas/controller). Every one of these writes adds 1 to
+// controller Lambda (functions/controller). Every one of these writes adds 1 to
 // the item's version, the optimistic-concurrency token of the Lambdas' writes.
 //
 // The definition uses JSONPath, not JSONata, so that the local executor the tests
@@ -31,7 +31,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // State names. They show in execution histories and logs, and tests and
@@ -135,7 +135,7 @@ const ErrorCircuitUnavailable = "CircuitUnavailable"
 // recorded on AWS in LocalStack's tests/aws/services/stepfunctions/v2/
 // error_handling/test_task_service_dynamodb.snapshot.json (ValidationException
 // arrives as DynamoDB.AmazonDynamoDBException); the table the tests share:
-// test/sfn/dynamodb-exception-classes.json. The retry lists below use those
+// dev/sfn/dynamodb-exception-classes.json. The retry lists below use those
 // names only: a wire code (RequestLimitExceeded, InternalServerError) or a
 // code without a class (ThrottlingException) never matches on AWS.
 

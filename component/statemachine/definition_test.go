@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 )
 
 // doc decodes a definition into generic JSON, so that the assertions check the
@@ -544,7 +544,7 @@ func TestASLValidator(t *testing.T) {
 
 // The DynamoDB retries name errors as Step Functions raises them on AWS:
 // DynamoDB.<Java SDK v1 exception class> (the table and its sources:
-// test/sfn/dynamodb-exception-classes.json, from aws/aws-sdk-java's
+// dev/sfn/dynamodb-exception-classes.json, from aws/aws-sdk-java's
 // AmazonDynamoDBClient and LocalStack's AWS-recorded
 // test_task_service_dynamodb.snapshot.json). A wire code that is not a class
 // name (RequestLimitExceeded, InternalServerError) or a code without a class

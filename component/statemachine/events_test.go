@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
-	publisher "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/eventpublisher/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	publisher "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/handler"
 )
 
 // Issue 9 (transition events): trip, probe, close, force and release, driven
@@ -76,7 +76,7 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 	// The alarm handler: the healthcheck alarm's ALARM holds the circuit
 	// open, its OK closes it (SNS-wrapped CloudWatch notifications, the
 	// handler's own fixtures).
-	handler := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/alarmhandler"), map[string]string{
+	handler := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./functions/alarmhandler"), map[string]string{
 		"TABLE_NAME": e.cfg.TableName, "SERVICE_NAME": e.cfg.ServiceName,
 		"DOWNSTREAM_ALARM_NAME": "payments-breaker-downstream-errors-5b1e0c7", "HEALTHCHECK_ALARM_NAME": fixtureHealthcheckAlarm,
 		"OPEN_DURATION_SECONDS": "60", "MAX_OPEN_DURATION_SECONDS": "600", "OPEN_BACKOFF_MULTIPLIER": "2",
@@ -105,7 +105,7 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./lambdas/eventpublisher"), map[string]string{
+	pub := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./functions/eventpublisher"), map[string]string{
 		publisher.EnvBusName:           "ops",
 		publisher.EnvTableName:         e.cfg.TableName,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": moto,

@@ -7,13 +7,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 )
 
 // Behaviours only real AWS would otherwise show, executed against the local
-// integrations (test/sfn/run.mjs), which reproduce them from responses
+// integrations (dev/sfn/run.mjs), which reproduce them from responses
 // recorded on AWS; each test names its source.
 
 // A brought table whose key is of type N fails every item operation with
@@ -40,7 +40,7 @@ func TestNumberKeyedTableFailsOpenAtOnce(t *testing.T) {
 
 // Account-level throttling is DynamoDB.RequestLimitExceededException on AWS
 // (the Java SDK's class for the RequestLimitExceeded code: aws/aws-sdk-java
-// AmazonDynamoDBClient; test/sfn/dynamodb-exception-classes.json): the read
+// AmazonDynamoDBClient; dev/sfn/dynamodb-exception-classes.json): the read
 // retries it, and so does counting a failure, so a throttled account still
 // counts the failures that trip the circuit.
 func TestAccountThrottlingIsRetried(t *testing.T) {

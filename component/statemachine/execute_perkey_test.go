@@ -10,13 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 )
 
 // Per-key circuits (docs/per-key.md) executed in the local executor, with the
 // real controller: the state machine reads the breaker's item and the key's
-// with one BatchGetItem (test/sfn/run.mjs serves it as AWS shapes it, items
+// with one BatchGetItem (dev/sfn/run.mjs serves it as AWS shapes it, items
 // shuffled) and acts on the one circuit.Governing picks.
 
 func newKeyedEnv(t *testing.T, threshold int) *env {
@@ -316,7 +316,7 @@ func (e *env) setItemAt(t testing.TB, itemKey string, attrs map[string]string) {
 }
 
 // The keyed read is the AWS SDK integration, whose errors are DynamoDb.<SDK v2
-// class> (test/sfn/run.mjs refuses to inject a name of the other integration):
+// class> (dev/sfn/run.mjs refuses to inject a name of the other integration):
 // throttling is retried, then the read decides; a read failing for good fails
 // open, counting against the key; a table that is not there fails open at once.
 func TestPerKeyReadErrors(t *testing.T) {

@@ -20,11 +20,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/testenv"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuitstore"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
 )
 
 // These tests execute the real definition (aws-local-stepfunctions) against
@@ -140,7 +140,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	e := &env{cfg: cfg, db: db, store: circuitstore.New(db, cfg.TableName)}
 	lambdas := map[string][]string{}
 
-	downstream := testenv.BuildBootstrap(t, "./internal/testlambdas/downstream")
+	downstream := testenv.BuildBootstrap(t, "./dev/testlambdas/downstream")
 	for range max(o.downstreams, 1) {
 		l := testenv.StartRIE(t, downstream, nil)
 		e.downstreams = append(e.downstreams, l)
@@ -150,7 +150,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		lambdas[cfg.FallbackArn] = []string{testenv.RIE(t, downstream, map[string]string{"ECHO_KEY": "fallback"})}
 	}
 	if !o.noController {
-		controller := testenv.BuildBootstrap(t, "./lambdas/controller")
+		controller := testenv.BuildBootstrap(t, "./functions/controller")
 		vars := map[string]string{
 			handler.EnvTableName:           cfg.TableName,
 			handler.EnvServiceName:         cfg.ServiceName,

@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 )
 
 // Issue 14 item 22, through the real definition and the real controller:

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // Per-key circuits (Config.CircuitKey, docs/per-key.md). The keyed definition
@@ -92,7 +92,7 @@ const pathCircuit = "$.Circuit"
 // model it as a class since 2025-08-14 (aws-sdk-go-v2 service/dynamodb
 // v1.48.0: "Explicitly models ThrottlingException as a class in statically
 // typed languages"), after the Java SDK v1 had stopped taking model updates
-// (test/sfn/dynamodb-exception-classes.json, sdkV2OnlyClassByErrorCode).
+// (dev/sfn/dynamodb-exception-classes.json, sdkV2OnlyClassByErrorCode).
 func TransientDynamoDBSDKErrors() []string {
 	return []string{
 		"DynamoDb.ProvisionedThroughputExceededException",

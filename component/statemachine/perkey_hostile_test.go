@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/internal/sfnlocal"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 )
 
 // Issue 14, items 1 to 4: per-key circuits when the keyed read fails, comes
@@ -18,7 +18,7 @@ import (
 // breaker's own item must govern whatever the key is and whatever DynamoDB
 // answers; executed through the real definition, the real controller and
 // dynalite (which counts key sizes in UTF-8 bytes, as DynamoDB does:
-// test/emulators/dynalite-key-size.cjs).
+// dev/emulators/dynalite-key-size.cjs).
 
 // breakerHold is a breaker-wide hold on the breaker's own item, and the state
 // that rejects a call under it.

@@ -5,14 +5,14 @@ package main
 // change nothing, with CIRCUITBREAKER_ENGINE_REFRESH=1 a refresh and a preview
 // after it that must change nothing too, a preview with the
 // healthcheckSchedule config changed, and destroy. It deploys, so it runs only when asked: `make preview` and the
-// engine tests (test/engine) set the variables below and run it against a
+// engine tests (dev/tests/engine) set the variables below and run it against a
 // throwaway local backend and the repository's test-only stand-in for the aws
 // plugin. With the real aws plugin and AWS credentials, the same test deploys
 // to AWS and destroys again: a pull-request check for your own stack.
 //
 // Environment: CIRCUITBREAKER_ENGINE_PROJECT, CIRCUITBREAKER_ENGINE_STACK,
 // CIRCUITBREAKER_ENGINE_REPORT (JSON file to write, the shape the other
-// languages' drivers in test/engine/drivers write too),
+// languages' drivers in dev/tests/engine/drivers write too),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 // CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
 // CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,

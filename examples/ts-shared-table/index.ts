@@ -1,9 +1,9 @@
 // Two breakers in front of one aliased function, sharing one circuit table.
 //
 // `npm install`, then `pulumi up` in this directory. Type-checked by make test
-// (test/engine TestSnippets); the same constructs (the alias passed as a
+// (dev/tests/engine TestSnippets); the same constructs (the alias passed as a
 // resource, the shared table, `topic: breaker.topic`) run through the engine
-// in test/engine/sharing (TypeScript, Python) and test/engine/sharedtable (Go).
+// in dev/tests/engine/sharing (TypeScript, Python) and dev/tests/engine/sharedtable (Go).
 // The checkout and refunds
 // flows call the same payments function through its `live` alias, each through
 // its own breaker: each keeps its own circuit (its item in the table, keyed by

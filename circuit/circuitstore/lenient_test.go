@@ -1,0 +1,117 @@
+package circuitstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
+)
+
+// handWritten is an item as an operator can write it in the console: a
+// counter that is no number, one beyond int64 (DynamoDB's N holds up to 38
+// digits: Amazon DynamoDB Developer Guide, "Supported data types", Number), a
+// fraction, a string set where a string belongs, a time that is no time.
+func handWritten(service string) circuitstore.Item {
+	return circuitstore.Item{
+		circuit.KeyAttribute:         &types.AttributeValueMemberS{Value: service},
+		circuit.AttrState:            &types.AttributeValueMemberS{Value: "OPEN"},
+		circuit.AttrFailures:         &types.AttributeValueMemberS{Value: "three"},
+		circuit.AttrOpenings:         &types.AttributeValueMemberN{Value: "99999999999999999999999999999999999999"},
+		circuit.AttrProbes:           &types.AttributeValueMemberN{Value: "1.5"},
+		circuit.AttrOverride:         &types.AttributeValueMemberSS{Value: []string{"FORCED_OPEN"}},
+		circuit.AttrOpenUntil:        &types.AttributeValueMemberS{Value: "tomorrow\x1b[2J"},
+		circuit.AttrVersion:          &types.AttributeValueMemberN{Value: "4"},
+		circuit.AttrTransitionReason: &types.AttributeValueMemberNULL{Value: true},
+		"operatorNote":               &types.AttributeValueMemberS{Value: "kept"},
+	}
+}
+
+// Decode fails on such an item, so every writer would; DecodeLenient reads
+// it, each unreadable value as its default, and says which, escaped.
+func TestDecodeLenientReadsWhatDecodeCannot(t *testing.T) {
+	item := handWritten("payments")
+	_, err := circuitstore.Decode("payments", item)
+	require.Error(t, err, "the strict decoder refuses the item")
+
+	c, notes := circuitstore.DecodeLenient("payments", item)
+	assert.Equal(t, circuit.Circuit{ServiceName: "payments", State: circuit.Open, Version: 4}, c)
+	assert.ElementsMatch(t, []string{
+		`failures: a string (S) where a number (N) belongs, read as 0`,
+		`openings: N "99999999999999999999999999999999999999" is not an integer the circuit can hold, read as 0`,
+		`probes: N "1.5" is not an integer the circuit can hold, read as 0`,
+		`override: a set where a string (S) belongs, read as absent`,
+		`openUntil: "tomorrow\x1b[2J" is not an RFC 3339 time, read as absent`,
+	}, notes)
+
+	c, notes = circuitstore.DecodeLenient("payments", nil)
+	assert.Equal(t, circuit.Circuit{ServiceName: "payments", State: circuit.Closed}, c)
+	assert.Empty(t, notes)
+}
+
+// With Store.Decode set to the lenient decoder, Update reads the item and its
+// write stores every model attribute readable again (attributes the model
+// does not know are kept), conditional on the version as usual.
+func TestUpdateWithTheLenientDecoderRewritesAnUnreadableItem(t *testing.T) {
+	s, db := newStore(t)
+	ctx := context.Background()
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: handWritten("payments")})
+	require.NoError(t, err)
+	_, err = s.Update(ctx, "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) { return c, true, nil })
+	require.Error(t, err, "a strict store cannot write it")
+
+	s.Decode = func(service string, item circuitstore.Item) (circuit.Circuit, error) {
+		c, _ := circuitstore.DecodeLenient(service, item)
+		return c, nil
+	}
+	after, err := s.Update(ctx, "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) { return c, true, nil })
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), after.Version)
+
+	item := rawItem(t, db, s.Table, "payments")
+	_, err = circuitstore.Decode("payments", item)
+	require.NoError(t, err, "every writer can read it again")
+	assert.Equal(t, &types.AttributeValueMemberN{Value: "0"}, item[circuit.AttrFailures])
+	assert.NotContains(t, item, circuit.AttrOverride)
+	assert.NotContains(t, item, circuit.AttrOpenUntil)
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "kept"}, item["operatorNote"])
+}
+
+// DecodeLenient reads what anyone can write into an item: it never panics
+// and never fails, and what it returns Encode can store.
+func FuzzDecodeLenient(f *testing.F) {
+	f.Add("OPEN", "3", "2026-11-27T00:10:39.123Z", "FORCED_OPEN", uint8(0))
+	f.Add("", "1e400", "9999-12-31T23:59:59Z", "\x00", uint8(1))
+	f.Add("x", "-0", "not a time", "", uint8(2))
+	f.Fuzz(func(t *testing.T, state, num, when, override string, shape uint8) {
+		item := circuitstore.Item{
+			circuit.AttrState:            &types.AttributeValueMemberS{Value: state},
+			circuit.AttrFailures:         &types.AttributeValueMemberN{Value: num},
+			circuit.AttrOpenUntil:        &types.AttributeValueMemberS{Value: when},
+			circuit.AttrOverride:         &types.AttributeValueMemberS{Value: override},
+			circuit.AttrVersion:          &types.AttributeValueMemberN{Value: num},
+			circuit.AttrHealthcheckRunAt: &types.AttributeValueMemberS{Value: when},
+		}
+		switch shape % 4 {
+		case 1:
+			item[circuit.AttrProbes] = &types.AttributeValueMemberS{Value: num}
+		case 2:
+			item[circuit.AttrOpenings] = &types.AttributeValueMemberBOOL{Value: true}
+		case 3:
+			item[circuit.AttrTransitionAt] = &types.AttributeValueMemberN{Value: num}
+		}
+		c, _ := circuitstore.DecodeLenient("s", item)
+		set, _ := circuitstore.Encode(c)
+		back, err := circuitstore.Decode("s", set)
+		if err != nil {
+			t.Fatalf("Encode of a lenient decode is unreadable: %v", err)
+		}
+		_ = back
+	})
+}

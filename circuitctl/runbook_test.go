@@ -1,0 +1,185 @@
+package circuitctl_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuitctl"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+)
+
+// runbookCommand is one `circuitctl` line of the README's runbook: its
+// environment assignments and its arguments, as a POSIX shell splits them.
+type runbookCommand struct {
+	line string
+	env  map[string]string
+	args []string
+}
+
+// runbookCommands extracts every circuitctl command line from the sh blocks
+// of the README's "## Runbook" section: continuation lines joined, comments
+// dropped, words split as sh does for the quoting the runbook uses ('...',
+// "...", backslash).
+func runbookCommands(t *testing.T) []runbookCommand {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	readme := string(raw)
+	start := strings.Index(readme, "\n## Runbook\n")
+	require.NotEqual(t, -1, start, "README has no ## Runbook section")
+	section := readme[start+1:]
+	if end := strings.Index(section[3:], "\n## "); end >= 0 {
+		section = section[:end+3]
+	}
+	var cmds []runbookCommand
+	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1) {
+		text := strings.ReplaceAll(block[1], "\\\n", " ")
+		for _, line := range strings.Split(text, "\n") {
+			words, ok := shellWords(line)
+			require.True(t, ok, "cannot split %q", line)
+			c := runbookCommand{line: line, env: map[string]string{}}
+			for len(words) > 0 && regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`).MatchString(words[0]) {
+				k, v, _ := strings.Cut(words[0], "=")
+				c.env[k] = v
+				words = words[1:]
+			}
+			if len(words) == 0 || words[0] != "circuitctl" {
+				continue
+			}
+			c.args = words[1:]
+			cmds = append(cmds, c)
+		}
+	}
+	return cmds
+}
+
+// shellWords splits one line as sh does, for what the runbook writes: words
+// separated by blanks, '...' and "..." quoting, backslash escapes, and a
+// comment from a # that starts a word. Lines with expansions ($, `) are left
+// to the shell: ok is true and the words are only used when the command is
+// circuitctl, whose lines have none.
+func shellWords(line string) (words []string, ok bool) {
+	var w strings.Builder
+	inWord := false
+	for i := 0; i < len(line); i++ {
+		ch := line[i]
+		switch {
+		case ch == ' ' || ch == '\t':
+			if inWord {
+				words = append(words, w.String())
+				w.Reset()
+				inWord = false
+			}
+		case ch == '#' && !inWord:
+			return words, true
+		case ch == '\'':
+			end := strings.IndexByte(line[i+1:], '\'')
+			if end < 0 {
+				return nil, false
+			}
+			w.WriteString(line[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case ch == '"':
+			i++
+			for ; i < len(line) && line[i] != '"'; i++ {
+				if line[i] == '\\' && i+1 < len(line) && strings.IndexByte("\"\\$`", line[i+1]) >= 0 {
+					i++
+				}
+				w.WriteByte(line[i])
+			}
+			if i >= len(line) {
+				return nil, false
+			}
+			inWord = true
+		case ch == '\\' && i+1 < len(line):
+			i++
+			w.WriteByte(line[i])
+			inWord = true
+		default:
+			w.WriteByte(ch)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, w.String())
+	}
+	return words, true
+}
+
+func TestShellWords(t *testing.T) {
+	for line, want := range map[string][]string{
+		`circuitctl open payments --reason "INC-7: provider down"   # fail fast`: {"circuitctl", "open", "payments", "--reason", "INC-7: provider down"},
+		`circuitctl status 'payments#acme' --stack outputs.json`:                 {"circuitctl", "status", "payments#acme", "--stack", "outputs.json"},
+		`A=b circuitctl open x --reason "acme's \"API\""`:                        {"A=b", "circuitctl", "open", "x", "--reason", `acme's "API"`},
+		`circuitctl list payments#acme`:                                          {"circuitctl", "list", "payments#acme"},
+	} {
+		got, ok := shellWords(line)
+		assert.True(t, ok)
+		assert.Equal(t, want, got, line)
+	}
+}
+
+// The runbook's command lines, exactly as the README writes them, run and
+// succeed: against a table holding the circuits they name, with the
+// outputs.json its first block writes (tableName, tableArn, serviceName) in
+// the working directory, and the local table's endpoint and name in place of
+// the example's. Every command the tool has (but history, which keeps
+// nothing) is shown there.
+func TestRunbookCommandLinesRun(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, circuit.Circuit{ServiceName: "payments", State: circuit.Closed})
+	f.put(t, circuit.Circuit{ServiceName: "payments#acme", State: circuit.Closed, Failures: 1})
+
+	cmds := runbookCommands(t)
+	require.GreaterOrEqual(t, len(cmds), 10, "the runbook's circuitctl lines were not found")
+
+	dir := t.TempDir()
+	outputs, err := json.Marshal(map[string]any{
+		"tableName": f.table, "tableArn": "arn:aws:dynamodb:" + testenv.FakeRegion + ":123456789012:table/" + f.table,
+		"serviceName": "payments", "stateMachineArn": "arn:aws:states:" + testenv.FakeRegion + ":123456789012:stateMachine:payments",
+	})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "outputs.json"), outputs, 0o644))
+	t.Chdir(dir)
+
+	seen := map[string]bool{}
+	for _, c := range cmds {
+		args := append([]string(nil), c.args...)
+		local := false
+		for i := range args {
+			if i > 0 && args[i-1] == "--endpoint-url" {
+				args[i], local = endpoint, true
+			}
+		}
+		for i := range args {
+			if local && i > 0 && args[i-1] == "--table" {
+				args[i] = f.table
+			}
+		}
+		if !local {
+			args = append(args, "--endpoint-url", endpoint)
+		}
+		for k, v := range c.env {
+			t.Setenv(k, v)
+		}
+		r := runWith(t, circuitctl.Env{}, args...)
+		assert.Equal(t, circuitctl.ExitOK, r.code, "%s\n%s", c.line, r)
+		seen[c.args[0]] = true
+	}
+
+	help := runWith(t, circuitctl.Env{}, "--help")
+	for _, m := range regexp.MustCompile(`(?m)^  ([a-z][a-z-]*) `).FindAllStringSubmatch(help.stdout, -1) {
+		if m[1] != "history" {
+			assert.True(t, seen[m[1]], "the runbook shows no `circuitctl %s` line", m[1])
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package artifacts carries our Go Lambdas inside the provider binary, as the
+// reproducible linux/arm64 zips that `make lambdas` (go run ./functions/bundle)
+// writes into dist/. Embedding them means a provider release always deploys
+// the handler code it was tested with, with no download at deploy time.
+//
+// dist/ holds only .keep in git, so that a fresh clone compiles; the zips are
+// build outputs. A provider built without them fails at deploy time with an
+// error saying how to fix the build, not with an empty Lambda.
+package artifacts
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+//go:embed all:dist
+var dist embed.FS
+
+// ErrNotBuilt is returned (wrapped) when a Lambda's zip was not embedded.
+var ErrNotBuilt = errors.New("not built into this provider")
+
+// Zip returns the deployment package of the Lambda called name (the directory
+// name under lambdas/, e.g. "alarmhandler"): a zip holding one executable
+// file, bootstrap, for the provided.al2023 runtime on arm64.
+func Zip(name string) ([]byte, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return nil, fmt.Errorf("lambda artifact name %q is not a plain name", name)
+	}
+	b, err := dist.ReadFile("dist/" + name + ".zip")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("lambda artifact %s is %w: run `make lambdas` before building it", name, ErrNotBuilt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lambda artifact %s: %w", name, err)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("lambda artifact %s is empty (%w): run `make lambdas` before building it", name, ErrNotBuilt)
+	}
+	return b, nil
+}
+
+// SHA256 is the base64 SHA-256 of the zip, the form Lambda reports as
+// CodeSha256 (and source_code_hash expects), so that it can be compared with a
+// deployed function's code or used as a stable content hash.
+func SHA256(name string) (string, error) {
+	b, err := Zip(name)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:]), nil
+}
+
+// Names lists the Lambdas built into this provider, sorted.
+func Names() []string {
+	entries, err := dist.ReadDir("dist")
+	if err != nil {
+		return nil
+	}
+	var names []string
+	for _, e := range entries {
+		if n, ok := strings.CutSuffix(e.Name(), ".zip"); ok && !e.IsDir() {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names
+}

@@ -1,0 +1,46 @@
+// Command eventpublisher is the circuit breaker's Lambda on the circuit table's
+// DynamoDB stream: it publishes one EventBridge event per transition of a
+// circuit. The logic is in package handler; this file only wires the runtime.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/handler"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	lambda.Start(newHandler(log))
+}
+
+// newHandler validates the configuration at cold start; a misconfigured
+// function fails every invocation with the configuration error, so the
+// mapping's retries and its on-failure destination keep the records' place.
+func newHandler(log *slog.Logger) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	fail := func(err error) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		return func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+			return events.DynamoDBEventResponse{}, err
+		}
+	}
+	cfg, err := handler.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		return fail(err)
+	}
+	// The SDK's own loading honours AWS_ENDPOINT_URL_EVENTBRIDGE, which tests
+	// use to point the real bootstrap at a local endpoint.
+	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		log.Error("loading AWS configuration", "error", err.Error())
+		return fail(err)
+	}
+	return handler.New(cfg, eventbridge.NewFromConfig(awsCfg), log, nil).Handle
+}
