@@ -11,7 +11,7 @@ PLUGIN_LDFLAGS = -X github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/provi
 CIRCUITCTL_LDFLAGS = -X main.Version=$(VERSION)
 ROOT         := $(abspath .)
 BIN          := $(ROOT)/bin
-EMULATORS    := $(ROOT)/test/emulators
+EMULATORS    := $(ROOT)/dev/emulators
 # The Lambda Runtime Interface Emulator has no tags; this pseudo-version is pinned.
 RIE_VERSION  := v0.0.0-20261030222936-bef5c4ba774d
 GOTEST_FLAGS ?= -count=1
@@ -132,7 +132,7 @@ check-standin-schema:
 ## then regenerate standin.json. It compiles and links much of the provider: with a cold cache
 ## tens of minutes and several GB of memory; commit both files.
 standin-tf-reference:
-	cd dev/tools/tfawsschema && GOFLAGS=-trimpath go run . -out $(ROOT)/internal/standinaws/reference/terraform-aws.json
+	cd dev/tools/tfawsschema && GOFLAGS=-trimpath go run . -out $(ROOT)/dev/fakes/standinaws/reference/terraform-aws.json
 	$(MAKE) standin-schema
 
 ## sdk-nodejs: compile the TypeScript SDK into sdk/nodejs/bin, the package directory npm installs.

@@ -141,7 +141,7 @@ func TestStandInTypesAreDocumented(t *testing.T) {
 		assert.True(t, documented[typ], "docs/sdks.md's stand-in table omits %s, which the component creates", typ)
 	}
 
-	standin, err := os.ReadFile(filepath.Join("..", "internal", "standinaws", "reference", "standin.json"))
+	standin, err := os.ReadFile(filepath.Join("..", "dev", "fakes", "standinaws", "reference", "standin.json"))
 	require.NoError(t, err)
 	for typ := range documented {
 		mod, name, _ := strings.Cut(typ, " ")

@@ -30,7 +30,7 @@ const (
 // bootstrap, running under the RIE on e's table, as SNS would invoke it.
 func notify(t *testing.T, handlerURL, fixture string) {
 	t.Helper()
-	body, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "lambdas", "alarmhandler", "handler", "testdata", fixture))
+	body, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "functions", "alarmhandler", "handler", "testdata", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -499,7 +499,7 @@ func validatorConfigs() map[string]Config {
 
 func aslValidator(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(testenv.RepoRoot(), "test", "emulators", "node_modules", ".bin", "asl-validator")
+	bin := filepath.Join(testenv.RepoRoot(), "dev", "emulators", "node_modules", ".bin", "asl-validator")
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("asl-validator is not installed at %s: run `make deps`", bin)
 	}
@@ -551,7 +551,7 @@ func TestASLValidator(t *testing.T) {
 // (ThrottlingException) would never match; the base class would retry
 // permanent errors (a key of type N, a missing permission) on every request.
 func TestDynamoDBRetriesNameErrorsAWSRaises(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "test", "sfn", "dynamodb-exception-classes.json"))
+	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "dev", "sfn", "dynamodb-exception-classes.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -147,8 +147,8 @@ type response struct {
 }
 
 // Paths of the runner and of the npm packages it needs.
-func runnerScript() string { return filepath.Join(testenv.RepoRoot(), "test", "sfn", "run.mjs") }
-func emulatorsDir() string { return filepath.Join(testenv.RepoRoot(), "test", "emulators") }
+func runnerScript() string { return filepath.Join(testenv.RepoRoot(), "dev", "sfn", "run.mjs") }
+func emulatorsDir() string { return filepath.Join(testenv.RepoRoot(), "dev", "emulators") }
 
 // Start loads definition into a new executor process, stopped when the test
 // ends. It fails the test (not skips it) when Node or the npm packages are

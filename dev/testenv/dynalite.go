@@ -32,7 +32,7 @@ const (
 )
 
 func dynaliteCLI() string {
-	return filepath.Join(RepoRoot(), "test", "emulators", "node_modules", "dynalite", "cli.js")
+	return filepath.Join(RepoRoot(), "dev", "emulators", "node_modules", "dynalite", "cli.js")
 }
 
 // dynaliteKeySize is preloaded into dynalite so that it counts key sizes in
@@ -40,7 +40,7 @@ func dynaliteCLI() string {
 // key of multi-byte characters that DynamoDB refuses is accepted here (see
 // the script for the references).
 func dynaliteKeySize() string {
-	return filepath.Join(RepoRoot(), "test", "emulators", "dynalite-key-size.cjs")
+	return filepath.Join(RepoRoot(), "dev", "emulators", "dynalite-key-size.cjs")
 }
 
 // StartDynalite starts one in-memory dynalite on 127.0.0.1 and returns its

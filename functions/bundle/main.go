@@ -1,4 +1,4 @@
-// Command bundle builds every Lambda main package under lambdas/ into a
+// Command bundle builds every Lambda main package under functions/ into a
 // deployment zip for the provided.al2023 runtime on arm64:
 //
 //	go run ./functions/bundle -out functions/artifacts/dist
@@ -36,7 +36,7 @@ import (
 var FixedModTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // lambdasPattern is where Lambda main packages live.
-const lambdasPattern = "./lambdas/..."
+const lambdasPattern = "./functions/..."
 
 func main() {
 	out := flag.String("out", "functions/artifacts/dist", "directory to write <name>.zip into")
@@ -92,7 +92,7 @@ func run(out string, report io.Writer) error {
 			if err := os.Remove(filepath.Join(out, e.Name())); err != nil {
 				return err
 			}
-			fmt.Fprintf(report, "%s: removed (no such Lambda under lambdas/)\n", filepath.Join(out, e.Name()))
+			fmt.Fprintf(report, "%s: removed (no such Lambda under functions/)\n", filepath.Join(out, e.Name()))
 		}
 	}
 	return nil
@@ -110,7 +110,7 @@ func moduleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// lambdaPackages lists the main packages under lambdas/ except this command.
+// lambdaPackages lists the main packages under functions/ except this command.
 func lambdaPackages(root string) ([]string, error) {
 	cmd := exec.Command("go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, lambdasPattern)
 	cmd.Dir = root

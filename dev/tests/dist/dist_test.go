@@ -333,7 +333,7 @@ func newUser(t *testing.T, r release) *user {
 func (u *user) copyTestdata(files ...string) {
 	u.t.Helper()
 	for _, f := range files {
-		b, err := os.ReadFile(path("test", "dist", "testdata", f))
+		b, err := os.ReadFile(path("dev", "tests", "dist", "testdata", f))
 		if err != nil {
 			u.t.Fatal(err)
 		}

@@ -31,24 +31,24 @@ const aws7Version = "7.48.0"
 
 func TestTypeScriptAws7ThroughEngine(t *testing.T) {
 	t.Parallel()
-	dir := path("test", "engine", "aws7", "ts")
+	dir := path("dev", "tests", "engine", "aws7", "ts")
 	need(t, filepath.Join(dir, "bin", "index.js"), "the compiled aws 7 TypeScript stack")
 	need(t, filepath.Join(dir, "node_modules", "@pulumi-circuitbreaker", "circuitbreaker", "package.json"), "the aws 7 TypeScript stack's dependencies")
-	checkAws7(t, "typescript", dir, []string{"node", path("test", "engine", "drivers", "driver.js")}, filepath.Join(dir, "bin", "index.js"))
+	checkAws7(t, "typescript", dir, []string{"node", path("dev", "tests", "engine", "drivers", "driver.js")}, filepath.Join(dir, "bin", "index.js"))
 }
 
 func TestPythonAws7ThroughEngine(t *testing.T) {
 	t.Parallel()
 	py := path("bin", "venv-aws7", "bin", "python")
 	need(t, py, "the aws 7 Python virtualenv")
-	dir := path("test", "engine", "aws7", "python")
+	dir := path("dev", "tests", "engine", "aws7", "python")
 	// pip accepts the SDK beside pulumi-aws 7: until the SDK allowed
 	// pulumi-aws <8 it said "pulumi-circuitbreaker 0.1.0 has requirement
 	// pulumi-aws<7.0.0,>=6.83.4, but you have pulumi-aws 7.48.0".
 	if out, err := exec.Command(filepath.Join(filepath.Dir(py), "pip"), "check", "--disable-pip-version-check").CombinedOutput(); err != nil {
 		t.Errorf("pip check in bin/venv-aws7: %v\n%s", err, out)
 	}
-	checkAws7(t, "python", dir, []string{py, path("test", "engine", "drivers", "driver.py")}, filepath.Join(dir, "__main__.py"))
+	checkAws7(t, "python", dir, []string{py, path("dev", "tests", "engine", "drivers", "driver.py")}, filepath.Join(dir, "__main__.py"))
 }
 
 // TestAws7StacksPinTheMakefilesVersion: the pins and aws7Version agree, so
@@ -56,8 +56,8 @@ func TestPythonAws7ThroughEngine(t *testing.T) {
 func TestAws7StacksPinTheMakefilesVersion(t *testing.T) {
 	for _, f := range [][2]string{
 		{path("Makefile"), "AWS7_VERSION := " + aws7Version},
-		{path("test", "engine", "aws7", "ts", "package.json"), `"@pulumi/aws": "` + aws7Version + `"`},
-		{path("test", "engine", "aws7", "python", "requirements.txt"), "pulumi-aws==" + aws7Version},
+		{path("dev", "tests", "engine", "aws7", "ts", "package.json"), `"@pulumi/aws": "` + aws7Version + `"`},
+		{path("dev", "tests", "engine", "aws7", "python", "requirements.txt"), "pulumi-aws==" + aws7Version},
 	} {
 		b, err := os.ReadFile(f[0])
 		if err != nil {

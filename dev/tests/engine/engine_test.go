@@ -79,14 +79,14 @@ var languages = map[string]language{
 			{path("examples", "ts", "bin", "index.js"), "the compiled TypeScript example"},
 		},
 		command: func() (string, []string) {
-			return path("examples", "ts"), []string{"node", path("test", "engine", "drivers", "driver.js")}
+			return path("examples", "ts"), []string{"node", path("dev", "tests", "engine", "drivers", "driver.js")}
 		},
 	},
 	"python": {
 		name: "python", example: "python", outputType: "str",
 		needs: [][2]string{{venvPython(), "the Python virtualenv with the SDK"}},
 		command: func() (string, []string) {
-			return path("examples", "python"), []string{venvPython(), path("test", "engine", "drivers", "driver.py")}
+			return path("examples", "python"), []string{venvPython(), path("dev", "tests", "engine", "drivers", "driver.py")}
 		},
 	},
 	"go": {

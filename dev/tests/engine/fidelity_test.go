@@ -71,10 +71,10 @@ func startMoto(t *testing.T, dir string) *moto {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.cmd = exec.Command(fidelity.path("venv", "bin", "python"), path("test", "fidelity", "moto", "server.py"), fmt.Sprint(port))
+	m.cmd = exec.Command(fidelity.path("venv", "bin", "python"), path("dev", "tests", "fidelity", "moto", "server.py"), fmt.Sprint(port))
 	m.cmd.Env = append(os.Environ(),
 		"FIDELITY_CALL_LOG="+m.callLog,
-		"FIDELITY_ASL_VALIDATOR="+path("test", "emulators", "node_modules", "asl-validator", "dist", "bin", "asl-validator.js"),
+		"FIDELITY_ASL_VALIDATOR="+path("dev", "emulators", "node_modules", "asl-validator", "dist", "bin", "asl-validator.js"),
 		"MOTO_IAM_LOAD_MANAGED_POLICIES=true",
 	)
 	m.cmd.Stdout, m.cmd.Stderr = logf, logf

@@ -35,7 +35,7 @@ func TestOddServiceNameThroughEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), stackTimeout())
 	defer cancel()
 	dir := filepath.Join(e.dir, "oddname")
-	if err := os.CopyFS(dir, os.DirFS(path("test", "engine", "oddname"))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(path("dev", "tests", "engine", "oddname"))); err != nil {
 		t.Fatal(err)
 	}
 	c := cli{t: t, ctx: ctx, dir: dir, env: yamlEnv(t, e)}

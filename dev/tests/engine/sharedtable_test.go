@@ -29,7 +29,7 @@ import (
 var sharedServices = []string{"checkout", "Refunds_EU-2026_ledger-v2_partner_X9z"}
 
 func TestGoSharedTableThroughEngine(t *testing.T) {
-	runShared(t, "go", path("test", "engine", "sharedtable", "go"), []string{"go", "test", "-count=1", "-run", "^TestEngine$", "."}, nil)
+	runShared(t, "go", path("dev", "tests", "engine", "sharedtable", "go"), []string{"go", "test", "-count=1", "-run", "^TestEngine$", "."}, nil)
 }
 
 func TestTypeScriptSharedTableThroughEngine(t *testing.T) {
@@ -39,16 +39,16 @@ func TestTypeScriptSharedTableThroughEngine(t *testing.T) {
 	}
 	// The program is plain JavaScript next to this file; its packages (and the
 	// driver's @pulumi/pulumi) resolve from the example's node_modules.
-	runShared(t, "typescript", path("examples", "ts"), []string{"node", path("test", "engine", "drivers", "driver.js")}, []string{
-		"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("test", "engine", "sharedtable", "index.js"),
+	runShared(t, "typescript", path("examples", "ts"), []string{"node", path("dev", "tests", "engine", "drivers", "driver.js")}, []string{
+		"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("dev", "tests", "engine", "sharedtable", "index.js"),
 		"NODE_PATH=" + path("examples", "ts", "node_modules"),
 	})
 }
 
 func TestPythonSharedTableThroughEngine(t *testing.T) {
 	need(t, venvPython(), "the Python virtualenv with the SDK")
-	runShared(t, "python", path("test", "engine", "sharedtable"), []string{venvPython(), path("test", "engine", "drivers", "driver.py")}, []string{
-		"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("test", "engine", "sharedtable", "__main__.py"),
+	runShared(t, "python", path("dev", "tests", "engine", "sharedtable"), []string{venvPython(), path("dev", "tests", "engine", "drivers", "driver.py")}, []string{
+		"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("dev", "tests", "engine", "sharedtable", "__main__.py"),
 	})
 }
 

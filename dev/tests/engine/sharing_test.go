@@ -30,14 +30,14 @@ func sharingProgram(t *testing.T, lang string) sharingLang {
 		for _, n := range languages["typescript"].needs {
 			need(t, n[0], n[1])
 		}
-		return sharingLang{path("examples", "ts"), []string{"node", path("test", "engine", "drivers", "driver.js")}, []string{
-			"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("test", "engine", "sharing", "index.js"),
+		return sharingLang{path("examples", "ts"), []string{"node", path("dev", "tests", "engine", "drivers", "driver.js")}, []string{
+			"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("dev", "tests", "engine", "sharing", "index.js"),
 			"NODE_PATH=" + path("examples", "ts", "node_modules"),
 		}}
 	case "python":
 		need(t, venvPython(), "the Python virtualenv with the SDK")
-		return sharingLang{path("test", "engine", "sharing"), []string{venvPython(), path("test", "engine", "drivers", "driver.py")}, []string{
-			"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("test", "engine", "sharing", "__main__.py"),
+		return sharingLang{path("dev", "tests", "engine", "sharing"), []string{venvPython(), path("dev", "tests", "engine", "drivers", "driver.py")}, []string{
+			"CIRCUITBREAKER_ENGINE_PROGRAM=" + path("dev", "tests", "engine", "sharing", "__main__.py"),
 		}}
 	}
 	t.Fatalf("no sharing program in %s", lang)

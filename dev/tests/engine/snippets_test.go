@@ -195,7 +195,7 @@ func yamlRuntime(p string) bool {
 // engineTestNames are the Test functions of this package.
 func engineTestNames(t *testing.T) map[string]bool {
 	t.Helper()
-	files, err := filepath.Glob(path("test", "engine", "*_test.go"))
+	files, err := filepath.Glob(path("dev", "tests", "engine", "*_test.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
