@@ -140,3 +140,21 @@ const ProbeTimeoutSeconds = "PROBE_TIMEOUT_SECONDS"
 // function's environment (Lambda Developer Guide, "Defined runtime
 // environment variables": AWS_LAMBDA_FUNCTION_NAME).
 const FunctionName = "AWS_LAMBDA_FUNCTION_NAME"
+
+// Render helpers: the component and the Lambdas format a value one way, so a
+// value read back at cold start is the one the component wrote.
+
+// FormatSeconds is a duration as whole seconds.
+func FormatSeconds(d time.Duration) string {
+	return strconv.FormatInt(int64(d/time.Second), 10)
+}
+
+// FormatFloat is the shortest decimal that reads back as f.
+func FormatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// PutOpenPolicy writes p as OpenPolicy reads it.
+func PutOpenPolicy(env map[string]string, p circuit.Policy) {
+	env[OpenDurationSeconds] = FormatSeconds(p.OpenDuration)
+	env[MaxOpenDuration] = FormatSeconds(p.MaxOpenDuration)
+	env[BackoffMultiplier] = FormatFloat(p.BackoffMultiplier)
+}

@@ -121,7 +121,7 @@ func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	now := h.now()
 	var fixes []string
 	c, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
-		c, fixes = c.Repair(now, h.cfg.limits())
+		c, fixes = c.Repair(now, h.cfg.Limits())
 		return c, len(fixes) > 0, nil
 	})
 	if err != nil {
