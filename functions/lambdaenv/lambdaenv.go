@@ -115,13 +115,6 @@ func (r *Reader) Err(lambda string) error {
 	return &ConfigurationError{Lambda: lambda, Problems: r.problems}
 }
 
-// ReconcileEvent is the input the breaker's reconciliation schedule passes to
-// the alarm handler (EventBridge Scheduler's templated Lambda target invokes
-// the function with the schedule's Input as the event, unwrapped). It lives
-// here, beside the variables, because the component writes it and the handler
-// reads it.
-const ReconcileEvent = `{"reconcile":true}`
-
 // DeadLetterQueueURL is the alarm handler's dead-letter queue, which its
 // reconciliation drains.
 const DeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -185,4 +186,18 @@ func OwnerFromEnv(getenv func(string) string) (Owner, error) {
 		o.Lease = time.Duration(n) * time.Second
 	}
 	return o, nil
+}
+
+// ReconcileEvent is the reconciliation schedule's event: EventBridge
+// Scheduler's templated Lambda target invokes the alarm handler with the
+// schedule's Input, unwrapped. It is here, beside the environment, because
+// the component writes it (ReconcileInput) and the handler reads it.
+type ReconcileEvent struct {
+	Reconcile bool `json:"reconcile"`
+}
+
+// ReconcileInput is the schedule's Input: {"reconcile":true}.
+func ReconcileInput() string {
+	b, _ := json.Marshal(ReconcileEvent{Reconcile: true}) // a struct of a bool: never fails
+	return string(b)
 }

@@ -41,3 +41,9 @@ func TestEnvRoundTrip(t *testing.T) {
 	require.NotContains(t, c.Env(), config.EnvOwner)
 	require.NotContains(t, c.Env(), config.EnvOwnerLeaseSeconds)
 }
+
+// The schedule's Input is these bytes: a change would change every deployed
+// reconciliation schedule.
+func TestReconcileInput(t *testing.T) {
+	require.Equal(t, `{"reconcile":true}`, config.ReconcileInput())
+}
