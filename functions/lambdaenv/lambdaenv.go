@@ -1,6 +1,8 @@
 // Package lambdaenv reads our Lambdas' configuration from the environment the
 // component sets: every problem at once (so one redeploy fixes them all), with
-// the variable's name, and never a value that is not a number.
+// the variable's name, and never a value that is not a number. Each function's
+// contract (functions/controller/config, functions/alarmhandler/config,
+// functions/eventpublisher/config) uses it to read and render its variables.
 package lambdaenv
 
 import (
