@@ -1,7 +1,7 @@
 package component
 
 import (
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
@@ -37,31 +37,38 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	if err != nil {
 		return nil, err
 	}
-	env := g.openPolicyEnv()
-	env["DOWNSTREAM_ALARM_NAME"] = topic.downstreamAlarmName
-	env["HEALTHCHECK_ALARM_NAME"] = topic.healthcheckAlarmName
-	env[lambdaenv.DeadLetterQueueURL] = dlq.Url
-	if topic.slowCallAlarmName != nil {
-		env["SLOW_CALL_ALARM_NAME"] = *topic.slowCallAlarmName
-	}
-	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = pulumi.String(itoa(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)))
-	// The handler refuses a notification that did not come through this
-	// topic from one of these alarms in this account and Region: the topic's
-	// ARN gives it all three (the alarms' ARNs are built as AlarmArn does).
-	env[lambdaenv.AlarmTopicArn] = topic.topic.Arn
 	// Repair (circuit.Limits) bounds a half-open deadline by the controller's
 	// probe timeout.
 	budget, err := probeBudget(g.s)
 	if err != nil {
 		return nil, err
 	}
-	env[lambdaenv.ProbeTimeoutSeconds] = pulumi.String(itoa(budget))
-	// Reconciliation records this breaker as its item's owner and reports
-	// another breaker on the item (functions/alarmhandler/handler/owner.go).
-	env[lambdaenv.Owner] = pulumi.String(BreakerIdentity(g.ctx.Project(), g.ctx.Stack(), g.name))
-	if lease := OwnerLeaseSeconds(g.s.ReconcileSchedule); lease > 0 {
-		env[lambdaenv.OwnerLeaseSeconds] = pulumi.String(itoa(lease))
+	cfg := ahconfig.Config{
+		ServiceName:            g.s.ServiceName,
+		Policy:                 g.openPolicy(),
+		HealthcheckAlarmWindow: seconds(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)),
+		ProbeTimeout:           seconds(budget),
+		// Reconciliation records this breaker as its item's owner and reports
+		// another breaker on the item (functions/alarmhandler/handler/owner.go).
+		Owner: ahconfig.Owner{
+			ID:    BreakerIdentity(g.ctx.Project(), g.ctx.Stack(), g.name),
+			Lease: seconds(OwnerLeaseSeconds(g.s.ReconcileSchedule)),
+		},
 	}
+	// The handler refuses a notification that did not come through this
+	// topic from one of these alarms in this account and Region: the topic's
+	// ARN gives it all three (the alarms' ARNs are built as AlarmArn does).
+	inputs := []any{table.name, topic.downstreamAlarmName, topic.healthcheckAlarmName, dlq.Url, topic.topic.Arn}
+	if topic.slowCallAlarmName != nil {
+		inputs = append(inputs, *topic.slowCallAlarmName)
+	}
+	env := renderEnv(func(v []string) map[string]string {
+		cfg.TableName, cfg.DownstreamAlarmName, cfg.HealthcheckAlarmName, cfg.DeadLetterQueueURL, cfg.TopicArn = v[0], v[1], v[2], v[3], v[4]
+		if len(v) > 5 {
+			cfg.SlowCallAlarmName = v[5]
+		}
+		return cfg.Env()
+	}, inputs...)
 	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err

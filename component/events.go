@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	epconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
 )
 
 // Transition events (docs/events.md): every change of a circuit's state, from
@@ -253,7 +254,11 @@ func (g *graph) events(table circuitTable) error {
 		}
 	}
 	bus := e.BusName
-	env := pulumi.StringMap{"EVENT_BUS_NAME": pulumi.String(bus)}
+	cfg := epconfig.Config{BusName: bus, ServiceName: g.s.ServiceName}
+	env := renderEnv(func(v []string) map[string]string {
+		cfg.TableName = v[0]
+		return cfg.Env()
+	}, table.name)
 	policy := func(logs pulumi.StringOutput) pulumi.StringOutput {
 		return pulumi.All(stream, table.arn, g.account, logs, dlq.Arn, table.name).ApplyT(func(v []any) string {
 			return EventPublisherPolicy(table.grant(v[5].(string), v[1].(string)), v[0].(string), EventBusArn(bus, v[1].(string), v[2].(string)), v[3].(string), v[4].(string))

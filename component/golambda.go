@@ -1,9 +1,13 @@
 package component
 
 import (
+	"time"
+
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // goLambda deploys one of our Go Lambdas (lambdas/<artifact>) with its own log
@@ -12,7 +16,7 @@ import (
 // reserved > 0 reserves that many concurrent executions for it: a downstream
 // outage that uses up the account's concurrency must not throttle the breaker's
 // own functions, or the circuit could not open.
-func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMap, reserved int) (*ourLambda, error) {
+func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMapInput, reserved int) (*ourLambda, error) {
 	return g.goLambdaWith(suffix, artifact, purpose, pulumi.Int(timeoutSeconds), table, env, reserved, g.circuitWriterPolicy(table))
 }
 
@@ -32,7 +36,7 @@ func (g *graph) circuitWriterPolicy(table circuitTable) func(logGroupArn pulumi.
 // runner's follows the healthcheck's, known only once deployed) and the
 // role's policy given as a function of the log group's ARN (the event
 // publisher is no writer of the circuit: it reads the table's stream only).
-func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMap, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
+func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMapInput, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -50,10 +54,6 @@ func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.In
 	if err != nil {
 		return nil, err
 	}
-	vars := pulumi.StringMap{"TABLE_NAME": table.name, "SERVICE_NAME": pulumi.String(svc)}
-	for k, v := range env {
-		vars[k] = v
-	}
 	// Unset is the provider's default, -1: no reservation. Lambda takes 0 as
 	// "throttle every invocation", so 0 never reaches it.
 	var concurrency pulumi.IntPtrInput
@@ -69,7 +69,7 @@ func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.In
 		MemorySize:    pulumi.Int(128),
 		Timeout:       timeout,
 		Role:          role.role.Arn,
-		Environment:   lambda.FunctionEnvironmentArgs{Variables: vars},
+		Environment:   lambda.FunctionEnvironmentArgs{Variables: env},
 
 		ReservedConcurrentExecutions: concurrency,
 		// JSON logs with levels: the transition lines our Lambdas write are
@@ -94,11 +94,27 @@ type ourLambda struct {
 	role *iamRole
 }
 
-// openPolicyEnv is how long a circuit opened by one of our Lambdas stays open.
-func (g *graph) openPolicyEnv() pulumi.StringMap {
-	return pulumi.StringMap{
-		"OPEN_DURATION_SECONDS":     pulumi.String(itoa(g.s.OpenDurationSeconds)),
-		"MAX_OPEN_DURATION_SECONDS": pulumi.String(itoa(g.s.MaxOpenDurationSeconds)),
-		"OPEN_BACKOFF_MULTIPLIER":   pulumi.String(ftoa(g.s.OpenBackoffMultiplier)),
+// openPolicy is how long a circuit opened by one of our Lambdas stays open.
+func (g *graph) openPolicy() circuit.Policy {
+	return circuit.Policy{
+		OpenDuration:      seconds(g.s.OpenDurationSeconds),
+		MaxOpenDuration:   seconds(g.s.MaxOpenDurationSeconds),
+		BackoffMultiplier: g.s.OpenBackoffMultiplier,
 	}
+}
+
+func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
+// renderEnv is a Lambda's environment once its deploy-time values (names and
+// ARNs of other children) are known: render puts them into the function's
+// Config and returns its Env (functions/*/config), so every variable's name is
+// written once, in the function's contract, never here.
+func renderEnv(render func(v []string) map[string]string, inputs ...any) pulumi.StringMapOutput {
+	return pulumi.All(inputs...).ApplyT(func(in []any) map[string]string {
+		v := make([]string, len(in))
+		for i := range in {
+			v[i], _ = in[i].(string)
+		}
+		return render(v)
+	}).(pulumi.StringMapOutput)
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 )
 
 // Issue 9 (alarm reconciliation): every reconcileSchedule, Scheduler invokes
@@ -29,7 +29,7 @@ func TestReconciliationIsScheduledAndLeastPrivilege(t *testing.T) {
 	require.Equal(t, "rate(5 minutes)", component.DefaultReconcileSchedule)
 	target := s.Inputs["target"].ObjectValue()
 	require.Equal(t, handlerArn, target["arn"].StringValue())
-	require.Equal(t, lambdaenv.ReconcileEvent, target["input"].StringValue())
+	require.Equal(t, ahconfig.ReconcileInput(), target["input"].StringValue())
 	require.True(t, json.Valid([]byte(target["input"].StringValue())))
 	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-reconcile-role", "arn"), target["roleArn"].StringValue())

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sqs"
@@ -66,7 +66,7 @@ func (g *graph) reconcileGrant(h *ourLambda, topic alarmTopic, dlq *sqs.Queue) (
 	}, g.parent)
 }
 
-// reconcileSchedule invokes the handler with lambdaenv.ReconcileEvent every
+// reconcileSchedule invokes the handler with ahconfig.ReconcileInput() every
 // reconcileSchedule. Scheduler invokes it asynchronously, so a failed run gets
 // the handler's own retries and then lands in its dead-letter queue, where the
 // next run retires it; the schedule itself retries nothing (a late run is
@@ -84,7 +84,7 @@ func (g *graph) reconcileSchedule(h *alarmHandlerPath) (*scheduler.Schedule, err
 		Target: scheduler.ScheduleTargetArgs{
 			Arn:     h.fn.Arn,
 			RoleArn: role.role.Arn,
-			Input:   pulumi.String(lambdaenv.ReconcileEvent),
+			Input:   pulumi.String(ahconfig.ReconcileInput()),
 			RetryPolicy: scheduler.ScheduleTargetRetryPolicyArgs{
 				MaximumRetryAttempts:     pulumi.Int(0),
 				MaximumEventAgeInSeconds: pulumi.Int(60),

@@ -2,9 +2,10 @@ package component
 
 import (
 	"fmt"
-	"strconv"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
@@ -109,13 +110,19 @@ func (g *graph) executionLogs(role *iamRole) (sfn.StateMachineLoggingConfigurati
 // operators' handle to force a circuit open or closed (functions/controller).
 func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 	table.perKey = g.s.CircuitKey != ""
-	env := g.openPolicyEnv()
-	env["HALF_OPEN_MAX_CALLS"] = pulumi.String(strconv.Itoa(g.s.HalfOpenMaxCalls))
 	budget, err := probeBudget(g.s)
 	if err != nil {
 		return nil, err
 	}
-	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(budget))
+	cfg := ctlconfig.Config{
+		ServiceName: g.s.ServiceName,
+		Policy:      g.openPolicy(),
+		Probes:      circuit.ProbePolicy{MaxCalls: g.s.HalfOpenMaxCalls, Timeout: seconds(budget)},
+	}
+	env := renderEnv(func(v []string) map[string]string {
+		cfg.TableName = v[0]
+		return cfg.Env()
+	}, table.name)
 	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it",
 		statemachine.ControllerFunctionTimeoutSeconds, table, env, g.s.ControllerReservedConcurrency)
 	if err != nil {

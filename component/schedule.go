@@ -2,14 +2,15 @@ package component
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/scheduler"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 )
 
 // schedule runs the healthcheck with EventBridge Scheduler (the original used an
@@ -128,16 +129,23 @@ func (g *graph) healthcheckTimeoutCheck() pulumi.Input {
 // healthcheckRunner deploys the controller code as the healthcheck runner,
 // with a grant to invoke the healthcheck (ready: what the schedule waits for).
 func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Resource, error) {
-	env := g.openPolicyEnv()
-	env["HALF_OPEN_MAX_CALLS"] = pulumi.String(strconv.Itoa(g.s.HalfOpenMaxCalls))
 	budget, err := probeBudget(g.s)
 	if err != nil {
 		return nil, nil, err
 	}
-	env["PROBE_TIMEOUT_SECONDS"] = pulumi.String(strconv.Itoa(budget))
-	env["HEALTHCHECK_FUNCTION_ARN"] = g.healthArn
-	env["HEALTHCHECK_UNHEALTHY_THRESHOLD"] = pulumi.String(strconv.Itoa(g.s.HealthcheckUnhealthyThreshold))
-	env["HEALTHCHECK_ALARM_WINDOW_SECONDS"] = pulumi.String(itoa(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)))
+	run := ctlconfig.Config{
+		ServiceName: g.s.ServiceName,
+		Policy:      g.openPolicy(),
+		Probes:      circuit.ProbePolicy{MaxCalls: g.s.HalfOpenMaxCalls, Timeout: seconds(budget)},
+		Healthcheck: ctlconfig.HealthcheckConfig{Policy: circuit.HealthcheckPolicy{
+			UnhealthyThreshold: g.s.HealthcheckUnhealthyThreshold,
+			AlarmWindow:        seconds(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)),
+		}},
+	}
+	env := renderEnv(func(v []string) map[string]string {
+		run.TableName, run.Healthcheck.FunctionArn = v[0], v[1]
+		return run.Env()
+	}, table.name, g.healthArn)
 	// One slot when the breaker reserves concurrency at all: runs come one an
 	// interval, and an outage that uses up the account's concurrency must not
 	// silence the verdicts.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // cborOf turns a JSON fixture of an AWS response into the CBOR the CloudWatch
@@ -63,7 +63,7 @@ func cborOf(t *testing.T, v any, key string) smithycbor.Value {
 
 // Issue 9 (reconciliation, the real bootstrap): the function Lambda runs,
 // under the RIE, given the event EventBridge Scheduler sends (the schedule's
-// Input, unwrapped: lambdaenv.ReconcileEvent), heals a circuit whose
+// Input, unwrapped: config.ReconcileInput()), heals a circuit whose
 // healthcheck OK was lost, through the real CloudWatch and SQS clients against
 // fakes of their wire protocols, and drains the dead-letter queue.
 func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
@@ -157,7 +157,7 @@ func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
 	require.Nil(t, invoke(t, fn.InvokeURL, "healthcheck-alarm.json"))
 	require.Equal(t, "OPEN", str(getItem(t, client, table), circuit.AttrState), "held open; its OK is lost")
 
-	resp, err := http.Post(fn.InvokeURL, "application/json", strings.NewReader(lambdaenv.ReconcileEvent))
+	resp, err := http.Post(fn.InvokeURL, "application/json", strings.NewReader(config.ReconcileInput()))
 	require.NoError(t, err)
 	out, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -1,6 +1,8 @@
 // Package lambdaenv reads our Lambdas' configuration from the environment the
 // component sets: every problem at once (so one redeploy fixes them all), with
-// the variable's name, and never a value that is not a number.
+// the variable's name, and never a value that is not a number. Each function's
+// contract (functions/controller/config, functions/alarmhandler/config,
+// functions/eventpublisher/config) uses it to read and render its variables.
 package lambdaenv
 
 import (
@@ -115,13 +117,6 @@ func (r *Reader) Err(lambda string) error {
 	return &ConfigurationError{Lambda: lambda, Problems: r.problems}
 }
 
-// ReconcileEvent is the input the breaker's reconciliation schedule passes to
-// the alarm handler (EventBridge Scheduler's templated Lambda target invokes
-// the function with the schedule's Input as the event, unwrapped). It lives
-// here, beside the variables, because the component writes it and the handler
-// reads it.
-const ReconcileEvent = `{"reconcile":true}`
-
 // DeadLetterQueueURL is the alarm handler's dead-letter queue, which its
 // reconciliation drains.
 const DeadLetterQueueURL = "DEAD_LETTER_QUEUE_URL"
@@ -140,3 +135,21 @@ const ProbeTimeoutSeconds = "PROBE_TIMEOUT_SECONDS"
 // function's environment (Lambda Developer Guide, "Defined runtime
 // environment variables": AWS_LAMBDA_FUNCTION_NAME).
 const FunctionName = "AWS_LAMBDA_FUNCTION_NAME"
+
+// Render helpers: the component and the Lambdas format a value one way, so a
+// value read back at cold start is the one the component wrote.
+
+// FormatSeconds is a duration as whole seconds.
+func FormatSeconds(d time.Duration) string {
+	return strconv.FormatInt(int64(d/time.Second), 10)
+}
+
+// FormatFloat is the shortest decimal that reads back as f.
+func FormatFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// PutOpenPolicy writes p as OpenPolicy reads it.
+func PutOpenPolicy(env map[string]string, p circuit.Policy) {
+	env[OpenDurationSeconds] = FormatSeconds(p.OpenDuration)
+	env[MaxOpenDuration] = FormatSeconds(p.MaxOpenDuration)
+	env[BackoffMultiplier] = FormatFloat(p.BackoffMultiplier)
+}

@@ -1,127 +1,31 @@
 package handler
 
-import (
-	"strings"
-	"time"
+import "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+// The alarm handler's environment contract is functions/alarmhandler/config,
+// which the component links without this package's AWS clients; these are its
+// names here.
+type (
+	Config             = config.Config
+	ConfigurationError = config.ConfigurationError
 )
 
-// Environment variables the handler reads; the component sets them all.
+// ConfigFromEnv is config.FromEnv.
+func ConfigFromEnv(getenv func(string) string) (Config, error) { return config.FromEnv(getenv) }
+
+// Environment variables the handler reads (config's).
 const (
-	EnvTableName            = lambdaenv.TableName
-	EnvServiceName          = lambdaenv.ServiceName
-	EnvDownstreamAlarmName  = "DOWNSTREAM_ALARM_NAME"  // alarm on the downstream's errors
-	EnvHealthcheckAlarmName = "HEALTHCHECK_ALARM_NAME" // alarm on the healthcheck's errors
-	// EnvSlowCallAlarmName is the alarm on the downstream's Duration; unset or
-	// empty when the breaker has no slow-call alarm.
-	EnvSlowCallAlarmName   = "SLOW_CALL_ALARM_NAME"
-	EnvOpenDurationSeconds = lambdaenv.OpenDurationSeconds
-	EnvMaxOpenDuration     = lambdaenv.MaxOpenDuration
-	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
-	// The dead-letter queue the reconciliation drains; unset: nothing to drain.
-	EnvDeadLetterQueueURL = lambdaenv.DeadLetterQueueURL
-	// EnvHealthcheckAlarmWindow (optional, 0 when unset) dates a healthcheck
-	// notice's data, to order it against the controller's verdicts.
-	EnvHealthcheckAlarmWindow = lambdaenv.HealthcheckAlarmWindow
-	// EnvAlarmTopicArn is the breaker's topic: its partition, Region and
-	// account are the alarms'. Notifications from anything else are refused.
-	EnvAlarmTopicArn = lambdaenv.AlarmTopicArn
-	// EnvFunctionName is the handler's own name, set by Lambda: a dead-letter
-	// record is replayed only if it is this function's.
-	EnvFunctionName = lambdaenv.FunctionName
-	// EnvProbeTimeoutSeconds (optional) bounds a stored half-open deadline
-	// for circuit.Repair; unset, that deadline is left alone.
-	EnvProbeTimeoutSeconds = lambdaenv.ProbeTimeoutSeconds
+	EnvTableName              = config.EnvTableName
+	EnvServiceName            = config.EnvServiceName
+	EnvDownstreamAlarmName    = config.EnvDownstreamAlarmName
+	EnvHealthcheckAlarmName   = config.EnvHealthcheckAlarmName
+	EnvSlowCallAlarmName      = config.EnvSlowCallAlarmName
+	EnvOpenDurationSeconds    = config.EnvOpenDurationSeconds
+	EnvMaxOpenDuration        = config.EnvMaxOpenDuration
+	EnvBackoffMultiplier      = config.EnvBackoffMultiplier
+	EnvDeadLetterQueueURL     = config.EnvDeadLetterQueueURL
+	EnvHealthcheckAlarmWindow = config.EnvHealthcheckAlarmWindow
+	EnvAlarmTopicArn          = config.EnvAlarmTopicArn
+	EnvFunctionName           = config.EnvFunctionName
+	EnvProbeTimeoutSeconds    = config.EnvProbeTimeoutSeconds
 )
-
-// Config is the handler's configuration for one circuit.
-type Config struct {
-	TableName            string
-	ServiceName          string
-	DownstreamAlarmName  string
-	HealthcheckAlarmName string
-	SlowCallAlarmName    string // "" when there is no slow-call alarm
-	Policy               circuit.Policy
-	DeadLetterQueueURL   string
-	// HealthcheckAlarmWindow becomes every healthcheck notice's Window.
-	HealthcheckAlarmWindow time.Duration
-	// TopicArn is the alarm topic (arn:PARTITION:sns:REGION:ACCOUNT:NAME);
-	// FunctionName the handler's own name.
-	TopicArn     string
-	FunctionName string
-	// ProbeTimeout is the controller's half-open period, 0 if unknown.
-	ProbeTimeout time.Duration
-}
-
-// arn reads the partition, Region and account of the topic's ARN.
-func (c Config) arn() (partition, region, account string) {
-	parts := strings.SplitN(c.TopicArn, ":", 6)
-	if len(parts) < 6 {
-		return "", "", ""
-	}
-	return parts[1], parts[3], parts[4]
-}
-
-// Account is the account of the topic, and so of the alarms.
-func (c Config) Account() string { _, _, a := c.arn(); return a }
-
-// AlarmArn is the ARN of this breaker's alarm of that name: in the topic's
-// partition, Region and account, as the component names it (component
-// AlarmArn: arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME).
-func (c Config) AlarmArn(name string) string {
-	p, r, a := c.arn()
-	return "arn:" + p + ":cloudwatch:" + r + ":" + a + ":alarm:" + name
-}
-
-// FunctionArn is the handler's own unqualified ARN (the component creates it
-// beside its topic, so in the topic's partition, Region and account).
-func (c Config) FunctionArn() string {
-	p, r, a := c.arn()
-	return "arn:" + p + ":lambda:" + r + ":" + a + ":function:" + c.FunctionName
-}
-
-// limits bound the item's deadlines for circuit.Repair.
-func (c Config) limits() circuit.Limits {
-	return circuit.Limits{Open: c.Policy, ProbeTimeout: c.ProbeTimeout}
-}
-
-// ConfigurationError is a bad or missing environment variable.
-type ConfigurationError = lambdaenv.ConfigurationError
-
-// ConfigFromEnv reads and validates the configuration, reporting every problem
-// at once.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	r := lambdaenv.New(getenv)
-	c := Config{
-		TableName:            r.Required(EnvTableName),
-		ServiceName:          r.Required(EnvServiceName),
-		DownstreamAlarmName:  r.Required(EnvDownstreamAlarmName),
-		HealthcheckAlarmName: r.Required(EnvHealthcheckAlarmName),
-		SlowCallAlarmName:    getenv(EnvSlowCallAlarmName),
-		Policy:               r.OpenPolicy(),
-		DeadLetterQueueURL:   getenv(EnvDeadLetterQueueURL),
-
-		HealthcheckAlarmWindow: r.OptionalSeconds(EnvHealthcheckAlarmWindow),
-		TopicArn:               r.Required(EnvAlarmTopicArn),
-		FunctionName:           r.Required(EnvFunctionName),
-		ProbeTimeout:           r.OptionalSeconds(EnvProbeTimeoutSeconds),
-	}
-	if c.TopicArn != "" {
-		if parts := strings.Split(c.TopicArn, ":"); len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "sns" || parts[3] == "" || len(parts[4]) != 12 || parts[5] == "" {
-			r.Bad("%s=%s is not an SNS topic ARN (arn:PARTITION:sns:REGION:ACCOUNT:NAME)", EnvAlarmTopicArn, circuit.Quote(c.TopicArn))
-		}
-	}
-	if c.DownstreamAlarmName != "" && c.DownstreamAlarmName == c.HealthcheckAlarmName {
-		// The alarm name is what tells the sources apart.
-		r.Bad("%s and %s name the same alarm", EnvDownstreamAlarmName, EnvHealthcheckAlarmName)
-	}
-	if c.SlowCallAlarmName != "" && (c.SlowCallAlarmName == c.DownstreamAlarmName || c.SlowCallAlarmName == c.HealthcheckAlarmName) {
-		r.Bad("%s names the same alarm as %s or %s", EnvSlowCallAlarmName, EnvDownstreamAlarmName, EnvHealthcheckAlarmName)
-	}
-	if err := r.Err("alarm handler"); err != nil {
-		return Config{}, err
-	}
-	return c, nil
-}

@@ -242,7 +242,7 @@ func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.A
 		before = c
 		// What the item holds that the rules cannot trust is repaired with
 		// this write, before the notice applies (circuit.Repair).
-		c, fixes = c.Repair(now, h.cfg.limits())
+		c, fixes = c.Repair(now, h.cfg.Limits())
 		if seen != nil && seen(c) {
 			outcome = circuit.OutcomeStale
 			return c, len(fixes) > 0, nil, nil

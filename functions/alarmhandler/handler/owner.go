@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 )
 
 // Two breakers with one serviceName on one table share one item, silently:
@@ -28,11 +26,10 @@ import (
 // longer than the lease (renamed, replaced or deleted) is taken over, so a
 // breaker that changed its identity heals by itself.
 
-// Environment of the ownership check; the component sets both. Unset
-// CIRCUIT_OWNER turns the check off (a function deployed before it existed).
+// Environment of the ownership check (config's).
 const (
-	EnvOwner             = lambdaenv.Owner             // the breaker's identity: project/stack/name
-	EnvOwnerLeaseSeconds = lambdaenv.OwnerLeaseSeconds // how long an owner's last run holds the item
+	EnvOwner             = config.EnvOwner
+	EnvOwnerLeaseSeconds = config.EnvOwnerLeaseSeconds
 )
 
 // The item's attributes the check writes; no writer's model knows them, so
@@ -48,26 +45,13 @@ const (
 const OwnerConflictsMetric = "OwnerConflicts"
 
 // DefaultOwnerLease holds the item for a breaker whose schedule is not known.
-const DefaultOwnerLease = 24 * time.Hour
+const DefaultOwnerLease = config.DefaultOwnerLease
 
 // Owner is this breaker's identity and its lease on the item.
-type Owner struct {
-	ID    string
-	Lease time.Duration
-}
+type Owner = config.Owner
 
-// OwnerFromEnv reads the owner; an empty ID is no owner (the check is off).
-func OwnerFromEnv(getenv func(string) string) (Owner, error) {
-	o := Owner{ID: getenv(EnvOwner), Lease: DefaultOwnerLease}
-	if s := getenv(EnvOwnerLeaseSeconds); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 60 {
-			return Owner{}, fmt.Errorf("alarm handler: %s is %q; set a whole number of seconds, at least 60", EnvOwnerLeaseSeconds, s)
-		}
-		o.Lease = time.Duration(n) * time.Second
-	}
-	return o, nil
-}
+// OwnerFromEnv is config.OwnerFromEnv.
+func OwnerFromEnv(getenv func(string) string) (Owner, error) { return config.OwnerFromEnv(getenv) }
 
 // WithOwner turns the ownership check of reconciliation on.
 func (h *Handler) WithOwner(o Owner) *Handler {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 )
 
 // Reconciliation heals what a lost notification leaves behind. SNS delivers
@@ -73,15 +74,21 @@ type ReconcileReport struct {
 	Repaired    int // values of the item circuit.Repair replaced at the end
 }
 
-// Invoke is the Lambda entry point: an SNS event from the alarm topic, or the
-// reconciliation schedule's event (lambdaenv.ReconcileEvent).
+// ReconcileEvent is the reconciliation schedule's typed event (the contract
+// is functions/alarmhandler/config, which the component renders it from).
+type ReconcileEvent = config.ReconcileEvent
+
+// Invoke is the Lambda entry point. The function has two triggers (the alarm
+// topic and the reconciliation schedule) and so one handler setting; the
+// event's shape tells them apart: the schedule's ReconcileEvent, else an SNS
+// event, each then handled by its typed handler (HandleReconcile, Handle).
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) error {
 	var probe struct {
-		Records   json.RawMessage `json:"Records"`
-		Reconcile bool            `json:"reconcile"`
+		Records json.RawMessage `json:"Records"`
+		ReconcileEvent
 	}
 	if err := json.Unmarshal(raw, &probe); err == nil && probe.Reconcile && probe.Records == nil {
-		_, err := h.Reconcile(ctx)
+		_, err := h.HandleReconcile(ctx, probe.ReconcileEvent)
 		return err
 	}
 	var ev events.SNSEvent
@@ -91,6 +98,12 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) error {
 		return bad
 	}
 	return h.Handle(ctx, ev)
+}
+
+// HandleReconcile is the reconciliation's typed handler: one run of the
+// schedule (Reconcile).
+func (h *Handler) HandleReconcile(ctx context.Context, _ ReconcileEvent) (ReconcileReport, error) {
+	return h.Reconcile(ctx)
 }
 
 // ReconcileError is a reconciliation run that could not do all of its work; the
@@ -121,7 +134,7 @@ func (h *Handler) Reconcile(ctx context.Context) (ReconcileReport, error) {
 	now := h.now()
 	var fixes []string
 	c, err := h.store.Update(ctx, h.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
-		c, fixes = c.Repair(now, h.cfg.limits())
+		c, fixes = c.Repair(now, h.cfg.Limits())
 		return c, len(fixes) > 0, nil
 	})
 	if err != nil {

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // fakeAlarms answers DescribeAlarms with a recorded response. The fixture
@@ -147,7 +147,7 @@ func TestReconciliationHealsALostHealthcheckOK(t *testing.T) {
 	// The next run, one period later.
 	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
 	metrics.Reset()
-	require.NoError(t, r.h.Invoke(context.Background(), json.RawMessage(lambdaenv.ReconcileEvent)))
+	require.NoError(t, r.h.Invoke(context.Background(), json.RawMessage(config.ReconcileInput())))
 	require.Len(t, alarms.calls, 1)
 	assert.Equal(t, []string{downstreamAlarm, healthcheckAlarm}, alarms.calls[0].AlarmNames, "exactly this breaker's alarms")
 	c := r.circuit()
@@ -194,7 +194,7 @@ func TestReconciliationDrainsTheDeadLetterQueue(t *testing.T) {
 	require.NoError(t, err)
 	q.add("lost-ok", invocationRecord(t, okEvent))
 	q.add("garbage", invocationRecord(t, []byte(`{"Records":[{"Sns":{"MessageId":"m1","TopicArn":"`+topicArn+`","Message":"not json"}}]}`)))
-	q.add("failed-run", invocationRecord(t, []byte(lambdaenv.ReconcileEvent)))
+	q.add("failed-run", invocationRecord(t, []byte(config.ReconcileInput())))
 	denied := &fakeAlarms{err: errors.New("AccessDenied: not authorized to perform cloudwatch:DescribeAlarms")}
 	r.h.WithReconciliation(denied, q).WithMetrics(&bytes.Buffer{})
 

@@ -32,6 +32,7 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
 )
 
 // Source and DetailType are the events' envelope, documented in
@@ -70,50 +71,19 @@ type Putter interface {
 	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
 }
 
-// Config is the publisher's environment.
-type Config struct {
-	BusName   string // EVENT_BUS_NAME: a bus name or ARN; "default" for the account's default bus
-	TableName string // TABLE_NAME: for the detail
-	// Attempts is how many times one entry is put before its record is
-	// reported failed (Lambda then re-delivers it under the mapping's retry
-	// policy).
-	Attempts int
-	// CallBudget is the least time left before the invocation's deadline for
-	// which a PutEvents call is started (DefaultCallBudget when zero): a call
-	// cut short by the deadline may have been accepted, and its events would
-	// be put again on re-delivery.
-	CallBudget time.Duration
-	// ReturnReserve is kept before the deadline to return the response
-	// (DefaultReturnReserve when zero): each call's own deadline is the
-	// invocation's less it.
-	ReturnReserve time.Duration
-}
-
-// The deadline margins. The publisher's timeout is 30 s (component/events.go)
-// and a PutEvents call takes tens of milliseconds, but the SDK's retryer may
-// hold a throttled call for seconds (up to 20 s of back-off by default: AWS
-// SDK for Go v2, "Retries and timeouts").
-const (
-	DefaultCallBudget    = 2 * time.Second
-	DefaultReturnReserve = 500 * time.Millisecond
-)
+// The publisher's environment contract is functions/eventpublisher/config,
+// which the component links without this package's AWS clients.
+type Config = config.Config
 
 const (
-	EnvBusName   = "EVENT_BUS_NAME"
-	EnvTableName = "TABLE_NAME"
+	DefaultCallBudget    = config.DefaultCallBudget
+	DefaultReturnReserve = config.DefaultReturnReserve
+	EnvBusName           = config.EnvBusName
+	EnvTableName         = config.EnvTableName
 )
 
-// ConfigFromEnv reads the configuration, naming the variable that is wrong.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{BusName: getenv(EnvBusName), TableName: getenv(EnvTableName), Attempts: 3}
-	if c.BusName == "" {
-		return Config{}, fmt.Errorf("%s is not set: the event bus to publish transitions on (\"default\" for the default bus)", EnvBusName)
-	}
-	if c.TableName == "" {
-		return Config{}, fmt.Errorf("%s is not set: the circuit table whose stream this function reads", EnvTableName)
-	}
-	return c, nil
-}
+// ConfigFromEnv is config.FromEnv.
+func ConfigFromEnv(getenv func(string) string) (Config, error) { return config.FromEnv(getenv) }
 
 // Handler publishes transitions.
 type Handler struct {
