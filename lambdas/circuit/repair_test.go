@@ -205,21 +205,3 @@ func TestRepairByOperatorLeavesNoWedge(t *testing.T) {
 		require.False(t, strings.Contains(string(next.State), "\x1b"))
 	}
 }
-
-func TestPrunable(t *testing.T) {
-	for _, tc := range []struct {
-		c    Circuit
-		want bool
-	}{
-		{Circuit{ServiceName: "payments#acme", State: Closed, Version: 9, Openings: 0}, true},
-		{Circuit{ServiceName: "payments#acme", Version: 1}, true},
-		{Circuit{ServiceName: "payments", State: Closed}, false},
-		{Circuit{ServiceName: "payments#acme", State: Closed, Failures: 1}, false},
-		{Circuit{ServiceName: "payments#acme", State: Closed, Override: ForcedClosed}, false},
-		{Circuit{ServiceName: "payments#acme", State: Open}, false},
-		{Circuit{ServiceName: "payments#acme", State: HalfOpen}, false},
-		{Circuit{ServiceName: "payments#acme", State: Closed, Probes: 1}, false},
-	} {
-		assert.Equal(t, tc.want, Prunable(tc.c), "%+v", tc.c)
-	}
-}
