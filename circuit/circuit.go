@@ -35,11 +35,17 @@ type Circuit struct {
 
 	// Unreadable says which attributes the decoder could not read as stored
 	// (a hand edit: a counter that is not an integer, a value of the wrong
-	// type) and read as their default instead, "; "-separated; empty when the
-	// item read cleanly. Not stored: Repair reports it and the next write
-	// stores the defaults. A string, so that circuits stay comparable.
+	// type) and read as their default instead, one note per attribute
+	// separated by UnreadableSeparator; empty when the item read cleanly. Not
+	// stored: Repair reports it and the next write stores the defaults. A
+	// string, so that circuits stay comparable.
 	Unreadable string
 }
+
+// UnreadableSeparator separates the notes in Circuit.Unreadable: a newline,
+// which no note holds (the stored value in a note is quoted, its control
+// characters escaped), so that Repair reports one line per value.
+const UnreadableSeparator = "\n"
 
 // AlarmStatus is the last notification applied for one alarm source.
 type AlarmStatus struct {

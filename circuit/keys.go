@@ -151,7 +151,10 @@ func Governing(breaker, key Circuit) Scope {
 // success does: no override, CLOSED (or never set), no deadline, no probe or
 // back-off count, no failure counted, no alarm or healthcheck record. The
 // breaker's own item is never prunable: it holds the alarm sources and the
-// healthcheck's record, which no per-key item has.
+// healthcheck's record, which no per-key item has. Nor is an item holding a
+// value the decoder could not read (Unreadable, read as its default): what
+// it held is unknown, and the operator sees it first (circuitctl status,
+// repair).
 //
 // Every key that ever failed keeps an item that nothing expires (the request
 // path counts the first failure with an UpdateItem that creates it), so
@@ -162,7 +165,7 @@ func Prunable(c Circuit) bool {
 	if _, key := SplitItemKey(c.ServiceName); key == "" {
 		return false
 	}
-	return c.Override == NoOverride && c.Failures == 0 &&
+	return c.Unreadable == "" && c.Override == NoOverride && c.Failures == 0 &&
 		(c.State == Closed || c.State == "") &&
 		c.OpenUntil.IsZero() && c.HalfOpenUntil.IsZero() &&
 		c.Openings == 0 && c.Probes == 0 && c.Successes == 0 &&

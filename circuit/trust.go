@@ -115,9 +115,10 @@ type Limits struct {
 // circuit is repaired too); circuitctl can apply it on demand.
 //
 //   - what the decoder could not read (Unreadable) is written back as read:
-//     its default;
-//   - an unknown state is CLOSED (the request path admits such a circuit and
-//     never trips it, so the breaker was off);
+//     its default (one line per value, the decoder's note);
+//   - an unknown state is CLOSED as a close leaves it, counters and
+//     deadlines reset (the request path admits such a circuit and never trips
+//     it, so the breaker was off: what the counters hold counted nothing);
 //   - an unknown override is none (the request path ignores it; the
 //     controller used to refuse every probe under it);
 //   - an unknown alarm state is absent;
@@ -134,12 +135,13 @@ func (c Circuit) Repair(now time.Time, l Limits) (Circuit, []string) {
 	var fixes []string
 	fix := func(format string, args ...any) { fixes = append(fixes, fmt.Sprintf(format, args...)) }
 	if c.Unreadable != "" {
-		fix("unreadable, read as the default: %s", c.Unreadable)
+		fixes = append(fixes, strings.Split(c.Unreadable, UnreadableSeparator)...)
 		c.Unreadable = ""
 	}
 
 	if !c.State.known() {
-		fix("%s %s is not a state: CLOSED", AttrState, Quote(string(c.State)))
+		fix("%s %s is not a state: CLOSED, counters and deadlines reset", AttrState, Quote(string(c.State)))
+		c = c.resetCounters()
 		c.State = Closed
 	}
 	if !c.Override.Known() {
@@ -224,6 +226,11 @@ func (c Circuit) ClearSource(src Source, now time.Time, reason string) (Circuit,
 	if *st == (AlarmStatus{}) && !runs {
 		return c, false, nil
 	}
+	// What the source held goes into the record: clearing erases it.
+	detail := string(src) + " alarm source cleared"
+	if st.State != "" {
+		detail += " (was " + Echo(string(st.State)) + ")"
+	}
 	*st = AlarmStatus{}
 	if src == SourceHealthcheck {
 		c.HealthcheckRuns = HealthcheckRuns{}
@@ -232,9 +239,33 @@ func (c Circuit) ClearSource(src Source, now time.Time, reason string) (Circuit,
 		c.State = Closed
 	}
 	at := c.Effective()
-	c.LastTransition = Transition{At: now, From: at, To: at, Reason: manual(fmt.Sprintf("%s alarm source cleared: %s", src, reason))}
+	c.LastTransition = Transition{At: now, From: at, To: at, Reason: manual(detail + ": " + reason)}
 	c.Version++
 	return c, true, nil
+}
+
+// ManualRepair is an operator's command (circuitctl repair): Repair at
+// now under l, recorded as a manual transition ("repaired N value(s):" and
+// the operator's reason) so that status and the events say who rewrote the
+// item and why. It returns Repair's fixes; with none, the circuit is
+// unchanged. The transition's From is the effective state as read, an
+// unknown state cut as every echoed value is.
+func (c Circuit) ManualRepair(now time.Time, l Limits, reason string) (Circuit, []string, bool, error) {
+	if strings.TrimSpace(reason) == "" {
+		return c, nil, false, errors.New("a reason is required to repair a circuit (it is recorded as the transition's reason)")
+	}
+	next, fixes := c.Repair(now, l)
+	if len(fixes) == 0 {
+		return c, nil, false, nil
+	}
+	from := c.Effective()
+	if !c.State.known() {
+		from = State(Echo(string(from)))
+	}
+	next.LastTransition = Transition{At: now, From: from, To: next.Effective(),
+		Reason: manual(fmt.Sprintf("repaired %d value(s): %s", len(fixes), reason))}
+	next.Version++
+	return next, fixes, true, nil
 }
 
 // ClearHold is an operator's command to end whatever holds the circuit's own

@@ -1,6 +1,7 @@
 package circuit
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -135,9 +136,13 @@ func TestRepair(t *testing.T) {
 		{"a sound circuit is left alone",
 			Circuit{State: Open, OpenUntil: now.Add(policy.MaxOpenDuration), Openings: 4, Healthcheck: AlarmStatus{AlarmStateAlarm, now.Add(MaxClockSkew)}},
 			Circuit{State: Open, OpenUntil: now.Add(policy.MaxOpenDuration), Openings: 4, Healthcheck: AlarmStatus{AlarmStateAlarm, now.Add(MaxClockSkew)}}, nil},
-		{"what the decoder could not read is reported",
-			Circuit{State: Closed, Unreadable: "failures: N \"1.5\""}, Circuit{State: Closed}, []string{"failures"}},
+		{"what the decoder could not read is reported, one line per value",
+			Circuit{State: Closed, Unreadable: "failures: N \"1.5; 2\" is not a number, read as 0" + UnreadableSeparator + "override: a set where a string (S) belongs, read as absent"},
+			Circuit{State: Closed}, []string{`failures: N "1.5; 2" is not a number, read as 0`, "override: a set"}},
 		{"an unknown state is CLOSED", Circuit{State: "open"}, Circuit{State: Closed}, []string{`state "open"`}},
+		{"an unknown state is CLOSED as a close leaves it",
+			Circuit{State: "open", OpenUntil: now.Add(time.Minute), HalfOpenUntil: now, Failures: 3, Openings: 2, Probes: 1, Successes: 1, ElectionClaim: "2026-11-27T00:10"},
+			Circuit{State: Closed}, []string{`state "open" is not a state: CLOSED, counters and deadlines reset`}},
 		{"an unknown override is none", Circuit{State: Open, Override: "forced_open"}, Circuit{State: Open}, []string{`override "forced_open"`}},
 		{"counters are clamped",
 			Circuit{State: Closed, Failures: -3, Openings: MaxCount + 1, Probes: -1, Successes: 2, HealthcheckRuns: HealthcheckRuns{Unhealthy: -1}},
@@ -196,7 +201,7 @@ func TestClearSource(t *testing.T) {
 	assert.Equal(t, Open, c.State, "released, not closed: the probes decide")
 	assert.Equal(t, Elect, Decide(c, now.Add(time.Minute), 1))
 	assert.Equal(t, int64(8), c.Version)
-	assert.Equal(t, Transition{At: now, From: Open, To: Open, Reason: "manual: healthcheck alarm source cleared: INC-9: forged notice"}, c.LastTransition)
+	assert.Equal(t, Transition{At: now, From: Open, To: Open, Reason: "manual: healthcheck alarm source cleared (was ALARM): INC-9: forged notice"}, c.LastTransition)
 
 	// The next real notice is applied, whatever its time.
 	_, out := c.ApplyAlarm(hcNotice(AlarmStateOK, t0), now, policy)
@@ -211,6 +216,117 @@ func TestClearSource(t *testing.T) {
 	assert.ErrorContains(t, err, "reason is required")
 	_, _, err = held.ClearSource("upstream", now, "x")
 	assert.ErrorContains(t, err, `unknown alarm source "upstream"`)
+
+	// Every source: only its own record goes, and the record says what it held.
+	for _, src := range Sources {
+		c := Circuit{State: Closed}
+		for _, other := range Sources {
+			*c.alarm(other) = AlarmStatus{AlarmStateOK, t0}
+		}
+		*c.alarm(src) = AlarmStatus{"ALARMED\x1b[2J", t0}
+		next, changed, err := c.ClearSource(src, now, "INC-10")
+		require.NoError(t, err)
+		require.True(t, changed)
+		assert.Equal(t, "manual: "+string(src)+" alarm source cleared (was ALARMED\x1b[2J): INC-10", next.LastTransition.Reason)
+		for _, other := range Sources {
+			want := AlarmStatus{AlarmStateOK, t0}
+			if other == src {
+				want = AlarmStatus{}
+			}
+			assert.Equal(t, want, *next.alarm(other), "%s cleared, %s", src, other)
+		}
+	}
+}
+
+// circuitctl repair (issue 14 item 22): Repair, recorded as the operator's
+// transition with the reason, one version.
+func TestManualRepair(t *testing.T) {
+	limits := Limits{Open: policy, ProbeTimeout: 45 * time.Second}
+	c := Circuit{ServiceName: "payments", State: "open", Override: "forced_open", OpenUntil: t0.Add(time.Minute),
+		Failures: -3, Openings: MaxCount + 10, Probes: 2, Successes: 1,
+		Downstream:      AlarmStatus{State: "ALARMED", ChangedAt: t0},
+		HealthcheckRuns: HealthcheckRuns{At: t0, Unhealthy: -1}, Version: 41,
+		Unreadable: `failures: N "x" is not a number, read as 0`}
+	next, fixes, changed, err := c.ManualRepair(t0, limits, "INC-14 hand edit")
+	require.NoError(t, err)
+	require.True(t, changed)
+	assert.Equal(t, []string{
+		`failures: N "x" is not a number, read as 0`,
+		`state "open" is not a state: CLOSED, counters and deadlines reset`,
+		`override "forced_open" is not FORCED_OPEN or FORCED_CLOSED: removed (no override)`,
+		`healthcheckUnhealthy -1 is negative: 0`,
+		`downstream alarm state "ALARMED" is not ALARM, OK or INSUFFICIENT_DATA: removed`,
+	}, fixes)
+	assert.Equal(t, Circuit{ServiceName: "payments", State: Closed, HealthcheckRuns: HealthcheckRuns{At: t0}, Version: 42,
+		LastTransition: Transition{At: t0, From: "open", To: Closed, Reason: "manual: repaired 5 value(s): INC-14 hand edit"}}, next)
+	_, more := next.Repair(t0, limits)
+	assert.Empty(t, more, "nothing left to repair")
+
+	// An unknown state of any length is recorded cut, as every echo.
+	huge := Circuit{State: State(strings.Repeat("x", 10_000))}
+	next, _, _, err = huge.ManualRepair(t0, limits, "x")
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(next.LastTransition.From), MaxEcho+len("..."))
+
+	// A sound circuit is unchanged; a reason is required.
+	sound := Circuit{State: Open, OpenUntil: t0.Add(time.Minute), Openings: 2, Version: 5}
+	next, fixes, changed, err = sound.ManualRepair(t0, limits, "x")
+	assert.NoError(t, err)
+	assert.False(t, changed)
+	assert.Empty(t, fixes)
+	assert.Equal(t, sound, next)
+	_, _, _, err = c.ManualRepair(t0, limits, " ")
+	assert.ErrorContains(t, err, "reason is required")
+}
+
+// Property (issue 14 items 6 and 22): whatever an item holds, after one
+// repair at now nothing is left to repair, no alarm source's next notice is
+// stale, and once the longest opening and a probe timeout are over the
+// circuit is held only by what an operator or a healthcheck in ALARM says
+// (Decide's rules 1 and 2).
+func TestRepairLeavesNoWedge(t *testing.T) {
+	limits := Limits{Open: policy, ProbeTimeout: 45 * time.Second}
+	r := rand.New(rand.NewPCG(14, 22))
+	pick := func(vs ...string) string { return vs[r.IntN(len(vs))] }
+	when := func() time.Time {
+		switch r.IntN(4) {
+		case 0:
+			return time.Time{}
+		case 1:
+			return year9999
+		case 2:
+			return t0.Add(time.Duration(r.IntN(7200)-3600) * time.Second)
+		}
+		return t0.Add(time.Duration(r.Int64N(int64(100 * 365 * 24 * time.Hour))))
+	}
+	count := func() int { return []int{0, 1, -5, MaxCount + 3, 7}[r.IntN(5)] }
+	next := t0.Add(MaxClockSkew + time.Second) // a notice after every time Repair keeps
+	later := t0.Add(limits.Open.Longest() + limits.ProbeTimeout + MaxClockSkew + time.Second)
+	for i := 0; i < 5000; i++ {
+		c := Circuit{ServiceName: "s",
+			State:     State(pick("", "CLOSED", "OPEN", "HALF_OPEN", "open", "\x1b[31m")),
+			Override:  Override(pick("", "FORCED_OPEN", "FORCED_CLOSED", "forced_open")),
+			OpenUntil: when(), HalfOpenUntil: when(),
+			Failures: count(), Openings: count(), Probes: count(), Successes: count(),
+			HealthcheckRuns: HealthcheckRuns{At: when(), Unhealthy: count()},
+			LastTransition:  Transition{At: when()},
+		}
+		for _, src := range Sources {
+			*c.alarm(src) = AlarmStatus{State: AlarmState(pick("", "ALARM", "OK", "INSUFFICIENT_DATA", "alarm")), ChangedAt: when()}
+		}
+		fixed, _, _, err := c.ManualRepair(t0, limits, "property")
+		require.NoError(t, err)
+		_, more := fixed.Repair(t0, limits)
+		require.Empty(t, more, "%+v", c)
+		for _, src := range Sources {
+			_, outcome := fixed.ApplyAlarm(notice(src, AlarmStateInsufficientData, next), next, policy)
+			require.NotEqual(t, OutcomeStale, outcome, "%s after repair of %+v", src, c)
+		}
+		if fixed.Override != ForcedOpen && fixed.Healthcheck.State != AlarmStateAlarm {
+			require.NotEqual(t, Reject, Decide(fixed, later, 1), "still rejecting at %s after repair: %+v", later, fixed)
+		}
+		require.False(t, strings.Contains(string(fixed.State), "\x1b"))
+	}
 }
 
 func TestClearHold(t *testing.T) {
@@ -251,4 +367,25 @@ func TestEchoIsBounded(t *testing.T) {
 	assert.NotContains(t, q, "\n")
 	assert.NotContains(t, q, "\x1b")
 	assert.Equal(t, "short", Echo("short"))
+}
+
+func TestPrunable(t *testing.T) {
+	for _, tc := range []struct {
+		c    Circuit
+		want bool
+	}{
+		{Circuit{ServiceName: "payments#acme", State: Closed, Version: 9, Openings: 0}, true},
+		{Circuit{ServiceName: "payments#acme", Version: 1}, true},
+		{Circuit{ServiceName: "payments", State: Closed}, false},
+		{Circuit{ServiceName: "payments#acme", State: Closed, Failures: 1}, false},
+		{Circuit{ServiceName: "payments#acme", State: Closed, Override: ForcedClosed}, false},
+		{Circuit{ServiceName: "payments#acme", State: Open}, false},
+		{Circuit{ServiceName: "payments#acme", State: HalfOpen}, false},
+		{Circuit{ServiceName: "payments#acme", State: Closed, Probes: 1}, false},
+		// A value the decoder read as its default: the operator sees it
+		// (status, repair) before anything deletes it.
+		{Circuit{ServiceName: "payments#acme", State: Closed, Unreadable: `failures: a string (S) where a number (N) belongs, read as 0`}, false},
+	} {
+		assert.Equal(t, tc.want, Prunable(tc.c), "%+v", tc.c)
+	}
 }

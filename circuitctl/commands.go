@@ -23,36 +23,29 @@ type tool struct {
 	store *circuitstore.Store
 	opts  options
 	env   Env
-	// unreadable is what the store's last read could not read (the lenient
-	// decoder's notes): the write that follows stores those values as their
-	// defaults, and says so.
-	unreadable []string
 }
 
-// newTool wires the store with the lenient decoder: the tool must be able to
-// show, force and repair an item no other writer can read (a counter written
-// by hand as "three"), which is the case where an operator needs it most.
+// newTool reads and writes through the Lambdas' own store: its decoder never
+// fails (a value no rule can read, a counter written by hand as "three",
+// reads as its default, noted in Circuit.Unreadable), so the tool can show,
+// force and repair such an item, the case where an operator needs it most.
 func newTool(api API, o options, env Env) *tool {
-	t := &tool{api: api, opts: o, env: env}
-	t.store = circuitstore.New(api, o.Table)
-	t.store.Decode = func(service string, item circuitstore.Item) (circuit.Circuit, error) {
-		c, notes := circuitstore.DecodeLenient(service, item)
-		t.unreadable = notes
-		return c, nil
-	}
-	return t
+	return &tool{api: api, opts: o, env: env, store: circuitstore.New(api, o.Table)}
 }
 
 // limits are what status and repair take as the most a correct writer can
-// leave ahead of now (circuit.RepairLimits).
-func (t *tool) limits() circuit.RepairLimits {
-	return circuit.RepairLimits{MaxOpen: time.Duration(t.opts.maxOpen) * time.Second}
+// leave ahead of now (circuit.Limits): an opening of --max-open-duration at
+// most; the probe timeout is unknown to the tool, so a half-open deadline is
+// left alone (clear-hold ends it).
+func (t *tool) limits() circuit.Limits {
+	return circuit.Limits{Open: circuit.Policy{OpenDuration: time.Duration(t.opts.maxOpen) * time.Second}}
 }
 
-// problems is everything repair would fix in c: the values the decoder could
-// not read, then the ones the rules cannot act on.
-func (t *tool) problems(c circuit.Circuit, unreadable []string) []string {
-	return append(append([]string(nil), unreadable...), c.RepairProblems(t.env.Now().UTC(), t.limits())...)
+// problems is everything repair would fix in c (circuit.Repair's lines): the
+// values the decoder could not read, then the ones the rules cannot act on.
+func (t *tool) problems(c circuit.Circuit) []string {
+	_, fixes := c.Repair(t.env.Now().UTC(), t.limits())
+	return fixes
 }
 
 // The overrides the write commands set.
@@ -69,20 +62,20 @@ func baseService(name string) string {
 	return s
 }
 
-// read is the circuit's item, strongly consistent like the store's own reads,
-// decoded leniently; exists says whether there was an item at all, and
-// unreadable lists the values read as their defaults.
-func (t *tool) read(ctx context.Context) (c circuit.Circuit, exists bool, unreadable []string, err error) {
+// read is the circuit's item, strongly consistent like the store's own reads;
+// exists says whether there was an item at all (c.Unreadable lists the values
+// read as their defaults).
+func (t *tool) read(ctx context.Context) (c circuit.Circuit, exists bool, err error) {
 	out, err := t.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(t.opts.Table),
 		Key:            circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: t.opts.service}},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return circuit.Circuit{}, false, nil, err
+		return circuit.Circuit{}, false, err
 	}
-	c, unreadable = circuitstore.DecodeLenient(t.opts.service, out.Item)
-	return c, len(out.Item) > 0, unreadable, nil
+	c, err = circuitstore.Decode(t.opts.service, out.Item)
+	return c, len(out.Item) > 0, err
 }
 
 func (t *tool) notFound() error {
@@ -92,12 +85,12 @@ func (t *tool) notFound() error {
 }
 
 func (t *tool) status(ctx context.Context) error {
-	c, exists, unreadable, err := t.read(ctx)
+	c, exists, err := t.read(ctx)
 	if err != nil {
 		return err
 	}
 	v := viewOf(c, exists, t.opts.Table)
-	v.Problems = t.problems(c, unreadable)
+	v.Problems = t.problems(c)
 	if t.opts.output == "json" {
 		if err := writeJSON(t.env.Stdout, v); err != nil {
 			return err
@@ -127,9 +120,12 @@ func (t *tool) list(ctx context.Context) error {
 				fmt.Fprintf(t.env.Stderr, "circuitctl: skipping an item whose %s is not a string\n", circuit.KeyAttribute)
 				continue
 			}
-			c, unreadable := circuitstore.DecodeLenient(key.Value, item)
+			c, err := circuitstore.Decode(key.Value, item)
+			if err != nil {
+				return err
+			}
 			v := viewOf(c, true, t.opts.Table)
-			v.Problems = t.problems(c, unreadable)
+			v.Problems = t.problems(c)
 			views = append(views, v)
 		}
 	}
@@ -185,7 +181,7 @@ type WriteResult struct {
 }
 
 func (t *tool) override(ctx context.Context, cmd string, o circuit.Override) error {
-	_, exists, _, err := t.read(ctx)
+	_, exists, err := t.read(ctx)
 	if err != nil {
 		return err
 	}
@@ -207,7 +203,7 @@ func (t *tool) override(ctx context.Context, cmd string, o circuit.Override) err
 		return err
 	}
 	changed := after.Version != before.Version
-	t.noteRewritten(changed)
+	t.noteRewritten(before, changed)
 	v := viewOf(after, true, t.opts.Table)
 	if t.opts.output == "json" {
 		return writeJSON(t.env.Stdout, WriteResult{Command: cmd, Changed: changed, Circuit: v})

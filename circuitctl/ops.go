@@ -2,21 +2,18 @@ package circuitctl
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"strings"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 )
 
 // The repair commands: clear-alarm, clear-hold, repair (one circuit, written
-// through circuitstore.Update with the operators' rules of package circuit,
-// so that they never overwrite a concurrent writer) and prune (per-key items
-// deleted, each conditional on the version it was read at).
+// through circuitstore.Update with the rules of package circuit the Lambdas
+// apply, ClearSource, ClearHold and ManualRepair, so that they never
+// overwrite a concurrent writer) and prune (circuitstore.PruneKeys: per-key
+// items deleted, each conditional on the version it was read at).
 
 // FixResult is what clear-alarm, clear-hold and repair print in JSON.
 type FixResult struct {
@@ -28,17 +25,18 @@ type FixResult struct {
 }
 
 // noteRewritten says on stderr which unreadable values a write stored as
-// their defaults (the lenient decoder read them so; any write of the item
-// stores every model attribute).
-func (t *tool) noteRewritten(changed bool) {
-	if changed && len(t.unreadable) > 0 {
+// their defaults (the decoder read them so, before.Unreadable; any write of
+// the item stores every model attribute).
+func (t *tool) noteRewritten(before circuit.Circuit, changed bool) {
+	if changed && before.Unreadable != "" {
+		notes := strings.Split(before.Unreadable, circuit.UnreadableSeparator)
 		fmt.Fprintf(t.env.Stderr, "circuitctl: %s held %d unreadable value(s), now written as read: %s\n",
-			shownName(t.opts.service), len(t.unreadable), shown(fmt.Sprint(t.unreadable)))
+			shownName(t.opts.service), len(notes), shown(fmt.Sprint(notes)))
 	}
 }
 
 func (t *tool) fix(ctx context.Context, cmd string) error {
-	_, exists, _, err := t.read(ctx)
+	_, exists, err := t.read(ctx)
 	if err != nil {
 		return err
 	}
@@ -52,11 +50,11 @@ func (t *tool) fix(ctx context.Context, cmd string) error {
 		before = c
 		switch cmd {
 		case "clear-alarm":
-			return c.ClearSourceByOperator(circuit.Source(t.opts.source), now, t.opts.reason)
+			return c.ClearSource(circuit.Source(t.opts.source), now, t.opts.reason)
 		case "clear-hold":
-			return c.ClearHoldByOperator(now, t.opts.reason)
+			return c.ClearHold(now, t.opts.reason)
 		}
-		next, f, changed, err := c.RepairByOperator(now, t.limits(), t.unreadable, t.opts.reason)
+		next, f, changed, err := c.ManualRepair(now, t.limits(), t.opts.reason)
 		fixes = f
 		return next, changed, err
 	})
@@ -65,11 +63,11 @@ func (t *tool) fix(ctx context.Context, cmd string) error {
 	}
 	changed := after.Version != before.Version
 	if cmd != "repair" {
-		t.noteRewritten(changed)
+		t.noteRewritten(before, changed)
 	}
 	v := viewOf(after, true, t.opts.Table)
 	if !changed {
-		v.Problems = t.problems(after, t.unreadable)
+		v.Problems = t.problems(after)
 	}
 	if t.opts.output == "json" {
 		return writeJSON(t.env.Stdout, FixResult{Command: cmd, Changed: changed, Fixes: fixes, Circuit: v})
@@ -106,66 +104,19 @@ type PruneResult struct {
 }
 
 // prune deletes the service's per-key items that say nothing a missing item
-// does not (circuit.Prunable): CLOSED, no override, no failures. Each delete
-// is conditional on the version the scan read (every writer bumps it, the
-// state machine's own updates included), so a call that counted a failure or
-// tripped the key in between wins, and its item stays. Items holding values
-// the tool cannot read are never pruned: repair shows them first.
+// does not (circuit.Prunable: CLOSED, no override, no failures, nothing the
+// decoder could not read) with circuitstore.PruneKeys, the one
+// implementation: each delete is conditional on the version the scan read
+// (every writer bumps it, the state machine's own updates included), so a
+// call that counted a failure or tripped the key in between wins, and its
+// item stays.
 func (t *tool) prune(ctx context.Context) error {
-	res := PruneResult{Service: t.opts.service, Table: t.opts.Table, DryRun: !t.opts.yes, Prunable: []string{}, Deleted: []string{}, Changed: []string{}}
-	type candidate struct {
-		key     string
-		version types.AttributeValue
+	rep, err := circuitstore.PruneKeys(ctx, t.api, t.opts.Table, t.opts.service, !t.opts.yes)
+	if err != nil {
+		return err
 	}
-	var found []candidate
-	in := t.scanInput(t.opts.service)
-	// Only the per-key items: SERVICE#..., never SERVICE's own.
-	in.FilterExpression = aws.String("begins_with(#k, :prefix)")
-	delete(in.ExpressionAttributeValues, ":service")
-	p := dynamodb.NewScanPaginator(t.api, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return err
-		}
-		for _, item := range page.Items {
-			key, ok := item[circuit.KeyAttribute].(*types.AttributeValueMemberS)
-			if !ok {
-				continue
-			}
-			res.Scanned++
-			c, unreadable := circuitstore.DecodeLenient(key.Value, item)
-			if len(t.problems(c, unreadable)) > 0 || !circuit.Prunable(c) {
-				continue
-			}
-			found = append(found, candidate{key: key.Value, version: item[circuit.AttrVersion]})
-			res.Prunable = append(res.Prunable, key.Value)
-		}
-	}
-	if t.opts.yes {
-		for _, c := range found {
-			in := &dynamodb.DeleteItemInput{
-				TableName:                aws.String(t.opts.Table),
-				Key:                      circuitstore.Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: c.key}},
-				ExpressionAttributeNames: map[string]string{"#version": circuit.AttrVersion},
-				ConditionExpression:      aws.String("attribute_not_exists(#version)"),
-			}
-			if c.version != nil {
-				in.ConditionExpression = aws.String("#version = :version")
-				in.ExpressionAttributeValues = map[string]types.AttributeValue{":version": c.version}
-			}
-			_, err := t.api.DeleteItem(ctx, in)
-			var lost *types.ConditionalCheckFailedException
-			switch {
-			case errors.As(err, &lost):
-				res.Changed = append(res.Changed, c.key)
-			case err != nil:
-				return err
-			default:
-				res.Deleted = append(res.Deleted, c.key)
-			}
-		}
-	}
+	res := PruneResult{Service: t.opts.service, Table: t.opts.Table, DryRun: !t.opts.yes, Scanned: rep.Keys,
+		Prunable: orEmpty(rep.Prunable), Deleted: orEmpty(rep.Deleted), Changed: orEmpty(rep.Changed)}
 	if t.opts.output == "json" {
 		return writeJSON(t.env.Stdout, res)
 	}
@@ -191,4 +142,12 @@ func (t *tool) prune(ctx context.Context) error {
 	}
 	fmt.Fprintln(t.env.Stdout)
 	return nil
+}
+
+// orEmpty is l, or an empty list for JSON's [] rather than null.
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }

@@ -58,16 +58,18 @@ func wedged(service string) circuitstore.Item {
 func TestStatusAndRepairOfAWedgedItem(t *testing.T) {
 	f := newFixture(t)
 	f.putRaw(t, wedged("payments"))
-	_, err := circuitstore.Decode("payments", rawItemOf(t, f, "payments"))
-	require.Error(t, err, "no writer can read the item")
+	c, err := circuitstore.Decode("payments", rawItemOf(t, f, "payments"))
+	require.NoError(t, err)
+	require.NotEmpty(t, c.Unreadable, "every writer reads the item, its counter as 0")
+	require.Equal(t, circuit.Reject, circuit.Decide(c, now, 1), "and it is held: until 9998 and by the healthcheck")
 
 	r := ctl(t, "status", "payments", "--table", f.table)
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
 	for _, want := range []string{
 		`needs repair       failures: a string (S) where a number (N) belongs, read as 0` + "\n",
-		`                   override "forced_open" is not FORCED_OPEN or FORCED_CLOSED: removed` + "\n",
-		`                   healthcheck alarm time 9999-12-31T23:59:59.000Z is more than 5m0s ahead of now (2026-12-01T11:00:00.000Z): removed` + "\n",
-		`                   openUntil 9998-01-01T00:00:00.000Z is more than the longest opening (24h0m0s) ahead of now (2026-12-01T11:00:00.000Z): elapsed` + "\n",
+		`                   override "forced_open" is not FORCED_OPEN or FORCED_CLOSED: removed (no override)` + "\n",
+		`                   healthcheck alarm time 9999-12-31T23:59:59.000Z is more than 5m0s ahead of now (2026-12-01T11:00:00.000Z): absent` + "\n",
+		`                   openUntil 9998-01-01T00:00:00.000Z is beyond the longest opening (24h0m0s) from now (2026-12-01T11:00:00.000Z): elapsed` + "\n",
 		"(`circuitctl repair payments --reason TEXT` rewrites these)",
 	} {
 		assert.Contains(t, r.stdout, want)
@@ -76,7 +78,7 @@ func TestStatusAndRepairOfAWedgedItem(t *testing.T) {
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
 	var v circuitctl.View
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v))
-	assert.Len(t, v.Problems, 5)
+	assert.Len(t, v.Problems, 4)
 	r = ctl(t, "list", "--table", f.table)
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
 	assert.Contains(t, r.stderr, "1 circuit(s) hold values the breaker cannot act on")
@@ -85,9 +87,9 @@ func TestStatusAndRepairOfAWedgedItem(t *testing.T) {
 	// clear-alarm: the healthcheck source and its runs are forgotten.
 	r = ctl(t, "clear-alarm", "payments", "--table", f.table, "--source", "healthcheck", "--reason", "INC-12 ALARM dated 9999")
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
-	assert.Equal(t, "payments: forced_open -> forced_open (manual: healthcheck alarm source cleared (was ALARM): INC-12 ALARM dated 9999), version 5\n", r.stdout)
+	assert.Equal(t, "payments: OPEN -> OPEN (manual: healthcheck alarm source cleared (was ALARM): INC-12 ALARM dated 9999), version 5\n", r.stdout)
 	assert.Contains(t, r.stderr, "payments held 1 unreadable value(s), now written as read")
-	c := f.get(t, "payments")
+	c = f.get(t, "payments")
 	assert.Equal(t, circuit.AlarmStatus{}, c.Healthcheck)
 	assert.Equal(t, 0, c.Failures, "the unreadable counter was written back as read")
 	r = ctl(t, "clear-alarm", "payments", "--table", f.table, "--source", "healthcheck", "--reason", "again")
@@ -104,8 +106,8 @@ func TestStatusAndRepairOfAWedgedItem(t *testing.T) {
 	// repair: what is left (the unknown override).
 	r = ctl(t, "repair", "payments", "--table", f.table, "--reason", "INC-14 hand edit")
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
-	assert.Equal(t, "payments: forced_open -> OPEN (manual: repaired 1 value(s): INC-14 hand edit), version 7\n"+
-		`  fixed: override "forced_open" is not FORCED_OPEN or FORCED_CLOSED: removed`+"\n", r.stdout)
+	assert.Equal(t, "payments: OPEN -> OPEN (manual: repaired 1 value(s): INC-14 hand edit), version 7\n"+
+		`  fixed: override "forced_open" is not FORCED_OPEN or FORCED_CLOSED: removed (no override)`+"\n", r.stdout)
 	r = ctl(t, "repair", "payments", "--table", f.table, "--reason", "again", "--output", "json")
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
 	var fr circuitctl.FixResult
@@ -114,8 +116,9 @@ func TestStatusAndRepairOfAWedgedItem(t *testing.T) {
 	assert.Empty(t, fr.Circuit.Problems)
 	r = ctl(t, "status", "payments", "--table", f.table)
 	assert.NotContains(t, r.stdout, "needs repair")
-	_, err = circuitstore.Decode("payments", rawItemOf(t, f, "payments"))
-	require.NoError(t, err, "every writer reads it again")
+	c, err = circuitstore.Decode("payments", rawItemOf(t, f, "payments"))
+	require.NoError(t, err)
+	assert.Empty(t, c.Unreadable, "every value reads as stored again")
 	assert.Equal(t, circuit.Elect, circuit.Decide(f.get(t, "payments"), now, 1), "the next call is a probe")
 }
 
@@ -126,12 +129,12 @@ func TestRepairFixesEverythingAtOnce(t *testing.T) {
 	f.putRaw(t, wedged("payments#acme"))
 	r := ctl(t, "repair", "payments#acme", "--table", f.table, "--reason", "INC-14", "--max-open-duration", "600")
 	require.Equal(t, circuitctl.ExitOK, r.code, r)
-	assert.Equal(t, 5, strings.Count(r.stdout, "  fixed: "), r.stdout)
-	assert.Contains(t, r.stdout, "openUntil 9998-01-01T00:00:00.000Z is more than the longest opening (10m0s) ahead")
+	assert.Equal(t, 4, strings.Count(r.stdout, "  fixed: "), r.stdout)
+	assert.Contains(t, r.stdout, "openUntil 9998-01-01T00:00:00.000Z is beyond the longest opening (10m0s) from now")
 	c := f.get(t, "payments#acme")
 	assert.Equal(t, circuit.Circuit{ServiceName: "payments#acme", State: circuit.Open, Openings: 1, Version: 5,
 		Healthcheck:    circuit.AlarmStatus{State: circuit.AlarmStateAlarm},
-		LastTransition: circuit.Transition{At: now, From: "forced_open", To: circuit.Open, Reason: "manual: repaired 5 value(s): INC-14"}}, c)
+		LastTransition: circuit.Transition{At: now, From: circuit.Open, To: circuit.Open, Reason: "manual: repaired 4 value(s): INC-14"}}, c)
 
 	f.putRaw(t, wedged("orders"))
 	r = ctl(t, "open", "orders", "--table", f.table, "--reason", "INC-15")

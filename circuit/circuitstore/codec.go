@@ -67,7 +67,7 @@ func Decode(service string, item Item) (circuit.Circuit, error) {
 		To:     circuit.State(d.str(circuit.AttrTransitionTo)),
 		Reason: d.str(circuit.AttrTransitionReason),
 	}
-	c.Unreadable = strings.Join(d.notes, "; ")
+	c.Unreadable = strings.Join(d.notes, circuit.UnreadableSeparator)
 	return c, nil
 }
 

@@ -20,19 +20,22 @@ type PruneAPI interface {
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
-// PruneReport counts what PruneKeys saw and did.
+// PruneReport is what PruneKeys saw and did; the lists hold item keys
+// ("<service>#<key>") in scan order, so that an operator's tool can show
+// them (circuitctl prune).
 type PruneReport struct {
-	// Keys is the per-key items of the breaker found.
+	// Keys counts the per-key items of the breaker found.
 	Keys int
-	// Prunable is those circuit.Prunable: the ones deleted, or that would be
-	// with DryRun.
-	Prunable int
-	Deleted  int
-	// Changed is prunable items written between the scan and the delete
+	// Prunable are those circuit.Prunable: the ones deleted, or that would
+	// be with dryRun.
+	Prunable []string
+	Deleted  []string
+	// Changed are prunable items written between the scan and the delete
 	// (the delete's condition failed): left alone.
-	Changed int
-	// Kept are items holding something (an override, an open or half-open
-	// circuit, a back-off count) or attributes the model does not know.
+	Changed []string
+	// Kept counts items holding something (an override, an open or
+	// half-open circuit, a failure or back-off count, a value the decoder
+	// could not read) or attributes the model does not know.
 	Kept int
 }
 
@@ -83,7 +86,7 @@ func PruneKeys(ctx context.Context, client PruneAPI, table, service string, dryR
 				rep.Kept++
 				continue
 			}
-			rep.Prunable++
+			rep.Prunable = append(rep.Prunable, k.Value)
 			if dryRun {
 				continue
 			}
@@ -92,9 +95,9 @@ func PruneKeys(ctx context.Context, client PruneAPI, table, service string, dryR
 				return rep, err
 			}
 			if deleted {
-				rep.Deleted++
+				rep.Deleted = append(rep.Deleted, k.Value)
 			} else {
-				rep.Changed++
+				rep.Changed = append(rep.Changed, k.Value)
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
@@ -111,7 +114,7 @@ func prunable(itemKey string, item Item) bool {
 		}
 	}
 	c, err := Decode(itemKey, item)
-	return err == nil && circuit.Prunable(c)
+	return err == nil && circuit.Prunable(c) // Prunable refuses c.Unreadable
 }
 
 // deleteUnchanged deletes the item if it still has the version it was read at.

@@ -14,10 +14,12 @@ import (
 )
 
 // Issue 14 item 4: every key that ever failed keeps an item nothing expires.
-// PruneKeys deletes the ones holding nothing a success would not reset, and
-// nothing else: not a key open, half-open, overridden or backing off, not an
-// item with attributes the model does not know, not one written between the
-// scan and the delete, never the breaker's own item or another breaker's.
+// PruneKeys deletes the ones holding nothing a missing item lacks
+// (circuit.Prunable), and nothing else: not a key open, half-open,
+// overridden, backing off or with a failure counted, not an item holding a
+// value the decoder could not read or attributes the model does not know,
+// not one written between the scan and the delete, never the breaker's own
+// item or another breaker's.
 func TestPruneKeysDeletesOnlyWhatHoldsNothing(t *testing.T) {
 	s, raw := newStore(t)
 	ctx := context.Background()
@@ -38,9 +40,8 @@ func TestPruneKeysDeletesOnlyWhatHoldsNothing(t *testing.T) {
 	}
 	pruned := map[string]map[string]types.AttributeValue{
 		"payments#closed-after-probe": closedAfterProbe,
-		"payments#one-failure":        {circuit.AttrFailures: N("1"), circuit.AttrVersion: N("1")},
 		"payments#reset":              {circuit.AttrFailures: N("0"), circuit.AttrVersion: N("2")},
-		"payments#no-version":         {circuit.AttrFailures: N("3")},
+		"payments#no-version":         {circuit.AttrFailures: N("0")},
 	}
 	kept := map[string]map[string]types.AttributeValue{
 		"payments":               {circuit.AttrVersion: N("1")}, // the breaker's own item
@@ -51,8 +52,13 @@ func TestPruneKeysDeletesOnlyWhatHoldsNothing(t *testing.T) {
 		"payments#forced-closed": {circuit.AttrOverride: S("FORCED_CLOSED"), circuit.AttrVersion: N("2")},
 		"payments#forced-open":   {circuit.AttrOverride: S("FORCED_OPEN"), circuit.AttrVersion: N("2")},
 		"payments#backing-off":   {circuit.AttrState: S("CLOSED"), circuit.AttrOpenings: N("2"), circuit.AttrVersion: N("5")},
+		// A failure counted: deleting it would forget the count
+		// (circuit.Prunable), with a version or without.
+		"payments#one-failure":   {circuit.AttrFailures: N("1"), circuit.AttrVersion: N("1")},
+		"payments#failures":      {circuit.AttrFailures: N("3")},
 		"payments#operator-note": {circuit.AttrVersion: N("1"), "note": S("keep: contract customer")},
-		"payments#unreadable":    {circuit.AttrFailures: S("lots"), circuit.AttrVersion: N("1")},
+		// Read as 0 failures, but what it held is unknown.
+		"payments#unreadable": {circuit.AttrFailures: S("lots"), circuit.AttrVersion: N("1")},
 	}
 	for k, a := range pruned {
 		put(k, a)
@@ -63,18 +69,25 @@ func TestPruneKeysDeletesOnlyWhatHoldsNothing(t *testing.T) {
 
 	rep, err := circuitstore.PruneKeys(ctx, raw, s.Table, "payments", true)
 	require.NoError(t, err)
-	require.Equal(t, circuitstore.PruneReport{Keys: 11, Prunable: 4, Kept: 7}, rep)
+	require.Equal(t, 12, rep.Keys)
+	require.ElementsMatch(t, keysOf(pruned), rep.Prunable)
+	require.Empty(t, rep.Deleted)
+	require.Empty(t, rep.Changed)
+	require.Equal(t, 9, rep.Kept)
 	for k := range pruned {
 		require.NotNil(t, itemAt(t, raw, s.Table, k), "a dry run deleted %s", k)
 	}
 
 	// One prunable key is written between the scan and its delete.
-	racing := &writeBeforeDelete{PruneAPI: raw, key: "payments#one-failure", raw: raw, table: s.Table}
+	racing := &writeBeforeDelete{PruneAPI: raw, key: "payments#reset", raw: raw, table: s.Table}
 	rep, err = circuitstore.PruneKeys(ctx, racing, s.Table, "payments", false)
 	require.NoError(t, err)
-	require.Equal(t, circuitstore.PruneReport{Keys: 11, Prunable: 4, Deleted: 3, Changed: 1, Kept: 7}, rep)
+	require.ElementsMatch(t, keysOf(pruned), rep.Prunable)
+	require.ElementsMatch(t, []string{"payments#closed-after-probe", "payments#no-version"}, rep.Deleted)
+	require.Equal(t, []string{"payments#reset"}, rep.Changed)
+	require.Equal(t, 9, rep.Kept)
 	for k := range pruned {
-		require.Equal(t, k == "payments#one-failure", itemAt(t, raw, s.Table, k) != nil, k)
+		require.Equal(t, k == "payments#reset", itemAt(t, raw, s.Table, k) != nil, k)
 	}
 	for k := range kept {
 		require.NotNil(t, itemAt(t, raw, s.Table, k), "%s was deleted", k)
@@ -82,6 +95,14 @@ func TestPruneKeysDeletesOnlyWhatHoldsNothing(t *testing.T) {
 
 	_, err = circuitstore.PruneKeys(ctx, raw, s.Table, "payments#acme", true)
 	require.ErrorContains(t, err, "not a service name")
+}
+
+func keysOf(m map[string]map[string]types.AttributeValue) []string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 func itemAt(t *testing.T, c *dynamodb.Client, table, key string) circuitstore.Item {

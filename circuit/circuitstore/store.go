@@ -45,10 +45,6 @@ type Store struct {
 	Table  string
 	// MaxAttempts overrides DefaultMaxAttempts when > 0.
 	MaxAttempts int
-	// Decode reads the items Get and Update see; nil: Decode. The operators'
-	// tool sets a lenient one (DecodeLenient), so that it can rewrite an item
-	// holding a value no other writer can read.
-	Decode func(service string, item Item) (circuit.Circuit, error)
 }
 
 // New returns a store on table.
@@ -82,11 +78,7 @@ func (s *Store) get(ctx context.Context, service string) (circuit.Circuit, types
 	if err != nil {
 		return circuit.Circuit{}, nil, fmt.Errorf("reading circuit %s from table %s: %w", circuit.Quote(service), s.Table, err)
 	}
-	decode := s.Decode
-	if decode == nil {
-		decode = Decode
-	}
-	c, err := decode(service, out.Item)
+	c, err := Decode(service, out.Item)
 	if err != nil {
 		return circuit.Circuit{}, nil, err
 	}

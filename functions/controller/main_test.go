@@ -132,15 +132,23 @@ func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
 // Scheduler does, e.g. 2022-03-22T18:59:43Z:
 // https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html),
 // it invokes the demo healthcheck (another real bootstrap under the RIE, down
-// for its first 30 s) through the Lambda Invoke API, and applies the verdict.
+// for its first outageFor) through the Lambda Invoke API, and applies the
+// verdict.
 func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	endpoint := testenv.Dynalite(t)
 	client := testenv.DynamoClient(t, endpoint)
 	table := testenv.CreateCircuitTable(t, client)
 
+	// Both bootstraps are built before the outage's clock starts: a build is
+	// a `go build` per test process, which on a loaded machine with a cold
+	// cache took over 20 s, and the healthcheck was then up again before the
+	// first run (the run found it HEALTHY and the test failed).
+	healthBootstrap := testenv.BuildBootstrap(t, "./dev/testlambdas/healthcheck")
+	runnerBootstrap := testenv.BuildBootstrap(t, "./functions/controller")
+	const outageFor = 10 * time.Second
 	epoch := time.Now()
-	health := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./dev/testlambdas/healthcheck"),
-		outage.Schedule{Epoch: epoch, Windows: []outage.Window{{After: 0, For: 5 * time.Second}}}.Env())
+	health := testenv.StartRIE(t, healthBootstrap,
+		outage.Schedule{Epoch: epoch, Windows: []outage.Window{{After: 0, For: outageFor}}}.Env())
 	front, err := url.Parse(health.InvokeURL)
 	require.NoError(t, err)
 
@@ -149,12 +157,13 @@ func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	e[handler.EnvHealthcheckUnhealthyThreshold] = "1"
 	e[handler.EnvHealthcheckAlarmWindow] = "240"
 	e["AWS_ENDPOINT_URL_LAMBDA"] = front.Scheme + "://" + front.Host
-	runner := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./functions/controller"), e)
+	runner := testenv.StartRIE(t, runnerBootstrap, e)
 
 	payload := func(scheduled string) string {
 		return strings.ReplaceAll(component.HealthcheckRunInput(`{"probe":"deep"}`), "<aws.scheduler.scheduled-time>", scheduled)
 	}
 	out := invoke(t, runner.InvokeURL, payload("2026-06-01T12:00:00Z"))
+	require.Less(t, time.Since(epoch), outageFor, "the first run must meet the outage: starting two RIEs took longer than the outage lasts")
 	assert.Equal(t, "UNHEALTHY", out["verdict"], "%v", out)
 	assert.Equal(t, "OPEN", out["state"])
 
@@ -169,7 +178,7 @@ func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	assert.Equal(t, 1, c.HealthcheckRuns.Unhealthy)
 
 	// Recovered: the next run closes the circuit.
-	time.Sleep(time.Until(epoch.Add(5*time.Second + 100*time.Millisecond)))
+	time.Sleep(time.Until(epoch.Add(outageFor + 100*time.Millisecond)))
 	out = invoke(t, runner.InvokeURL, payload("2026-06-01T12:01:00Z"))
 	assert.Equal(t, "HEALTHY", out["verdict"], "%v", out)
 	assert.Equal(t, "CLOSED", out["state"])

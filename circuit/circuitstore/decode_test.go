@@ -2,6 +2,8 @@ package circuitstore_test
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,62 +35,57 @@ func handWritten(service string) circuitstore.Item {
 	}
 }
 
-// Decode fails on such an item, so every writer would; DecodeLenient reads
-// it, each unreadable value as its default, and says which, escaped.
-func TestDecodeLenientReadsWhatDecodeCannot(t *testing.T) {
-	item := handWritten("payments")
-	_, err := circuitstore.Decode("payments", item)
-	require.Error(t, err, "the strict decoder refuses the item")
-
-	c, notes := circuitstore.DecodeLenient("payments", item)
-	assert.Equal(t, circuit.Circuit{ServiceName: "payments", State: circuit.Open, Version: 4}, c)
+// Decode reads such an item (issue 14 item 22: failing on it made every
+// writer fail, and so wedged the circuit), each unreadable value as its
+// default or clamped, and notes which, one note a value, its value escaped.
+func TestDecodeReadsAHandWrittenItem(t *testing.T) {
+	c, err := circuitstore.Decode("payments", handWritten("payments"))
+	require.NoError(t, err)
+	notes := strings.Split(c.Unreadable, circuit.UnreadableSeparator)
+	c.Unreadable = ""
+	assert.Equal(t, circuit.Circuit{ServiceName: "payments", State: circuit.Open, Openings: math.MaxInt64, Probes: 1, Version: 4}, c)
 	assert.ElementsMatch(t, []string{
 		`failures: a string (S) where a number (N) belongs, read as 0`,
-		`openings: N "99999999999999999999999999999999999999" is not an integer the circuit can hold, read as 0`,
-		`probes: N "1.5" is not an integer the circuit can hold, read as 0`,
+		`openings: N "99999999999999999999999999999999999999" is not an integer the circuit can hold, read as 9223372036854775807`,
+		`probes: N "1.5" is not an integer the circuit can hold, read as 1`,
 		`override: a set where a string (S) belongs, read as absent`,
 		`openUntil: "tomorrow\x1b[2J" is not an RFC 3339 time, read as absent`,
 	}, notes)
 
-	c, notes = circuitstore.DecodeLenient("payments", nil)
+	c, err = circuitstore.Decode("payments", nil)
+	require.NoError(t, err)
 	assert.Equal(t, circuit.Circuit{ServiceName: "payments", State: circuit.Closed}, c)
-	assert.Empty(t, notes)
 }
 
-// With Store.Decode set to the lenient decoder, Update reads the item and its
-// write stores every model attribute readable again (attributes the model
-// does not know are kept), conditional on the version as usual.
-func TestUpdateWithTheLenientDecoderRewritesAnUnreadableItem(t *testing.T) {
+// Update reads such an item and its write stores every model attribute
+// readable again (attributes the model does not know are kept), conditional
+// on the version as usual.
+func TestUpdateRewritesAnUnreadableItem(t *testing.T) {
 	s, db := newStore(t)
 	ctx := context.Background()
 	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: handWritten("payments")})
 	require.NoError(t, err)
-	_, err = s.Update(ctx, "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) { return c, true, nil })
-	require.Error(t, err, "a strict store cannot write it")
-
-	s.Decode = func(service string, item circuitstore.Item) (circuit.Circuit, error) {
-		c, _ := circuitstore.DecodeLenient(service, item)
-		return c, nil
-	}
 	after, err := s.Update(ctx, "payments", func(c circuit.Circuit) (circuit.Circuit, bool, error) { return c, true, nil })
 	require.NoError(t, err)
 	assert.Equal(t, int64(5), after.Version)
 
 	item := rawItem(t, db, s.Table, "payments")
-	_, err = circuitstore.Decode("payments", item)
-	require.NoError(t, err, "every writer can read it again")
+	c, err := circuitstore.Decode("payments", item)
+	require.NoError(t, err)
+	assert.Empty(t, c.Unreadable, "every writer reads it cleanly again")
 	assert.Equal(t, &types.AttributeValueMemberN{Value: "0"}, item[circuit.AttrFailures])
 	assert.NotContains(t, item, circuit.AttrOverride)
 	assert.NotContains(t, item, circuit.AttrOpenUntil)
 	assert.Equal(t, &types.AttributeValueMemberS{Value: "kept"}, item["operatorNote"])
 }
 
-// DecodeLenient reads what anyone can write into an item: it never panics
-// and never fails, and what it returns Encode can store.
-func FuzzDecodeLenient(f *testing.F) {
+// Decode reads what anyone can write into an item: it never panics and
+// never fails, every note is one line, and what it returns Encode stores
+// readable.
+func FuzzDecode(f *testing.F) {
 	f.Add("OPEN", "3", "2026-11-27T00:10:39.123Z", "FORCED_OPEN", uint8(0))
 	f.Add("", "1e400", "9999-12-31T23:59:59Z", "\x00", uint8(1))
-	f.Add("x", "-0", "not a time", "", uint8(2))
+	f.Add("x", "-0", "not a time\n", "", uint8(2))
 	f.Fuzz(func(t *testing.T, state, num, when, override string, shape uint8) {
 		item := circuitstore.Item{
 			circuit.AttrState:            &types.AttributeValueMemberS{Value: state},
@@ -106,12 +103,19 @@ func FuzzDecodeLenient(f *testing.F) {
 		case 3:
 			item[circuit.AttrTransitionAt] = &types.AttributeValueMemberN{Value: num}
 		}
-		c, _ := circuitstore.DecodeLenient("s", item)
+		c, err := circuitstore.Decode("s", item)
+		if err != nil {
+			t.Fatalf("Decode failed: %v", err)
+		}
+		for _, note := range strings.Split(c.Unreadable, circuit.UnreadableSeparator) {
+			if strings.ContainsAny(note, "\n\r\x1b") {
+				t.Fatalf("a note is not one escaped line: %q", note)
+			}
+		}
 		set, _ := circuitstore.Encode(c)
 		back, err := circuitstore.Decode("s", set)
-		if err != nil {
-			t.Fatalf("Encode of a lenient decode is unreadable: %v", err)
+		if err != nil || back.Unreadable != "" {
+			t.Fatalf("Encode of a decode is unreadable: %v %q", err, back.Unreadable)
 		}
-		_ = back
 	})
 }
