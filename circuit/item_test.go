@@ -9,7 +9,7 @@ import (
 // Every reader of times reads what every writer writes: FormatTime's fixed
 // width, and Step Functions', which leaves the fraction out when the
 // milliseconds are zero ("...:06Z"; AWS Support, quoted in
-// ../shared/reference/aws-facts.md). The state machine hands the latter to the
+// docs/aws-facts.md). The state machine hands the latter to the
 // controller ("at") and writes it into transitionAt.
 func TestParseTimeReadsEveryForm(t *testing.T) {
 	at := time.Date(2026, 11, 27, 0, 10, 6, 0, time.UTC)

@@ -100,7 +100,7 @@ Exit codes:
   5  conflict (the item kept changing under the conditional write) or any other error
 
 History: the circuit's item keeps only its last transition, which status shows. Every transition
-of every writer is published as an event on EventBridge (README, "Transition events"): route
+of every writer is published as an event on EventBridge (docs/events.md): route
 those to a log or a store to keep a history.
 `
 
@@ -355,7 +355,7 @@ func defaultClient(ctx context.Context, c Conn) (API, error) {
 func run(ctx context.Context, cmd string, o options, env Env) error {
 	if cmd == "history" {
 		fmt.Fprintln(env.Stdout, "circuitctl keeps no history: the circuit's item holds only its last transition, shown by `circuitctl status`.")
-		fmt.Fprintln(env.Stdout, "Every transition is published on EventBridge (README, \"Transition events\"): route those events to keep one.")
+		fmt.Fprintln(env.Stdout, "Every transition is published on EventBridge (docs/events.md): route those events to keep one.")
 		return nil
 	}
 	client, err := env.NewClient(ctx, o.Conn)

@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 )
 
-// Exit codes, documented in the usage text and the README's runbook, so that a
+// Exit codes, documented in the usage text and docs/runbook.md, so that a
 // script can branch on them without parsing messages.
 const (
 	ExitOK = 0

@@ -11,7 +11,7 @@ import (
 )
 
 // View is one circuit as the tool shows it; its JSON is `--output json`'s
-// (documented in the README's runbook). Times are RFC 3339 UTC, "" when unset.
+// (documented in docs/runbook.md). Times are RFC 3339 UTC, "" when unset.
 type View struct {
 	// Circuit is the item's key: Service, or Service#Key for a per-key circuit.
 	Circuit string `json:"circuit"`
@@ -62,7 +62,7 @@ type AlarmsView struct {
 	SlowCalls   *AlarmView `json:"slowCalls,omitempty"`
 }
 
-// HealthcheckView is what the healthcheck runner's verdicts left (README,
+// HealthcheckView is what the healthcheck runner's verdicts left (docs/behaviour.md,
 // "Recovery in one interval"): the last run applied and how many unhealthy
 // runs in a row led up to it.
 type HealthcheckView struct {

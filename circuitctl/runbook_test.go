@@ -16,7 +16,7 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 )
 
-// runbookCommand is one `circuitctl` line of the README's runbook: its
+// runbookCommand is one `circuitctl` line of docs/runbook.md: its
 // environment assignments and its arguments, as a POSIX shell splits them.
 type runbookCommand struct {
 	line string
@@ -25,20 +25,14 @@ type runbookCommand struct {
 }
 
 // runbookCommands extracts every circuitctl command line from the sh blocks
-// of the README's "## Runbook" section: continuation lines joined, comments
-// dropped, words split as sh does for the quoting the runbook uses ('...',
-// "...", backslash).
+// of docs/runbook.md: continuation lines joined, comments dropped, words
+// split as sh does for the quoting the runbook uses ('...', "...",
+// backslash).
 func runbookCommands(t *testing.T) []runbookCommand {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	raw, err := os.ReadFile(filepath.Join("..", "docs", "runbook.md"))
 	require.NoError(t, err)
-	readme := string(raw)
-	start := strings.Index(readme, "\n## Runbook\n")
-	require.NotEqual(t, -1, start, "README has no ## Runbook section")
-	section := readme[start+1:]
-	if end := strings.Index(section[3:], "\n## "); end >= 0 {
-		section = section[:end+3]
-	}
+	section := string(raw)
 	var cmds []runbookCommand
 	for _, block := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1) {
 		text := strings.ReplaceAll(block[1], "\\\n", " ")
@@ -128,7 +122,7 @@ func TestShellWords(t *testing.T) {
 	}
 }
 
-// The runbook's command lines, exactly as the README writes them, run and
+// The runbook's command lines, exactly as docs/runbook.md writes them, run and
 // succeed: against a table holding the circuits they name, with the
 // outputs.json its first block writes (tableName, tableArn, serviceName) in
 // the working directory, and the local table's endpoint and name in place of

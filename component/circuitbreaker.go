@@ -1,8 +1,11 @@
 // Package component is the CircuitBreaker Pulumi component: its inputs (args.go,
 // defaults.go, settings.go) and the builders of its children, one file per part
 // of the design: the circuit-state table (table.go), the request path
-// (requestpath.go), the alarm path (alarms.go, alarmhandler.go) and the
-// healthcheck schedule (schedule.go). IAM documents live in policies.go.
+// (requestpath.go), the alarm path (alarms.go, alarmhandler.go), the
+// healthcheck schedule and runner (schedule.go), the transition events
+// (events.go), reconciliation (reconcile.go), and metrics and the dashboard
+// (observability.go). IAM documents live in policies.go; docs/architecture.md
+// lists every child.
 package component
 
 import (
@@ -290,8 +293,8 @@ type FunctionInAccount struct{ Field, Arn string }
 // deploying one. The breaker watches both with CloudWatch metric alarms, which
 // evaluate the metrics of their own account (another account's Lambda metrics
 // reach them only through CloudWatch cross-account observability, which the
-// breaker does not set up), and it configures the healthcheck's asynchronous
-// invocation through the same aws provider. A breaker in the wrong account
+// breaker does not set up), and its healthcheck runner invokes the healthcheck
+// with a grant in the deploying account. A breaker in the wrong account
 // would never see its downstream fail; deploying it into the function's
 // account is the fix.
 func SameAccount(deploying string, functions []FunctionInAccount) error {

@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
-// goLambda deploys one of our Go Lambdas (lambdas/<artifact>) with its own log
+// goLambda deploys one of our Go Lambdas (functions/<artifact>) with its own log
 // group and a role that may update only this circuit's item and write only to
 // that log group. Every Lambda of ours is a writer of the circuit, nothing more.
 // reserved > 0 reserves that many concurrent executions for it: a downstream

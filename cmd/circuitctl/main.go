@@ -1,7 +1,7 @@
 // Command circuitctl is the operators' tool for pulumi-circuitbreaker's
 // circuits: status, list, open, close, release, clear-alarm, clear-hold,
 // repair, prune. The logic is in
-// circuitctl; `circuitctl --help` and the README's runbook say how to
+// circuitctl; `circuitctl --help` and docs/runbook.md say how to
 // use it.
 package main
 

@@ -729,8 +729,8 @@ func (b *builder) probePath() {
 // example nests them (https://docs.aws.amazon.com/step-functions/latest/dg/intrinsic-functions.html:
 // "You can nest up to 10 intrinsic functions", States.ArrayGetItem of
 // States.StringSplit); the start time is rendered "...T12:03:45.123Z", or
-// "...T12:03:45Z" when the milliseconds are zero (shared/reference
-// aws-facts.md), the same minute either way. The Choice compares the item's
+// "...T12:03:45Z" when the milliseconds are zero (docs/aws-facts.md), the
+// same minute either way. The Choice compares the item's
 // claim with it by StringEqualsPath (Choice state, comparison operators
 // "...Path": https://docs.aws.amazon.com/step-functions/latest/dg/state-choice.html).
 func (b *builder) claimElection() {

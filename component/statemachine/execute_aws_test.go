@@ -152,7 +152,7 @@ func TestResultOverThePayloadQuota(t *testing.T) {
 }
 
 // AWS writes $$.Execution.StartTime and $$.State.EnteredTime without the
-// fraction when the milliseconds are zero (../shared/reference/aws-facts.md);
+// fraction when the milliseconds are zero (docs/aws-facts.md);
 // the runner does too. Through trip, election, join and close every comparison
 // still holds:
 // CheckCircuit compares instants, the controller parses both forms and

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The model reproduces peers.md's finding (defect 6): priced with the
+// The model reproduces the original's defect 6: priced with the
 // original's own assumptions, its request costs 4-5x what its README says,
 // before logs.
 func TestOriginalUnderstatement(t *testing.T) {

@@ -362,7 +362,7 @@ func report(rs []*result) string {
 	p("- **Alarm path, SIMULATED** (dev/alarmsim: no CloudWatch here): periods are %gx compressed, so one 60 s period lasts %v and the healthcheck runs every %v. "+
 		"Alarm-driven times below are therefore %gx shorter than on AWS (and CloudWatch's metric delay is not simulated at all: [Recovery on AWS timings](#recovery-on-aws-timings) computes it); in-line figures (failures before the trip, probes) are not compressed.",
 		compression, period, first.b.HealthcheckEvery, compression)
-	p("- **The original, MODELLED** (localbreaker.OriginalModel, from [peers.md](../../shared/reference/peers.md) and the original's README): same requests, same outage, same alarm simulation; " +
+	p("- **The original, MODELLED** (localbreaker.OriginalModel, from the original's README): same requests, same outage, same alarm simulation; " +
 		"its circuit opens only on an alarm (no in-line trip), its downstream alarm has no OK action (defect 1), its handler sets one boolean from whichever alarm fired (defect 2), no half-open state (defect 4). Nothing of it ran.")
 	p("")
 	p("## One outage")
@@ -493,7 +493,7 @@ func report(rs []*result) string {
 	noLogs := origHealthy.Total() - origHealthy.Logs
 	p("")
 	p("The original's README puts a request at **$%.2f per million** (\"0.000045 USD per 100 requests\", downstream included). Priced the same way, its closed path costs **$%.2f per million "+
-		"without logs (%.1fx its figure)** and **$%.2f with the logging it configures (%.1fx)**: it leaves out the Step Functions request charge ($1.00 per million), the DynamoDB read and the log ingestion (peers.md, defect 6). "+
+		"without logs (%.1fx its figure)** and **$%.2f with the logging it configures (%.1fx)**: it leaves out the Step Functions request charge ($1.00 per million), the DynamoDB read and the log ingestion (its defect 6). "+
 		"This breaker's healthy path: $%.2f per million in total, $%.2f of it for the breaker.",
 		claim, noLogs*m, noLogs/OriginalClaimPerRequest, origHealthy.Total()*m, origHealthy.Total()/OriginalClaimPerRequest, ourHealthy.Total()*m, ourHealthy.Breaker()*m)
 	p("")

@@ -9,7 +9,7 @@ import (
 )
 
 // OriginalModel is a MODEL of the original Terraform module's alarm-only
-// design (shared/reference/peers.md and seed-circuit-breaker.md), replayed
+// design (its README and defects, docs/bench.md), replayed
 // over the same requests and outages as a measured run. Nothing of the
 // original runs: its Node Lambdas and Terraform are not here. What is modelled:
 //

@@ -424,7 +424,7 @@ func TestFunctionErrorIsTheSignalNotTheShape(t *testing.T) {
 }
 
 // $$.Execution.StartTime as AWS writes it: no fraction when the milliseconds
-// are zero (AWS Support, quoted in ../shared/reference/aws-facts.md; it is
+// are zero (AWS Support, quoted in docs/aws-facts.md; it is
 // Java's Instant.toString()).
 func TestStartTimeRenderedLikeAWS(t *testing.T) {
 	f := setup(t, 1)

@@ -4,8 +4,9 @@
 // the handler code it was tested with, with no download at deploy time.
 //
 // dist/ holds only .keep in git, so that a fresh clone compiles; the zips are
-// build outputs. A provider built without them fails at deploy time with an
-// error saying how to fix the build, not with an empty Lambda.
+// git-ignored build outputs, added only on a release tag (docs/releasing.md).
+// A provider built without them fails at deploy time with an error saying how
+// to fix the build, not with an empty Lambda.
 package artifacts
 
 import (

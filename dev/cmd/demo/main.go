@@ -136,7 +136,7 @@ func (p prefixed) Write(b []byte) (int, error) {
 // the released tool's own code, on the demo's table.
 func operatorsView(b *localbreaker.Breaker) {
 	svc := b.Config.ServiceName
-	fmt.Printf("\n  circuitctl status %s --table %s --endpoint-url %s   (the operators' tool, README \"Runbook\")\n", svc, b.Config.TableName, b.DynamoEndpoint)
+	fmt.Printf("\n  circuitctl status %s --table %s --endpoint-url %s   (the operators' tool, docs/runbook.md)\n", svc, b.Config.TableName, b.DynamoEndpoint)
 	var out bytes.Buffer
 	circuitctl.Run(context.Background(), []string{"status", svc, "--table", b.Config.TableName}, circuitctl.Env{
 		Stdout: &out, Stderr: &out, Version: "demo",

@@ -10,7 +10,7 @@
 // and ARNs with dev/fakes/fakeaws.
 //
 // What it checks, like the real provider and derived from it (reference.go,
-// check.go, reference/standin.json, docs/standin-checks.md): unknown inputs,
+// check.go, reference/standin.json, docs/sdks.md): unknown inputs,
 // wrong types and missing required inputs as the pulumi-aws v6 Go SDK declares
 // them; what the Terraform AWS provider's validators refuse (name lengths and
 // characters, enumerations, integer ranges), conflicting inputs, and auto-names

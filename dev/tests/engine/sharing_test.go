@@ -134,7 +134,7 @@ func checkSharing(t *testing.T, lang string) {
 		}
 	}
 
-	// The README's subscription: the topic, passed as the resource, reached
+	// docs/using.md's subscription: the topic, passed as the resource, reached
 	// the aws provider as the topic's ID, its ARN (a provider that accepts no
 	// resource references gets the ID: issue 14 item 24).
 	if sub, topic := byName["checkout-oncall"], byName["checkout-alarms"].out("arn"); sub.Type != "aws:sns/topicSubscription:TopicSubscription" || topic == "" || sub.Inputs["topic"] != topic {

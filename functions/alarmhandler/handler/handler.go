@@ -1,9 +1,9 @@
 // Package handler is the alarm handler Lambda's logic: it turns the CloudWatch
 // alarm notifications that SNS delivers into changes of one circuit's item.
 //
-// The handler knows the names of its circuit's two alarms, so it tells the
-// sources apart by name and keeps them separately (the original flipped one
-// boolean on whichever alarm fired). Each source's notifications are ordered by
+// The handler knows the names of its circuit's alarms (two, three with
+// slowCallMonitoring), so it tells the sources apart by name and keeps them
+// separately (the original flipped one boolean on whichever alarm fired). Each source's notifications are ordered by
 // the alarm's own StateChangeTime, so SNS's duplicates and out-of-order
 // deliveries change nothing; that also makes Lambda's automatic retries of a
 // failed invocation safe.

@@ -90,7 +90,7 @@ func program(ctx *pulumi.Context) error {
 		ctx.Export(svc+"StateMachineArn", cb.StateMachineArn)
 		// An on-call subscription to the breaker's topic, passed as the
 		// resource (a reference the engine sends the aws provider as the
-		// topic's ID, its ARN), as the README's TypeScript does.
+		// topic's ID, its ARN), as docs/using.md's TypeScript does.
 		if _, err := sns.NewTopicSubscription(ctx, svc+"-oncall", &sns.TopicSubscriptionArgs{
 			Topic:    cb.Topic,
 			Protocol: pulumi.String("email"),
