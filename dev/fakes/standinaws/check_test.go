@@ -351,7 +351,7 @@ func TestInvokesAnswerWithTheSDKsResultShapes(t *testing.T) {
 
 var repo = func() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }()
 
 // Every aws type the component and the examples create has a reference: the
