@@ -1,3 +1,5 @@
+//go:build emulators
+
 package main
 
 import (
@@ -15,13 +17,12 @@ import (
 	"time"
 
 	smithycbor "github.com/aws/smithy-go/encoding/cbor"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // cborOf turns a JSON fixture of an AWS response into the CBOR the CloudWatch

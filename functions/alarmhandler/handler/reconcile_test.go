@@ -1,7 +1,8 @@
+//go:build emulators
+
 package handler_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,12 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fakeAlarms answers DescribeAlarms with a recorded response. The fixture
@@ -114,18 +114,6 @@ func invocationRecord(t *testing.T, event []byte) string {
 	b, err := json.Marshal(rec)
 	require.NoError(t, err)
 	return string(b)
-}
-
-func emfLines(t *testing.T, b *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
-		lines = append(lines, m)
-	}
-	return lines
 }
 
 // Issue 9 (alarm reconciliation): the healthcheck's OK notification is lost,
