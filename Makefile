@@ -12,13 +12,13 @@ CIRCUITCTL_LDFLAGS = -X main.Version=$(VERSION)
 ROOT         := $(abspath .)
 BIN          := $(ROOT)/bin
 EMULATORS    := $(ROOT)/dev/emulators
-# The Lambda Runtime Interface Emulator has no tags; this pseudo-version is pinned.
-RIE_VERSION  := v0.0.0-20261030222936-bef5c4ba774d
 GOTEST_FLAGS ?= -count=1
+# Every tool version: versions.mk.
+include $(ROOT)/versions.mk
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build deps lambdas provider schema check-schema test test-go clean
+.PHONY: all build deps lambdas provider schema check-schema test test-go test-unit test-emulators test-engine clean
 
 all: build
 
@@ -67,21 +67,40 @@ schema:
 check-schema:
 	go run ./provider/cmd/schemagen -version $(VERSION) -out - | diff -u schema.yaml - || { echo "schema.yaml is stale: run 'make schema' and commit it" >&2; exit 1; }
 
-## test: everything CI runs.
+# Test tiers (build tags). Untagged: the unit tier, which a fresh clone runs with a plain
+# `go test ./...` and nothing installed. emulators: tests that start dynalite, moto, the RIE,
+# aws-local-stepfunctions, asl-validator or node (make deps). engine: dev/tests/engine through the
+# Pulumi CLI (make engine-deps). dist: dev/tests/dist (make test-dist). Every tagged file has one tier.
+ALL_TAGS := emulators,engine,dist
+
+## test: everything CI runs: the checks, then every tier.
 test: deps lambdas check-schema check-versions check-standin-schema check-sdks lint-workflows engine-deps test-dist test-go
 
+## test-unit: the unit tier only: rules, component and provider with mocks, definition golden checks.
+test-unit:
+	go test $(GOTEST_FLAGS) ./...
+
+## test-emulators: the unit and emulator tiers.
+test-emulators: deps lambdas
+	go test $(GOTEST_FLAGS) -tags emulators ./...
+
+## test-engine: the engine tier (dev/tests/engine).
+test-engine: engine-deps
+	go test $(GOTEST_FLAGS) -tags engine ./dev/tests/engine
+
+# test-go: vet and gofmt every tier's files, then the unit, emulator and engine tiers in one run.
 test-go: lambdas
 	go vet ./...
+	go vet -tags $(ALL_TAGS) ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	@# make fidelity's moto server is not run by make test; at least it must compile.
 	python3 -m py_compile dev/tests/fidelity/moto/server.py
-	go test $(GOTEST_FLAGS) ./...
+	go test $(GOTEST_FLAGS) -tags emulators,engine ./...
 
 clean:
 	rm -rf $(BIN)
 
 # --- SDKs, examples and the engine tests (dev/tests/engine) ---------------------------
-PULUMI_CLI_VERSION := v3.274.1
 STANDIN            := $(BIN)/standin
 VENV               := $(BIN)/venv
 
@@ -157,15 +176,15 @@ examples-go:
 	cd examples/go && go test -count=1 -run '^$$' .
 	cd dev/tests/engine/sharedtable/go && go test -count=1 -run '^$$' .
 
-## engine-deps: everything the engine tests and `make preview` need.
-engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
+## engine-deps: everything the engine tests and `make preview` need (the aws 7 stacks' too).
+engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go yaml-host standin-aws7 engine-aws7-ts engine-aws7-python
 
 ## preview: regenerate and build the SDKs and the plugin, then run every example (Go, TypeScript,
 ## Python) through the engine on a throwaway local backend against the stand-in aws plugin:
 ## preview, up, a preview that must show no changes, a refresh and a preview after it (no changes
 ## either), one with an input changed, destroy.
 preview: sdks engine-deps
-	go test $(GOTEST_FLAGS) -v -run 'StackThroughEngine' ./dev/tests/engine
+	go test $(GOTEST_FLAGS) -tags engine -v -run 'StackThroughEngine' ./dev/tests/engine
 
 # --- the local demo and the benchmark (dev/localbreaker) ----------------------
 .PHONY: demo bench
@@ -179,17 +198,13 @@ demo: deps
 ## bench: one outage replayed through the real definition beside a model of the original module,
 ## and the cost per request of each path (about 2 minutes); prints the report, writes docs/bench.md.
 bench: deps
-	go test $(GOTEST_FLAGS) -run '^$$' -bench Outage -benchtime 1x -timeout 20m ./dev/bench -args -report $(ROOT)/docs/bench.md
+	go test $(GOTEST_FLAGS) -tags emulators -run '^$$' -bench Outage -benchtime 1x -timeout 20m ./dev/bench -args -report $(ROOT)/docs/bench.md
 
 # --- fidelity: the real Terraform AWS provider against moto (dev/tests/fidelity) -------
 # Not part of `make test`: a cold build of the provider takes about 47 min and 12 GB of memory
 # (about 12 GB of caches). Run it before resolving a fidelity issue and after any change to the
 # resource graph; docs/fidelity.md says what it checks and what it cannot.
 FIDELITY_DIR   ?= $(HOME)/.cache/cb-fidelity
-# The Terraform AWS provider as the Go module proxy serves it (6.x line; no tags are served).
-TF_AWS_VERSION := v1.60.1-0.20260602190131-5f2286d6d836
-MOTO_VERSION   := 5.2.5
-CBOR2_VERSION  := 6.3.0
 
 .PHONY: fidelity fidelity-deps
 
@@ -211,13 +226,11 @@ fidelity-deps: deps engine-deps
 ## and moto: preview, up, the closed path in moto, a preview with no changes, one input changed,
 ## destroy, nothing left; the previews' AWS calls against docs/limits.md's preview policy.
 fidelity: fidelity-deps
-	CIRCUITBREAKER_FIDELITY_DIR=$(FIDELITY_DIR) go test -count=1 -v -timeout 150m -parallel 2 -run 'ThroughEngine' ./dev/tests/engine 2>&1 | tee $(FIDELITY_DIR)/last-run.log; exit $${PIPESTATUS[0]}
+	CIRCUITBREAKER_FIDELITY_DIR=$(FIDELITY_DIR) go test -count=1 -tags engine -v -timeout 150m -parallel 2 -run 'ThroughEngine' ./dev/tests/engine 2>&1 | tee $(FIDELITY_DIR)/last-run.log; exit $${PIPESTATUS[0]}
 
 # --- Pulumi YAML (examples/yaml, dev/tests/engine/yaml_test.go) -----------------------
 # The one language host that builds from Go modules here (the go, nodejs and python hosts' modules
-# are refused); a released CLI ships it. v1.25.0 builds with sdk/v3 v3.206.0 and speaks to the
-# v3.274.1 engine.
-PULUMI_YAML_VERSION := v1.25.0
+# are refused); a released CLI ships it.
 
 .PHONY: yaml-host
 
@@ -228,8 +241,6 @@ yaml-host: $(BIN)/pulumi-language-yaml
 
 $(BIN)/pulumi-language-yaml:
 	GOBIN=$(BIN) go install github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml@$(PULUMI_YAML_VERSION)
-
-engine-deps: yaml-host
 
 
 # --- releases (dist/), the version check, the workflows' lint -------------------------
@@ -243,9 +254,6 @@ DIST_PLATFORMS ?= linux-amd64 linux-arm64 darwin-amd64 darwin-arm64 windows-amd6
 # leaves every committed file as it was (check-schema and check-sdks stay green).
 RELEASE_WORK   := $(BIN)/release-work
 BUILD_VENV     := $(BIN)/build-venv
-# Pinned so the Python sdist and wheel build offline (--no-isolation) once the venv exists.
-PY_BUILD_PINS  := build==1.2.2.post1 setuptools==80.9.0 wheel==0.45.1
-ACTIONLINT_VERSION := v1.7.12
 # test-dist's version: not the committed one, so the test proves VERSION reaches the plugin,
 # the npm SDK and the wheel, and that the SDK asks the engine for exactly that plugin.
 TEST_DIST_VERSION  := 9.8.7
@@ -314,6 +322,11 @@ release-tag: check-dist-version lambdas
 print-version:
 	@echo $(VERSION)
 
+## ci-versions: versions.mk's CI pins as name=value lines, for the workflows' $$GITHUB_OUTPUT.
+.PHONY: ci-versions
+ci-versions:
+	@printf 'node=%s\npython=%s\npulumi=%s\ntwine=%s\n' $(NODE_VERSION) $(PYTHON_VERSION) $(PULUMI_CLI_VERSION:v%=%) $(TWINE_VERSION)
+
 ## check-versions: fail when a committed file's version is not the Makefile's VERSION. The Go SDK
 ## has no version field of its own but registers its resources at the version baked into
 ## sdk/go/circuitbreaker/internal/pulumiUtilities.go, which must be the tag's (sdk/vX.Y.Z).
@@ -341,7 +354,7 @@ test-dist: pulumi-cli standin-aws python-venv
 	before=$$(generated) && \
 	$(MAKE) --no-print-directory dist VERSION=$(TEST_DIST_VERSION) DIST=$(TEST_DIST_DIR) DIST_PLATFORMS=$$(go env GOOS)-$$(go env GOARCH) && \
 	if [ "$$(generated)" != "$$before" ]; then echo "make dist VERSION=$(TEST_DIST_VERSION) changed schema.yaml or sdk/: it must generate the release's SDKs elsewhere" >&2; exit 1; fi
-	CIRCUITBREAKER_DIST_DIR=$(TEST_DIST_DIR) CIRCUITBREAKER_DIST_VERSION=$(TEST_DIST_VERSION) go test $(GOTEST_FLAGS) -v -run '^TestDist' ./dev/tests/dist
+	CIRCUITBREAKER_DIST_DIR=$(TEST_DIST_DIR) CIRCUITBREAKER_DIST_VERSION=$(TEST_DIST_VERSION) go test $(GOTEST_FLAGS) -tags dist -v -run '^Test(Dist|CheckVersions)' ./dev/tests/dist
 
 $(BIN)/actionlint:
 	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
@@ -353,8 +366,7 @@ lint-workflows: $(BIN)/actionlint
 
 # --- stacks on aws 7 (dev/tests/engine/aws7_test.go) ---------------------------------------
 # Users install @pulumi/aws and pulumi-aws 7.x today, while the breaker's own children stay on
-# aws 6.83.4 (the plugin's pulumi-aws sdk/v6). The newest 7.x both registries serve, pinned.
-AWS7_VERSION := 7.48.0
+# aws 6.83.4 (the plugin's pulumi-aws sdk/v6); AWS7_VERSION is in versions.mk.
 STANDIN_AWS7 := $(BIN)/standin-aws7
 VENV_AWS7    := $(BIN)/venv-aws7
 
@@ -379,4 +391,3 @@ engine-aws7-python:
 	$(VENV_AWS7)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps $(BIN)/sdk-python-aws7
 	$(VENV_AWS7)/bin/pip check
 
-engine-deps: standin-aws7 engine-aws7-ts engine-aws7-python

@@ -1,4 +1,4 @@
-package docs_test
+package repo_test
 
 // Every repository path the docs and the Go comments name exists, so a file
 // that moves, or a link out of the repository, fails here instead of

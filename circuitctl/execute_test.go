@@ -1,3 +1,5 @@
+//go:build emulators
+
 package circuitctl_test
 
 import (
@@ -5,15 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuitctl"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The tool's override is what the request path obeys: the component's real

@@ -1,3 +1,5 @@
+//go:build emulators
+
 package circuitstore_test
 
 import (
@@ -7,10 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
+	"github.com/stretchr/testify/require"
 )
 
 // Issue 14 item 4: every key that ever failed keeps an item nothing expires.

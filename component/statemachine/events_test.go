@@ -1,3 +1,5 @@
+//go:build emulators
+
 package statemachine
 
 import (
@@ -11,7 +13,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"

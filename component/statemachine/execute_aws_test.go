@@ -1,3 +1,5 @@
+//go:build emulators
+
 package statemachine
 
 import (
@@ -6,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"

@@ -34,7 +34,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -121,7 +120,7 @@ type Breaker struct {
 	// (Config.TableName), for tools pointed at it (the demo's circuitctl status).
 	DynamoEndpoint string
 
-	tb           testing.TB
+	tb           testenv.T
 	machine      *sfnlocal.Machine
 	store        *circuitstore.Store
 	alarmHandler *testenv.Lambda
@@ -177,7 +176,7 @@ func trimPlural(s string) string {
 
 // Start builds and starts everything, and returns at the scenario's start.
 // Everything stops when tb's test (or Main's body) ends.
-func Start(tb testing.TB, o Options) *Breaker {
+func Start(tb testenv.T, o Options) *Breaker {
 	tb.Helper()
 	logf := func(format string, args ...any) {
 		if o.Log != nil {

@@ -1,13 +1,13 @@
 package localbreaker
 
 import (
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"strings"
 	"sync"
-	"testing"
 )
 
 // DynamoCounter is a pass-through proxy in front of dynalite that counts the
@@ -19,7 +19,7 @@ type DynamoCounter struct {
 	ops map[string]int
 }
 
-func countDynamo(tb testing.TB, endpoint string) *DynamoCounter {
+func countDynamo(tb testenv.T, endpoint string) *DynamoCounter {
 	tb.Helper()
 	target, err := url.Parse(endpoint)
 	if err != nil {

@@ -8,15 +8,16 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
-	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 )
 
-// Main runs body outside `go test` (the demo's main) with a testing.TB that
+// Main runs body outside `go test` (the demo's main) with a testenv.T that
 // testenv and sfnlocal accept: they start emulators with t.Cleanup to stop them
 // and t.Fatalf to give up, and this TB keeps those promises in a plain program.
 // Cleanups run when body returns, fails, or the program is interrupted, so no
 // emulator outlives the demo. It returns the exit code.
-func Main(name string, body func(tb testing.TB)) int {
+func Main(name string, body func(tb testenv.T)) int {
 	m := &mainTB{name: name, out: os.Stderr}
 	done := make(chan struct{})
 	go func() {
@@ -42,12 +43,12 @@ func Main(name string, body func(tb testing.TB)) int {
 	return 0
 }
 
-// mainTB implements the part of testing.TB that testenv, sfnlocal and this
+// mainTB implements the part of testenv.T that testenv, sfnlocal and this
 // package call. The embedded interface is nil: it only makes the type satisfy
-// testing.TB (whose unexported method forbids other implementations), and a
+// testenv.T (whose unexported method forbids other implementations), and a
 // call to any method not defined below panics, which would be a bug here.
 type mainTB struct {
-	testing.TB
+	testenv.T
 	name string
 	out  io.Writer
 
@@ -55,6 +56,8 @@ type mainTB struct {
 	cleanups []func()
 	failed   bool
 }
+
+var _ testenv.T = (*mainTB)(nil)
 
 func (m *mainTB) Helper()      {}
 func (m *mainTB) Name() string { return m.name }

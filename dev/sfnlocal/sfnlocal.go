@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"testing"
 	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
@@ -153,7 +152,7 @@ func emulatorsDir() string { return filepath.Join(testenv.RepoRoot(), "dev", "em
 // Start loads definition into a new executor process, stopped when the test
 // ends. It fails the test (not skips it) when Node or the npm packages are
 // missing: a skipped integration test is one that never runs in CI.
-func Start(t testing.TB, definition string, opts Options) *Machine {
+func Start(t testenv.T, definition string, opts Options) *Machine {
 	t.Helper()
 	m, err := start(definition, opts)
 	if err != nil {
@@ -172,7 +171,7 @@ func Start(t testing.TB, definition string, opts Options) *Machine {
 
 // Run executes definition once with input: Start and Machine.Run. Prefer one
 // Machine for many executions of one definition.
-func Run(t testing.TB, definition string, input any, opts Options, ex Exec) Result {
+func Run(t testenv.T, definition string, input any, opts Options, ex Exec) Result {
 	t.Helper()
 	return Start(t, definition, opts).Run(t, input, ex)
 }
@@ -290,7 +289,7 @@ func (m *Machine) read(r *bufio.Reader) {
 // Run executes the definition with input (any JSON-marshalable value, or a
 // json.RawMessage) and fails the test if the executor itself fails. The
 // execution's own failure is a Result, not a test failure.
-func (m *Machine) Run(t testing.TB, input any, ex Exec) Result {
+func (m *Machine) Run(t testenv.T, input any, ex Exec) Result {
 	t.Helper()
 	res, err := m.Execute(context.Background(), input, ex)
 	if err != nil {
@@ -299,7 +298,7 @@ func (m *Machine) Run(t testing.TB, input any, ex Exec) Result {
 	return res
 }
 
-// Execute is Run without a testing.TB, safe for concurrent use (from several
+// Execute is Run without a testenv.T, safe for concurrent use (from several
 // goroutines, or a benchmark's RunParallel).
 func (m *Machine) Execute(ctx context.Context, input any, ex Exec) (Result, error) {
 	in, err := json.Marshal(input)

@@ -1,3 +1,5 @@
+//go:build emulators
+
 package sfnlocal
 
 import (
@@ -13,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 )
 

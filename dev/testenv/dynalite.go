@@ -87,7 +87,7 @@ func StartDynalite() (endpoint string, stop func(), err error) {
 }
 
 // Dynalite starts a dynalite for this test and stops it when the test ends.
-func Dynalite(t testing.TB) (endpoint string) {
+func Dynalite(t T) (endpoint string) {
 	t.Helper()
 	endpoint, stop, err := StartDynalite()
 	if err != nil {
@@ -111,12 +111,12 @@ func lookNode() (string, error) {
 
 // DynamoClient is an aws-sdk-go-v2 DynamoDB client for the emulator at endpoint,
 // with fake static credentials, so that no shared AWS configuration is read.
-func DynamoClient(t testing.TB, endpoint string) *dynamodb.Client {
+func DynamoClient(t T, endpoint string) *dynamodb.Client {
 	t.Helper()
 	return NewDynamoClient(endpoint)
 }
 
-// NewDynamoClient is DynamoClient for code without a testing.TB (TestMain).
+// NewDynamoClient is DynamoClient for code without a T (TestMain).
 func NewDynamoClient(endpoint string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       FakeRegion,
@@ -133,7 +133,7 @@ var tableNameUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 // circuit table (hash key circuit.KeyAttribute, type S, on-demand) and waits
 // until it is ACTIVE. The name is unique within the test binary and names the
 // test, so that tests sharing one dynalite never see each other's items.
-func CreateCircuitTable(t testing.TB, c *dynamodb.Client) (tableName string) {
+func CreateCircuitTable(t T, c *dynamodb.Client) (tableName string) {
 	t.Helper()
 	return CreateTableKeyedBy(t, c, types.ScalarAttributeTypeS)
 }
@@ -141,7 +141,7 @@ func CreateCircuitTable(t testing.TB, c *dynamodb.Client) (tableName string) {
 // CreateTableKeyedBy is CreateCircuitTable with the key attribute of another
 // type: a table a user might bring by mistake (every read and write of a
 // circuit's item then fails with DynamoDB's ValidationException).
-func CreateTableKeyedBy(t testing.TB, c *dynamodb.Client, keyType types.ScalarAttributeType) (tableName string) {
+func CreateTableKeyedBy(t T, c *dynamodb.Client, keyType types.ScalarAttributeType) (tableName string) {
 	t.Helper()
 	name := tableNameUnsafe.ReplaceAllString(t.Name(), "-")
 	if len(name) > 200 {
@@ -192,7 +192,7 @@ func MainWithDynalite(m *testing.M, endpoint *string) {
 
 // CircuitItem is a circuit's item exactly as stored (strongly consistent), for
 // assertions on attributes the codec would normalise away.
-func CircuitItem(t testing.TB, c *dynamodb.Client, table, service string) map[string]types.AttributeValue {
+func CircuitItem(t T, c *dynamodb.Client, table, service string) map[string]types.AttributeValue {
 	t.Helper()
 	out, err := c.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName: aws.String(table), ConsistentRead: aws.Bool(true),

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 )
 
 var (
@@ -28,7 +27,7 @@ var (
 // git-ignored .cache directory: a per-test temporary directory would vanish while
 // a later test still uses the cached path. The file is written by rename, so
 // packages tested in parallel never see a half-written binary.
-func BuildBootstrap(t testing.TB, pkg string) (path string) {
+func BuildBootstrap(t T, pkg string) (path string) {
 	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -91,7 +90,7 @@ func (l *Lambda) Output() string { return l.p.out.String() }
 
 // RIE runs bootstrap under the Lambda Runtime Interface Emulator and returns the
 // URL to invoke it. See StartRIE.
-func RIE(t testing.TB, bootstrap string, env map[string]string) (invokeURL string) {
+func RIE(t T, bootstrap string, env map[string]string) (invokeURL string) {
 	t.Helper()
 	return StartRIE(t, bootstrap, env).InvokeURL
 }
@@ -106,7 +105,7 @@ func RIE(t testing.TB, bootstrap string, env map[string]string) (invokeURL strin
 // InvokeURL is a front for the RIE that answers like Lambda's Invoke API in the
 // one way the RIE does not: a function error carries X-Amz-Function-Error
 // (see lambdaFront).
-func StartRIE(t testing.TB, bootstrap string, env map[string]string) *Lambda {
+func StartRIE(t T, bootstrap string, env map[string]string) *Lambda {
 	t.Helper()
 	bin, err := rieBinary()
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"testing"
 	"time"
 )
 
@@ -31,7 +30,7 @@ func motoServer() (string, error) {
 
 // Moto starts one moto server on 127.0.0.1 for this test and stops it when
 // the test ends.
-func Moto(t testing.TB) (endpoint string) {
+func Moto(t T) (endpoint string) {
 	t.Helper()
 	server, err := motoServer()
 	if err != nil {

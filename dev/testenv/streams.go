@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,7 +27,7 @@ const jsonProtocol = "application/x-amz-json-1.0"
 // CreateStreamTable makes a circuit table whose stream carries both images,
 // as the component's own table (component/table.go), and returns its name
 // and its stream's ARN.
-func CreateStreamTable(t testing.TB, db *dynamodb.Client) (name, streamArn string) {
+func CreateStreamTable(t T, db *dynamodb.Client) (name, streamArn string) {
 	t.Helper()
 	name = fmt.Sprintf("circuits-stream-%d", tableSeq.Add(1))
 	out, err := db.CreateTable(context.Background(), &dynamodb.CreateTableInput{

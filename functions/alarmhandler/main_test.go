@@ -1,3 +1,5 @@
+//go:build emulators
+
 package main
 
 // These tests run the real bootstrap, built like the shipped one but for this
@@ -18,13 +20,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (

@@ -46,3 +46,31 @@ func TestEmbeddedArtifactsAreBootstrapZips(t *testing.T) {
 		}
 	}
 }
+
+// In a test binary a Lambda that was not built is a placeholder: a bootstrap
+// zip, the same bytes every time, marked so nothing mistakes it for a build.
+// An unknown name still fails.
+func TestUnbuiltLambdaIsAMarkedPlaceholderInTests(t *testing.T) {
+	for _, name := range Lambdas {
+		b, err := Zip(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(Names()) > 0 {
+			continue // `make lambdas` ran: the real zips are embedded
+		}
+		if !bytes.Equal(b, Placeholder(name)) || !bytes.Equal(Placeholder(name), Placeholder(name)) {
+			t.Fatalf("%s: want the same placeholder every time", name)
+		}
+		r, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+		if err != nil || len(r.File) != 1 || r.File[0].Name != "bootstrap" || r.File[0].Mode()&0o111 == 0 {
+			t.Fatalf("%s: placeholder is not one executable bootstrap (%v)", name, err)
+		}
+		f, _ := r.File[0].Open()
+		var body bytes.Buffer
+		_, _ = body.ReadFrom(f)
+		if !strings.HasPrefix(body.String(), PlaceholderMarker) {
+			t.Fatalf("%s: placeholder is not marked: %q", name, body.String())
+		}
+	}
+}

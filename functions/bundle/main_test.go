@@ -6,9 +6,13 @@ import (
 	"crypto/sha256"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/artifacts"
 )
 
 func TestZipIsDeterministicAndLambdaReady(t *testing.T) {
@@ -107,4 +111,24 @@ func TestTwoBuildsAreByteIdentical(t *testing.T) {
 		t.Fatalf("reports differ:\n%s\n%s", reports[0].String(), reports[1].String())
 	}
 	t.Log(reports[0].String())
+}
+
+// artifacts.Lambdas (the names a test binary gets placeholders for) are the
+// Lambdas this command builds.
+func TestArtifactsListsEveryLambda(t *testing.T) {
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := lambdaPackages(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pkgs {
+		names = append(names, path.Base(p))
+	}
+	if !slices.Equal(names, artifacts.Lambdas) {
+		t.Fatalf("functions/ has Lambdas %v, functions/artifacts.Lambdas says %v", names, artifacts.Lambdas)
+	}
 }

@@ -11,9 +11,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"os"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuitctl"
@@ -37,12 +37,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(2)
 	}
-	os.Exit(localbreaker.Main("demo", func(tb testing.TB) {
+	os.Exit(localbreaker.Main("demo", func(tb testenv.T) {
 		run(tb, *rate, *duration, windows, *compression, *openFor, *png)
 	}))
 }
 
-func run(tb testing.TB, rate float64, duration time.Duration, windows []outage.Window, compression float64, openFor int, png string) {
+func run(tb testenv.T, rate float64, duration time.Duration, windows []outage.Window, compression float64, openFor int, png string) {
 	maxOpen := 8 * openFor
 	args := component.Args{
 		ServiceName:            "demo",

@@ -4,8 +4,8 @@
 // Why not `pulumi package gen-sdk`: it needs the language hosts' plugins (the
 // Python one runs a script only a full Pulumi install has), and it binds the
 // schema's references to the aws package by starting the aws plugin. Here the
-// generators run in process and the references bind to the test-only stand-in's
-// aws schema, which carries pulumi-aws's real language settings, so generated
+// generators run in process and the references bind to dev/codegen/awsschema
+// (the aws types the schema references), which carries pulumi-aws's real language settings, so generated
 // code imports @pulumi/aws, pulumi_aws and github.com/pulumi/pulumi-aws/sdk/v6
 // exactly as with the real schema. The output is a pure function of schema.yaml
 // and this tool's dependencies, so CI can diff it (make check-sdks).
@@ -26,7 +26,7 @@ import (
 	"strings"
 
 	"github.com/blang/semver"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/standinaws"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/codegen/awsschema"
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
@@ -130,16 +130,16 @@ func pythonPackage(pkg *schema.Package) string {
 	return python.PyPack(pkg.Namespace, pkg.Name)
 }
 
-// bind parses and binds the schema, resolving the aws references against the
-// stand-in's aws schema.
+// bind parses and binds the schema, resolving the aws references against
+// dev/codegen/awsschema.
 func bind(raw []byte) (*schema.Package, schema.ReferenceLoader, error) {
 	var spec schema.PackageSpec
 	if err := decode(raw, &spec); err != nil {
 		return nil, nil, fmt.Errorf("schema: %w", err)
 	}
 	var awsSpec schema.PackageSpec
-	if err := json.Unmarshal(standinaws.Schema(), &awsSpec); err != nil {
-		return nil, nil, fmt.Errorf("stand-in aws schema: %w", err)
+	if err := json.Unmarshal(awsschema.JSON(), &awsSpec); err != nil {
+		return nil, nil, fmt.Errorf("aws schema (dev/codegen/awsschema): %w", err)
 	}
 	loader := &fixedLoader{specs: map[string]schema.PackageSpec{"aws": awsSpec}, bound: map[string]*schema.Package{}}
 	pkg, diags, err := schema.BindSpec(spec, loader, schema.ValidationOptions{})
@@ -186,7 +186,7 @@ func (l *fixedLoader) LoadPackageV2(_ context.Context, d *schema.PackageDescript
 		return nil, fmt.Errorf("package %s is not known to sdkgen (only %v)", d.Name, slices.Sorted(mapsKeys(l.specs)))
 	}
 	if d.Version != nil && spec.Version != d.Version.String() {
-		return nil, fmt.Errorf("the schema references %s@%s, but the stand-in's schema is %s: keep dev/fakes/standinaws.Version and provider.AWSVersion equal",
+		return nil, fmt.Errorf("the schema references %s@%s, but dev/codegen/awsschema's is %s: keep awsschema.Version and provider.AWSVersion equal",
 			d.Name, d.Version, spec.Version)
 	}
 	p, diags, err := schema.BindSpec(spec, l, schema.ValidationOptions{})

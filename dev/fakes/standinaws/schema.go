@@ -32,7 +32,7 @@
 // unless its state directory is edited.
 package standinaws
 
-import _ "embed"
+import "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/codegen/awsschema"
 
 // Version is the pulumi-aws release this stand-in answers for: by default the
 // one the component's schema references and the SDKs depend on. `make
@@ -42,14 +42,14 @@ import _ "embed"
 // answers as the version it was installed as.
 var Version = embeddedVersion
 
-// embeddedVersion is schema.json's version.
-const embeddedVersion = "6.83.4"
+// embeddedVersion is the version of the schema it serves (dev/codegen/awsschema).
+const embeddedVersion = awsschema.Version
 
 // Banner says what this plugin is wherever it shows: GetSchema, logs, errors.
 const Banner = "pulumi-resource-aws TEST-ONLY STAND-IN (dev/fakes/standinaws): a fake cloud, nothing is created in AWS"
 
-//go:embed schema.json
-var schemaJSON []byte
+// schemaJSON is the aws schema sdkgen binds to (dev/codegen/awsschema).
+var schemaJSON = awsschema.JSON()
 
 // Schema returns the stand-in's package schema (JSON).
 func Schema() []byte { return append([]byte(nil), schemaJSON...) }

@@ -1,3 +1,5 @@
+//go:build dist
+
 // Package dist installs a release the way a user does and runs it through the
 // engine: the plugin tarball with `pulumi plugin install resource circuitbreaker
 // <version> -f <tarball>` into a private PULUMI_HOME, the packed npm SDK with

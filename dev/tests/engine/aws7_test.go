@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // Stacks on aws 7 (issue 8, "Stacks on today's aws provider"): users install

@@ -1,3 +1,5 @@
+//go:build engine
+
 // Package engine runs the examples' stacks in TypeScript, Python and Go through
 // the real Pulumi engine (the CLI built from Go modules, bin/pulumi) with the
 // real provider plugin (bin/pulumi-resource-circuitbreaker) and the test-only

@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // Issue 14, item 15: a serviceName may hold '.', '_', ':' and '-' (1-128

@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // A refresh and a Region other than us-east-1 through the engine (issue 14,

@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // The shared-table case (issue 7, items 7 and 15): a stack that declares one

@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // The sharing case (issue 8): two breakers on one aliased downstream, from

@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // The README's and docs' code snippets (issue 14 item 24: the README's own

@@ -1,3 +1,5 @@
+//go:build engine
+
 package engine
 
 // The Pulumi YAML example (examples/yaml) as a real project: the CLI's own

@@ -1,3 +1,5 @@
+//go:build emulators
+
 package handler_test
 
 import (
@@ -19,11 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	"github.com/stretchr/testify/require"
 )
 
 // Issue 14, item 11: at about 500 request-path writes/s 27 of 30 notices

@@ -1,7 +1,8 @@
+//go:build emulators
+
 package handler_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -114,18 +115,6 @@ func invocationRecord(t *testing.T, event []byte) string {
 	b, err := json.Marshal(rec)
 	require.NoError(t, err)
 	return string(b)
-}
-
-func emfLines(t *testing.T, b *bytes.Buffer) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(b.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
-		lines = append(lines, m)
-	}
-	return lines
 }
 
 // Issue 9 (alarm reconciliation): the healthcheck's OK notification is lost,

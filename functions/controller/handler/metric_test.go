@@ -1,3 +1,5 @@
+//go:build emulators
+
 package handler_test
 
 import (
@@ -7,10 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // Issue 9 (CircuitState on transitions): the controller's transitions publish

@@ -1,3 +1,5 @@
+//go:build emulators
+
 package handler_test
 
 import (
@@ -13,12 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Issue 14 item 6: "at" and scheduledTime more than circuit.MaxClockSkew
