@@ -34,10 +34,10 @@ const (
 	StateReadKeyFirst     = "ReadKeyFirst"
 	StateReadBreakerOnly  = "ReadBreakerOnly"
 	StateReadKeyOnly      = "ReadKeyOnly"
-	// StateSelectCircuit is circuit.Governing in ASL.
-	StateSelectCircuit     = "SelectCircuit"
-	StateUseKeyCircuit     = "UseKeyCircuit"
-	StateUseBreakerCircuit = "UseBreakerCircuit"
+	// StateSelectCircuit is circuit.GoverningRules, rendered.
+	StateSelectCircuit     = circuit.StepSelectCircuit
+	StateUseKeyCircuit     = circuit.StepUseKeyCircuit
+	StateUseBreakerCircuit = circuit.StepUseBreakerCircuit
 	// StateUseNewKeyCircuit: the key has no item yet (closed), or the read
 	// failed (fail open, counting against the key).
 	StateUseNewKeyCircuit = "UseNewKeyCircuit"
@@ -213,22 +213,7 @@ func (b *builder) keyedRead() {
 		b.states[name] = &state{Type: "Pass", Parameters: params, Next: StateSelectCircuit}
 	}
 
-	breaker := func(attr string) string { return "$.Read.breaker." + attr + ".S" }
-	key := func(attr string) string { return "$.Read.key." + attr + ".S" }
-	b.states[StateSelectCircuit] = &state{
-		Type:    "Choice",
-		Comment: "circuit.Governing: a named key's override, else the breaker's item while it holds every key (override, healthcheck alarm, OPEN, HALF_OPEN), else the key's item.",
-		Choices: []rule{
-			withNext(presentAndEquals(key(circuit.AttrOverride), string(circuit.ForcedOpen)), StateUseKeyCircuit),
-			withNext(presentAndEquals(key(circuit.AttrOverride), string(circuit.ForcedClosed)), StateUseKeyCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrOverride), string(circuit.ForcedOpen)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrOverride), string(circuit.ForcedClosed)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrState), string(circuit.Open)), StateUseBreakerCircuit),
-			withNext(presentAndEquals(breaker(circuit.AttrState), string(circuit.HalfOpen)), StateUseBreakerCircuit),
-		},
-		Default: StateUseKeyCircuit,
-	}
+	b.states[StateSelectCircuit] = choiceState(b, circuit.GoverningRules, nil, stepOf)
 	b.states[StateUseKeyCircuit] = &state{
 		Type:       "Pass",
 		Parameters: map[string]any{"Item.$": "$.Read.key", "Circuit.$": pathCircuit},
