@@ -171,14 +171,9 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	return e
 }
 
-// numeric attributes are written as N, like our writers do.
-var numeric = map[string]bool{
-	circuit.AttrFailures: true, circuit.AttrOpenings: true, circuit.AttrProbes: true,
-	circuit.AttrSuccesses: true, circuit.AttrVersion: true,
-}
-
-// setItem replaces the circuit's item with these attributes (numbers as N, the
-// rest as S, version 7 unless given); nil deletes it.
+// setItem replaces the circuit's item with these attributes (each of the type
+// the item declares for it, circuit.KindOf; S for others; version 7 unless
+// given); nil deletes it.
 func (e *env) setItem(t testing.TB, attrs map[string]string) {
 	t.Helper()
 	key := map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}}
@@ -193,11 +188,11 @@ func (e *env) setItem(t testing.TB, attrs map[string]string) {
 		circuit.KeyAttribute: key[circuit.KeyAttribute],
 		circuit.AttrVersion:  &types.AttributeValueMemberN{Value: "7"},
 	}
-	for k, v := range attrs {
-		if numeric[k] {
-			item[k] = &types.AttributeValueMemberN{Value: v}
+	for k, v := range itemOf(attrs) {
+		if v.Kind == circuit.KindN {
+			item[k] = &types.AttributeValueMemberN{Value: v.Text}
 		} else {
-			item[k] = &types.AttributeValueMemberS{Value: v}
+			item[k] = &types.AttributeValueMemberS{Value: v.Text}
 		}
 	}
 	if _, err := e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.cfg.TableName), Item: item}); err != nil {
@@ -1148,21 +1143,16 @@ func TestDownstreamErrorSurvivesBookkeepingFailures(t *testing.T) {
 	}
 }
 
-// The executed definition and circuit.Decide agree on which branch every item
-// takes, over a grid of the attributes Decide reads, including absent, unknown
-// and malformed values; and each branch ends as it should.
+// The executed definition and circuit.RequestPath (circuit.Decide) agree on
+// the row every item takes, over a grid of the attributes the table reads,
+// including absent, unknown and malformed values; and each branch ends as it
+// should, a join as JoinProbe's condition decides on the item.
 func TestDefinitionAgreesWithDecide(t *testing.T) {
 	const maxCalls = 2
 	e := newEnv(t, func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1 })
 	absent := "\x00absent"
 	times := []string{absent, ts(-time.Hour), ts(-time.Millisecond), ts(0), ts(time.Millisecond), ts(time.Hour), "not a time"}
 
-	branch := map[string]circuit.Verdict{
-		StateInvokeDownstream: circuit.Admit, StateInvokeDownstreamAfterFailures: circuit.Admit,
-		StateInvokeForcedClosed: circuit.Bypass, StateElectProbe: circuit.Elect, StateJoinProbe: circuit.Join,
-		StateRejectForcedOpen: circuit.Reject, StateRejectHealthcheckAlarm: circuit.Reject, StateDescribeOpen: circuit.Reject,
-		StateRejectHalfOpenFull: circuit.Reject,
-	}
 	n := 0
 	check := func(t *testing.T, raw map[string]string) {
 		t.Helper()
@@ -1174,21 +1164,28 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 			}
 		}
 		e.setItem(t, attrs)
-		c := decodeForDecide(attrs)
-		want := circuit.Decide(c, now, maxCalls)
+		var it circuit.Item
+		if attrs != nil {
+			it = itemOf(attrs)
+			it[circuit.AttrVersion] = circuit.N(7)
+		}
+		params := circuit.Params{circuit.ParamHalfOpenMaxCalls: circuit.N(maxCalls)}
+		row, err := circuit.RequestPath.Eval(circuit.Env{Items: map[circuit.Role]circuit.Item{circuit.RoleCircuit: it}, Now: now, Params: params})
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := e.run(t, "x", sfnlocal.Exec{})
-		got, ok := branch[r.States[2]]
-		if !ok {
-			t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
+		if got := r.States[2]; got != row.Step {
+			t.Fatalf("item %v: definition %s, circuit.RequestPath %s (%s; states %s)", attrs, got, row.Step, row.Then, statesOf(r))
 		}
-		// The one divergence, by design (see CheckCircuit): more probes than
-		// the limit goes on to JoinProbe, whose condition rejects.
-		overFull := want == circuit.Reject && got == circuit.Join && c.State == circuit.HalfOpen && c.Probes > maxCalls
-		if got != want && !overFull {
-			t.Fatalf("item %v: definition %s, circuit.Decide %s (states %s)", attrs, got, want, statesOf(r))
-		}
-		if want == circuit.Admit && (r.States[2] == StateInvokeDownstreamAfterFailures) != (c.Failures > 0) {
-			t.Errorf("item %v: failures %d but %s", attrs, c.Failures, r.States[2])
+		want := row.Then
+		if want == circuit.Join {
+			params[circuit.ParamPeriod] = it[circuit.AttrHalfOpenUntil]
+			if _, joins, err := circuit.JoinProbe.ApplyItem(it, params); err != nil {
+				t.Fatal(err)
+			} else if !joins {
+				want = circuit.Reject
+			}
 		}
 		switch {
 		case want == circuit.Reject:
@@ -1243,24 +1240,18 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 	t.Logf("%d items compared", n)
 }
 
-// decodeForDecide reads the attributes circuit.Decide looks at, the way the
-// contract defines them: absent is the zero value, a malformed time is none.
-func decodeForDecide(attrs map[string]string) circuit.Circuit {
-	c := circuit.Circuit{
-		State:    circuit.State(attrs[circuit.AttrState]),
-		Override: circuit.Override(attrs[circuit.AttrOverride]),
-	}
-	c.Healthcheck.State = circuit.AlarmState(attrs[circuit.AttrHealthcheckAlarm])
-	parse := func(attr string) time.Time {
-		if t, err := circuit.ParseTime(attrs[attr]); err == nil {
-			return t
+// itemOf is a test item: each attribute of the type the item declares for it
+// (circuit.KindOf), S for others.
+func itemOf(attrs map[string]string) circuit.Item {
+	it := circuit.Item{}
+	for k, v := range attrs {
+		if kind, _ := circuit.KindOf(k); kind == circuit.KindN {
+			it[k] = circuit.Value{Kind: circuit.KindN, Text: v}
+		} else {
+			it[k] = circuit.S(v)
 		}
-		return time.Time{}
 	}
-	c.OpenUntil, c.HalfOpenUntil = parse(circuit.AttrOpenUntil), parse(circuit.AttrHalfOpenUntil)
-	c.Probes, _ = strconv.Atoi(attrs[circuit.AttrProbes])
-	c.Failures, _ = strconv.Atoi(attrs[circuit.AttrFailures])
-	return c
+	return it
 }
 
 // BenchmarkRequestPath measures one execution end to end through the local
