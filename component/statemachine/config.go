@@ -62,7 +62,7 @@ type Config struct {
 
 	// CircuitKey, when set, is a JSONPath into the execution input (e.g.
 	// "$.provider") whose value keys one circuit per key beside the breaker's
-	// own (docs/per-key.md, circuit.Governing). Empty: one circuit, and the
+	// own (docs/per-key.md, circuit.GoverningRules). Empty: one circuit, and the
 	// definition is exactly the plain one.
 	CircuitKey string
 }

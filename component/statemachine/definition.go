@@ -1,9 +1,11 @@
 // Package statemachine builds the request path: the Amazon States Language
 // definition of the state machine that callers run instead of invoking the
 // protected function directly. It reads the circuit's item with Step Functions'
-// own DynamoDB integration, decides like circuit.Decide, then fails fast with
+// own DynamoDB integration, decides by circuit.RequestPath, then fails fast with
 // CircuitOpen (or runs the fallback), invokes the downstream counting its
-// outcome, or runs it as a half-open probe.
+// outcome, or runs it as a half-open probe. The rules (the decision tables and
+// the conditional writes) are package circuit's, rendered here (render.go);
+// this package adds the plumbing: invocations, catches, retries, data paths.
 //
 // With Config.CircuitKey the definition keeps one circuit per key of the
 // caller's input, reading the breaker's item and the key's in one BatchGetItem

@@ -13,7 +13,7 @@ import (
 //
 //	CheckCircuitKey -> ResolveCircuitKey -> ReadCircuit (batchGetItem: the
 //	breaker's item and the key's, one call) -> SortCircuits -> Read* ->
-//	SelectCircuit (circuit.Governing) -> UseKeyCircuit | UseBreakerCircuit ->
+//	SelectCircuit (circuit.GoverningRules) -> UseKeyCircuit | UseBreakerCircuit ->
 //	CheckCircuit ... (UseNewKeyCircuit when nothing was read)
 //
 // From CheckCircuit on, the states are the plain definition's, reading $.Item
