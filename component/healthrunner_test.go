@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/lambdas/circuit"
 )
 
 // deployWithHealthcheckTimeout is deploy with a healthcheck whose Timeout is
@@ -119,5 +120,5 @@ func TestHealthcheckUnhealthyThresholdIsChecked(t *testing.T) {
 	}
 	s, err := component.Resolve(component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()})
 	require.NoError(t, err)
-	require.Equal(t, component.DefaultHealthcheckUnhealthyThreshold, s.HealthcheckUnhealthyThreshold)
+	require.Equal(t, circuit.DefaultHealthcheckUnhealthyThreshold, s.HealthcheckUnhealthyThreshold)
 }
