@@ -146,6 +146,18 @@ func requestPathDoc() string {
 		p("- `%s`: %s", n, paramDocs[n])
 	}
 	p("")
+	p("## The `CircuitState` metric")
+	p("")
+	p("What the alarm handler publishes (`circuit.MetricRules`): the decision's precedence without the clock, so an")
+	p("open circuit whose open duration is over stays open until a caller is elected as its probe. First match wins.")
+	p("")
+	p("| # | when | value |")
+	p("|---|---|---|")
+	for i, r := range MetricRules.Rows {
+		p("| %d | %s | %d (%s) |", i+1, cell(r.When.String()), r.Then, r.Step)
+	}
+	p("| | otherwise | %d (%s) |", MetricRules.Default.Then, MetricRules.Default.Step)
+	p("")
 	p("## The paths")
 	p("")
 	p("How an execution goes, as the local run and the benchmark report it (`circuit.ClassifyPath`: the first")

@@ -77,6 +77,14 @@ var (
 
 func stateIs(r Role, st Operand) Cond { return Equals(r.Attr(AttrState), st) }
 
+// What decides before the circuit's own state: an operator, then the
+// healthcheck's hold. RequestPath and MetricRules read them alike.
+var (
+	forcedOpen       = Equals(Attr(AttrOverride), opForcedOpen)
+	forcedClosed     = Equals(Attr(AttrOverride), opForcedClosed)
+	healthcheckHolds = Equals(Attr(AttrHealthcheckAlarm), opAlarm)
+)
+
 // RequestPath is the request path's decision on the circuit's item as read at
 // the start of the execution, first match wins. Rows 4 and 5, 6, and the
 // default are what guarantee that no circuit stays open forever on its own
@@ -92,11 +100,11 @@ var RequestPath = Table[Verdict]{
 	Comment: "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect, HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
 	Params:  []string{ParamHalfOpenMaxCalls},
 	Rows: []Row[Verdict]{
-		{When: Equals(Attr(AttrOverride), opForcedOpen), Then: Reject, Step: StepRejectForcedOpen,
+		{When: forcedOpen, Then: Reject, Step: StepRejectForcedOpen,
 			Says: "an operator forced it open"},
-		{When: Equals(Attr(AttrOverride), opForcedClosed), Then: Bypass, Step: StepInvokeForcedClosed,
+		{When: forcedClosed, Then: Bypass, Step: StepInvokeForcedClosed,
 			Says: "an operator forced it closed: invoke, count nothing"},
-		{When: Equals(Attr(AttrHealthcheckAlarm), opAlarm), Then: Reject, Step: StepRejectHealthcheckAlarm,
+		{When: healthcheckHolds, Then: Reject, Step: StepRejectHealthcheckAlarm,
 			Says: "the healthcheck holds it open"},
 		{When: And(stateIs(RoleCircuit, opOpen), After(Attr(AttrOpenUntil))), Then: Reject, Step: StepDescribeOpen,
 			Says: "open, within its open duration (the cause says until when)"},
@@ -128,6 +136,24 @@ func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
 		Now:    now,
 		Params: Params{ParamHalfOpenMaxCalls: N(int64(halfOpenMaxCalls))},
 	}).Then
+}
+
+// MetricRules are the CircuitState metric's value (MetricValue): the state
+// callers get, with RequestPath's precedence (an operator, then the
+// healthcheck's hold, then the state), but without the clock: an OPEN circuit
+// whose open duration is over is still open until a caller is elected as its
+// probe. The alarm handler publishes it; no state machine renders it (Step is
+// the value's name).
+var MetricRules = Table[int]{
+	Name: "CircuitState",
+	Rows: []Row[int]{
+		{When: forcedOpen, Then: MetricOpen, Step: "open", Says: "forced open"},
+		{When: forcedClosed, Then: MetricClosed, Step: "closed", Says: "forced closed"},
+		{When: healthcheckHolds, Then: MetricOpen, Step: "open", Says: "held by the healthcheck"},
+		{When: stateIs(RoleCircuit, opOpen), Then: MetricOpen, Step: "open", Says: "open"},
+		{When: stateIs(RoleCircuit, opHalfOpen), Then: MetricHalfOpen, Step: "half-open", Says: "half-open"},
+	},
+	Default: Row[int]{Then: MetricClosed, Step: "closed", Says: "closed (no item, or an unknown state)"},
 }
 
 // GoverningRules combine the breaker's item and a key's item into the one

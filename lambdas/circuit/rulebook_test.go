@@ -17,6 +17,7 @@ func TestRulebookIsWellFormed(t *testing.T) {
 	require.NoError(t, GoverningRules.Check())
 	require.NoError(t, TripAtThreshold.Check())
 	require.NoError(t, CloseAtThreshold.Check())
+	require.NoError(t, MetricRules.Check())
 	for _, u := range Writes {
 		_, err := u.Expressions()
 		require.NoError(t, err, u.Name)
