@@ -84,8 +84,8 @@ func (b *builder) choiceRule(c circuit.Cond, params circuit.Params) (rule, error
 		}
 		switch {
 		case c.Op == circuit.OpEquals && !number:
-			// DynamoDB keeps numbers without leading or trailing zeros, so
-			// equal numbers have equal text.
+			// DynamoDB trims numbers' leading and trailing zeros (see
+			// circuit.OpNonZero), so equal numbers have equal text.
 			return presentAndEquals(variable, v.Text), nil
 		case c.Op == circuit.OpAtLeast && number:
 			n, err := strconv.Atoi(v.Text)

@@ -104,10 +104,12 @@ const (
 	OpAtLeast Op = "atLeast"
 	// OpAfter: a time attribute that is a timestamp later than now.
 	OpAfter Op = "after"
-	// OpNonZero: a number attribute whose text is not "0". DynamoDB keeps
-	// numbers without leading zeros, so for the counters the writers keep
-	// (never negative) it is "above zero", and it is what a Choice can test
-	// on DynamoDB JSON, where a number is a string.
+	// OpNonZero: a number attribute whose text is not "0". DynamoDB trims
+	// numbers' leading and trailing zeros
+	// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number),
+	// so for the counters the writers keep (never negative) it is "above
+	// zero", and it is what a Choice can test on DynamoDB JSON, where a number
+	// is a string.
 	OpNonZero Op = "nonZero"
 	OpAnd     Op = "and"
 	OpOr      Op = "or"

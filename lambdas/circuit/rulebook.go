@@ -86,9 +86,10 @@ var (
 )
 
 // RequestPath is the request path's decision on the circuit's item as read at
-// the start of the execution, first match wins. Rows 4 and 5, 6, and the
-// default are what guarantee that no circuit stays open forever on its own
-// state: only an operator or a healthcheck alarm can hold it.
+// the start of the execution, first match wins. Rows 5 and 6, which elect a
+// probe once a deadline has passed, are what guarantee that no circuit stays
+// open forever on its own state: only an operator or a healthcheck alarm can
+// hold it.
 //
 // The execution's start time is "now"; the deadlines are instants (After
 // compares them as such, so the start's rendering, without a fraction when
