@@ -67,6 +67,11 @@ schema:
 check-schema:
 	go run ./provider/cmd/schemagen -version $(VERSION) -out - | diff -u schema.yaml - || { echo "schema.yaml is stale: run 'make schema' and commit it" >&2; exit 1; }
 
+## docs: regenerate docs/request-path.md from the rulebook (circuit/); go test fails when it is stale.
+.PHONY: docs
+docs:
+	go test ./circuit -run '^TestRequestPathDoc$$' -count=1 -args -update-docs
+
 ## test: everything CI runs.
 test: deps lambdas check-schema check-versions check-standin-schema check-sdks lint-workflows engine-deps test-dist test-go
 

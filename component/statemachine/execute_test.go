@@ -173,14 +173,9 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	return e
 }
 
-// numeric attributes are written as N, like our writers do.
-var numeric = map[string]bool{
-	circuit.AttrFailures: true, circuit.AttrOpenings: true, circuit.AttrProbes: true,
-	circuit.AttrSuccesses: true, circuit.AttrVersion: true,
-}
-
-// setItem replaces the circuit's item with these attributes (numbers as N, the
-// rest as S, version 7 unless given); nil deletes it.
+// setItem replaces the circuit's item with these attributes (each of the type
+// the item declares for it, circuit.KindOf; S for others; version 7 unless
+// given); nil deletes it.
 func (e *env) setItem(t testing.TB, attrs map[string]string) {
 	t.Helper()
 	key := map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}}
@@ -195,11 +190,11 @@ func (e *env) setItem(t testing.TB, attrs map[string]string) {
 		circuit.KeyAttribute: key[circuit.KeyAttribute],
 		circuit.AttrVersion:  &types.AttributeValueMemberN{Value: "7"},
 	}
-	for k, v := range attrs {
-		if numeric[k] {
-			item[k] = &types.AttributeValueMemberN{Value: v}
+	for k, v := range itemOf(attrs) {
+		if v.Kind == circuit.KindN {
+			item[k] = &types.AttributeValueMemberN{Value: v.Text}
 		} else {
-			item[k] = &types.AttributeValueMemberS{Value: v}
+			item[k] = &types.AttributeValueMemberS{Value: v.Text}
 		}
 	}
 	if _, err := e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.cfg.TableName), Item: item}); err != nil {
@@ -1168,21 +1163,16 @@ func TestDownstreamErrorSurvivesBookkeepingFailures(t *testing.T) {
 	}
 }
 
-// The executed definition and circuit.Decide agree on which branch every item
-// takes, over a grid of the attributes Decide reads, including absent, unknown
-// and malformed values; and each branch ends as it should.
+// The executed definition and circuit.RequestPath (circuit.Decide) agree on
+// the row every item takes, over a grid of the attributes the table reads,
+// including absent, unknown and malformed values; and each branch ends as it
+// should, a join as JoinProbe's condition decides on the item.
 func TestDefinitionAgreesWithDecide(t *testing.T) {
 	const maxCalls = 2
 	e := newEnv(t, func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1 })
 	absent := "\x00absent"
 	times := []string{absent, ts(-time.Hour), ts(-time.Millisecond), ts(0), ts(time.Millisecond), ts(time.Hour), "not a time"}
 
-	branch := map[string]circuit.Verdict{
-		StateInvokeDownstream: circuit.Admit, StateInvokeDownstreamAfterFailures: circuit.Admit,
-		StateInvokeForcedClosed: circuit.Bypass, StateElectProbe: circuit.Elect, StateJoinProbe: circuit.Join,
-		StateRejectForcedOpen: circuit.Reject, StateRejectHealthcheckAlarm: circuit.Reject, StateDescribeOpen: circuit.Reject,
-		StateRejectHalfOpenFull: circuit.Reject,
-	}
 	n := 0
 	check := func(t *testing.T, raw map[string]string) {
 		t.Helper()
@@ -1197,20 +1187,37 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 		if raw[circuit.AttrVersion] == absent {
 			e.removeVersion(t)
 		}
-		c := decodeForDecide(attrs)
-		if raw[circuit.AttrVersion] == absent {
-			c.Version = 0
+		var it circuit.Item
+		if attrs != nil {
+			it = itemOf(attrs)
+			if raw[circuit.AttrVersion] == "" {
+				it[circuit.AttrVersion] = circuit.N(7) // setItem's default version
+			}
 		}
-		want := circuit.Decide(c, now, maxCalls)
+		params := circuit.Params{circuit.ParamHalfOpenMaxCalls: circuit.N(maxCalls)}
+		row, err := circuit.RequestPath.Eval(circuit.Env{Items: map[circuit.Role]circuit.Item{circuit.RoleCircuit: it}, Now: now, Params: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := circuit.DecodeItem("x", it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decided := circuit.Decide(c, now, maxCalls)
 		r := e.run(t, "x", sfnlocal.Exec{})
-		got, ok := branch[r.States[2]]
-		if r.States[2] == StatePrepareElection {
+		if got := r.States[2]; got != row.Step {
+			t.Fatalf("item %v: definition %s, circuit.RequestPath %s (%s; states %s)", attrs, got, row.Step, row.Then, statesOf(r))
+		}
+		want := row.Then
+		if want == circuit.Elect {
 			// The claim: rejected without a write when claimed this minute,
 			// else claimed (circuit.ClaimElection), which nobody else
 			// contests here, so it wins and the controller elects.
-			got, ok = circuit.Elect, len(r.States) > 4
-			if ok && r.States[4] == StateRejectElectionClaimed {
-				got = circuit.Reject
+			if len(r.States) <= 4 {
+				t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
+			}
+			if r.States[4] == StateRejectElectionClaimed {
+				want = circuit.Reject
 				if r.DynamoWrites != 0 {
 					t.Errorf("item %v: claimed this minute, but written: %s", attrs, r)
 				}
@@ -1218,17 +1225,16 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 				t.Errorf("item %v: the claim's outcome differs: Go %v, ASL %s", attrs, won, statesOf(r))
 			}
 		}
-		if !ok {
-			t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
+		if decided != want {
+			t.Errorf("item %v: circuit.Decide %s, the definition %s (states %s)", attrs, decided, want, statesOf(r))
 		}
-		// The one divergence, by design (see CheckCircuit): more probes than
-		// the limit goes on to JoinProbe, whose condition rejects.
-		overFull := want == circuit.Reject && got == circuit.Join && c.State == circuit.HalfOpen && c.Probes > maxCalls
-		if got != want && !overFull {
-			t.Fatalf("item %v: definition %s, circuit.Decide %s (states %s)", attrs, got, want, statesOf(r))
-		}
-		if want == circuit.Admit && (r.States[2] == StateInvokeDownstreamAfterFailures) != (c.Failures > 0) {
-			t.Errorf("item %v: failures %d but %s", attrs, c.Failures, r.States[2])
+		if want == circuit.Join {
+			params[circuit.ParamPeriod] = it[circuit.AttrHalfOpenUntil]
+			if _, joins, err := circuit.JoinProbe.ApplyItem(it, params); err != nil {
+				t.Fatal(err)
+			} else if !joins {
+				want = circuit.Reject
+			}
 		}
 		switch {
 		case want == circuit.Reject:
@@ -1305,30 +1311,18 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 	t.Logf("%d items compared", n)
 }
 
-// decodeForDecide reads the attributes circuit.Decide looks at, the way the
-// contract defines them: absent is the zero value, a malformed time is none.
-func decodeForDecide(attrs map[string]string) circuit.Circuit {
-	c := circuit.Circuit{
-		State:    circuit.State(attrs[circuit.AttrState]),
-		Override: circuit.Override(attrs[circuit.AttrOverride]),
-	}
-	c.Healthcheck.State = circuit.AlarmState(attrs[circuit.AttrHealthcheckAlarm])
-	parse := func(attr string) time.Time {
-		if t, err := circuit.ParseTime(attrs[attr]); err == nil {
-			return t
+// itemOf is a test item: each attribute of the type the item declares for it
+// (circuit.KindOf), S for others.
+func itemOf(attrs map[string]string) circuit.Item {
+	it := circuit.Item{}
+	for k, v := range attrs {
+		if kind, _ := circuit.KindOf(k); kind == circuit.KindN {
+			it[k] = circuit.Value{Kind: circuit.KindN, Text: v}
+		} else {
+			it[k] = circuit.S(v)
 		}
-		return time.Time{}
 	}
-	c.OpenUntil, c.HalfOpenUntil = parse(circuit.AttrOpenUntil), parse(circuit.AttrHalfOpenUntil)
-	c.Probes, _ = strconv.Atoi(attrs[circuit.AttrProbes])
-	c.Failures, _ = strconv.Atoi(attrs[circuit.AttrFailures])
-	c.ElectionClaim = attrs[circuit.AttrElectionClaim]
-	// setItem's default version, unless the item has none.
-	c.Version = 7
-	if v, ok := attrs[circuit.AttrVersion]; ok {
-		c.Version, _ = strconv.ParseInt(v, 10, 64)
-	}
-	return c
+	return it
 }
 
 // removeVersion makes the item one without a version (written by hand, or by

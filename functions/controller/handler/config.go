@@ -1,7 +1,6 @@
 package handler
 
 import (
-	"math"
 	"strings"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
@@ -17,7 +16,7 @@ const (
 	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
 	// EnvHalfOpenMaxCalls must equal the state machine's HalfOpenMaxCalls: the
 	// controller admits probes up to it, the definition's conditional write too.
-	EnvHalfOpenMaxCalls = "HALF_OPEN_MAX_CALLS" // integer >= 1
+	EnvHalfOpenMaxCalls = "HALF_OPEN_MAX_CALLS" // integer in circuit.HalfOpenMaxCallsRange
 	// EnvProbeTimeoutSeconds is a half-open period's length: at least the longest
 	// a probe's execution can take (the downstream's timeout times its attempts,
 	// plus the retries' waits), or live probes would be presumed lost.
@@ -27,7 +26,8 @@ const (
 	// (the one the role may invoke). Unset: the healthcheck action is refused.
 	EnvHealthcheckFunctionArn = "HEALTHCHECK_FUNCTION_ARN"
 	// EnvHealthcheckUnhealthyThreshold: consecutive unhealthy verdicts that
-	// open the circuit (integer >= 1); required with the ARN.
+	// open the circuit (circuit.HealthcheckUnhealthyThresholdRange); required
+	// with the ARN.
 	EnvHealthcheckUnhealthyThreshold = "HEALTHCHECK_UNHEALTHY_THRESHOLD"
 	// EnvHealthcheckAlarmWindow (optional, 0 when unset) orders the verdicts
 	// against the healthcheck alarm's notices; the alarm handler has the same.
@@ -61,14 +61,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ServiceName: r.Required(EnvServiceName),
 		Policy:      r.OpenPolicy(),
 	}
-	c.Probes.MaxCalls = int(r.Integer(EnvHalfOpenMaxCalls, 1, math.MaxInt32))
+	c.Probes.MaxCalls = int(r.Integer(EnvHalfOpenMaxCalls, int64(circuit.HalfOpenMaxCallsRange.Min), int64(circuit.HalfOpenMaxCallsRange.Max)))
 	c.Probes.Timeout = r.Seconds(EnvProbeTimeoutSeconds, 1)
 	if arn := strings.TrimSpace(getenv(EnvHealthcheckFunctionArn)); arn != "" {
 		if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":function:") {
 			r.Bad("%s=%q is not a Lambda function ARN", EnvHealthcheckFunctionArn, arn)
 		}
 		c.Healthcheck.FunctionArn = arn
-		c.Healthcheck.Policy.UnhealthyThreshold = int(r.Integer(EnvHealthcheckUnhealthyThreshold, 1, math.MaxInt32))
+		c.Healthcheck.Policy.UnhealthyThreshold = int(r.Integer(EnvHealthcheckUnhealthyThreshold,
+			int64(circuit.HealthcheckUnhealthyThresholdRange.Min), int64(circuit.HealthcheckUnhealthyThresholdRange.Max)))
 		c.Healthcheck.Policy.AlarmWindow = r.OptionalSeconds(EnvHealthcheckAlarmWindow)
 	}
 	if err := r.Err("controller"); err != nil {
