@@ -113,11 +113,9 @@ func (v Verdict) Invokes() bool { return v != Reject }
 // claimer that never reached the controller (or whose release failed) blocks
 // elections for at most the rest of that minute.
 func (c Circuit) ClaimElection(now time.Time, readVersion int64) (Circuit, bool) {
-	minute := ElectionMinute(now)
-	if c.Version != readVersion || c.ElectionClaim == minute {
-		return c, false
+	next, won, err := Claim.Apply(c, Params{ParamReadVersion: N(readVersion), ParamMinute: S(ElectionMinute(now))})
+	if err != nil {
+		panic("circuit: " + err.Error()) // Claim's parameters are bound here
 	}
-	c.ElectionClaim = minute
-	c.Version++
-	return c, true
+	return next, won
 }

@@ -102,6 +102,10 @@ const (
 	OpLess    Op = "less"
 	OpGreater Op = "greater"
 	OpAtLeast Op = "atLeast"
+	// OpNotEquals: present and not equal (a value of another type is not
+	// equal), as DynamoDB's "<>"; an absent attribute is neither equal nor
+	// not equal. Writes' conditions only: a Choice has no such rule.
+	OpNotEquals Op = "notEquals"
 	// OpAfter: a time attribute that is a timestamp later than now.
 	OpAfter Op = "after"
 	// OpNonZero: a number attribute whose text is not "0". DynamoDB trims
@@ -132,6 +136,9 @@ func Absent(r Ref) Cond { return Not(Present(r)) }
 
 // Equals holds when the attribute equals o.
 func Equals(r Ref, o Operand) Cond { return Cond{Op: OpEquals, Ref: r, Arg: o} }
+
+// NotEquals holds when the item holds the attribute and it is not o.
+func NotEquals(r Ref, o Operand) Cond { return Cond{Op: OpNotEquals, Ref: r, Arg: o} }
 
 // Less holds when the attribute is below o.
 func Less(r Ref, o Operand) Cond { return Cond{Op: OpLess, Ref: r, Arg: o} }
@@ -205,10 +212,14 @@ func (c Cond) Eval(env Env) (bool, error) {
 		return err == nil && t.After(env.Now), nil
 	case OpNonZero:
 		return present && v.Kind == KindN && v.Text != "0", nil
-	case OpEquals, OpLess, OpGreater, OpAtLeast:
+	case OpEquals, OpLess, OpGreater, OpAtLeast, OpNotEquals:
 		arg, err := c.Arg.value(env.Params)
 		if err != nil {
 			return false, err
+		}
+		if c.Op == OpNotEquals {
+			cmp, ok := compare(v, arg)
+			return present && (v.Kind != arg.Kind || !ok || cmp != 0), nil
 		}
 		if !present || v.Kind != arg.Kind {
 			return false, nil

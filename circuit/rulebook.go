@@ -24,6 +24,11 @@ const (
 	StepCheckFailureThreshold         = "CheckFailureThreshold"
 	StepTrip                          = "Trip"
 	StepPrepareElection               = "PrepareElection"
+	StepCheckElectionClaim            = "CheckElectionClaim"
+	StepClaimElection                 = "ClaimElection"
+	StepClaimElectionUnversioned      = "ClaimElectionUnversioned"
+	StepReleaseElection               = "ReleaseElection"
+	StepRejectElectionClaimed         = "RejectElectionClaimed"
 	StepElectProbe                    = "ElectProbe"
 	StepJoinProbe                     = "JoinProbe"
 	StepInvokeProbe                   = "InvokeProbe"
@@ -61,6 +66,10 @@ const (
 	ParamFrom   = ":from"
 	ParamReason = ":reason"
 	ParamUntil  = ":until"
+	// ParamMinute is the election's claim, the minute of the execution's
+	// start (ElectionMinute); ParamReadVersion the item's version as read.
+	ParamMinute      = ":minute"
+	ParamReadVersion = ":read"
 )
 
 // The constants the rules compare with and write.
@@ -264,8 +273,41 @@ var (
 	}
 )
 
+// notClaimedThisMinute: nobody claimed the election in the minute claimed.
+var notClaimedThisMinute = Or(Absent(Attr(AttrElectionClaim)), NotEquals(Attr(AttrElectionClaim), Param(ParamMinute)))
+
+// The election's claim (issue 14): of the callers that find a deadline over
+// at once, the one whose write lands invokes the controller. The claim holds
+// for its minute only, so a claimer that dies blocks elections for at most
+// the rest of that minute.
+var (
+	// Claim claims the election on the version read: nobody wrote since, and
+	// nobody claimed this minute.
+	Claim = Update{
+		Name: "Claim", Step: StepClaimElection,
+		Comment: "Claim the election: only if nobody wrote the item since it was read, and nobody claimed it this minute. One concurrent caller wins.",
+		Effect:  Effect{Set: []Assign{{AttrElectionClaim, Param(ParamMinute)}}},
+		If:      And(Equals(Attr(AttrVersion), Param(ParamReadVersion)), notClaimedThisMinute),
+	}
+	// ClaimUnversioned is Claim on an item without a version (written by
+	// hand, or by a tool that does not version).
+	ClaimUnversioned = Update{
+		Name: "ClaimUnversioned", Step: StepClaimElectionUnversioned,
+		Comment: Claim.Comment,
+		Effect:  Claim.Effect,
+		If:      And(Absent(Attr(AttrVersion)), notClaimedThisMinute),
+	}
+	// ReleaseClaim frees the claim of a winner whose controller call failed.
+	ReleaseClaim = Update{
+		Name: "ReleaseClaim", Step: StepReleaseElection,
+		Comment: "The controller could not elect: free this call's claim, so that the next caller can, instead of waiting for the claim's minute to end.",
+		Effect:  Effect{Remove: []string{AttrElectionClaim}},
+		If:      Equals(Attr(AttrElectionClaim), Param(ParamMinute)),
+	}
+)
+
 // Writes are the request path's conditional writes, in the order a call meets them.
-var Writes = []Update{CountFailure, ResetFailures, JoinProbe, CountProbeSuccess, CloseByProbe, ReleaseProbe}
+var Writes = []Update{CountFailure, ResetFailures, Claim, ClaimUnversioned, ReleaseClaim, JoinProbe, CountProbeSuccess, CloseByProbe, ReleaseProbe}
 
 // ProbeCloseReason is CloseByProbe's recorded reason.
 func ProbeCloseReason(successThreshold int) string {

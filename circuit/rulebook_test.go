@@ -46,6 +46,9 @@ func TestWritesExpressions(t *testing.T) {
 			"#transitionAt = :now, #transitionFrom = :halfOpen, #transitionTo = :closed, #transitionReason = :reason " +
 			"REMOVE #openUntil, #halfOpenUntil, #claim ADD #version :one", "#state = :halfOpen AND #halfOpenUntil = :period",
 			[]string{":closed", ":halfOpen", ":now", ":one", ":period", ":reason", ":zero"}},
+		{Claim, "SET #claim = :minute ADD #version :one", "#version = :read AND (attribute_not_exists(#claim) OR #claim <> :minute)", []string{":minute", ":one", ":read"}},
+		{ClaimUnversioned, "SET #claim = :minute ADD #version :one", "attribute_not_exists(#version) AND (attribute_not_exists(#claim) OR #claim <> :minute)", []string{":minute", ":one"}},
+		{ReleaseClaim, "REMOVE #claim ADD #version :one", "#claim = :minute", []string{":minute", ":one"}},
 		{ReleaseProbe, "ADD #probes :minusOne, #version :one", "#state = :halfOpen AND #halfOpenUntil = :period AND #probes > :zero", []string{":halfOpen", ":minusOne", ":one", ":period", ":zero"}},
 	} {
 		x, err := tc.u.Expressions()
@@ -189,10 +192,12 @@ func TestApplyAgreesWithApplyItem(t *testing.T) {
 		c := Circuit{
 			State: states[r.IntN(len(states))], Failures: r.IntN(3), Openings: r.IntN(3), Probes: r.IntN(4), Successes: r.IntN(3),
 			HalfOpenUntil: periods[r.IntN(len(periods))], Version: int64(r.IntN(5)),
+			ElectionClaim: []string{"", "2026-11-27T00:10", "2026-11-27T00:11"}[r.IntN(3)],
 		}
 		p := Params{
 			ParamPeriod: TimeValue(periods[1+r.IntN(2)]), ParamHalfOpenMaxCalls: N(int64(1 + r.IntN(3))),
 			ParamNow: TimeValue(t0), ParamReason: S("why"),
+			ParamMinute: S([]string{"2026-11-27T00:10", "2026-11-27T00:11"}[r.IntN(2)]), ParamReadVersion: N(int64(r.IntN(5))),
 		}
 		for _, u := range Writes {
 			next, ok, err := u.Apply(c, p)
@@ -265,7 +270,8 @@ func FuzzItem(f *testing.F) {
 			}
 		}
 		for _, u := range Writes {
-			p := Params{ParamPeriod: S(deadline), ParamHalfOpenMaxCalls: N(2), ParamNow: TimeValue(t0), ParamReason: S("r")}
+			p := Params{ParamPeriod: S(deadline), ParamHalfOpenMaxCalls: N(2), ParamNow: TimeValue(t0), ParamReason: S("r"),
+				ParamMinute: S("2026-11-27T00:10"), ParamReadVersion: N(1)}
 			if _, _, err := u.ApplyItem(it, p); err != nil && !strings.Contains(err.Error(), "not a sum of numbers") {
 				t.Fatalf("%s: %v", u.Name, err)
 			}

@@ -287,6 +287,8 @@ func conditionExpression(c Cond, parent Op, name func(string) string, value func
 		return "attribute_exists(" + name(c.Ref.Name) + ")", nil
 	case OpEquals:
 		return leaf("=")
+	case OpNotEquals:
+		return leaf("<>")
 	case OpLess:
 		return leaf("<")
 	case OpGreater:

@@ -71,12 +71,12 @@ const (
 	// the answer. StateReleaseElection frees the claim of a winner whose
 	// controller call failed, so that the next caller can elect.
 	StatePrepareElection          = circuit.StepPrepareElection
-	StateCheckElectionClaim       = "CheckElectionClaim"
-	StateClaimElection            = "ClaimElection"
-	StateClaimElectionUnversioned = "ClaimElectionUnversioned"
+	StateCheckElectionClaim       = circuit.StepCheckElectionClaim
+	StateClaimElection            = circuit.StepClaimElection
+	StateClaimElectionUnversioned = circuit.StepClaimElectionUnversioned
 	StateElectProbe               = circuit.StepElectProbe
 	StateCheckElection            = "CheckElection"
-	StateReleaseElection          = "ReleaseElection"
+	StateReleaseElection          = circuit.StepReleaseElection
 	// StateJoinProbe takes a free probe slot of the current half-open period by
 	// a conditional write.
 	StateJoinProbe = circuit.StepJoinProbe
@@ -107,7 +107,7 @@ const (
 	StateRejectHalfOpenFull     = circuit.StepRejectHalfOpenFull
 	StateRejectProbeNotAdmitted = "RejectProbeNotAdmitted"
 	// StateRejectElectionClaimed: another caller claimed the election.
-	StateRejectElectionClaimed = "RejectElectionClaimed"
+	StateRejectElectionClaimed = circuit.StepRejectElectionClaimed
 	StateInvokeFallback        = circuit.StepInvokeFallback
 	// StateRejectCircuitUnavailable ends an execution whose circuit could not
 	// be read, when the breaker fails closed (Config.FailClosed).
@@ -605,11 +605,7 @@ func (b *builder) probePath() {
 	elect.Next = StateCheckElection
 	b.states[StateElectProbe] = elect
 
-	release := b.update("The controller could not elect: free this call's claim, so that the next caller can, instead of waiting for the claim's minute to end.",
-		"REMOVE #claim ADD #version :one",
-		"#claim = :minute",
-		map[string]string{"#claim": circuit.AttrElectionClaim},
-		map[string]any{":minute": map[string]any{"S.$": pathElection + ".minute"}})
+	release := b.updateTask(circuit.ReleaseClaim, map[string]any{circuit.ParamMinute: map[string]any{"S.$": pathElection + ".minute"}})
 	// No retry: a release that fails leaves a claim that expires with its
 	// minute, and this call is rejected either way.
 	release.Retry = nil
@@ -720,25 +716,22 @@ func (b *builder) claimElection() {
 		},
 		Default: StateClaimElection,
 	}
-	for name, version := range map[string]string{
-		StateClaimElection:            "#version = :read",
-		StateClaimElectionUnversioned: "attribute_not_exists(#version)",
+	minute := map[string]any{"S.$": pathElection + ".minute"}
+	for _, claim := range []struct {
+		u    circuit.Update
+		bind map[string]any
+	}{
+		{circuit.Claim, map[string]any{circuit.ParamMinute: minute, circuit.ParamReadVersion: map[string]any{"N.$": itemNumber(circuit.AttrVersion)}}},
+		{circuit.ClaimUnversioned, map[string]any{circuit.ParamMinute: minute}},
 	} {
-		values := map[string]any{":minute": map[string]any{"S.$": pathElection + ".minute"}}
-		if name == StateClaimElection {
-			values[":read"] = map[string]any{"N.$": itemNumber(circuit.AttrVersion)}
-		}
-		c := b.update("Claim the election: only if nobody wrote the item since it was read, and nobody claimed it this minute. One concurrent caller wins.",
-			"SET #claim = :minute ADD #version :one",
-			version+" AND (attribute_not_exists(#claim) OR #claim <> :minute)",
-			map[string]string{"#claim": circuit.AttrElectionClaim}, values)
+		c := b.updateTask(claim.u, claim.bind)
 		// No retry: a lost claim is the answer (another caller elects), and a
 		// throttled one is rejected at once rather than making the caller wait.
 		c.Retry = nil
 		c.ResultPath = discard
 		c.Catch = catchAll(b.reject(StateRejectElectionClaimed))
 		c.Next = StateElectProbe
-		b.states[name] = c
+		b.states[claim.u.Step] = c
 	}
 }
 

@@ -153,53 +153,68 @@ func TestWritesAgreeWithDynamoDB(t *testing.T) {
 	table := testenv.CreateCircuitTable(t, db)
 	ctx := context.Background()
 	period := circuit.FormatTime(now)
+	minute := circuit.ElectionMinute(now)
 	params := circuit.Params{
 		circuit.ParamPeriod: circuit.S(period), circuit.ParamHalfOpenMaxCalls: circuit.N(2),
 		circuit.ParamNow: circuit.TimeValue(now.Add(time.Second)), circuit.ParamReason: circuit.S("probe succeeded"),
+		circuit.ParamMinute: circuit.S(minute), circuit.ParamReadVersion: circuit.N(1),
 	}
 	absent := "\x00absent"
 	n := 0
+	check := func(raw map[string]string, u circuit.Update) {
+		t.Helper()
+		attrs := map[string]string{}
+		for k, v := range raw {
+			if v != absent {
+				attrs[k] = v
+			}
+		}
+		for _, exists := range []bool{true, false} {
+			if !exists && len(attrs) > 0 {
+				continue
+			}
+			n++
+			key := "w" + strconv.Itoa(n)
+			var pre circuit.Item
+			if exists {
+				pre = itemOf(attrs)
+				putItem(t, db, table, key, pre)
+			}
+			want, ok, err := u.ApplyItem(pre, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = updateItem(ctx, db, table, key, u, params)
+			var refused *types.ConditionalCheckFailedException
+			switch {
+			case err != nil && !errors.As(err, &refused):
+				t.Fatalf("%s on %v: %v", u.Name, attrs, err)
+			case (err == nil) != ok:
+				t.Fatalf("%s on %v (item exists: %t): DynamoDB applied it: %t, ApplyItem: %t", u.Name, attrs, exists, err == nil, ok)
+			}
+			got := readItem(t, db, table, key)
+			if ok && !sameItem(got, want) {
+				t.Fatalf("%s on %v: DynamoDB left %v, ApplyItem %v", u.Name, attrs, got, want)
+			}
+		}
+	}
 	for _, st := range []string{absent, string(circuit.Closed), string(circuit.Open), string(circuit.HalfOpen)} {
 		for _, hu := range []string{absent, period, circuit.FormatTime(now.Add(time.Minute))} {
 			for _, probes := range []string{absent, "0", "1", "2"} {
 				for _, failures := range []string{absent, "0", "3"} {
-					attrs := map[string]string{}
-					for k, v := range map[string]string{circuit.AttrState: st, circuit.AttrHalfOpenUntil: hu, circuit.AttrProbes: probes, circuit.AttrFailures: failures} {
-						if v != absent {
-							attrs[k] = v
-						}
-					}
 					for _, u := range circuit.Writes {
-						for _, exists := range []bool{true, false} {
-							if !exists && len(attrs) > 0 {
-								continue
-							}
-							n++
-							key := "w" + strconv.Itoa(n)
-							var pre circuit.Item
-							if exists {
-								pre = itemOf(attrs)
-								putItem(t, db, table, key, pre)
-							}
-							want, ok, err := u.ApplyItem(pre, params)
-							if err != nil {
-								t.Fatal(err)
-							}
-							err = updateItem(ctx, db, table, key, u, params)
-							var refused *types.ConditionalCheckFailedException
-							switch {
-							case err != nil && !errors.As(err, &refused):
-								t.Fatalf("%s on %v: %v", u.Name, attrs, err)
-							case (err == nil) != ok:
-								t.Fatalf("%s on %v (item exists: %t): DynamoDB applied it: %t, ApplyItem: %t", u.Name, attrs, exists, err == nil, ok)
-							}
-							got := readItem(t, db, table, key)
-							if ok && !sameItem(got, want) {
-								t.Fatalf("%s on %v: DynamoDB left %v, ApplyItem %v", u.Name, attrs, got, want)
-							}
-						}
+						check(map[string]string{circuit.AttrState: st, circuit.AttrHalfOpenUntil: hu, circuit.AttrProbes: probes, circuit.AttrFailures: failures}, u)
 					}
 				}
+			}
+		}
+	}
+	// The election's claim: claimed this minute, another minute, or not; on
+	// the version read, another, or none.
+	for _, claim := range []string{absent, minute, "2026-06-01T11:59"} {
+		for _, version := range []string{absent, "1", "2"} {
+			for _, u := range []circuit.Update{circuit.Claim, circuit.ClaimUnversioned, circuit.ReleaseClaim} {
+				check(map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrElectionClaim: claim, circuit.AttrVersion: version}, u)
 			}
 		}
 	}
