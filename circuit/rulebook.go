@@ -147,11 +147,13 @@ func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
 		Now:    now,
 		Params: Params{ParamHalfOpenMaxCalls: N(int64(halfOpenMaxCalls))},
 	}).Then
-	// An election claimed this minute: another caller is electing.
-	if v == Elect && c.ElectionClaim == ElectionMinute(now) {
-		return Reject
+	if v != Elect {
+		return v
 	}
-	return v
+	return mustEval(ElectionClaimRules, Env{
+		Items:  map[Role]Item{RoleCircuit: c.Item()},
+		Params: Params{ParamMinute: S(ElectionMinute(now))},
+	}).Then
 }
 
 // MetricRules are the CircuitState metric's value (MetricValue): the state
@@ -194,6 +196,24 @@ var GoverningRules = Table[Scope]{
 // items.
 func Governing(breaker, key Circuit) Scope {
 	return mustEval(GoverningRules, Env{Items: map[Role]Item{RoleBreaker: breaker.Item(), RoleKey: key.Item()}}).Then
+}
+
+// ElectionClaimRules follow RequestPath's Elect: a caller finding the
+// election claimed this minute is rejected without a write (another caller
+// is electing); else it claims it (Claim, or ClaimUnversioned on an item
+// without a version), and only the claim's winner asks the controller.
+// ParamMinute is the minute of the call (ElectionMinute of now).
+var ElectionClaimRules = Table[Verdict]{
+	Name:    StepCheckElectionClaim,
+	Comment: "Claimed this minute: another caller is electing, fail fast without a write.",
+	Params:  []string{ParamMinute},
+	Rows: []Row[Verdict]{
+		{When: Equals(Attr(AttrElectionClaim), Param(ParamMinute)), Then: Reject, Step: StepRejectElectionClaimed,
+			Says: "the election was claimed this minute: another caller is electing"},
+		{When: Absent(Attr(AttrVersion)), Then: Elect, Step: StepClaimElectionUnversioned,
+			Says: "an item without a version: claim it (ClaimUnversioned)"},
+	},
+	Default: Row[Verdict]{Then: Elect, Step: StepClaimElection, Says: "claim it on the version read (Claim)"},
 }
 
 // TripAtThreshold follows CountFailure: the failure that reaches the

@@ -706,16 +706,14 @@ func (b *builder) claimElection() {
 		ResultPath: path(pathElection),
 		Next:       StateCheckElectionClaim,
 	}
-	claim := itemClaim()
-	b.states[StateCheckElectionClaim] = &state{
-		Type:    "Choice",
-		Comment: "Claimed this minute: another caller is electing, fail fast without a write.",
-		Choices: []rule{
-			withNext(and(isPresent(claim), rule{Variable: claim, StringEqualsPath: pathElection + ".minute"}), b.reject(StateRejectElectionClaimed)),
-			withNext(not(isPresent(itemNumber(circuit.AttrVersion))), StateClaimElectionUnversioned),
-		},
-		Default: StateClaimElection,
-	}
+	b.states[StateCheckElectionClaim] = choiceState(b, circuit.ElectionClaimRules,
+		circuit.Params{circuit.ParamMinute: atPath(pathElection + ".minute")},
+		func(r circuit.Row[circuit.Verdict]) string {
+			if r.Then == circuit.Reject {
+				return b.reject(r.Step)
+			}
+			return r.Step
+		})
 	minute := map[string]any{"S.$": pathElection + ".minute"}
 	for _, claim := range []struct {
 		u    circuit.Update
@@ -734,9 +732,6 @@ func (b *builder) claimElection() {
 		b.states[claim.u.Step] = c
 	}
 }
-
-// itemClaim is the JSONPath of the item's election claim.
-func itemClaim() string { return item(circuit.AttrElectionClaim) }
 
 // The probe's writes act only on its own half-open period (periodValue:
 // the one its election or join answered).

@@ -1216,6 +1216,14 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 			if len(r.States) <= 4 {
 				t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
 			}
+			claimRow, err := circuit.ElectionClaimRules.Eval(circuit.Env{Items: map[circuit.Role]circuit.Item{circuit.RoleCircuit: it},
+				Params: circuit.Params{circuit.ParamMinute: circuit.S(circuit.ElectionMinute(now))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.States[4] != claimRow.Step {
+				t.Fatalf("item %v: definition %s, circuit.ElectionClaimRules %s (states %s)", attrs, r.States[4], claimRow.Step, statesOf(r))
+			}
 			if r.States[4] == StateRejectElectionClaimed {
 				want = circuit.Reject
 				if r.DynamoWrites != 0 {

@@ -83,6 +83,8 @@ func (b *builder) choiceRule(c circuit.Cond, params circuit.Params) (rule, error
 			return rule{}, err
 		}
 		switch {
+		case c.Op == circuit.OpEquals && !number && v.Kind == kindPath:
+			return and(isPresent(variable), rule{Variable: variable, StringEqualsPath: v.Text}), nil
 		case c.Op == circuit.OpEquals && !number:
 			// DynamoDB trims numbers' leading and trailing zeros (see
 			// circuit.OpNonZero), so equal numbers have equal text.
@@ -97,6 +99,13 @@ func (b *builder) choiceRule(c circuit.Cond, params circuit.Params) (rule, error
 	}
 	return rule{}, unsupported
 }
+
+// kindPath binds a parameter to a string at a JSONPath of the execution's
+// data, which a Choice compares with by StringEqualsPath.
+const kindPath circuit.Kind = "path"
+
+// atPath is a parameter bound to the string at jsonPath.
+func atPath(jsonPath string) circuit.Value { return circuit.Value{Kind: kindPath, Text: jsonPath} }
 
 func literal(o circuit.Operand, params circuit.Params) (circuit.Value, error) {
 	if o.Const != nil {
