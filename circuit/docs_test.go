@@ -78,6 +78,20 @@ func requestPathDoc() string {
 	d := RequestPath.Default
 	p("| | otherwise | %s | `%s` | %s |", d.Then, d.Step, cell(d.Says))
 	p("")
+	p("## The election's claim: `%s`", ElectionClaimRules.Name)
+	p("")
+	p("The rows that elect lead here (through `%s`, which takes the minute of the execution's start). Of the callers", StepPrepareElection)
+	p("finding a deadline over at once, the one whose claim (`%s` or `%s`) lands asks the controller;", Claim.Name, ClaimUnversioned.Name)
+	p("a winner whose controller call fails frees the claim (`%s`). First match wins.", ReleaseClaim.Name)
+	p("")
+	p("| # | when | verdict | next state | what happens |")
+	p("|---|---|---|---|---|")
+	for i, r := range ElectionClaimRules.Rows {
+		p("| %d | %s | %s | `%s` | %s |", i+1, cell(r.When.String()), r.Then, r.Step, cell(r.Says))
+	}
+	e := ElectionClaimRules.Default
+	p("| | otherwise | %s | `%s` | %s |", e.Then, e.Step, cell(e.Says))
+	p("")
 	p("## Per-key circuits: `%s`", GoverningRules.Name)
 	p("")
 	p("With `circuitKey`, the item the decision reads and the writes change is the one these rules pick")
