@@ -67,6 +67,11 @@ schema:
 check-schema:
 	go run ./provider/cmd/schemagen -version $(VERSION) -out - | diff -u schema.yaml - || { echo "schema.yaml is stale: run 'make schema' and commit it" >&2; exit 1; }
 
+## docs: regenerate docs/request-path.md from the rulebook (circuit/); go test fails when it is stale.
+.PHONY: docs
+docs:
+	go test ./circuit -run '^TestRequestPathDoc$$' -count=1 -args -update-docs
+
 # Test tiers (build tags). Untagged: the unit tier, which a fresh clone runs with a plain
 # `go test ./...` and nothing installed. emulators: tests that start dynalite, moto, the RIE,
 # aws-local-stepfunctions, asl-validator or node (make deps). engine: dev/tests/engine through the

@@ -219,39 +219,6 @@ func alarmReason(n AlarmNotice) string {
 	return r + ": " + truncate(n.Reason, maxReasonDetail)
 }
 
-// open moves c to OPEN for the back-off duration of this consecutive opening.
-// It does not bump Version: the caller bumps once per change.
-func (c Circuit) open(now time.Time, p Policy, reason string) Circuit {
-	from := c.State
-	c.Openings++
-	c.State = Open
-	c.OpenUntil = now.Add(p.Duration(c.Openings))
-	// A half-open period ends with the opening: its probes' late reports no
-	// longer match and are ignored.
-	c.HalfOpenUntil = time.Time{}
-	c.Failures, c.Probes, c.Successes = 0, 0, 0
-	// A new deadline: a claim on the old one's election no longer applies.
-	c.ElectionClaim = ""
-	c.LastTransition = Transition{At: now, From: from, To: Open, Reason: reason}
-	return c
-}
-
-// close moves c to CLOSED with every counter reset. It does not bump Version.
-func (c Circuit) close(now time.Time, reason string) Circuit {
-	from := c.State
-	c = c.resetCounters()
-	c.State = Closed
-	c.LastTransition = Transition{At: now, From: from, To: Closed, Reason: reason}
-	return c
-}
-
-func (c Circuit) resetCounters() Circuit {
-	c.Failures, c.Openings, c.Probes, c.Successes = 0, 0, 0, 0
-	c.OpenUntil, c.HalfOpenUntil = time.Time{}, time.Time{}
-	c.ElectionClaim = ""
-	return c
-}
-
 // AlarmInputs are the attributes ApplyAlarm decides on: the state, the
 // openings (the back-off of an opening), every alarm source's state and time
 // (the ordering, and what an OK releases) and the last verdict's run (what

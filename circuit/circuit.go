@@ -111,62 +111,6 @@ const (
 // sure not to.
 func (v Verdict) Invokes() bool { return v != Reject }
 
-// Decide is the request path's rule, in Go. The state machine definition
-// (component/statemachine) implements the same rule in Amazon States Language; the
-// two are kept equal by tests that execute the definition. The rules, first match
-// wins:
-//
-//  1. an operator override decides: FORCED_OPEN rejects, FORCED_CLOSED bypasses
-//     (invokes without counting anything); any other value is no override
-//     (Override.Known), as CheckCircuit compares with these two only;
-//  2. a healthcheck in ALARM holds the circuit open: reject;
-//  3. OPEN rejects until OpenUntil, then elects a probe;
-//  4. HALF_OPEN whose period is over (now >= HalfOpenUntil, or none) elects a
-//     new period: its probes are presumed lost;
-//     (3, 4: unless the election was claimed this minute, ElectionClaim ==
-//     ElectionMinute(now): another caller is electing, reject;)
-//  5. HALF_OPEN with halfOpenMaxCalls probes admitted in this period rejects;
-//  6. HALF_OPEN otherwise joins the period as one more probe;
-//  7. anything else (CLOSED, no item, an unknown state) admits, counted.
-//
-// Rules 3 and 4 are what guarantee that no circuit stays open forever on its
-// own state: only an operator or a healthcheck alarm can hold it.
-func Decide(c Circuit, now time.Time, halfOpenMaxCalls int) Verdict {
-	switch c.override() {
-	case ForcedOpen:
-		return Reject
-	case ForcedClosed:
-		return Bypass
-	}
-	if c.Healthcheck.State == AlarmStateAlarm {
-		return Reject
-	}
-	switch c.State {
-	case Open:
-		if now.Before(c.OpenUntil) {
-			return Reject
-		}
-		return c.elect(now)
-	case HalfOpen:
-		if !now.Before(c.HalfOpenUntil) {
-			return c.elect(now)
-		}
-		if c.Probes >= halfOpenMaxCalls {
-			return Reject
-		}
-		return Join
-	}
-	return Admit
-}
-
-// elect is Elect, unless another caller claimed the election this minute.
-func (c Circuit) elect(now time.Time) Verdict {
-	if c.ElectionClaim == ElectionMinute(now) {
-		return Reject
-	}
-	return Elect
-}
-
 // ClaimElection is the state machine's ClaimElection write, in Go: a caller
 // that read the circuit at version readVersion (0 for an item without one)
 // and was told Elect claims the election at now. It wins only if nobody has
@@ -175,11 +119,9 @@ func (c Circuit) elect(now time.Time) Verdict {
 // claimer that never reached the controller (or whose release failed) blocks
 // elections for at most the rest of that minute.
 func (c Circuit) ClaimElection(now time.Time, readVersion int64) (Circuit, bool) {
-	minute := ElectionMinute(now)
-	if c.Version != readVersion || c.ElectionClaim == minute {
-		return c, false
+	next, won, err := Claim.Apply(c, Params{ParamReadVersion: N(readVersion), ParamMinute: S(ElectionMinute(now))})
+	if err != nil {
+		panic("circuit: " + err.Error()) // Claim's parameters are bound here
 	}
-	c.ElectionClaim = minute
-	c.Version++
-	return c, true
+	return next, won
 }

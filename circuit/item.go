@@ -1,6 +1,9 @@
 // Package circuit is the contract between the request path (the Step Functions
 // definition in component/statemachine) and the alarm path (the Go Lambdas): the
-// shape of a circuit's item in DynamoDB, its states, and the rules that move it.
+// shape of a circuit's item in DynamoDB (attributes.go), its states, and the
+// rules that move it: the request path's as data (rulebook.go, rendered into
+// the definition), the alarm path's and the controller's in Go, through the
+// same effects.
 //
 // One item per circuit, keyed by the breaker's service name, so that many breakers
 // can share one table without touching each other's items. A circuit with no item

@@ -122,30 +122,6 @@ const (
 	ScopeBreaker Scope = "breaker"
 )
 
-// Governing is the rule combining the breaker's item and a key's item into the
-// one circuit a per-key request acts on, first match wins:
-//
-//  1. an override on the key's item (an operator acting on that key alone);
-//  2. the breaker's item when it holds every key: an override, a healthcheck
-//     alarm in ALARM, or a state other than CLOSED (an alarm opened it, or its
-//     probes are deciding whether it closes);
-//  3. otherwise the key's item (absent: CLOSED).
-//
-// The request path (component/statemachine's SelectCircuit) is this function
-// in ASL; the definition tests execute both against the same cases.
-func Governing(breaker, key Circuit) Scope {
-	if key.override() != NoOverride {
-		return ScopeKey
-	}
-	if breaker.override() != NoOverride || breaker.Healthcheck.State == AlarmStateAlarm {
-		return ScopeBreaker
-	}
-	if breaker.State == Open || breaker.State == HalfOpen {
-		return ScopeBreaker
-	}
-	return ScopeKey
-}
-
 // Prunable reports whether a key's circuit (decoded from its item) holds
 // nothing that deleting its item would change, beyond what the key's next
 // success does: no override, CLOSED (or never set), no deadline, no probe or

@@ -22,7 +22,8 @@ import (
 
 // ProbePolicy is how a half-open circuit admits probes.
 type ProbePolicy struct {
-	// MaxCalls is how many probes one half-open period admits (>= 1).
+	// MaxCalls is how many probes one half-open period admits
+	// (HalfOpenMaxCallsRange).
 	MaxCalls int
 	// Timeout is how long a half-open period lasts: the longest a probe's
 	// execution can take to report back. After it, the period's probes are
@@ -32,8 +33,8 @@ type ProbePolicy struct {
 
 // Validate rejects policies that admit nobody or whose periods never end.
 func (p ProbePolicy) Validate() error {
-	if p.MaxCalls < 1 {
-		return fmt.Errorf("half-open max calls must be at least 1, got %d", p.MaxCalls)
+	if !HalfOpenMaxCallsRange.Contains(p.MaxCalls) {
+		return fmt.Errorf("half-open max calls must be %s, got %d", HalfOpenMaxCallsRange, p.MaxCalls)
 	}
 	if p.Timeout <= 0 {
 		return fmt.Errorf("probe timeout must be positive, got %s", p.Timeout)

@@ -34,7 +34,7 @@ func (v HealthcheckVerdict) Validate() error {
 // HealthcheckPolicy is how verdicts move the circuit.
 type HealthcheckPolicy struct {
 	// UnhealthyThreshold is how many consecutive unhealthy verdicts open the
-	// circuit and hold it open (>= 1).
+	// circuit and hold it open (HealthcheckUnhealthyThresholdRange).
 	UnhealthyThreshold int
 	// AlarmWindow is how far back the healthcheck alarm's data reaches when it
 	// changes state: its evaluation periods times its period, plus
@@ -47,8 +47,8 @@ type HealthcheckPolicy struct {
 
 // Validate rejects a policy no verdict could be applied under.
 func (p HealthcheckPolicy) Validate() error {
-	if p.UnhealthyThreshold < 1 {
-		return fmt.Errorf("unhealthy threshold must be at least 1, got %d", p.UnhealthyThreshold)
+	if !HealthcheckUnhealthyThresholdRange.Contains(p.UnhealthyThreshold) {
+		return fmt.Errorf("unhealthy threshold must be %s, got %d", HealthcheckUnhealthyThresholdRange, p.UnhealthyThreshold)
 	}
 	if p.AlarmWindow < 0 {
 		return fmt.Errorf("alarm window must not be negative, got %s", p.AlarmWindow)

@@ -35,8 +35,8 @@ func realDefinition(t *testing.T, f fixture) (exec func() sfnlocal.Result) {
 	cfg := statemachine.Config{
 		ServiceName: service, TableName: f.table,
 		DownstreamArn: downstreamArn, DownstreamTimeoutSeconds: 30,
-		FailureThreshold: statemachine.DefaultFailureThreshold, HalfOpenMaxCalls: statemachine.DefaultHalfOpenMaxCalls,
-		SuccessThreshold: statemachine.DefaultSuccessThreshold,
+		FailureThreshold: circuit.DefaultFailureThreshold, HalfOpenMaxCalls: circuit.DefaultHalfOpenMaxCalls,
+		SuccessThreshold: circuit.DefaultSuccessThreshold,
 		ControllerArn:    controllerArn,
 	}
 	def, err := statemachine.Definition(cfg)

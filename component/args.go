@@ -5,13 +5,16 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // Args are the CircuitBreaker's inputs. Values that decide the shape of the
 // resource graph or that must be validated at preview are plain (known while
 // previewing); references to the user's resources are resource inputs.
 //
-// Defaults are declared once, in defaults.go, and applied by withDefaults; the
+// Defaults are declared once, in defaults.go (the circuit's own in
+// circuit/defaults.go), and applied by withDefaults; the
 // schema advertises the same values through Annotate.
 type Args struct {
 	ServiceName string `pulumi:"serviceName"`
@@ -101,7 +104,7 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, "+
 		"instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts "+
 		"as the backup for runs no verdict reported. 1 to 100.")
-	an.SetDefault(&a.HealthcheckUnhealthyThreshold, DefaultHealthcheckUnhealthyThreshold)
+	an.SetDefault(&a.HealthcheckUnhealthyThreshold, circuit.DefaultHealthcheckUnhealthyThreshold)
 	an.Describe(&a.DownstreamMonitoring, "CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. "+
 		"An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.")
 	an.Describe(&a.HealthcheckMonitoring, "CloudWatch alarm on the healthcheck function's metric. Defaults: Errors, Sum >= 1 in 1 of 1 one-minute period.")
@@ -117,11 +120,11 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.SetDefault(&a.DownstreamTimeoutSeconds, DefaultDownstreamTimeoutSeconds)
 	an.Describe(&a.DownstreamRetry, "Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.")
 	an.Describe(&a.FailureThreshold, "Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.")
-	an.SetDefault(&a.FailureThreshold, DefaultFailureThreshold)
+	an.SetDefault(&a.FailureThreshold, circuit.DefaultFailureThreshold)
 	an.Describe(&a.HalfOpenMaxCalls, "Probe calls admitted after the open duration has elapsed; every other caller keeps failing fast until the probes report.")
-	an.SetDefault(&a.HalfOpenMaxCalls, DefaultHalfOpenMaxCalls)
+	an.SetDefault(&a.HalfOpenMaxCalls, circuit.DefaultHalfOpenMaxCalls)
 	an.Describe(&a.SuccessThreshold, "Probe successes that close the circuit (at most halfOpenMaxCalls). Any probe failure opens it again, for longer.")
-	an.SetDefault(&a.SuccessThreshold, DefaultSuccessThreshold)
+	an.SetDefault(&a.SuccessThreshold, circuit.DefaultSuccessThreshold)
 	an.Describe(&a.IgnoreErrors, "Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.")
 	an.Describe(&a.FallbackFunction, "A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.")
 	an.Describe(&a.FallbackQualifier, "Alias or version of the fallback function. Unset: the unqualified function.")
@@ -133,11 +136,11 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. "+
 		"An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.")
 	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it admits probes.")
-	an.SetDefault(&a.OpenDurationSeconds, DefaultOpenDurationSeconds)
+	an.SetDefault(&a.OpenDurationSeconds, circuit.DefaultOpenDurationSeconds)
 	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")
-	an.SetDefault(&a.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds)
+	an.SetDefault(&a.MaxOpenDurationSeconds, circuit.DefaultMaxOpenDurationSeconds)
 	an.Describe(&a.OpenBackoffMultiplier, "Factor applied to the open duration on each consecutive opening without a close; 1 disables back-off.")
-	an.SetDefault(&a.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier)
+	an.SetDefault(&a.OpenBackoffMultiplier, circuit.DefaultOpenBackoffMultiplier)
 	an.Describe(&a.LogLevel, "State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.")
 	an.SetDefault(&a.LogLevel, DefaultLogLevel)
 	an.Describe(&a.LogIncludeExecutionData, "Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.")

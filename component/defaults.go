@@ -5,28 +5,19 @@ import "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statema
 // Defaults of every optional input. The downstream alarm keeps the original
 // module's thresholds (Sum > 1 in 3 of 3 minutes); the healthcheck alarm trips on
 // the first failed check, as the original did.
+//
+// The circuit's own (thresholds, open durations, the healthcheck's unhealthy
+// threshold) and their ranges are declared once, in circuit/defaults.go.
 const (
 	DefaultHealthcheckSchedule      = "rate(1 minute)"
 	DefaultHealthcheckInput         = "{}"
 	DefaultWorkflowType             = "EXPRESS"
 	DefaultDownstreamTimeoutSeconds = 30
-	DefaultFailureThreshold         = 5
-	DefaultHalfOpenMaxCalls         = 1
-	DefaultSuccessThreshold         = 1
-	DefaultOpenDurationSeconds      = 60
-	DefaultMaxOpenDurationSeconds   = 600
-	DefaultOpenBackoffMultiplier    = 2.0
 	DefaultLogLevel                 = "ERROR"
 	DefaultLogRetentionDays         = 14
 	// Reconciliation heals a lost alarm notification within this period; each
 	// run is one Lambda invocation (8,640 a month at 5 minutes).
 	DefaultReconcileSchedule = "rate(5 minutes)"
-
-	// One failed run opens, like the healthcheck alarm's default (Errors >= 1
-	// in 1 of 1 period) and the original's: a healthcheck is a deliberate
-	// probe, so one failure is a signal, not noise, and a wrong opening costs
-	// at most one interval, since the next successful run closes it again.
-	DefaultHealthcheckUnhealthyThreshold = 1
 
 	// A handful of executions is enough for the rare transitions the
 	// controller makes and for two alarms' notifications, and small enough to

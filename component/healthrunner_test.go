@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
 )
 
@@ -119,5 +120,5 @@ func TestHealthcheckUnhealthyThresholdIsChecked(t *testing.T) {
 	}
 	s, err := component.Resolve(component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn()})
 	require.NoError(t, err)
-	require.Equal(t, component.DefaultHealthcheckUnhealthyThreshold, s.HealthcheckUnhealthyThreshold)
+	require.Equal(t, circuit.DefaultHealthcheckUnhealthyThreshold, s.HealthcheckUnhealthyThreshold)
 }

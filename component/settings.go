@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 )
 
@@ -93,17 +94,17 @@ func resolve(args Args, p problems) (Settings, error) {
 		WorkflowType:             deref(args.WorkflowType, DefaultWorkflowType),
 		DownstreamTimeoutSeconds: deref(args.DownstreamTimeoutSeconds, DefaultDownstreamTimeoutSeconds),
 		Retry:                    retry(args.DownstreamRetry),
-		FailureThreshold:         deref(args.FailureThreshold, DefaultFailureThreshold),
-		HalfOpenMaxCalls:         deref(args.HalfOpenMaxCalls, DefaultHalfOpenMaxCalls),
-		SuccessThreshold:         deref(args.SuccessThreshold, DefaultSuccessThreshold),
+		FailureThreshold:         deref(args.FailureThreshold, circuit.DefaultFailureThreshold),
+		HalfOpenMaxCalls:         deref(args.HalfOpenMaxCalls, circuit.DefaultHalfOpenMaxCalls),
+		SuccessThreshold:         deref(args.SuccessThreshold, circuit.DefaultSuccessThreshold),
 		IgnoreErrors:             slices.Clone(args.IgnoreErrors),
 		FallbackQualifier:        deref(args.FallbackQualifier, ""),
 		HasFallback:              args.FallbackFunction != nil,
 		FallbackTimeoutSeconds:   deref(args.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds),
 		CircuitKey:               deref(args.CircuitKey, ""),
-		OpenDurationSeconds:      deref(args.OpenDurationSeconds, DefaultOpenDurationSeconds),
-		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, DefaultMaxOpenDurationSeconds),
-		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, DefaultOpenBackoffMultiplier),
+		OpenDurationSeconds:      deref(args.OpenDurationSeconds, circuit.DefaultOpenDurationSeconds),
+		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, circuit.DefaultMaxOpenDurationSeconds),
+		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, circuit.DefaultOpenBackoffMultiplier),
 		LogLevel:                 deref(args.LogLevel, DefaultLogLevel),
 		LogIncludeExecutionData:  deref(args.LogIncludeExecutionData, false),
 		LogRetentionDays:         deref(args.LogRetentionDays, DefaultLogRetentionDays),
@@ -116,7 +117,7 @@ func resolve(args Args, p problems) (Settings, error) {
 
 		ReconcileSchedule:             deref(args.ReconcileSchedule, DefaultReconcileSchedule),
 		Dashboard:                     deref(args.Dashboard, false),
-		HealthcheckUnhealthyThreshold: deref(args.HealthcheckUnhealthyThreshold, DefaultHealthcheckUnhealthyThreshold),
+		HealthcheckUnhealthyThreshold: deref(args.HealthcheckUnhealthyThreshold, circuit.DefaultHealthcheckUnhealthyThreshold),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -148,8 +149,8 @@ func resolve(args Args, p problems) (Settings, error) {
 	if !json.Valid([]byte(s.HealthcheckInput)) {
 		p.add("healthcheckInput", "is not valid JSON; pass a JSON document such as \"{}\"")
 	}
-	if s.HealthcheckUnhealthyThreshold < 1 || s.HealthcheckUnhealthyThreshold > maxUnhealthyThreshold {
-		p.add("healthcheckUnhealthyThreshold", "is %d; use 1 to %d consecutive failed runs (1 opens on the first failed healthcheck)", s.HealthcheckUnhealthyThreshold, maxUnhealthyThreshold)
+	if r := circuit.HealthcheckUnhealthyThresholdRange; !r.Contains(s.HealthcheckUnhealthyThreshold) {
+		p.add("healthcheckUnhealthyThreshold", "is %d; use %s consecutive failed runs (1 opens on the first failed healthcheck)", s.HealthcheckUnhealthyThreshold, r)
 	}
 	checkMonitoring(&p, "downstreamMonitoring", s.DownstreamMonitoring)
 	checkMonitoring(&p, "healthcheckMonitoring", s.HealthcheckMonitoring)
@@ -183,10 +184,6 @@ func resolve(args Args, p problems) (Settings, error) {
 	}
 	return s, p.err()
 }
-
-// maxUnhealthyThreshold bounds healthcheckUnhealthyThreshold: 100 runs is
-// more than a day at rate(15 minutes); a larger count is a typo.
-const maxUnhealthyThreshold = 100
 
 // maxReservation is Lambda's default concurrency quota per account and Region
 // (1,000): more than that can never be reserved for one of our functions.
@@ -516,13 +513,13 @@ func checkOpenDuration(p *problems, s Settings) {
 // checkTripping checks the in-line breaker's counts, as gobreaker and
 // resilience4j would refuse them.
 func checkTripping(p *problems, s Settings) {
-	if s.FailureThreshold < 1 || s.FailureThreshold > 1000 {
-		p.add("failureThreshold", "is %d; use 1 to 1000 consecutive failures", s.FailureThreshold)
+	if r := circuit.FailureThresholdRange; !r.Contains(s.FailureThreshold) {
+		p.add("failureThreshold", "is %d; use %s consecutive failures", s.FailureThreshold, r)
 	}
-	if s.HalfOpenMaxCalls < 1 || s.HalfOpenMaxCalls > 100 {
-		p.add("halfOpenMaxCalls", "is %d; admit 1 to 100 probes", s.HalfOpenMaxCalls)
+	if r := circuit.HalfOpenMaxCallsRange; !r.Contains(s.HalfOpenMaxCalls) {
+		p.add("halfOpenMaxCalls", "is %d; admit %s probes", s.HalfOpenMaxCalls, r)
 	}
-	if s.SuccessThreshold < 1 || s.SuccessThreshold > s.HalfOpenMaxCalls {
+	if !circuit.SuccessThresholdRange(s.HalfOpenMaxCalls).Contains(s.SuccessThreshold) {
 		p.add("successThreshold", "is %d; it must be between 1 and halfOpenMaxCalls (%d), or the circuit could never close", s.SuccessThreshold, s.HalfOpenMaxCalls)
 	}
 	for i, e := range s.IgnoreErrors {

@@ -167,54 +167,18 @@ func (d *decoder) time(attr string) time.Time {
 // counters and version are always written, so that the state machine can read
 // them without guarding each one with IsPresent.
 func Encode(c circuit.Circuit) (set Item, remove []string) {
+	it := c.Item()
 	set = Item{}
-	state := c.State
-	if state == "" {
-		state = circuit.Closed
-	}
-	set[circuit.AttrState] = &types.AttributeValueMemberS{Value: string(state)}
-	for attr, n := range map[string]int64{
-		circuit.AttrFailures:  int64(c.Failures),
-		circuit.AttrOpenings:  int64(c.Openings),
-		circuit.AttrProbes:    int64(c.Probes),
-		circuit.AttrSuccesses: int64(c.Successes),
-		circuit.AttrVersion:   c.Version,
-	} {
-		set[attr] = &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-	}
-	optStr := func(attr, v string) {
-		if v == "" {
-			remove = append(remove, attr)
-			return
+	for _, name := range circuit.AttributeNames() {
+		v, ok := it[name]
+		switch {
+		case !ok:
+			remove = append(remove, name)
+		case v.Kind == circuit.KindN:
+			set[name] = &types.AttributeValueMemberN{Value: v.Text}
+		default:
+			set[name] = &types.AttributeValueMemberS{Value: v.Text}
 		}
-		set[attr] = &types.AttributeValueMemberS{Value: v}
 	}
-	optTime := func(attr string, t time.Time) {
-		if t.IsZero() {
-			remove = append(remove, attr)
-			return
-		}
-		set[attr] = &types.AttributeValueMemberS{Value: circuit.FormatTime(t)}
-	}
-	optTime(circuit.AttrOpenUntil, c.OpenUntil)
-	optTime(circuit.AttrHalfOpenUntil, c.HalfOpenUntil)
-	optStr(circuit.AttrOverride, string(c.Override))
-	optStr(circuit.AttrElectionClaim, c.ElectionClaim)
-	optStr(circuit.AttrDownstreamAlarm, string(c.Downstream.State))
-	optTime(circuit.AttrDownstreamAlarmAt, c.Downstream.ChangedAt)
-	optStr(circuit.AttrHealthcheckAlarm, string(c.Healthcheck.State))
-	optTime(circuit.AttrHealthcheckAlarmAt, c.Healthcheck.ChangedAt)
-	optStr(circuit.AttrSlowCallAlarm, string(c.SlowCalls.State))
-	optTime(circuit.AttrSlowCallAlarmAt, c.SlowCalls.ChangedAt)
-	optTime(circuit.AttrHealthcheckRunAt, c.HealthcheckRuns.At)
-	if c.HealthcheckRuns.Unhealthy > 0 {
-		set[circuit.AttrHealthcheckUnhealthy] = &types.AttributeValueMemberN{Value: strconv.Itoa(c.HealthcheckRuns.Unhealthy)}
-	} else {
-		remove = append(remove, circuit.AttrHealthcheckUnhealthy)
-	}
-	optTime(circuit.AttrTransitionAt, c.LastTransition.At)
-	optStr(circuit.AttrTransitionFrom, string(c.LastTransition.From))
-	optStr(circuit.AttrTransitionTo, string(c.LastTransition.To))
-	optStr(circuit.AttrTransitionReason, c.LastTransition.Reason)
 	return set, remove
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 // Config is everything the request path's definition depends on. The component
@@ -30,10 +32,12 @@ type Config struct {
 
 	// FailureThreshold is how many consecutive counted failures of the
 	// downstream (each after its Retry; timeouts included) trip the circuit.
-	// At least 1; DefaultFailureThreshold is the peers' usual.
+	// In circuit.FailureThresholdRange; circuit.DefaultFailureThreshold is the
+	// peers' usual.
 	FailureThreshold int
-	// HalfOpenMaxCalls is how many probes one half-open period admits, at
-	// least 1. The controller Lambda's HALF_OPEN_MAX_CALLS must be the same.
+	// HalfOpenMaxCalls is how many probes one half-open period admits
+	// (circuit.HalfOpenMaxCallsRange). The controller Lambda's
+	// HALF_OPEN_MAX_CALLS must be the same.
 	HalfOpenMaxCalls int
 	// SuccessThreshold is how many probe successes close the circuit, between 1
 	// and HalfOpenMaxCalls (more could never be reached within one period).
@@ -62,19 +66,10 @@ type Config struct {
 
 	// CircuitKey, when set, is a JSONPath into the execution input (e.g.
 	// "$.provider") whose value keys one circuit per key beside the breaker's
-	// own (docs/per-key.md, circuit.Governing). Empty: one circuit, and the
+	// own (docs/per-key.md, circuit.GoverningRules). Empty: one circuit, and the
 	// definition is exactly the plain one.
 	CircuitKey string
 }
-
-// Defaults for the circuit's thresholds: gobreaker, Powertools and the Lambda
-// circuit breaker libraries trip after about five consecutive failures, and
-// gobreaker and Powertools probe with one call that closes on success.
-const (
-	DefaultFailureThreshold = 5
-	DefaultHalfOpenMaxCalls = 1
-	DefaultSuccessThreshold = 1
-)
 
 // RetryPolicy is the downstream Task's Retry, in ASL's terms.
 type RetryPolicy struct {
@@ -217,13 +212,13 @@ func (c Config) Validate() error {
 		errs = append(errs, c.Retry.validate()...)
 	}
 
-	if c.FailureThreshold < 1 || c.FailureThreshold > maxASLInteger {
-		bad("FailureThreshold", "is %d, must be between 1 and %d", c.FailureThreshold, maxASLInteger)
+	if r := circuit.FailureThresholdRange; !r.Contains(c.FailureThreshold) {
+		bad("FailureThreshold", "is %d, must be %s", c.FailureThreshold, r)
 	}
-	if c.HalfOpenMaxCalls < 1 || c.HalfOpenMaxCalls > maxASLInteger {
-		bad("HalfOpenMaxCalls", "is %d, must be between 1 and %d", c.HalfOpenMaxCalls, maxASLInteger)
+	if r := circuit.HalfOpenMaxCallsRange; !r.Contains(c.HalfOpenMaxCalls) {
+		bad("HalfOpenMaxCalls", "is %d, must be %s", c.HalfOpenMaxCalls, r)
 	}
-	if c.SuccessThreshold < 1 || (c.HalfOpenMaxCalls >= 1 && c.SuccessThreshold > c.HalfOpenMaxCalls) {
+	if c.SuccessThreshold < 1 || (c.HalfOpenMaxCalls >= 1 && !circuit.SuccessThresholdRange(c.HalfOpenMaxCalls).Contains(c.SuccessThreshold)) {
 		bad("SuccessThreshold", "is %d, must be between 1 and HalfOpenMaxCalls (%d): a half-open period admits no more probes than that", c.SuccessThreshold, c.HalfOpenMaxCalls)
 	}
 	seen := map[string]bool{}

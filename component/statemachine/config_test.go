@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
 func validConfig() Config {
@@ -13,9 +15,9 @@ func validConfig() Config {
 		DownstreamArn:            "arn:aws:lambda:us-east-1:123456789012:function:orders",
 		DownstreamTimeoutSeconds: 10,
 		FallbackTimeoutSeconds:   5, // used only with a FallbackArn
-		FailureThreshold:         DefaultFailureThreshold,
-		HalfOpenMaxCalls:         DefaultHalfOpenMaxCalls,
-		SuccessThreshold:         DefaultSuccessThreshold,
+		FailureThreshold:         circuit.DefaultFailureThreshold,
+		HalfOpenMaxCalls:         circuit.DefaultHalfOpenMaxCalls,
+		SuccessThreshold:         circuit.DefaultSuccessThreshold,
 		ControllerArn:            "arn:aws:lambda:us-east-1:123456789012:function:orders-breaker-controller",
 	}
 }
@@ -116,6 +118,9 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 		{"zero half-open calls", func(c *Config) { c.HalfOpenMaxCalls = 0 }, "Config.HalfOpenMaxCalls"},
 		{"zero success threshold", func(c *Config) { c.SuccessThreshold = 0 }, "Config.SuccessThreshold"},
 		{"success threshold over max calls", func(c *Config) { c.HalfOpenMaxCalls, c.SuccessThreshold = 2, 3 }, "Config.SuccessThreshold"},
+		// The ranges are the circuit's (circuit/defaults.go), the component's too.
+		{"failure threshold over its range", func(c *Config) { c.FailureThreshold = circuit.FailureThresholdRange.Max + 1 }, "Config.FailureThreshold"},
+		{"half-open calls over their range", func(c *Config) { c.HalfOpenMaxCalls = circuit.HalfOpenMaxCallsRange.Max + 1 }, "Config.HalfOpenMaxCalls"},
 		{"empty ignored error", func(c *Config) { c.IgnoreErrors = []string{"A", " "} }, "Config.IgnoreErrors[1]"},
 		{"ignoring everything", func(c *Config) { c.IgnoreErrors = []string{"States.ALL"} }, "Config.IgnoreErrors[0]"},
 		{"ignoring every task failure", func(c *Config) { c.IgnoreErrors = []string{"States.TaskFailed"} }, "Config.IgnoreErrors[0]"},

@@ -1,9 +1,11 @@
 // Package statemachine builds the request path: the Amazon States Language
 // definition of the state machine that callers run instead of invoking the
 // protected function directly. It reads the circuit's item with Step Functions'
-// own DynamoDB integration, decides like circuit.Decide, then fails fast with
+// own DynamoDB integration, decides by circuit.RequestPath, then fails fast with
 // CircuitOpen (or runs the fallback), invokes the downstream counting its
-// outcome, or runs it as a half-open probe.
+// outcome, or runs it as a half-open probe. The rules (the decision tables and
+// the conditional writes) are package circuit's, rendered here (render.go);
+// this package adds the plumbing: invocations, catches, retries, data paths.
 //
 // With Config.CircuitKey the definition keeps one circuit per key of the
 // caller's input, reading the breaker's item and the key's in one BatchGetItem
@@ -38,25 +40,25 @@ import (
 // dashboards refer to them, so they are part of the contract.
 const (
 	// StateReadCircuit reads the circuit's item (dynamodb:getItem).
-	StateReadCircuit = "ReadCircuit"
-	// StateCheckCircuit is the Choice implementing circuit.Decide.
-	StateCheckCircuit = "CheckCircuit"
+	StateReadCircuit = circuit.StepReadCircuit
+	// StateCheckCircuit is circuit.RequestPath, rendered.
+	StateCheckCircuit = circuit.StepCheckCircuit
 
 	// StateInvokeDownstream invokes the downstream on a closed circuit without
 	// counted failures (the healthy path), counting a failure.
-	StateInvokeDownstream = "InvokeDownstream"
+	StateInvokeDownstream = circuit.StepInvokeDownstream
 	// StateInvokeDownstreamAfterFailures is the same on a closed circuit with
 	// failures counted: a success then clears them (StateResetFailures).
-	StateInvokeDownstreamAfterFailures = "InvokeDownstreamAfterFailures"
-	StateResetFailures                 = "ResetFailures"
+	StateInvokeDownstreamAfterFailures = circuit.StepInvokeDownstreamAfterFailures
+	StateResetFailures                 = circuit.StepResetFailures
 	// StateInvokeForcedClosed invokes the downstream without any accounting.
-	StateInvokeForcedClosed = "InvokeForcedClosed"
+	StateInvokeForcedClosed = circuit.StepInvokeForcedClosed
 
 	// StateRecordFailure counts a failure (ADD failures); StateCheckFailureThreshold
 	// sends the one that reaches the threshold to StateTrip (controller).
-	StateRecordFailure         = "RecordFailure"
-	StateCheckFailureThreshold = "CheckFailureThreshold"
-	StateTrip                  = "Trip"
+	StateRecordFailure         = circuit.StepRecordFailure
+	StateCheckFailureThreshold = circuit.StepCheckFailureThreshold
+	StateTrip                  = circuit.StepTrip
 
 	// The election of a new half-open period (open duration or half-open
 	// period over). StatePrepareElection takes the minute of the execution's
@@ -68,51 +70,51 @@ const (
 	// the controller to admit it as the probe, and StateCheckElection reads
 	// the answer. StateReleaseElection frees the claim of a winner whose
 	// controller call failed, so that the next caller can elect.
-	StatePrepareElection          = "PrepareElection"
-	StateCheckElectionClaim       = "CheckElectionClaim"
-	StateClaimElection            = "ClaimElection"
-	StateClaimElectionUnversioned = "ClaimElectionUnversioned"
-	StateElectProbe               = "ElectProbe"
+	StatePrepareElection          = circuit.StepPrepareElection
+	StateCheckElectionClaim       = circuit.StepCheckElectionClaim
+	StateClaimElection            = circuit.StepClaimElection
+	StateClaimElectionUnversioned = circuit.StepClaimElectionUnversioned
+	StateElectProbe               = circuit.StepElectProbe
 	StateCheckElection            = "CheckElection"
-	StateReleaseElection          = "ReleaseElection"
+	StateReleaseElection          = circuit.StepReleaseElection
 	// StateJoinProbe takes a free probe slot of the current half-open period by
 	// a conditional write.
-	StateJoinProbe = "JoinProbe"
+	StateJoinProbe = circuit.StepJoinProbe
 	// StateInvokeProbe invokes the downstream as a probe.
-	StateInvokeProbe = "InvokeProbe"
+	StateInvokeProbe = circuit.StepInvokeProbe
 	// StateRecordProbeSuccess counts a probe success (when more than one is
 	// needed); StateCheckProbeSuccesses sends the one reaching the threshold to
 	// StateCloseCircuit.
-	StateRecordProbeSuccess  = "RecordProbeSuccess"
-	StateCheckProbeSuccesses = "CheckProbeSuccesses"
-	StateCloseCircuit        = "CloseCircuit"
+	StateRecordProbeSuccess  = circuit.StepRecordProbeSuccess
+	StateCheckProbeSuccesses = circuit.StepCheckProbeSuccesses
+	StateCloseCircuit        = circuit.StepCloseCircuit
 	// StateReleaseProbe frees the slot of a probe that failed with an ignored
 	// error; StateReopen (controller) reopens after a counted probe failure.
-	StateReleaseProbe = "ReleaseProbe"
-	StateReopen       = "Reopen"
+	StateReleaseProbe = circuit.StepReleaseProbe
+	StateReopen       = circuit.StepReopen
 	// StateReturnResult ends a successful execution whose bookkeeping write
 	// failed or was not needed, with the downstream's result as output.
-	StateReturnResult = "ReturnResult"
+	StateReturnResult = circuit.StepReturnResult
 
 	// The rejections, one per reason so the history and the cause say why. They
 	// exist only without a fallback; with one, every rejection invokes it
 	// (StateInvokeFallback). StateDescribeOpen builds RejectOpen's cause, which
 	// names the time the circuit is open until.
-	StateRejectForcedOpen       = "RejectForcedOpen"
-	StateRejectHealthcheckAlarm = "RejectHealthcheckAlarm"
-	StateDescribeOpen           = "DescribeOpen"
-	StateRejectOpen             = "RejectOpen"
-	StateRejectHalfOpenFull     = "RejectHalfOpenFull"
+	StateRejectForcedOpen       = circuit.StepRejectForcedOpen
+	StateRejectHealthcheckAlarm = circuit.StepRejectHealthcheckAlarm
+	StateDescribeOpen           = circuit.StepDescribeOpen
+	StateRejectOpen             = circuit.StepRejectOpen
+	StateRejectHalfOpenFull     = circuit.StepRejectHalfOpenFull
 	StateRejectProbeNotAdmitted = "RejectProbeNotAdmitted"
 	// StateRejectElectionClaimed: another caller claimed the election.
-	StateRejectElectionClaimed = "RejectElectionClaimed"
-	StateInvokeFallback        = "InvokeFallback"
+	StateRejectElectionClaimed = circuit.StepRejectElectionClaimed
+	StateInvokeFallback        = circuit.StepInvokeFallback
 	// StateRejectCircuitUnavailable ends an execution whose circuit could not
 	// be read, when the breaker fails closed (Config.FailClosed).
 	StateRejectCircuitUnavailable = "RejectCircuitUnavailable"
 
 	// StateDownstreamFailed receives the downstream's (or fallback's) error.
-	StateDownstreamFailed = "DownstreamFailed"
+	StateDownstreamFailed = circuit.StepDownstreamFailed
 	// StateRaiseDownstreamError ends the execution FAILED with the downstream's
 	// error and cause; StateRaiseDownstreamErrorWithoutCause when it gave no cause.
 	StateRaiseDownstreamError             = "RaiseDownstreamError"
@@ -246,7 +248,11 @@ func Definition(cfg Config) (string, error) {
 	if err := cfg.Validate(); err != nil {
 		return "", err
 	}
-	def := newBuilder(cfg).build()
+	b := newBuilder(cfg)
+	def := b.build()
+	if err := b.err(); err != nil {
+		return "", err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	// Service names may contain <, > or &; escaping them as \u003c would be valid
@@ -263,6 +269,7 @@ type builder struct {
 	cfg    Config
 	arn    func(service, action string) string
 	states map[string]*state
+	errs   []error // rendering errors (render.go)
 }
 
 func newBuilder(cfg Config) *builder {
@@ -303,8 +310,6 @@ func (b *builder) build() definition {
 // by getItem (DynamoDB JSON: {"Item": {"state": {"S": "OPEN"}}}).
 func item(attr string) string { return "$.Item." + attr + ".S" }
 
-// itemNumber is the JSONPath of a number attribute: DynamoDB JSON carries it
-// as a string ({"N": "3"}).
 func itemNumber(attr string) string { return "$.Item." + attr + ".N" }
 
 func (b *builder) key() map[string]any {
@@ -363,39 +368,17 @@ func (b *builder) rejectCircuitUnavailable() {
 	}
 }
 
-// checkCircuit is circuit.Decide in ASL, rule for rule and in the same order
-// (first match wins). Every attribute is guarded by IsPresent, because comparing
-// an absent one is a States.Runtime error that no Catch can handle.
+// checkCircuit is circuit.RequestPath, rendered: every rejection goes to its
+// Fail state, or to the fallback when there is one.
 func (b *builder) checkCircuit() {
-	isState := func(st circuit.State) rule { return presentAndEquals(item(circuit.AttrState), string(st)) }
-	probes := itemNumber(circuit.AttrProbes)
-	failures := itemNumber(circuit.AttrFailures)
-	b.states[StateCheckCircuit] = &state{
-		Type:    "Choice",
-		Comment: "circuit.Decide: override, healthcheck alarm, OPEN until openUntil then elect (unless claimed this minute), HALF_OPEN until halfOpenUntil (join while slots are free) then elect, else invoke counted.",
-		Choices: []rule{
-			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedOpen)), b.reject(StateRejectForcedOpen)),
-			withNext(presentAndEquals(item(circuit.AttrOverride), string(circuit.ForcedClosed)), StateInvokeForcedClosed),
-			withNext(presentAndEquals(item(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), b.reject(StateRejectHealthcheckAlarm)),
-			// The execution's start time is the request's "now"; the deadlines
-			// are in circuit.TimestampLayout, and Step Functions compares them
-			// as instants, so that the start's own rendering (no fraction when
-			// the milliseconds are zero) does not matter. A malformed deadline
-			// cannot hold the circuit: like an absent one, it counts as passed.
-			withNext(and(isState(circuit.Open), after(item(circuit.AttrOpenUntil))), b.reject(StateDescribeOpen)),
-			withNext(isState(circuit.Open), StatePrepareElection),
-			withNext(and(isState(circuit.HalfOpen), not(after(item(circuit.AttrHalfOpenUntil)))), StatePrepareElection),
-			// "probes >= max" on a number that DynamoDB JSON gives as a string:
-			// StringEquals is exact for every count our writers can leave (they
-			// never exceed max); a larger one (max lowered by a redeploy) goes
-			// on to JoinProbe, whose condition rejects it.
-			withNext(and(isState(circuit.HalfOpen), presentAndEquals(probes, strconv.Itoa(b.cfg.HalfOpenMaxCalls))), b.reject(StateRejectHalfOpenFull)),
-			withNext(isState(circuit.HalfOpen), StateJoinProbe),
-			// Closed with failures counted: the success must clear them.
-			withNext(and(isPresent(failures), rule{Variable: failures, IsString: ptr(true)}, not(stringEquals(failures, "0"))), StateInvokeDownstreamAfterFailures),
-		},
-		Default: StateInvokeDownstream,
-	}
+	b.states[StateCheckCircuit] = choiceState(b, circuit.RequestPath,
+		circuit.Params{circuit.ParamHalfOpenMaxCalls: circuit.N(int64(b.cfg.HalfOpenMaxCalls))},
+		func(r circuit.Row[circuit.Verdict]) string {
+			if r.Then == circuit.Reject {
+				return b.reject(r.Step)
+			}
+			return r.Step
+		})
 }
 
 func withNext(r rule, next string) rule {
@@ -557,13 +540,7 @@ func (b *builder) closedPath() {
 	inv.Catch = b.failures(StateDownstreamFailed, StateRecordFailure)
 	b.states[StateInvokeDownstreamAfterFailures] = inv
 
-	reset := b.update("A success ends the run of consecutive failures.",
-		"SET #failures = :zero ADD #version :one",
-		// Only on a closed circuit with failures: a circuit tripped meanwhile
-		// keeps its state, and a count already cleared costs no second write.
-		"#failures > :zero AND (attribute_not_exists(#state) OR #state = :closed)",
-		map[string]string{"#failures": circuit.AttrFailures, "#state": circuit.AttrState},
-		map[string]any{":zero": attrN(0), ":closed": attrState(circuit.Closed)})
+	reset := b.updateTask(circuit.ResetFailures, nil)
 	reset.ResultPath = discard
 	reset.OutputPath = pathDownstream + ".Payload"
 	reset.End = true
@@ -582,15 +559,9 @@ func (b *builder) closedPath() {
 	}
 }
 
-func attrState(st circuit.State) map[string]any { return attrS(string(st)) }
-
 // failurePath counts a failure of a closed circuit and trips it at the threshold.
 func (b *builder) failurePath() {
-	rec := b.update("Count the failure; only a closed (or never written) circuit counts.",
-		"ADD #failures :one, #version :one",
-		"attribute_not_exists(#state) OR #state = :closed",
-		map[string]string{"#failures": circuit.AttrFailures, "#state": circuit.AttrState},
-		map[string]any{":closed": attrState(circuit.Closed)})
+	rec := b.updateTask(circuit.CountFailure, nil)
 	rec.Parameters["ReturnValues"] = "UPDATED_NEW"
 	rec.ResultSelector = map[string]any{"failures.$": "States.StringToJson($.Attributes." + circuit.AttrFailures + ".N)"}
 	rec.ResultPath = path(pathRecorded)
@@ -598,11 +569,8 @@ func (b *builder) failurePath() {
 	rec.Next = StateCheckFailureThreshold
 	b.states[StateRecordFailure] = rec
 
-	b.states[StateCheckFailureThreshold] = &state{
-		Type:    "Choice",
-		Choices: []rule{withNext(atLeast(pathRecorded+".failures", b.cfg.FailureThreshold), StateTrip)},
-		Default: StateDownstreamFailed,
-	}
+	b.states[StateCheckFailureThreshold] = choiceState(b, circuit.TripAtThreshold,
+		circuit.Params{circuit.ParamFailureThreshold: circuit.N(int64(b.cfg.FailureThreshold))}, stepOf)
 
 	trip := b.controller(map[string]any{
 		"action":     "trip",
@@ -618,7 +586,6 @@ func (b *builder) failurePath() {
 
 // probePath: election, joining, the probe itself and its verdict.
 func (b *builder) probePath() {
-	halfOpen := attrState(circuit.HalfOpen)
 	period := pathProbe + ".halfOpenUntil"
 
 	b.claimElection()
@@ -638,11 +605,7 @@ func (b *builder) probePath() {
 	elect.Next = StateCheckElection
 	b.states[StateElectProbe] = elect
 
-	release := b.update("The controller could not elect: free this call's claim, so that the next caller can, instead of waiting for the claim's minute to end.",
-		"REMOVE #claim ADD #version :one",
-		"#claim = :minute",
-		map[string]string{"#claim": circuit.AttrElectionClaim},
-		map[string]any{":minute": map[string]any{"S.$": pathElection + ".minute"}})
+	release := b.updateTask(circuit.ReleaseClaim, map[string]any{circuit.ParamMinute: map[string]any{"S.$": pathElection + ".minute"}})
 	// No retry: a release that fails leaves a claim that expires with its
 	// minute, and this call is rejected either way.
 	release.Retry = nil
@@ -658,11 +621,10 @@ func (b *builder) probePath() {
 		Default: b.reject(StateRejectProbeNotAdmitted),
 	}
 
-	join := b.update("Take a free probe slot of the half-open period read; never more than HalfOpenMaxCalls, even under concurrency.",
-		"ADD #probes :one, #version :one",
-		"#state = :halfOpen AND #halfOpenUntil = :period AND (attribute_not_exists(#probes) OR #probes < :max)",
-		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
-		map[string]any{":halfOpen": halfOpen, ":period": map[string]any{"S.$": item(circuit.AttrHalfOpenUntil)}, ":max": attrN(b.cfg.HalfOpenMaxCalls)})
+	join := b.updateTask(circuit.JoinProbe, map[string]any{
+		circuit.ParamPeriod:           map[string]any{"S.$": item(circuit.AttrHalfOpenUntil)},
+		circuit.ParamHalfOpenMaxCalls: attrN(b.cfg.HalfOpenMaxCalls),
+	})
 	// ALL_NEW for the period, so that InvokeProbe's followers find it where
 	// ElectProbe puts it; the condition guarantees it is the one read.
 	join.Parameters["ReturnValues"] = "ALL_NEW"
@@ -688,10 +650,10 @@ func (b *builder) probePath() {
 	// States are emitted only where reachable: Step Functions rejects a
 	// definition with unreachable states.
 	if b.cfg.SuccessThreshold > 1 {
-		b.recordProbeSuccess(halfOpen, periodValue)
+		b.recordProbeSuccess(periodValue)
 	}
-	b.closeCircuit(halfOpen, periodValue)
-	b.releaseProbe(halfOpen, periodValue)
+	b.closeCircuit(periodValue)
+	b.releaseProbe(periodValue)
 
 	reopen := b.controller(map[string]any{
 		"action":          "reopen",
@@ -744,50 +706,37 @@ func (b *builder) claimElection() {
 		ResultPath: path(pathElection),
 		Next:       StateCheckElectionClaim,
 	}
-	claim := itemClaim()
-	b.states[StateCheckElectionClaim] = &state{
-		Type:    "Choice",
-		Comment: "Claimed this minute: another caller is electing, fail fast without a write.",
-		Choices: []rule{
-			withNext(and(isPresent(claim), rule{Variable: claim, StringEqualsPath: pathElection + ".minute"}), b.reject(StateRejectElectionClaimed)),
-			withNext(not(isPresent(itemNumber(circuit.AttrVersion))), StateClaimElectionUnversioned),
-		},
-		Default: StateClaimElection,
-	}
-	for name, version := range map[string]string{
-		StateClaimElection:            "#version = :read",
-		StateClaimElectionUnversioned: "attribute_not_exists(#version)",
+	b.states[StateCheckElectionClaim] = choiceState(b, circuit.ElectionClaimRules,
+		circuit.Params{circuit.ParamMinute: atPath(pathElection + ".minute")},
+		func(r circuit.Row[circuit.Verdict]) string {
+			if r.Then == circuit.Reject {
+				return b.reject(r.Step)
+			}
+			return r.Step
+		})
+	minute := map[string]any{"S.$": pathElection + ".minute"}
+	for _, claim := range []struct {
+		u    circuit.Update
+		bind map[string]any
+	}{
+		{circuit.Claim, map[string]any{circuit.ParamMinute: minute, circuit.ParamReadVersion: map[string]any{"N.$": itemNumber(circuit.AttrVersion)}}},
+		{circuit.ClaimUnversioned, map[string]any{circuit.ParamMinute: minute}},
 	} {
-		values := map[string]any{":minute": map[string]any{"S.$": pathElection + ".minute"}}
-		if name == StateClaimElection {
-			values[":read"] = map[string]any{"N.$": itemNumber(circuit.AttrVersion)}
-		}
-		c := b.update("Claim the election: only if nobody wrote the item since it was read, and nobody claimed it this minute. One concurrent caller wins.",
-			"SET #claim = :minute ADD #version :one",
-			version+" AND (attribute_not_exists(#claim) OR #claim <> :minute)",
-			map[string]string{"#claim": circuit.AttrElectionClaim}, values)
+		c := b.updateTask(claim.u, claim.bind)
 		// No retry: a lost claim is the answer (another caller elects), and a
 		// throttled one is rejected at once rather than making the caller wait.
 		c.Retry = nil
 		c.ResultPath = discard
 		c.Catch = catchAll(b.reject(StateRejectElectionClaimed))
 		c.Next = StateElectProbe
-		b.states[name] = c
+		b.states[claim.u.Step] = c
 	}
 }
 
-// itemClaim is the JSONPath of the item's election claim.
-func itemClaim() string { return item(circuit.AttrElectionClaim) }
-
-// samePeriod: only probes of the period still current count. A late report
-// from a period presumed lost, or after the circuit moved on, changes nothing.
-const samePeriod = "#state = :halfOpen AND #halfOpenUntil = :period"
-
-func (b *builder) recordProbeSuccess(halfOpen, periodValue map[string]any) {
-	rec := b.update("Count the probe's success.",
-		"ADD #successes :one, #version :one", samePeriod,
-		map[string]string{"#successes": circuit.AttrSuccesses, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
-		map[string]any{":halfOpen": halfOpen, ":period": periodValue})
+// The probe's writes act only on its own half-open period (periodValue:
+// the one its election or join answered).
+func (b *builder) recordProbeSuccess(periodValue map[string]any) {
+	rec := b.updateTask(circuit.CountProbeSuccess, map[string]any{circuit.ParamPeriod: periodValue})
 	rec.Parameters["ReturnValues"] = "UPDATED_NEW"
 	rec.ResultSelector = map[string]any{"successes.$": "States.StringToJson($.Attributes." + circuit.AttrSuccesses + ".N)"}
 	rec.ResultPath = path(pathRecorded)
@@ -795,41 +744,22 @@ func (b *builder) recordProbeSuccess(halfOpen, periodValue map[string]any) {
 	rec.Next = StateCheckProbeSuccesses
 	b.states[StateRecordProbeSuccess] = rec
 
-	b.states[StateCheckProbeSuccesses] = &state{
-		Type:    "Choice",
-		Choices: []rule{withNext(atLeast(pathRecorded+".successes", b.cfg.SuccessThreshold), StateCloseCircuit)},
-		Default: StateReturnResult,
-	}
+	b.states[StateCheckProbeSuccesses] = choiceState(b, circuit.CloseAtThreshold,
+		circuit.Params{circuit.ParamSuccessThreshold: circuit.N(int64(b.cfg.SuccessThreshold))}, stepOf)
 }
 
-func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
-	reason := "probe succeeded"
-	if b.cfg.SuccessThreshold > 1 {
-		reason = fmt.Sprintf("%d probes succeeded", b.cfg.SuccessThreshold)
-	}
-	closeC := b.update("Close the circuit: counters reset, deadlines removed, the transition recorded.",
-		"SET #state = :closed, #failures = :zero, #openings = :zero, #probes = :zero, #successes = :zero, "+
-			"#transitionAt = :now, #transitionFrom = :halfOpen, #transitionTo = :closed, #transitionReason = :reason "+
-			"REMOVE #openUntil, #halfOpenUntil, #claim ADD #version :one",
-		samePeriod,
-		map[string]string{
-			"#state": circuit.AttrState, "#failures": circuit.AttrFailures, "#openings": circuit.AttrOpenings,
-			"#probes": circuit.AttrProbes, "#successes": circuit.AttrSuccesses,
-			"#transitionAt": circuit.AttrTransitionAt, "#transitionFrom": circuit.AttrTransitionFrom,
-			"#transitionTo": circuit.AttrTransitionTo, "#transitionReason": circuit.AttrTransitionReason,
-			"#openUntil": circuit.AttrOpenUntil, "#halfOpenUntil": circuit.AttrHalfOpenUntil,
-			"#claim": circuit.AttrElectionClaim,
-		},
-		map[string]any{
-			":closed": attrState(circuit.Closed), ":halfOpen": halfOpen, ":zero": attrN(0), ":period": periodValue,
-			// The execution's start as Step Functions renders it: milliseconds
-			// and Z, but no fraction when the milliseconds are zero, so not
-			// always circuit.TimestampLayout. Harmless here: transitionAt is only
-			// parsed, never compared as a string (see circuit.AttrTransitionAt);
-			// normalising it would take intrinsics whose splitting AWS does not
-			// document precisely enough to rely on.
-			":now": map[string]any{"S.$": "$$.Execution.StartTime"}, ":reason": attrS(reason),
-		})
+func (b *builder) closeCircuit(periodValue map[string]any) {
+	closeC := b.updateTask(circuit.CloseByProbe, map[string]any{
+		circuit.ParamPeriod: periodValue,
+		// The execution's start as Step Functions renders it: milliseconds
+		// and Z, but no fraction when the milliseconds are zero, so not
+		// always circuit.TimestampLayout. Harmless here: transitionAt is only
+		// parsed, never compared as a string (see circuit.AttrTransitionAt);
+		// normalising it would take intrinsics whose splitting AWS does not
+		// document precisely enough to rely on.
+		circuit.ParamNow:    map[string]any{"S.$": "$$.Execution.StartTime"},
+		circuit.ParamReason: attrS(circuit.ProbeCloseReason(b.cfg.SuccessThreshold)),
+	})
 	closeC.ResultPath = discard
 	closeC.OutputPath = pathDownstream + ".Payload"
 	closeC.End = true
@@ -837,12 +767,8 @@ func (b *builder) closeCircuit(halfOpen, periodValue map[string]any) {
 	b.states[StateCloseCircuit] = closeC
 }
 
-func (b *builder) releaseProbe(halfOpen, periodValue map[string]any) {
-	release := b.update("An ignored error, an invocation refused by Lambda, or a result too large to pass on, is no verdict: free the slot for another probe.",
-		"ADD #probes :minusOne, #version :one",
-		samePeriod+" AND #probes > :zero",
-		map[string]string{"#probes": circuit.AttrProbes, "#state": circuit.AttrState, "#halfOpenUntil": circuit.AttrHalfOpenUntil},
-		map[string]any{":halfOpen": halfOpen, ":period": periodValue, ":zero": attrN(0), ":minusOne": attrN(-1)})
+func (b *builder) releaseProbe(periodValue map[string]any) {
+	release := b.updateTask(circuit.ReleaseProbe, map[string]any{circuit.ParamPeriod: periodValue})
 	release.ResultPath = discard
 	release.Catch = catchAll(StateDownstreamFailed)
 	release.Next = StateDownstreamFailed

@@ -801,21 +801,16 @@ func TestDownstreamErrorSurvivesBookkeepingFailures(t *testing.T) {
 	}
 }
 
-// The executed definition and circuit.Decide agree on which branch every item
-// takes, over a grid of the attributes Decide reads, including absent, unknown
-// and malformed values; and each branch ends as it should.
+// The executed definition and circuit.RequestPath (circuit.Decide) agree on
+// the row every item takes, over a grid of the attributes the table reads,
+// including absent, unknown and malformed values; and each branch ends as it
+// should, a join as JoinProbe's condition decides on the item.
 func TestDefinitionAgreesWithDecide(t *testing.T) {
 	const maxCalls = 2
 	e := newEnv(t, func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1 })
 	absent := "\x00absent"
 	times := []string{absent, ts(-time.Hour), ts(-time.Millisecond), ts(0), ts(time.Millisecond), ts(time.Hour), "not a time"}
 
-	branch := map[string]circuit.Verdict{
-		StateInvokeDownstream: circuit.Admit, StateInvokeDownstreamAfterFailures: circuit.Admit,
-		StateInvokeForcedClosed: circuit.Bypass, StateElectProbe: circuit.Elect, StateJoinProbe: circuit.Join,
-		StateRejectForcedOpen: circuit.Reject, StateRejectHealthcheckAlarm: circuit.Reject, StateDescribeOpen: circuit.Reject,
-		StateRejectHalfOpenFull: circuit.Reject,
-	}
 	n := 0
 	check := func(t *testing.T, raw map[string]string) {
 		t.Helper()
@@ -830,20 +825,45 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 		if raw[circuit.AttrVersion] == absent {
 			e.removeVersion(t)
 		}
-		c := decodeForDecide(attrs)
-		if raw[circuit.AttrVersion] == absent {
-			c.Version = 0
+		var it circuit.Item
+		if attrs != nil {
+			it = itemOf(attrs)
+			if raw[circuit.AttrVersion] == "" {
+				it[circuit.AttrVersion] = circuit.N(7) // setItem's default version
+			}
 		}
-		want := circuit.Decide(c, now, maxCalls)
+		params := circuit.Params{circuit.ParamHalfOpenMaxCalls: circuit.N(maxCalls)}
+		row, err := circuit.RequestPath.Eval(circuit.Env{Items: map[circuit.Role]circuit.Item{circuit.RoleCircuit: it}, Now: now, Params: params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := circuit.DecodeItem("x", it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decided := circuit.Decide(c, now, maxCalls)
 		r := e.run(t, "x", sfnlocal.Exec{})
-		got, ok := branch[r.States[2]]
-		if r.States[2] == StatePrepareElection {
+		if got := r.States[2]; got != row.Step {
+			t.Fatalf("item %v: definition %s, circuit.RequestPath %s (%s; states %s)", attrs, got, row.Step, row.Then, statesOf(r))
+		}
+		want := row.Then
+		if want == circuit.Elect {
 			// The claim: rejected without a write when claimed this minute,
 			// else claimed (circuit.ClaimElection), which nobody else
 			// contests here, so it wins and the controller elects.
-			got, ok = circuit.Elect, len(r.States) > 4
-			if ok && r.States[4] == StateRejectElectionClaimed {
-				got = circuit.Reject
+			if len(r.States) <= 4 {
+				t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
+			}
+			claimRow, err := circuit.ElectionClaimRules.Eval(circuit.Env{Items: map[circuit.Role]circuit.Item{circuit.RoleCircuit: it},
+				Params: circuit.Params{circuit.ParamMinute: circuit.S(circuit.ElectionMinute(now))}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.States[4] != claimRow.Step {
+				t.Fatalf("item %v: definition %s, circuit.ElectionClaimRules %s (states %s)", attrs, r.States[4], claimRow.Step, statesOf(r))
+			}
+			if r.States[4] == StateRejectElectionClaimed {
+				want = circuit.Reject
 				if r.DynamoWrites != 0 {
 					t.Errorf("item %v: claimed this minute, but written: %s", attrs, r)
 				}
@@ -851,17 +871,16 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 				t.Errorf("item %v: the claim's outcome differs: Go %v, ASL %s", attrs, won, statesOf(r))
 			}
 		}
-		if !ok {
-			t.Fatalf("item %v: unexpected branch %s", attrs, statesOf(r))
+		if decided != want {
+			t.Errorf("item %v: circuit.Decide %s, the definition %s (states %s)", attrs, decided, want, statesOf(r))
 		}
-		// The one divergence, by design (see CheckCircuit): more probes than
-		// the limit goes on to JoinProbe, whose condition rejects.
-		overFull := want == circuit.Reject && got == circuit.Join && c.State == circuit.HalfOpen && c.Probes > maxCalls
-		if got != want && !overFull {
-			t.Fatalf("item %v: definition %s, circuit.Decide %s (states %s)", attrs, got, want, statesOf(r))
-		}
-		if want == circuit.Admit && (r.States[2] == StateInvokeDownstreamAfterFailures) != (c.Failures > 0) {
-			t.Errorf("item %v: failures %d but %s", attrs, c.Failures, r.States[2])
+		if want == circuit.Join {
+			params[circuit.ParamPeriod] = it[circuit.AttrHalfOpenUntil]
+			if _, joins, err := circuit.JoinProbe.ApplyItem(it, params); err != nil {
+				t.Fatal(err)
+			} else if !joins {
+				want = circuit.Reject
+			}
 		}
 		switch {
 		case want == circuit.Reject:

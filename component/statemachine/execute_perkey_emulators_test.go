@@ -201,8 +201,9 @@ func TestPerKeyInvalidKeyFailsTheCall(t *testing.T) {
 	}
 }
 
-// SelectCircuit is circuit.Governing: for each combination of the breaker's
-// item and a key's item, the execution acts on the item Governing names.
+// SelectCircuit is circuit.GoverningRules: for each combination of the
+// breaker's item and a key's item, the execution acts on the item the rules
+// name.
 func TestPerKeySelectAgreesWithGoverning(t *testing.T) {
 	e := newKeyedEnv(t, 5)
 	S := func(kv ...string) map[string]string {
@@ -229,10 +230,11 @@ func TestPerKeySelectAgreesWithGoverning(t *testing.T) {
 			e.setItem(t, b)
 			e.setItemAt(t, keyItem, k)
 			r := e.run(t, call("acme", false), sfnlocal.Exec{})
-			want := StateUseKeyCircuit
-			if circuit.Governing(decodeForDecide(b), decodeForDecide(k)) == circuit.ScopeBreaker {
-				want = StateUseBreakerCircuit
+			row, err := circuit.GoverningRules.Eval(circuit.Env{Items: map[circuit.Role]circuit.Item{circuit.RoleBreaker: itemOf(b), circuit.RoleKey: itemOf(k)}})
+			if err != nil {
+				t.Fatal(err)
 			}
+			want := row.Step
 			if b == nil && k == nil {
 				want = StateUseNewKeyCircuit
 			}

@@ -170,14 +170,9 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	return e
 }
 
-// numeric attributes are written as N, like our writers do.
-var numeric = map[string]bool{
-	circuit.AttrFailures: true, circuit.AttrOpenings: true, circuit.AttrProbes: true,
-	circuit.AttrSuccesses: true, circuit.AttrVersion: true,
-}
-
-// setItem replaces the circuit's item with these attributes (numbers as N, the
-// rest as S, version 7 unless given); nil deletes it.
+// setItem replaces the circuit's item with these attributes (each of the type
+// the item declares for it, circuit.KindOf; S for others; version 7 unless
+// given); nil deletes it.
 func (e *env) setItem(t testing.TB, attrs map[string]string) {
 	t.Helper()
 	key := map[string]types.AttributeValue{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: e.cfg.ServiceName}}
@@ -192,11 +187,11 @@ func (e *env) setItem(t testing.TB, attrs map[string]string) {
 		circuit.KeyAttribute: key[circuit.KeyAttribute],
 		circuit.AttrVersion:  &types.AttributeValueMemberN{Value: "7"},
 	}
-	for k, v := range attrs {
-		if numeric[k] {
-			item[k] = &types.AttributeValueMemberN{Value: v}
+	for k, v := range itemOf(attrs) {
+		if v.Kind == circuit.KindN {
+			item[k] = &types.AttributeValueMemberN{Value: v.Text}
 		} else {
-			item[k] = &types.AttributeValueMemberS{Value: v}
+			item[k] = &types.AttributeValueMemberS{Value: v.Text}
 		}
 	}
 	if _, err := e.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.cfg.TableName), Item: item}); err != nil {
@@ -381,30 +376,18 @@ func runConcurrently(t *testing.T, e *env, n int, input any) []sfnlocal.Result {
 	return results
 }
 
-// decodeForDecide reads the attributes circuit.Decide looks at, the way the
-// contract defines them: absent is the zero value, a malformed time is none.
-func decodeForDecide(attrs map[string]string) circuit.Circuit {
-	c := circuit.Circuit{
-		State:    circuit.State(attrs[circuit.AttrState]),
-		Override: circuit.Override(attrs[circuit.AttrOverride]),
-	}
-	c.Healthcheck.State = circuit.AlarmState(attrs[circuit.AttrHealthcheckAlarm])
-	parse := func(attr string) time.Time {
-		if t, err := circuit.ParseTime(attrs[attr]); err == nil {
-			return t
+// itemOf is a test item: each attribute of the type the item declares for it
+// (circuit.KindOf), S for others.
+func itemOf(attrs map[string]string) circuit.Item {
+	it := circuit.Item{}
+	for k, v := range attrs {
+		if kind, _ := circuit.KindOf(k); kind == circuit.KindN {
+			it[k] = circuit.Value{Kind: circuit.KindN, Text: v}
+		} else {
+			it[k] = circuit.S(v)
 		}
-		return time.Time{}
 	}
-	c.OpenUntil, c.HalfOpenUntil = parse(circuit.AttrOpenUntil), parse(circuit.AttrHalfOpenUntil)
-	c.Probes, _ = strconv.Atoi(attrs[circuit.AttrProbes])
-	c.Failures, _ = strconv.Atoi(attrs[circuit.AttrFailures])
-	c.ElectionClaim = attrs[circuit.AttrElectionClaim]
-	// setItem's default version, unless the item has none.
-	c.Version = 7
-	if v, ok := attrs[circuit.AttrVersion]; ok {
-		c.Version, _ = strconv.ParseInt(v, 10, 64)
-	}
-	return c
+	return it
 }
 
 // removeVersion makes the item one without a version (written by hand, or by

@@ -13,7 +13,7 @@ import (
 //
 //	CheckCircuitKey -> ResolveCircuitKey -> ReadCircuit (batchGetItem: the
 //	breaker's item and the key's, one call) -> SortCircuits -> Read* ->
-//	SelectCircuit (circuit.Governing) -> UseKeyCircuit | UseBreakerCircuit ->
+//	SelectCircuit (circuit.GoverningRules) -> UseKeyCircuit | UseBreakerCircuit ->
 //	CheckCircuit ... (UseNewKeyCircuit when nothing was read)
 //
 // A read that fails (after its retries) or comes back partial (UnprocessedKeys)
@@ -44,10 +44,10 @@ const (
 	StateReadKeyFirst     = "ReadKeyFirst"
 	StateReadBreakerOnly  = "ReadBreakerOnly"
 	StateReadKeyOnly      = "ReadKeyOnly"
-	// StateSelectCircuit is circuit.Governing in ASL.
-	StateSelectCircuit     = "SelectCircuit"
-	StateUseKeyCircuit     = "UseKeyCircuit"
-	StateUseBreakerCircuit = "UseBreakerCircuit"
+	// StateSelectCircuit is circuit.GoverningRules, rendered.
+	StateSelectCircuit     = circuit.StepSelectCircuit
+	StateUseKeyCircuit     = circuit.StepUseKeyCircuit
+	StateUseBreakerCircuit = circuit.StepUseBreakerCircuit
 	// StateUseNewKeyCircuit: the key has no item yet (closed), or the read
 	// failed and the breaker's item does not hold every key (fail open,
 	// counting against the key).
@@ -336,16 +336,7 @@ func (b *builder) keyedRead() {
 		b.states[name] = &state{Type: "Pass", Parameters: params, Next: StateSelectCircuit}
 	}
 
-	key := func(attr string) string { return "$.Read.key." + attr + ".S" }
-	b.states[StateSelectCircuit] = &state{
-		Type:    "Choice",
-		Comment: "circuit.Governing: a named key's override, else the breaker's item while it holds every key (override, healthcheck alarm, OPEN, HALF_OPEN), else the key's item.",
-		Choices: append([]rule{
-			withNext(presentAndEquals(key(circuit.AttrOverride), string(circuit.ForcedOpen)), StateUseKeyCircuit),
-			withNext(presentAndEquals(key(circuit.AttrOverride), string(circuit.ForcedClosed)), StateUseKeyCircuit),
-		}, breakerHolds(func(attr string) string { return "$.Read.breaker." + attr + ".S" }, StateUseBreakerCircuit)...),
-		Default: StateUseKeyCircuit,
-	}
+	b.states[StateSelectCircuit] = choiceState(b, circuit.GoverningRules, nil, stepOf)
 	b.states[StateUseKeyCircuit] = &state{
 		Type:       "Pass",
 		Parameters: map[string]any{"Item.$": "$.Read.key", "Circuit.$": pathCircuit},

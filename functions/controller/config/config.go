@@ -5,7 +5,6 @@
 package config
 
 import (
-	"math"
 	"strconv"
 	"strings"
 
@@ -22,7 +21,7 @@ const (
 	EnvBackoffMultiplier   = lambdaenv.BackoffMultiplier
 	// EnvHalfOpenMaxCalls must equal the state machine's HalfOpenMaxCalls: the
 	// controller admits probes up to it, the definition's conditional write too.
-	EnvHalfOpenMaxCalls = "HALF_OPEN_MAX_CALLS" // integer >= 1
+	EnvHalfOpenMaxCalls = "HALF_OPEN_MAX_CALLS" // integer in circuit.HalfOpenMaxCallsRange
 	// EnvProbeTimeoutSeconds is a half-open period's length: at least the longest
 	// a probe's execution can take (the downstream's timeout times its attempts,
 	// plus the retries' waits), or live probes would be presumed lost.
@@ -84,14 +83,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		ServiceName: r.Required(EnvServiceName),
 		Policy:      r.OpenPolicy(),
 	}
-	c.Probes.MaxCalls = int(r.Integer(EnvHalfOpenMaxCalls, 1, math.MaxInt32))
+	c.Probes.MaxCalls = int(r.Integer(EnvHalfOpenMaxCalls, int64(circuit.HalfOpenMaxCallsRange.Min), int64(circuit.HalfOpenMaxCallsRange.Max)))
 	c.Probes.Timeout = r.Seconds(EnvProbeTimeoutSeconds, 1)
 	if arn := strings.TrimSpace(getenv(EnvHealthcheckFunctionArn)); arn != "" {
 		if !strings.HasPrefix(arn, "arn:") || !strings.Contains(arn, ":function:") {
 			r.Bad("%s=%q is not a Lambda function ARN", EnvHealthcheckFunctionArn, arn)
 		}
 		c.Healthcheck.FunctionArn = arn
-		c.Healthcheck.Policy.UnhealthyThreshold = int(r.Integer(EnvHealthcheckUnhealthyThreshold, 1, math.MaxInt32))
+		c.Healthcheck.Policy.UnhealthyThreshold = int(r.Integer(EnvHealthcheckUnhealthyThreshold,
+			int64(circuit.HealthcheckUnhealthyThresholdRange.Min), int64(circuit.HealthcheckUnhealthyThresholdRange.Max)))
 		c.Healthcheck.Policy.AlarmWindow = r.OptionalSeconds(EnvHealthcheckAlarmWindow)
 	}
 	if err := r.Err("controller"); err != nil {

@@ -143,7 +143,7 @@ func TestConfigFromEnv(t *testing.T) {
 	assert.Len(t, ce.Problems, 7, "every missing variable at once: %v", ce.Problems)
 
 	for k, v := range map[string]string{
-		handler.EnvHalfOpenMaxCalls:    "0",
+		handler.EnvHalfOpenMaxCalls:    "101", // over circuit.HalfOpenMaxCallsRange, as the component's check
 		handler.EnvProbeTimeoutSeconds: "-1",
 		handler.EnvOpenDurationSeconds: "soon",
 		handler.EnvBackoffMultiplier:   "NaN",
