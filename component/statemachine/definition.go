@@ -270,6 +270,9 @@ type builder struct {
 	arn    func(service, action string) string
 	states map[string]*state
 	errs   []error // rendering errors (render.go)
+	// breakerAt, when set, is where the breaker's item sits instead of
+	// $.Read.breaker (breakerHolds: the item read alone, at $.Read.Item).
+	breakerAt string
 }
 
 func newBuilder(cfg Config) *builder {

@@ -291,7 +291,7 @@ func (b *builder) keyedRead() {
 	b.states[StateCheckBreakerItem] = &state{
 		Type:    "Choice",
 		Comment: "circuit.Governing's rule 2 on the breaker's item alone: it decides if it holds every key; otherwise the key's circuit is unknown, a store error.",
-		Choices: breakerHolds(func(attr string) string { return "$.Read.Item." + attr + ".S" }, StateUseBreakerItem),
+		Choices: b.breakerHolds(StateUseBreakerItem),
 		Default: storeError,
 	}
 	b.states[StateUseBreakerItem] = &state{
@@ -355,15 +355,30 @@ func (b *builder) keyedRead() {
 	}
 }
 
-// breakerHolds is circuit.Governing's rule 2, the breaker's item holding every
-// key (an override, its healthcheck alarm in ALARM, OPEN or HALF_OPEN), as
-// Choice rules on its attributes at attr(name), each going to next.
-func breakerHolds(attr func(string) string, next string) []rule {
-	return []rule{
-		withNext(presentAndEquals(attr(circuit.AttrOverride), string(circuit.ForcedOpen)), next),
-		withNext(presentAndEquals(attr(circuit.AttrOverride), string(circuit.ForcedClosed)), next),
-		withNext(presentAndEquals(attr(circuit.AttrHealthcheckAlarm), string(circuit.AlarmStateAlarm)), next),
-		withNext(presentAndEquals(attr(circuit.AttrState), string(circuit.Open)), next),
-		withNext(presentAndEquals(attr(circuit.AttrState), string(circuit.HalfOpen)), next),
+// breakerHolds is circuit.GoverningRules' rows that make the breaker's item
+// govern (rule 2: an override, its healthcheck alarm in ALARM, OPEN or
+// HALF_OPEN), rendered on the breaker's item read alone ($.Read.Item), each
+// going to next.
+func (b *builder) breakerHolds(next string) []rule {
+	b.breakerAt = "$.Read.Item."
+	defer func() { b.breakerAt = "" }()
+	var out []rule
+	for i, row := range circuit.GoverningRules.Rows {
+		if row.Then != circuit.ScopeBreaker {
+			continue
+		}
+		conds := []circuit.Cond{row.When}
+		if row.When.Op == circuit.OpOr {
+			conds = row.When.Subs
+		}
+		for _, c := range conds {
+			r, err := b.choiceRule(c, nil)
+			if err != nil {
+				b.fail(fmt.Errorf("%s row %d: %w", circuit.GoverningRules.Name, i+1, err))
+				continue
+			}
+			out = append(out, withNext(r, next))
+		}
 	}
+	return out
 }

@@ -28,6 +28,9 @@ func (b *builder) where(r circuit.Ref) (jsonPath string, number bool, err error)
 	case circuit.RoleCircuit:
 		return "$.Item." + r.Name + "." + string(kind), false, nil
 	case circuit.RoleBreaker, circuit.RoleKey:
+		if r.Of == circuit.RoleBreaker && b.breakerAt != "" {
+			return b.breakerAt + r.Name + "." + string(kind), false, nil
+		}
 		return "$.Read." + string(r.Of) + "." + r.Name + "." + string(kind), false, nil
 	case circuit.RoleWritten:
 		return pathRecorded + "." + r.Name, true, nil

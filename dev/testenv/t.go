@@ -2,7 +2,7 @@ package testenv
 
 // T is what testenv, dev/sfnlocal and dev/localbreaker need from a test: to
 // stop what they start (Cleanup) and to give up (Fatalf). *testing.T and
-// *testing.B satisfy it; dev/localbreaker.Main implements it for the demo, a
+// *testing.B satisfy it; dev/localbreaker's Main implements it for the demo, a
 // plain program, without faking testing.TB.
 type T interface {
 	Helper()

@@ -240,7 +240,7 @@ func TestMalformedRequestsNameTheFieldAndChangeNothing(t *testing.T) {
 }
 
 // "at" is $$.Execution.StartTime, which AWS writes without the fraction when
-// the milliseconds are zero ("...:00Z"; ../shared/reference/aws-facts.md), and
+// the milliseconds are zero ("...:00Z"; docs/aws-facts.md), and
 // halfOpenUntil is the string the state machine got from us or from the item:
 // both forms are the same instant, and what we write back keeps our fixed
 // width, which the state machine's JoinProbe matches by equality.
