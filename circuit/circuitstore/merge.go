@@ -196,26 +196,7 @@ func MergeExpression(current, next circuit.Circuit, m Merge) (expr string, names
 	}
 	sort.Strings(set)
 	sort.Strings(remove)
-	for i, a := range set {
-		n, v := fmt.Sprintf("#s%d", i), fmt.Sprintf(":s%d", i)
-		names[n], values[v] = a, setNext[a]
-		if i == 0 {
-			expr += "SET "
-		} else {
-			expr += ", "
-		}
-		expr += n + " = " + v
-	}
-	for i, a := range remove {
-		n := fmt.Sprintf("#r%d", i)
-		names[n] = a
-		if i == 0 {
-			expr += " REMOVE "
-		} else {
-			expr += ", "
-		}
-		expr += n
-	}
+	expr += setRemove(set, setNext, remove, names, values)
 	names["#version"] = circuit.AttrVersion
 	values[":one"] = &types.AttributeValueMemberN{Value: "1"}
 	expr = strings.TrimSpace(expr + " ADD #version :one")

@@ -154,27 +154,7 @@ func (s *Store) write(ctx context.Context, service string, c circuit.Circuit, re
 	sort.Strings(attrs)
 	sort.Strings(remove)
 
-	expr := ""
-	for i, a := range attrs {
-		n, v := fmt.Sprintf("#s%d", i), fmt.Sprintf(":s%d", i)
-		names[n], values[v] = a, set[a]
-		if i == 0 {
-			expr += "SET "
-		} else {
-			expr += ", "
-		}
-		expr += n + " = " + v
-	}
-	for i, a := range remove {
-		n := fmt.Sprintf("#r%d", i)
-		names[n] = a
-		if i == 0 {
-			expr += " REMOVE "
-		} else {
-			expr += ", "
-		}
-		expr += n
-	}
+	expr := setRemove(attrs, set, remove, names, values)
 
 	// The version read is the condition. An item without a version (none yet, or
 	// one written by something that does not version) must still lack it.
@@ -232,4 +212,32 @@ func attributeType(v types.AttributeValue) string {
 		return "M"
 	}
 	return "S"
+}
+
+// setRemove is the SET and REMOVE clauses writing set's values of attrs (in
+// that order) and removing remove, with their placeholders added to names and
+// values: the one way our writes spell an update.
+func setRemove(attrs []string, set Item, remove []string, names map[string]string, values map[string]types.AttributeValue) string {
+	expr := ""
+	for i, a := range attrs {
+		n, v := fmt.Sprintf("#s%d", i), fmt.Sprintf(":s%d", i)
+		names[n], values[v] = a, set[a]
+		if i == 0 {
+			expr += "SET "
+		} else {
+			expr += ", "
+		}
+		expr += n + " = " + v
+	}
+	for i, a := range remove {
+		n := fmt.Sprintf("#r%d", i)
+		names[n] = a
+		if i == 0 {
+			expr += " REMOVE "
+		} else {
+			expr += ", "
+		}
+		expr += n
+	}
+	return expr
 }
