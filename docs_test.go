@@ -177,3 +177,15 @@ func exists(p string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// The README stays a first page (issue 15): what it is, install, one example
+// per language, the two commands and the docs table; the rest is in docs/.
+func TestReadmeIsAFirstPage(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n > 150 {
+		t.Errorf("README.md has %d lines: at most 150 (move the detail to docs/)", n)
+	}
+}
