@@ -42,7 +42,7 @@ const componentType = "circuitbreaker:index:CircuitBreaker"
 
 var repo = func() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }()
 
 func path(parts ...string) string { return filepath.Join(append([]string{repo}, parts...)...) }
