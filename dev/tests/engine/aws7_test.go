@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,8 +57,14 @@ func TestPythonAws7ThroughEngine(t *testing.T) {
 // TestAws7StacksPinTheMakefilesVersion: the pins and aws7Version agree, so
 // that the plugin installed as 7.x is the one the stacks' SDKs ask for.
 func TestAws7StacksPinTheMakefilesVersion(t *testing.T) {
+	versions, err := os.ReadFile(path("versions.mk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^AWS7_VERSION\s*:=\s*` + regexp.QuoteMeta(aws7Version) + `\s*$`).Match(versions) {
+		t.Errorf("versions.mk does not pin AWS7_VERSION := %s", aws7Version)
+	}
 	for _, f := range [][2]string{
-		{path("Makefile"), "AWS7_VERSION := " + aws7Version},
 		{path("dev", "tests", "engine", "aws7", "ts", "package.json"), `"@pulumi/aws": "` + aws7Version + `"`},
 		{path("dev", "tests", "engine", "aws7", "python", "requirements.txt"), "pulumi-aws==" + aws7Version},
 	} {
