@@ -273,7 +273,7 @@ export SOURCE_DATE_EPOCH
 ## v<VERSION>-<os>-<arch>.tar.gz, the asset name the CLI looks for under pluginDownloadURL (the
 ## same plugins.go, standardAssetName), the packed npm SDK (.tgz), the Python sdist and wheel, and
 ## pulumi-circuitbreaker_<VERSION>_checksums.txt (sha256sum format) over all of them.
-dist: check-dist-version sdk-nodejs $(BUILD_VENV)/.installed
+dist: check-dist-version lambdas sdk-nodejs $(BUILD_VENV)/.installed
 	rm -rf $(DIST) $(RELEASE_WORK) && mkdir -p $(DIST) $(RELEASE_WORK)
 	@for p in $(DIST_PLATFORMS); do \
 	  os=$${p%-*}; arch=$${p#*-}; exe=$(PROVIDER); if [ $$os = windows ]; then exe=$$exe.exe; fi; \
