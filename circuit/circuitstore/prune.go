@@ -2,7 +2,6 @@ package circuitstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -37,18 +36,6 @@ type PruneReport struct {
 	// half-open circuit, a failure or back-off count, a value the decoder
 	// could not read) or attributes the model does not know.
 	Kept int
-}
-
-// known are the attributes circuit.Circuit is decoded from: an item with any
-// other (an operator's note, a newer release's field) is kept.
-var known = map[string]bool{
-	circuit.KeyAttribute: true, circuit.AttrState: true, circuit.AttrOpenUntil: true, circuit.AttrHalfOpenUntil: true,
-	circuit.AttrFailures: true, circuit.AttrOpenings: true, circuit.AttrProbes: true, circuit.AttrSuccesses: true,
-	circuit.AttrOverride: true, circuit.AttrVersion: true,
-	circuit.AttrDownstreamAlarm: true, circuit.AttrDownstreamAlarmAt: true, circuit.AttrHealthcheckAlarm: true, circuit.AttrHealthcheckAlarmAt: true,
-	circuit.AttrSlowCallAlarm: true, circuit.AttrSlowCallAlarmAt: true, circuit.AttrHealthcheckRunAt: true, circuit.AttrHealthcheckUnhealthy: true,
-	circuit.AttrTransitionAt: true, circuit.AttrTransitionFrom: true, circuit.AttrTransitionTo: true, circuit.AttrTransitionReason: true,
-	circuit.AttrElectionClaim: true,
 }
 
 // PruneKeys deletes the per-key items of service's breaker ("<service>#<key>")
@@ -109,7 +96,9 @@ func PruneKeys(ctx context.Context, client PruneAPI, table, service string, dryR
 
 func prunable(itemKey string, item Item) bool {
 	for a := range item {
-		if !known[a] {
+		// An attribute the item does not declare (an operator's note, a
+		// newer release's field) keeps the item.
+		if _, declared := circuit.KindOf(a); !declared && a != circuit.KeyAttribute {
 			return false
 		}
 	}
@@ -120,12 +109,7 @@ func prunable(itemKey string, item Item) bool {
 // deleteUnchanged deletes the item if it still has the version it was read at.
 func deleteUnchanged(ctx context.Context, client PruneAPI, table, itemKey string, item Item) (bool, error) {
 	names := map[string]string{"#version": circuit.AttrVersion}
-	cond := "attribute_not_exists(#version)"
-	var values map[string]types.AttributeValue
-	if v, ok := item[circuit.AttrVersion]; ok {
-		cond = "#version = :v"
-		values = map[string]types.AttributeValue{":v": v}
-	}
+	cond, values := versionCondition(item[circuit.AttrVersion])
 	_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(table),
 		Key:                       Item{circuit.KeyAttribute: &types.AttributeValueMemberS{Value: itemKey}},
@@ -133,9 +117,8 @@ func deleteUnchanged(ctx context.Context, client PruneAPI, table, itemKey string
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	})
-	var changed *types.ConditionalCheckFailedException
 	switch {
-	case errors.As(err, &changed):
+	case lostRace(err):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("deleting %q from table %s: %w", itemKey, table, err)
