@@ -29,28 +29,109 @@ const KeySeparator = "#"
 const MaxItemKeyBytes = 2048
 
 // KeyRule says what a valid key is, for error messages (docs/per-key.md, "What
-// a key may be"). It is exactly what the request path checks (the state
-// machine's CheckCircuitKey Choice with JSONPath's IsString and StringMatches;
-// DynamoDB itself refuses an item key over its limit, which the state machine
-// then reports as an invalid key too), so that the controller accepts exactly
-// the keys the state machine lets through. Keys are compared as DynamoDB
-// compares them: byte for byte, case and Unicode normalisation included.
+// a key may be"). It is KeyChecks and MaxItemKeyBytes in words.
 const KeyRule = "a non-empty JSON string without '#', '\\' or control characters, not starting or ending with a space, " +
 	"whose item key (<service>#<key>) fits DynamoDB's 2048-byte partition key in UTF-8"
+
+// KeyTest is a comparison of Amazon States Language's Choice rules (JSONPath)
+// on the key, the form in which the state machine checks it.
+type KeyTest string
+
+const (
+	KeyIsPresent     KeyTest = "IsPresent"
+	KeyIsString      KeyTest = "IsString"
+	KeyStringEquals  KeyTest = "StringEquals"  // Value: the string
+	KeyStringMatches KeyTest = "StringMatches" // Value: the pattern (StringMatches)
+)
+
+// KeyRefusal is why a key is refused, as the state machine tells it: each
+// refusal has a Fail state of its own.
+type KeyRefusal string
+
+const (
+	KeyMissing   KeyRefusal = "missing"
+	KeyNotString KeyRefusal = "not a string"
+	KeyInvalid   KeyRefusal = "invalid"
+)
+
+// Says is the refusal in the state machine's cause: "The circuit key at
+// <path> of the input <Says>: it must be <KeyRule>".
+func (r KeyRefusal) Says() string {
+	switch r {
+	case KeyMissing:
+		return "is missing"
+	case KeyNotString:
+		return "is not a string"
+	}
+	return "is empty, contains '#', a backslash or a control character, or starts or ends with a space"
+}
+
+// KeyCheck is one check of the key rule: the key is refused when Test (with
+// Value) holds of it, or when it does not if Unless. Problem names what is
+// wrong, in ValidateKey's error ("the circuit key "x" <Problem>: ...").
+type KeyCheck struct {
+	Test    KeyTest
+	Value   string
+	Unless  bool
+	Problem string
+}
+
+// KeyRow refuses a key as Refusal when any of its checks does: one rule of
+// the state machine's CheckCircuitKey Choice (an Or of its checks when it has
+// several), in order, first refusal wins.
+type KeyRow struct {
+	Refusal KeyRefusal
+	Checks  []KeyCheck
+}
+
+// KeyChecks is the key rule, declared once: ValidateKey evaluates it in Go
+// (StringMatches), the state machine builder renders it to CheckCircuitKey
+// (component/statemachine/perkey.go). What it cannot say, the length of the
+// item key, is MaxItemKeyBytes: DynamoDB enforces it on AWS, ValidateKey in
+// Go.
+//
+// JSONPath has no string length and no character classes, and StringMatches
+// has one wildcard: a forbidden character c is "*c*". Whether '*' spans a
+// line terminator is where matchers differ (the local executor's does not: a
+// key with two newlines matched no "*<c>*"), so the content row first refuses
+// whatever "*" alone does not match: with every line terminator among the
+// refused controls, each check after it answers the same whichever way '*' is
+// read. Keys are compared as DynamoDB compares them: byte for byte, case and
+// Unicode normalisation included.
+var KeyChecks = keyChecks()
+
+func keyChecks() []KeyRow {
+	content := []KeyCheck{{Test: KeyStringMatches, Value: "*", Unless: true, Problem: "contains a line terminator"}}
+	for _, r := range KeyControls() {
+		content = append(content, KeyCheck{Test: KeyStringMatches, Value: "*" + MatchLiteral(string(r)) + "*", Problem: fmt.Sprintf("contains the control character %U", r)})
+	}
+	content = append(content,
+		KeyCheck{Test: KeyStringMatches, Value: "*" + MatchLiteral(KeySeparator) + "*", Problem: fmt.Sprintf("contains %q", KeySeparator)},
+		KeyCheck{Test: KeyStringMatches, Value: "*" + MatchLiteral(KeyBackslash) + "*", Problem: "contains a backslash"},
+		KeyCheck{Test: KeyStringMatches, Value: " *", Problem: "starts or ends with a space"},
+		KeyCheck{Test: KeyStringMatches, Value: "* ", Problem: "starts or ends with a space"},
+	)
+	return []KeyRow{
+		{KeyMissing, []KeyCheck{{Test: KeyIsPresent, Unless: true, Problem: "is missing"}}},
+		{KeyNotString, []KeyCheck{{Test: KeyIsString, Unless: true, Problem: "is not a string"}}},
+		{KeyInvalid, []KeyCheck{{Test: KeyStringEquals, Value: "", Problem: "is empty"}}},
+		{KeyInvalid, content},
+	}
+}
 
 // IsKeyControl reports whether r may not occur anywhere in a key: the C0
 // controls (NUL, ESC, newline, tab, ...), DEL, the C1 controls (CSI, NEL, ...)
 // and the Unicode line and paragraph separators. They make a key print as
 // something else (a terminal escape, a forged line in a log or a table), and
 // the line terminators among them are where pattern matchers disagree on what
-// '*' spans (so the state machine's check, see KeyControls, stays exact only
-// because every line terminator is refused).
+// '*' spans (so KeyChecks stays exact only because every line terminator is
+// refused).
 func IsKeyControl(r rune) bool {
 	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029
 }
 
-// KeyControls lists the runes IsKeyControl refuses, in order, for the state
-// machine's Choice (one StringMatches "*<rune>*" each).
+// KeyControls lists the runes IsKeyControl refuses, in order (one check of
+// KeyChecks each).
 func KeyControls() []rune {
 	var rs []rune
 	for r := rune(0); r <= 0x2029; r++ {
@@ -68,25 +149,44 @@ func KeyControls() []rune {
 // another item than its controller's. Refusing it keeps the item key the key.
 const KeyBackslash = `\`
 
-// ValidateKey checks a key of service's breaker against KeyRule. The key
-// comes from JSON (the controller's request) or a command line; a Go string
-// that is not UTF-8 cannot be a DynamoDB string, so it is refused too.
+// holds reports whether c refuses key, a key read from JSON: a Go string is
+// present and a string.
+func (c KeyCheck) holds(key string) bool {
+	var held bool
+	switch c.Test {
+	case KeyIsPresent, KeyIsString:
+		held = true
+	case KeyStringEquals:
+		held = key == c.Value
+	case KeyStringMatches:
+		held = StringMatches(key, c.Value)
+	default:
+		panic("circuit: unknown key test " + string(c.Test))
+	}
+	return held != c.Unless
+}
+
+// ValidateKey checks a key of service's breaker against the key rule
+// (KeyChecks, then MaxItemKeyBytes), naming the first check it fails. The
+// key comes from JSON (the controller's request) or a command line; a Go
+// string that is not UTF-8 cannot be a JSON string (nor a DynamoDB one), so
+// it is refused first.
 func ValidateKey(service, key string) error {
-	switch {
-	case key == "":
-		return fmt.Errorf("the circuit key is empty: it must be %s", KeyRule)
-	case !utf8.ValidString(key):
+	if !utf8.ValidString(key) {
 		return fmt.Errorf("the circuit key %.64q is not UTF-8: it must be %s", key, KeyRule)
-	case strings.IndexFunc(key, IsKeyControl) >= 0:
-		r, _ := utf8.DecodeRuneInString(key[strings.IndexFunc(key, IsKeyControl):])
-		return fmt.Errorf("the circuit key %.64q contains the control character %U: it must be %s", key, r, KeyRule)
-	case strings.Contains(key, KeySeparator):
-		return fmt.Errorf("the circuit key %.64q contains %q: it must be %s", key, KeySeparator, KeyRule)
-	case strings.Contains(key, KeyBackslash):
-		return fmt.Errorf("the circuit key %.64q contains a backslash: it must be %s", key, KeyRule)
-	case strings.HasPrefix(key, " ") || strings.HasSuffix(key, " "):
-		return fmt.Errorf("the circuit key %.64q starts or ends with a space: it must be %s", key, KeyRule)
-	case len(ItemKey(service, key)) > MaxItemKeyBytes:
+	}
+	for _, row := range KeyChecks {
+		for _, c := range row.Checks {
+			if !c.holds(key) {
+				continue
+			}
+			if key == "" {
+				return fmt.Errorf("the circuit key %s: it must be %s", c.Problem, KeyRule)
+			}
+			return fmt.Errorf("the circuit key %.64q %s: it must be %s", key, c.Problem, KeyRule)
+		}
+	}
+	if len(ItemKey(service, key)) > MaxItemKeyBytes {
 		return fmt.Errorf("the circuit key is %d bytes: with the service name and %q it must fit DynamoDB's %d-byte partition key", len(key), KeySeparator, MaxItemKeyBytes)
 	}
 	return nil

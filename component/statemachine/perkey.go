@@ -172,39 +172,38 @@ func (b *builder) keyedRead() {
 				keyPath, why, circuit.KeyRule, svc),
 		}
 	}
-	b.states[StateRejectCircuitKeyMissing] = invalid("is missing")
-	b.states[StateRejectCircuitKeyNotString] = invalid("is not a string")
-	b.states[StateRejectCircuitKeyInvalid] = invalid("is empty, contains '#', a backslash or a control character, or starts or ends with a space")
+	refusedBy := map[circuit.KeyRefusal]string{
+		circuit.KeyMissing:   StateRejectCircuitKeyMissing,
+		circuit.KeyNotString: StateRejectCircuitKeyNotString,
+		circuit.KeyInvalid:   StateRejectCircuitKeyInvalid,
+	}
+	for refusal, name := range refusedBy {
+		b.states[name] = invalid(refusal.Says())
+	}
 	b.states[StateRejectCircuitKeyTooLong] = invalid(fmt.Sprintf("is too long (DynamoDB refused the item key %s#<key>, over %d bytes of UTF-8: the key may have %d)",
 		svc, circuit.MaxItemKeyBytes, circuit.MaxKeyBytes(svc)))
 
-	// What the key may contain (circuit.KeyRule, circuit.ValidateKey), in
-	// JSONPath's terms: StringMatches, whose only wildcard is '*'. Whether '*'
-	// spans a line terminator is where matchers differ (the local executor's
-	// does not: a key with two newlines matched no "*<c>*"), so the first
-	// rule also refuses whatever "*" alone does not match: with every line
-	// terminator among the refused controls, each rule below then answers the
-	// same whichever way '*' is read.
-	content := []rule{not(rule{Variable: keyPath, StringMatches: ptr("*")})}
-	for _, r := range circuit.KeyControls() {
-		content = append(content, rule{Variable: keyPath, StringMatches: ptr("*" + string(r) + "*")})
+	// The key rule (circuit.KeyChecks), rendered: one Choice rule per row.
+	var choices []rule
+	for _, row := range circuit.KeyChecks {
+		var rs []rule
+		for _, c := range row.Checks {
+			rs = append(rs, keyCheckRule(keyPath, c))
+		}
+		r := rule{Or: rs}
+		if len(rs) == 1 {
+			r = rs[0]
+		}
+		next, ok := refusedBy[row.Refusal]
+		if !ok {
+			b.fail(fmt.Errorf("circuit.KeyChecks: no state refuses a key as %q", row.Refusal))
+		}
+		choices = append(choices, withNext(r, next))
 	}
-	content = append(content,
-		rule{Variable: keyPath, StringMatches: ptr("*" + circuit.KeySeparator + "*")},
-		// StringMatches escapes a backslash with a backslash.
-		rule{Variable: keyPath, StringMatches: ptr(`*\\*`)},
-		rule{Variable: keyPath, StringMatches: ptr(" *")},
-		rule{Variable: keyPath, StringMatches: ptr("* ")},
-	)
 	b.states[StateCheckCircuitKey] = &state{
 		Type:    "Choice",
 		Comment: "The key rule (circuit.KeyRule): present, a string, not empty, no '#', backslash or control character, no space at either end; DynamoDB's 2048-byte limit on the item key is checked by DynamoDB (CheckReadError).",
-		Choices: []rule{
-			withNext(not(isPresent(keyPath)), StateRejectCircuitKeyMissing),
-			withNext(not(rule{Variable: keyPath, IsString: ptr(true)}), StateRejectCircuitKeyNotString),
-			withNext(rule{Variable: keyPath, StringEquals: ptr("")}, StateRejectCircuitKeyInvalid),
-			withNext(rule{Or: content}, StateRejectCircuitKeyInvalid),
-		},
+		Choices: choices,
 		Default: StateResolveCircuitKey,
 	}
 	// Only the key: its item key is built where it is used, so that a key as
@@ -353,6 +352,28 @@ func (b *builder) keyedRead() {
 		Parameters: map[string]any{"Circuit": keyCircuit},
 		Next:       StateCheckCircuit,
 	}
+}
+
+// keyCheckRule is one check of the key rule as a Choice rule on the key at
+// keyPath.
+func keyCheckRule(keyPath string, c circuit.KeyCheck) rule {
+	r := rule{Variable: keyPath}
+	switch c.Test {
+	case circuit.KeyIsPresent:
+		r.IsPresent = ptr(true)
+	case circuit.KeyIsString:
+		r.IsString = ptr(true)
+	case circuit.KeyStringEquals:
+		r.StringEquals = ptr(c.Value)
+	case circuit.KeyStringMatches:
+		r.StringMatches = ptr(c.Value)
+	default:
+		panic("statemachine: circuit.KeyChecks has a test a Choice cannot say: " + string(c.Test))
+	}
+	if c.Unless {
+		return not(r)
+	}
+	return r
 }
 
 // breakerHolds is circuit.GoverningRules' rows that make the breaker's item
