@@ -1,6 +1,10 @@
 package statemachine
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+)
 
 // The ASL document as Go values. States are built as structs rather than text
 // templates so that later states (half-open probes, in-line trips) are added by
@@ -118,6 +122,12 @@ func and(rules ...rule) rule {
 		flat = append(flat, r)
 	}
 	return rule{And: flat}
+}
+
+// contains is a StringMatches of text anywhere in variable's string, text
+// taken literally (circuit.MatchLiteral).
+func contains(variable, text string) rule {
+	return rule{Variable: variable, StringMatches: ptr("*" + circuit.MatchLiteral(text) + "*")}
 }
 
 // presentAndEquals guards the comparison with IsPresent: comparing an absent

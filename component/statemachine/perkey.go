@@ -261,7 +261,7 @@ func (b *builder) keyedRead() {
 			presentAndEquals(readError+".Error", ErrorDynamoDBSDKBase),
 			isPresent(readError+".Cause"),
 			rule{Variable: readError + ".Cause", IsString: ptr(true)},
-			rule{Variable: readError + ".Cause", StringMatches: ptr("*" + keyTooLongMessage + "*")},
+			contains(readError+".Cause", keyTooLongMessage),
 		), StateRejectCircuitKeyTooLong)},
 		Default: StateReadBreakerItem,
 	}

@@ -14,8 +14,10 @@ import (
 )
 
 // No rule is written by hand in this package: no DynamoDB expression in a
-// string, and no Choice rule over the circuit's attributes outside the
-// renderer. The rules are package circuit's (circuit/rulebook.go).
+// string, no Choice rule over the circuit's attributes outside the renderer,
+// and no string pattern or comparison literal in a Choice rule (the key rule
+// is circuit.KeyChecks, rendered by keyCheckRule). The rules are package
+// circuit's (circuit/rulebook.go, circuit/keys.go).
 func TestNoRuleWrittenByHand(t *testing.T) {
 	expression := regexp.MustCompile(`(^|\s)(SET|ADD|REMOVE) #|attribute_(not_)?exists\(|#\w+ (=|<>|<|<=|>|>=) :\w+`)
 	ruleHelpers := map[string]bool{"isPresent": true, "stringEquals": true, "presentAndEquals": true, "atLeast": true, "after": true, "rule": true}
@@ -45,6 +47,17 @@ func TestNoRuleWrittenByHand(t *testing.T) {
 				} else {
 					fn = n.(*ast.CompositeLit).Type
 				}
+				if lit, ok := n.(*ast.CompositeLit); ok {
+					if id, ok := lit.Type.(*ast.Ident); ok && id.Name == "rule" {
+						for _, field := range comparedLiterally(lit) {
+							t.Errorf("%s: a Choice rule's %s written by hand (make it a check of circuit.KeyChecks, or go through asl.go's helpers)", fset.Position(n.Pos()), field)
+						}
+					}
+				}
+				if id, ok := fn.(*ast.Ident); ok && ruleHelpers[id.Name] && mentionsKeyRule(n) {
+					t.Errorf("%s: a Choice rule over the key rule's characters written by hand (make it a check of circuit.KeyChecks)", fset.Position(n.Pos()))
+					return false
+				}
 				if id, ok := fn.(*ast.Ident); ok && ruleHelpers[id.Name] && mentionsAttribute(n) {
 					t.Errorf("%s: a Choice rule over the circuit's attributes written by hand (make it a row of a circuit.Table)", fset.Position(n.Pos()))
 					return false
@@ -53,6 +66,50 @@ func TestNoRuleWrittenByHand(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// comparedLiterally lists the string comparisons of a rule literal whose
+// value is, or is built from, a string literal: `StringMatches: ptr(" *")`.
+func comparedLiterally(lit *ast.CompositeLit) []string {
+	var fields []string
+	for _, e := range lit.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			continue
+		}
+		key, ok := kv.Key.(*ast.Ident)
+		if !ok || !strings.HasPrefix(key.Name, "String") || strings.HasSuffix(key.Name, "Path") {
+			continue
+		}
+		literal := false
+		ast.Inspect(kv.Value, func(n ast.Node) bool {
+			if b, ok := n.(*ast.BasicLit); ok && b.Kind == token.STRING {
+				literal = true
+			}
+			return !literal
+		})
+		if literal {
+			fields = append(fields, key.Name)
+		}
+	}
+	return fields
+}
+
+var keyRuleParts = map[string]bool{"KeySeparator": true, "KeyBackslash": true, "KeyControls": true, "IsKeyControl": true, "MaxItemKeyBytes": true}
+
+// mentionsKeyRule reports whether n names what the key rule is made of
+// (circuit.KeySeparator, KeyBackslash, KeyControls, IsKeyControl).
+func mentionsKeyRule(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if sel, ok := n.(*ast.SelectorExpr); ok {
+			if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "circuit" && keyRuleParts[sel.Sel.Name] {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // mentionsAttribute reports whether n names one of the item's attributes
