@@ -98,19 +98,33 @@ func TestKeyControls(t *testing.T) {
 }
 
 // ValidateKey reads a key from a caller's JSON or a command line: it never
-// panics, and what it accepts is a valid DynamoDB string that fits.
+// panics, what it accepts is a valid DynamoDB string that fits and that
+// satisfies the rule's invariants (read here without StringMatches), and
+// what it refuses it refuses naming the rule or the limit. The seeds are the
+// hostile keys of component/statemachine's TestPerKeyHostileKeys.
 func FuzzValidateKey(f *testing.F) {
-	for _, s := range []string{"acme", "", "a#b", "a\x00", "\xff", strings.Repeat("é", 1100), " a", "a\u2028"} {
+	for _, s := range []string{"acme", "", "a#b", "a\x00", "\xff", strings.Repeat("é", 1100), " a", "a\u2028",
+		"\x1b[31macme", "acme\nforged row", "a\n#b", "acme\r", "ac\tme", "acme\x7f", "acme\u009b31m", "acme\u0085",
+		"\u2029acme", "acme ", " ", "#", `a\b`, `\`, "acme corp", "AcMe", "cafe\u0301", "*", "?", "[a]", "$.provider", "😃",
+		`*\*`, "\\*", strings.Repeat("k", circuit.MaxKeyBytes("orders")), strings.Repeat("k", circuit.MaxKeyBytes("orders")+1),
+		strings.Repeat("😃", circuit.MaxKeyBytes("orders")/4) + "k", "\u00a0", "\u200b", "\ufeff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
-		if circuit.ValidateKey("orders", key) != nil {
+		err := circuit.ValidateKey("orders", key)
+		if err != nil {
+			if msg := err.Error(); !strings.Contains(msg, circuit.KeyRule) && !strings.Contains(msg, "2048-byte partition key") {
+				t.Errorf("ValidateKey(%q) = %v: names neither the rule nor the limit", key, err)
+			}
 			return
 		}
 		if !utf8.ValidString(key) || len(circuit.ItemKey("orders", key)) > circuit.MaxItemKeyBytes || key == "" ||
 			strings.ContainsAny(key, "#\\") || strings.IndexFunc(key, circuit.IsKeyControl) >= 0 ||
 			strings.HasPrefix(key, " ") || strings.HasSuffix(key, " ") {
 			t.Errorf("ValidateKey accepted %q", key)
+		}
+		if svc, k := circuit.SplitItemKey(circuit.ItemKey("orders", key)); svc != "orders" || k != key {
+			t.Errorf("the item key of %q splits into %q, %q", key, svc, k)
 		}
 	})
 }

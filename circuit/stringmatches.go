@@ -66,8 +66,12 @@ func splitPattern(pattern string) (lits []string, stars int) {
 }
 
 // CheckPattern refuses a StringMatches pattern whose meaning AWS does not
-// document: a backslash that escapes neither '*' nor '\', or ends the pattern.
+// document: a backslash that escapes neither '*' nor '\', or ends the
+// pattern; or one that is not UTF-8 (no JSON string is).
 func CheckPattern(pattern string) error {
+	if !utf8.ValidString(pattern) {
+		return fmt.Errorf("StringMatches pattern %q is not UTF-8", pattern)
+	}
 	escaped := false
 	for _, r := range pattern {
 		switch {
