@@ -191,3 +191,25 @@ func requestPathDoc() string {
 	p("| | anything else | %s |", PathOther)
 	return b.String()
 }
+
+// docs/per-key.md, "What a key may be", links circuit.KeyChecks and counts
+// its forbidden characters: the count follows the declaration.
+func TestPerKeyDocFollowsKeyChecks(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "per-key.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := 0
+	for _, row := range KeyChecks {
+		for _, c := range row.Checks {
+			if c.Test == KeyStringMatches && !c.Unless && strings.HasPrefix(c.Value, "*") && strings.HasSuffix(c.Value, "*") {
+				forbidden++
+			}
+		}
+	}
+	for _, want := range []string{"[`circuit/keys.go`](../circuit/keys.go)", "`circuit.KeyChecks`", fmt.Sprintf("(%d of them)", forbidden)} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("docs/per-key.md does not say %q", want)
+		}
+	}
+}
