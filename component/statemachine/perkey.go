@@ -188,7 +188,11 @@ func (b *builder) keyedRead() {
 	for _, row := range circuit.KeyChecks {
 		var rs []rule
 		for _, c := range row.Checks {
-			rs = append(rs, keyCheckRule(keyPath, c))
+			r, err := keyCheckRule(keyPath, c)
+			if err != nil {
+				b.fail(err)
+			}
+			rs = append(rs, r)
 		}
 		r := rule{Or: rs}
 		if len(rs) == 1 {
@@ -356,7 +360,7 @@ func (b *builder) keyedRead() {
 
 // keyCheckRule is one check of the key rule as a Choice rule on the key at
 // keyPath.
-func keyCheckRule(keyPath string, c circuit.KeyCheck) rule {
+func keyCheckRule(keyPath string, c circuit.KeyCheck) (rule, error) {
 	r := rule{Variable: keyPath}
 	switch c.Test {
 	case circuit.KeyIsPresent:
@@ -368,12 +372,12 @@ func keyCheckRule(keyPath string, c circuit.KeyCheck) rule {
 	case circuit.KeyStringMatches:
 		r.StringMatches = ptr(c.Value)
 	default:
-		panic("statemachine: circuit.KeyChecks has a test a Choice cannot say: " + string(c.Test))
+		return rule{}, fmt.Errorf("circuit.KeyChecks: %q is not a Choice comparison this builder renders", c.Test)
 	}
 	if c.Unless {
-		return not(r)
+		return not(r), nil
 	}
-	return r
+	return r, nil
 }
 
 // breakerHolds is circuit.GoverningRules' rows that make the breaker's item
