@@ -75,7 +75,7 @@ func (g *graph) table() (circuitTable, error) {
 		// access to circuit state shows in the account's CloudTrail.
 		ServerSideEncryption: dynamodb.TableServerSideEncryptionArgs{Enabled: pulumi.Bool(true)},
 		Tags:                 g.tags,
-	}, g.parent, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(g.child("table"))}}))
+	}, g.parent)
 	if err != nil {
 		return circuitTable{}, err
 	}
