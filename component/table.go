@@ -62,7 +62,7 @@ func (g *graph) table() (circuitTable, error) {
 	if g.s.Events.Enabled {
 		streamEnabled, streamViewType = pulumi.Bool(true), pulumi.String("NEW_AND_OLD_IMAGES")
 	}
-	t, err := dynamodb.NewTable(g.ctx, g.child("circuit-table"), &dynamodb.TableArgs{
+	t, err := dynamodb.NewTable(g.ctx, g.child("table"), &dynamodb.TableArgs{
 		StreamEnabled:  streamEnabled,
 		StreamViewType: streamViewType,
 		Attributes:     dynamodb.TableAttributeArray{dynamodb.TableAttributeArgs{Name: pulumi.String(tableKey), Type: pulumi.String("S")}},
