@@ -191,6 +191,15 @@ engine-deps: pulumi-cli provider standin-aws examples-ts python-venv examples-go
 preview: sdks engine-deps
 	go test $(GOTEST_FLAGS) -tags engine -v -run 'StackThroughEngine' ./dev/tests/engine
 
+## record-upgrade: deploy each example (Go, TypeScript, Python, YAML) through the engine against the
+## stand-in with bin/'s plugin and write its state (`pulumi stack export`) to
+## dev/tests/engine/testdata/upgrade/, which TestProviderUpgrade (make test) previews with every later
+## build: no replace, no delete. Run it at each release, from the release's commit, and commit the
+## result (CONTRIBUTING.md, "Breaking changes").
+.PHONY: record-upgrade
+record-upgrade: engine-deps
+	go test $(GOTEST_FLAGS) -tags engine -v -run '^TestProviderUpgrade$$' ./dev/tests/engine -args -record-upgrade
+
 # --- the local demo and the benchmark (dev/localbreaker) ----------------------
 .PHONY: demo bench
 

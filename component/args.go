@@ -78,6 +78,11 @@ type Args struct {
 	Dashboard         *bool   `pulumi:"dashboard,optional"`
 
 	Tags pulumi.StringMapInput `pulumi:"tags,optional"`
+
+	// The organisation's IAM guardrails, on every role the breaker creates
+	// (iam.go).
+	IAMPermissionsBoundary *string `pulumi:"iamPermissionsBoundary,optional"`
+	IAMRolePath            *string `pulumi:"iamRolePath,optional"`
 }
 
 // Annotate documents every input; the text lands in schema.yaml and every SDK.
@@ -173,6 +178,13 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.Describe(&a.Tags, "Tags applied to every child resource that takes tags. AWS's rules apply and are checked at preview: at most 50 tags "+
 		"(with the aws provider's defaultTags), keys of 1 to 128 and values of 0 to 256 characters, letters, numbers, spaces and + - = . _ : / @, "+
 		"and no aws: prefix on a key or a value.")
+	an.Describe(&a.IAMPermissionsBoundary, "ARN of a managed policy set as the permissions boundary of every IAM role the breaker creates "+
+		"(`arn:<partition>:iam::<account ID or aws>:policy/<path><name>`), for organisations that require one on every role. "+
+		"The boundary must allow what the breaker's roles are granted (docs/security.md lists it), or the breaker fails at run time. "+
+		"Unset: no boundary. Changing it updates the roles in place.")
+	an.Describe(&a.IAMRolePath, "IAM path of every role the breaker creates, e.g. `/platform/`: 1 to 512 characters, starting and ending with '/', "+
+		"printable ASCII ('!' to '~') in between. Unset: IAM's default, `/`. IAM cannot move a role: changing it replaces every role "+
+		"(and updates the functions, state machine and schedules that use them).")
 }
 
 // MonitoringArgs configure one CloudWatch alarm on a Lambda metric. The names are

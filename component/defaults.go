@@ -1,6 +1,9 @@
 package component
 
-import "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
+import (
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
+)
 
 // Defaults of every optional input. The downstream alarm keeps the original
 // module's thresholds (Sum > 1 in 3 of 3 minutes); the healthcheck alarm trips on
@@ -129,3 +132,14 @@ var DefaultSlowCallMonitoring = SlowCallMonitoring{
 // DefaultRetry is the request path's own default: Lambda's transient service
 // errors only (see statemachine.TransientLambdaErrors for why).
 var DefaultRetry = statemachine.DefaultRetry()
+
+// iamRolePath and iamPermissionsBoundary have no default: unset, the roles
+// get IAM's own (the path "/", no boundary). Their lengths are IAM's
+// (IAM API Reference, CreateRole: Path is a pathType of 1 to 512
+// characters, PermissionsBoundary an arnType of 20 to 2048); the Terraform
+// AWS provider checks the path's length only (aws_iam_role.path:
+// StringLenBetween(0, 512)). docs/security.md lists the sources.
+var (
+	IAMRolePathLength  = circuit.Range{Min: 1, Max: 512}
+	IAMPolicyArnLength = circuit.Range{Min: 20, Max: 2048}
+)

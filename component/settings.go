@@ -52,6 +52,10 @@ type Settings struct {
 	Dashboard         bool
 	// HealthcheckUnhealthyThreshold: see Args.
 	HealthcheckUnhealthyThreshold int
+
+	// Every role's guardrails (iam.go); "" when unset.
+	IAMPermissionsBoundary string
+	IAMRolePath            string
 }
 
 // expressMaxSeconds is the longest an EXPRESS execution may run.
@@ -118,6 +122,9 @@ func resolve(args Args, p problems) (Settings, error) {
 		ReconcileSchedule:             deref(args.ReconcileSchedule, DefaultReconcileSchedule),
 		Dashboard:                     deref(args.Dashboard, false),
 		HealthcheckUnhealthyThreshold: deref(args.HealthcheckUnhealthyThreshold, circuit.DefaultHealthcheckUnhealthyThreshold),
+
+		IAMPermissionsBoundary: deref(args.IAMPermissionsBoundary, ""),
+		IAMRolePath:            deref(args.IAMRolePath, ""),
 	}
 
 	if !serviceNamePattern.MatchString(s.ServiceName) {
@@ -172,6 +179,7 @@ func resolve(args Args, p problems) (Settings, error) {
 	checkReservation(&p, "controllerReservedConcurrency", s.ControllerReservedConcurrency)
 	checkReservation(&p, "alarmHandlerReservedConcurrency", s.AlarmHandlerReservedConcurrency)
 	s.Events = resolveEvents(args, &p)
+	checkIAMGuardrails(&p, s)
 	if tags, known := knownTags(args.Tags); known {
 		tagProblems(&p, tags)
 	}

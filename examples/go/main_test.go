@@ -15,6 +15,9 @@ package main
 // languages' drivers in dev/tests/engine/drivers write too),
 // CIRCUITBREAKER_ENGINE_SCHEDULE (the changed schedule),
 // CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
+// CIRCUITBREAKER_ENGINE_IMPORT=<file> to import that recorded state (`pulumi
+// stack export` output) and preview once, as previewUpgrade, leaving the stack
+// as it is (dev/tests/engine/upgrade_test.go),
 // CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,
 // CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 // step's name as its argument (previewFresh, up, deployed, previewAgain,
@@ -37,6 +40,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 )
 
 type step struct {
@@ -136,6 +140,33 @@ func TestEngine(t *testing.T) {
 		report[name] = r
 	}
 
+	write := func() {
+		b, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(reportPath, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if recorded := os.Getenv("CIRCUITBREAKER_ENGINE_IMPORT"); recorded != "" {
+		b, err := os.ReadFile(recorded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var state apitype.UntypedDeployment
+		if err := json.Unmarshal(b, &state); err != nil {
+			t.Fatal(err)
+		}
+		if err := stack.Import(ctx, state); err != nil {
+			t.Fatalf("import %s: %v", recorded, err)
+		}
+		preview("previewUpgrade")
+		write()
+		return
+	}
+
 	preview("previewFresh")
 
 	ch := make(chan events.EngineEvent)
@@ -202,11 +233,5 @@ func TestEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b, err := json.MarshalIndent(report, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(reportPath, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	write()
 }

@@ -143,6 +143,8 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["healthcheckQualifier"] = args?.healthcheckQualifier;
             resourceInputs["healthcheckSchedule"] = (args?.healthcheckSchedule) ?? "rate(1 minute)";
             resourceInputs["healthcheckUnhealthyThreshold"] = (args?.healthcheckUnhealthyThreshold) ?? 1;
+            resourceInputs["iamPermissionsBoundary"] = args?.iamPermissionsBoundary;
+            resourceInputs["iamRolePath"] = args?.iamRolePath;
             resourceInputs["ignoreErrors"] = args?.ignoreErrors;
             resourceInputs["logIncludeExecutionData"] = (args?.logIncludeExecutionData) ?? false;
             resourceInputs["logLevel"] = (args?.logLevel) ?? "ERROR";
@@ -300,6 +302,14 @@ export interface CircuitBreakerArgs {
      * Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
      */
     healthcheckUnhealthyThreshold?: number;
+    /**
+     * ARN of a managed policy set as the permissions boundary of every IAM role the breaker creates (`arn:<partition>:iam::<account ID or aws>:policy/<path><name>`), for organisations that require one on every role. The boundary must allow what the breaker's roles are granted (docs/security.md lists it), or the breaker fails at run time. Unset: no boundary. Changing it updates the roles in place.
+     */
+    iamPermissionsBoundary?: string;
+    /**
+     * IAM path of every role the breaker creates, e.g. `/platform/`: 1 to 512 characters, starting and ending with '/', printable ASCII ('!' to '~') in between. Unset: IAM's default, `/`. IAM cannot move a role: changing it replaces every role (and updates the functions, state machine and schedules that use them).
+     */
+    iamRolePath?: string;
     /**
      * Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
      */

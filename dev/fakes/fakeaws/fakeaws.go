@@ -124,8 +124,15 @@ func CreateIn(region, token, name string, inputs resource.PropertyMap) (string, 
 		// auto-name fills it in at Check); unique only within its log group.
 	case "aws:iam/role:Role":
 		// iam/role.go: d.SetId(roleName); IAM is global, its ARNs have no Region.
+		// The ARN carries the role's path (default "/"): "role/" + path[1:] +
+		// name (IAM User Guide, IAM identifiers, "IAM ARNs":
+		// arn:aws:iam::123456789012:role/application_abc/component_xyz/RDSAccess).
+		path := "/"
+		if p := String(inputs["path"]); p != "" {
+			path = p
+		}
 		set("name", physical)
-		set("arn", fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, physical))
+		set("arn", fmt.Sprintf("arn:aws:iam::%s:role%s%s", Account, path, physical))
 		set("uniqueId", "AROA"+shortHash(physical))
 	case "aws:iam/rolePolicy:RolePolicy":
 		// iam/role_policy.go: createRolePolicyImportID, "<role>:<policy>".

@@ -46,6 +46,8 @@ class CircuitBreakerArgs:
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
                  healthcheck_unhealthy_threshold: Optional[_builtins.int] = None,
+                 iam_permissions_boundary: Optional[_builtins.str] = None,
+                 iam_role_path: Optional[_builtins.str] = None,
                  ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
@@ -88,6 +90,8 @@ class CircuitBreakerArgs:
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
         :param _builtins.str healthcheck_schedule: EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
         :param _builtins.int healthcheck_unhealthy_threshold: Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
+        :param _builtins.str iam_permissions_boundary: ARN of a managed policy set as the permissions boundary of every IAM role the breaker creates (`arn:<partition>:iam::<account ID or aws>:policy/<path><name>`), for organisations that require one on every role. The boundary must allow what the breaker's roles are granted (docs/security.md lists it), or the breaker fails at run time. Unset: no boundary. Changing it updates the roles in place.
+        :param _builtins.str iam_role_path: IAM path of every role the breaker creates, e.g. `/platform/`: 1 to 512 characters, starting and ending with '/', printable ASCII ('!' to '~') in between. Unset: IAM's default, `/`. IAM cannot move a role: changing it replaces every role (and updates the functions, state machine and schedules that use them).
         :param pulumi.Input[Sequence[_builtins.str]] ignore_errors: Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
@@ -170,6 +174,10 @@ class CircuitBreakerArgs:
             healthcheck_unhealthy_threshold = 1
         if healthcheck_unhealthy_threshold is not None:
             pulumi.set(__self__, "healthcheck_unhealthy_threshold", healthcheck_unhealthy_threshold)
+        if iam_permissions_boundary is not None:
+            pulumi.set(__self__, "iam_permissions_boundary", iam_permissions_boundary)
+        if iam_role_path is not None:
+            pulumi.set(__self__, "iam_role_path", iam_role_path)
         if ignore_errors is not None:
             pulumi.set(__self__, "ignore_errors", ignore_errors)
         if log_include_execution_data is None:
@@ -520,6 +528,30 @@ class CircuitBreakerArgs:
         pulumi.set(self, "healthcheck_unhealthy_threshold", value)
 
     @_builtins.property
+    @pulumi.getter(name="iamPermissionsBoundary")
+    def iam_permissions_boundary(self) -> Optional[_builtins.str]:
+        """
+        ARN of a managed policy set as the permissions boundary of every IAM role the breaker creates (`arn:<partition>:iam::<account ID or aws>:policy/<path><name>`), for organisations that require one on every role. The boundary must allow what the breaker's roles are granted (docs/security.md lists it), or the breaker fails at run time. Unset: no boundary. Changing it updates the roles in place.
+        """
+        return pulumi.get(self, "iam_permissions_boundary")
+
+    @iam_permissions_boundary.setter
+    def iam_permissions_boundary(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "iam_permissions_boundary", value)
+
+    @_builtins.property
+    @pulumi.getter(name="iamRolePath")
+    def iam_role_path(self) -> Optional[_builtins.str]:
+        """
+        IAM path of every role the breaker creates, e.g. `/platform/`: 1 to 512 characters, starting and ending with '/', printable ASCII ('!' to '~') in between. Unset: IAM's default, `/`. IAM cannot move a role: changing it replaces every role (and updates the functions, state machine and schedules that use them).
+        """
+        return pulumi.get(self, "iam_role_path")
+
+    @iam_role_path.setter
+    def iam_role_path(self, value: Optional[_builtins.str]):
+        pulumi.set(self, "iam_role_path", value)
+
+    @_builtins.property
     @pulumi.getter(name="ignoreErrors")
     def ignore_errors(self) -> pulumi.Input[Optional[Sequence[_builtins.str]]]:
         """
@@ -718,6 +750,8 @@ class CircuitBreaker(pulumi.ComponentResource):
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
                  healthcheck_unhealthy_threshold: Optional[_builtins.int] = None,
+                 iam_permissions_boundary: Optional[_builtins.str] = None,
+                 iam_role_path: Optional[_builtins.str] = None,
                  ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
@@ -763,6 +797,8 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.str healthcheck_qualifier: Alias or version of the healthcheck function. Unset: the unqualified function.
         :param _builtins.str healthcheck_schedule: EventBridge Scheduler expression that runs the healthcheck: `rate(N minute|minutes|hour|hours|day|days)` or `cron(...)` with six fields.
         :param _builtins.int healthcheck_unhealthy_threshold: Consecutive failed healthcheck runs that open the circuit and hold it open. Each scheduled run goes through the breaker's healthcheck runner, which invokes the healthcheck synchronously and applies its verdict to the circuit at once: the circuit opens on the run that reaches this count and closes on the first successful run after it, within one schedule interval, instead of waiting for the healthcheck alarm (its periods plus CloudWatch's metric delay). The alarm still notifies the topic and acts as the backup for runs no verdict reported. 1 to 100.
+        :param _builtins.str iam_permissions_boundary: ARN of a managed policy set as the permissions boundary of every IAM role the breaker creates (`arn:<partition>:iam::<account ID or aws>:policy/<path><name>`), for organisations that require one on every role. The boundary must allow what the breaker's roles are granted (docs/security.md lists it), or the breaker fails at run time. Unset: no boundary. Changing it updates the roles in place.
+        :param _builtins.str iam_role_path: IAM path of every role the breaker creates, e.g. `/platform/`: 1 to 512 characters, starting and ending with '/', printable ASCII ('!' to '~') in between. Unset: IAM's default, `/`. IAM cannot move a role: changing it replaces every role (and updates the functions, state machine and schedules that use them).
         :param pulumi.Input[Sequence[_builtins.str]] ignore_errors: Downstream error names that count neither as failures nor as successes, e.g. a business `ValidationError`; the execution still fails with them.
         :param _builtins.bool log_include_execution_data: Whether execution logs include inputs and outputs. Off by default: payloads may hold personal data and logging them multiplies log ingestion cost.
         :param _builtins.str log_level: State machine execution log level: `ALL`, `ERROR`, `FATAL` or `OFF`.
@@ -827,6 +863,8 @@ class CircuitBreaker(pulumi.ComponentResource):
                  healthcheck_qualifier: Optional[_builtins.str] = None,
                  healthcheck_schedule: Optional[_builtins.str] = None,
                  healthcheck_unhealthy_threshold: Optional[_builtins.int] = None,
+                 iam_permissions_boundary: Optional[_builtins.str] = None,
+                 iam_role_path: Optional[_builtins.str] = None,
                  ignore_errors: pulumi.Input[Optional[Sequence[_builtins.str]]] = None,
                  log_include_execution_data: Optional[_builtins.bool] = None,
                  log_level: Optional[_builtins.str] = None,
@@ -901,6 +939,8 @@ class CircuitBreaker(pulumi.ComponentResource):
             if healthcheck_unhealthy_threshold is None:
                 healthcheck_unhealthy_threshold = 1
             __props__.__dict__["healthcheck_unhealthy_threshold"] = healthcheck_unhealthy_threshold
+            __props__.__dict__["iam_permissions_boundary"] = iam_permissions_boundary
+            __props__.__dict__["iam_role_path"] = iam_role_path
             __props__.__dict__["ignore_errors"] = ignore_errors
             if log_include_execution_data is None:
                 log_include_execution_data = False

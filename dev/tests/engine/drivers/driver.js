@@ -17,6 +17,9 @@
 // CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
 // which must fail; the report holds what the user saw), or error-at-up (the
 // preview must pass and the update fail),
+// CIRCUITBREAKER_ENGINE_IMPORT=<file> to import that recorded state
+// (`pulumi stack export` output) and preview once, as previewUpgrade, leaving
+// the stack as it is (dev/tests/engine/upgrade_test.go),
 // CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,
 // CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 // step's name (previewFresh, up, deployed, previewAgain, refresh,
@@ -116,6 +119,13 @@ async function main() {
         const r = await stack.preview({ onEvent: c.onEvent });
         report[name] = { changeSummary: r.changeSummary, steps: c.steps, diagnostics: c.diagnostics };
     };
+
+    if (process.env.CIRCUITBREAKER_ENGINE_IMPORT) {
+        await stack.importStack(JSON.parse(fs.readFileSync(process.env.CIRCUITBREAKER_ENGINE_IMPORT, "utf8")));
+        await preview("previewUpgrade");
+        fs.writeFileSync(env("CIRCUITBREAKER_ENGINE_REPORT"), JSON.stringify(report, null, 2));
+        return;
+    }
 
     await preview("previewFresh");
     const c = collector();

@@ -18,6 +18,9 @@ CIRCUITBREAKER_ENGINE_KEEP=1 to leave the stack deployed,
 CIRCUITBREAKER_ENGINE_EXPECT=error for a program with bad input (one preview,
 which must fail; the report holds what the user saw), or error-at-up (the
 preview must pass and the update fail),
+CIRCUITBREAKER_ENGINE_IMPORT=<file> to import that recorded state (`pulumi
+stack export` output) and preview once, as previewUpgrade, leaving the stack
+as it is (dev/tests/engine/upgrade_test.go),
 CIRCUITBREAKER_ENGINE_AWS_REGION (optional) the stack's aws:region,
 CIRCUITBREAKER_ENGINE_HOOK (optional) a command run before each step with the
 step's name (previewFresh, up, deployed, previewAgain, refresh,
@@ -133,6 +136,15 @@ def main() -> None:
             "steps": c.steps,
             "diagnostics": c.diagnostics,
         }
+
+    if os.environ.get("CIRCUITBREAKER_ENGINE_IMPORT"):
+        with open(os.environ["CIRCUITBREAKER_ENGINE_IMPORT"], encoding="utf-8") as f:
+            recorded = json.load(f)
+        stack.import_stack(auto.Deployment(version=recorded["version"], deployment=recorded["deployment"]))
+        preview("previewUpgrade")
+        with open(env("CIRCUITBREAKER_ENGINE_REPORT"), "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+        return
 
     preview("previewFresh")
     c = Collector()
