@@ -96,4 +96,3 @@ func TestRejectsWhatItDoesNotSimulate(t *testing.T) {
 		}
 	}
 }
-

@@ -197,7 +197,9 @@ var comparisons = map[string]comparison{
 }
 
 // Breaches reports whether v breaches r's threshold.
-func (r Rule) Breaches(v float64) bool { return comparisons[r.ComparisonOperator].breaches(v, r.Threshold) }
+func (r Rule) Breaches(v float64) bool {
+	return comparisons[r.ComparisonOperator].breaches(v, r.Threshold)
+}
 
 // Datapoint is one period's value of the returned query.
 type Datapoint struct {
