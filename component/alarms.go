@@ -171,8 +171,8 @@ func slowCallQueries(dims pulumi.StringMapInput, m SlowCallMonitoring) cloudwatc
 		}
 	}
 	return cloudwatch.MetricAlarmMetricQueryArray{
-		metric("duration", "Duration", m.Percentile),
-		metric("invocations", "Invocations", "Sum"),
+		metric(alarmeval.IDDuration, "Duration", m.Percentile),
+		metric(alarmeval.IDInvocations, "Invocations", "Sum"),
 		cloudwatch.MetricAlarmMetricQueryArgs{
 			Id:         pulumi.String("slow"),
 			Expression: pulumi.String(SlowCallExpression(m.MinimumInvocations)),
@@ -259,8 +259,8 @@ func rateQueries(dims pulumi.StringMapInput, m Monitoring) cloudwatch.MetricAlar
 		}
 	}
 	return cloudwatch.MetricAlarmMetricQueryArray{
-		metric("errors", "Errors"),
-		metric("invocations", "Invocations"),
+		metric(alarmeval.IDErrors, "Errors"),
+		metric(alarmeval.IDInvocations, "Invocations"),
 		cloudwatch.MetricAlarmMetricQueryArgs{
 			Id:         pulumi.String("rate"),
 			Expression: pulumi.String(RateExpression(m.MinimumInvocations)),
