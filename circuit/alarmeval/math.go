@@ -271,3 +271,17 @@ func (p *parser) primary() *Expr {
 	p.fail("unexpected %q", t)
 	return &Expr{op: "num"}
 }
+
+// Guard is N when e is IF(id >= N, ...): the minimum of id under which the
+// expression does not pass its value on (the component's minimum
+// throughput).
+func (e *Expr) Guard(id string) (float64, bool) {
+	if e.op != "IF" {
+		return 0, false
+	}
+	c := e.args[0]
+	if c.op == ">=" && c.args[0].op == "id" && c.args[0].id == id && c.args[1].op == "num" {
+		return c.args[1].num, true
+	}
+	return 0, false
+}
