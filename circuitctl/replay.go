@@ -95,13 +95,13 @@ type replayOptions struct {
 	period, evaluation, datapoint int
 	minimum                       int
 
-	slowMs                                        float64
-	slowPct, slowMissing                          string
-	slowPeriod, slowEvaluation, slowDatapoint     int
-	slowMinimum                                   int
-	openSeconds, maxOpenSeconds                   int
-	backoff                                       float64
-	given                                         map[string]bool
+	slowMs                                    float64
+	slowPct, slowMissing                      string
+	slowPeriod, slowEvaluation, slowDatapoint int
+	slowMinimum                               int
+	openSeconds, maxOpenSeconds               int
+	backoff                                   float64
+	given                                     map[string]bool
 }
 
 // proposalFlags are the flags that describe proposed settings: they apply

@@ -80,7 +80,7 @@ func writeReplayChart(path string, r *ReplayReport) error {
 
 	// Invocations per bucket (at most one bar per pixel column), by outcome.
 	buckets := max(1, (right-left)/3)
-	bucket := max(trafficPeriod, (total/time.Duration(buckets)).Truncate(trafficPeriod))
+	bucket := max(trafficPeriod, (total / time.Duration(buckets)).Truncate(trafficPeriod))
 	type bar struct{ ok, failed float64 }
 	var bars []bar
 	peak := 1.0
