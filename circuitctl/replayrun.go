@@ -23,7 +23,7 @@ import (
 // NotReplayable is what replay says it cannot show, in its output and in
 // docs/replay.md.
 var NotReplayable = []string{
-	"the in-line trip (failureThreshold consecutive failures within the executions) needs the order of individual calls, which one-minute metrics do not keep: replay shows the alarms' openings only",
+	"the in-line trip (failureThreshold consecutive failures within the executions) cannot be replayed from one-minute metrics: it needs the order of individual calls, which they do not keep; replay shows the alarms' openings only",
 	"failures the downstream returns as results (not errors) are not in Lambda's Errors metric",
 }
 

@@ -1,0 +1,220 @@
+//go:build emulators
+
+package circuitctl_test
+
+import (
+	"context"
+	"encoding/json"
+	"image/png"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuitctl"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+)
+
+// minuteLoad is one minute of the downstream's traffic as Lambda publishes it
+// (AWS/Lambda Invocations and Errors, per function: Lambda Developer Guide,
+// "Types of metrics for Lambda functions"): a minute without invocations has
+// no datapoint at all.
+type minuteLoad struct{ invocations, errors float64 }
+
+// history is two hours of one function's traffic, 100 calls a minute:
+//
+//	minutes 20-29  80 of 100 fail   an outage
+//	minutes 60-62   5 of 100 fail   a blip: above the count alarm's 1, far below a 50% rate
+//	minutes 90-95   4 calls, all failing: a quiet, broken spell below the rate's minimum of 10
+func history() map[int]minuteLoad {
+	h := map[int]minuteLoad{}
+	for m := 0; m < 120; m++ {
+		l := minuteLoad{100, 0}
+		switch {
+		case m >= 20 && m <= 29:
+			l.errors = 80
+		case m >= 60 && m <= 62:
+			l.errors = 5
+		case m >= 90 && m <= 95:
+			l = minuteLoad{4, 4}
+		}
+		h[m] = l
+	}
+	return h
+}
+
+// seed puts the history into moto with PutMetricData, one datum per metric
+// and minute, at mid-minute. (Real CloudWatch refuses PutMetricData to an
+// AWS/ namespace: only Lambda publishes there. moto takes it, which is how
+// this test stands in for Lambda.)
+func seed(t *testing.T, endpoint, function string, base time.Time, h map[int]minuteLoad) {
+	t.Helper()
+	cw := motoCloudWatch(endpoint)
+	dims := []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String(function)}}
+	var data []cwtypes.MetricDatum
+	flush := func() {
+		if len(data) == 0 {
+			return
+		}
+		_, err := cw.PutMetricData(context.Background(), &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/Lambda"), MetricData: data})
+		require.NoError(t, err)
+		data = nil
+	}
+	for m, l := range h {
+		at := base.Add(time.Duration(m)*time.Minute + 30*time.Second)
+		data = append(data,
+			cwtypes.MetricDatum{MetricName: aws.String("Invocations"), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(l.invocations), Unit: cwtypes.StandardUnitCount},
+			cwtypes.MetricDatum{MetricName: aws.String("Errors"), Dimensions: dims, Timestamp: aws.Time(at), Value: aws.Float64(l.errors), Unit: cwtypes.StandardUnitCount})
+		if len(data) >= 500 {
+			flush()
+		}
+	}
+	flush()
+}
+
+// motoCloudWatch is a CloudWatch client of moto, through cborBridge.
+func motoCloudWatch(endpoint string) *cloudwatch.Client {
+	return cloudwatch.New(cloudwatch.Options{Region: testenv.FakeRegion, BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider(testenv.FakeAccessKeyID, testenv.FakeSecretAccessKey, ""),
+		HTTPClient:  &http.Client{Transport: cborBridge{endpoint}}})
+}
+
+// replayFixture is moto seeded with history() for function "payments", from
+// base, a whole hour three hours before the tests' clock.
+type replayFixture struct {
+	endpoint string
+	base     time.Time
+	now      time.Time
+}
+
+func newReplayFixture(t *testing.T) replayFixture {
+	// TestMain sets AWS_PROFILE to "" to hide a developer's profile; moto's
+	// botocore, which inherits the environment, takes "" for a profile name
+	// and fails every request. Unset, the SDK and botocore both use none.
+	if v, ok := os.LookupEnv("AWS_PROFILE"); ok {
+		os.Unsetenv("AWS_PROFILE")
+		t.Cleanup(func() { os.Setenv("AWS_PROFILE", v) })
+	}
+	endpoint := testenv.Moto(t)
+	// moto keeps what it is given; replay refuses a window more than 15 days
+	// old, so the tests' clock is today's.
+	now := time.Now().UTC().Truncate(time.Hour)
+	base := now.Add(-3 * time.Hour)
+	seed(t, endpoint, "payments", base, history())
+	return replayFixture{endpoint: endpoint, base: base, now: now}
+}
+
+func (f replayFixture) replay(t *testing.T, args ...string) (result, circuitctl.ReplayReport) {
+	t.Helper()
+	env := circuitctl.Env{Now: func() time.Time { return f.now },
+		NewMetrics: func(_ context.Context, c circuitctl.Conn) (circuitctl.MetricsAPI, error) {
+			require.Equal(t, f.endpoint, c.EndpointURL)
+			return motoCloudWatch(f.endpoint), nil
+		}}
+	args = append([]string{"replay", "--function", "payments", "--endpoint-url", f.endpoint,
+		"--since", f.base.Format(time.RFC3339), "--until", f.base.Add(2 * time.Hour).Format(time.RFC3339)}, args...)
+	text := runWith(t, env, args...)
+	require.Equal(t, circuitctl.ExitOK, text.code, text)
+	js := runWith(t, env, append(args, "--output", "json")...)
+	require.Equal(t, circuitctl.ExitOK, js.code, js)
+	var rep circuitctl.ReplayReport
+	require.NoError(t, json.Unmarshal([]byte(js.stdout), &rep), js.stdout)
+	return text, rep
+}
+
+type openingWant struct {
+	at, closed   int // minutes from base
+	failedProbes int
+	openFor      []time.Duration
+}
+
+func assertOpenings(t *testing.T, f replayFixture, rep circuitctl.ReplayReport, alarm string, want []openingWant) {
+	t.Helper()
+	require.Len(t, rep.Openings, len(want), "%+v", rep.Openings)
+	for i, w := range want {
+		op := rep.Openings[i]
+		assert.Equal(t, alarm, op.Alarm)
+		assert.Equal(t, f.base.Add(time.Duration(w.at)*time.Minute), op.At.UTC(), "opening %d", i+1)
+		assert.Equal(t, f.base.Add(time.Duration(w.closed)*time.Minute), op.ClosedAt.UTC(), "opening %d closed", i+1)
+		assert.Equal(t, w.failedProbes, op.FailedProbes, "opening %d", i+1)
+		assert.Equal(t, w.openFor, op.OpenFor, "opening %d: the back-off of package circuit (60 s doubling)", i+1)
+	}
+}
+
+// The count alarm with the component's defaults (Errors Sum > 1 in 3 of 3
+// one-minute periods) opens in all three spells: the outage (ALARM at the end
+// of its third minute, probes failing while 80% of calls fail, so the open
+// duration doubles: 60 s, 120 s, 240 s), the blip, and the quiet broken spell.
+func TestReplayCountAlarmOnMoto(t *testing.T) {
+	f := newReplayFixture(t)
+	text, rep := f.replay(t, "--png", filepath.Join(t.TempDir(), "replay.png"))
+	assertOpenings(t, f, rep, "downstream", []openingWant{
+		{at: 23, closed: 30, failedProbes: 2, openFor: []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute}},
+		{at: 63, closed: 64, openFor: []time.Duration{time.Minute}},
+		{at: 93, closed: 96, failedProbes: 1, openFor: []time.Duration{time.Minute, 2 * time.Minute}},
+	})
+	assert.Equal(t, 120, rep.Traffic.Minutes)
+	assert.Equal(t, float64(100), rep.Traffic.PeakInvocationsPerMin)
+	assert.Empty(t, rep.Warnings)
+	for _, want := range []string{"openings it would have caused: 3", "in-line trip", "cannot be replayed", "per-period percentile"} {
+		assert.Contains(t, text.stdout, want)
+	}
+	if os.Getenv("REPLAY_EXAMPLE") != "" {
+		t.Logf("example output:\n%s", text.stdout)
+	}
+}
+
+// The rate alarm (more than 50% errors in 2 of 2 periods of at least 10
+// invocations) opens for the outage only: the blip's 5% is below the rate,
+// and the quiet spell's 4 calls are below the minimum throughput, so its
+// expression is 0 there (IF(invocations >= 10, ..., 0)). The outage's probes
+// fail until minute 37: 60 s, 120 s, 240 s, 480 s (below the 600 s cap).
+func TestReplayRateAlarmOnMoto(t *testing.T) {
+	f := newReplayFixture(t)
+	_, rep := f.replay(t, "--mode", "rate", "--error-rate", "50", "--evaluation-periods", "2")
+	assertOpenings(t, f, rep, "downstream", []openingWant{
+		{at: 22, closed: 37, failedProbes: 3, openFor: []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute}},
+	})
+	require.Len(t, rep.Alarms, 1)
+	assert.Contains(t, rep.Alarms[0].Rule, "IF(invocations >= 10, 100 * errors / invocations, 0)")
+	assert.Equal(t, 10, rep.Alarms[0].Breaching, "minutes 20-29")
+}
+
+// A minimum throughput above the busiest minute can never be met: replay
+// says so, and finds no opening.
+func TestReplayWarnsOfUnreachableMinimumOnMoto(t *testing.T) {
+	f := newReplayFixture(t)
+	text, rep := f.replay(t, "--mode", "rate", "--error-rate", "50", "--minimum-invocations", "500")
+	assert.Empty(t, rep.Openings)
+	require.Len(t, rep.Warnings, 1)
+	assert.Contains(t, rep.Warnings[0], "minimum throughput (500 invocations a period) is above the busiest 1m0s period's 100 invocations")
+	assert.Contains(t, text.stdout, "openings: none")
+
+	// A count threshold at the busiest minute's invocations, likewise.
+	_, rep = f.replay(t, "--threshold", "100")
+	require.Len(t, rep.Warnings, 1)
+	assert.Contains(t, rep.Warnings[0], "can never breach on this traffic")
+}
+
+// The chart is a PNG of the window.
+func TestReplayWritesTheChartOnMoto(t *testing.T) {
+	f := newReplayFixture(t)
+	path := filepath.Join(t.TempDir(), "charts", "replay.png")
+	text, _ := f.replay(t, "--png", path)
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(text.stdout), "chart: "+path), text.stdout)
+	file, err := os.Open(path)
+	require.NoError(t, err)
+	defer file.Close()
+	img, err := png.Decode(file)
+	require.NoError(t, err)
+	assert.Equal(t, 1400, img.Bounds().Dx())
+}
