@@ -156,7 +156,13 @@ func assertOpenings(t *testing.T, f replayFixture, rep circuitctl.ReplayReport, 
 // duration doubles: 60 s, 120 s, 240 s), the blip, and the quiet broken spell.
 func TestReplayCountAlarmOnMoto(t *testing.T) {
 	f := newReplayFixture(t)
-	text, rep := f.replay(t, "--png", filepath.Join(t.TempDir(), "replay.png"))
+	// REPLAY_EXAMPLE=docs/replay.png (from the repository root) keeps the
+	// chart and logs the output: docs/replay.md's example.
+	chart := filepath.Join(t.TempDir(), "replay.png")
+	if p := os.Getenv("REPLAY_EXAMPLE"); p != "" {
+		chart = filepath.Join("..", p)
+	}
+	text, rep := f.replay(t, "--png", chart)
 	assertOpenings(t, f, rep, "downstream", []openingWant{
 		{at: 23, closed: 30, failedProbes: 2, openFor: []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute}},
 		{at: 63, closed: 64, openFor: []time.Duration{time.Minute}},

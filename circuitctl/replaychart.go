@@ -119,13 +119,15 @@ func writeReplayChart(path string, r *ReplayReport) error {
 		c.text(regular, 18, top+14, 0, chartText, a.Name)
 		c.text(small, 18, top+32, 0, chartMuted, a.Kind)
 		points := r.points[a.Name]
+		// The scale reaches 2.5 times the threshold; higher values are drawn
+		// at the top, so that the threshold stays readable.
 		thr := a.threshold
-		vmax := thr * 1.25
-		if a.Highest != nil {
-			vmax = math.Max(vmax, *a.Highest)
-		}
+		vmax := thr * 2.5
 		if vmax <= 0 {
 			vmax = 1
+			if a.Highest != nil {
+				vmax = math.Max(1, *a.Highest)
+			}
 		}
 		c.rect(left, top, right, top+1, chartGrid)
 		ty := yOf(thr, float64(top), float64(bottom), vmax)
@@ -138,7 +140,7 @@ func writeReplayChart(path string, r *ReplayReport) error {
 				continue
 			}
 			x := xOf(p.Start)
-			py := yOf(p.Value, float64(top), float64(bottom), vmax)
+			py := yOf(math.Min(p.Value, vmax), float64(top), float64(bottom), vmax)
 			c.rect(x, py, max(x+1, xOf(p.Start.Add(time.Duration(a.period)*time.Second))), min(py+2, bottom), chartLine)
 		}
 		// State band.
