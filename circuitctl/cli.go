@@ -1,7 +1,8 @@
 // Package circuitctl is the operators' command-line tool (cmd/circuitctl):
 // see a circuit (status, list), force it (open, close) and release it, clear
 // an alarm source or a hold, repair an item the breaker cannot act on, and
-// prune redundant per-key items.
+// prune redundant per-key items; replay evaluates a breaker's alarms on a
+// function's CloudWatch history (replay.go, docs/replay.md).
 //
 // It reads the circuit table with GetItem and Scan, and writes only through
 // circuitstore.Update with the rules of package circuit (SetOverride, the
