@@ -3,10 +3,14 @@
 package circuitctl_test
 
 import (
+	ziplib "archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
 	"image/png"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,11 +21,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/alarmeval"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuitctl"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	alarmhandler "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 )
 
 // minuteLoad is one minute of the downstream's traffic as Lambda publishes it
@@ -223,4 +232,92 @@ func TestReplayWritesTheChartOnMoto(t *testing.T) {
 	img, err := png.Decode(file)
 	require.NoError(t, err)
 	assert.Equal(t, 1400, img.Bounds().Dx())
+}
+
+// motoRole creates an IAM role in moto, which Lambda's CreateFunction checks
+// for (moto's put_function). IAM speaks the query protocol; moto picks the
+// service from the signing scope.
+func motoRole(t *testing.T, endpoint string) string {
+	t.Helper()
+	form := url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {"alarm-handler"},
+		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
+	req, err := http.NewRequest(http.MethodPost, endpoint+"/", strings.NewReader(form.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+testenv.FakeAccessKeyID+"/20261201/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	return "arn:aws:iam::123456789012:role/alarm-handler"
+}
+
+// A deployed breaker on moto: its alarm handler (a Lambda function whose
+// environment is the alarm handler's Config.Env, as the component renders
+// it), its rate alarm (PutMetricAlarm with the component's metric queries
+// and RateExpression) and healthcheck alarm. replay --stack reads the
+// handler's configuration (GetFunctionConfiguration), then the alarms
+// (DescribeAlarms, moto's shape), and replays with the handler's open
+// durations: 30 s, x3, capped at 90 s.
+func TestReplayDeployedBreakerOnMoto(t *testing.T) {
+	f := newReplayFixture(t)
+	ctx := context.Background()
+	creds := credentials.NewStaticCredentialsProvider(testenv.FakeAccessKeyID, testenv.FakeSecretAccessKey, "")
+	fns := lambda.New(lambda.Options{Region: testenv.FakeRegion, BaseEndpoint: aws.String(f.endpoint), Credentials: creds})
+	cfg := alarmhandler.Config{TableName: "circuits", ServiceName: "payments", DownstreamAlarmName: "t-downstream-errors", HealthcheckAlarmName: "t-healthcheck-errors",
+		Policy:   circuit.Policy{OpenDuration: 30 * time.Second, MaxOpenDuration: 90 * time.Second, BackoffMultiplier: 3},
+		TopicArn: "arn:aws:sns:us-east-1:123456789012:t", FunctionName: "payments-alarm-handler"}
+	var zip bytes.Buffer
+	zw := ziplib.NewWriter(&zip)
+	w, err := zw.Create("bootstrap")
+	require.NoError(t, err)
+	_, _ = w.Write([]byte("#!/bin/sh\n"))
+	require.NoError(t, zw.Close())
+	_, err = fns.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("payments-alarm-handler"), Role: aws.String(motoRole(t, f.endpoint)),
+		Runtime: ltypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &ltypes.FunctionCode{ZipFile: zip.Bytes()},
+		Environment: &ltypes.Environment{Variables: cfg.Env()}})
+	require.NoError(t, err)
+
+	cw := motoCloudWatch(f.endpoint)
+	dims := []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("payments")}}
+	metric := func(id, name string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(false), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String(name), Dimensions: dims}, Period: aws.Int32(60), Stat: aws.String("Sum")}}
+	}
+	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("t-downstream-errors"),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, Threshold: aws.Float64(50),
+		EvaluationPeriods: aws.Int32(2), DatapointsToAlarm: aws.Int32(2), TreatMissingData: aws.String("notBreaching"), ActionsEnabled: aws.Bool(true),
+		Metrics: []cwtypes.MetricDataQuery{metric(alarmeval.IDErrors, "Errors"), metric(alarmeval.IDInvocations, "Invocations"),
+			{Id: aws.String("rate"), Expression: aws.String(alarmeval.RateExpression(10)), ReturnData: aws.Bool(true)}}})
+	require.NoError(t, err)
+	_, err = cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("t-healthcheck-errors"),
+		Namespace: aws.String("AWS/Lambda"), MetricName: aws.String("Errors"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60),
+		Dimensions:         []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String("payments-health")}},
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold, Threshold: aws.Float64(1), EvaluationPeriods: aws.Int32(1)})
+	require.NoError(t, err)
+
+	stack := filepath.Join(t.TempDir(), "outputs.json")
+	require.NoError(t, os.WriteFile(stack, []byte(`{"tableName": "circuits", "tableArn": "arn:aws:dynamodb:us-east-1:123456789012:table/circuits", "alarmHandlerName": "payments-alarm-handler"}`), 0o600))
+	env := circuitctl.Env{Now: func() time.Time { return f.now },
+		NewMetrics:   func(context.Context, circuitctl.Conn) (circuitctl.MetricsAPI, error) { return cw, nil },
+		NewFunctions: func(context.Context, circuitctl.Conn) (circuitctl.FunctionsAPI, error) { return fns, nil }}
+	r := runWith(t, env, "replay", "--stack", stack, "--endpoint-url", f.endpoint, "--output", "json",
+		"--since", f.base.Format(time.RFC3339), "--until", f.base.Add(2*time.Hour).Format(time.RFC3339))
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	var rep circuitctl.ReplayReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
+	// The outage (minutes 20-29, 80% failing) alarms at the end of minute
+	// 21; probes fail at 22:30, 24:00, 25:30, ... (each minute 80% failing)
+	// until the first healthy minute, 30: open 30 s, 90 s, then 90 s (the cap).
+	require.Len(t, rep.Openings, 1, "%+v", rep.Openings)
+	op := rep.Openings[0]
+	assert.Equal(t, "t-downstream-errors", op.Alarm)
+	assert.Equal(t, f.base.Add(22*time.Minute), op.At.UTC())
+	assert.Equal(t, []time.Duration{30 * time.Second, 90 * time.Second, 90 * time.Second, 90 * time.Second, 90 * time.Second, 90 * time.Second}, op.OpenFor)
+	assert.Equal(t, f.base.Add(30*time.Minute), op.ClosedAt.UTC())
+	assert.Equal(t, "rate", rep.Alarms[0].Kind)
+	assert.Equal(t, "payments", rep.Function)
+	require.Len(t, rep.Skipped, 1)
+	assert.Contains(t, rep.Skipped[0], "t-healthcheck-errors")
 }
