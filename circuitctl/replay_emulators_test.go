@@ -321,3 +321,37 @@ func TestReplayDeployedBreakerOnMoto(t *testing.T) {
 	require.Len(t, rep.Skipped, 1)
 	assert.Contains(t, rep.Skipped[0], "t-healthcheck-errors")
 }
+
+// moto's GetMetricData answers in the shape of a recorded CloudWatch
+// response (LocalStack's AWS-validated snapshot
+// tests/aws/services/cloudwatch/test_cloudwatch.snapshot.json, localstack/localstack
+// at 047825aac6954e7f1183da49d3937dcdb41bba9c): "test_get_metric_data_for_multiple_metrics",
+// one MetricDataResult per query Id, StatusCode "Complete", Timestamps and
+// Values in step; "test_get_metric_with_no_results", a query without data
+// is a result with "Values": []. What replay's fetch relies on, checked here
+// on the emulator its tests use.
+func TestMotoGetMetricDataHasTheRecordedShape(t *testing.T) {
+	f := newReplayFixture(t)
+	q := func(id, function string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String("AWS/Lambda"), MetricName: aws.String("Invocations"),
+				Dimensions: []cwtypes.Dimension{{Name: aws.String("FunctionName"), Value: aws.String(function)}}},
+			Period: aws.Int32(60), Stat: aws.String("Sum")}}
+	}
+	out, err := motoCloudWatch(f.endpoint).GetMetricData(context.Background(), &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(f.base), EndTime: aws.Time(f.base.Add(10 * time.Minute)), ScanBy: cwtypes.ScanByTimestampAscending,
+		MetricDataQueries: []cwtypes.MetricDataQuery{q("seeded", "payments"), q("empty", "nobody")}})
+	require.NoError(t, err)
+	require.Len(t, out.MetricDataResults, 2)
+	byID := map[string]cwtypes.MetricDataResult{}
+	for _, r := range out.MetricDataResults {
+		assert.Equal(t, cwtypes.StatusCodeComplete, r.StatusCode)
+		assert.Len(t, r.Values, len(r.Timestamps))
+		byID[aws.ToString(r.Id)] = r
+	}
+	assert.Len(t, byID["seeded"].Values, 10)
+	assert.Equal(t, f.base, byID["seeded"].Timestamps[0].UTC(), "a period's datapoint is stamped with the period's start")
+	assert.Equal(t, float64(100), byID["seeded"].Values[0])
+	assert.Empty(t, byID["empty"].Values)
+	assert.Nil(t, out.NextToken)
+}
