@@ -441,8 +441,15 @@ func ruleOf(a cwtypes.MetricAlarm) (alarmeval.Rule, string, error) {
 			kind = r.MetricName + " " + r.Statistic
 		}
 	}
+	returning, expressions := 0, 0
 	for _, q := range a.Metrics {
-		rq := alarmeval.Query{ID: aws.ToString(q.Id), Expression: aws.ToString(q.Expression), ReturnData: q.ReturnData == nil || *q.ReturnData}
+		rq := alarmeval.Query{ID: aws.ToString(q.Id), Expression: aws.ToString(q.Expression), ReturnData: aws.ToBool(q.ReturnData)}
+		if rq.ReturnData {
+			returning++
+		}
+		if rq.Expression != "" {
+			expressions++
+		}
 		if ms := q.MetricStat; ms != nil && ms.Metric != nil {
 			rq.MetricName, rq.Stat = aws.ToString(ms.Metric.MetricName), aws.ToString(ms.Stat)
 			r.Namespace, r.Dimensions = aws.ToString(ms.Metric.Namespace), dimsOf(ms.Metric.Dimensions)
@@ -451,12 +458,14 @@ func ruleOf(a cwtypes.MetricAlarm) (alarmeval.Rule, string, error) {
 				kind = "slow calls"
 			}
 		}
-		if rq.Expression != "" {
-			rq.ReturnData = q.ReturnData != nil && *q.ReturnData
-		} else if q.ReturnData == nil {
-			rq.ReturnData = false
-		}
 		r.Metrics = append(r.Metrics, rq)
+	}
+	// An alarm's one expression is what it watches even where ReturnData
+	// was left out of the answer.
+	if returning == 0 && expressions == 1 {
+		for i := range r.Metrics {
+			r.Metrics[i].ReturnData = r.Metrics[i].Expression != ""
+		}
 	}
 	if len(a.Metrics) > 0 && kind == "" {
 		kind = "rate"
