@@ -225,7 +225,7 @@ type fakeFunctions struct {
 
 func (f fakeFunctions) GetFunctionConfiguration(_ context.Context, in *lambda.GetFunctionConfigurationInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error) {
 	if aws.ToString(in.FunctionName) != f.name {
-		return nil, fmt.Errorf("no function %s", aws.ToString(in.FunctionName))
+		return nil, &ltypes.ResourceNotFoundException{Message: aws.String("Function not found: " + aws.ToString(in.FunctionName))}
 	}
 	return &lambda.GetFunctionConfigurationOutput{FunctionName: aws.String(f.name), Environment: &ltypes.EnvironmentResponse{Variables: f.env}}, nil
 }
@@ -295,6 +295,12 @@ func TestReplayDeployedBreaker(t *testing.T) {
 	r := runWith(t, replayEnv(f, fns), append([]string{"replay", "--table", "circuits", "--service", "refunds"}, replayWindowArgs...)...)
 	assert.Equal(t, circuitctl.ExitCircuitNotFound, r.code, r)
 	assert.Contains(t, r.stderr, "no alarm handler in this account and region serves table circuits and service refunds")
+
+	wrong := dir + "/wrong.json"
+	require.NoError(t, os.WriteFile(wrong, []byte(`{"tableName": "circuits", "alarmHandlerName": "nobody"}`), 0o600))
+	r = runWith(t, replayEnv(f, fns), append([]string{"replay", "--stack", wrong}, replayWindowArgs...)...)
+	assert.Equal(t, circuitctl.ExitCircuitNotFound, r.code, r)
+	assert.Contains(t, r.stderr, "alarmHandlerName names no function")
 }
 
 func TestReplayRefusesBadInput(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	ltypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
@@ -131,16 +132,12 @@ func classifyReplay(err error) *exitError {
 		return &exitError{code: ExitAccessDenied, err: err, msg: fmt.Sprintf("access denied (%s): replay needs cloudwatch:GetMetricData, and for a deployed breaker cloudwatch:DescribeAlarms and "+
 			"lambda:GetFunctionConfiguration (--stack) or lambda:ListFunctions (--table and --service)", api.ErrorCode())}
 	}
-	var nf *lambdaNotFound
+	var nf *ltypes.ResourceNotFoundException
 	if errors.As(err, &nf) {
-		return &exitError{code: ExitCircuitNotFound, err: err, msg: nf.Error()}
+		return &exitError{code: ExitCircuitNotFound, err: err, msg: "the stack's alarmHandlerName names no function in this account and region (check --region, --profile, or the stack)"}
 	}
 	return &exitError{code: ExitConflictOrOther, err: err, msg: err.Error()}
 }
-
-type lambdaNotFound struct{ msg string }
-
-func (e *lambdaNotFound) Error() string { return e.msg }
 
 func replay(ctx context.Context, o replayOptions, env Env) error {
 	if o.stack != "" && o.Region == "" {
