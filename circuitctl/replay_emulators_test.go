@@ -355,3 +355,77 @@ func TestMotoGetMetricDataHasTheRecordedShape(t *testing.T) {
 	assert.Empty(t, byID["empty"].Values)
 	assert.Nil(t, out.NextToken)
 }
+
+// splitMetrics sends a GetMetricData call's percentile queries to a fake
+// (moto has no percentiles: a p99 query answers 500) and the rest to moto,
+// and merges the answers: the slow-call alarm's Invocations come from moto,
+// its per-minute p99 from the fake, in the recorded shape (replay_test.go).
+type splitMetrics struct {
+	moto *cloudwatch.Client
+	fake *fakeMetrics
+}
+
+func (s splitMetrics) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	toMoto, toFake := *in, *in
+	toMoto.MetricDataQueries, toFake.MetricDataQueries = nil, nil
+	for _, q := range in.MetricDataQueries {
+		if _, ok := alarmeval.Percentile(aws.ToString(q.MetricStat.Stat)); ok {
+			toFake.MetricDataQueries = append(toFake.MetricDataQueries, q)
+		} else {
+			toMoto.MetricDataQueries = append(toMoto.MetricDataQueries, q)
+		}
+	}
+	out, err := s.moto.GetMetricData(ctx, &toMoto, opts...)
+	if err != nil || len(toFake.MetricDataQueries) == 0 {
+		return out, err
+	}
+	fake, err := s.fake.GetMetricData(ctx, &toFake)
+	if err != nil {
+		return nil, err
+	}
+	out.MetricDataResults = append(out.MetricDataResults, fake.MetricDataResults...)
+	return out, nil
+}
+
+func (s splitMetrics) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	return s.moto.DescribeAlarms(ctx, in, opts...)
+}
+
+// The slow-call alarm on moto's Invocations and a per-minute p99 (above
+// 800 ms in 3 of 3 minutes of at least 10 calls): slow minutes 40-44 open
+// the circuit at the end of minute 42 for 60 s; the probe at 44:00 meets a
+// minute without errors (a slow call is no probe failure) and closes it. The slow minutes 92-94 fall in the quiet spell's 4
+// calls a minute, below the minimum: no opening. (The count alarm, with a
+// threshold no minute reaches here, opens nothing: --threshold 100 is at
+// the busiest minute's 100 calls, which replay also warns of.)
+func TestReplaySlowCallAlarmOnMoto(t *testing.T) {
+	f := newReplayFixture(t)
+	p99 := &fakeMetrics{pageSize: 1000, series: map[string]alarmeval.Values{"Duration p99": {}}}
+	for m := 0; m < 120; m++ {
+		d := 150.0
+		if (m >= 40 && m <= 44) || (m >= 92 && m <= 94) {
+			d = 2500
+		}
+		p99.series["Duration p99"][f.base.Add(time.Duration(m)*time.Minute)] = d
+	}
+	env := circuitctl.Env{Now: func() time.Time { return f.now },
+		NewMetrics: func(context.Context, circuitctl.Conn) (circuitctl.MetricsAPI, error) {
+			return splitMetrics{moto: motoCloudWatch(f.endpoint), fake: p99}, nil
+		}}
+	r := runWith(t, env, "replay", "--function", "payments", "--endpoint-url", f.endpoint, "--output", "json",
+		"--since", f.base.Format(time.RFC3339), "--until", f.base.Add(2*time.Hour).Format(time.RFC3339),
+		"--threshold", "100", "--slow-threshold-ms", "800")
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	var rep circuitctl.ReplayReport
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
+	require.Len(t, rep.Openings, 1, "%+v", rep.Openings)
+	op := rep.Openings[0]
+	assert.Equal(t, "slow-calls", op.Alarm)
+	assert.Equal(t, circuit.SourceSlowCalls, op.Source)
+	assert.Equal(t, f.base.Add(43*time.Minute), op.At.UTC())
+	assert.Equal(t, f.base.Add(44*time.Minute), op.ClosedAt.UTC())
+	require.Len(t, rep.Alarms, 2)
+	assert.Equal(t, 5, rep.Alarms[1].Breaching, "minutes 40-44; 92-94 had 4 calls")
+	require.Len(t, rep.Warnings, 1)
+	assert.Contains(t, rep.Warnings[0], "downstream: Errors Sum > 100 can never breach")
+}
