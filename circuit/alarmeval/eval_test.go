@@ -9,7 +9,11 @@ import (
 // The evaluation rules these tests pin are AWS's, "Using Amazon CloudWatch
 // alarms" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html):
 // M of N ("Datapoints to Alarm"), and the four TreatMissingData values of
-// "Configuring how CloudWatch alarms treat missing data". The metric-math
+// "Configuring how CloudWatch alarms treat missing data"
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html:
+// notBreaching "good", breaching "bad", ignore "the current alarm state is
+// maintained", missing "if all data points in the alarm evaluation range are
+// missing, the alarm transitions to INSUFFICIENT_DATA"). The metric-math
 // functions are those of "Metric math syntax and functions"
 // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html):
 // IF(condition, trueValue, falseValue), and comparison operators returning 1
