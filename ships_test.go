@@ -41,6 +41,10 @@ var awsSDK = []string{
 	"github.com/aws/smithy-go",
 }
 
+// circuitctlModules: the operators' tool is awsSDK plus golang.org/x/image,
+// whose bitmap font and PNG drawing draw replay's chart (`circuitctl replay --png`).
+var circuitctlModules = append([]string{"golang.org/x/image"}, awsSDK...)
+
 // functionModules: the Lambdas are awsSDK plus the Lambda runtime client.
 var functionModules = append([]string{"github.com/aws/aws-lambda-go"}, awsSDK...)
 
@@ -112,7 +116,7 @@ func TestShippedCodeReachesOnlyWhatShips(t *testing.T) {
 	}{
 		{"plugin", []string{"./provider/cmd/pulumi-resource-circuitbreaker"}, pluginModules},
 		{"functions", []string{"./functions/..."}, functionModules},
-		{"circuitctl", []string{"./cmd/circuitctl"}, awsSDK},
+		{"circuitctl", []string{"./cmd/circuitctl"}, circuitctlModules},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			deps := goListDeps(t, c.pkgs)

@@ -45,3 +45,28 @@ var (
 // SuccessThresholdRange is 1 to halfOpenMaxCalls: a half-open period admits
 // no more probes than that, so more successes could never be reached.
 func SuccessThresholdRange(halfOpenMaxCalls int) Range { return Range{1, halfOpenMaxCalls} }
+
+// The alarms' defaults: component/defaults.go builds the component's alarm
+// settings from them, and `circuitctl replay` proposes them when a flag is
+// not given. The downstream alarm keeps the original module's thresholds
+// (Errors Sum > 1 in 3 of 3 one-minute periods); missing data (a minute
+// without invocations, or an open circuit that invokes nothing) is not
+// breaching, so that a quiet or open downstream never alarms.
+const (
+	DefaultAlarmPeriodSeconds          = 60
+	DefaultAlarmTreatMissingData       = "notBreaching"
+	DefaultDownstreamAlarmComparison   = "GreaterThanThreshold"
+	DefaultDownstreamAlarmThreshold    = 1.0
+	DefaultDownstreamEvaluationPeriods = 3
+	DefaultDownstreamDatapointsToAlarm = 3
+	// DefaultMinimumInvocations: below about ten calls a period, one error is
+	// already 10%: a rate says little, so quieter periods do not breach. The
+	// slow-call alarm's minimum too: a p99 of fewer than ten calls is their
+	// maximum, one slow call is the whole statistic.
+	DefaultMinimumInvocations = 10
+	// The slow-call alarm: the p99 of three one-minute periods, all three
+	// breaching, like the error alarm's 3 of 3. Its threshold has no default.
+	DefaultSlowCallPercentile        = "p99"
+	DefaultSlowCallEvaluationPeriods = 3
+	DefaultSlowCallDatapointsToAlarm = 3
+)

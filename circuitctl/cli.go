@@ -1,7 +1,8 @@
 // Package circuitctl is the operators' command-line tool (cmd/circuitctl):
 // see a circuit (status, list), force it (open, close) and release it, clear
 // an alarm source or a hold, repair an item the breaker cannot act on, and
-// prune redundant per-key items.
+// prune redundant per-key items; replay evaluates a breaker's alarms on a
+// function's CloudWatch history (replay.go, docs/replay.md).
 //
 // It reads the circuit table with GetItem and Scan, and writes only through
 // circuitstore.Update with the rules of package circuit (SetOverride, the
@@ -48,6 +49,10 @@ type Env struct {
 	// NewClient builds the DynamoDB client from the connection flags; nil: the
 	// SDK's default chain (environment, shared config and --profile, SSO, IMDS).
 	NewClient func(ctx context.Context, c Conn) (API, error)
+	// NewMetrics and NewFunctions build replay's CloudWatch and Lambda
+	// clients; nil: the SDK's, configured like NewClient's.
+	NewMetrics   func(ctx context.Context, c Conn) (MetricsAPI, error)
+	NewFunctions func(ctx context.Context, c Conn) (FunctionsAPI, error)
 }
 
 // Conn is where the table is.
@@ -66,6 +71,7 @@ var commands = []struct{ name, args, summary string }{
 	{"clear-hold", "[SERVICE] --reason TEXT", "end what holds the circuit now: a healthcheck hold, the open duration, a half-open period; the next call is a probe"},
 	{"repair", "[SERVICE] --reason TEXT", "rewrite what the breaker cannot act on (status lists it under needs repair): unreadable values, an unknown state, override or alarm state, counters out of range, event times ahead of now, an opening beyond --max-open-duration"},
 	{"prune", "SERVICE [--yes]", "delete SERVICE's per-key circuits that are CLOSED with no override and no failures (a missing item is the same circuit), each only if unchanged since read; without --yes, only show them"},
+	{"replay", "--function NAME | --stack PATH", "what-if: the openings the breaker's alarms would have caused on the downstream's CloudWatch metrics (up to 15 days); `circuitctl replay --help`"},
 	{"history", "[SERVICE]", "not kept: the item holds only the last transition (shown by status); see below"},
 }
 
@@ -133,6 +139,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if env.NewClient == nil {
 		env.NewClient = defaultClient
 	}
+	if env.NewMetrics == nil {
+		env.NewMetrics = defaultMetrics
+	}
+	if env.NewFunctions == nil {
+		env.NewFunctions = defaultFunctions
+	}
 	if len(args) == 0 {
 		usage(env.Stderr)
 		return ExitUsage
@@ -146,6 +158,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return ExitOK
 	}
 	cmd := args[0]
+	if cmd == "replay" {
+		return runReplay(ctx, args[1:], env)
+	}
 	known := false
 	for _, c := range commands {
 		known = known || c.name == cmd
@@ -317,7 +332,9 @@ func checkCircuit(cmd, name string) error {
 	return nil
 }
 
-func defaultClient(ctx context.Context, c Conn) (API, error) {
+// loadConfig is the SDK's configuration from the connection flags, with its
+// credentials resolved.
+func loadConfig(ctx context.Context, c Conn) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
@@ -328,13 +345,13 @@ func defaultClient(ctx context.Context, c Conn) (API, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	var noProfile config.SharedConfigProfileNotExistError
 	if errors.As(err, &noProfile) {
-		return nil, usageError("--profile %q is not in the shared config files %v: check the name (aws configure list-profiles)", noProfile.Profile, noProfile.Filename)
+		return aws.Config{}, usageError("--profile %q is not in the shared config files %v: check the name (aws configure list-profiles)", noProfile.Profile, noProfile.Filename)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("loading the AWS configuration (--profile, --region): %w", err)
+		return aws.Config{}, fmt.Errorf("loading the AWS configuration (--profile, --region): %w", err)
 	}
 	if cfg.Region == "" {
-		return nil, usageError("no AWS region: pass --region, set AWS_REGION, or use a profile with a region")
+		return aws.Config{}, usageError("no AWS region: pass --region, set AWS_REGION, or use a profile with a region")
 	}
 	// The SDK resolves credentials lazily, at the first call, and its error is
 	// the whole provider chain (environment, shared files, SSO, IMDS, ...) on
@@ -342,8 +359,16 @@ func defaultClient(ctx context.Context, c Conn) (API, error) {
 	// chain. The cache keeps them for the calls that follow.
 	if cfg.Credentials != nil {
 		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return nil, noCredentials(c, err)
+			return aws.Config{}, noCredentials(c, err)
 		}
+	}
+	return cfg, nil
+}
+
+func defaultClient(ctx context.Context, c Conn) (API, error) {
+	cfg, err := loadConfig(ctx, c)
+	if err != nil {
+		return nil, err
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if c.EndpointURL != "" {

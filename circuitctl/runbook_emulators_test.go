@@ -3,6 +3,7 @@
 package circuitctl_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -59,7 +60,12 @@ func TestRunbookCommandLinesRun(t *testing.T) {
 		for k, v := range c.env {
 			t.Setenv(k, v)
 		}
-		r := runWith(t, circuitctl.Env{}, args...)
+		// replay reads CloudWatch, which the local table is not: its lines
+		// read a fake with an hour of metrics (replay_test.go); the moto
+		// tests (replay_emulators_test.go) run it on CloudWatch's protocol.
+		r := runWith(t, circuitctl.Env{NewMetrics: func(context.Context, circuitctl.Conn) (circuitctl.MetricsAPI, error) {
+			return slowHistory(1000), nil
+		}}, args...)
 		assert.Equal(t, circuitctl.ExitOK, r.code, "%s\n%s", c.line, r)
 		seen[c.args[0]] = true
 	}

@@ -18,6 +18,9 @@ type stackOutputs struct {
 	TableName   string
 	TableArn    string
 	ServiceName string
+	// AlarmHandlerName (the component's alarmHandlerName) is what replay
+	// reads the breaker's alarms and open durations from.
+	AlarmHandlerName string
 }
 
 // readStack reads path, a JSON file of stack outputs or a directory holding
@@ -66,7 +69,7 @@ func readStack(path, wantService string) (stackOutputs, error) {
 
 func outputsIn(m map[string]any) (stackOutputs, bool) {
 	str := func(k string) string { s, _ := m[k].(string); return s }
-	o := stackOutputs{TableName: str("tableName"), TableArn: str("tableArn"), ServiceName: str("serviceName")}
+	o := stackOutputs{TableName: str("tableName"), TableArn: str("tableArn"), ServiceName: str("serviceName"), AlarmHandlerName: str("alarmHandlerName")}
 	return o, o.TableName != ""
 }
 

@@ -7,6 +7,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/alarmeval"
 )
 
 // alarmTopic is the topic both alarms notify, with its policy, and the names
@@ -146,7 +148,7 @@ func (g *graph) slowCallAlarm(name pulumi.StringOutput, m SlowCallMonitoring, to
 // "Metric math syntax and functions"); a period with no invocations has no
 // datapoints at all and is missing data, which treatMissingData decides.
 func SlowCallExpression(minimumInvocations int) string {
-	return fmt.Sprintf("IF(invocations >= %d, duration, 0)", minimumInvocations)
+	return alarmeval.SlowCallExpression(minimumInvocations)
 }
 
 // slowCallQueries are the slow-call alarm's metrics: the percentile of
@@ -169,8 +171,8 @@ func slowCallQueries(dims pulumi.StringMapInput, m SlowCallMonitoring) cloudwatc
 		}
 	}
 	return cloudwatch.MetricAlarmMetricQueryArray{
-		metric("duration", "Duration", m.Percentile),
-		metric("invocations", "Invocations", "Sum"),
+		metric(alarmeval.IDDuration, "Duration", m.Percentile),
+		metric(alarmeval.IDInvocations, "Invocations", "Sum"),
 		cloudwatch.MetricAlarmMetricQueryArgs{
 			Id:         pulumi.String("slow"),
 			Expression: pulumi.String(SlowCallExpression(m.MinimumInvocations)),
@@ -236,7 +238,7 @@ func (g *graph) alarm(suffix string, name pulumi.StringOutput, fn *lambda.Functi
 // "Metric math syntax and functions"). A period with no invocations has no
 // datapoints at all and is missing data: treatMissingData decides it.
 func RateExpression(minimumInvocations int) string {
-	return fmt.Sprintf("IF(invocations >= %d, 100 * errors / invocations, 0)", minimumInvocations)
+	return alarmeval.RateExpression(minimumInvocations)
 }
 
 // rateQueries are the rate alarm's metrics: the Sums of Errors and
@@ -257,8 +259,8 @@ func rateQueries(dims pulumi.StringMapInput, m Monitoring) cloudwatch.MetricAlar
 		}
 	}
 	return cloudwatch.MetricAlarmMetricQueryArray{
-		metric("errors", "Errors"),
-		metric("invocations", "Invocations"),
+		metric(alarmeval.IDErrors, "Errors"),
+		metric(alarmeval.IDInvocations, "Invocations"),
 		cloudwatch.MetricAlarmMetricQueryArgs{
 			Id:         pulumi.String("rate"),
 			Expression: pulumi.String(RateExpression(m.MinimumInvocations)),

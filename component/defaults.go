@@ -66,20 +66,19 @@ const (
 	MonitoringRate  = "rate"
 )
 
-// DefaultMinimumInvocations: below about ten calls a period, one error is
-// already 10%: a rate says little, so quieter periods do not breach.
-const DefaultMinimumInvocations = 10
+// DefaultMinimumInvocations is circuit.DefaultMinimumInvocations.
+const DefaultMinimumInvocations = circuit.DefaultMinimumInvocations
 
 // DefaultDownstreamMonitoring is the original module's downstream alarm.
 var DefaultDownstreamMonitoring = Monitoring{
-	ComparisonOperator: "GreaterThanThreshold",
-	EvaluationPeriods:  3,
-	DatapointsToAlarm:  3,
+	ComparisonOperator: circuit.DefaultDownstreamAlarmComparison,
+	EvaluationPeriods:  circuit.DefaultDownstreamEvaluationPeriods,
+	DatapointsToAlarm:  circuit.DefaultDownstreamDatapointsToAlarm,
 	MetricName:         "Errors",
-	Period:             60,
+	Period:             circuit.DefaultAlarmPeriodSeconds,
 	Statistic:          "Sum",
-	Threshold:          1,
-	TreatMissingData:   "notBreaching",
+	Threshold:          circuit.DefaultDownstreamAlarmThreshold,
+	TreatMissingData:   circuit.DefaultAlarmTreatMissingData,
 	ActionsEnabled:     true,
 	Mode:               MonitoringCount,
 	MinimumInvocations: DefaultMinimumInvocations,
@@ -120,11 +119,11 @@ type SlowCallMonitoring struct {
 // as a rate alarm's period needs (a p99 of fewer than ten calls is their
 // maximum: one slow call is the whole statistic). ThresholdMs has no default.
 var DefaultSlowCallMonitoring = SlowCallMonitoring{
-	Percentile:         "p99",
-	Period:             60,
-	EvaluationPeriods:  3,
-	DatapointsToAlarm:  3,
-	TreatMissingData:   "notBreaching",
+	Percentile:         circuit.DefaultSlowCallPercentile,
+	Period:             circuit.DefaultAlarmPeriodSeconds,
+	EvaluationPeriods:  circuit.DefaultSlowCallEvaluationPeriods,
+	DatapointsToAlarm:  circuit.DefaultSlowCallDatapointsToAlarm,
+	TreatMissingData:   circuit.DefaultAlarmTreatMissingData,
 	ActionsEnabled:     true,
 	MinimumInvocations: DefaultMinimumInvocations,
 }

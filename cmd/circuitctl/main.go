@@ -1,6 +1,6 @@
 // Command circuitctl is the operators' tool for pulumi-circuitbreaker's
 // circuits: status, list, open, close, release, clear-alarm, clear-hold,
-// repair, prune. The logic is in
+// repair, prune, and replay (what-if on a function's metrics). The logic is in
 // circuitctl; `circuitctl --help` and docs/runbook.md say how to
 // use it.
 package main

@@ -47,7 +47,7 @@ func (l *Loop) Run(ctx context.Context) {
 	nextEval := make([]time.Time, len(l.Alarms))
 	now := time.Now()
 	for i, w := range l.Alarms {
-		nextEval[i] = w.Alarm.periodStart(w.Alarm.period(now) + 1).Add(l.Lag)
+		nextEval[i] = w.Alarm.PeriodStart(w.Alarm.PeriodOf(now) + 1).Add(l.Lag)
 	}
 	var nextTick time.Time
 	if l.Target != nil && l.Every > 0 {

@@ -57,7 +57,8 @@ func run(tb testenv.T, rate float64, duration time.Duration, windows []outage.Wi
 	fmt.Printf("  request path  the component's real definition (%d states), run by aws-local-stepfunctions against moto's DynamoDB;\n", strings.Count(b.Definition, `"Type":`))
 	fmt.Printf("                our controller Lambda (real bootstrap, Lambda RIE) for trips, probe elections, reopens\n")
 	fmt.Printf("  alarm path    our alarm-handler Lambda (real bootstrap, Lambda RIE) fed SNS-wrapped CloudWatch alarm JSON;\n")
-	fmt.Printf("                CloudWatch alarms, SNS and EventBridge Scheduler are SIMULATED (dev/alarmsim),\n")
+	fmt.Printf("                CloudWatch alarms, SNS and EventBridge Scheduler are SIMULATED (dev/alarmsim; the alarms evaluated by\n")
+	fmt.Printf("                circuit/alarmeval, the code circuitctl replay runs on CloudWatch's data),\n")
 	fmt.Printf("                %gx faster than configured: one %d s alarm period lasts %v, %q runs every %v\n",
 		compression, s.DownstreamMonitoring.Period, b.DownstreamAlarm.Rule.Period, s.HealthcheckSchedule, b.HealthcheckEvery)
 	fmt.Printf("  events        the table's stream (moto) read by our event publisher Lambda (real bootstrap, RIE), polled as Lambda's\n")
