@@ -26,9 +26,11 @@ import (
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfgen"
 	shim "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfshim"
 	pschema "github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	rprovider "github.com/pulumi/pulumi/pkg/v3/resource/provider"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/spf13/afero"
 )
 
@@ -62,7 +64,37 @@ func main() {
 		}
 		return
 	}
-	pfbridge.Main(ctx, "aws", prov, pfbridge.ProviderMetadata{XGetSchema: schemaOf(prov)})
+	meta := pfbridge.ProviderMetadata{XGetSchema: schemaOf(prov)}
+	err = rprovider.Main("aws", func(host *rprovider.HostClient) (pulumirpc.ResourceProviderServer, error) {
+		srv, err := pfbridge.NewProviderServer(ctx, host, prov, meta)
+		if err != nil {
+			return nil, err
+		}
+		return noResourceReferences{srv}, nil
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pulumi-resource-aws (fidelity):", err)
+		os.Exit(1)
+	}
+}
+
+// noResourceReferences answers Configure as pulumi-aws does. pulumi-aws muxes its SDKv2 and
+// Plugin Framework halves and answers with the AND of both (pulumi-terraform-bridge
+// pkg/x/muxer, Configure); the SDKv2 half does not accept resource references (pkg/tfbridge
+// Provider.Configure), so the engine sends a referenced resource's ID, as for
+// `topic: breaker.alarmTopic` in the README. This bridge serves every resource through the
+// Plugin Framework half alone, which says it accepts references and then cannot encode one
+// ("Expected a string, got: {{urn:...}}", the first fidelity run of the sharing stacks).
+type noResourceReferences struct {
+	pulumirpc.ResourceProviderServer
+}
+
+func (s noResourceReferences) Configure(ctx context.Context, req *pulumirpc.ConfigureRequest) (*pulumirpc.ConfigureResponse, error) {
+	resp, err := s.ResourceProviderServer.Configure(ctx, req)
+	if resp != nil {
+		resp.AcceptResources = false
+	}
+	return resp, err
 }
 
 // providerInfo maps the provider's resources and data sources (mapping.go) and ignores the rest.
