@@ -67,7 +67,7 @@ func fuzzController(table *fakestore.Table, healthcheck *countingLambda) *handle
 // component/statemachine/testdata/golden/*.json, with the context object's
 // times filled in as Step Functions renders $$.Execution.StartTime and
 // $$.State.EnteredTime), the runbook's operator payloads (docs/runbook.md),
-// and the healthcheck schedule's input (component/healthcheck.go: EventBridge
+// and the healthcheck schedule's input (component/schedule.go: EventBridge
 // Scheduler's <aws.scheduler.scheduled-time>, rendered like 2026-11-27T00:10:00Z).
 var requestSeeds = []string{
 	`{"action":"elect","at":"2026-11-27T00:10:29.123Z"}`,
