@@ -21,7 +21,9 @@ import (
 )
 
 // acceptingBus is EventBridge accepting every entry; it keeps them.
-type acceptingBus struct{ entries []ebtypes.PutEventsRequestEntry }
+type acceptingBus struct {
+	entries []ebtypes.PutEventsRequestEntry
+}
 
 func (b *acceptingBus) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error) {
 	out := &eventbridge.PutEventsOutput{}
