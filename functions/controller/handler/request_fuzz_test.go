@@ -155,3 +155,18 @@ func FuzzHealthcheckAnswer(f *testing.F) {
 		}
 	})
 }
+
+// TestUnknownEmptyFieldIsNamed: a request with a field named "" was refused
+// as `invalid controller request: : unknown field`, naming no field (found
+// by FuzzControllerRequest, testdata/fuzz/FuzzControllerRequest/dc600271e2e08ad4).
+func TestUnknownEmptyFieldIsNamed(t *testing.T) {
+	table := &fakestore.Table{}
+	_, err := fuzzController(table, nil).Handle(context.Background(), []byte(`{"":""}`))
+	var bad *handler.InvalidRequestError
+	if !errors.As(err, &bad) || bad.Field != `""` {
+		t.Fatalf("got %v, want an InvalidRequestError on the field %q", err, `""`)
+	}
+	if table.Reads()+table.Writes() != 0 {
+		t.Fatal("the refused request touched the table")
+	}
+}
