@@ -199,10 +199,10 @@ func FuzzInvokeEvent(f *testing.F) {
 	})
 }
 
-// invocationRecord wraps payload as Lambda's on-failure destination does
+// fzInvocationRecord wraps payload as Lambda's on-failure destination does
 // (Lambda Developer Guide, "Capturing records of Lambda asynchronous
 // invocations", the example invocation record), for functionArn.
-func invocationRecord(functionArn string, payload []byte) string {
+func fzInvocationRecord(functionArn string, payload []byte) string {
 	b, _ := json.Marshal(map[string]any{
 		"version":   "1.0",
 		"timestamp": "2026-11-27T00:20:09.412Z",
@@ -226,10 +226,10 @@ func FuzzDeadLetterRecord(f *testing.F) {
 		if json.Unmarshal(b, &ev) != nil {
 			f.Fatal("seed is not JSON")
 		}
-		f.Add(invocationRecord(own, ev))
-		f.Add(invocationRecord("arn:aws:lambda:us-east-1:123456789012:function:someone-else", ev))
+		f.Add(fzInvocationRecord(own, ev))
+		f.Add(fzInvocationRecord("arn:aws:lambda:us-east-1:123456789012:function:someone-else", ev))
 	}
-	f.Add(invocationRecord(own, []byte(`{"reconcile":true}`)))
+	f.Add(fzInvocationRecord(own, []byte(`{"reconcile":true}`)))
 	f.Add(`{"requestPayload":{}}`)
 	f.Add(`not json`)
 	f.Fuzz(func(t *testing.T, body string) {
