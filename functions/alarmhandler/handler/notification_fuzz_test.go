@@ -111,6 +111,12 @@ func FuzzAlarmNotification(f *testing.F) {
 			f.Add(fzTopic, r.SNS.Message)
 		}
 	}
+	// Values far over circuit.MaxEcho: an error must not echo them whole.
+	long := strings.Repeat("x", 3000)
+	f.Add(fzTopic+long, "{}")
+	f.Add(fzTopic, `{"AlarmName":"`+long+`"}`)
+	f.Add(fzTopic, `{"AlarmName":"`+fzDownstream+`","AWSAccountId":"123456789012","AlarmArn":"arn:aws:cloudwatch:us-east-1:123456789012:alarm:`+fzDownstream+`","NewStateValue":"`+long+`"}`)
+	f.Add(fzTopic, `{"`+long+`":1,"AlarmName":[]}`)
 	f.Add(fzTopic, "")
 	f.Add(fzTopic, "null")
 	f.Add(fzTopic, `{"AlarmName":`+strings.Repeat(`"x`, 3)+`}`)

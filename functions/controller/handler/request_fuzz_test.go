@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +87,11 @@ var requestSeeds = []string{
 	`{"action":"elect"}{"action":"elect"}`,
 	`{"action":1}`,
 	`[]`, `null`, ``,
+	// Fields far over circuit.MaxEcho: an error must not echo them whole.
+	`{"action":"` + strings.Repeat("x", 3000) + `"}`,
+	`{"` + strings.Repeat("y", 3000) + `":1}`,
+	`{"action":"trip","failures":1,"at":"` + strings.Repeat("9", 3000) + `"}`,
+	`{"action":"elect","key":"` + strings.Repeat("k", 3000) + `#"}`,
 }
 
 // FuzzControllerRequest: the payload, sent to the controller and to the
