@@ -102,6 +102,13 @@ test-go: lambdas
 	python3 -m py_compile dev/tests/fidelity/moto/server.py
 	go test $(GOTEST_FLAGS) -tags emulators,engine ./...
 
+## fuzz: every Go fuzz target for FUZZTIME each (default 30s), one at a time (dev/fuzz/run.sh,
+## docs/fuzzing.md); FUZZ=regexp picks targets. Not part of make test, which runs their seeds.
+FUZZTIME ?= 30s
+.PHONY: fuzz
+fuzz:
+	FUZZTIME=$(FUZZTIME) FUZZ='$(or $(FUZZ),.)' dev/fuzz/run.sh
+
 clean:
 	rm -rf $(BIN)
 

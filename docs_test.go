@@ -67,7 +67,7 @@ func TestDocPathsExist(t *testing.T) {
 }
 
 func markdownFiles(t *testing.T) []string {
-	files := []string{"README.md", "CONTRIBUTING.md"}
+	files := []string{"README.md", "CONTRIBUTING.md", "SECURITY.md"}
 	docs, err := filepath.Glob(filepath.Join("docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -187,5 +187,48 @@ func TestReadmeIsAFirstPage(t *testing.T) {
 	}
 	if n := strings.Count(string(b), "\n"); n > 150 {
 		t.Errorf("README.md has %d lines: at most 150 (move the detail to docs/)", n)
+	}
+}
+
+// testName is a Go test or fuzz target's name as the docs cite one.
+var testName = regexp.MustCompile(`\b((?:Test|Fuzz)[A-Z][A-Za-z0-9_]*)\b`)
+
+// Every test the docs cite as the proof of a claim exists (SECURITY.md links
+// each claim to one): a renamed or deleted test fails here, not in a reader's
+// hands. A test is a func TestX or FuzzX in a _test.go file of the tree.
+func TestCitedTestsExist(t *testing.T) {
+	defined := map[string]bool{}
+	decl := regexp.MustCompile(`(?m)^func ((?:Test|Fuzz)[A-Za-z0-9_]*)\(`)
+	for _, f := range goFiles(t) {
+		if !strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range decl.FindAllStringSubmatch(string(b), -1) {
+			defined[m[1]] = true
+		}
+	}
+	if !defined["TestCitedTestsExist"] {
+		t.Fatal("the walk found no tests")
+	}
+	for _, f := range markdownFiles(t) {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			for _, m := range testName.FindAllStringSubmatchIndex(line, -1) {
+				name := line[m[2]:m[3]]
+				if strings.HasPrefix(line[m[3]:], "{") {
+					continue // a family, TestPython{BadInput,ForeignAlias}...
+				}
+				if !defined[name] {
+					t.Errorf("%s:%d cites %s, which no _test.go file defines", f, i+1, name)
+				}
+			}
+		}
 	}
 }

@@ -218,7 +218,7 @@ func parse(cmd string, args []string, env Env) (options, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return o, err
 			}
-			return o, usageError("%v", err)
+			return o, usageError("%s", flagError(err))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -293,6 +293,22 @@ func parse(cmd string, args []string, env Env) (options, error) {
 		return o, usageError("prune %q: give the service (prune deletes its per-key circuits SERVICE#KEY), not one circuit", o.service)
 	}
 	return o, nil
+}
+
+// flagError is the flag package's parse error as the tool prints it. The
+// flag package echoes the argument raw ("flag provided but not defined:
+// -\x1b[2J", "flag needs an argument: -..."), which would reach the terminal
+// (issue 14 item 10; found by FuzzCommandLine): what follows its message is
+// bounded (circuit.Echo) and escaped (shown).
+func flagError(err error) string {
+	msg := err.Error()
+	if printable(msg) && len(msg) <= 2*circuit.MaxEcho {
+		return msg
+	}
+	if head, tail, ok := strings.Cut(msg, ": "); ok && printable(head) && len(head) <= 2*circuit.MaxEcho {
+		return head + ": " + shown(circuit.Echo(tail))
+	}
+	return shown(circuit.Echo(msg))
 }
 
 // DefaultMaxOpenSeconds is the --max-open-duration default: a day, far above

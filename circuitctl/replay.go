@@ -153,7 +153,7 @@ func parseReplay(args []string) (replayOptions, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, err
 		}
-		return o, usageError("replay: %v", err)
+		return o, usageError("replay: %s", flagError(err))
 	}
 	if fs.NArg() > 0 {
 		return o, usageError("replay takes flags only, got %q: give the function with --function NAME, or the breaker with --stack or --table and --service", fs.Args())

@@ -96,3 +96,31 @@ func TestRejectsWhatItDoesNotSimulate(t *testing.T) {
 		}
 	}
 }
+
+// CloudWatch bounds Period x EvaluationPeriods: 7 days, 1 day for periods
+// under an hour (CloudWatch API Reference, PutMetricAlarm, Period), on the
+// configured period when a simulation compresses it. Beyond it Replay
+// allocated EvaluationPeriods datapoints per period (out of memory for
+// 2147483647, TestReplayRefusesAnEvaluationRangeCloudWatchRefuses).
+func TestValidateBoundsTheEvaluationRange(t *testing.T) {
+	rule := func(period time.Duration, configured, n int) Rule {
+		return Rule{MetricName: "Errors", Statistic: "Sum", ComparisonOperator: "GreaterThanThreshold", TreatMissingData: "missing",
+			EvaluationPeriods: n, DatapointsToAlarm: 1, Period: period, ConfiguredPeriodSeconds: configured}
+	}
+	for _, tc := range []struct {
+		r  Rule
+		ok bool
+	}{
+		{rule(time.Minute, 60, 1440), true},
+		{rule(time.Minute, 60, 1441), false},
+		{rule(time.Hour, 3600, 168), true},
+		{rule(time.Hour, 3600, 169), false},
+		{rule(time.Second, 60, 1440), true}, // compressed: the configured period counts
+		{rule(time.Second, 0, 86400), true},
+		{rule(time.Minute, 60, 2147483647), false},
+	} {
+		if err := tc.r.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%d x %v (configured %d s): %v, want ok %v", tc.r.EvaluationPeriods, tc.r.Period, tc.r.ConfiguredPeriodSeconds, err, tc.ok)
+		}
+	}
+}

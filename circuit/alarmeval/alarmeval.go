@@ -107,6 +107,9 @@ func (r Rule) Validate() error {
 	if r.EvaluationPeriods < 1 || r.DatapointsToAlarm < 1 || r.DatapointsToAlarm > r.EvaluationPeriods {
 		bad = append(bad, fmt.Sprintf("want 1 <= DatapointsToAlarm (%d) <= EvaluationPeriods (%d)", r.DatapointsToAlarm, r.EvaluationPeriods))
 	}
+	if period, limit, ok := r.evaluationRange(); !ok {
+		bad = append(bad, fmt.Sprintf("EvaluationPeriods %d x Period %v exceeds %v, the longest evaluation range CloudWatch accepts for that period", r.EvaluationPeriods, period, limit))
+	}
 	if _, ok := comparisons[r.ComparisonOperator]; !ok {
 		bad = append(bad, fmt.Sprintf("ComparisonOperator %q is not evaluated", r.ComparisonOperator))
 	}
@@ -129,6 +132,29 @@ func (r Rule) Validate() error {
 		return fmt.Errorf("alarmeval: %s", strings.Join(bad, "; "))
 	}
 	return nil
+}
+
+// evaluationRange is the configured period and CloudWatch's bound on an alarm's evaluation range,
+// Period x EvaluationPeriods: "can be no longer than seven days ... For
+// alarms with a period of less than one hour (3,600 seconds), the total
+// evaluation period can't be longer than one day" (CloudWatch API Reference,
+// PutMetricAlarm, Period), and ok false when r exceeds it. It is checked on
+// the configured period (a simulation compresses Period); it keeps Replay
+// from allocating EvaluationPeriods datapoints per period: `circuitctl replay
+// --evaluation-periods 2147483647` ran out of memory (found by FuzzReplayFlags).
+func (r Rule) evaluationRange() (period, limit time.Duration, ok bool) {
+	period = time.Duration(r.ConfiguredPeriodSeconds) * time.Second
+	if r.ConfiguredPeriodSeconds <= 0 {
+		period = r.Period
+	}
+	limit = 7 * 24 * time.Hour
+	if period < time.Hour {
+		limit = 24 * time.Hour
+	}
+	if period <= 0 {
+		return period, limit, true // Period's own check names it
+	}
+	return period, limit, int64(r.EvaluationPeriods) <= int64(limit/period)
 }
 
 // Queries are the rule's queries: Metrics, or for a single-metric alarm one

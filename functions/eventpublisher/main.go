@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 
@@ -24,9 +25,9 @@ func main() {
 // newHandler validates the configuration at cold start; a misconfigured
 // function fails every invocation with the configuration error, so the
 // mapping's retries and its on-failure destination keep the records' place.
-func newHandler(log *slog.Logger) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-	fail := func(err error) func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		return func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
+	fail := func(err error) func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
+		return func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
 			return events.DynamoDBEventResponse{}, err
 		}
 	}
@@ -42,5 +43,7 @@ func newHandler(log *slog.Logger) func(context.Context, events.DynamoDBEvent) (e
 		log.Error("loading AWS configuration", "error", err.Error())
 		return fail(err)
 	}
-	return handler.New(cfg, eventbridge.NewFromConfig(awsCfg), log, nil).Handle
+	// HandleRaw decodes each record itself: a record the SDK's decoder
+	// cannot read is skipped instead of failing the whole batch.
+	return handler.New(cfg, eventbridge.NewFromConfig(awsCfg), log, nil).HandleRaw
 }

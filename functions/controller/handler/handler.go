@@ -184,8 +184,14 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return bad(typeErr.Field, "has JSON type %s, expected %s", typeErr.Value, typeErr.Type)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			// The field's name is the caller's: bounded like any echoed value.
-			return bad(circuit.Echo(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)), "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key, scheduledTime, input)")
+			// The field's name is the caller's: bounded like any echoed
+			// value, and quoted when empty (`{"":0}` named no field: found
+			// by FuzzControllerRequest).
+			name := circuit.Echo(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`))
+			if name == "" {
+				name = `""`
+			}
+			return bad(name, "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key, scheduledTime, input)")
 		default:
 			// The JSON error names a position and a character, never the content.
 			return bad("(payload)", "not a JSON object: %v", err)
