@@ -1,0 +1,211 @@
+//go:build emulators
+
+package statemachine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
+)
+
+// Shadow mode (docs/shadow-mode.md), executed: the real definitions of both
+// modes, each on its own table with its own controller, given the same
+// outcomes at the same times.
+
+// wouldRejects are the WouldRejects data an execution published.
+func wouldRejects(t *testing.T, e *env, r sfnlocal.Result) int {
+	t.Helper()
+	n := 0
+	for _, m := range r.Metrics {
+		want := sfnlocal.Metric{Namespace: circuit.MetricNamespace, Name: circuit.WouldRejectsMetric,
+			Dimensions: map[string]string{circuit.MetricDimension: e.cfg.ServiceName}, Value: 1, Unit: "Count"}
+		if m.Namespace != want.Namespace || m.Name != want.Name || m.Value != want.Value || m.Unit != want.Unit ||
+			len(m.Dimensions) != 1 || m.Dimensions[circuit.MetricDimension] != e.cfg.ServiceName {
+			t.Fatalf("metric %+v, want %+v", m, want)
+		}
+		n++
+	}
+	return n
+}
+
+// shadowedLike asserts that the shadow execution s did what enforcing mode's
+// e did, except that a rejection was invoked and counted as a would-reject.
+// input is what both were given: a result to return or an error to raise.
+func shadowedLike(t *testing.T, sh *env, e, s sfnlocal.Result, input any) (rejected bool) {
+	t.Helper()
+	if e.Error == ErrorCircuitOpen {
+		if got := wouldRejects(t, sh, s); got != 1 {
+			t.Fatalf("enforcing rejected (%s), shadow published %d would-rejects: %s", statesOf(e), got, s)
+		}
+		if circuit.ClassifyPath(s.States) != circuit.PathWouldReject || s.States[len(s.States)-1] == StateCountWouldReject {
+			t.Fatalf("shadow: not a would-reject: %s", statesOf(s))
+		}
+		// Invoked once, nothing written, nothing asked of the controller
+		// beyond what enforcing mode asked on its way to the rejection.
+		if s.LambdaInvocationsByFunction[downstreamArn] != 1 || s.DynamoWrites != e.DynamoWrites ||
+			s.LambdaInvocationsByFunction[controllerArn] != e.LambdaInvocationsByFunction[controllerArn] {
+			t.Fatalf("shadow would-reject: invoked %d, writes %d (enforcing %d): %s", s.LambdaInvocationsByFunction[downstreamArn], s.DynamoWrites, e.DynamoWrites, s)
+		}
+		// The caller gets the downstream's own answer.
+		if in, ok := input.(map[string]any); ok && in["fail"] != nil {
+			failedWith(t, s, in["fail"].(string), in["message"].(string))
+		} else if !s.Succeeded() {
+			t.Fatalf("shadow would-reject of a healthy call failed: %s", s)
+		}
+		return true
+	}
+	if got := wouldRejects(t, sh, s); got != 0 {
+		t.Fatalf("enforcing admitted (%s), shadow published %d would-rejects: %s", statesOf(e), got, s)
+	}
+	if statesOf(s) != statesOf(e) || s.Status != e.Status || s.Error != e.Error || s.Cause != e.Cause || !sameJSON(s.Output, e.Output) {
+		t.Fatalf("admitted calls differ:\n enforcing %s\n shadow    %s", e, s)
+	}
+	return false
+}
+
+// The same sequence of outcomes through both modes: the circuits go through
+// the same transitions (item for item after every call), and shadow mode's
+// would-rejects are exactly enforcing mode's rejections, each of them
+// invoked. Among the rejected calls are successes and failures: neither is
+// counted (a success would otherwise clear failures or close, a failure
+// count or reopen).
+func TestShadowModeFollowsEnforcingMode(t *testing.T) {
+	mutate := func(shadow bool) func(*Config) {
+		return func(c *Config) { c.FailureThreshold = 3; c.Shadow = shadow }
+	}
+	enf, sh := newEnv(t, mutate(false)), newEnv(t, mutate(true))
+	ok := "ok"
+	steps := []struct {
+		at    time.Duration
+		input any
+	}{
+		{0, ok}, {1 * time.Second, boom("1")}, {2 * time.Second, boom("2")}, {3 * time.Second, ok}, // a success ends the run
+		{4 * time.Second, boom("3")}, {5 * time.Second, boom("4")}, {6 * time.Second, boom("trips")}, // open until 66 s
+		{10 * time.Second, ok}, {20 * time.Second, boom("while open")}, {65 * time.Second, ok}, // rejected: not counted
+		{66 * time.Second, boom("probe fails")}, // elected, reopened for 120 s: until 186 s
+		{100 * time.Second, ok}, {185 * time.Second, boom("while open again")},
+		{186 * time.Second, ok},                                             // elected, closes
+		{187 * time.Second, boom("counted again")}, {188 * time.Second, ok}, // closed: counted, then cleared
+	}
+	var rejections, would int
+	var transEnf, transSh []circuit.Transition
+	for i, st := range steps {
+		ex := sfnlocal.Exec{StartTime: now.Add(st.at), Context: failingAt(now.Add(st.at))}
+		re := enf.run(t, st.input, ex)
+		rs := sh.run(t, st.input, ex)
+		if shadowedLike(t, sh, re, rs, st.input) {
+			rejections++
+		}
+		would += wouldRejects(t, sh, rs)
+		ce, cs := enf.circuit(t), sh.circuit(t)
+		if ce != cs {
+			t.Fatalf("step %d (%s): the circuits differ:\n enforcing %+v\n shadow    %+v", i, st.at, ce, cs)
+		}
+		if n := len(transEnf); n == 0 || transEnf[n-1] != ce.LastTransition {
+			transEnf, transSh = append(transEnf, ce.LastTransition), append(transSh, cs.LastTransition)
+		}
+	}
+	if rejections != 5 || would != rejections {
+		t.Fatalf("enforcing rejected %d calls, shadow counted %d would-rejects; want 5 and 5", rejections, would)
+	}
+	var path []string
+	for _, tr := range transSh[1:] { // the first is the empty item's
+		path = append(path, string(tr.From)+">"+string(tr.To))
+	}
+	if got := strings.Join(path, " "); got != "CLOSED>OPEN OPEN>HALF_OPEN HALF_OPEN>OPEN OPEN>HALF_OPEN HALF_OPEN>CLOSED" {
+		t.Fatalf("transitions %s", got)
+	}
+	if c := sh.circuit(t); c.State != circuit.Closed || c.Failures != 0 {
+		t.Fatalf("shadow circuit at the end: %+v", c)
+	}
+}
+
+// Every kind of rejection is a would-reject in shadow mode: an operator's
+// FORCED_OPEN, the healthcheck's hold, an open circuit, a half-open period
+// with every slot taken, an election claimed this minute, and, failing
+// closed, a store error. The fallback is not used.
+func TestShadowModeInvokesEveryRejection(t *testing.T) {
+	minute := circuit.ElectionMinute(now)
+	cases := []struct {
+		name string
+		item map[string]string
+		// rejectedBy is enforcing mode's Fail state.
+		rejectedBy string
+	}{
+		{"forced open", map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrOverride: string(circuit.ForcedOpen)}, StateRejectForcedOpen},
+		{"healthcheck hold", map[string]string{circuit.AttrState: string(circuit.Closed), circuit.AttrHealthcheckAlarm: string(circuit.AlarmStateAlarm)}, StateRejectHealthcheckAlarm},
+		{"open", map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)}, StateRejectOpen},
+		{"half-open, full", map[string]string{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(halfOpenFor), circuit.AttrProbes: "1"}, StateRejectHalfOpenFull},
+		{"election claimed this minute", map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second), circuit.AttrElectionClaim: minute}, StateRejectElectionClaimed},
+	}
+	mutate := func(shadow bool) func(*Config) {
+		return func(c *Config) { c.Shadow = shadow; c.FallbackArn = fallbackArn; c.FallbackTimeoutSeconds = 5 }
+	}
+	enf := newEnv(t, func(c *Config) { c.Shadow = false })
+	sh := newEnv(t, mutate(true))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			enf.setItem(t, tc.item)
+			sh.setItem(t, tc.item)
+			before := sh.circuit(t)
+			for _, input := range []any{"x", boom("down")} {
+				re, rs := enf.run(t, input, sfnlocal.Exec{}), sh.run(t, input, sfnlocal.Exec{})
+				rejected(t, enf, re, tc.rejectedBy)
+				if !shadowedLike(t, sh, re, rs, input) {
+					t.Fatal("not a rejection")
+				}
+				if rs.LambdaInvocationsByFunction[fallbackArn] != 0 {
+					t.Fatalf("shadow mode used the fallback: %s", rs)
+				}
+				if c := sh.circuit(t); c != before {
+					t.Fatalf("the would-reject changed the item: %+v, was %+v", c, before)
+				}
+			}
+		})
+	}
+
+	t.Run("a lost count loses only the count", func(t *testing.T) {
+		sh.setItem(t, cases[2].item)
+		r := sh.run(t, "x", sfnlocal.Exec{InjectCloudWatch: []sfnlocal.Fault{{Error: "CloudWatch.CloudWatchException", Cause: "Rate exceeded"}}})
+		succeeded(t, r, `{"echoed": "x"}`)
+		if r.InjectedFaults != 1 || len(r.Metrics) != 0 || statesOf(r) != "ReadCircuit,CheckCircuit,CountWouldReject,InvokeWouldReject" {
+			t.Fatalf("got %s", r)
+		}
+	})
+}
+
+// A store error in shadow mode invokes: failing closed, it is counted as the
+// would-reject enforcing mode's CircuitUnavailable is; failing open, it is
+// what enforcing mode does (invoked as if closed, nothing to count).
+func TestShadowModeStoreErrorInvokes(t *testing.T) {
+	for _, failClosed := range []bool{true, false} {
+		for _, keyed := range []bool{false, true} {
+			e := newEnv(t, func(c *Config) {
+				c.TableName = "no-such-table"
+				c.FailClosed = failClosed
+				c.Shadow = true
+				if keyed {
+					c.CircuitKey = "$.provider"
+				}
+			})
+			input := any("x")
+			if keyed {
+				input = call("acme", false)
+			}
+			r := e.run(t, input, sfnlocal.Exec{})
+			if !r.Succeeded() || r.LambdaInvocationsByFunction[downstreamArn] != 1 {
+				t.Fatalf("failClosed=%t keyed=%t: not invoked: %s", failClosed, keyed, r)
+			}
+			want := 0
+			if failClosed {
+				want = 1
+			}
+			if got := wouldRejects(t, e, r); got != want {
+				t.Fatalf("failClosed=%t keyed=%t: %d would-rejects, want %d: %s", failClosed, keyed, got, want, r)
+			}
+		}
+	}
+}
