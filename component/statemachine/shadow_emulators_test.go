@@ -60,7 +60,7 @@ func shadowedLike(t *testing.T, sh *env, e, s sfnlocal.Result, input any) (rejec
 	if got := wouldRejects(t, sh, s); got != 0 {
 		t.Fatalf("enforcing admitted (%s), shadow published %d would-rejects: %s", statesOf(e), got, s)
 	}
-	if statesOf(s) != statesOf(e) || s.Status != e.Status || s.Error != e.Error || s.Cause != e.Cause || !sameJSON(s.Output, e.Output) {
+	if statesOf(s) != statesOf(e) || s.Status != e.Status || s.Error != e.Error || s.Cause != e.Cause || (e.Succeeded() && !sameJSON(s.Output, e.Output)) {
 		t.Fatalf("admitted calls differ:\n enforcing %s\n shadow    %s", e, s)
 	}
 	return false
@@ -115,7 +115,9 @@ func TestShadowModeFollowsEnforcingMode(t *testing.T) {
 	for _, tr := range transSh[1:] { // the first is the empty item's
 		path = append(path, string(tr.From)+">"+string(tr.To))
 	}
-	if got := strings.Join(path, " "); got != "CLOSED>OPEN OPEN>HALF_OPEN HALF_OPEN>OPEN OPEN>HALF_OPEN HALF_OPEN>CLOSED" {
+	// The item records the last transition: each election (OPEN>HALF_OPEN)
+	// is followed in the same execution by its probe's.
+	if got := strings.Join(path, " "); got != "CLOSED>OPEN HALF_OPEN>OPEN HALF_OPEN>CLOSED" {
 		t.Fatalf("transitions %s", got)
 	}
 	if c := sh.circuit(t); c.State != circuit.Closed || c.Failures != 0 {
