@@ -71,10 +71,10 @@ type Args struct {
 	ControllerReservedConcurrency   *int `pulumi:"controllerReservedConcurrency,optional"`
 	AlarmHandlerReservedConcurrency *int `pulumi:"alarmHandlerReservedConcurrency,optional"`
 
-	OnStoreError *string     `pulumi:"onStoreError,optional"`
+	OnStoreError *string `pulumi:"onStoreError,optional"`
 	// Enforce false runs the breaker in shadow mode (docs/shadow-mode.md).
-	Enforce *bool `pulumi:"enforce,optional"`
-	Events       *EventsArgs `pulumi:"events,optional"`
+	Enforce *bool       `pulumi:"enforce,optional"`
+	Events  *EventsArgs `pulumi:"events,optional"`
 
 	ReconcileSchedule *string `pulumi:"reconcileSchedule,optional"`
 	Dashboard         *bool   `pulumi:"dashboard,optional"`
