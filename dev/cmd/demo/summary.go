@@ -9,10 +9,15 @@ import (
 )
 
 func summary(b *localbreaker.Breaker, calls []localbreaker.Call, events []localbreaker.Event, end time.Time) {
-	var ok, failed, fast int
+	var ok, failed, fast, would, wouldFailed int
 	byPath := map[localbreaker.Path][]localbreaker.Call{}
 	for _, c := range calls {
 		switch {
+		case c.WouldReject():
+			would++
+			if !c.Result.Succeeded() {
+				wouldFailed++
+			}
 		case c.Result.Succeeded():
 			ok++
 		case c.Rejected():
@@ -27,6 +32,9 @@ func summary(b *localbreaker.Breaker, calls []localbreaker.Call, events []localb
 	fmt.Printf("    %-12s %5d\n", "succeeded", ok)
 	fmt.Printf("    %-12s %5d   the downstream's own error, passed to the caller\n", "failed", failed)
 	fmt.Printf("    %-12s %5d   CircuitOpen: no Lambda invoked\n", "failed fast", fast)
+	if b.Config.Shadow {
+		fmt.Printf("    %-12s %5d   shadow mode: enforcing would have failed them fast; invoked, uncounted (%d of them failed)\n", "would-reject", would, wouldFailed)
+	}
 
 	figures := localbreaker.Analyze(b.Schedule, b.Outcomes(calls), localbreaker.Changes(events), end)
 	for i, f := range figures {
