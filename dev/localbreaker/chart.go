@@ -315,7 +315,7 @@ func WriteChart(path string, in ChartInput) error {
 		legend[2] = struct {
 			col   color.Color
 			label string
-		}{colWouldReject, "would-reject (shadow: invoked)"}
+		}{colWouldReject, "would-reject (invoked)"}
 	}
 	x, y := left, 784
 	for _, l := range legend {
