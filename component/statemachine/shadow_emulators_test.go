@@ -211,3 +211,32 @@ func TestShadowModeStoreErrorInvokes(t *testing.T) {
 		}
 	}
 }
+
+// Per-key circuits in shadow mode: the governing circuit decides as when
+// enforcing (here the breaker's open item holds every key); the would-reject
+// is counted per breaker, and the key's circuit is untouched.
+func TestShadowModePerKey(t *testing.T) {
+	enf := newEnv(t, func(c *Config) { c.CircuitKey = "$.provider" })
+	sh := newEnv(t, func(c *Config) { c.CircuitKey = "$.provider"; c.Shadow = true })
+	open := map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Hour)}
+	enf.setItem(t, open)
+	sh.setItem(t, open)
+	for _, input := range []any{call("acme", false), call("acme", true)} {
+		re, rs := enf.run(t, input, sfnlocal.Exec{}), sh.run(t, input, sfnlocal.Exec{})
+		if re.Error != ErrorCircuitOpen || !strings.Contains(statesOf(re), StateUseBreakerCircuit) {
+			t.Fatalf("enforcing: %s", re)
+		}
+		if !shadowedLike(t, sh, re, rs, input) || !strings.Contains(statesOf(rs), StateUseBreakerCircuit) {
+			t.Fatalf("shadow: %s", rs)
+		}
+	}
+	if c := sh.keyCircuit(t, "acme"); c.Version != 0 || c.Failures != 0 {
+		t.Fatalf("the key's circuit was written: %+v", c)
+	}
+	// An input without a valid key is refused in both modes: validation,
+	// not the circuit's decision.
+	r := sh.run(t, map[string]any{"order": 1}, sfnlocal.Exec{})
+	if r.Status != "FAILED" || r.LambdaInvocations != 0 || len(r.Metrics) != 0 {
+		t.Fatalf("an input without a key in shadow mode: %s", r)
+	}
+}
