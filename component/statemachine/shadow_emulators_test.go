@@ -3,6 +3,7 @@
 package statemachine
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +240,108 @@ func TestShadowModePerKey(t *testing.T) {
 	if r.Status != "FAILED" || r.LambdaInvocations != 0 || len(r.Metrics) != 0 {
 		t.Fatalf("an input without a key in shadow mode: %s", r)
 	}
+}
+
+// TestDefinitionAgreesWithDecide's items, through both modes at once: where
+// circuit.DecideIn says WouldReject (Decide's Reject, or a lost claim or
+// join), the shadow definition invokes and counts a would-reject, exactly
+// where the enforcing one rejects; everywhere else the two take the same
+// states; and the items are the same afterwards.
+func TestShadowDefinitionAgreesWithDecideIn(t *testing.T) {
+	const maxCalls = 2
+	mutate := func(shadow bool) func(*Config) {
+		return func(c *Config) { c.HalfOpenMaxCalls = maxCalls; c.SuccessThreshold = 1; c.Shadow = shadow }
+	}
+	enf, sh := newEnv(t, mutate(false)), newEnv(t, mutate(true))
+	n, would := 0, 0
+	for _, raw := range decideItems(maxCalls) {
+		attrs := map[string]string{}
+		for k, v := range raw {
+			if v != absentValue {
+				attrs[k] = v
+			}
+		}
+		if raw == nil {
+			attrs = nil
+		}
+		for _, e := range []*env{enf, sh} {
+			e.setItem(t, attrs)
+			if raw[circuit.AttrVersion] == absentValue {
+				e.removeVersion(t)
+			}
+		}
+		before := sh.circuit(t)
+		re, rs := enf.run(t, "x", sfnlocal.Exec{}), sh.run(t, "x", sfnlocal.Exec{})
+		if shadowedLike(t, sh, re, rs, "x") {
+			would++
+			// The Go rule says so too when it decides on the item alone
+			// (a lost claim or join depends on the write's outcome).
+			if v := circuit.DecideIn(before, now, maxCalls, circuit.ModeShadow); v != circuit.WouldReject && v != circuit.Elect && v != circuit.Join {
+				t.Errorf("item %v: circuit.DecideIn %s, the definition a would-reject (%s)", attrs, v, statesOf(rs))
+			}
+		} else if v := circuit.DecideIn(before, now, maxCalls, circuit.ModeShadow); v == circuit.WouldReject {
+			t.Errorf("item %v: circuit.DecideIn says would-reject, the definition %s", attrs, statesOf(rs))
+		}
+		if ce, cs := enf.circuit(t), sh.circuit(t); ce != cs {
+			t.Fatalf("item %v: the items differ afterwards:\n enforcing %+v\n shadow    %+v", attrs, ce, cs)
+		}
+		n++
+	}
+	t.Logf("%d items through both modes, %d would-rejects", n, would)
+	if would == 0 || would == n {
+		t.Fatalf("%d would-rejects of %d items", would, n)
+	}
+}
+
+const absentValue = "\x00absent"
+
+// decideItems are TestDefinitionAgreesWithDecide's items (absentValue: the
+// attribute is absent; a nil map: no item).
+func decideItems(maxCalls int) []map[string]string {
+	times := []string{absentValue, ts(-time.Hour), ts(-time.Millisecond), ts(0), ts(time.Millisecond), ts(time.Hour), "not a time"}
+	items := []map[string]string{nil}
+	for _, st := range []string{absentValue, string(circuit.Closed), string(circuit.Open), string(circuit.HalfOpen), "open"} {
+		for _, ov := range []string{absentValue, string(circuit.ForcedOpen), string(circuit.ForcedClosed), "FORCED_SIDEWAYS"} {
+			for _, hc := range []string{absentValue, string(circuit.AlarmStateOK), string(circuit.AlarmStateAlarm), string(circuit.AlarmStateInsufficientData)} {
+				for _, ou := range times {
+					items = append(items, map[string]string{circuit.AttrState: st, circuit.AttrOverride: ov, circuit.AttrHealthcheckAlarm: hc, circuit.AttrOpenUntil: ou})
+				}
+			}
+		}
+	}
+	for _, hu := range times {
+		for _, p := range []string{absentValue, "0", strconv.Itoa(maxCalls - 1), strconv.Itoa(maxCalls), strconv.Itoa(maxCalls + 1)} {
+			for _, hold := range []map[string]string{{}, {circuit.AttrOverride: string(circuit.ForcedOpen)}, {circuit.AttrHealthcheckAlarm: string(circuit.AlarmStateAlarm)}} {
+				attrs := map[string]string{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: hu, circuit.AttrProbes: p}
+				for k, v := range hold {
+					attrs[k] = v
+				}
+				items = append(items, attrs)
+			}
+		}
+	}
+	claims := []string{absentValue, circuit.ElectionMinute(now), circuit.ElectionMinute(now.Add(-time.Minute)), circuit.ElectionMinute(now.Add(time.Minute)), "garbage"}
+	for _, item := range []map[string]string{
+		{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(-time.Second)},
+		{circuit.AttrState: string(circuit.Open)},
+		{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(0), circuit.AttrProbes: "1"},
+		{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Second)},
+		{circuit.AttrState: string(circuit.HalfOpen), circuit.AttrHalfOpenUntil: ts(time.Second), circuit.AttrProbes: "0"},
+	} {
+		for _, claim := range claims {
+			for _, version := range []string{"7", absentValue} {
+				attrs := map[string]string{circuit.AttrElectionClaim: claim, circuit.AttrVersion: version}
+				for k, v := range item {
+					attrs[k] = v
+				}
+				items = append(items, attrs)
+			}
+		}
+	}
+	for _, st := range []string{absentValue, string(circuit.Closed), "open"} {
+		for _, f := range []string{absentValue, "0", "1", "12"} {
+			items = append(items, map[string]string{circuit.AttrState: st, circuit.AttrFailures: f})
+		}
+	}
+	return items
 }
