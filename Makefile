@@ -212,9 +212,9 @@ record-upgrade: engine-deps
 
 ## demo: one breaker end to end on this machine, no AWS account (about 90 s): requests through the
 ## real definition while a demo downstream fails and recovers; prints the circuit's timeline and a
-## summary and draws docs/demo.png. docs/demo.md says what is real and what is simulated.
+## summary and draws docs/demo.png (SHADOW=1: the breaker in shadow mode, docs/demo-shadow.png). docs/demo.md says what is real and what is simulated.
 demo: deps
-	go run ./dev/cmd/demo -png docs/demo.png
+	go run ./dev/cmd/demo $(if $(SHADOW),-shadow -png docs/demo-shadow.png,-png docs/demo.png)
 
 ## bench: one outage replayed through the real definition beside a model of the original module,
 ## and the cost per request of each path (about 2 minutes); prints the report, writes docs/bench.md.

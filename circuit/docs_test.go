@@ -78,6 +78,23 @@ func requestPathDoc() string {
 	d := RequestPath.Default
 	p("| | otherwise | %s | `%s` | %s |", d.Then, d.Step, cell(d.Says))
 	p("")
+	p("### What a rejection does: `circuit.Rejection`")
+	p("")
+	p("Every place the request path rejects (the `%s` rows above, a lost election claim or `%s` write, an", Reject, JoinProbe.Name)
+	p("election that does not admit the call, and with `onStoreError: failClosed` a store error) does what the mode")
+	p("says ([shadow-mode.md](shadow-mode.md)); nothing else differs between the modes.")
+	p("")
+	p("| mode | verdict | next state | what happens |")
+	p("|---|---|---|---|")
+	for _, m := range []Mode{ModeEnforce, ModeShadow} {
+		r := Rejection[m]
+		next := "the row's own"
+		if r.Step != "" {
+			next = "`" + r.Step + "`"
+		}
+		p("| %s | %s | %s | %s |", m, r.Then, next, cell(r.Says))
+	}
+	p("")
 	p("## The election's claim: `%s`", ElectionClaimRules.Name)
 	p("")
 	p("The rows that elect lead here (through `%s`, which takes the minute of the execution's start). Of the callers", StepPrepareElection)

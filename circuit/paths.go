@@ -22,6 +22,7 @@ const (
 	PathProbeIgnored   Path = "half-open probe, ignored error"
 	PathForcedClosed   Path = "forced closed"
 	PathFailOpen       Path = "fail open (read failed)"
+	PathWouldReject    Path = "shadow: would reject"
 	PathOther          Path = "other"
 )
 
@@ -45,6 +46,7 @@ var Paths = []PathInfo{
 	{PathProbeIgnored, "a probe that gave no verdict (an ignored error, a refused invocation): ReleaseProbe frees its slot"},
 	{PathForcedClosed, "forced closed by an operator: invoked, nothing counted"},
 	{PathFailOpen, "the circuit could not be read: invoked as if closed"},
+	{PathWouldReject, "shadow mode (enforce: false): a call enforcing mode would have rejected, counted as a would-reject (1 PutMetricData) and invoked, its outcome uncounted"},
 	{PathOther, "anything else, e.g. a closed circuit's ignored error (nothing counted)"},
 }
 
@@ -64,6 +66,9 @@ func PathMarks() []PathMark {
 	// An election goes through PrepareElection to ElectProbe; either marks it.
 	probes := append(stepsOf(Elect, Join), StepElectProbe)
 	return []PathMark{
+		// Shadow mode's rejection, wherever it was decided (it may follow
+		// a read error, an election or a join).
+		{Path: PathWouldReject, Any: []string{Rejection[ModeShadow].Step, StepInvokeWouldReject}},
 		// The plain read failed open: it went straight to the invocation.
 		{Path: PathFailOpen, All: []string{StepReadCircuit}, None: []string{StepCheckCircuit}},
 		{Path: PathProbeReopened, All: []string{StepInvokeProbe, StepReopen}},

@@ -28,6 +28,10 @@ func TestClassifyPath(t *testing.T) {
 		"ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,Reopen,DownstreamFailed,RaiseDownstreamError":                              PathProbeReopened,
 		"ReadCircuit,CheckCircuit,JoinProbe,InvokeProbe,ReleaseProbe,DownstreamFailed,RaiseDownstreamError":                        PathProbeIgnored,
 		"ReadCircuit,InvokeDownstream":                                                                                             PathFailOpen,
+		"ReadCircuit,CheckCircuit,CountWouldReject,InvokeWouldReject":                                                              PathWouldReject,
+		"ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,RejectElectionClaimed":                                        PathNotAdmitted,
+		"ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,CountWouldReject,InvokeWouldReject,DownstreamFailed":          PathWouldReject,
+		"ReadCircuit,CountWouldReject,InvokeWouldReject":                                                                           PathWouldReject,
 		"CheckCircuitKey,RejectCircuitKeyMissing":                                                                                  PathOther,
 		"CheckCircuitKey,ResolveCircuitKey,ReadCircuit,UseNewKeyCircuit,CheckCircuit,InvokeDownstream":                             PathHealthy,
 	} {

@@ -92,6 +92,8 @@ Flags (before or after the command's arguments):
   --source S            clear-alarm: the alarm source, downstream, slowCalls or healthcheck
   --max-open-duration N status, list, repair: an openUntil more than N seconds ahead is wrong (default
                         86400; give the breaker's maxOpenDurationSeconds to be strict)
+  --shadow              status: also the would-rejects of shadow mode (enforce: false) in the last hour
+                        and day, from CloudWatch (cloudwatch:GetMetricData on CircuitBreaker WouldRejects)
   --yes                 prune: delete (without it prune only lists what it would delete)
   --debug               on an error, also print the underlying AWS SDK error
   --version             print the release version
@@ -126,7 +128,7 @@ func usage(w io.Writer) {
 type options struct {
 	Conn
 	service, stack, output, reason, source string
-	create, debug, yes                     bool
+	create, debug, yes, shadow             bool
 	maxOpen                                int
 }
 
@@ -209,6 +211,7 @@ func parse(cmd string, args []string, env Env) (options, error) {
 	fs.StringVar(&o.source, "source", "", "")
 	fs.IntVar(&o.maxOpen, "max-open-duration", DefaultMaxOpenSeconds, "")
 	fs.BoolVar(&o.yes, "yes", false, "")
+	fs.BoolVar(&o.shadow, "shadow", false, "")
 
 	// Go's flag package stops at the first argument; operators write
 	// `circuitctl open payments --reason x`, so parse around positionals.

@@ -91,6 +91,7 @@ func (t *tool) status(ctx context.Context) error {
 	}
 	v := viewOf(c, exists, t.opts.Table)
 	v.Problems = t.problems(c)
+	v.WouldRejects = t.shadowView(ctx)
 	if t.opts.output == "json" {
 		if err := writeJSON(t.env.Stdout, v); err != nil {
 			return err

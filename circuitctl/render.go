@@ -36,6 +36,8 @@ type View struct {
 	// out of range, times ahead of now), one line each, as `circuitctl
 	// repair` would fix them; absent when there are none.
 	Problems []string `json:"problems,omitempty"`
+	// WouldRejects is shadow mode's count (status --shadow only).
+	WouldRejects *WouldRejectsView `json:"wouldRejects,omitempty"`
 }
 
 // TransitionView is the item's last transition.
@@ -181,6 +183,9 @@ func writeStatus(out io.Writer, v View, now time.Time) {
 		line("healthcheck runs", "last %s, healthy", relative(h.LastRun, now))
 	}
 	line("version", "%d", v.Version)
+	if v.WouldRejects != nil {
+		line("would-rejects", "%s", wouldRejectsLine(*v.WouldRejects))
+	}
 	for i, p := range v.Problems {
 		k := ""
 		if i == 0 {

@@ -71,8 +71,10 @@ type Args struct {
 	ControllerReservedConcurrency   *int `pulumi:"controllerReservedConcurrency,optional"`
 	AlarmHandlerReservedConcurrency *int `pulumi:"alarmHandlerReservedConcurrency,optional"`
 
-	OnStoreError *string     `pulumi:"onStoreError,optional"`
-	Events       *EventsArgs `pulumi:"events,optional"`
+	OnStoreError *string `pulumi:"onStoreError,optional"`
+	// Enforce false runs the breaker in shadow mode (docs/shadow-mode.md).
+	Enforce *bool       `pulumi:"enforce,optional"`
+	Events  *EventsArgs `pulumi:"events,optional"`
 
 	ReconcileSchedule *string `pulumi:"reconcileSchedule,optional"`
 	Dashboard         *bool   `pulumi:"dashboard,optional"`
@@ -166,6 +168,13 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"is not an outage of the service; `failClosed` fails the execution at once with the error `CircuitUnavailable` and invokes nothing, "+
 		"not even fallbackFunction, for a downstream that must never be called unguarded.")
 	an.SetDefault(&a.OnStoreError, StoreErrorFailOpen)
+	an.Describe(&a.Enforce, "Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: "+
+		"everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), "+
+		"but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric "+
+		"(namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; "+
+		"with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy "+
+		"and the dashboard. See docs/shadow-mode.md.")
+	an.SetDefault(&a.Enforce, true)
 	an.Describe(&a.Events, "Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.")
 
 	an.Describe(&a.ReconcileSchedule, "EventBridge Scheduler expression on which the alarm handler reconciles the circuit with both alarms' current "+

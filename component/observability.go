@@ -99,6 +99,8 @@ type DashboardSpec struct {
 	// "name:qualifier" when a qualifier is set (alarmDimensions).
 	DownstreamFunction, DownstreamQualifier string
 	LogLevel                                string
+	// Shadow adds the would-rejects (enforce: false).
+	Shadow bool
 }
 
 // widget is one CloudWatch dashboard widget (CloudWatch API Reference,
@@ -165,6 +167,7 @@ func DashboardBody(d DashboardSpec) string {
 		}
 		widgets = append(widgets, widget{Type: "metric", Width: 24, Height: 6, Properties: graph(title, "Sum", counted...)})
 	}
+	widgets = append(widgets, shadowWidgets(d, graph)...)
 	// Two widgets a row, in order.
 	x, y := 0, 0
 	for i := range widgets {
@@ -202,7 +205,7 @@ func (g *graph) dashboard(topic alarmTopic, sm *sfn.StateMachine) (*cloudwatch.D
 			q = v[2].(string)
 		}
 		return DashboardBody(DashboardSpec{Region: region, ServiceName: s.ServiceName, StateMachineArn: arn,
-			DownstreamFunction: v[1].(string), DownstreamQualifier: q, LogLevel: s.LogLevel})
+			DownstreamFunction: v[1].(string), DownstreamQualifier: q, LogLevel: s.LogLevel, Shadow: !s.Enforce})
 	}).(pulumi.StringOutput)
 	return cloudwatch.NewDashboard(g.ctx, g.child("dashboard"), &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.Sprintf("%s-dashboard", topic.topic.Name),

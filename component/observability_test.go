@@ -143,6 +143,8 @@ func ours(service string) map[string][]string {
 		circuit.MetricNamespace + " " + circuit.MetricName: {circuit.MetricDimension},
 		ns + " " + component.FastFailsMetric:               {""},
 		ns + " " + component.ProbesMetric:                  {""},
+		// Shadow mode's, published by the state machine (PutMetricData).
+		circuit.MetricNamespace + " " + circuit.WouldRejectsMetric: {circuit.MetricDimension},
 	}
 }
 

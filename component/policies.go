@@ -196,7 +196,7 @@ func FunctionAndVersions(functionArn string) []string {
 // the user's (downstream, fallback if any) at any qualifier, and our controller.
 // Log delivery is a policy of its own (LogDeliveryPolicy) so that it can be
 // removed after the state machine stops logging, not before.
-func StateMachinePolicy(table CircuitTable, serviceName, controllerArn string, userFunctionArns []string) string {
+func StateMachinePolicy(table CircuitTable, serviceName, controllerArn string, userFunctionArns []string, extra ...Statement) string {
 	invoke := []string{}
 	for _, f := range userFunctionArns {
 		invoke = append(invoke, FunctionAndVersions(f)...)
@@ -216,7 +216,7 @@ func StateMachinePolicy(table CircuitTable, serviceName, controllerArn string, u
 		Action:   []string{"lambda:InvokeFunction"},
 		Resource: invoke,
 	})
-	return document(st...).String()
+	return document(append(st, extra...)...).String()
 }
 
 // LogDeliveryPolicy lets Step Functions deliver the state machine's execution

@@ -19,6 +19,7 @@ import (
 func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Function, error) {
 	s := g.s
 	table.perKey = s.CircuitKey != ""
+	g.warnShadowFallback()
 	controller, err := g.controller(table)
 	if err != nil {
 		return nil, nil, err
@@ -40,7 +41,7 @@ func (g *graph) requestPath(table circuitTable) (*sfn.StateMachine, *lambda.Func
 		userFunctions = append(userFunctions, f.Arn)
 	}
 	policy := pulumi.All(table.name, table.arn, controller.Arn, pulumi.StringArray(userFunctions)).ApplyT(func(v []any) string {
-		return StateMachinePolicy(table.grant(v[0].(string), v[1].(string)), s.ServiceName, v[2].(string), v[3].([]string))
+		return StateMachinePolicy(table.grant(v[0].(string), v[1].(string)), s.ServiceName, v[2].(string), v[3].([]string), shadowStatements(s)...)
 	}).(pulumi.StringOutput)
 	role, err := g.role("state-machine", "states.amazonaws.com", policy)
 	if err != nil {
@@ -188,6 +189,7 @@ func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fal
 		FallbackTimeoutSeconds:   s.FallbackTimeoutSeconds,
 		ControllerArn:            controllerArn,
 		FailClosed:               s.OnStoreError == StoreErrorFailClosed,
+		Shadow:                   circuit.ModeOf(s.Enforce) == circuit.ModeShadow,
 		CircuitKey:               s.CircuitKey,
 	}
 }

@@ -44,6 +44,8 @@ type Settings struct {
 	AlarmHandlerReservedConcurrency int
 
 	OnStoreError string
+	// Enforce: false is shadow mode (circuit.ModeShadow).
+	Enforce bool
 	// CircuitKey is the per-key circuits' JSONPath; "" for one circuit.
 	CircuitKey string
 	Events     EventSettings
@@ -117,6 +119,7 @@ func resolve(args Args, p problems) (Settings, error) {
 		AlarmHandlerReservedConcurrency: deref(args.AlarmHandlerReservedConcurrency, DefaultAlarmHandlerReservedConcurrency),
 
 		OnStoreError: deref(args.OnStoreError, StoreErrorFailOpen),
+		Enforce:      deref(args.Enforce, true),
 		SlowCalls:    slowCalls(args.SlowCallMonitoring),
 
 		ReconcileSchedule:             deref(args.ReconcileSchedule, DefaultReconcileSchedule),

@@ -64,6 +64,12 @@ type Config struct {
 	// goes through as if the circuit were closed.
 	FailClosed bool
 
+	// Shadow runs the breaker in shadow mode (the component's enforce:
+	// false; circuit.ModeShadow, docs/shadow-mode.md): every rejection is
+	// counted as a would-reject and invoked, its outcome uncounted; the
+	// fallback is not used. False (the default) enforces.
+	Shadow bool
+
 	// CircuitKey, when set, is a JSONPath into the execution input (e.g.
 	// "$.provider") whose value keys one circuit per key beside the breaker's
 	// own (docs/per-key.md, circuit.GoverningRules). Empty: one circuit, and the

@@ -358,8 +358,7 @@ func (b *builder) failClosedOnReadError() {
 	if !b.cfg.FailClosed {
 		return
 	}
-	b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: StateRejectCircuitUnavailable}}
-	b.rejectCircuitUnavailable()
+	b.states[StateReadCircuit].Catch = []catcher{{ErrorEquals: []string{"States.ALL"}, Next: b.storeUnavailable()}}
 }
 
 // rejectCircuitUnavailable is the Fail state of a read error when failing closed.
@@ -781,6 +780,9 @@ func (b *builder) releaseProbe(periodValue map[string]any) {
 // reject is where a rejection of the given kind goes: its Fail state, or the
 // fallback when there is one.
 func (b *builder) reject(name string) string {
+	if b.cfg.Shadow {
+		return circuit.Rejection[circuit.ModeShadow].Step
+	}
 	if b.cfg.FallbackArn != "" {
 		return StateInvokeFallback
 	}
@@ -788,6 +790,10 @@ func (b *builder) reject(name string) string {
 }
 
 func (b *builder) rejections() {
+	if b.cfg.Shadow {
+		b.wouldReject()
+		return
+	}
 	if b.cfg.FallbackArn != "" {
 		fb := end(b.invoke(b.cfg.FallbackArn))
 		fb.Comment = "The circuit rejects this call: the fallback answers instead, with the caller's payload."

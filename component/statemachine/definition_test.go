@@ -494,7 +494,15 @@ func validatorConfigs() map[string]Config {
 		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,
 		"trip at once": tripAtOnce, "several probes": severalProbes, "ignored errors": ignoring, "fallback": fallback,
 		"everything": everything,
+		"shadow":     shadowOf(base), "shadow fail closed with fallback": shadowOf(failClosedFallback),
+		"shadow keyed everything": shadowOf(keyedEverything), "shadow keyed fail closed": shadowOf(keyedFailClosed),
 	}
+}
+
+// shadowOf is c in shadow mode.
+func shadowOf(c Config) Config {
+	c.Shadow = true
+	return c
 }
 
 func aslValidator(t *testing.T) string {

@@ -254,8 +254,7 @@ func (b *builder) keyedRead() {
 
 	storeError := StateUseNewKeyCircuit
 	if b.cfg.FailClosed {
-		storeError = StateRejectCircuitUnavailable
-		b.rejectCircuitUnavailable()
+		storeError = b.storeUnavailable()
 	}
 	readError := "$.ReadError"
 	b.states[StateCheckReadError] = &state{

@@ -180,7 +180,7 @@ func (w *WorstCase) Through(target string) (int, []Step) {
 // which input a worst-case path is long because of.
 func InvokesDownstream(state string) bool {
 	switch state {
-	case StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateInvokeForcedClosed, StateInvokeProbe:
+	case StateInvokeDownstream, StateInvokeDownstreamAfterFailures, StateInvokeForcedClosed, StateInvokeProbe, StateInvokeWouldReject:
 		return true
 	}
 	return false

@@ -24,8 +24,10 @@ func (b *Breaker) Outcomes(calls []Call) []Outcome {
 		out[i] = Outcome{
 			At:         c.Start,
 			Downstream: c.downstreamCalls(b.DownstreamArn),
-			Rejected:   c.Rejected(),
-			Failed:     !c.Result.Succeeded() && !c.Rejected(),
+			// Shadow mode's would-rejects are what enforcing mode would
+			// have rejected: the figures are enforcing mode's.
+			Rejected: c.Rejected() || c.WouldReject(),
+			Failed:   !c.Result.Succeeded() && !c.Rejected() && !c.WouldReject(),
 		}
 	}
 	return out

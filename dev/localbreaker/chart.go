@@ -42,12 +42,14 @@ var (
 	colSuccess    = color.RGBA{0, 158, 115, 255}
 	colFailed     = color.RGBA{213, 94, 0, 255}
 	colFastFail   = color.RGBA{150, 150, 150, 255}
-	colClosed     = colSuccess
-	colOpen       = colFailed
-	colHalfOpen   = color.RGBA{230, 159, 0, 255}
-	colAlarmOK    = color.RGBA{166, 219, 201, 255}
-	colAlarm      = colFailed
-	colNoData     = color.RGBA{210, 210, 210, 255}
+	// Shadow mode's would-rejects: Okabe-Ito blue.
+	colWouldReject = color.RGBA{0, 114, 178, 255}
+	colClosed      = colSuccess
+	colOpen        = colFailed
+	colHalfOpen    = color.RGBA{230, 159, 0, 255}
+	colAlarmOK     = color.RGBA{166, 219, 201, 255}
+	colAlarm       = colFailed
+	colNoData      = color.RGBA{210, 210, 210, 255}
 )
 
 type canvas struct {
@@ -131,7 +133,8 @@ func WriteChart(path string, in ChartInput) error {
 
 	// Bars: requests per second by outcome, stacked.
 	n := int(math.Ceil(float64(total) / float64(in.Bucket)))
-	type counts struct{ ok, failed, fast int }
+	type counts struct{ ok, failed, fast, would int }
+	shadow := false
 	buckets := make([]counts, n)
 	for _, call := range in.Calls {
 		i := int(call.Start.Sub(b.Schedule.Epoch) / in.Bucket)
@@ -139,6 +142,11 @@ func WriteChart(path string, in ChartInput) error {
 			continue
 		}
 		switch {
+		case call.WouldReject():
+			// Whatever the downstream answered: the bar says what
+			// enforcing mode would have done.
+			buckets[i].would++
+			shadow = true
 		case call.Result.Succeeded():
 			buckets[i].ok++
 		case call.Rejected():
@@ -149,7 +157,7 @@ func WriteChart(path string, in ChartInput) error {
 	}
 	peak := 1
 	for _, k := range buckets {
-		peak = max(peak, k.ok+k.failed+k.fast)
+		peak = max(peak, k.ok+k.failed+k.fast+k.would)
 	}
 	perSecond := float64(time.Second) / float64(in.Bucket)
 	yStep := niceCeil(float64(peak) * perSecond * 1.15 / 5)
@@ -171,7 +179,7 @@ func WriteChart(path string, in ChartInput) error {
 		for _, part := range []struct {
 			v   int
 			col color.Color
-		}{{k.ok, colSuccess}, {k.failed, colFailed}, {k.fast, colFastFail}} {
+		}{{k.ok, colSuccess}, {k.failed, colFailed}, {k.fast, colFastFail}, {k.would, colWouldReject}} {
 			if part.v == 0 {
 				continue
 			}
@@ -301,6 +309,13 @@ func WriteChart(path string, in ChartInput) error {
 		{colSuccess, "succeeded"}, {colFailed, "failed (downstream error)"}, {colFastFail, "failed fast (CircuitOpen)"},
 		{colClosed, "CLOSED"}, {colHalfOpen, "HALF_OPEN (probe)"}, {colOpen, "OPEN"},
 		{colAlarmOK, "alarm OK"}, {colAlarm, "alarm ALARM"}, {colNoData, "INSUFFICIENT_DATA"},
+	}
+	if shadow {
+		// Shadow mode fails nothing fast: its would-rejects take the slot.
+		legend[2] = struct {
+			col   color.Color
+			label string
+		}{colWouldReject, "would-reject (invoked)"}
 	}
 	x, y := left, 784
 	for _, l := range legend {

@@ -21,6 +21,7 @@ const (
 	PathProbeIgnored   = circuit.PathProbeIgnored
 	PathForcedClosed   = circuit.PathForcedClosed
 	PathFailOpen       = circuit.PathFailOpen
+	PathWouldReject    = circuit.PathWouldReject
 	PathOther          = circuit.PathOther
 )
 

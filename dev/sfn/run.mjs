@@ -56,6 +56,13 @@
 //     Request ID: ...)"; the naming rule: Step Functions Developer Guide,
 //     "AWS SDK service integrations": ServiceName.ErrorName, both in Pascal
 //     case, with the Exception suffix).
+//   - aws-sdk:cloudwatch:putMetricData (shadow mode's would-reject count) is
+//     not sent anywhere: its request is checked against the PutMetricData API
+//     reference (Namespace, MetricData[] of MetricName, Dimensions[] of
+//     {Name, Value}, Value, Unit; at most 30 dimensions) and recorded in the
+//     result's "metrics"; the answer is {}, PutMetricData having no response
+//     elements, and the AWS SDK integration answering with the API's own output
+//     (the rule recorded for DynamoDB above). Faults: inject.cloudwatch.
 //   - $$.Execution.StartTime as AWS writes it: milliseconds, and no fraction at
 //     all when they are zero ("...:06Z").
 //
@@ -322,8 +329,9 @@ class Runner {
       throw new Error(`the execution input is ${inputBytes} bytes, over Step Functions' ${MAX_PAYLOAD_BYTES}: StartExecution would refuse it`);
     }
     for (const f of req.inject?.dynamodb ?? []) checkDynamoFault(f);
-    const counts = { lambdaInvocations: 0, lambdaInvocationsByFunction: {}, dynamoReads: 0, dynamoWrites: 0, injectedFaults: 0 };
-    const inject = { lambda: [...(req.inject?.lambda ?? [])], dynamodb: [...(req.inject?.dynamodb ?? [])], unprocessedKeys: [...(req.inject?.unprocessedKeys ?? [])] };
+    const counts = { lambdaInvocations: 0, lambdaInvocationsByFunction: {}, dynamoReads: 0, dynamoWrites: 0, injectedFaults: 0, metrics: [] };
+    const inject = { lambda: [...(req.inject?.lambda ?? [])], dynamodb: [...(req.inject?.dynamodb ?? [])], unprocessedKeys: [...(req.inject?.unprocessedKeys ?? [])],
+      cloudwatch: [...(req.inject?.cloudwatch ?? [])] };
     for (const u of inject.unprocessedKeys) {
       if (!Array.isArray(u) || !u.every((k) => typeof k === "string")) throw new Error(`inject.unprocessedKeys: ${JSON.stringify(u)} is not a list of key values (or "*")`);
     }
@@ -403,6 +411,11 @@ class Runner {
   }
 
   async callService(task, input, counts, inject) {
+    if (task.kind === "cloudwatch") {
+      if (inject.cloudwatch.length > 0) { counts.injectedFaults++; throw fault(inject.cloudwatch.shift()); }
+      counts.metrics.push(...putMetricData(task.name, input));
+      return {};
+    }
     if (task.kind === "dynamodb") {
       if (inject.dynamodb.length > 0) {
         const f = inject.dynamodb.shift();
@@ -436,6 +449,28 @@ class Runner {
   }
 }
 
+// putMetricData checks a PutMetricData request as the API reference
+// describes it and returns its data, one {namespace, name, dimensions, value,
+// unit} per datum. A request CloudWatch would refuse fails the execution
+// (States.Runtime): it is a bug of the definition, not a fault to catch.
+function putMetricData(state, input) {
+  const bad = (why) => { throw new TerminalError("States.Runtime", `state ${state}: PutMetricData ${why}`); };
+  if (typeof input?.Namespace !== "string" || input.Namespace === "" || input.Namespace.startsWith("AWS/")) bad(`Namespace ${JSON.stringify(input?.Namespace)}`);
+  if (!Array.isArray(input.MetricData) || input.MetricData.length === 0 || input.MetricData.length > 1000) bad("MetricData must be 1 to 1000 data");
+  return input.MetricData.map((d) => {
+    if (typeof d?.MetricName !== "string" || d.MetricName === "") bad("a datum without MetricName");
+    const dims = d.Dimensions ?? [];
+    if (!Array.isArray(dims) || dims.length > 30) bad("Dimensions must be a list of at most 30");
+    const dimensions = {};
+    for (const x of dims) {
+      if (typeof x?.Name !== "string" || typeof x?.Value !== "string" || x.Name === "" || x.Value === "") bad(`dimension ${JSON.stringify(x)}`);
+      dimensions[x.Name] = x.Value;
+    }
+    if (typeof d.Value !== "number") bad(`Value ${JSON.stringify(d.Value)}`);
+    return { namespace: input.Namespace, name: d.MetricName, dimensions, value: d.Value, unit: d.Unit ?? "None" };
+  });
+}
+
 function collectTasks(def, out) {
   for (const [name, s] of Object.entries(def.States ?? {})) {
     if (s.Type === "Task") {
@@ -446,6 +481,8 @@ function collectTasks(def, out) {
         out.push({ name, kind: "dynamodb", action: m[1], resource: r, hasRetry });
       } else if ((m = /^arn:[a-z-]+:states:::aws-sdk:dynamodb:(getItem|putItem|updateItem|deleteItem|batchGetItem)$/.exec(r))) {
         out.push({ name, kind: "dynamodb", sdk: true, action: m[1], resource: r, hasRetry });
+      } else if (/^arn:[a-z-]+:states:::aws-sdk:cloudwatch:putMetricData$/.test(r)) {
+        out.push({ name, kind: "cloudwatch", action: "putMetricData", resource: r, hasRetry });
       } else if (/^arn:[a-z-]+:states:::lambda:invoke$/.test(r)) {
         out.push({ name, kind: "lambda:invoke", resource: r, hasRetry });
       } else if (/^arn:[a-z-]+:lambda:[^:]+:\d{12}:function:/.test(r)) {

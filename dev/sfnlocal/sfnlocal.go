@@ -83,6 +83,8 @@ type Exec struct {
 	// key) unread in UnprocessedKeys. Such a call counts as a read and as an
 	// injected fault.
 	UnprocessedKeys [][]string
+	// InjectCloudWatch fails the execution's first PutMetricData calls.
+	InjectCloudWatch []Fault
 }
 
 // Result is one execution's outcome and the calls it made.
@@ -97,10 +99,22 @@ type Result struct {
 	DynamoReads                 int            `json:"dynamoReads"`
 	DynamoWrites                int            `json:"dynamoWrites"`
 	InjectedFaults              int            `json:"injectedFaults"`
+	// Metrics are the data of the PutMetricData calls (aws-sdk:cloudwatch),
+	// which are recorded, not sent.
+	Metrics []Metric `json:"metrics"`
 	// States entered, in order.
 	States []string `json:"states"`
 	// Duration is the execution's wall time inside the runner.
 	Duration time.Duration `json:"-"`
+}
+
+// Metric is one datum of a PutMetricData call.
+type Metric struct {
+	Namespace  string            `json:"namespace"`
+	Name       string            `json:"name"`
+	Dimensions map[string]string `json:"dimensions"`
+	Value      float64           `json:"value"`
+	Unit       string            `json:"unit"`
 }
 
 // Succeeded reports whether the execution ended SUCCEEDED.
@@ -322,6 +336,9 @@ func (m *Machine) Execute(ctx context.Context, input any, ex Exec) (Result, erro
 	}
 	if len(ex.UnprocessedKeys) > 0 {
 		inject["unprocessedKeys"] = ex.UnprocessedKeys
+	}
+	if len(ex.InjectCloudWatch) > 0 {
+		inject["cloudwatch"] = ex.InjectCloudWatch
 	}
 	if len(inject) > 0 {
 		req["inject"] = inject

@@ -129,6 +129,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["downstreamQualifier"] = args?.downstreamQualifier;
             resourceInputs["downstreamRetry"] = args ? pulumi.output(args.downstreamRetry).apply(v => v === undefined ? undefined : inputs.retryArgsProvideDefaults(v)) : undefined;
             resourceInputs["downstreamTimeoutSeconds"] = (args?.downstreamTimeoutSeconds) ?? 30;
+            resourceInputs["enforce"] = (args?.enforce) ?? true;
             resourceInputs["events"] = args ? pulumi.output(args.events).apply(v => v === undefined ? undefined : inputs.eventsArgsProvideDefaults(v)) : undefined;
             resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
             resourceInputs["fallbackAlias"] = args?.fallbackAlias;
@@ -246,6 +247,10 @@ export interface CircuitBreakerArgs {
      * Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
      */
     downstreamTimeoutSeconds?: number;
+    /**
+     * Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
+     */
+    enforce?: boolean;
     /**
      * Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
      */

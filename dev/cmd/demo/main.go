@@ -30,6 +30,7 @@ func main() {
 		compression = flag.Float64("compression", 15, "run the simulated alarm path this many times faster than configured (15: a 60 s alarm period lasts 4 s)")
 		openFor     = flag.Int("open-duration", 3, "the breaker's openDurationSeconds (maxOpenDurationSeconds is 8 times it)")
 		png         = flag.String("png", "docs/demo.png", "where to write the chart ('' for none)")
+		shadow      = flag.Bool("shadow", false, "run the breaker in shadow mode (enforce: false, docs/shadow-mode.md): every call is invoked; the ones enforcing mode would reject are counted as would-rejects")
 	)
 	flag.Parse()
 	windows, err := outage.ParseWindows(*outages)
@@ -38,16 +39,18 @@ func main() {
 		os.Exit(2)
 	}
 	os.Exit(localbreaker.Main("demo", func(tb testenv.T) {
-		run(tb, *rate, *duration, windows, *compression, *openFor, *png)
+		run(tb, *rate, *duration, windows, *compression, *openFor, *png, *shadow)
 	}))
 }
 
-func run(tb testenv.T, rate float64, duration time.Duration, windows []outage.Window, compression float64, openFor int, png string) {
+func run(tb testenv.T, rate float64, duration time.Duration, windows []outage.Window, compression float64, openFor int, png string, shadow bool) {
 	maxOpen := 8 * openFor
+	enforce := !shadow
 	args := component.Args{
 		ServiceName:            "demo",
 		OpenDurationSeconds:    &openFor,
 		MaxOpenDurationSeconds: &maxOpen,
+		Enforce:                &enforce,
 	}
 	fmt.Println("pulumi-circuitbreaker demo: one breaker, end to end, on this machine, no AWS account")
 	fmt.Println()
@@ -66,6 +69,10 @@ func run(tb testenv.T, rate float64, duration time.Duration, windows []outage.Wi
 	fmt.Printf("  breaker       failureThreshold %d, open %d s (x%g up to %d s), halfOpenMaxCalls %d, successThreshold %d\n",
 		s.FailureThreshold, s.OpenDurationSeconds, s.OpenBackoffMultiplier, s.MaxOpenDurationSeconds, s.HalfOpenMaxCalls, s.SuccessThreshold)
 	fmt.Printf("                downstream alarm: %s; healthcheck alarm: %s\n", describeAlarm(s.DownstreamMonitoring), describeAlarm(s.HealthcheckMonitoring))
+	if shadow {
+		fmt.Printf("  mode          SHADOW (enforce: false): every call is invoked; a call enforcing mode would reject is counted as a\n")
+		fmt.Printf("                would-reject (the state machine's PutMetricData, recorded by the local executor) and its outcome is not counted\n")
+	}
 	fmt.Printf("  scenario      %g requests/s for %v; the demo downstream is down %s; the healthcheck fails while it is down\n",
 		rate, duration, describeWindows(windows))
 	fmt.Println()
@@ -91,12 +98,12 @@ func run(tb testenv.T, rate float64, duration time.Duration, windows []outage.Wi
 	events := b.Events()
 	printer.flush(events, end)
 	summary(b, calls, events, end)
-	operatorsView(b)
+	operatorsView(b, calls)
 
 	if png != "" {
 		err := localbreaker.WriteChart(png, localbreaker.ChartInput{
 			Breaker: b, Calls: calls, Events: events, End: end,
-			Title: fmt.Sprintf("pulumi-circuitbreaker demo: %g requests/s, downstream down %s", rate, describeWindows(windows)),
+			Title: fmt.Sprintf("pulumi-circuitbreaker demo%s: %g requests/s, downstream down %s", map[bool]string{true: " (shadow mode)"}[shadow], rate, describeWindows(windows)),
 		})
 		if err != nil {
 			tb.Fatalf("writing the chart: %v", err)
@@ -135,13 +142,21 @@ func (p prefixed) Write(b []byte) (int, error) {
 
 // operatorsView prints what an operator sees at the end: circuitctl status,
 // the released tool's own code, on the demo's table.
-func operatorsView(b *localbreaker.Breaker) {
+func operatorsView(b *localbreaker.Breaker, calls []localbreaker.Call) {
 	svc := b.Config.ServiceName
-	fmt.Printf("\n  circuitctl status %s --table %s --endpoint-url %s   (the operators' tool, docs/runbook.md)\n", svc, b.Config.TableName, b.DynamoEndpoint)
+	args := []string{"status", svc, "--table", b.Config.TableName}
+	note := ""
+	if b.Config.Shadow {
+		args = append(args, "--shadow")
+		note = "; CloudWatch SIMULATED: the would-rejects the executions published"
+	}
+	fmt.Printf("\n  circuitctl %s --endpoint-url %s   (the operators' tool, docs/runbook.md%s)\n", strings.Join(args, " "), b.DynamoEndpoint, note)
 	var out bytes.Buffer
-	circuitctl.Run(context.Background(), []string{"status", svc, "--table", b.Config.TableName}, circuitctl.Env{
+	metrics := localbreaker.NewRecordedMetrics(calls)
+	circuitctl.Run(context.Background(), args, circuitctl.Env{
 		Stdout: &out, Stderr: &out, Version: "demo",
-		NewClient: func(context.Context, circuitctl.Conn) (circuitctl.API, error) { return b.DynamoClient(), nil },
+		NewClient:  func(context.Context, circuitctl.Conn) (circuitctl.API, error) { return b.DynamoClient(), nil },
+		NewMetrics: func(context.Context, circuitctl.Conn) (circuitctl.MetricsAPI, error) { return metrics, nil },
 	})
 	// One write: prefixed indents line by line, the tool's table writes cell by cell.
 	prefixed("    ").Write(out.Bytes())

@@ -9,10 +9,15 @@ import (
 )
 
 func summary(b *localbreaker.Breaker, calls []localbreaker.Call, events []localbreaker.Event, end time.Time) {
-	var ok, failed, fast int
+	var ok, failed, fast, would, wouldFailed int
 	byPath := map[localbreaker.Path][]localbreaker.Call{}
 	for _, c := range calls {
 		switch {
+		case c.WouldReject():
+			would++
+			if !c.Result.Succeeded() {
+				wouldFailed++
+			}
 		case c.Result.Succeeded():
 			ok++
 		case c.Rejected():
@@ -27,12 +32,20 @@ func summary(b *localbreaker.Breaker, calls []localbreaker.Call, events []localb
 	fmt.Printf("    %-12s %5d\n", "succeeded", ok)
 	fmt.Printf("    %-12s %5d   the downstream's own error, passed to the caller\n", "failed", failed)
 	fmt.Printf("    %-12s %5d   CircuitOpen: no Lambda invoked\n", "failed fast", fast)
+	if b.Config.Shadow {
+		fmt.Printf("    %-12s %5d   shadow mode: enforcing would have failed them fast; invoked, uncounted (%d of them failed)\n", "would-reject", would, wouldFailed)
+	}
 
 	figures := localbreaker.Analyze(b.Schedule, b.Outcomes(calls), localbreaker.Changes(events), end)
+	fastWord := "failed fast"
+	if b.Config.Shadow {
+		fastWord = "would have failed fast (shadow mode: invoked)"
+		fmt.Println("  per outage, what enforcing mode would have done (would-rejects counted as fast fails):")
+	}
 	for i, f := range figures {
 		w := f.Window
-		fmt.Printf("  outage %d (%v to %v): %d requests, %d reached the downstream, %d failed fast\n",
-			i+1, w.After, w.After+w.For, f.Requests, f.DownstreamCalls, f.Rejected)
+		fmt.Printf("  outage %d (%v to %v): %d requests, %d reached the downstream, %d %s\n",
+			i+1, w.After, w.After+w.For, f.Requests, f.DownstreamCalls, f.Rejected, fastWord)
 		if !f.Opened {
 			fmt.Printf("    the circuit did not open (%d requests failed)\n", f.Failed)
 			continue
@@ -41,8 +54,8 @@ func summary(b *localbreaker.Breaker, calls []localbreaker.Call, events []localb
 		if f.StillOpen {
 			fmt.Printf("    still open when the demo ended, %.1f s after the recovery\n", f.ClosedAfterRecovery.Seconds())
 		} else {
-			fmt.Printf("    closed %.2f s after the recovery (%s); %d healthy requests failed fast meanwhile\n",
-				f.ClosedAfterRecovery.Seconds(), closedBy(f.ClosedBy), f.RejectedAfterRecovery)
+			fmt.Printf("    closed %.2f s after the recovery (%s); %d healthy requests %s meanwhile\n",
+				f.ClosedAfterRecovery.Seconds(), closedBy(f.ClosedBy), f.RejectedAfterRecovery, fastWord)
 		}
 	}
 

@@ -70,11 +70,14 @@ func (t *timeline) print(events []localbreaker.Event, calls []localbreaker.Call,
 	}
 	for calls != nil && t.nextStatus <= watermark {
 		from, to := t.nextStatus-t.statusEvery, t.nextStatus
-		var ok, failed, fast int
+		var ok, failed, fast, would int
 		for _, c := range calls {
 			at := b.Since(c.Start)
 			if at < from || at >= to {
 				continue
+			}
+			if c.WouldReject() {
+				would++
 			}
 			switch {
 			case c.Result.Succeeded():
@@ -85,7 +88,11 @@ func (t *timeline) print(events []localbreaker.Event, calls []localbreaker.Call,
 				failed++
 			}
 		}
-		lines = append(lines, line{to, fmt.Sprintf("        requests in the last %v: %d succeeded, %d failed, %d failed fast", t.statusEvery, ok, failed, fast), fmt.Sprintf("status%v", to)})
+		text := fmt.Sprintf("        requests in the last %v: %d succeeded, %d failed, %d failed fast", t.statusEvery, ok, failed, fast)
+		if b.Config.Shadow {
+			text += fmt.Sprintf(" (shadow mode: %d of them would have failed fast)", would)
+		}
+		lines = append(lines, line{to, text, fmt.Sprintf("status%v", to)})
 		t.nextStatus += t.statusEvery
 	}
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].at < lines[j].at })

@@ -52,6 +52,7 @@ var snippetSources = map[string]string{
 	"dev/tests/engine/sharing/index.js":          "TestTypeScriptSharingThroughEngine",
 	"dev/tests/engine/sharing/__main__.py":       "TestPythonSharingThroughEngine",
 	"dev/tests/engine/sharedtable/go/program.go": "TestGoSharedTableThroughEngine",
+	"dev/tests/engine/shadow/Pulumi.yaml":        "TestShadowModeSwitchUpdatesOnlyWhatDependsOnIt",
 }
 
 // snippetLangs are the fences that hold programs, by comment syntax.

@@ -91,6 +91,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 		downstreamTimeoutSeconds_ := 30
 		args.DownstreamTimeoutSeconds = &downstreamTimeoutSeconds_
 	}
+	if args.Enforce == nil {
+		enforce_ := true
+		args.Enforce = &enforce_
+	}
 	if args.Events != nil {
 		args.Events = args.Events.ToEventsPtrOutput().ApplyT(func(v *Events) *Events { return v.Defaults() }).(EventsPtrOutput)
 	}
@@ -191,6 +195,8 @@ type circuitBreakerArgs struct {
 	DownstreamRetry *Retry `pulumi:"downstreamRetry"`
 	// Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
 	DownstreamTimeoutSeconds *int `pulumi:"downstreamTimeoutSeconds"`
+	// Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
+	Enforce *bool `pulumi:"enforce"`
 	// Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
 	Events *Events `pulumi:"events"`
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
@@ -277,6 +283,8 @@ type CircuitBreakerArgs struct {
 	DownstreamRetry RetryPtrInput
 	// Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
 	DownstreamTimeoutSeconds *int
+	// Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
+	Enforce *bool
 	// Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
 	Events EventsPtrInput
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.

@@ -33,6 +33,7 @@ class CircuitBreakerArgs:
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional['RetryArgs']] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 enforce: Optional[_builtins.bool] = None,
                  events: pulumi.Input[Optional['EventsArgs']] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
@@ -77,6 +78,7 @@ class CircuitBreakerArgs:
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input['RetryArgs'] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
+        :param _builtins.bool enforce: Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
         :param pulumi.Input['EventsArgs'] events: Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
@@ -136,6 +138,10 @@ class CircuitBreakerArgs:
             downstream_timeout_seconds = 30
         if downstream_timeout_seconds is not None:
             pulumi.set(__self__, "downstream_timeout_seconds", downstream_timeout_seconds)
+        if enforce is None:
+            enforce = True
+        if enforce is not None:
+            pulumi.set(__self__, "enforce", enforce)
         if events is not None:
             pulumi.set(__self__, "events", events)
         if failure_threshold is None:
@@ -370,6 +376,18 @@ class CircuitBreakerArgs:
     @downstream_timeout_seconds.setter
     def downstream_timeout_seconds(self, value: Optional[_builtins.int]):
         pulumi.set(self, "downstream_timeout_seconds", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def enforce(self) -> Optional[_builtins.bool]:
+        """
+        Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
+        """
+        return pulumi.get(self, "enforce")
+
+    @enforce.setter
+    def enforce(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "enforce", value)
 
     @_builtins.property
     @pulumi.getter
@@ -736,6 +754,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 enforce: Optional[_builtins.bool] = None,
                  events: pulumi.Input[Optional[Union['EventsArgs', 'EventsArgsDict']]] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
@@ -783,6 +802,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input[Union['RetryArgs', 'RetryArgsDict']] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
+        :param _builtins.bool enforce: Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
         :param pulumi.Input[Union['EventsArgs', 'EventsArgsDict']] events: Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
@@ -849,6 +869,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional[Union['RetryArgs', 'RetryArgsDict']]] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
+                 enforce: Optional[_builtins.bool] = None,
                  events: pulumi.Input[Optional[Union['EventsArgs', 'EventsArgsDict']]] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
@@ -911,6 +932,9 @@ class CircuitBreaker(pulumi.ComponentResource):
             if downstream_timeout_seconds is None:
                 downstream_timeout_seconds = 30
             __props__.__dict__["downstream_timeout_seconds"] = downstream_timeout_seconds
+            if enforce is None:
+                enforce = True
+            __props__.__dict__["enforce"] = enforce
             __props__.__dict__["events"] = events
             if failure_threshold is None:
                 failure_threshold = 5
