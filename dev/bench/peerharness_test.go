@@ -24,9 +24,8 @@ import (
 // outage's requests).
 func TestPeerHarnessRanItsCode(t *testing.T) {
 	endpoint := testenv.Dynalite(t)
-	s := outage.Schedule{Epoch: time.Now().Add(3 * time.Second), Windows: []outage.Window{{After: time.Second, For: 2 * time.Second}}}
 	run := RunPeer(t, PeerOptions{
-		Endpoint: endpoint, Envs: 2, Schedule: s, Rate: 20, N: 100,
+		Endpoint: endpoint, Envs: 2, Windows: []outage.Window{{After: time.Second, For: 2 * time.Second}}, Rate: 20, N: 100,
 		FailureThreshold: 5, RecoveryTimeout: 1, SuccessThreshold: 1,
 	})
 

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/localbreaker"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testlambdas/outage"
@@ -29,15 +28,14 @@ type peerResult struct {
 // the same timeline (its own epoch): the same windows, rate and requests.
 func replayPeer(b *testing.B, lb *localbreaker.Breaker) *peerResult {
 	b.Helper()
-	s := outage.Schedule{Epoch: time.Now().Add(4 * time.Second), Windows: lb.Schedule.Windows}
 	run := RunPeer(b, PeerOptions{
-		Endpoint: lb.DynamoEndpoint, Envs: peerEnvs, Schedule: s,
+		Endpoint: lb.DynamoEndpoint, Envs: peerEnvs, Windows: lb.Schedule.Windows,
 		Rate: rate, N: int((before + outageFor + after).Seconds() * rate),
 		FailureThreshold: lb.Settings.FailureThreshold,
 		RecoveryTimeout:  lb.Settings.OpenDurationSeconds,
 		SuccessThreshold: lb.Settings.SuccessThreshold,
 	})
-	return &peerResult{run: run, schedule: s, figures: AnalyzePeer(s, run.Requests, peerEnvs)}
+	return &peerResult{run: run, schedule: run.Schedule, figures: AnalyzePeer(run.Schedule, run.Requests, peerEnvs)}
 }
 
 // ourProbes is probes admitted per reopening in our run: probe executions

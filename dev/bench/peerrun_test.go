@@ -37,8 +37,9 @@ type PeerOptions struct {
 	// table is created there.
 	Endpoint string
 	Envs     int
-	// Schedule: its epoch is when the stream starts (in the future).
-	Schedule outage.Schedule
+	// Windows are the outages, from the stream's start, which is one
+	// second after every environment is ready (PeerRun.Schedule).
+	Windows []outage.Window
 	Rate     float64
 	N        int
 	// The peer's CircuitBreakerConfig; local_cache_max_age stays its default.
@@ -48,6 +49,7 @@ type PeerOptions struct {
 // PeerRun is what the run produced.
 type PeerRun struct {
 	Options  PeerOptions
+	Schedule outage.Schedule
 	Table    string
 	Circuit  string
 	Requests []PeerRequest
@@ -100,7 +102,7 @@ func RunPeer(tb testing.TB, o PeerOptions) *PeerRun {
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		env, _ := strconv.Atoi(r.URL.Query().Get("env"))
-		_, _, down := o.Schedule.Down(time.Now())
+		_, _, down := run.Schedule.Down(time.Now())
 		mu.Lock()
 		run.Downstream++
 		run.DownstreamByEnv[env]++
@@ -170,9 +172,8 @@ func RunPeer(tb testing.TB, o PeerOptions) *PeerRun {
 			tb.Fatalf("peer: environment %d did not start: %s", i, p.stderr.String())
 		}
 	}
-	if time.Until(o.Schedule.Epoch) < 0 {
-		tb.Fatalf("peer: the environments started after the schedule's epoch; give it more lead")
-	}
+	// Set before the first request: the downstream reads it only then.
+	run.Schedule = outage.Schedule{Epoch: time.Now().Add(time.Second), Windows: o.Windows}
 
 	// The open-loop stream: each request at its time; the first idle
 	// environment takes it (a channel's waiting receivers are served in
@@ -219,7 +220,7 @@ func RunPeer(tb testing.TB, o PeerOptions) *PeerRun {
 	}
 	interval := time.Duration(float64(time.Second) / o.Rate)
 	for i := 0; i < o.N; i++ {
-		time.Sleep(time.Until(o.Schedule.Epoch.Add(time.Duration(i) * interval)))
+		time.Sleep(time.Until(run.Schedule.Epoch.Add(time.Duration(i) * interval)))
 		queue <- request{i: i, sent: time.Now()}
 	}
 	close(queue)
