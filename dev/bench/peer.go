@@ -19,6 +19,11 @@ import (
 // (versions.mk's POWERTOOLS_VERSION; TestPeerVersionIsPinned keeps them equal).
 const PeerVersion = "3.37.0"
 
+// PeerCacheMaxAge is how long an environment trusts its cached state: the
+// peer's default local_cache_max_age (its CircuitBreakerConfig), which the
+// bench keeps.
+const PeerCacheMaxAge = 5 * time.Second
+
 // The peer's states, as its CircuitState values serialise.
 const (
 	PeerClosed   = "CLOSED"

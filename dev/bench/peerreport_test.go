@@ -84,12 +84,12 @@ func peerSection(p func(string, ...any), r *result) {
 		"The same open-loop traffic and timeline as the %s run above (%g requests/s for %v, the downstream down from %v to %v), on its own epoch right after that replay; each request goes to the first idle environment (round the warm ones). "+
 		"The downstream is the harness's own (HTTP on 127.0.0.1, 503 during the outage), which counts every call: it counted %d calls, %d of them failed; the environments' own count of protected calls: %d.",
 		peerEnvs, peerEnvs, r.sc.name, rate, before+outageFor+after, before, before+outageFor, pr.run.Downstream, pr.run.DownstreamFailed, peerCalled(pr.run))
-	p("- **Its configuration**: `CircuitBreakerConfig(failure_threshold=%d, recovery_timeout=%d, success_threshold=%d)`, `local_cache_max_age` its default (5 s); threshold and success threshold are ours, the recovery timeout our openDurationSeconds.",
-		pr.run.Options.FailureThreshold, pr.run.Options.RecoveryTimeout, pr.run.Options.SuccessThreshold)
+	p("- **Its configuration**: `CircuitBreakerConfig(failure_threshold=%d, recovery_timeout=%d, success_threshold=%d)`, `local_cache_max_age` its default (%v); threshold and success threshold are ours, the recovery timeout our openDurationSeconds.",
+		pr.run.Options.FailureThreshold, pr.run.Options.RecoveryTimeout, pr.run.Options.SuccessThreshold, PeerCacheMaxAge)
 	p("- **DynamoDB calls** are counted per request by boto3's client events (`before-call`: one per API call, the unit DynamoDB bills), and at the wire by a proxy in front of dynalite: %s.", wireCheck(pr.run))
 	p("- **What cannot match**: its failure count is per environment (%d consecutive failures *in one environment*; ours counts across every caller, in the item); its recovery timeout is fixed and in whole seconds (ours doubles from %d s up to %d s after each failed probe); "+
-		"each environment trusts its cached state for up to 5 s (ours reads the item on every execution: nothing to match); it has no healthcheck and no alarms, so it is compared with our **%s** run, where a half-open probe closes our circuit too.",
-		pr.run.Options.FailureThreshold, openFor, maxOpenFor, r.sc.name)
+		"each environment trusts its cached state for up to %v (ours reads the item on every execution: nothing to match); it has no healthcheck and no alarms, so it is compared with our **%s** run, where a half-open probe closes our circuit too.",
+		pr.run.Options.FailureThreshold, openFor, maxOpenFor, PeerCacheMaxAge, r.sc.name)
 	p("")
 	p("| | this breaker (%s) | the peer (%d environments) | original (model, %s) |", r.sc.name, peerEnvs, r.sc.name)
 	p("|---|---:|---:|---:|")
@@ -187,8 +187,21 @@ func peerSection(p func(string, ...any), r *result) {
 		peerRun = addCost(peerRun, c, float64(u.Requests))
 		peerN += u.Requests
 	}
+	// The original's mix: its modelled outcomes of the same requests.
+	var origRun Cost
+	for _, o := range r.originalOutcomes {
+		name := "closed, healthy"
+		switch {
+		case o.Rejected:
+			name = "open, fail fast (503)"
+		case o.Failed:
+			name = "closed, failing"
+		}
+		og := origByPath[name]
+		origRun = addCost(origRun, Price(ListPrices, Assumed, og.u, Assumed.UpstreamMs, Assumed.UpstreamMB, false), 1)
+	}
 	row("breaker cost per million requests: this run's mix (healthy, outage, recovery)",
-		"$"+money(ourRun.Breaker()/float64(ourN)*m), "$"+money(peerRun.Breaker()/float64(peerN)*m), "")
+		"$"+money(ourRun.Breaker()/float64(ourN)*m), "$"+money(peerRun.Breaker()/float64(peerN)*m), "$"+money(origRun.Breaker()/float64(max(1, len(r.originalOutcomes)))*m))
 	healthy := peerByPath[PeerPathHealthy]
 	origAdded := AssumedLatency.SyncStartMs + Assumed.LambdaInvokeOverheadMs + Assumed.UpstreamMs
 	row("added latency per healthy call on AWS (computed)",
@@ -213,15 +226,15 @@ func peerSection(p func(string, ...any), r *result) {
 	ourHealthy := Price(ListPrices, Assumed, ourByPath[PeerPathHealthy].u, Assumed.ControllerMs, Assumed.ControllerMB, true)
 	peerHealthy := PeerPrice(ListPrices, Assumed, AssumedLatency, healthy, hit)
 	p("**Where the peer wins.** Its healthy path costs $%s per million against our $%s: it needs no Step Functions request ($%.2f of ours), and its check runs in the caller's process from a cache that reads the table about once per %g s per environment (%.3f reads per healthy request here), "+
-		"so it adds well under a millisecond where ours adds an execution (%.0f ms, computed). It needs no state machine, no controller and no alarms to deploy.",
-		money(peerHealthy.Breaker()*m), money(ourHealthy.Breaker()*m), ourHealthy.SFNRequest*m, 5.0, healthy.Reads, OurAddedMs(AssumedLatency, Assumed))
+		"so it adds %.2f ms where ours adds an execution (%.0f ms; both computed). It needs no state machine, no controller and no alarms to deploy.",
+		money(peerHealthy.Breaker()*m), money(ourHealthy.Breaker()*m), ourHealthy.SFNRequest*m, PeerCacheMaxAge.Seconds(), healthy.Reads, PeerAddedMs(AssumedLatency, healthy, hit), OurAddedMs(AssumedLatency, Assumed))
 	p("")
 	lost := peerByPath[PeerPathLost]
 	p("**Where we win.** One item read on every call means one decision for every caller: our circuit stopped all calls after %d failures; the peer's %d environments each counted their own, so %d calls failed before all of them stopped "+
-		"(it grows with the number of environments: %d x the threshold at most) and %d trips were written. After the recovery every caller of ours resumes with the close; the peer's stay turned away until their cache expires (%s). "+
+		"(it grows with the number of environments: %d x the threshold at most) and %d trips were written. After the recovery every caller of ours resumes with the close; the peer's stay turned away until their cache expires: %s. "+
 		"Open, the peer is not free: once the recovery timeout has passed, every environment still holding the state it cached tries the probe election on each request, a conditional PutItem that fails, billed as a write: %d requests here (%.0f%% of those it turned away). "+
 		"And it has no healthcheck and no alarms: a healthcheck that sees the outage keeps our circuit closed to callers until its verdict ([One outage](#one-outage)); after each failed probe our open duration doubles, the peer's stays fixed.",
-		ours.FailedBeforeOpen, peerEnvs, f.FailedUntilAllStopped, peerEnvs, f.Trips, peerClosedText(f), lost.Requests, 100*float64(lost.Requests)/float64(max(1, lost.Requests+peerByPath[PeerPathOpen].Requests)))
+		ours.FailedBeforeOpen, peerEnvs, f.FailedUntilAllStopped, peerEnvs, f.Trips, peerResumedText(f), lost.Requests, 100*float64(lost.Requests)/float64(max(1, lost.Requests+peerByPath[PeerPathOpen].Requests)))
 	p("")
 }
 
@@ -300,6 +313,17 @@ func peerClosedText(f PeerFigures) string {
 	s := fmt.Sprintf("%.1f s (its item)", f.ClosedAfterRecovery.Seconds())
 	if f.AllCallingAfterRecovery > 0 {
 		s += fmt.Sprintf(", %s until every environment called again", durationText(f.AllCallingAfterRecovery))
+	}
+	return s
+}
+
+func peerResumedText(f PeerFigures) string {
+	if !f.Closed {
+		return "its circuit never closed"
+	}
+	s := fmt.Sprintf("its item closed %s after the recovery", durationText(f.ClosedAfterRecovery))
+	if f.AllCallingAfterRecovery > 0 {
+		s += fmt.Sprintf(", every environment called again after %s", durationText(f.AllCallingAfterRecovery))
 	}
 	return s
 }
