@@ -40,8 +40,8 @@ type PeerOptions struct {
 	// Windows are the outages, from the stream's start, which is one
 	// second after every environment is ready (PeerRun.Schedule).
 	Windows []outage.Window
-	Rate     float64
-	N        int
+	Rate    float64
+	N       int
 	// The peer's CircuitBreakerConfig; local_cache_max_age stays its default.
 	FailureThreshold, RecoveryTimeout, SuccessThreshold int
 }
