@@ -4,6 +4,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -130,7 +131,13 @@ func peerSection(p func(string, ...any), r *result) {
 		}
 		return ""
 	}
-	paths := []string{PeerPathHealthy, PeerPathFailing, PeerPathTrip, PeerPathOpen, PeerPathLost, PeerPathProbeCloses, PeerPathProbeOK, PeerPathReopens}
+	// The peer's paths, then any of ours it has no counterpart for.
+	paths := append([]string(nil), PeerPaths...)
+	for _, u := range usages {
+		if !slices.Contains(paths, string(u.path)) {
+			paths = append(paths, string(u.path))
+		}
+	}
 	for _, path := range paths {
 		o, okO := ourByPath[path]
 		pe, okP := peerByPath[path]
