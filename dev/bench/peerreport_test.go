@@ -237,11 +237,7 @@ func peerSection(p func(string, ...any), r *result) {
 		money(peerHealthy.Breaker()*m), money(ourHealthy.Breaker()*m), ourHealthy.SFNRequest*m, PeerCacheMaxAge.Seconds(), healthy.Reads, PeerAddedMs(AssumedLatency, healthy, hit), OurAddedMs(AssumedLatency, Assumed))
 	p("")
 	lost := peerByPath[PeerPathLost]
-	p("**Where we win.** One item read on every call means one decision for every caller: our circuit stopped all calls after %d failures; the peer's %d environments each counted their own, so %d calls failed before all of them stopped "+
-		"(it grows with the number of environments: %d x the threshold at most) and %d trips were written. After the recovery every caller of ours resumes with the close; the peer's stay turned away until their cache expires: %s. "+
-		"Open, the peer is not free: once the recovery timeout has passed, every environment still holding the state it cached tries the probe election on each request, a conditional PutItem that fails, billed as a write: %d requests here (%.0f%% of those it turned away). "+
-		"And it has no healthcheck and no alarms: a healthcheck that sees the outage keeps our circuit closed to callers until its verdict ([One outage](#one-outage)); after each failed probe our open duration doubles, the peer's stays fixed.",
-		ours.FailedBeforeOpen, peerEnvs, f.FailedUntilAllStopped, peerEnvs, f.Trips, peerResumedText(f), lost.Requests, 100*float64(lost.Requests)/float64(max(1, lost.Requests+peerByPath[PeerPathOpen].Requests)))
+	p("%s", whereWeWin(ours, f, probes, lost.Requests, lost.Requests+peerByPath[PeerPathOpen].Requests))
 	p("")
 }
 
@@ -333,4 +329,24 @@ func peerResumedText(f PeerFigures) string {
 		s += fmt.Sprintf(", every environment called again after %s", durationText(f.AllCallingAfterRecovery))
 	}
 	return s
+}
+
+// whereWeWin says, from the run's numbers, where this breaker did better
+// than the peer and where it did not.
+func whereWeWin(ours localbreaker.Figures, f PeerFigures, ourProbes, lost, turnedAway int) string {
+	var w strings.Builder
+	fmt.Fprintf(&w, "**Where we win.** One item read on every call is one decision for every caller: our circuit stopped all calls after %d failures and one trip; "+
+		"the peer's %d environments each counted their own, so %d calls failed before all of them stopped (%d x the threshold at most: it grows with the number of environments) and %d trips were written. ",
+		ours.FailedBeforeOpen, peerEnvs, f.FailedUntilAllStopped, peerEnvs, f.Trips)
+	fmt.Fprintf(&w, "Open, the peer is not free: once the recovery timeout has passed, each environment still holding the state it cached tries the probe election on every request, a conditional PutItem that fails and is billed as a write: %d requests here (%.0f%% of those it turned away). ",
+		lost, 100*float64(lost)/float64(max(1, turnedAway)))
+	fmt.Fprintf(&w, "After each failed probe our open duration doubles (%d s up to %d s), the peer's stays fixed: %d probes from us, %d from it, all but the one that closed the circuit wasted on the failing downstream. ", openFor, maxOpenFor, ourProbes, f.Probes)
+	if f.RejectedAfterRecovery < ours.RejectedAfterRecovery {
+		fmt.Fprintf(&w, "The same backoff costs us after the recovery: the peer turned fewer healthy requests away (%d against our %d), its item closing %s after the recovery, though its environments went on turning calls away until their caches expired (every one called again after %s); ours resume all at once with the close. ",
+			f.RejectedAfterRecovery, ours.RejectedAfterRecovery, durationText(f.ClosedAfterRecovery), durationText(f.AllCallingAfterRecovery))
+	} else {
+		fmt.Fprintf(&w, "After the recovery every caller of ours resumes with the close; the peer's turned %d healthy requests away (ours %d): %s. ", f.RejectedAfterRecovery, ours.RejectedAfterRecovery, peerResumedText(f))
+	}
+	w.WriteString("And it has no healthcheck and no alarms: a healthcheck that sees the outage holds our circuit open through it, so no probe reaches the failing downstream, and its verdict closes the circuit within one interval of the recovery ([One outage](#one-outage), [Recovery on AWS timings](#recovery-on-aws-timings)).")
+	return w.String()
 }
