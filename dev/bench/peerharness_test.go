@@ -29,6 +29,9 @@ func TestPeerHarnessRanItsCode(t *testing.T) {
 		FailureThreshold: 5, RecoveryTimeout: 1, SuccessThreshold: 1,
 	})
 
+	if run.Version != PeerVersion {
+		t.Errorf("the environments ran aws-lambda-powertools %s, the bench pins %s: run `make deps`", run.Version, PeerVersion)
+	}
 	if len(run.Requests) != 100 {
 		t.Fatalf("%d answers for 100 requests", len(run.Requests))
 	}

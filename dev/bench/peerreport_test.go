@@ -78,8 +78,8 @@ func peerSection(p func(string, ...any), r *result) {
 
 	p("## Beside the peer: Powertools' circuit breaker, its own code")
 	p("")
-	p("The strongest living peer, run in the same `make bench` (issue 18): **aws-lambda-powertools %s** from the package registry (`bin/peer`, pinned in versions.mk; its code is never copied here), "+
-		"its `circuit_breaker` decorator around the call to the downstream, with its `CircuitBreakerDynamoDBPersistence` (defaults: partition key `id`, attributes `state`, `failure_count`, `opened_at`, `half_open_owner`, `probe_lease_expiry`, `expiration`) on a table of its own on **the same dynalite**, through a boto3 client whose `endpoint_url` is that dynalite.", PeerVersion)
+	p("The strongest living peer, run in the same `make bench` (issue 18): **aws-lambda-powertools %s** from the package registry (`bin/peer`, pinned in versions.mk; the version each environment found installed; its code is never copied here), "+
+		"its `circuit_breaker` decorator around the call to the downstream, with its `CircuitBreakerDynamoDBPersistence` (defaults: partition key `id`, attributes `state`, `failure_count`, `opened_at`, `half_open_owner`, `probe_lease_expiry`, `expiration`) on a table of its own on **the same dynalite**, through a boto3 client whose `endpoint_url` is that dynalite.", pr.run.Version)
 	p("")
 	p("- **How it ran** (dev/bench/peer/env.py, dev/bench/peerrun_test.go): %d processes, each one simulated execution environment with its own breaker instance, failure counter and state cache, one request at a time, as Lambda runs them (%d: the downstream environments our replay uses). "+
 		"The same open-loop traffic and timeline as the %s run above (%g requests/s for %v, the downstream down from %v to %v), on its own epoch right after that replay; each request goes to the first idle environment (round the warm ones). "+

@@ -50,6 +50,9 @@ type PeerOptions struct {
 type PeerRun struct {
 	Options  PeerOptions
 	Schedule outage.Schedule
+	// Version is aws-lambda-powertools' version, as each environment found
+	// it installed.
+	Version  string
 	Table    string
 	Circuit  string
 	Requests []PeerRequest
@@ -171,6 +174,14 @@ func RunPeer(tb testing.TB, o PeerOptions) *PeerRun {
 		if !p.out.Scan() {
 			tb.Fatalf("peer: environment %d did not start: %s", i, p.stderr.String())
 		}
+		var ready struct{ Version string }
+		if err := json.Unmarshal(p.out.Bytes(), &ready); err != nil || ready.Version == "" {
+			tb.Fatalf("peer: environment %d: %q is not its ready line (%v)", i, p.out.Text(), err)
+		}
+		if run.Version != "" && run.Version != ready.Version {
+			tb.Fatalf("peer: environments run versions %s and %s", run.Version, ready.Version)
+		}
+		run.Version = ready.Version
 	}
 	// Set before the first request: the downstream reads it only then.
 	run.Schedule = outage.Schedule{Epoch: time.Now().Add(time.Second), Windows: o.Windows}

@@ -23,6 +23,7 @@ What this file adds around the peer, and only to observe it:
 """
 
 import http.client
+import importlib.metadata
 import json
 import os
 import sys
@@ -124,7 +125,7 @@ def main():
             raise DownstreamError(f"downstream answered {resp.status}")
         return resp.status
 
-    print(json.dumps({"ready": env}), flush=True)
+    print(json.dumps({"ready": env, "version": importlib.metadata.version("aws-lambda-powertools")}), flush=True)
     for line in sys.stdin:
         req = json.loads(line)
         ops.clear()
