@@ -83,7 +83,8 @@ func peerSection(p func(string, ...any), r *result) {
 	p("")
 	p("- **How it ran** (dev/bench/peer/env.py, dev/bench/peerrun_test.go): %d processes, each one simulated execution environment with its own breaker instance, failure counter and state cache, one request at a time, as Lambda runs them (%d: the downstream environments our replay uses). "+
 		"The same open-loop traffic and timeline as the %s run above (%g requests/s for %v, the downstream down from %v to %v), on its own epoch right after that replay; each request goes to the first idle environment (round the warm ones). "+
-		"The downstream is the harness's own (HTTP on 127.0.0.1, 503 during the outage), which counts every call: it counted %d calls, %d of them failed; the environments' own count of protected calls: %d.",
+		"The downstream is the harness's own (HTTP on 127.0.0.1, 503 during the outage), which counts every call: it counted %d calls, %d of them failed; the environments' own count of protected calls: %d. "+
+		"`TestPeerHarnessRanItsCode` (dev/bench/peerharness_test.go, in the emulator tier) checks on a short outage that the harness runs the pinned version, that the peer's own item for the circuit is in its table with its attribute names, and that both counts of downstream calls agree.",
 		peerEnvs, peerEnvs, r.sc.name, rate, before+outageFor+after, before, before+outageFor, pr.run.Downstream, pr.run.DownstreamFailed, peerCalled(pr.run))
 	p("- **Its configuration**: `CircuitBreakerConfig(failure_threshold=%d, recovery_timeout=%d, success_threshold=%d)`, `local_cache_max_age` its default (%v); threshold and success threshold are ours, the recovery timeout our openDurationSeconds.",
 		pr.run.Options.FailureThreshold, pr.run.Options.RecoveryTimeout, pr.run.Options.SuccessThreshold, PeerCacheMaxAge)
