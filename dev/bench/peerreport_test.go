@@ -86,12 +86,12 @@ func peerSection(p func(string, ...any), r *result) {
 		"The downstream is the harness's own (HTTP on 127.0.0.1, 503 during the outage), which counts every call: it counted %d calls, %d of them failed; the environments' own count of protected calls: %d. "+
 		"`TestPeerHarnessRanItsCode` (dev/bench/peerharness_test.go, in the emulator tier) checks on a short outage that the harness runs the pinned version, that the peer's own item for the circuit is in its table with its attribute names, and that both counts of downstream calls agree.",
 		peerEnvs, peerEnvs, r.sc.name, rate, before+outageFor+after, before, before+outageFor, pr.run.Downstream, pr.run.DownstreamFailed, peerCalled(pr.run))
-	p("- **Its configuration**: `CircuitBreakerConfig(failure_threshold=%d, recovery_timeout=%d, success_threshold=%d)`, `local_cache_max_age` its default (%v); threshold and success threshold are ours, the recovery timeout our openDurationSeconds.",
-		pr.run.Options.FailureThreshold, pr.run.Options.RecoveryTimeout, pr.run.Options.SuccessThreshold, PeerCacheMaxAge)
+	p("- **Its configuration**: `CircuitBreakerConfig(failure_threshold=%d, recovery_timeout=%d, success_threshold=%d)`, `local_cache_max_age` its default (%.0f s); threshold and success threshold are ours, the recovery timeout our openDurationSeconds.",
+		pr.run.Options.FailureThreshold, pr.run.Options.RecoveryTimeout, pr.run.Options.SuccessThreshold, PeerCacheMaxAge.Seconds())
 	p("- **DynamoDB calls** are counted per request by boto3's client events (`before-call`: one per API call, the unit DynamoDB bills), and at the wire by a proxy in front of dynalite: %s.", wireCheck(pr.run))
 	p("- **What cannot match**: its failure count is per environment (%d consecutive failures *in one environment*; ours counts across every caller, in the item); its recovery timeout is fixed and in whole seconds (ours doubles from %d s up to %d s after each failed probe); "+
-		"each environment trusts its cached state for up to %v (ours reads the item on every execution: nothing to match); it has no healthcheck and no alarms, so it is compared with our **%s** run, where a half-open probe closes our circuit too.",
-		pr.run.Options.FailureThreshold, openFor, maxOpenFor, PeerCacheMaxAge, r.sc.name)
+		"each environment trusts its cached state for up to %.0f s (ours reads the item on every execution: nothing to match); it has no healthcheck and no alarms, so it is compared with our **%s** run, where a half-open probe closes our circuit too.",
+		pr.run.Options.FailureThreshold, openFor, maxOpenFor, PeerCacheMaxAge.Seconds(), r.sc.name)
 	p("")
 	p("| | this breaker (%s) | the peer (%d environments) | original (model, %s) |", r.sc.name, peerEnvs, r.sc.name)
 	p("|---|---:|---:|---:|")
