@@ -26,8 +26,9 @@ all: build
 build: provider circuitctl
 
 ## deps: the local stand-ins for AWS the tests use (dynalite, asl-validator,
-## aws-local-stepfunctions from npm; the Lambda Runtime Interface Emulator built from Go).
-deps: $(EMULATORS)/node_modules/.installed $(BIN)/aws-lambda-rie $(BIN)/moto/bin/moto_server
+## aws-local-stepfunctions from npm; the Lambda Runtime Interface Emulator built from Go), and the
+## peer the bench measures beside us (bin/peer).
+deps: $(EMULATORS)/node_modules/.installed $(BIN)/aws-lambda-rie $(BIN)/moto/bin/moto_server $(BIN)/peer/.installed
 
 $(EMULATORS)/node_modules/.installed: $(EMULATORS)/package.json $(EMULATORS)/package-lock.json
 	cd $(EMULATORS) && npm ci --no-audit --no-fund
@@ -42,6 +43,14 @@ $(BIN)/aws-lambda-rie:
 $(BIN)/moto/bin/moto_server:
 	test -x $(BIN)/moto/bin/python || python3 -m venv $(BIN)/moto
 	$(BIN)/moto/bin/pip install -q --disable-pip-version-check 'moto[server]==$(MOTO_VERSION)'
+
+# The peer (issue 18): Powertools for AWS Lambda (Python)'s circuit breaker, installed from the
+# package registry at its pinned version, run by dev/bench/peer/env.py (make bench, and
+# dev/bench's TestPeerHarnessRanItsCode in the emulator tier). Its code is never copied here.
+$(BIN)/peer/.installed: $(ROOT)/versions.mk
+	test -x $(BIN)/peer/bin/python || python3 -m venv $(BIN)/peer
+	$(BIN)/peer/bin/pip install -q --disable-pip-version-check 'aws-lambda-powertools==$(POWERTOOLS_VERSION)' 'boto3==$(BOTO3_VERSION)' 'botocore==$(BOTOCORE_VERSION)'
+	touch $@
 
 ## lambdas: our Go Lambdas as reproducible linux/arm64 bootstrap zips (functions/bundle), embedded by
 ## the provider. Build outputs: git ignores them; `make provider`, `make dist` and `make test` build

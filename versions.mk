@@ -9,6 +9,11 @@ RIE_VERSION         := v0.0.0-20261030222936-bef5c4ba774d
 # moto (Apache-2.0), for the tests (bin/moto) and make fidelity; cbor2 for make fidelity's server.
 MOTO_VERSION        := 5.2.5
 CBOR2_VERSION       := 6.3.0
+# The peer make bench measures beside us (issue 18): Powertools for AWS Lambda (Python), with the
+# boto3 and botocore its DynamoDB persistence runs on (bin/peer; dev/bench/peer.go's PeerVersion).
+POWERTOOLS_VERSION  := 3.37.0
+BOTO3_VERSION       := 1.44.5
+BOTOCORE_VERSION    := 1.44.18
 ACTIONLINT_VERSION  := v1.7.12
 # The Terraform AWS provider as the Go module proxy serves it (6.x line; no tags are served).
 TF_AWS_VERSION      := v1.60.1-0.20260602190131-5f2286d6d836

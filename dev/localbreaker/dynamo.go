@@ -55,3 +55,8 @@ func (c *DynamoCounter) Ops() map[string]int {
 	}
 	return out
 }
+
+// CountDynamo starts a counting pass-through proxy in front of the DynamoDB
+// at endpoint for any client, e.g. the bench's peer (dev/bench): point the
+// client at its URL.
+func CountDynamo(tb testenv.T, endpoint string) *DynamoCounter { return countDynamo(tb, endpoint) }
