@@ -23,7 +23,7 @@ func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
 		o, c := doc(t, open), doc(t, closed)
 		ostates, cstates := at(t, o, "States").(map[string]any), at(t, c, "States").(map[string]any)
 		assertJSON(t, "RejectCircuitUnavailable", cstates[StateRejectCircuitUnavailable],
-			`{"Type": "Fail", "Error": "CircuitUnavailable", "Cause": "The circuit of \"orders\" could not be read, and the breaker fails closed; the downstream was not invoked."}`)
+			`{"Type": "Fail", "Error": "CircuitUnavailable", "Cause": "{\"reason\":\"storeUnavailable\",\"serviceName\":\"orders\"}"}`)
 		assertJSON(t, "ReadCircuit.Catch", cstates[StateReadCircuit].(map[string]any)["Catch"],
 			`[{"ErrorEquals": ["States.ALL"], "Next": "RejectCircuitUnavailable"}]`)
 		assertJSON(t, "ReadCircuit.Catch (fail open)", ostates[StateReadCircuit].(map[string]any)["Catch"],
@@ -58,7 +58,7 @@ func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
 // in the Fail state that says so.
 func unavailable(t *testing.T, r sfnlocal.Result) {
 	t.Helper()
-	const cause = `The circuit of "orders" could not be read, and the breaker fails closed; the downstream was not invoked.`
+	const cause = `{"reason":"storeUnavailable","serviceName":"orders"}`
 	if r.Status != "FAILED" || r.Error != ErrorCircuitUnavailable || r.Cause != cause {
 		t.Fatalf("want FAILED with %s, got %s", ErrorCircuitUnavailable, r)
 	}
