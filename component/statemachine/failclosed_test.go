@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 )
 
@@ -58,9 +59,12 @@ func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
 // in the Fail state that says so.
 func unavailable(t *testing.T, r sfnlocal.Result) {
 	t.Helper()
-	const cause = `{"reason":"storeUnavailable","serviceName":"orders"}`
-	if r.Status != "FAILED" || r.Error != ErrorCircuitUnavailable || r.Cause != cause {
+	if r.Status != "FAILED" || r.Error != ErrorCircuitUnavailable {
 		t.Fatalf("want FAILED with %s, got %s", ErrorCircuitUnavailable, r)
+	}
+	c, err := circuit.ParseCause(r.Cause)
+	if err != nil || c.Reason != circuit.ReasonStoreUnavailable || c.ServiceName != "orders" || c.RetryAt != "" {
+		t.Errorf("cause %q: %+v, %v", r.Cause, c, err)
 	}
 	if last := r.States[len(r.States)-1]; last != StateRejectCircuitUnavailable {
 		t.Errorf("ended in %s", last)
