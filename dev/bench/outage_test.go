@@ -244,7 +244,7 @@ func fastFails(p func(string, ...any), rs []*result) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	p("Fast fails by the Fail state that ended them, with the reason their cause gives ([fast-fail.md](fast-fail.md)); per fast fail. The cause is built by the Fail state itself: until issue 17 an open circuit's went through a Pass state first (`DescribeOpen`), 4 states instead of 3 (measured before the change on 2026-12-07: 3.1 states on average over 1591 fast fails, most of them `RejectOpen`'s).")
+	p("Fast fails by the Fail state that ended them, with the reason their cause gives ([fast-fail.md](fast-fail.md)); per fast fail. The cause is built by the Fail state itself: until issue 17 an open circuit's went through a Pass state first (`DescribeOpen`), 4 states instead of 3 (measured before the change on 2026-12-07, same scenario: 3.1 states on average over the open path's 1591 fast fails, `RejectOpen`'s entering 4, the others 3).")
 	p("")
 	p("| Fail state | reason | fast fails | states entered | Lambda invocations | DynamoDB reads |")
 	p("|---|---|---:|---:|---:|---:|")
