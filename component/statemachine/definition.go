@@ -298,6 +298,7 @@ func (b *builder) build() definition {
 	b.probePath()
 	b.rejections()
 	b.downstreamFailed()
+	b.resultChecks()
 	return definition{
 		Comment: fmt.Sprintf("Circuit breaker %q: reads the circuit, then fails fast with %s (or runs the fallback), invokes the downstream counting consecutive failures, or runs it as a half-open probe.",
 			b.cfg.ServiceName, ErrorCircuitOpen),

@@ -141,6 +141,11 @@ func assertFailuresNeverSucceed(t *testing.T, d map[string]any) {
 		for _, list := range []string{"Choices", "Catch"} {
 			items, _ := s[list].([]any)
 			for _, it := range items {
+				// A result failure's rule: $.Failure is a Catch's {Error,
+				// Cause} on these paths, never marked as a result's.
+				if v, _ := it.(map[string]any)["Variable"].(string); v == pathFailure+"."+resultMarker {
+					continue
+				}
 				walk(it.(map[string]any)["Next"].(string), seen)
 			}
 		}
@@ -452,6 +457,22 @@ func TestDefinitionIsDeterministic(t *testing.T) {
 
 // validatorConfigs are the configs checked by asl-validator: every optional
 // part on and off, since each changes which states exist.
+// resultConditions are one condition of each kind (circuit.ResultOps).
+func resultConditions() []circuit.ResultCondition {
+	n := func(v float64) *float64 { return &v }
+	str := func(v string) *string { return &v }
+	return []circuit.ResultCondition{
+		{Path: "$.statusCode", Op: circuit.ResultAtLeast, Number: n(500)},
+		{Path: "$.latency.ms", Op: circuit.ResultAbove, Number: n(2500.5)},
+		{Path: "$.remaining", Op: circuit.ResultAtMost, Number: n(0)},
+		{Path: "$.score", Op: circuit.ResultBelow, Number: n(-1)},
+		{Path: "$.code", Op: circuit.ResultEquals, Number: n(42)},
+		{Path: "$.status", Op: circuit.ResultEquals, String: str(`ERROR "hard" {x} 'q'`)},
+		{Path: "$.errorMessage", Op: circuit.ResultPresent},
+		{Path: "$", Op: circuit.ResultEquals, String: str("DOWN")},
+	}
+}
+
 func validatorConfigs() map[string]Config {
 	base := validConfig()
 	withAlias := base
@@ -489,7 +510,15 @@ func validatorConfigs() map[string]Config {
 	keyedEverything.TableName = "My.Table_name-1"
 	keyedFailClosed := keyed
 	keyedFailClosed.FailClosed = true
+	results := base
+	results.ResultFailureWhen = resultConditions()
+	resultsFailing := severalProbes
+	resultsFailing.ResultFailureWhen = resultConditions()
+	resultsFailing.FailOnResultFailure = true
+	resultsFailing.FallbackArn = fallback.FallbackArn
+	resultsFailing.CircuitKey = "$.provider"
 	return map[string]Config{
+		"result failures": results, "result failures failing the execution": resultsFailing,
 		"fail closed": failClosed, "fail closed with fallback": failClosedFallback,
 		"keyed": keyed, "keyed everything": keyedEverything, "keyed fail closed": keyedFailClosed,
 		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,
