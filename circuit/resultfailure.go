@@ -59,8 +59,9 @@ const MaxResultConditions = 10
 // Variable takes on AWS and in the local executor alike.
 var resultPathRE = regexp.MustCompile(`^\$(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,8}$`)
 
-// ResultProblem is one thing wrong with a condition: the field ("path",
-// "operator", "number", "string") and what to do.
+// ResultProblem is one thing wrong with a condition: the field, named as the
+// component's input names it ("path", "operator", "numberValue",
+// "stringValue"), and what to do.
 type ResultProblem struct {
 	Field, Message string
 }
@@ -91,17 +92,17 @@ func (c ResultCondition) Problems() []ResultProblem {
 		}
 	case c.Op.numeric():
 		if c.String != nil {
-			bad("string", "%s compares numbers: set number instead (e.g. 500), or use == to compare a string", c.Op)
+			bad("stringValue", "%s compares numbers: set numberValue instead (e.g. 500), or use == to compare a string", c.Op)
 		} else if c.Number == nil {
-			bad("number", "%s needs a number to compare with, e.g. 500", c.Op)
+			bad("numberValue", "%s needs a number to compare with: set numberValue, e.g. 500", c.Op)
 		}
 	case c.Op == ResultEquals:
 		if (c.Number == nil) == (c.String == nil) {
-			bad("number", "== compares with exactly one of number or string")
+			bad("numberValue", "== compares with exactly one of numberValue or stringValue: set one")
 		}
 	}
 	if c.Number != nil && (math.IsNaN(*c.Number) || math.IsInf(*c.Number, 0)) {
-		bad("number", "is not a finite number")
+		bad("numberValue", "is not a finite number")
 	}
 	return out
 }
@@ -109,9 +110,9 @@ func (c ResultCondition) Problems() []ResultProblem {
 // fieldOf is the value field c sets, for a message about it.
 func fieldOf(c ResultCondition) string {
 	if c.String != nil {
-		return "string"
+		return "stringValue"
 	}
-	return "number"
+	return "numberValue"
 }
 
 // Matches reports whether the result (decoded JSON: nil, bool, float64 or

@@ -40,6 +40,9 @@ func ExecutionMetricsNamespace(serviceName string) string {
 const (
 	FastFailsMetric = "FastFails"
 	ProbesMetric    = "Probes"
+	// ResultFailuresMetric counts results that met downstreamFailureWhen
+	// (docs/result-failures.md): Lambda's Errors metric does not.
+	ResultFailuresMetric = "ResultFailures"
 )
 
 // FastFailPattern matches an execution that failed fast: its ExecutionFailed
@@ -62,6 +65,23 @@ func ProbePattern() string {
 	return `{ $.type = "TaskStateEntered" && $.details.name = "` + statemachine.StateInvokeProbe + `" }`
 }
 
+// ResultFailurePattern matches a result that met downstreamFailureWhen, from
+// the executions' own logs, so that nothing is added to any execution: with
+// failExecutionOnResultFailure, its ExecutionFailed event (levels ALL, ERROR
+// and FATAL); otherwise entering the Pass state that records it, a
+// state-entered event, logged at level ALL only. "" when the level logs
+// neither.
+func ResultFailurePattern(logLevel string, failsExecution bool) string {
+	switch {
+	case failsExecution:
+		return `{ $.type = "ExecutionFailed" && $.details.error = "` + statemachine.ErrorDownstreamResultFailure + `" }`
+	case logLevel == "ALL":
+		return `{ $.type = "PassStateEntered" && ($.details.name = "` + statemachine.StateDownstreamResultFailed +
+			`" || $.details.name = "` + statemachine.StateProbeResultFailed + `") }`
+	}
+	return ""
+}
+
 // executionMetrics creates the metric filters on the state machine's log group
 // (nil when logLevel is OFF: there is nothing to count).
 func (g *graph) executionMetrics(logs *cloudwatch.LogGroup) ([]*cloudwatch.LogMetricFilter, error) {
@@ -71,6 +91,9 @@ func (g *graph) executionMetrics(logs *cloudwatch.LogGroup) ([]*cloudwatch.LogMe
 	filters := []struct{ suffix, metric, pattern string }{{"fast-fails", FastFailsMetric, FastFailPattern()}}
 	if g.s.LogLevel == "ALL" {
 		filters = append(filters, struct{ suffix, metric, pattern string }{"probes", ProbesMetric, ProbePattern()})
+	}
+	if pattern := ResultFailurePattern(g.s.LogLevel, g.s.FailOnResultFailure); pattern != "" && len(g.s.ResultFailureWhen) > 0 {
+		filters = append(filters, struct{ suffix, metric, pattern string }{"result-failures", ResultFailuresMetric, pattern})
 	}
 	var out []*cloudwatch.LogMetricFilter
 	for _, f := range filters {

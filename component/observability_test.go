@@ -114,6 +114,52 @@ func TestFastFailsAndProbesAreCountedFromTheExecutionLogs(t *testing.T) {
 	}
 }
 
+// Results that met downstreamFailureWhen are counted from the executions'
+// logs too (issue 17 item 2): the ExecutionFailed event when they fail the
+// execution (any level that logs), else the Pass state that records them
+// (level ALL only); nothing without conditions.
+func TestResultFailuresAreCountedFromTheExecutionLogs(t *testing.T) {
+	const entered = `{ $.type = "PassStateEntered" && ($.details.name = "DownstreamResultFailed" || $.details.name = "ProbeResultFailed") }`
+	const failed = `{ $.type = "ExecutionFailed" && $.details.error = "DownstreamResultFailure" }`
+	for _, tc := range []struct {
+		level      string
+		conditions bool
+		fails      bool
+		want       string
+	}{
+		{"ALL", true, false, entered},
+		{"ERROR", true, false, ""},
+		{"ERROR", true, true, failed},
+		{"ALL", true, true, failed},
+		{"OFF", true, true, ""},
+		{"ALL", false, false, ""},
+	} {
+		t.Run(fmt.Sprintf("%s conditions=%v fails=%v", tc.level, tc.conditions, tc.fails), func(t *testing.T) {
+			rec, _, err := deploy(t, func(f userFunctions) component.Args {
+				a := baseArgs(f)
+				a.LogLevel = pulumi.StringRef(tc.level)
+				if tc.conditions {
+					a.DownstreamFailureWhen = []component.ResultConditionArgs{goodResultCondition()}
+					a.FailExecutionOnResultFailure = pulumi.BoolRef(tc.fails)
+				}
+				return a
+			})
+			require.NoError(t, err)
+			var got []string
+			for _, mf := range rec.of("aws:cloudwatch/logMetricFilter:LogMetricFilter") {
+				if mf.Inputs["metricTransformation"].ObjectValue()["name"].StringValue() == component.ResultFailuresMetric {
+					got = append(got, mf.Inputs["pattern"].StringValue())
+				}
+			}
+			if tc.want == "" {
+				require.Empty(t, got)
+				return
+			}
+			require.Equal(t, []string{tc.want}, got)
+		})
+	}
+}
+
 // awsMetrics is every AWS metric the dashboard may graph, with the dimension
 // sets AWS publishes it under. Sources: Lambda Developer Guide, "Types of
 // metrics for Lambda functions"

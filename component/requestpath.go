@@ -189,5 +189,7 @@ func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fal
 		ControllerArn:            controllerArn,
 		FailClosed:               s.OnStoreError == StoreErrorFailClosed,
 		CircuitKey:               s.CircuitKey,
+		ResultFailureWhen:        s.ResultFailureWhen,
+		FailOnResultFailure:      s.FailOnResultFailure,
 	}
 }
