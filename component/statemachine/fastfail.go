@@ -98,7 +98,10 @@ func jsonString(s string) string {
 
 // intrinsicLiteral escapes s for an intrinsic's string literal: ', {, } and
 // \ are reserved there and take a backslash (intrinsics page, "Reserved
-// characters in intrinsic functions").
+// characters in intrinsic functions"; an escaped brace is a literal brace in
+// States.Format's template, aws/aws-cdk pull request 29267, which stopped
+// CDK from escaping it twice: the doubled escape deployed and then failed
+// at run time).
 func intrinsicLiteral(s string) string {
 	var out strings.Builder
 	for _, r := range s {
