@@ -171,3 +171,24 @@ func TestResultFailureFailsTheExecutionWhenAsked(t *testing.T) {
 	admittedWithCheck := e.at(t, 2*time.Second, map[string]any{"return": map[string]any{"statusCode": 201}})
 	succeeded(t, admittedWithCheck, `{"statusCode": 201}`)
 }
+
+// Per-key circuits: a key's failing results trip that key's circuit only.
+func TestResultFailureTripsOnlyThatKey(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.CircuitKey = "$.provider"
+		c.FailureThreshold = 1
+		c.ResultFailureWhen = resultConditions()
+	})
+	bad := map[string]any{"provider": "acme", "return": map[string]any{"statusCode": 503}}
+	succeeded(t, e.run(t, bad, sfnlocal.Exec{}), `{"statusCode": 503}`)
+	acme, err := e.store.Get(t.Context(), circuit.ItemKey(e.cfg.ServiceName, "acme"))
+	if err != nil || acme.State != circuit.Open {
+		t.Fatalf("acme's circuit: %+v, %v", acme, err)
+	}
+	if c := e.circuit(t); c.State == circuit.Open {
+		t.Fatalf("the breaker's own circuit opened: %+v", c)
+	}
+	good := map[string]any{"provider": "zeta", "return": map[string]any{"statusCode": 200}}
+	succeeded(t, e.at(t, time.Second, good), `{"statusCode": 200}`)
+	rejected(t, e, e.at(t, 2*time.Second, bad), StateRejectOpen)
+}
