@@ -92,8 +92,8 @@ func (g *graph) executionMetrics(logs *cloudwatch.LogGroup) ([]*cloudwatch.LogMe
 	if g.s.LogLevel == "ALL" {
 		filters = append(filters, struct{ suffix, metric, pattern string }{"probes", ProbesMetric, ProbePattern()})
 	}
-	if pattern := ResultFailurePattern(g.s.LogLevel, g.s.FailOnResultFailure); pattern != "" && len(g.s.ResultFailureWhen) > 0 {
-		filters = append(filters, struct{ suffix, metric, pattern string }{"result-failures", ResultFailuresMetric, pattern})
+	if resultFailuresCounted(g.s) {
+		filters = append(filters, struct{ suffix, metric, pattern string }{"result-failures", ResultFailuresMetric, ResultFailurePattern(g.s.LogLevel, g.s.FailOnResultFailure)})
 	}
 	var out []*cloudwatch.LogMetricFilter
 	for _, f := range filters {
@@ -122,6 +122,9 @@ type DashboardSpec struct {
 	// "name:qualifier" when a qualifier is set (alarmDimensions).
 	DownstreamFunction, DownstreamQualifier string
 	LogLevel                                string
+	// ResultFailures: results that met downstreamFailureWhen are counted
+	// (resultFailuresCounted), graphed beside the downstream's errors.
+	ResultFailures bool
 }
 
 // widget is one CloudWatch dashboard widget (CloudWatch API Reference,
@@ -167,9 +170,9 @@ func DashboardBody(d DashboardSpec) string {
 			metric("AWS/States", "ExecutionsFailed", sm, nil),
 			metric("AWS/States", "ExecutionsTimedOut", sm, nil),
 			metric("AWS/States", "ExecutionsAborted", sm, nil))},
-		{Type: "metric", Width: 12, Height: 6, Properties: graph("Downstream errors", "Sum",
+		{Type: "metric", Width: 12, Height: 6, Properties: graph("Downstream errors", "Sum", downstreamErrors(d, metric(execNS, ResultFailuresMetric, nil, nil),
 			metric("AWS/Lambda", "Errors", down, nil),
-			metric("AWS/Lambda", "Invocations", down, nil))},
+			metric("AWS/Lambda", "Invocations", down, nil))...)},
 		{Type: "metric", Width: 12, Height: 6, Properties: graph("Downstream duration (ms)", "p99",
 			metric("AWS/Lambda", "Duration", down, map[string]any{"stat": "p99"}),
 			metric("AWS/Lambda", "Duration", down, map[string]any{"stat": "Average"}))},
@@ -204,6 +207,21 @@ func DashboardBody(d DashboardSpec) string {
 	return string(b)
 }
 
+// downstreamErrors are the downstream errors widget's metrics: Lambda's, and
+// the results that met downstreamFailureWhen when they are counted (Lambda's
+// Errors does not see them).
+func downstreamErrors(d DashboardSpec, results []any, lambda ...[]any) [][]any {
+	if d.ResultFailures {
+		return append(lambda, results)
+	}
+	return lambda
+}
+
+// resultFailuresCounted: a ResultFailures metric filter exists.
+func resultFailuresCounted(s Settings) bool {
+	return len(s.ResultFailureWhen) > 0 && s.LogLevel != "OFF" && ResultFailurePattern(s.LogLevel, s.FailOnResultFailure) != ""
+}
+
 // dashboard creates the optional dashboard, named after the topic, whose
 // auto-name is unique in the account and Region (as the alarms are).
 func (g *graph) dashboard(topic alarmTopic, sm *sfn.StateMachine) (*cloudwatch.Dashboard, error) {
@@ -225,7 +243,7 @@ func (g *graph) dashboard(topic alarmTopic, sm *sfn.StateMachine) (*cloudwatch.D
 			q = v[2].(string)
 		}
 		return DashboardBody(DashboardSpec{Region: region, ServiceName: s.ServiceName, StateMachineArn: arn,
-			DownstreamFunction: v[1].(string), DownstreamQualifier: q, LogLevel: s.LogLevel})
+			DownstreamFunction: v[1].(string), DownstreamQualifier: q, LogLevel: s.LogLevel, ResultFailures: resultFailuresCounted(s)})
 	}).(pulumi.StringOutput)
 	return cloudwatch.NewDashboard(g.ctx, g.child("dashboard"), &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.Sprintf("%s-dashboard", topic.topic.Name),

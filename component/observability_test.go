@@ -189,6 +189,7 @@ func ours(service string) map[string][]string {
 		circuit.MetricNamespace + " " + circuit.MetricName: {circuit.MetricDimension},
 		ns + " " + component.FastFailsMetric:               {""},
 		ns + " " + component.ProbesMetric:                  {""},
+		ns + " " + component.ResultFailuresMetric:          {""},
 	}
 }
 
@@ -253,12 +254,17 @@ func TestDashboardGraphsOnlyMetricsThatExist(t *testing.T) {
 		name      string
 		qualifier string
 		level     string
-	}{{"unqualified, ERROR", "", "ERROR"}, {"alias, ALL", "live", "ALL"}, {"logs off", "", "OFF"}} {
+		results   bool
+	}{{"unqualified, ERROR", "", "ERROR", false}, {"alias, ALL", "live", "ALL", false}, {"logs off", "", "OFF", false},
+		{"result conditions, ALL", "", "ALL", true}, {"result conditions, ERROR", "", "ERROR", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, _, err := deploy(t, func(f userFunctions) component.Args {
 				a := baseArgs(f)
 				a.Dashboard = pulumi.BoolRef(true)
 				a.LogLevel = pulumi.StringRef(tc.level)
+				if tc.results {
+					a.DownstreamFailureWhen = []component.ResultConditionArgs{goodResultCondition()}
+				}
 				if tc.qualifier != "" {
 					a.DownstreamQualifier = pulumi.StringRef(tc.qualifier)
 				}
@@ -298,6 +304,12 @@ func TestDashboardGraphsOnlyMetricsThatExist(t *testing.T) {
 			require.True(t, seen["AWS/Lambda Duration"])
 			require.Equal(t, tc.level != "OFF", seen["CircuitBreaker/payments FastFails"], "fast fails graphed exactly when they are counted")
 			require.Equal(t, tc.level == "ALL", seen["CircuitBreaker/payments Probes"], "probes graphed exactly when they are counted")
+			counted := false
+			for _, mf := range rec.of("aws:cloudwatch/logMetricFilter:LogMetricFilter") {
+				counted = counted || mf.Inputs["metricTransformation"].ObjectValue()["name"].StringValue() == component.ResultFailuresMetric
+			}
+			require.Equal(t, tc.results && tc.level == "ALL", counted)
+			require.Equal(t, counted, seen["CircuitBreaker/payments ResultFailures"], "result failures graphed exactly when they are counted")
 		})
 	}
 }
