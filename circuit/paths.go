@@ -62,7 +62,7 @@ type PathMark struct {
 // come from the rulebook (the RequestPath rows' steps, the writes' steps), so
 // a new row is classified with its verdict.
 func PathMarks() []PathMark {
-	rejects := append(stepsOf(Reject), StepRejectOpen, StepInvokeFallback)
+	rejects := append(stepsOf(Reject), StepInvokeFallback)
 	// An election goes through PrepareElection to ElectProbe; either marks it.
 	probes := append(stepsOf(Elect, Join), StepElectProbe)
 	return []PathMark{

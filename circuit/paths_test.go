@@ -15,7 +15,7 @@ func TestClassifyPath(t *testing.T) {
 		"ReadCircuit,CheckCircuit,InvokeDownstreamAfterFailures,DownstreamFailed,RaiseDownstreamError":                             PathOther,
 		"ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,DownstreamFailed,RaiseDownstreamError":      PathFailing,
 		"ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,Trip,DownstreamFailed,RaiseDownstreamError": PathTrip,
-		"ReadCircuit,CheckCircuit,DescribeOpen,RejectOpen":                                                                         PathOpen,
+		"ReadCircuit,CheckCircuit,RejectOpen":                                                                                      PathOpen,
 		"ReadCircuit,CheckCircuit,RejectHealthcheckAlarm":                                                                          PathOpen,
 		"ReadCircuit,CheckCircuit,RejectHalfOpenFull":                                                                              PathOpen,
 		"ReadCircuit,CheckCircuit,InvokeFallback":                                                                                  PathOpen,

@@ -40,7 +40,6 @@ const (
 	StepReturnResult                  = "ReturnResult"
 	StepRejectForcedOpen              = "RejectForcedOpen"
 	StepRejectHealthcheckAlarm        = "RejectHealthcheckAlarm"
-	StepDescribeOpen                  = "DescribeOpen"
 	StepRejectOpen                    = "RejectOpen"
 	StepRejectHalfOpenFull            = "RejectHalfOpenFull"
 	StepInvokeFallback                = "InvokeFallback"
@@ -117,7 +116,7 @@ var RequestPath = Table[Verdict]{
 			Says: "an operator forced it closed: invoke, count nothing"},
 		{When: healthcheckHolds, Then: Reject, Step: StepRejectHealthcheckAlarm,
 			Says: "the healthcheck holds it open"},
-		{When: And(stateIs(RoleCircuit, opOpen), After(Attr(AttrOpenUntil))), Then: Reject, Step: StepDescribeOpen,
+		{When: And(stateIs(RoleCircuit, opOpen), After(Attr(AttrOpenUntil))), Then: Reject, Step: StepRejectOpen,
 			Says: "open, within its open duration (the cause says until when)"},
 		{When: stateIs(RoleCircuit, opOpen), Then: Elect, Step: StepPrepareElection,
 			Says: "open, its open duration over: the controller elects this call as the probe of a new half-open period"},

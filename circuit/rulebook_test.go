@@ -151,7 +151,7 @@ func TestDecideIsTheRequestPathTable(t *testing.T) {
 		StepRejectForcedOpen:              {State: Closed, Override: ForcedOpen},
 		StepInvokeForcedClosed:            {State: Open, OpenUntil: later, Override: ForcedClosed},
 		StepRejectHealthcheckAlarm:        {State: Closed, Healthcheck: AlarmStatus{State: AlarmStateAlarm}},
-		StepDescribeOpen:                  {State: Open, OpenUntil: later},
+		StepRejectOpen:                    {State: Open, OpenUntil: later},
 		StepRejectHalfOpenFull:            {State: HalfOpen, HalfOpenUntil: later, Probes: 2},
 		StepJoinProbe:                     {State: HalfOpen, HalfOpenUntil: later, Probes: 1},
 		StepInvokeDownstreamAfterFailures: {State: Closed, Failures: 1},

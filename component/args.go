@@ -59,6 +59,10 @@ type Args struct {
 	// CircuitKey keys one circuit per value of this JSONPath into the
 	// execution input (docs/per-key.md).
 	CircuitKey *string `pulumi:"circuitKey,optional"`
+	// DownstreamFailureWhen: conditions on the downstream's successful result
+	// that count it as a failure (docs/result-failures.md).
+	DownstreamFailureWhen        []ResultConditionArgs `pulumi:"downstreamFailureWhen,optional"`
+	FailExecutionOnResultFailure *bool                 `pulumi:"failExecutionOnResultFailure,optional"`
 
 	OpenDurationSeconds    *int     `pulumi:"openDurationSeconds,optional"`
 	MaxOpenDurationSeconds *int     `pulumi:"maxOpenDurationSeconds,optional"`
@@ -142,6 +146,13 @@ func (a *Args) Annotate(an infer.Annotator) {
 		"with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. "+
 		"Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. "+
 		"An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.")
+	an.Describe(&a.DownstreamFailureWhen, "Conditions on the downstream's successful result that make it count as a failure, like a thrown error: "+
+		"for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless "+
+		"failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md "+
+		"for a metric and an alarm on them. At most 10. Unset: every result is a success.")
+	an.Describe(&a.FailExecutionOnResultFailure, "With downstreamFailureWhen: a result that meets a condition fails the execution with the error "+
+		"`DownstreamResultFailure` instead of being returned (it is counted either way).")
+	an.SetDefault(&a.FailExecutionOnResultFailure, false)
 	an.Describe(&a.OpenDurationSeconds, "How long an opened circuit fails fast before it admits probes.")
 	an.SetDefault(&a.OpenDurationSeconds, circuit.DefaultOpenDurationSeconds)
 	an.Describe(&a.MaxOpenDurationSeconds, "Upper bound of the open duration when it backs off on repeated openings.")
@@ -277,6 +288,26 @@ func (m *SlowCallMonitoringArgs) Annotate(an infer.Annotator) {
 		"so that one slow call in each of a few quiet minutes cannot open the circuit. The alarm is then a CloudWatch metric-math alarm, "+
 		"IF(invocations >= minimumInvocations, duration percentile, 0), on two metrics. Default 10, as downstreamMonitoring's rate mode.")
 	an.SetDefault(&m.MinimumInvocations, DefaultSlowCallMonitoring.MinimumInvocations)
+}
+
+// ResultConditionArgs is one condition of downstreamFailureWhen
+// (circuit.ResultCondition).
+type ResultConditionArgs struct {
+	Path        string   `pulumi:"path"`
+	Operator    string   `pulumi:"operator"`
+	NumberValue *float64 `pulumi:"numberValue,optional"`
+	StringValue *string  `pulumi:"stringValue,optional"`
+}
+
+// Annotate documents a result condition.
+func (r *ResultConditionArgs) Annotate(an infer.Annotator) {
+	an.SetToken("index", "ResultCondition")
+	an.Describe(r, "A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` \"ERROR\".")
+	an.Describe(&r.Path, "JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. "+
+		"A field that is absent, or of another type than the comparison's, does not meet the condition.")
+	an.Describe(&r.Operator, "`>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).")
+	an.Describe(&r.NumberValue, "The number compared with, for `>=`, `>`, `<=`, `<` and `==`.")
+	an.Describe(&r.StringValue, "The string compared with, for `==` (exact, case-sensitive).")
 }
 
 // RetryArgs configure the Retry of the downstream invocation.

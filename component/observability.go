@@ -40,6 +40,9 @@ func ExecutionMetricsNamespace(serviceName string) string {
 const (
 	FastFailsMetric = "FastFails"
 	ProbesMetric    = "Probes"
+	// ResultFailuresMetric counts results that met downstreamFailureWhen
+	// (docs/result-failures.md): Lambda's Errors metric does not.
+	ResultFailuresMetric = "ResultFailures"
 )
 
 // FastFailPattern matches an execution that failed fast: its ExecutionFailed
@@ -62,6 +65,23 @@ func ProbePattern() string {
 	return `{ $.type = "TaskStateEntered" && $.details.name = "` + statemachine.StateInvokeProbe + `" }`
 }
 
+// ResultFailurePattern matches a result that met downstreamFailureWhen, from
+// the executions' own logs, so that nothing is added to any execution: with
+// failExecutionOnResultFailure, its ExecutionFailed event (levels ALL, ERROR
+// and FATAL); otherwise entering the Pass state that records it, a
+// state-entered event, logged at level ALL only. "" when the level logs
+// neither.
+func ResultFailurePattern(logLevel string, failsExecution bool) string {
+	switch {
+	case failsExecution:
+		return `{ $.type = "ExecutionFailed" && $.details.error = "` + statemachine.ErrorDownstreamResultFailure + `" }`
+	case logLevel == "ALL":
+		return `{ $.type = "PassStateEntered" && ($.details.name = "` + statemachine.StateDownstreamResultFailed +
+			`" || $.details.name = "` + statemachine.StateProbeResultFailed + `") }`
+	}
+	return ""
+}
+
 // executionMetrics creates the metric filters on the state machine's log group
 // (nil when logLevel is OFF: there is nothing to count).
 func (g *graph) executionMetrics(logs *cloudwatch.LogGroup) ([]*cloudwatch.LogMetricFilter, error) {
@@ -71,6 +91,9 @@ func (g *graph) executionMetrics(logs *cloudwatch.LogGroup) ([]*cloudwatch.LogMe
 	filters := []struct{ suffix, metric, pattern string }{{"fast-fails", FastFailsMetric, FastFailPattern()}}
 	if g.s.LogLevel == "ALL" {
 		filters = append(filters, struct{ suffix, metric, pattern string }{"probes", ProbesMetric, ProbePattern()})
+	}
+	if resultFailuresCounted(g.s) {
+		filters = append(filters, struct{ suffix, metric, pattern string }{"result-failures", ResultFailuresMetric, ResultFailurePattern(g.s.LogLevel, g.s.FailOnResultFailure)})
 	}
 	var out []*cloudwatch.LogMetricFilter
 	for _, f := range filters {
@@ -101,6 +124,9 @@ type DashboardSpec struct {
 	LogLevel                                string
 	// Shadow adds the would-rejects (enforce: false).
 	Shadow bool
+	// ResultFailures: results that met downstreamFailureWhen are counted
+	// (resultFailuresCounted), graphed beside the downstream's errors.
+	ResultFailures bool
 }
 
 // widget is one CloudWatch dashboard widget (CloudWatch API Reference,
@@ -146,9 +172,9 @@ func DashboardBody(d DashboardSpec) string {
 			metric("AWS/States", "ExecutionsFailed", sm, nil),
 			metric("AWS/States", "ExecutionsTimedOut", sm, nil),
 			metric("AWS/States", "ExecutionsAborted", sm, nil))},
-		{Type: "metric", Width: 12, Height: 6, Properties: graph("Downstream errors", "Sum",
+		{Type: "metric", Width: 12, Height: 6, Properties: graph("Downstream errors", "Sum", downstreamErrors(d, metric(execNS, ResultFailuresMetric, nil, nil),
 			metric("AWS/Lambda", "Errors", down, nil),
-			metric("AWS/Lambda", "Invocations", down, nil))},
+			metric("AWS/Lambda", "Invocations", down, nil))...)},
 		{Type: "metric", Width: 12, Height: 6, Properties: graph("Downstream duration (ms)", "p99",
 			metric("AWS/Lambda", "Duration", down, map[string]any{"stat": "p99"}),
 			metric("AWS/Lambda", "Duration", down, map[string]any{"stat": "Average"}))},
@@ -184,6 +210,21 @@ func DashboardBody(d DashboardSpec) string {
 	return string(b)
 }
 
+// downstreamErrors are the downstream errors widget's metrics: Lambda's, and
+// the results that met downstreamFailureWhen when they are counted (Lambda's
+// Errors does not see them).
+func downstreamErrors(d DashboardSpec, results []any, lambda ...[]any) [][]any {
+	if d.ResultFailures {
+		return append(lambda, results)
+	}
+	return lambda
+}
+
+// resultFailuresCounted: a ResultFailures metric filter exists.
+func resultFailuresCounted(s Settings) bool {
+	return len(s.ResultFailureWhen) > 0 && s.LogLevel != "OFF" && ResultFailurePattern(s.LogLevel, s.FailOnResultFailure) != ""
+}
+
 // dashboard creates the optional dashboard, named after the topic, whose
 // auto-name is unique in the account and Region (as the alarms are).
 func (g *graph) dashboard(topic alarmTopic, sm *sfn.StateMachine) (*cloudwatch.Dashboard, error) {
@@ -205,7 +246,8 @@ func (g *graph) dashboard(topic alarmTopic, sm *sfn.StateMachine) (*cloudwatch.D
 			q = v[2].(string)
 		}
 		return DashboardBody(DashboardSpec{Region: region, ServiceName: s.ServiceName, StateMachineArn: arn,
-			DownstreamFunction: v[1].(string), DownstreamQualifier: q, LogLevel: s.LogLevel, Shadow: !s.Enforce})
+			DownstreamFunction: v[1].(string), DownstreamQualifier: q, LogLevel: s.LogLevel,
+			Shadow: !s.Enforce, ResultFailures: resultFailuresCounted(s)})
 	}).(pulumi.StringOutput)
 	return cloudwatch.NewDashboard(g.ctx, g.child("dashboard"), &cloudwatch.DashboardArgs{
 		DashboardName: pulumi.Sprintf("%s-dashboard", topic.topic.Name),

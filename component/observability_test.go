@@ -114,6 +114,52 @@ func TestFastFailsAndProbesAreCountedFromTheExecutionLogs(t *testing.T) {
 	}
 }
 
+// Results that met downstreamFailureWhen are counted from the executions'
+// logs too (issue 17 item 2): the ExecutionFailed event when they fail the
+// execution (any level that logs), else the Pass state that records them
+// (level ALL only); nothing without conditions.
+func TestResultFailuresAreCountedFromTheExecutionLogs(t *testing.T) {
+	const entered = `{ $.type = "PassStateEntered" && ($.details.name = "DownstreamResultFailed" || $.details.name = "ProbeResultFailed") }`
+	const failed = `{ $.type = "ExecutionFailed" && $.details.error = "DownstreamResultFailure" }`
+	for _, tc := range []struct {
+		level      string
+		conditions bool
+		fails      bool
+		want       string
+	}{
+		{"ALL", true, false, entered},
+		{"ERROR", true, false, ""},
+		{"ERROR", true, true, failed},
+		{"ALL", true, true, failed},
+		{"OFF", true, true, ""},
+		{"ALL", false, false, ""},
+	} {
+		t.Run(fmt.Sprintf("%s conditions=%v fails=%v", tc.level, tc.conditions, tc.fails), func(t *testing.T) {
+			rec, _, err := deploy(t, func(f userFunctions) component.Args {
+				a := baseArgs(f)
+				a.LogLevel = pulumi.StringRef(tc.level)
+				if tc.conditions {
+					a.DownstreamFailureWhen = []component.ResultConditionArgs{goodResultCondition()}
+					a.FailExecutionOnResultFailure = pulumi.BoolRef(tc.fails)
+				}
+				return a
+			})
+			require.NoError(t, err)
+			var got []string
+			for _, mf := range rec.of("aws:cloudwatch/logMetricFilter:LogMetricFilter") {
+				if mf.Inputs["metricTransformation"].ObjectValue()["name"].StringValue() == component.ResultFailuresMetric {
+					got = append(got, mf.Inputs["pattern"].StringValue())
+				}
+			}
+			if tc.want == "" {
+				require.Empty(t, got)
+				return
+			}
+			require.Equal(t, []string{tc.want}, got)
+		})
+	}
+}
+
 // awsMetrics is every AWS metric the dashboard may graph, with the dimension
 // sets AWS publishes it under. Sources: Lambda Developer Guide, "Types of
 // metrics for Lambda functions"
@@ -143,6 +189,7 @@ func ours(service string) map[string][]string {
 		circuit.MetricNamespace + " " + circuit.MetricName: {circuit.MetricDimension},
 		ns + " " + component.FastFailsMetric:               {""},
 		ns + " " + component.ProbesMetric:                  {""},
+		ns + " " + component.ResultFailuresMetric:          {""},
 		// Shadow mode's, published by the state machine (PutMetricData).
 		circuit.MetricNamespace + " " + circuit.WouldRejectsMetric: {circuit.MetricDimension},
 	}
@@ -209,12 +256,17 @@ func TestDashboardGraphsOnlyMetricsThatExist(t *testing.T) {
 		name      string
 		qualifier string
 		level     string
-	}{{"unqualified, ERROR", "", "ERROR"}, {"alias, ALL", "live", "ALL"}, {"logs off", "", "OFF"}} {
+		results   bool
+	}{{"unqualified, ERROR", "", "ERROR", false}, {"alias, ALL", "live", "ALL", false}, {"logs off", "", "OFF", false},
+		{"result conditions, ALL", "", "ALL", true}, {"result conditions, ERROR", "", "ERROR", true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec, _, err := deploy(t, func(f userFunctions) component.Args {
 				a := baseArgs(f)
 				a.Dashboard = pulumi.BoolRef(true)
 				a.LogLevel = pulumi.StringRef(tc.level)
+				if tc.results {
+					a.DownstreamFailureWhen = []component.ResultConditionArgs{goodResultCondition()}
+				}
 				if tc.qualifier != "" {
 					a.DownstreamQualifier = pulumi.StringRef(tc.qualifier)
 				}
@@ -254,6 +306,12 @@ func TestDashboardGraphsOnlyMetricsThatExist(t *testing.T) {
 			require.True(t, seen["AWS/Lambda Duration"])
 			require.Equal(t, tc.level != "OFF", seen["CircuitBreaker/payments FastFails"], "fast fails graphed exactly when they are counted")
 			require.Equal(t, tc.level == "ALL", seen["CircuitBreaker/payments Probes"], "probes graphed exactly when they are counted")
+			counted := false
+			for _, mf := range rec.of("aws:cloudwatch/logMetricFilter:LogMetricFilter") {
+				counted = counted || mf.Inputs["metricTransformation"].ObjectValue()["name"].StringValue() == component.ResultFailuresMetric
+			}
+			require.Equal(t, tc.results && tc.level == "ALL", counted)
+			require.Equal(t, counted, seen["CircuitBreaker/payments ResultFailures"], "result failures graphed exactly when they are counted")
 		})
 	}
 }

@@ -191,5 +191,7 @@ func StateMachineConfig(s Settings, tableName, downstreamArn, controllerArn, fal
 		FailClosed:               s.OnStoreError == StoreErrorFailClosed,
 		Shadow:                   circuit.ModeOf(s.Enforce) == circuit.ModeShadow,
 		CircuitKey:               s.CircuitKey,
+		ResultFailureWhen:        s.ResultFailureWhen,
+		FailOnResultFailure:      s.FailOnResultFailure,
 	}
 }

@@ -48,7 +48,11 @@ type Settings struct {
 	Enforce bool
 	// CircuitKey is the per-key circuits' JSONPath; "" for one circuit.
 	CircuitKey string
-	Events     EventSettings
+	// ResultFailureWhen: downstreamFailureWhen; FailOnResultFailure:
+	// failExecutionOnResultFailure.
+	ResultFailureWhen   []circuit.ResultCondition
+	FailOnResultFailure bool
+	Events              EventSettings
 
 	ReconcileSchedule string
 	Dashboard         bool
@@ -108,6 +112,8 @@ func resolve(args Args, p problems) (Settings, error) {
 		HasFallback:              args.FallbackFunction != nil,
 		FallbackTimeoutSeconds:   deref(args.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds),
 		CircuitKey:               deref(args.CircuitKey, ""),
+		ResultFailureWhen:        resultConditions(args.DownstreamFailureWhen),
+		FailOnResultFailure:      deref(args.FailExecutionOnResultFailure, false),
 		OpenDurationSeconds:      deref(args.OpenDurationSeconds, circuit.DefaultOpenDurationSeconds),
 		MaxOpenDurationSeconds:   deref(args.MaxOpenDurationSeconds, circuit.DefaultMaxOpenDurationSeconds),
 		OpenBackoffMultiplier:    deref(args.OpenBackoffMultiplier, circuit.DefaultOpenBackoffMultiplier),
@@ -521,6 +527,31 @@ func checkOpenDuration(p *problems, s Settings) {
 	}
 }
 
+// resultConditions are downstreamFailureWhen as the circuit's conditions.
+func resultConditions(in []ResultConditionArgs) []circuit.ResultCondition {
+	var out []circuit.ResultCondition
+	for _, c := range in {
+		out = append(out, circuit.ResultCondition{Path: c.Path, Op: circuit.ResultOp(c.Operator), Number: c.NumberValue, String: c.StringValue})
+	}
+	return out
+}
+
+// checkResultConditions refuses a condition the definition could not render,
+// naming its field: downstreamFailureWhen[1].path.
+func checkResultConditions(p *problems, s Settings) {
+	if n := len(s.ResultFailureWhen); n > circuit.MaxResultConditions {
+		p.add("downstreamFailureWhen", "has %d conditions; use at most %d (any one met counts the result as a failure)", n, circuit.MaxResultConditions)
+	}
+	for i, c := range s.ResultFailureWhen {
+		for _, pr := range c.Problems() {
+			p.add(fmt.Sprintf("downstreamFailureWhen[%d].%s", i, pr.Field), "%s", pr.Message)
+		}
+	}
+	if s.FailOnResultFailure && len(s.ResultFailureWhen) == 0 {
+		p.add("failExecutionOnResultFailure", "is set without downstreamFailureWhen, so no result can fail: add conditions or remove it")
+	}
+}
+
 // checkTripping checks the in-line breaker's counts, as gobreaker and
 // resilience4j would refuse them.
 func checkTripping(p *problems, s Settings) {
@@ -533,6 +564,7 @@ func checkTripping(p *problems, s Settings) {
 	if !circuit.SuccessThresholdRange(s.HalfOpenMaxCalls).Contains(s.SuccessThreshold) {
 		p.add("successThreshold", "is %d; it must be between 1 and halfOpenMaxCalls (%d), or the circuit could never close", s.SuccessThreshold, s.HalfOpenMaxCalls)
 	}
+	checkResultConditions(p, s)
 	for i, e := range s.IgnoreErrors {
 		field := fmt.Sprintf("ignoreErrors[%d]", i)
 		switch {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lambda"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -122,6 +123,38 @@ func TestBadInputNamesTheFieldAndTheFix(t *testing.T) {
 		{"retention CloudWatch refuses", func(a *component.Args) { a.LogRetentionDays = pulumi.IntRef(10) }, "logRetentionDays", "one of 0, 1, 3"},
 		{"negative controller reservation", func(a *component.Args) { a.ControllerReservedConcurrency = pulumi.IntRef(-1) }, "controllerReservedConcurrency", "or 0 to reserve none"},
 		{"alarm handler reservation above the account quota", func(a *component.Args) { a.AlarmHandlerReservedConcurrency = pulumi.IntRef(1001) }, "alarmHandlerReservedConcurrency", "reserve 1 to 1000"},
+		// downstreamFailureWhen (issue 17 item 2): each bad field named with
+		// its condition's index.
+		{"result condition with a bad path", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{goodResultCondition(), {Path: "statusCode", Operator: ">=", NumberValue: pulumi.Float64Ref(500)}}
+		}, "downstreamFailureWhen[1].path", "use $.field"},
+		{"result condition with a filter path", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{{Path: "$.items[?(@.x)]", Operator: "isPresent"}}
+		}, "downstreamFailureWhen[0].path", "is not a JSONPath into the result"},
+		{"result condition with a bad operator", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{{Path: "$.statusCode", Operator: "=>", NumberValue: pulumi.Float64Ref(500)}}
+		}, "downstreamFailureWhen[0].operator", "is not one of >=, >, <=, <, ==, isPresent"},
+		{"result condition comparing a string by size", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{goodResultCondition(), {Path: "$.statusCode", Operator: ">=", StringValue: pulumi.StringRef("500")}}
+		}, "downstreamFailureWhen[1].stringValue", "set numberValue instead"},
+		{"result condition without a value", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{{Path: "$.status", Operator: "=="}}
+		}, "downstreamFailureWhen[0].numberValue", "exactly one of numberValue or stringValue"},
+		{"result condition with both values", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{{Path: "$.status", Operator: "==", NumberValue: pulumi.Float64Ref(1), StringValue: pulumi.StringRef("1")}}
+		}, "downstreamFailureWhen[0].numberValue", "exactly one of numberValue or stringValue"},
+		{"isPresent with a value", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{{Path: "$.errorMessage", Operator: "isPresent", StringValue: pulumi.StringRef("x")}}
+		}, "downstreamFailureWhen[0].stringValue", "compares with nothing"},
+		{"isPresent on the whole result", func(a *component.Args) {
+			a.DownstreamFailureWhen = []component.ResultConditionArgs{{Path: "$", Operator: "isPresent"}}
+		}, "downstreamFailureWhen[0].path", "always present"},
+		{"too many result conditions", func(a *component.Args) {
+			for range 11 {
+				a.DownstreamFailureWhen = append(a.DownstreamFailureWhen, goodResultCondition())
+			}
+		}, "downstreamFailureWhen", "at most 10"},
+		{"failing the execution without conditions", func(a *component.Args) { a.FailExecutionOnResultFailure = pulumi.BoolRef(true) }, "failExecutionOnResultFailure", "add conditions or remove it"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,4 +267,23 @@ func TestProbeBudgetCoversTheWorstCaseButNoMoreThanAnExecutionLives(t *testing.T
 	require.NoError(t, err)
 	require.Equal(t, 204, component.ProbeBudgetSeconds(s))
 	require.Equal(t, component.DefaultFallbackTimeoutSeconds, s.FallbackTimeoutSeconds)
+}
+
+func goodResultCondition() component.ResultConditionArgs {
+	return component.ResultConditionArgs{Path: "$.statusCode", Operator: ">=", NumberValue: pulumi.Float64Ref(500)}
+}
+
+// Good conditions reach the definition: a Choice after the invocation, and
+// nothing of them without conditions.
+func TestResultConditionsReachTheDefinition(t *testing.T) {
+	s, err := component.Resolve(component.Args{ServiceName: "payments", DownstreamFunction: nilFn(), HealthcheckFunction: nilFn(),
+		DownstreamFailureWhen: []component.ResultConditionArgs{goodResultCondition(), {Path: "$.status", Operator: "==", StringValue: pulumi.StringRef("ERROR")}}})
+	require.NoError(t, err)
+	def, err := statemachine.Definition(component.StateMachineConfig(s, "circuits", "arn:aws:lambda:us-east-1:123456789012:function:d", "arn:aws:lambda:us-east-1:123456789012:function:c", ""))
+	require.NoError(t, err)
+	require.Contains(t, def, `"Comment": "The downstream's result counts as a failure when $.statusCode >= 500, or $.status == \"ERROR\" (downstreamFailureWhen)."`)
+	s.ResultFailureWhen = nil
+	def, err = statemachine.Definition(component.StateMachineConfig(s, "circuits", "arn:aws:lambda:us-east-1:123456789012:function:d", "arn:aws:lambda:us-east-1:123456789012:function:c", ""))
+	require.NoError(t, err)
+	require.NotContains(t, def, statemachine.StateCheckDownstreamResult)
 }

@@ -70,22 +70,27 @@ type catcher struct {
 // rule is a Choice rule. Pointers for the comparison values, because "" and
 // false are meaningful operands that omitempty would otherwise drop.
 type rule struct {
-	Variable                 string  `json:"Variable,omitempty"`
-	And                      []rule  `json:"And,omitempty"`
-	Or                       []rule  `json:"Or,omitempty"`
-	Not                      *rule   `json:"Not,omitempty"`
-	IsPresent                *bool   `json:"IsPresent,omitempty"`
-	IsString                 *bool   `json:"IsString,omitempty"`
-	IsTimestamp              *bool   `json:"IsTimestamp,omitempty"`
-	IsNumeric                *bool   `json:"IsNumeric,omitempty"`
-	StringEquals             *string `json:"StringEquals,omitempty"`
-	StringMatches            *string `json:"StringMatches,omitempty"`
-	StringEqualsPath         string  `json:"StringEqualsPath,omitempty"`
-	BooleanEquals            *bool   `json:"BooleanEquals,omitempty"`
-	NumericGreaterThanEquals *int    `json:"NumericGreaterThanEquals,omitempty"`
-	TimestampGreaterThanPath string  `json:"TimestampGreaterThanPath,omitempty"`
-	Comment                  string  `json:"Comment,omitempty"`
-	Next                     string  `json:"Next,omitempty"`
+	Variable                 string   `json:"Variable,omitempty"`
+	And                      []rule   `json:"And,omitempty"`
+	Or                       []rule   `json:"Or,omitempty"`
+	Not                      *rule    `json:"Not,omitempty"`
+	IsPresent                *bool    `json:"IsPresent,omitempty"`
+	IsString                 *bool    `json:"IsString,omitempty"`
+	IsTimestamp              *bool    `json:"IsTimestamp,omitempty"`
+	IsNumeric                *bool    `json:"IsNumeric,omitempty"`
+	StringEquals             *string  `json:"StringEquals,omitempty"`
+	StringMatches            *string  `json:"StringMatches,omitempty"`
+	StringEqualsPath         string   `json:"StringEqualsPath,omitempty"`
+	BooleanEquals            *bool    `json:"BooleanEquals,omitempty"`
+	NumericGreaterThanEquals *float64 `json:"NumericGreaterThanEquals,omitempty"`
+	// The other numeric comparisons, for result conditions (resultcheck.go).
+	NumericGreaterThan       *float64 `json:"NumericGreaterThan,omitempty"`
+	NumericLessThanEquals    *float64 `json:"NumericLessThanEquals,omitempty"`
+	NumericLessThan          *float64 `json:"NumericLessThan,omitempty"`
+	NumericEquals            *float64 `json:"NumericEquals,omitempty"`
+	TimestampGreaterThanPath string   `json:"TimestampGreaterThanPath,omitempty"`
+	Comment                  string   `json:"Comment,omitempty"`
+	Next                     string   `json:"Next,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -141,7 +146,7 @@ func presentAndEquals(variable, value string) rule {
 // number does not match (comparing it would be a States.Runtime error on AWS,
 // and the local executor would coerce a string).
 func atLeast(variable string, n int) rule {
-	return and(isPresent(variable), rule{Variable: variable, IsNumeric: ptr(true)}, rule{Variable: variable, NumericGreaterThanEquals: ptr(n)})
+	return and(isPresent(variable), rule{Variable: variable, IsNumeric: ptr(true)}, rule{Variable: variable, NumericGreaterThanEquals: ptr(float64(n))})
 }
 
 // after is a guarded "variable is a timestamp later than the execution's start".

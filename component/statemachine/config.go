@@ -75,6 +75,15 @@ type Config struct {
 	// own (docs/per-key.md, circuit.GoverningRules). Empty: one circuit, and the
 	// definition is exactly the plain one.
 	CircuitKey string
+
+	// ResultFailureWhen are conditions on the downstream's successful result
+	// that make it count as a failure, for the in-line trip and for probes
+	// (resultcheck.go, circuit.ResultCondition). Empty: every result is a
+	// success, and the definition is exactly the one without them.
+	ResultFailureWhen []circuit.ResultCondition
+	// FailOnResultFailure: a result that meets a condition fails the
+	// execution with ErrorDownstreamResultFailure instead of being returned.
+	FailOnResultFailure bool
 }
 
 // RetryPolicy is the downstream Task's Retry, in ASL's terms.
@@ -227,6 +236,7 @@ func (c Config) Validate() error {
 	if c.SuccessThreshold < 1 || (c.HalfOpenMaxCalls >= 1 && !circuit.SuccessThresholdRange(c.HalfOpenMaxCalls).Contains(c.SuccessThreshold)) {
 		bad("SuccessThreshold", "is %d, must be between 1 and HalfOpenMaxCalls (%d): a half-open period admits no more probes than that", c.SuccessThreshold, c.HalfOpenMaxCalls)
 	}
+	c.validateResultFailureWhen(bad)
 	seen := map[string]bool{}
 	for i, e := range c.IgnoreErrors {
 		field := fmt.Sprintf("IgnoreErrors[%d]", i)

@@ -96,22 +96,21 @@ const (
 	// failed or was not needed, with the downstream's result as output.
 	StateReturnResult = circuit.StepReturnResult
 
-	// The rejections, one per reason so the history and the cause say why. They
-	// exist only without a fallback; with one, every rejection invokes it
-	// (StateInvokeFallback). StateDescribeOpen builds RejectOpen's cause, which
-	// names the time the circuit is open until.
+	// The rejections, one per Fail state so the history says why, and the
+	// cause too: a JSON document (circuit.Cause, fastfail.go). They exist only
+	// without a fallback; with one, every rejection invokes it
+	// (StateInvokeFallback).
 	StateRejectForcedOpen       = circuit.StepRejectForcedOpen
 	StateRejectHealthcheckAlarm = circuit.StepRejectHealthcheckAlarm
-	StateDescribeOpen           = circuit.StepDescribeOpen
 	StateRejectOpen             = circuit.StepRejectOpen
 	StateRejectHalfOpenFull     = circuit.StepRejectHalfOpenFull
-	StateRejectProbeNotAdmitted = "RejectProbeNotAdmitted"
+	StateRejectProbeNotAdmitted = circuit.StepRejectProbeNotAdmitted
 	// StateRejectElectionClaimed: another caller claimed the election.
 	StateRejectElectionClaimed = circuit.StepRejectElectionClaimed
 	StateInvokeFallback        = circuit.StepInvokeFallback
 	// StateRejectCircuitUnavailable ends an execution whose circuit could not
 	// be read, when the breaker fails closed (Config.FailClosed).
-	StateRejectCircuitUnavailable = "RejectCircuitUnavailable"
+	StateRejectCircuitUnavailable = circuit.StepRejectCircuitUnavailable
 
 	// StateDownstreamFailed receives the downstream's (or fallback's) error.
 	StateDownstreamFailed = circuit.StepDownstreamFailed
@@ -123,12 +122,12 @@ const (
 
 // ErrorCircuitOpen is the error of an execution rejected without invoking the
 // downstream. Callers match on it to tell "not tried" from "tried and failed".
-const ErrorCircuitOpen = "CircuitOpen"
+const ErrorCircuitOpen = circuit.ErrorCircuitOpen
 
 // ErrorCircuitUnavailable is the error of an execution that failed closed: the
 // circuit's item could not be read, and nothing was invoked. Like CircuitOpen,
 // it tells callers "not tried".
-const ErrorCircuitUnavailable = "CircuitUnavailable"
+const ErrorCircuitUnavailable = circuit.ErrorCircuitUnavailable
 
 // Step Functions names a DynamoDB error DynamoDB.<the Java SDK v1 exception
 // class its code unmarshals to>, and every code without a class of its own
@@ -191,7 +190,6 @@ const (
 	pathProbe       = "$.Probe"       // {admitted, halfOpenUntil} of the election or join
 	pathRecorded    = "$.Recorded"    // {failures} or {successes} after counting
 	pathBookkeeping = "$.Bookkeeping" // a bookkeeping state's error, kept for the history only
-	pathCause       = "$.Cause"       // DescribeOpen's cause for RejectOpen
 	pathElection    = "$.Election"    // {minute}: the election's claim (circuit.ElectionMinute)
 )
 
@@ -300,6 +298,7 @@ func (b *builder) build() definition {
 	b.probePath()
 	b.rejections()
 	b.downstreamFailed()
+	b.resultChecks()
 	return definition{
 		Comment: fmt.Sprintf("Circuit breaker %q: reads the circuit, then fails fast with %s (or runs the fallback), invokes the downstream counting consecutive failures, or runs it as a half-open probe.",
 			b.cfg.ServiceName, ErrorCircuitOpen),
@@ -363,11 +362,7 @@ func (b *builder) failClosedOnReadError() {
 
 // rejectCircuitUnavailable is the Fail state of a read error when failing closed.
 func (b *builder) rejectCircuitUnavailable() {
-	b.states[StateRejectCircuitUnavailable] = &state{
-		Type:  "Fail",
-		Error: ErrorCircuitUnavailable,
-		Cause: fmt.Sprintf("The circuit of %q could not be read, and the breaker fails closed; the downstream was not invoked.", b.cfg.ServiceName),
-	}
+	b.states[StateRejectCircuitUnavailable] = b.fastFail(StateRejectCircuitUnavailable)
 }
 
 // checkCircuit is circuit.RequestPath, rendered: every rejection goes to its
@@ -804,31 +799,7 @@ func (b *builder) rejections() {
 		b.states[StateInvokeFallback] = fb
 		return
 	}
-	svc := b.cfg.ServiceName
-	reject := func(why string) *state {
-		return &state{
-			Type:  "Fail",
-			Error: ErrorCircuitOpen,
-			Cause: fmt.Sprintf("The circuit of %q is open (%s); the downstream was not invoked.", svc, why),
-		}
-	}
-	b.states[StateRejectForcedOpen] = reject("forced open by an operator")
-	b.states[StateRejectHealthcheckAlarm] = reject("its healthcheck alarm is in ALARM")
-	b.states[StateRejectHalfOpenFull] = reject(fmt.Sprintf("half-open, and all %d probe calls of this period are taken", b.cfg.HalfOpenMaxCalls))
-	b.states[StateRejectProbeNotAdmitted] = reject("recovering, and this call was not admitted as a probe")
-	b.states[StateRejectElectionClaimed] = reject("recovering, and another call is electing the probe")
-	// The time the circuit opens again is for the caller (a Retry-After). Fail's
-	// CausePath cannot format, so a Pass builds the cause; the service name
-	// comes from the item's key rather than being spliced into the intrinsic.
-	b.states[StateDescribeOpen] = &state{
-		Type: "Pass",
-		Parameters: map[string]any{
-			"Cause.$": fmt.Sprintf("States.Format('The circuit of \"{}\" is open until {}; the downstream was not invoked.', %s, %s)",
-				item(circuit.KeyAttribute), item(circuit.AttrOpenUntil)),
-		},
-		Next: StateRejectOpen,
-	}
-	b.states[StateRejectOpen] = &state{Type: "Fail", Error: ErrorCircuitOpen, CausePath: pathCause}
+	b.fastFails()
 }
 
 // downstreamFailed re-raises the caught error as the execution's own. The ASL

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 )
 
@@ -91,7 +93,7 @@ func TestDefinitionShape(t *testing.T) {
 		StateRecordFailure, StateCheckFailureThreshold, StateTrip,
 		StatePrepareElection, StateCheckElectionClaim, StateClaimElection, StateClaimElectionUnversioned, StateReleaseElection,
 		StateElectProbe, StateCheckElection, StateJoinProbe, StateInvokeProbe, StateCloseCircuit, StateReleaseProbe, StateReopen, StateReturnResult,
-		StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted,
+		StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted,
 		StateRejectElectionClaimed, StateDownstreamFailed, StateRaiseDownstreamError, StateRaiseDownstreamErrorWithoutCause}
 	if len(states) != len(want) {
 		t.Errorf("%d states, want %d", len(states), len(want))
@@ -102,17 +104,13 @@ func TestDefinitionShape(t *testing.T) {
 		}
 	}
 	// No state may turn a failure into a success, as the original's Pass did:
-	// the one Pass builds a rejection's cause, the other the election's claim
-	// (before anything is invoked), the one Succeed is reached only after the
-	// downstream succeeded.
+	// the one Pass builds the election's claim (before anything is invoked),
+	// the one Succeed is reached only after the downstream succeeded.
 	for name, s := range states {
 		typ := at(t, s, "Type")
-		if (typ == "Pass" && name != StateDescribeOpen && name != StatePrepareElection) || (typ == "Succeed" && name != StateReturnResult) {
+		if (typ == "Pass" && name != StatePrepareElection) || (typ == "Succeed" && name != StateReturnResult) {
 			t.Errorf("state %s is a %s", name, typ)
 		}
-	}
-	if next := at(t, states[StateDescribeOpen], "Next"); next != StateRejectOpen {
-		t.Errorf("DescribeOpen leads to %v", next)
 	}
 	for _, cfg := range validatorConfigs() {
 		assertFailuresNeverSucceed(t, doc(t, cfg))
@@ -143,6 +141,11 @@ func assertFailuresNeverSucceed(t *testing.T, d map[string]any) {
 		for _, list := range []string{"Choices", "Catch"} {
 			items, _ := s[list].([]any)
 			for _, it := range items {
+				// A result failure's rule: $.Failure is a Catch's {Error,
+				// Cause} on these paths, never marked as a result's.
+				if v, _ := it.(map[string]any)["Variable"].(string); v == pathFailure+"."+resultMarker {
+					continue
+				}
 				walk(it.(map[string]any)["Next"].(string), seen)
 			}
 		}
@@ -227,7 +230,7 @@ func TestCheckCircuitState(t *testing.T) {
 				{"Variable": "$.Item.openUntil.S", "IsPresent": true},
 				{"Variable": "$.Item.openUntil.S", "IsTimestamp": true},
 				{"Variable": "$.Item.openUntil.S", "TimestampGreaterThanPath": "$$.Execution.StartTime"}
-			], "Next": "DescribeOpen"},
+			], "Next": "RejectOpen"},
 			{"And": [
 				{"Variable": "$.Item.state.S", "IsPresent": true},
 				{"Variable": "$.Item.state.S", "StringEquals": "OPEN"}
@@ -267,27 +270,30 @@ func TestCheckCircuitState(t *testing.T) {
 	}
 }
 
+// TestRejectStates: every rejection fails with its error and a cause that is
+// a JSON document (circuit.Cause): constant where nothing is read at run
+// time, built by the Fail state's CausePath where the deadline is.
 func TestRejectStates(t *testing.T) {
 	cfg := validConfig()
-	cfg.ServiceName = `pay "v2"`
+	cfg.ServiceName = `pay "v2" {x}`
 	d := doc(t, cfg)
-	for _, name := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted} {
+	for _, name := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectProbeNotAdmitted, StateRejectElectionClaimed} {
 		s := at(t, d, "States", name).(map[string]any)
 		if s["Type"] != "Fail" || s["Error"] != ErrorCircuitOpen {
 			t.Errorf("%s: %v", name, s)
 		}
-		if cause, _ := s["Cause"].(string); !strings.Contains(cause, `"pay \"v2\""`) {
-			t.Errorf("%s: cause does not name the service: %q", name, cause)
+		f, _ := circuit.FastFailOf(name)
+		cause, err := circuit.ParseCause(fmt.Sprint(s["Cause"]))
+		if err != nil || cause != (circuit.Cause{Reason: f.Reason, ServiceName: cfg.ServiceName}) {
+			t.Errorf("%s: cause %q: %+v, %v", name, s["Cause"], cause, err)
 		}
 	}
-	// RejectOpen's cause names the time; the service name comes from the item,
-	// never spliced into the intrinsic's string.
-	assertJSON(t, "DescribeOpen", at(t, d, "States", StateDescribeOpen), `{
-		"Type": "Pass",
-		"Parameters": {"Cause.$": "States.Format('The circuit of \"{}\" is open until {}; the downstream was not invoked.', $.Item.serviceName.S, $.Item.openUntil.S)"},
-		"Next": "RejectOpen"
-	}`)
-	assertJSON(t, "RejectOpen", at(t, d, "States", StateRejectOpen), `{"Type": "Fail", "Error": "CircuitOpen", "CausePath": "$.Cause"}`)
+	// The deadline is read at run time; the service name is spliced as JSON,
+	// escaped for the intrinsic's string literal (\ before ' { } and \).
+	assertJSON(t, "RejectOpen", at(t, d, "States", StateRejectOpen), `{"Type": "Fail", "Error": "CircuitOpen",
+		"CausePath": "States.Format('\\{\"reason\":\"open\",\"retryAt\":\"{}\",\"serviceName\":\"pay \\\\\"v2\\\\\" \\{x\\}\"\\}', $.Item.openUntil.S)"}`)
+	assertJSON(t, "RejectHalfOpenFull", at(t, d, "States", StateRejectHalfOpenFull), `{"Type": "Fail", "Error": "CircuitOpen",
+		"CausePath": "States.Format('\\{\"reason\":\"halfOpenNotElected\",\"retryAt\":\"{}\",\"serviceName\":\"pay \\\\\"v2\\\\\" \\{x\\}\"\\}', $.Item.halfOpenUntil.S)"}`)
 }
 
 func TestFallbackReplacesEveryRejection(t *testing.T) {
@@ -295,7 +301,7 @@ func TestFallbackReplacesEveryRejection(t *testing.T) {
 	cfg.FallbackArn = "arn:aws:lambda:us-east-1:123456789012:function:orders-fallback:2"
 	d := doc(t, cfg)
 	states := at(t, d, "States").(map[string]any)
-	for _, gone := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateDescribeOpen, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted} {
+	for _, gone := range []string{StateRejectForcedOpen, StateRejectHealthcheckAlarm, StateRejectOpen, StateRejectHalfOpenFull, StateRejectProbeNotAdmitted} {
 		if _, ok := states[gone]; ok {
 			t.Errorf("%s is still there with a fallback", gone)
 		}
@@ -451,6 +457,22 @@ func TestDefinitionIsDeterministic(t *testing.T) {
 
 // validatorConfigs are the configs checked by asl-validator: every optional
 // part on and off, since each changes which states exist.
+// resultConditions are one condition of each kind (circuit.ResultOps).
+func resultConditions() []circuit.ResultCondition {
+	n := func(v float64) *float64 { return &v }
+	str := func(v string) *string { return &v }
+	return []circuit.ResultCondition{
+		{Path: "$.statusCode", Op: circuit.ResultAtLeast, Number: n(500)},
+		{Path: "$.latency.ms", Op: circuit.ResultAbove, Number: n(2500.5)},
+		{Path: "$.remaining", Op: circuit.ResultAtMost, Number: n(0)},
+		{Path: "$.score", Op: circuit.ResultBelow, Number: n(-1)},
+		{Path: "$.code", Op: circuit.ResultEquals, Number: n(42)},
+		{Path: "$.status", Op: circuit.ResultEquals, String: str(`ERROR "hard" {x} 'q'`)},
+		{Path: "$.errorMessage", Op: circuit.ResultPresent},
+		{Path: "$", Op: circuit.ResultEquals, String: str("DOWN")},
+	}
+}
+
 func validatorConfigs() map[string]Config {
 	base := validConfig()
 	withAlias := base
@@ -488,7 +510,15 @@ func validatorConfigs() map[string]Config {
 	keyedEverything.TableName = "My.Table_name-1"
 	keyedFailClosed := keyed
 	keyedFailClosed.FailClosed = true
+	results := base
+	results.ResultFailureWhen = resultConditions()
+	resultsFailing := severalProbes
+	resultsFailing.ResultFailureWhen = resultConditions()
+	resultsFailing.FailOnResultFailure = true
+	resultsFailing.FallbackArn = fallback.FallbackArn
+	resultsFailing.CircuitKey = "$.provider"
 	return map[string]Config{
+		"result failures": results, "result failures failing the execution": resultsFailing,
 		"fail closed": failClosed, "fail closed with fallback": failClosedFallback,
 		"keyed": keyed, "keyed everything": keyedEverything, "keyed fail closed": keyedFailClosed,
 		"default": base, "alias": withAlias, "no retry": noRetry, "custom retry": custom, "china": china, "odd names": odd,

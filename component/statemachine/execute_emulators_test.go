@@ -55,7 +55,7 @@ func TestRequestPath(t *testing.T) {
 		rejected(t, e, r, StateRejectOpen)
 		budget(t, r, 0, 0, 1, 0)
 		// The cause says until when, for the caller's Retry-After.
-		if want := `The circuit of "orders" is open until ` + ts(time.Minute) + `; the downstream was not invoked.`; r.Cause != want {
+		if want := `{"reason":"open","retryAt":"` + ts(time.Minute) + `","serviceName":"orders"}`; r.Cause != want {
 			t.Errorf("cause = %q, want %q", r.Cause, want)
 		}
 		// One millisecond before the end is still open.
@@ -256,8 +256,8 @@ func TestOutageTripsAtTheThreshold(t *testing.T) {
 	r = e.at(t, 10*time.Second+openFor-time.Millisecond, boom("never sent"))
 	rejected(t, e, r, StateRejectOpen)
 	budget(t, r, 0, 0, 1, 0)
-	if !strings.Contains(r.Cause, "open until "+circuit.FormatTime(c.OpenUntil)) {
-		t.Errorf("cause = %q", r.Cause)
+	if cause := checkCause(t, e.cfg, r, StateRejectOpen); cause.RetryAt != circuit.FormatTime(c.OpenUntil) {
+		t.Errorf("cause = %q, want retryAt %s", r.Cause, circuit.FormatTime(c.OpenUntil))
 	}
 }
 
@@ -957,17 +957,20 @@ func TestDefinitionAgreesWithDecide(t *testing.T) {
 	t.Logf("%d items compared", n)
 }
 
-// A service name with quotes, braces and apostrophes reaches the causes
-// intact: it is an argument of States.Format, never spliced into its template.
-// (Not a backslash: aws-local-stepfunctions strips every backslash from an
-// intrinsic's result, where AWS keeps an argument's characters as they are.)
+// A service name with braces, apostrophes and HTML's characters reaches the
+// causes intact: JSON-encoded, then escaped for the intrinsic's string
+// literal (fastfail.go). (Not a double quote or a backslash: their JSON
+// escapes are backslashes, and aws-local-stepfunctions strips every
+// backslash from an intrinsic's result, where AWS keeps the escaped one;
+// TestRejectStates pins the rendering of such a name. The component's names
+// have neither: component/settings.go.)
 func TestOddServiceNameInCauses(t *testing.T) {
-	const name = `svc "quoted" {} {{}} 'q' ünïcode`
+	const name = `svc {} {{}} 'q' <&> $.x, (ünïcode)`
 	e := newEnv(t, func(c *Config) { c.ServiceName = name })
 	e.setItem(t, map[string]string{circuit.AttrState: string(circuit.Open), circuit.AttrOpenUntil: ts(time.Minute)})
 	r := e.run(t, "x", sfnlocal.Exec{})
 	rejected(t, e, r, StateRejectOpen)
-	if want := `The circuit of "` + name + `" is open until ` + ts(time.Minute) + `; the downstream was not invoked.`; r.Cause != want {
+	if want := (circuit.Cause{Reason: circuit.ReasonOpen, RetryAt: ts(time.Minute), ServiceName: name}).Marshal(); r.Cause != want {
 		t.Errorf("cause = %q, want %q", r.Cause, want)
 	}
 	// And the controller, configured with the same name, trips that item.

@@ -45,8 +45,8 @@ func TestPerKeyOnlyTheFailingKeyOpens(t *testing.T) {
 	r = e.at(t, 4*time.Second, call("acme", false))
 	rejected(t, e, r, StateRejectOpen)
 	budget(t, r, 0, 0, 1, 0)
-	if !strings.Contains(r.Cause, `"orders#acme" is open until `+circuit.FormatTime(acme.OpenUntil)) {
-		t.Errorf("cause = %q", r.Cause)
+	if want := `{"reason":"open","retryAt":"` + circuit.FormatTime(acme.OpenUntil) + `","serviceName":"orders","circuitKey":"acme"}`; r.Cause != want || !strings.Contains(statesOf(r), StateUseKeyCircuit) {
+		t.Errorf("cause = %q, want %q (states %s)", r.Cause, want, statesOf(r))
 	}
 	// zeta keeps invoking, on the healthy path's budget (whichever order the
 	// read returned the items in).
@@ -87,7 +87,8 @@ func TestPerKeyBreakerWideAlarmOpensEveryKey(t *testing.T) {
 		r := e.at(t, 2*time.Second, call(key, false))
 		rejected(t, e, r, StateRejectOpen)
 		budget(t, r, 0, 0, 1, 0)
-		if !strings.Contains(statesOf(r), StateUseBreakerCircuit) || !strings.Contains(r.Cause, `"orders" is open until`) {
+		// The breaker's item holds every key; the cause names the caller's.
+		if c := checkCause(t, e.cfg, r, StateRejectOpen); !strings.Contains(statesOf(r), StateUseBreakerCircuit) || c.CircuitKey == nil || *c.CircuitKey != key {
 			t.Errorf("%s was not held by the breaker's item: %s, %q", key, statesOf(r), r.Cause)
 		}
 	}

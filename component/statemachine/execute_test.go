@@ -281,14 +281,37 @@ func admitted(t *testing.T, r sfnlocal.Result, wantOutput string) {
 }
 
 // rejected: FAILED CircuitOpen by the given state, nothing invoked, one read.
+// checkCause parses the fast-fail cause of r, rejected by the Fail state by:
+// its reason is by's, it names the service, carries the caller's key when the
+// breaker is keyed, and a time (retryAt) exactly when by's row knows one.
+func checkCause(t *testing.T, cfg Config, r sfnlocal.Result, by string) circuit.Cause {
+	t.Helper()
+	c, err := circuit.ParseCause(r.Cause)
+	if err != nil {
+		t.Fatalf("cause %q: %v", r.Cause, err)
+	}
+	f, ok := circuit.FastFailOf(by)
+	if !ok {
+		t.Fatalf("%s is not a rejection", by)
+	}
+	if c.Reason != f.Reason || c.ServiceName != cfg.ServiceName {
+		t.Errorf("cause %q: want reason %s and serviceName %q", r.Cause, f.Reason, cfg.ServiceName)
+	}
+	if (c.CircuitKey != nil) != (cfg.CircuitKey != "") {
+		t.Errorf("cause %q: circuitKey present %v, keyed %v", r.Cause, c.CircuitKey != nil, cfg.CircuitKey != "")
+	}
+	if _, ok := c.RetryTime(); ok != (f.RetryAt != "") || (c.RetryAt != "") != (f.RetryAt != "") {
+		t.Errorf("cause %q: retryAt %q, want one: %v", r.Cause, c.RetryAt, f.RetryAt != "")
+	}
+	return c
+}
+
 func rejected(t *testing.T, e *env, r sfnlocal.Result, by string) {
 	t.Helper()
 	if r.Status != "FAILED" || r.Error != ErrorCircuitOpen {
 		t.Fatalf("want rejected with %s, got %s", ErrorCircuitOpen, r)
 	}
-	if !strings.Contains(r.Cause, e.cfg.ServiceName) {
-		t.Errorf("cause does not name the service: %q", r.Cause)
-	}
+	checkCause(t, e.cfg, r, by)
 	if last := r.States[len(r.States)-1]; last != by {
 		t.Errorf("rejected by %s, want %s (states %s)", last, by, statesOf(r))
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 )
 
@@ -23,7 +24,7 @@ func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
 		o, c := doc(t, open), doc(t, closed)
 		ostates, cstates := at(t, o, "States").(map[string]any), at(t, c, "States").(map[string]any)
 		assertJSON(t, "RejectCircuitUnavailable", cstates[StateRejectCircuitUnavailable],
-			`{"Type": "Fail", "Error": "CircuitUnavailable", "Cause": "The circuit of \"orders\" could not be read, and the breaker fails closed; the downstream was not invoked."}`)
+			`{"Type": "Fail", "Error": "CircuitUnavailable", "Cause": "{\"reason\":\"storeUnavailable\",\"serviceName\":\"orders\"}"}`)
 		assertJSON(t, "ReadCircuit.Catch", cstates[StateReadCircuit].(map[string]any)["Catch"],
 			`[{"ErrorEquals": ["States.ALL"], "Next": "RejectCircuitUnavailable"}]`)
 		assertJSON(t, "ReadCircuit.Catch (fail open)", ostates[StateReadCircuit].(map[string]any)["Catch"],
@@ -58,9 +59,12 @@ func TestFailClosedChangesOnlyTheReadsCatch(t *testing.T) {
 // in the Fail state that says so.
 func unavailable(t *testing.T, r sfnlocal.Result) {
 	t.Helper()
-	const cause = `The circuit of "orders" could not be read, and the breaker fails closed; the downstream was not invoked.`
-	if r.Status != "FAILED" || r.Error != ErrorCircuitUnavailable || r.Cause != cause {
+	if r.Status != "FAILED" || r.Error != ErrorCircuitUnavailable {
 		t.Fatalf("want FAILED with %s, got %s", ErrorCircuitUnavailable, r)
+	}
+	c, err := circuit.ParseCause(r.Cause)
+	if err != nil || c.Reason != circuit.ReasonStoreUnavailable || c.ServiceName != "orders" || c.RetryAt != "" {
+		t.Errorf("cause %q: %+v, %v", r.Cause, c, err)
 	}
 	if last := r.States[len(r.States)-1]; last != StateRejectCircuitUnavailable {
 		t.Errorf("ended in %s", last)

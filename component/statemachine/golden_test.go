@@ -84,6 +84,7 @@ var goldenFull = map[string]string{
 	"keyed-probes":     "keyed=true thresholds=2/4/1 fallback=true failClosed=false ignore=true retry=none names=plain",
 	"keyed-everything": "keyed=true thresholds=1/5/3 fallback=true failClosed=true ignore=true retry=custom names=odd",
 	"shadow":           "validator: shadow fail closed with fallback",
+	"result-failures":  "validator: result failures",
 }
 
 // The rendered definition is byte for byte the one the hand-written builder

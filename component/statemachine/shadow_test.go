@@ -10,8 +10,8 @@ import (
 // Shadow mode's definition is the enforcing one with every rejection sent to
 // CountWouldReject, and nothing else changed: for each configuration of
 // validatorConfigs, every state of the enforcing definition that is not a
-// rejection (a CircuitOpen or CircuitUnavailable Fail state, DescribeOpen,
-// the fallback) is in the shadow definition, identical once its transitions
+// rejection (a CircuitOpen or CircuitUnavailable Fail state, the fallback)
+// is in the shadow definition, identical once its transitions
 // to a rejection are read as transitions to CountWouldReject; the shadow
 // definition adds only CountWouldReject and InvokeWouldReject.
 func TestShadowDefinitionIsEnforcingWithRejectionsRedirected(t *testing.T) {
@@ -28,7 +28,7 @@ func TestShadowDefinitionIsEnforcingWithRejectionsRedirected(t *testing.T) {
 					t.Fatal(err)
 				}
 				if st.Type == "Fail" && (st.Error == ErrorCircuitOpen || st.Error == ErrorCircuitUnavailable) ||
-					n == StateDescribeOpen || n == StateInvokeFallback {
+					n == StateInvokeFallback {
 					rejections[n] = true
 				}
 			}

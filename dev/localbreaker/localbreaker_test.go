@@ -11,7 +11,7 @@ func TestClassify(t *testing.T) {
 		"ReadCircuit,CheckCircuit,InvokeDownstreamAfterFailures,ResetFailures":                                                                     PathReset,
 		"ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,DownstreamFailed,RaiseDownstreamError":                      PathFailing,
 		"ReadCircuit,CheckCircuit,InvokeDownstream,RecordFailure,CheckFailureThreshold,Trip,DownstreamFailed,RaiseDownstreamError":                 PathTrip,
-		"ReadCircuit,CheckCircuit,DescribeOpen,RejectOpen":                                                                                         PathOpen,
+		"ReadCircuit,CheckCircuit,RejectOpen":                                                                                                      PathOpen,
 		"ReadCircuit,CheckCircuit,RejectHealthcheckAlarm":                                                                                          PathOpen,
 		"ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,ElectProbe,CheckElection,RejectProbeNotAdmitted":                PathNotAdmitted,
 		"ReadCircuit,CheckCircuit,PrepareElection,CheckElectionClaim,ClaimElection,RejectElectionClaimed":                                          PathNotAdmitted,

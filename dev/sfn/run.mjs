@@ -300,6 +300,7 @@ class Runner {
     this.config = config;
     this.definition = typeof config.definition === "string" ? JSON.parse(config.definition)
       : config.definition ?? JSON.parse(readFileSync(config.definitionFile, "utf8"));
+    failPathIntrinsics(this.definition);
     this.functions = new Functions(config.lambdas);
     this.tasks = [];
     collectTasks(this.definition, this.tasks);
@@ -361,7 +362,7 @@ class Runner {
     const states = [];
     const collecting = (async () => {
       for await (const ev of execution.eventLogs) {
-        if (ev.type === "StateEntered") states.push(ev.state.name);
+        if (ev.type === "StateEntered" && !ev.state.name.endsWith(INTRINSIC_FAIL_SUFFIX)) states.push(ev.state.name);
         else if (ev.type === "StateExited" && !run.overLimit && utf8Bytes(ev.state.output ?? null) > MAX_PAYLOAD_BYTES) {
           run.overLimit = { state: ev.state.name, statesEntered: states.length };
         }
@@ -469,6 +470,41 @@ function putMetricData(state, input) {
     if (typeof d.Value !== "number") bad(`Value ${JSON.stringify(d.Value)}`);
     return { namespace: input.Namespace, name: d.MetricName, dimensions, value: d.Value, unit: d.Unit ?? "None" };
   });
+}
+
+// A Fail state's CausePath and ErrorPath may be an intrinsic function that
+// returns a string on AWS (Developer Guide, Fail state: "You can also specify
+// CausePath using an intrinsic function that returns a string. These
+// intrinsics are: States.Format, States.JsonToString, ...",
+// https://docs.aws.amazon.com/step-functions/latest/dg/state-fail.html);
+// aws-local-stepfunctions 3.0.0 reads them as reference paths only
+// (FailStateAction: jsonPathQuery). failPathIntrinsics rewrites such a Fail
+// state X into a Pass X that evaluates the intrinsics with the library's own
+// intrinsic functions, followed by a Fail that reads what the Pass built. The
+// Fail's name ends in INTRINSIC_FAIL_SUFFIX and is left out of the states
+// reported, so that an execution enters the states it enters on AWS.
+const INTRINSIC_FAIL_SUFFIX = " (intrinsic Fail)";
+
+function failPathIntrinsics(def) {
+  const intrinsic = (p) => typeof p === "string" && p.startsWith("States.");
+  for (const [name, s] of Object.entries({ ...(def.States ?? {}) })) {
+    for (const b of s.Branches ?? []) failPathIntrinsics(b);
+    if (s.ItemProcessor) failPathIntrinsics(s.ItemProcessor);
+    if (s.Iterator) failPathIntrinsics(s.Iterator);
+    if (s.Type !== "Fail" || !(intrinsic(s.CausePath) || intrinsic(s.ErrorPath))) continue;
+    const params = {};
+    const fail = { Type: "Fail" };
+    for (const field of ["Cause", "Error"]) {
+      if (s[field] !== undefined) fail[field] = s[field];
+      if (s[field + "Path"] !== undefined) {
+        params[field + ".$"] = s[field + "Path"];
+        fail[field + "Path"] = "$." + field;
+      }
+    }
+    const failName = name + INTRINSIC_FAIL_SUFFIX;
+    def.States[name] = { Type: "Pass", Parameters: params, Next: failName };
+    def.States[failName] = fail;
+  }
 }
 
 function collectTasks(def, out) {

@@ -124,6 +124,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["controllerReservedConcurrency"] = (args?.controllerReservedConcurrency) ?? 10;
             resourceInputs["dashboard"] = (args?.dashboard) ?? false;
             resourceInputs["downstreamAlias"] = args?.downstreamAlias;
+            resourceInputs["downstreamFailureWhen"] = args?.downstreamFailureWhen;
             resourceInputs["downstreamFunction"] = args?.downstreamFunction;
             resourceInputs["downstreamMonitoring"] = args?.downstreamMonitoring;
             resourceInputs["downstreamQualifier"] = args?.downstreamQualifier;
@@ -131,6 +132,7 @@ export class CircuitBreaker extends pulumi.ComponentResource {
             resourceInputs["downstreamTimeoutSeconds"] = (args?.downstreamTimeoutSeconds) ?? 30;
             resourceInputs["enforce"] = (args?.enforce) ?? true;
             resourceInputs["events"] = args ? pulumi.output(args.events).apply(v => v === undefined ? undefined : inputs.eventsArgsProvideDefaults(v)) : undefined;
+            resourceInputs["failExecutionOnResultFailure"] = (args?.failExecutionOnResultFailure) ?? false;
             resourceInputs["failureThreshold"] = (args?.failureThreshold) ?? 5;
             resourceInputs["fallbackAlias"] = args?.fallbackAlias;
             resourceInputs["fallbackFunction"] = args?.fallbackFunction;
@@ -228,6 +230,10 @@ export interface CircuitBreakerArgs {
      */
     downstreamAlias?: pulumi.Input<pulumiAws.lambda.Alias | undefined>;
     /**
+     * Conditions on the downstream's successful result that make it count as a failure, like a thrown error: for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md for a metric and an alarm on them. At most 10. Unset: every result is a success.
+     */
+    downstreamFailureWhen?: pulumi.Input<pulumi.Input<inputs.ResultConditionArgs>[] | undefined>;
+    /**
      * The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
      */
     downstreamFunction: pulumi.Input<pulumiAws.lambda.Function>;
@@ -255,6 +261,10 @@ export interface CircuitBreakerArgs {
      * Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
      */
     events?: pulumi.Input<inputs.EventsArgs | undefined>;
+    /**
+     * With downstreamFailureWhen: a result that meets a condition fails the execution with the error `DownstreamResultFailure` instead of being returned (it is counted either way).
+     */
+    failExecutionOnResultFailure?: boolean;
     /**
      * Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
      */

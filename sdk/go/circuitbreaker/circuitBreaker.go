@@ -98,6 +98,10 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 	if args.Events != nil {
 		args.Events = args.Events.ToEventsPtrOutput().ApplyT(func(v *Events) *Events { return v.Defaults() }).(EventsPtrOutput)
 	}
+	if args.FailExecutionOnResultFailure == nil {
+		failExecutionOnResultFailure_ := false
+		args.FailExecutionOnResultFailure = &failExecutionOnResultFailure_
+	}
 	if args.FailureThreshold == nil {
 		failureThreshold_ := 5
 		args.FailureThreshold = &failureThreshold_
@@ -185,6 +189,8 @@ type circuitBreakerArgs struct {
 	Dashboard *bool `pulumi:"dashboard"`
 	// An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
 	DownstreamAlias *lambda.Alias `pulumi:"downstreamAlias"`
+	// Conditions on the downstream's successful result that make it count as a failure, like a thrown error: for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md for a metric and an alarm on them. At most 10. Unset: every result is a success.
+	DownstreamFailureWhen []ResultCondition `pulumi:"downstreamFailureWhen"`
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
 	DownstreamFunction *lambda.Function `pulumi:"downstreamFunction"`
 	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
@@ -199,6 +205,8 @@ type circuitBreakerArgs struct {
 	Enforce *bool `pulumi:"enforce"`
 	// Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
 	Events *Events `pulumi:"events"`
+	// With downstreamFailureWhen: a result that meets a condition fails the execution with the error `DownstreamResultFailure` instead of being returned (it is counted either way).
+	FailExecutionOnResultFailure *bool `pulumi:"failExecutionOnResultFailure"`
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
 	FailureThreshold *int `pulumi:"failureThreshold"`
 	// An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
@@ -273,6 +281,8 @@ type CircuitBreakerArgs struct {
 	Dashboard *bool
 	// An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
 	DownstreamAlias lambda.AliasInput
+	// Conditions on the downstream's successful result that make it count as a failure, like a thrown error: for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md for a metric and an alarm on them. At most 10. Unset: every result is a success.
+	DownstreamFailureWhen ResultConditionArrayInput
 	// The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
 	DownstreamFunction lambda.FunctionInput
 	// CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
@@ -287,6 +297,8 @@ type CircuitBreakerArgs struct {
 	Enforce *bool
 	// Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
 	Events EventsPtrInput
+	// With downstreamFailureWhen: a result that meets a condition fails the execution with the error `DownstreamResultFailure` instead of being returned (it is counted either way).
+	FailExecutionOnResultFailure *bool
 	// Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
 	FailureThreshold *int
 	// An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.

@@ -545,6 +545,133 @@ func (o MonitoringPtrOutput) TreatMissingData() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` "ERROR".
+type ResultCondition struct {
+	// The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+	NumberValue *float64 `pulumi:"numberValue"`
+	// `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+	Operator string `pulumi:"operator"`
+	// JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+	Path string `pulumi:"path"`
+	// The string compared with, for `==` (exact, case-sensitive).
+	StringValue *string `pulumi:"stringValue"`
+}
+
+// ResultConditionInput is an input type that accepts ResultConditionArgs and ResultConditionOutput values.
+// You can construct a concrete instance of `ResultConditionInput` via:
+//
+//	ResultConditionArgs{...}
+type ResultConditionInput interface {
+	pulumi.Input
+
+	ToResultConditionOutput() ResultConditionOutput
+	ToResultConditionOutputWithContext(context.Context) ResultConditionOutput
+}
+
+// A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` "ERROR".
+type ResultConditionArgs struct {
+	// The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+	NumberValue pulumi.Float64PtrInput `pulumi:"numberValue"`
+	// `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+	Operator pulumi.StringInput `pulumi:"operator"`
+	// JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+	Path pulumi.StringInput `pulumi:"path"`
+	// The string compared with, for `==` (exact, case-sensitive).
+	StringValue pulumi.StringPtrInput `pulumi:"stringValue"`
+}
+
+func (ResultConditionArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ResultCondition)(nil)).Elem()
+}
+
+func (i ResultConditionArgs) ToResultConditionOutput() ResultConditionOutput {
+	return i.ToResultConditionOutputWithContext(context.Background())
+}
+
+func (i ResultConditionArgs) ToResultConditionOutputWithContext(ctx context.Context) ResultConditionOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ResultConditionOutput)
+}
+
+// ResultConditionArrayInput is an input type that accepts ResultConditionArray and ResultConditionArrayOutput values.
+// You can construct a concrete instance of `ResultConditionArrayInput` via:
+//
+//	ResultConditionArray{ ResultConditionArgs{...} }
+type ResultConditionArrayInput interface {
+	pulumi.Input
+
+	ToResultConditionArrayOutput() ResultConditionArrayOutput
+	ToResultConditionArrayOutputWithContext(context.Context) ResultConditionArrayOutput
+}
+
+type ResultConditionArray []ResultConditionInput
+
+func (ResultConditionArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ResultCondition)(nil)).Elem()
+}
+
+func (i ResultConditionArray) ToResultConditionArrayOutput() ResultConditionArrayOutput {
+	return i.ToResultConditionArrayOutputWithContext(context.Background())
+}
+
+func (i ResultConditionArray) ToResultConditionArrayOutputWithContext(ctx context.Context) ResultConditionArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ResultConditionArrayOutput)
+}
+
+// A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` "ERROR".
+type ResultConditionOutput struct{ *pulumi.OutputState }
+
+func (ResultConditionOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ResultCondition)(nil)).Elem()
+}
+
+func (o ResultConditionOutput) ToResultConditionOutput() ResultConditionOutput {
+	return o
+}
+
+func (o ResultConditionOutput) ToResultConditionOutputWithContext(ctx context.Context) ResultConditionOutput {
+	return o
+}
+
+// The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+func (o ResultConditionOutput) NumberValue() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v ResultCondition) *float64 { return v.NumberValue }).(pulumi.Float64PtrOutput)
+}
+
+// `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+func (o ResultConditionOutput) Operator() pulumi.StringOutput {
+	return o.ApplyT(func(v ResultCondition) string { return v.Operator }).(pulumi.StringOutput)
+}
+
+// JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+func (o ResultConditionOutput) Path() pulumi.StringOutput {
+	return o.ApplyT(func(v ResultCondition) string { return v.Path }).(pulumi.StringOutput)
+}
+
+// The string compared with, for `==` (exact, case-sensitive).
+func (o ResultConditionOutput) StringValue() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ResultCondition) *string { return v.StringValue }).(pulumi.StringPtrOutput)
+}
+
+type ResultConditionArrayOutput struct{ *pulumi.OutputState }
+
+func (ResultConditionArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]ResultCondition)(nil)).Elem()
+}
+
+func (o ResultConditionArrayOutput) ToResultConditionArrayOutput() ResultConditionArrayOutput {
+	return o
+}
+
+func (o ResultConditionArrayOutput) ToResultConditionArrayOutputWithContext(ctx context.Context) ResultConditionArrayOutput {
+	return o
+}
+
+func (o ResultConditionArrayOutput) Index(i pulumi.IntInput) ResultConditionOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) ResultCondition {
+		return vs[0].([]ResultCondition)[vs[1].(int)]
+	}).(ResultConditionOutput)
+}
+
 // Step Functions Retry of the downstream invocation.
 type Retry struct {
 	// Multiplier of the interval on each retry (at least 1).
@@ -1136,6 +1263,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*EventsPtrInput)(nil)).Elem(), EventsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*MonitoringInput)(nil)).Elem(), MonitoringArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*MonitoringPtrInput)(nil)).Elem(), MonitoringArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ResultConditionInput)(nil)).Elem(), ResultConditionArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ResultConditionArrayInput)(nil)).Elem(), ResultConditionArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RetryInput)(nil)).Elem(), RetryArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*RetryPtrInput)(nil)).Elem(), RetryArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SlowCallMonitoringInput)(nil)).Elem(), SlowCallMonitoringArgs{})
@@ -1144,6 +1273,8 @@ func init() {
 	pulumi.RegisterOutputType(EventsPtrOutput{})
 	pulumi.RegisterOutputType(MonitoringOutput{})
 	pulumi.RegisterOutputType(MonitoringPtrOutput{})
+	pulumi.RegisterOutputType(ResultConditionOutput{})
+	pulumi.RegisterOutputType(ResultConditionArrayOutput{})
 	pulumi.RegisterOutputType(RetryOutput{})
 	pulumi.RegisterOutputType(RetryPtrOutput{})
 	pulumi.RegisterOutputType(SlowCallMonitoringOutput{})

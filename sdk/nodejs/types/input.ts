@@ -85,6 +85,28 @@ export interface MonitoringArgs {
 }
 
 /**
+ * A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` "ERROR".
+ */
+export interface ResultConditionArgs {
+    /**
+     * The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+     */
+    numberValue?: pulumi.Input<number | undefined>;
+    /**
+     * `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+     */
+    operator: pulumi.Input<string>;
+    /**
+     * JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+     */
+    path: pulumi.Input<string>;
+    /**
+     * The string compared with, for `==` (exact, case-sensitive).
+     */
+    stringValue?: pulumi.Input<string | undefined>;
+}
+
+/**
  * Step Functions Retry of the downstream invocation.
  */
 export interface RetryArgs {

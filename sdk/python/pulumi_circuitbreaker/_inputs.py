@@ -19,6 +19,8 @@ __all__ = [
     'EventsArgsDict',
     'MonitoringArgs',
     'MonitoringArgsDict',
+    'ResultConditionArgs',
+    'ResultConditionArgsDict',
     'RetryArgs',
     'RetryArgsDict',
     'SlowCallMonitoringArgs',
@@ -333,6 +335,98 @@ class MonitoringArgs:
     @treat_missing_data.setter
     def treat_missing_data(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "treat_missing_data", value)
+
+
+class ResultConditionArgsDict(TypedDict):
+    """
+    A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` "ERROR".
+    """
+    operator: pulumi.Input[_builtins.str]
+    """
+    `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+    """
+    path: pulumi.Input[_builtins.str]
+    """
+    JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+    """
+    number_value: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+    """
+    string_value: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The string compared with, for `==` (exact, case-sensitive).
+    """
+
+@pulumi.input_type
+class ResultConditionArgs:
+    def __init__(__self__, *,
+                 operator: pulumi.Input[_builtins.str],
+                 path: pulumi.Input[_builtins.str],
+                 number_value: pulumi.Input[Optional[_builtins.float]] = None,
+                 string_value: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A condition on the downstream's successful result, e.g. `$.statusCode` `>=` 500, or `$.status` `==` "ERROR".
+
+        :param pulumi.Input[_builtins.str] operator: `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+        :param pulumi.Input[_builtins.str] path: JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+        :param pulumi.Input[_builtins.float] number_value: The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+        :param pulumi.Input[_builtins.str] string_value: The string compared with, for `==` (exact, case-sensitive).
+        """
+        pulumi.set(__self__, "operator", operator)
+        pulumi.set(__self__, "path", path)
+        if number_value is not None:
+            pulumi.set(__self__, "number_value", number_value)
+        if string_value is not None:
+            pulumi.set(__self__, "string_value", string_value)
+
+    @_builtins.property
+    @pulumi.getter
+    def operator(self) -> pulumi.Input[_builtins.str]:
+        """
+        `>=`, `>`, `<=`, `<` (numbers: numberValue), `==` (numberValue or stringValue), or `isPresent` (the field is there, whatever its value).
+        """
+        return pulumi.get(self, "operator")
+
+    @operator.setter
+    def operator(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "operator", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def path(self) -> pulumi.Input[_builtins.str]:
+        """
+        JSONPath into the result: `$.field` or `$.field.subfield` (letters, digits, '_'; at most 8 levels), or `$` for the result itself. A field that is absent, or of another type than the comparison's, does not meet the condition.
+        """
+        return pulumi.get(self, "path")
+
+    @path.setter
+    def path(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "path", value)
+
+    @_builtins.property
+    @pulumi.getter(name="numberValue")
+    def number_value(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        The number compared with, for `>=`, `>`, `<=`, `<` and `==`.
+        """
+        return pulumi.get(self, "number_value")
+
+    @number_value.setter
+    def number_value(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "number_value", value)
+
+    @_builtins.property
+    @pulumi.getter(name="stringValue")
+    def string_value(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The string compared with, for `==` (exact, case-sensitive).
+        """
+        return pulumi.get(self, "string_value")
+
+    @string_value.setter
+    def string_value(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "string_value", value)
 
 
 class RetryArgsDict(TypedDict):

@@ -29,12 +29,14 @@ class CircuitBreakerArgs:
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
                  dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
+                 downstream_failure_when: pulumi.Input[Optional[Sequence[pulumi.Input['ResultConditionArgs']]]] = None,
                  downstream_monitoring: pulumi.Input[Optional['MonitoringArgs']] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
                  downstream_retry: pulumi.Input[Optional['RetryArgs']] = None,
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
                  enforce: Optional[_builtins.bool] = None,
                  events: pulumi.Input[Optional['EventsArgs']] = None,
+                 fail_execution_on_result_failure: Optional[_builtins.bool] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
@@ -74,12 +76,14 @@ class CircuitBreakerArgs:
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+        :param pulumi.Input[Sequence[pulumi.Input['ResultConditionArgs']]] downstream_failure_when: Conditions on the downstream's successful result that make it count as a failure, like a thrown error: for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md for a metric and an alarm on them. At most 10. Unset: every result is a success.
         :param pulumi.Input['MonitoringArgs'] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
         :param pulumi.Input['RetryArgs'] downstream_retry: Retry policy of the downstream invocation. By default only Lambda's transient service errors are retried, never the function's own errors.
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
         :param _builtins.bool enforce: Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
         :param pulumi.Input['EventsArgs'] events: Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
+        :param _builtins.bool fail_execution_on_result_failure: With downstreamFailureWhen: a result that meets a condition fails the execution with the error `DownstreamResultFailure` instead of being returned (it is counted either way).
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
@@ -128,6 +132,8 @@ class CircuitBreakerArgs:
             pulumi.set(__self__, "dashboard", dashboard)
         if downstream_alias is not None:
             pulumi.set(__self__, "downstream_alias", downstream_alias)
+        if downstream_failure_when is not None:
+            pulumi.set(__self__, "downstream_failure_when", downstream_failure_when)
         if downstream_monitoring is not None:
             pulumi.set(__self__, "downstream_monitoring", downstream_monitoring)
         if downstream_qualifier is not None:
@@ -144,6 +150,10 @@ class CircuitBreakerArgs:
             pulumi.set(__self__, "enforce", enforce)
         if events is not None:
             pulumi.set(__self__, "events", events)
+        if fail_execution_on_result_failure is None:
+            fail_execution_on_result_failure = False
+        if fail_execution_on_result_failure is not None:
+            pulumi.set(__self__, "fail_execution_on_result_failure", fail_execution_on_result_failure)
         if failure_threshold is None:
             failure_threshold = 5
         if failure_threshold is not None:
@@ -330,6 +340,18 @@ class CircuitBreakerArgs:
         pulumi.set(self, "downstream_alias", value)
 
     @_builtins.property
+    @pulumi.getter(name="downstreamFailureWhen")
+    def downstream_failure_when(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['ResultConditionArgs']]]]:
+        """
+        Conditions on the downstream's successful result that make it count as a failure, like a thrown error: for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md for a metric and an alarm on them. At most 10. Unset: every result is a success.
+        """
+        return pulumi.get(self, "downstream_failure_when")
+
+    @downstream_failure_when.setter
+    def downstream_failure_when(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['ResultConditionArgs']]]]):
+        pulumi.set(self, "downstream_failure_when", value)
+
+    @_builtins.property
     @pulumi.getter(name="downstreamMonitoring")
     def downstream_monitoring(self) -> pulumi.Input[Optional['MonitoringArgs']]:
         """
@@ -400,6 +422,18 @@ class CircuitBreakerArgs:
     @events.setter
     def events(self, value: pulumi.Input[Optional['EventsArgs']]):
         pulumi.set(self, "events", value)
+
+    @_builtins.property
+    @pulumi.getter(name="failExecutionOnResultFailure")
+    def fail_execution_on_result_failure(self) -> Optional[_builtins.bool]:
+        """
+        With downstreamFailureWhen: a result that meets a condition fails the execution with the error `DownstreamResultFailure` instead of being returned (it is counted either way).
+        """
+        return pulumi.get(self, "fail_execution_on_result_failure")
+
+    @fail_execution_on_result_failure.setter
+    def fail_execution_on_result_failure(self, value: Optional[_builtins.bool]):
+        pulumi.set(self, "fail_execution_on_result_failure", value)
 
     @_builtins.property
     @pulumi.getter(name="failureThreshold")
@@ -749,6 +783,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
                  dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
+                 downstream_failure_when: pulumi.Input[Optional[Sequence[pulumi.Input[Union['ResultConditionArgs', 'ResultConditionArgsDict']]]]] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
@@ -756,6 +791,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
                  enforce: Optional[_builtins.bool] = None,
                  events: pulumi.Input[Optional[Union['EventsArgs', 'EventsArgsDict']]] = None,
+                 fail_execution_on_result_failure: Optional[_builtins.bool] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
@@ -797,6 +833,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['ResultConditionArgs', 'ResultConditionArgsDict']]]] downstream_failure_when: Conditions on the downstream's successful result that make it count as a failure, like a thrown error: for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless failExecutionOnResultFailure. Lambda's Errors metric, and so the breaker's alarms, do not see such results; see docs/result-failures.md for a metric and an alarm on them. At most 10. Unset: every result is a success.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] downstream_function: The Lambda function the breaker protects (the expensive call). The state machine invokes it with the execution's input and returns its result.
         :param pulumi.Input[Union['MonitoringArgs', 'MonitoringArgsDict']] downstream_monitoring: CloudWatch alarm on the downstream function's metric. Defaults: Errors, Sum > 1 in 3 of 3 one-minute periods. An unset datapointsToAlarm becomes evaluationPeriods (the one set here, else the default 3), as in CloudWatch.
         :param _builtins.str downstream_qualifier: Alias or version of the downstream function to invoke and monitor, e.g. `live` or `42`. Unset: the unqualified function ($LATEST).
@@ -804,6 +841,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param _builtins.int downstream_timeout_seconds: Seconds one downstream invocation may take before it counts as a failure (States.Timeout).
         :param _builtins.bool enforce: Whether the breaker enforces its decisions. `false` is shadow mode, for rolling a breaker out without blocking anyone: everything is evaluated and recorded as when enforcing (failure counts, trips, open durations, probe elections, transition events, the CircuitState metric), but a call the breaker would have rejected is invoked, its outcome is not counted, and it is counted in the WouldRejects metric (namespace CircuitBreaker, dimension ServiceName: one PutMetricData per would-reject). fallbackFunction is not used in shadow mode; with onStoreError failClosed, a store error invokes and counts a would-reject. Switching it updates the state machine, its role's policy and the dashboard. See docs/shadow-mode.md.
         :param pulumi.Input[Union['EventsArgs', 'EventsArgsDict']] events: Transition events on EventBridge (docs/events.md). On by default when the breaker creates its table.
+        :param _builtins.bool fail_execution_on_result_failure: With downstreamFailureWhen: a result that meets a condition fails the execution with the error `DownstreamResultFailure` instead of being returned (it is counted either way).
         :param _builtins.int failure_threshold: Consecutive downstream failures (after retries; timeouts count) that open the circuit in line, without waiting for an alarm.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] fallback_alias: An aws.lambda.Alias of fallbackFunction to invoke instead of a qualifier string. Not with fallbackQualifier.
         :param pulumi.Input['pulumi_aws.lambda_.Function'] fallback_function: A Lambda function invoked with the caller's input instead of failing fast while the circuit is open; its result becomes the execution's output.
@@ -864,6 +902,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  controller_reserved_concurrency: Optional[_builtins.int] = None,
                  dashboard: Optional[_builtins.bool] = None,
                  downstream_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
+                 downstream_failure_when: pulumi.Input[Optional[Sequence[pulumi.Input[Union['ResultConditionArgs', 'ResultConditionArgsDict']]]]] = None,
                  downstream_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
                  downstream_monitoring: pulumi.Input[Optional[Union['MonitoringArgs', 'MonitoringArgsDict']]] = None,
                  downstream_qualifier: Optional[_builtins.str] = None,
@@ -871,6 +910,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                  downstream_timeout_seconds: Optional[_builtins.int] = None,
                  enforce: Optional[_builtins.bool] = None,
                  events: pulumi.Input[Optional[Union['EventsArgs', 'EventsArgsDict']]] = None,
+                 fail_execution_on_result_failure: Optional[_builtins.bool] = None,
                  failure_threshold: Optional[_builtins.int] = None,
                  fallback_alias: pulumi.Input[Optional['pulumi_aws.lambda_.Alias']] = None,
                  fallback_function: pulumi.Input[Optional['pulumi_aws.lambda_.Function']] = None,
@@ -923,6 +963,7 @@ class CircuitBreaker(pulumi.ComponentResource):
                 dashboard = False
             __props__.__dict__["dashboard"] = dashboard
             __props__.__dict__["downstream_alias"] = downstream_alias
+            __props__.__dict__["downstream_failure_when"] = downstream_failure_when
             if downstream_function is None and not opts.urn:
                 raise TypeError("Missing required property 'downstream_function'")
             __props__.__dict__["downstream_function"] = downstream_function
@@ -936,6 +977,9 @@ class CircuitBreaker(pulumi.ComponentResource):
                 enforce = True
             __props__.__dict__["enforce"] = enforce
             __props__.__dict__["events"] = events
+            if fail_execution_on_result_failure is None:
+                fail_execution_on_result_failure = False
+            __props__.__dict__["fail_execution_on_result_failure"] = fail_execution_on_result_failure
             if failure_threshold is None:
                 failure_threshold = 5
             __props__.__dict__["failure_threshold"] = failure_threshold
