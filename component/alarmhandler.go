@@ -69,7 +69,7 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 		}
 		return cfg.Env()
 	}, inputs...)
-	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
+	h, err := g.goLambda("alarm-handler", "alarmhandler", ahconfig.Handler, "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err
 	}

@@ -10,14 +10,15 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
-// goLambda deploys one of our Go Lambdas (functions/<artifact>) with its own log
+// goLambda deploys one of our Go Lambdas, the role handler (its Handler
+// setting) of the zip functions/<artifact>, with its own log
 // group and a role that may update only this circuit's item and write only to
 // that log group. Every Lambda of ours is a writer of the circuit, nothing more.
 // reserved > 0 reserves that many concurrent executions for it: a downstream
 // outage that uses up the account's concurrency must not throttle the breaker's
 // own functions, or the circuit could not open.
-func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMapInput, reserved int) (*ourLambda, error) {
-	return g.goLambdaWith(suffix, artifact, purpose, pulumi.Int(timeoutSeconds), table, env, reserved, g.circuitWriterPolicy(table))
+func (g *graph) goLambda(suffix, artifact, handler, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMapInput, reserved int) (*ourLambda, error) {
+	return g.goLambdaWith(suffix, artifact, handler, purpose, pulumi.Int(timeoutSeconds), table, env, reserved, g.circuitWriterPolicy(table))
 }
 
 // circuitWriterPolicy is the role policy of a Lambda of ours that writes the
@@ -36,7 +37,7 @@ func (g *graph) circuitWriterPolicy(table circuitTable) func(logGroupArn pulumi.
 // runner's follows the healthcheck's, known only once deployed) and the
 // role's policy given as a function of the log group's ARN (the event
 // publisher is no writer of the circuit: it reads the table's stream only).
-func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMapInput, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
+func (g *graph) goLambdaWith(suffix, artifact, handler, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMapInput, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
 	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
@@ -64,12 +65,14 @@ func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.In
 		Description:   pulumi.Sprintf("Circuit breaker %s: %s", svc, purpose),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
-		Handler:       pulumi.String("bootstrap"),
-		Code:          code,
-		MemorySize:    pulumi.Int(128),
-		Timeout:       timeout,
-		Role:          role.role.Arn,
-		Environment:   lambda.FunctionEnvironmentArgs{Variables: env},
+		// The role the zip's one bootstrap runs (functions/*/main.go reads
+		// it as _HANDLER): a zip serves two roles, each its own function.
+		Handler:     pulumi.String(handler),
+		Code:        code,
+		MemorySize:  pulumi.Int(128),
+		Timeout:     timeout,
+		Role:        role.role.Arn,
+		Environment: lambda.FunctionEnvironmentArgs{Variables: env},
 
 		ReservedConcurrentExecutions: concurrency,
 		// JSON logs with levels: the transition lines our Lambdas write are

@@ -498,7 +498,7 @@ func TestAlarmHandlerFunction(t *testing.T) {
 	fn := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs
 	require.Equal(t, "provided.al2023", fn["runtime"].StringValue())
 	require.Equal(t, []any{"arm64"}, fn["architectures"].Mappable())
-	require.Equal(t, "bootstrap", fn["handler"].StringValue())
+	require.Equal(t, "alarmhandler", fn["handler"].StringValue(), "the role the zip's bootstrap runs")
 	require.True(t, fn["code"].IsArchive())
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-alarm-handler-role", "arn"), fn["role"].StringValue())
 	env := fn["environment"].ObjectValue()["variables"].Mappable()
@@ -541,7 +541,7 @@ func TestSchedule(t *testing.T) {
 	target := s["target"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-health-runner", "arn"), target["arn"].StringValue(), "the runner, which invokes the healthcheck")
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-schedule-role", "arn"), target["roleArn"].StringValue())
-	require.JSONEq(t, `{"action":"healthcheck","scheduledTime":"<aws.scheduler.scheduled-time>","input":{"probe":"deep"}}`, target["input"].StringValue())
+	require.JSONEq(t, `{"scheduledTime":"<aws.scheduler.scheduled-time>","input":{"probe":"deep"}}`, target["input"].StringValue())
 	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
 }
 

@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	epconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 func main() {
@@ -29,6 +31,12 @@ func newHandler(log *slog.Logger) func(context.Context, events.DynamoDBEvent) (e
 		return func(context.Context, events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 			return events.DynamoDBEventResponse{}, err
 		}
+	}
+	// One role in this zip; the Handler setting is still checked, so that
+	// every function of ours fails alike when it names no role.
+	if _, err := lambdaenv.Role(os.Getenv, "event publisher bootstrap", epconfig.Handler); err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		return fail(err)
 	}
 	cfg, err := handler.ConfigFromEnv(os.Getenv)
 	if err != nil {

@@ -10,7 +10,6 @@ package healthrunner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,26 +27,12 @@ import (
 // Config is the runner's configuration (functions/healthrunner/config).
 type Config = config.Config
 
-// ScheduledRun is one run of the healthcheck schedule, the Input the
-// component gives the schedule (RunInput) once EventBridge Scheduler has
-// replaced its context attribute.
-type ScheduledRun struct {
-	// ScheduledTime is the run's time as Scheduler renders
-	// <aws.scheduler.scheduled-time>: it identifies the run, so a run
-	// delivered twice counts once. Absent: the Lambda's clock.
-	ScheduledTime string `json:"scheduledTime,omitempty"`
-	// Input is the JSON document passed to the healthcheck ({} when absent).
-	Input json.RawMessage `json:"input,omitempty"`
-}
+// ScheduledRun is one run of the healthcheck schedule (the contract is
+// functions/healthrunner/config, which the component renders it from).
+type ScheduledRun = config.ScheduledRun
 
-// RunInput is the schedule's Input for a healthcheck whose payload is
-// healthcheckInput (valid JSON: the component checks it): Scheduler replaces
-// <aws.scheduler.scheduled-time> with the time the run was scheduled for,
-// e.g. 2022-03-22T18:59:43Z
-// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
-func RunInput(healthcheckInput string) string {
-	return `{"scheduledTime":"<aws.scheduler.scheduled-time>","input":` + healthcheckInput + `}`
-}
+// RunInput is config.RunInput.
+func RunInput(healthcheckInput string) string { return config.RunInput(healthcheckInput) }
 
 // RunResult is what one run did: the verdict and the circuit after it.
 type RunResult struct {

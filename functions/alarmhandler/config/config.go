@@ -201,3 +201,8 @@ func ReconcileInput() string {
 	b, _ := json.Marshal(ReconcileEvent{Reconcile: true}) // a struct of a bool: never fails
 	return string(b)
 }
+
+// Handler is the alarm handler's role name: the function's Handler setting,
+// by which the bootstrap it shares with the reconciler picks its role
+// (functions/alarmhandler/main.go).
+const Handler = "alarmhandler"

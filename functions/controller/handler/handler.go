@@ -151,6 +151,9 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 	// A misspelt field ("failure") would otherwise be silently dropped.
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		if hint := retired(payload); hint != "" {
+			return bad("action", "%s", hint)
+		}
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
@@ -175,7 +178,10 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 	case req.Action == "":
 		return bad("action", "missing: expected one of %s", actionList())
 	case !known:
-		return bad("action", "%s is not one of %s (an operator's override is `circuitctl open|close|release`)", quote(string(req.Action)), actionList())
+		if hint := retired(payload); hint != "" {
+			return bad("action", "%s", hint)
+		}
+		return bad("action", "%s is not one of %s", quote(string(req.Action)), actionList())
 	}
 
 	if req.Key != "" {
@@ -219,6 +225,30 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 // circuit.Repair.
 func (h *Handler) limits() circuit.Limits {
 	return circuit.Limits{Open: h.cfg.Policy, ProbeTimeout: h.cfg.Probes.Timeout}
+}
+
+// retiredActions are actions the controller took before each function had one
+// job, and where they went.
+var retiredActions = map[string]string{
+	"forceOpen":   "an operator's override: run `circuitctl open SERVICE --reason TEXT` (docs/runbook.md)",
+	"forceClosed": "an operator's override: run `circuitctl close SERVICE --reason TEXT` (docs/runbook.md)",
+	"release":     "an operator's override: run `circuitctl release SERVICE` (docs/runbook.md)",
+	"healthcheck": "the healthcheck runner's job (functions/healthrunner), which the breaker's schedule invokes",
+}
+
+// retired explains a request for a retired action ("" for any other), read
+// leniently so that the explanation wins over the retired action's fields.
+func retired(payload []byte) string {
+	var a struct {
+		Action string `json:"action"`
+	}
+	if json.Unmarshal(payload, &a) != nil {
+		return ""
+	}
+	if where, ok := retiredActions[a.Action]; ok {
+		return fmt.Sprintf("%s is not the controller's (it takes %s): it is %s", a.Action, actionList(), where)
+	}
+	return ""
 }
 
 func actionList() string {

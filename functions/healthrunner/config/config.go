@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -97,3 +98,25 @@ func FromEnv(getenv func(string) string) (Config, error) {
 // which the controller's bootstrap, which it shares, picks this role
 // (functions/controller/main.go).
 const Handler = "healthrunner"
+
+// ScheduledRun is one run of the healthcheck schedule: the schedule's Input
+// (RunInput) once EventBridge Scheduler has replaced its context attribute.
+// It is here, beside the environment, because the component writes it and
+// the runner reads it.
+type ScheduledRun struct {
+	// ScheduledTime is the run's time as Scheduler renders
+	// <aws.scheduler.scheduled-time>: it identifies the run, so a run
+	// delivered twice counts once. Absent: the Lambda's clock.
+	ScheduledTime string `json:"scheduledTime,omitempty"`
+	// Input is the JSON document passed to the healthcheck ({} when absent).
+	Input json.RawMessage `json:"input,omitempty"`
+}
+
+// RunInput is the schedule's Input for a healthcheck whose payload is
+// healthcheckInput (valid JSON: the component checks it). Scheduler replaces
+// <aws.scheduler.scheduled-time> with the time the run was scheduled for,
+// e.g. 2022-03-22T18:59:43Z
+// (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
+func RunInput(healthcheckInput string) string {
+	return `{"scheduledTime":"<aws.scheduler.scheduled-time>","input":` + healthcheckInput + `}`
+}
