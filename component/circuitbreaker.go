@@ -240,7 +240,7 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	if err := g.events(table); err != nil {
 		return err
 	}
-	if _, err := g.reconcileSchedule(handler); err != nil {
+	if _, err := g.reconcileSchedule(table, topic, handler); err != nil {
 		return err
 	}
 	if _, err := g.executionMetrics(g.executionLogGroup); err != nil {

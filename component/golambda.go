@@ -38,20 +38,36 @@ func (g *graph) circuitWriterPolicy(table circuitTable) func(logGroupArn pulumi.
 // role's policy given as a function of the log group's ARN (the event
 // publisher is no writer of the circuit: it reads the table's stream only).
 func (g *graph) goLambdaWith(suffix, artifact, handler, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMapInput, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
-	code, err := LambdaArchive(artifact)
+	logs, err := g.lambdaLogGroup(suffix)
 	if err != nil {
 		return nil, err
 	}
-	logs, err := cloudwatch.NewLogGroup(g.ctx, g.child(suffix+"-logs"), &cloudwatch.LogGroupArgs{
+	role, err := g.role(suffix, "lambda.amazonaws.com", rolePolicy(logs.Arn))
+	if err != nil {
+		return nil, err
+	}
+	fn, err := g.lambdaFunction(suffix, artifact, handler, purpose, timeout, env, reserved, role, logs, []pulumi.Resource{role.policy})
+	if err != nil {
+		return nil, err
+	}
+	return &ourLambda{fn: fn, role: role}, nil
+}
+
+// lambdaLogGroup is the log group of our Lambda <name>-suffix.
+func (g *graph) lambdaLogGroup(suffix string) (*cloudwatch.LogGroup, error) {
+	return cloudwatch.NewLogGroup(g.ctx, g.child(suffix+"-logs"), &cloudwatch.LogGroupArgs{
 		NamePrefix:      pulumi.String("/aws/lambda/circuitbreaker/" + g.name + "-" + suffix + "-"),
 		RetentionInDays: pulumi.Int(g.s.LogRetentionDays),
 		Tags:            g.tags,
 	}, g.parent)
-	if err != nil {
-		return nil, err
-	}
-	svc := g.s.ServiceName
-	role, err := g.role(suffix, "lambda.amazonaws.com", rolePolicy(logs.Arn))
+}
+
+// lambdaFunction is our Lambda <name>-suffix: the role handler of the zip
+// functions/<artifact>, run by role, logging to logs, created after deps (the
+// role's grants).
+func (g *graph) lambdaFunction(suffix, artifact, handler, purpose string, timeout pulumi.IntInput, env pulumi.StringMapInput, reserved int,
+	role *iamRole, logs *cloudwatch.LogGroup, deps []pulumi.Resource) (*lambda.Function, error) {
+	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +77,8 @@ func (g *graph) goLambdaWith(suffix, artifact, handler, purpose string, timeout 
 	if reserved > 0 {
 		concurrency = pulumi.IntPtr(reserved)
 	}
-	fn, err := lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
-		Description:   pulumi.Sprintf("Circuit breaker %s: %s", svc, purpose),
+	return lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
+		Description:   pulumi.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, purpose),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
 		// The role the zip's one bootstrap runs (functions/*/main.go reads
@@ -84,11 +100,7 @@ func (g *graph) goLambdaWith(suffix, artifact, handler, purpose string, timeout 
 			SystemLogLevel:      pulumi.String("WARN"),
 		},
 		Tags: g.tags,
-	}, g.parent, pulumi.DependsOn([]pulumi.Resource{role.policy}))
-	if err != nil {
-		return nil, err
-	}
-	return &ourLambda{fn: fn, role: role}, nil
+	}, g.parent, pulumi.DependsOn(deps))
 }
 
 // ourLambda is a deployed Go Lambda of ours and its role.

@@ -440,7 +440,7 @@ func EventPublisherPolicy(table CircuitTable, streamArn, busArn, logGroupArn, qu
 // Authorization Reference, "Actions, resources, and condition keys for Amazon
 // CloudWatch" (DescribeAlarms: resource type alarm*) and "... for Amazon SQS"
 // (ReceiveMessage, DeleteMessage: resource type queue*).
-func ReconcilePolicy(alarmArns []string, queueArn string) string {
+func ReconcilePolicy(alarmArns []string, queueArn, reconcilerLogGroupArn string) string {
 	return document(
 		Statement{
 			Sid:      "ReadOwnAlarms",
@@ -454,16 +454,24 @@ func ReconcilePolicy(alarmArns []string, queueArn string) string {
 			Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"},
 			Resource: []string{queueArn},
 		},
+		// The reconciler runs under the alarm handler's role (component
+		// reconcile.go): its own log group, as CircuitWriterPolicy's.
+		Statement{
+			Sid:      "WriteReconcilerLogs",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{reconcilerLogGroupArn + ":*"},
+		},
 	).String()
 }
 
-// ReconcileSchedulerPolicy: invoke the alarm handler, nothing else. Its
+// ReconcileSchedulerPolicy: invoke the reconciler, nothing else. Its
 // unqualified ARN is the one the schedule targets (our function has no aliases).
-func ReconcileSchedulerPolicy(alarmHandlerArn string) string {
+func ReconcileSchedulerPolicy(reconcilerArn string) string {
 	return document(Statement{
-		Sid:      "InvokeAlarmHandler",
+		Sid:      "InvokeReconciler",
 		Effect:   "Allow",
 		Action:   []string{"lambda:InvokeFunction"},
-		Resource: []string{alarmHandlerArn},
+		Resource: []string{reconcilerArn},
 	}).String()
 }
