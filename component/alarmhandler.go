@@ -97,8 +97,8 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 // invokes it asynchronously and Lambda drops an event after its retries; a
 // dropped healthcheck OK would leave the hold in place until the next alarm
 // change, so failed events land in a queue operators can see (an output) and
-// alarm on, and that the handler's reconciliation replays, instead of
-// vanishing (functions/reconciler).
+// alarm on, and that the reconciler replays, instead of vanishing
+// (functions/reconciler).
 func (g *graph) deadLetterQueue() (*sqs.Queue, error) {
 	return sqs.NewQueue(g.ctx, g.child("alarm-handler-dlq"), &sqs.QueueArgs{
 		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),

@@ -431,9 +431,10 @@ func EventPublisherPolicy(table CircuitTable, streamArn, busArn, logGroupArn, qu
 	return document(append(st, table.keyStatements([]string{"kms:Decrypt"})...)...).String()
 }
 
-// ReconcilePolicy is what the alarm handler's reconciliation adds to its role:
-// read exactly this breaker's alarms, and receive and delete from exactly
-// its own dead-letter queue. cloudwatch:DescribeAlarms takes the alarm
+// ReconcilePolicy is what the reconciler, which runs under the alarm
+// handler's role, adds to it: read exactly this breaker's alarms, receive and
+// delete from exactly the alarm handler's dead-letter queue, and write the
+// reconciler's own log group. cloudwatch:DescribeAlarms takes the alarm
 // resource type (arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME), so it is
 // granted on the alarms' ARNs, known before they exist (AlarmArn); the
 // handler calls it with AlarmNames naming just those. Sources: Service
