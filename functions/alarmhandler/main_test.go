@@ -98,8 +98,10 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "2",
 		"AWS_ENDPOINT_URL_DYNAMODB":     endpoint,
-		// Lambda sets the Handler setting; the RIE leaves it to its caller
-		// (the AWS base images' lambda-entrypoint.sh exports _HANDLER).
+		// The Handler setting: the RIE takes the function's Handler from its own AWS_LAMBDA_FUNCTION_HANDLER, else
+		// _HANDLER, and sets it as the runtime's _HANDLER (aws-lambda-runtime-interface-emulator
+		// internal/lambda/rie/handlers.go, rapidcore/env SetHandler), as Lambda does from the
+		// function's Handler setting.
 		lambdaenv.Handler: ahconfig.Handler,
 	})
 

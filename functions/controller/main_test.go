@@ -50,9 +50,11 @@ func invoke(t *testing.T, url, payload string) map[string]any {
 	return m
 }
 
-// env is the controller's environment, with the Handler setting Lambda puts
-// in it (_HANDLER; the RIE leaves it to its caller, as the AWS base images'
-// lambda-entrypoint.sh exports it before starting aws-lambda-rie).
+// env is the controller's environment, with the Handler setting (_HANDLER:
+// the RIE takes the function's Handler from its own AWS_LAMBDA_FUNCTION_HANDLER, else
+// _HANDLER, and sets it as the runtime's _HANDLER (aws-lambda-runtime-interface-emulator
+// internal/lambda/rie/handlers.go, rapidcore/env SetHandler), as Lambda does from the
+// function's Handler setting).
 func env(table, endpoint string) map[string]string {
 	return map[string]string{
 		lambdaenv.Handler:              ctlconfig.Handler,
