@@ -83,6 +83,10 @@ func (g *graph) lambdaFunction(suffix, artifact, handler, purpose string, timeou
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
 		// The role the zip's one bootstrap runs (functions/*/main.go reads
 		// it as _HANDLER): a zip serves two roles, each its own function.
+		// An in-place update; the provider updates the configuration before
+		// the code (terraform-provider-aws internal/service/lambda/function.go,
+		// resourceFunctionUpdate), so on an upgrade the old code, which
+		// ignores _HANDLER, serves until the new code lands.
 		Handler:     pulumi.String(handler),
 		Code:        code,
 		MemorySize:  pulumi.Int(128),
