@@ -141,10 +141,12 @@ func (h *Handler) Logger() *slog.Logger { return h.log }
 // bounded and escaped (circuit.Quote), however large the request.
 func quote(s string) string { return circuit.Quote(s) }
 
-// parse decodes and checks a request, naming the first bad field.
-func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestError) {
-	bad := func(field, format string, args ...any) (Request, time.Time, *InvalidRequestError) {
-		return Request{}, time.Time{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
+// decode reads the payload strictly into a Request, naming the field that
+// does not fit: aws-lambda-go's own decoding would drop a misspelt field, and
+// name no field for a mistyped one.
+func decode(payload []byte) (Request, *InvalidRequestError) {
+	bad := func(field, format string, args ...any) (Request, *InvalidRequestError) {
+		return Request{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
 	}
 	var req Request
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -169,7 +171,18 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 	if dec.More() {
 		return bad("(payload)", "more than one JSON value")
 	}
+	if retiredActions[string(req.Action)] != "" {
+		return bad("action", "%s", retired(payload))
+	}
+	return req, nil
+}
 
+// validate checks a request's values, naming the first bad field, and
+// returns the time it acts at.
+func (h *Handler) validate(req Request) (Request, time.Time, *InvalidRequestError) {
+	bad := func(field, format string, args ...any) (Request, time.Time, *InvalidRequestError) {
+		return Request{}, time.Time{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
 	known := false
 	for _, a := range actions {
 		known = known || req.Action == a
@@ -177,10 +190,9 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 	switch {
 	case req.Action == "":
 		return bad("action", "missing: expected one of %s", actionList())
+	case retiredActions[string(req.Action)] != "":
+		return bad("action", "%s is not the controller's (it takes %s): it is %s", req.Action, actionList(), retiredActions[string(req.Action)])
 	case !known:
-		if hint := retired(payload); hint != "" {
-			return bad("action", "%s", hint)
-		}
 		return bad("action", "%s is not one of %s", quote(string(req.Action)), actionList())
 	}
 
@@ -259,13 +271,30 @@ func actionList() string {
 	return strings.Join(s, ", ")
 }
 
-// Handle is the Lambda handler.
+// Handle is the Lambda handler: the payload decoded strictly (decode), then
+// HandleRequest.
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response, error) {
+	req, bad := decode(payload)
+	if bad != nil {
+		h.logger(ctx).Error("invalid controller request", "field", bad.Field, "problem", bad.Problem)
+		return Response{}, bad
+	}
+	return h.HandleRequest(ctx, req)
+}
+
+func (h *Handler) logger(ctx context.Context) *slog.Logger {
 	log := h.log.With("service", h.cfg.ServiceName)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With("requestId", lc.AwsRequestID)
 	}
-	req, now, bad := h.parse(payload)
+	return log
+}
+
+// HandleRequest is the controller's typed handler: one trip, election or
+// reopening of the circuit the request names.
+func (h *Handler) HandleRequest(ctx context.Context, req Request) (Response, error) {
+	log := h.logger(ctx)
+	req, now, bad := h.validate(req)
 	if bad != nil {
 		// The field and the problem only: never the payload.
 		log.Error("invalid controller request", "field", bad.Field, "problem", bad.Problem)

@@ -293,3 +293,31 @@ func TestInvalidKeyNamesTheFieldAndTheRule(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }
+
+// The typed handler validates a Request as Handle validates a payload: the
+// same rules, the same named fields; a retired action says where it went.
+func TestHandleRequestValidatesLikeAPayload(t *testing.T) {
+	r := newRig(t, 1)
+	r.put(circuit.Circuit{State: circuit.Closed, Failures: 3})
+	before := r.item()
+	three := 3
+	for req, field := range map[*handler.Request]string{
+		{Action: "forceOpen"}:                                      "action",
+		{Action: "healthcheck"}:                                    "action",
+		{Action: handler.ActionTrip}:                               "failures",
+		{Action: handler.ActionElect, At: "noon"}:                  "at",
+		{Action: handler.ActionTrip, Failures: &three, Key: "a#b"}: "key",
+	} {
+		_, err := r.h.HandleRequest(context.Background(), *req)
+		var bad *handler.InvalidRequestError
+		require.ErrorAs(t, err, &bad, "%+v", *req)
+		assert.Equal(t, field, bad.Field, "%+v", *req)
+		if req.Action == "forceOpen" {
+			assert.Contains(t, bad.Problem, "circuitctl open")
+		}
+	}
+	assert.Equal(t, before, r.item(), "nothing written")
+	resp, err := r.h.HandleRequest(context.Background(), handler.Request{Action: handler.ActionTrip, At: at(0), Failures: &three, Error: "DownstreamBoom"})
+	require.NoError(t, err)
+	assert.Equal(t, circuit.Open, resp.State)
+}
