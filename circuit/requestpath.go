@@ -216,11 +216,10 @@ func CheckOverrideReason(o Override, reason string) error {
 	return nil
 }
 
-// SetOverride is every operator's write, whichever tool makes it (the
-// controller's forceOpen / forceClosed / release actions, circuitctl): o
-// forces the circuit, NoOverride releases it. It applies Force or Release
-// after CheckOverrideReason, so that both tools share one rule and one
-// recorded reason.
+// SetOverride is every operator's write (circuitctl open, close, release; no
+// Lambda takes an override): o forces the circuit, NoOverride releases it. It
+// applies Force or Release after CheckOverrideReason, so that every
+// override shares one rule and one recorded reason.
 func (c Circuit) SetOverride(o Override, now time.Time, reason string) (Circuit, bool, error) {
 	if err := CheckOverrideReason(o, reason); err != nil {
 		return c, false, err

@@ -291,8 +291,8 @@ func TestProbePolicyValidate(t *testing.T) {
 	assert.ErrorContains(t, ProbePolicy{MaxCalls: 1}.Validate(), "probe timeout")
 }
 
-// SetOverride is the one rule both operator tools (the controller Lambda's
-// force / release actions and circuitctl) apply.
+// SetOverride is the operators' rule (circuitctl open, close, release; the
+// controller Lambda takes no override).
 func TestSetOverrideIsTheOperatorsRule(t *testing.T) {
 	at := time.Date(2026, 12, 1, 11, 0, 0, 0, time.UTC)
 	c := Circuit{ServiceName: "payments", State: Open, Version: 3}
@@ -305,6 +305,9 @@ func TestSetOverrideIsTheOperatorsRule(t *testing.T) {
 	if err != nil || !changed || forced.Override != ForcedClosed || forced.Version != 4 ||
 		forced.LastTransition != (Transition{At: at, From: Open, To: State(ForcedClosed), Reason: "manual: INC-7"}) {
 		t.Fatalf("force: %+v, %v, %v", forced, changed, err)
+	}
+	if again, changed, err := forced.SetOverride(ForcedClosed, at.Add(time.Second), "INC-7 again"); err != nil || changed || again.Version != 4 {
+		t.Fatalf("forcing twice: changed %v, version %d, %v", changed, again.Version, err)
 	}
 	released, changed, err := forced.SetOverride(NoOverride, at, "")
 	if err != nil || !changed || released.Override != NoOverride || released.LastTransition.Reason != "manual: "+DefaultReleaseReason {

@@ -111,7 +111,7 @@ type Limits struct {
 // circuit, applied at now (the Lambda's clock): it returns the circuit with
 // every value the rules cannot trust replaced, and one line per replacement,
 // for a loud log line (none: nothing to repair). The Lambdas apply it on each
-// write (and the alarm handler's reconciliation on its schedule, so an idle
+// write (and the reconciler on its schedule, so an idle
 // circuit is repaired too); circuitctl can apply it on demand.
 //
 //   - what the decoder could not read (Unreadable) is written back as read:

@@ -6,9 +6,9 @@
 //
 // It reads the circuit table with GetItem and Scan, and writes only through
 // circuitstore.Update with the rules of package circuit (SetOverride, the
-// same rule as the controller Lambda's forceOpen / forceClosed / release;
-// ClearSource, ClearHold and ManualRepair, Repair being the rule the Lambdas
-// apply on each write): the same conditional, versioned read-modify-write as
+// operators' overrides, which no Lambda applies; ClearSource, ClearHold and
+// ManualRepair, Repair being the rule the Lambdas apply on each write): the
+// same conditional, versioned read-modify-write as
 // every writer, so that it never races the state machine or the alarm
 // handler (a lost race re-reads and re-applies). prune is
 // circuitstore.PruneKeys, each delete conditional on the version it read.

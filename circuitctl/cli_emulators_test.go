@@ -185,6 +185,30 @@ func TestForcingANeverWrittenCircuitNeedsCreate(t *testing.T) {
 	}
 }
 
+// An operator's override of one key's circuit (SERVICE#KEY, docs/per-key.md)
+// writes that key's item only: the breaker's own item and the other keys'
+// are untouched, and its release too. (The controller Lambda took this
+// override before; it takes none now.)
+func TestOverrideOfOneKeyWritesOnlyThatKeysItem(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, circuit.Circuit{ServiceName: "payments", State: circuit.Closed})
+	f.put(t, circuit.Circuit{ServiceName: "payments#acme", State: circuit.Closed})
+	f.put(t, circuit.Circuit{ServiceName: "payments#zeta", State: circuit.Closed})
+	own, zeta := testenv.CircuitItem(t, f.db, f.table, "payments"), testenv.CircuitItem(t, f.db, f.table, "payments#zeta")
+
+	r := ctl(t, "open", "payments#acme", "--table", f.table, "--reason", "acme maintenance")
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	assert.Equal(t, circuit.ForcedOpen, f.get(t, "payments#acme").Override)
+	assert.Equal(t, own, testenv.CircuitItem(t, f.db, f.table, "payments"), "the breaker's own item is untouched")
+	assert.Equal(t, zeta, testenv.CircuitItem(t, f.db, f.table, "payments#zeta"), "another key's item is untouched")
+
+	r = ctl(t, "release", "payments#acme", "--table", f.table)
+	require.Equal(t, circuitctl.ExitOK, r.code, r)
+	assert.Equal(t, circuit.NoOverride, f.get(t, "payments#acme").Override)
+	assert.Equal(t, own, testenv.CircuitItem(t, f.db, f.table, "payments"))
+	assert.Equal(t, zeta, testenv.CircuitItem(t, f.db, f.table, "payments#zeta"))
+}
+
 func TestListGroupsPerKeyCircuitsAndPaginates(t *testing.T) {
 	f := newFixture(t)
 	f.put(t, forcedOpenPayments())

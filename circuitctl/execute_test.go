@@ -12,7 +12,9 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -51,6 +53,7 @@ func realDefinition(t *testing.T, f fixture) (exec func() sfnlocal.Result) {
 			handler.EnvHalfOpenMaxCalls:    strconv.Itoa(cfg.HalfOpenMaxCalls),
 			handler.EnvProbeTimeoutSeconds: "30",
 			"AWS_ENDPOINT_URL_DYNAMODB":    endpoint,
+			lambdaenv.Handler:              ctlconfig.Handler,
 		})},
 	}})
 	return func() sfnlocal.Result {

@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/alarmeval"
 	alarmhandler "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	rcconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
 // MetricsAPI is the part of the CloudWatch client replay uses.
@@ -337,7 +338,10 @@ func deployedPlan(ctx context.Context, o replayOptions, fns FunctionsAPI, cw Met
 					continue
 				}
 				v := f.Environment.Variables
-				if v[alarmhandler.EnvTableName] == o.Table && v[alarmhandler.EnvServiceName] == o.service && v[alarmhandler.EnvDownstreamAlarmName] != "" {
+				// The reconciler has the same alarm settings, and its own
+				// variables besides: the alarm handler is the one without.
+				if v[alarmhandler.EnvTableName] == o.Table && v[alarmhandler.EnvServiceName] == o.service && v[alarmhandler.EnvDownstreamAlarmName] != "" &&
+					v[rcconfig.EnvAlarmHandlerName] == "" {
 					env, handlerName = v, aws.ToString(f.FunctionName)
 					break
 				}
@@ -348,12 +352,7 @@ func deployedPlan(ctx context.Context, o replayOptions, fns FunctionsAPI, cw Met
 				"no alarm handler in this account and region serves table %s and service %s: check --table, --service, --region (or replay with --function and proposed settings)", o.Table, o.service)}
 		}
 	}
-	cfg, err := alarmhandler.FromEnv(func(k string) string {
-		if k == alarmhandler.EnvFunctionName && env[k] == "" {
-			return handlerName // set by Lambda at run time, not in the configuration
-		}
-		return env[k]
-	})
+	cfg, err := alarmhandler.FromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		return replayPlan{}, fmt.Errorf("the alarm handler %s's configuration: %w", handlerName, err)
 	}

@@ -267,7 +267,7 @@ func TestReplayDeployedBreakerOnMoto(t *testing.T) {
 	fns := lambda.New(lambda.Options{Region: testenv.FakeRegion, BaseEndpoint: aws.String(f.endpoint), Credentials: creds})
 	cfg := alarmhandler.Config{TableName: "circuits", ServiceName: "payments", DownstreamAlarmName: "t-downstream-errors", HealthcheckAlarmName: "t-healthcheck-errors",
 		Policy:   circuit.Policy{OpenDuration: 30 * time.Second, MaxOpenDuration: 90 * time.Second, BackoffMultiplier: 3},
-		TopicArn: "arn:aws:sns:us-east-1:123456789012:t", FunctionName: "payments-alarm-handler"}
+		TopicArn: "arn:aws:sns:us-east-1:123456789012:t"}
 	var zip bytes.Buffer
 	zw := ziplib.NewWriter(&zip)
 	w, err := zw.Create("bootstrap")

@@ -267,7 +267,7 @@ func TestReplayDeployedBreaker(t *testing.T) {
 	}
 	cfg := alarmhandler.Config{TableName: "circuits", ServiceName: "payments", DownstreamAlarmName: "t-downstream-errors", HealthcheckAlarmName: "t-healthcheck-errors",
 		Policy:   circuit.Policy{OpenDuration: 30 * time.Second, MaxOpenDuration: 90 * time.Second, BackoffMultiplier: 3},
-		TopicArn: "arn:aws:sns:us-east-1:123456789012:t", FunctionName: "payments-alarm-handler"}
+		TopicArn: "arn:aws:sns:us-east-1:123456789012:t"}
 	fns := fakeFunctions{name: "payments-alarm-handler", env: cfg.Env()}
 
 	check := func(rep circuitctl.ReplayReport) {

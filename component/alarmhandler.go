@@ -18,11 +18,13 @@ const alarmHandlerTimeoutSeconds = 30
 // notify it (ready): its subscription and its failure destination.
 type alarmHandlerPath struct {
 	fn    *lambda.Function
+	role  *iamRole // the reconciler runs under it too (reconcile.go)
 	dlq   *sqs.Queue
 	ready []pulumi.Resource
-	// reconcile is the grant reconciliation needs (reconcile.go); its schedule
-	// waits for it.
-	reconcile *iam.RolePolicy
+	// config renders the handler's configuration from the deploy-time
+	// values of inputs: the reconciler applies notices with the same.
+	config func(v []string) ahconfig.Config
+	inputs []any
 }
 
 // alarmHandler is our Go Lambda on the alarm topic: it applies each alarm
@@ -31,8 +33,6 @@ type alarmHandlerPath struct {
 // are known before the alarms exist (alarms.go), so the handler is subscribed
 // before either alarm can notify.
 func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandlerPath, error) {
-	// The queue first: the handler's reconciliation drains it, so the handler
-	// is configured with its URL.
 	dlq, err := g.deadLetterQueue()
 	if err != nil {
 		return nil, err
@@ -48,36 +48,28 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 		Policy:                 g.openPolicy(),
 		HealthcheckAlarmWindow: seconds(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)),
 		ProbeTimeout:           seconds(budget),
-		// Reconciliation records this breaker as its item's owner and reports
-		// another breaker on the item (functions/alarmhandler/handler/owner.go).
-		Owner: ahconfig.Owner{
-			ID:    BreakerIdentity(g.ctx.Project(), g.ctx.Stack(), g.name),
-			Lease: seconds(OwnerLeaseSeconds(g.s.ReconcileSchedule)),
-		},
 	}
 	// The handler refuses a notification that did not come through this
 	// topic from one of these alarms in this account and Region: the topic's
 	// ARN gives it all three (the alarms' ARNs are built as AlarmArn does).
-	inputs := []any{table.name, topic.downstreamAlarmName, topic.healthcheckAlarmName, dlq.Url, topic.topic.Arn}
+	inputs := []any{table.name, topic.downstreamAlarmName, topic.healthcheckAlarmName, topic.topic.Arn}
 	if topic.slowCallAlarmName != nil {
 		inputs = append(inputs, *topic.slowCallAlarmName)
 	}
-	env := renderEnv(func(v []string) map[string]string {
-		cfg.TableName, cfg.DownstreamAlarmName, cfg.HealthcheckAlarmName, cfg.DeadLetterQueueURL, cfg.TopicArn = v[0], v[1], v[2], v[3], v[4]
-		if len(v) > 5 {
-			cfg.SlowCallAlarmName = v[5]
+	config := func(v []string) ahconfig.Config {
+		c := cfg
+		c.TableName, c.DownstreamAlarmName, c.HealthcheckAlarmName, c.TopicArn = v[0], v[1], v[2], v[3]
+		if len(v) > 4 {
+			c.SlowCallAlarmName = v[4]
 		}
-		return cfg.Env()
-	}, inputs...)
-	h, err := g.goLambda("alarm-handler", "alarmhandler", "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
+		return c
+	}
+	env := renderEnv(func(v []string) map[string]string { return config(v).Env() }, inputs...)
+	h, err := g.goLambda("alarm-handler", "alarmhandler", ahconfig.Handler, "applies alarm notifications to the circuit", alarmHandlerTimeoutSeconds, table, env, g.s.AlarmHandlerReservedConcurrency)
 	if err != nil {
 		return nil, err
 	}
 	retries, err := g.undelivered(h, dlq)
-	if err != nil {
-		return nil, err
-	}
-	reconcile, err := g.reconcileGrant(h, topic, dlq)
 	if err != nil {
 		return nil, err
 	}
@@ -98,15 +90,15 @@ func (g *graph) alarmHandler(table circuitTable, topic alarmTopic) (*alarmHandle
 	if err != nil {
 		return nil, err
 	}
-	return &alarmHandlerPath{fn: h.fn, dlq: dlq, ready: []pulumi.Resource{sub, retries}, reconcile: reconcile}, nil
+	return &alarmHandlerPath{fn: h.fn, role: h.role, dlq: dlq, ready: []pulumi.Resource{sub, retries}, config: config, inputs: inputs}, nil
 }
 
 // deadLetterQueue keeps the notifications the handler could not apply. SNS
 // invokes it asynchronously and Lambda drops an event after its retries; a
 // dropped healthcheck OK would leave the hold in place until the next alarm
 // change, so failed events land in a queue operators can see (an output) and
-// alarm on, and that the handler's reconciliation replays, instead of
-// vanishing.
+// alarm on, and that the reconciler replays, instead of vanishing
+// (functions/reconciler).
 func (g *graph) deadLetterQueue() (*sqs.Queue, error) {
 	return sqs.NewQueue(g.ctx, g.child("alarm-handler-dlq"), &sqs.QueueArgs{
 		MessageRetentionSeconds: pulumi.Int(14 * 24 * 3600),

@@ -144,7 +144,7 @@ func (a *Args) Annotate(an infer.Annotator) {
 	an.SetDefault(&a.FallbackTimeoutSeconds, DefaultFallbackTimeoutSeconds)
 	an.Describe(&a.CircuitKey, "Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, "+
 		"with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. "+
-		"Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. "+
+		"Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. "+
 		"An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.")
 	an.Describe(&a.DownstreamFailureWhen, "Conditions on the downstream's successful result that make it count as a failure, like a thrown error: "+
 		"for the in-line trip (failureThreshold) and for half-open probes. Any one met is enough. The caller still gets the result, unless "+

@@ -68,8 +68,8 @@ func (c *CircuitBreaker) Annotate(an infer.Annotator) {
 	an.Describe(&c.AlarmHandlerArn, "ARN of the Lambda that applies alarm notifications to the circuit.")
 	an.Describe(&c.AlarmHandlerName, "Name of the alarm-handler Lambda (its logs record every transition).")
 	an.Describe(&c.AlarmDeadLetterQueueUrl, "URL of the SQS queue that keeps alarm notifications the handler could not apply after its retries; alarm on its depth.")
-	an.Describe(&c.ControllerArn, "ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.")
-	an.Describe(&c.ControllerName, "Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{\"action\":\"forceOpen\",\"reason\":\"maintenance\"}' out.json`.")
+	an.Describe(&c.ControllerArn, "ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen (its only caller; operators force and release the circuit with circuitctl).")
+	an.Describe(&c.ControllerName, "Name of the controller Lambda (its logs record the request path's transitions). Operators force the circuit open or closed and release it with `circuitctl open|close|release` (docs/runbook.md), not through this function.")
 	an.Describe(&c.ScheduleArn, "ARN of the EventBridge Scheduler schedule that runs the healthcheck.")
 	an.Describe(&c.Table, "The circuit-state table: the one the breaker created, or the one brought as `table`. "+
 		"Pass it as another breaker's `table` to share it.")
@@ -240,7 +240,7 @@ func (g *graph) build(cb *CircuitBreaker) error {
 	if err := g.events(table); err != nil {
 		return err
 	}
-	if _, err := g.reconcileSchedule(handler); err != nil {
+	if _, err := g.reconcileSchedule(table, topic, handler); err != nil {
 		return err
 	}
 	if _, err := g.executionMetrics(g.executionLogGroup); err != nil {

@@ -168,14 +168,14 @@ func TestCreatedByBreakerReadsTheTablesParent(t *testing.T) {
 	}
 }
 
-// Issue 14, item 21 (b): the alarm handler's reconciliation records its
-// breaker as the item's owner (functions/alarmhandler/handler/owner.go), by the
+// Issue 14, item 21 (b): the reconciler records its breaker as the item's
+// owner (functions/reconciler/owner.go), by the
 // identity the component gives it, with a lease of three reconciliation
 // periods (at least 15 minutes; the handler's default of a day for a cron
 // schedule).
-func TestAlarmHandlerKnowsItsBreakersIdentity(t *testing.T) {
+func TestReconcilerKnowsItsBreakersIdentity(t *testing.T) {
 	env := func(rec *recorder) map[string]any {
-		return rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs["environment"].ObjectValue()["variables"].Mappable().(map[string]any)
+		return rec.one(t, "aws:lambda/function:Function", "-reconciler").Inputs["environment"].ObjectValue()["variables"].Mappable().(map[string]any)
 	}
 	rec, _, err := deploy(t, baseArgs)
 	require.NoError(t, err)

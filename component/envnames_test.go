@@ -13,16 +13,18 @@ import (
 	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 	epconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
+	hrconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	rcconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
 // envNames is every variable any of our Lambdas is given: the keys of each
 // function's Config.Env with every optional part set.
 func envNames() []string {
-	names := map[string]bool{lambdaenv.FunctionName: true}
-	ctl := ctlconfig.Config{Healthcheck: ctlconfig.HealthcheckConfig{FunctionArn: "arn:aws:lambda:r:1:function:f"}}
-	ah := ahconfig.Config{SlowCallAlarmName: "s", Owner: ahconfig.Owner{ID: "p/s/n", Lease: time.Hour}}
-	for _, env := range []map[string]string{ctl.Env(), ah.Env(), epconfig.Config{}.Env()} {
+	names := map[string]bool{lambdaenv.FunctionName: true, lambdaenv.Handler: true}
+	ah := ahconfig.Config{SlowCallAlarmName: "s"}
+	rc := rcconfig.Config{Config: ah, Owner: rcconfig.Owner{ID: "p/s/n", Lease: time.Hour}}
+	for _, env := range []map[string]string{ctlconfig.Config{}.Env(), hrconfig.Config{}.Env(), ah.Env(), rc.Env(), epconfig.Config{}.Env()} {
 		for k := range env {
 			names[k] = true
 		}

@@ -264,7 +264,7 @@ func (g *graph) events(table circuitTable) error {
 			return EventPublisherPolicy(table.grant(v[5].(string), v[1].(string)), v[0].(string), EventBusArn(bus, v[1].(string), v[2].(string)), v[3].(string), v[4].(string))
 		}).(pulumi.StringOutput)
 	}
-	fn, err := g.goLambdaWith("events", "eventpublisher", "publishes the circuits' transitions to EventBridge", pulumi.Int(eventsTimeoutSeconds), table, env, 0, policy)
+	fn, err := g.goLambdaWith("events", "eventpublisher", epconfig.Handler, "publishes the circuits' transitions to EventBridge", pulumi.Int(eventsTimeoutSeconds), table, env, 0, policy)
 	if err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func TestEventsOnASharedTableHaveOneReader(t *testing.T) {
 	}, pulumi.WithMocks("project", "stack", rec))
 	require.NoError(t, err)
 	require.Len(t, rec.of(esmType), 1)
-	require.Len(t, rec.of("aws:lambda/function:Function"), 2+2*3+1, "the user's two, three per breaker (alarm handler, controller, healthcheck runner), one publisher")
+	require.Len(t, rec.of("aws:lambda/function:Function"), 2+2*4+1, "the user's two, four per breaker (alarm handler, reconciler, controller, healthcheck runner), one publisher")
 }
 
 // A brought table of the user's own, with its stream: events.enabled reads it

@@ -10,14 +10,15 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
-// goLambda deploys one of our Go Lambdas (functions/<artifact>) with its own log
+// goLambda deploys one of our Go Lambdas, the role handler (its Handler
+// setting) of the zip functions/<artifact>, with its own log
 // group and a role that may update only this circuit's item and write only to
 // that log group. Every Lambda of ours is a writer of the circuit, nothing more.
 // reserved > 0 reserves that many concurrent executions for it: a downstream
 // outage that uses up the account's concurrency must not throttle the breaker's
 // own functions, or the circuit could not open.
-func (g *graph) goLambda(suffix, artifact, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMapInput, reserved int) (*ourLambda, error) {
-	return g.goLambdaWith(suffix, artifact, purpose, pulumi.Int(timeoutSeconds), table, env, reserved, g.circuitWriterPolicy(table))
+func (g *graph) goLambda(suffix, artifact, handler, purpose string, timeoutSeconds int, table circuitTable, env pulumi.StringMapInput, reserved int) (*ourLambda, error) {
+	return g.goLambdaWith(suffix, artifact, handler, purpose, pulumi.Int(timeoutSeconds), table, env, reserved, g.circuitWriterPolicy(table))
 }
 
 // circuitWriterPolicy is the role policy of a Lambda of ours that writes the
@@ -36,21 +37,37 @@ func (g *graph) circuitWriterPolicy(table circuitTable) func(logGroupArn pulumi.
 // runner's follows the healthcheck's, known only once deployed) and the
 // role's policy given as a function of the log group's ARN (the event
 // publisher is no writer of the circuit: it reads the table's stream only).
-func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMapInput, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
-	code, err := LambdaArchive(artifact)
+func (g *graph) goLambdaWith(suffix, artifact, handler, purpose string, timeout pulumi.IntInput, table circuitTable, env pulumi.StringMapInput, reserved int, rolePolicy func(logGroupArn pulumi.StringOutput) pulumi.StringOutput) (*ourLambda, error) {
+	logs, err := g.lambdaLogGroup(suffix)
 	if err != nil {
 		return nil, err
 	}
-	logs, err := cloudwatch.NewLogGroup(g.ctx, g.child(suffix+"-logs"), &cloudwatch.LogGroupArgs{
+	role, err := g.role(suffix, "lambda.amazonaws.com", rolePolicy(logs.Arn))
+	if err != nil {
+		return nil, err
+	}
+	fn, err := g.lambdaFunction(suffix, artifact, handler, purpose, timeout, env, reserved, role, logs, []pulumi.Resource{role.policy})
+	if err != nil {
+		return nil, err
+	}
+	return &ourLambda{fn: fn, role: role}, nil
+}
+
+// lambdaLogGroup is the log group of our Lambda <name>-suffix.
+func (g *graph) lambdaLogGroup(suffix string) (*cloudwatch.LogGroup, error) {
+	return cloudwatch.NewLogGroup(g.ctx, g.child(suffix+"-logs"), &cloudwatch.LogGroupArgs{
 		NamePrefix:      pulumi.String("/aws/lambda/circuitbreaker/" + g.name + "-" + suffix + "-"),
 		RetentionInDays: pulumi.Int(g.s.LogRetentionDays),
 		Tags:            g.tags,
 	}, g.parent)
-	if err != nil {
-		return nil, err
-	}
-	svc := g.s.ServiceName
-	role, err := g.role(suffix, "lambda.amazonaws.com", rolePolicy(logs.Arn))
+}
+
+// lambdaFunction is our Lambda <name>-suffix: the role handler of the zip
+// functions/<artifact>, run by role, logging to logs, created after deps (the
+// role's grants).
+func (g *graph) lambdaFunction(suffix, artifact, handler, purpose string, timeout pulumi.IntInput, env pulumi.StringMapInput, reserved int,
+	role *iamRole, logs *cloudwatch.LogGroup, deps []pulumi.Resource) (*lambda.Function, error) {
+	code, err := LambdaArchive(artifact)
 	if err != nil {
 		return nil, err
 	}
@@ -60,16 +77,22 @@ func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.In
 	if reserved > 0 {
 		concurrency = pulumi.IntPtr(reserved)
 	}
-	fn, err := lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
-		Description:   pulumi.Sprintf("Circuit breaker %s: %s", svc, purpose),
+	return lambda.NewFunction(g.ctx, g.child(suffix), &lambda.FunctionArgs{
+		Description:   pulumi.Sprintf("Circuit breaker %s: %s", g.s.ServiceName, purpose),
 		Runtime:       pulumi.String("provided.al2023"),
 		Architectures: pulumi.StringArray{pulumi.String("arm64")},
-		Handler:       pulumi.String("bootstrap"),
-		Code:          code,
-		MemorySize:    pulumi.Int(128),
-		Timeout:       timeout,
-		Role:          role.role.Arn,
-		Environment:   lambda.FunctionEnvironmentArgs{Variables: env},
+		// The role the zip's one bootstrap runs (functions/*/main.go reads
+		// it as _HANDLER): a zip serves two roles, each its own function.
+		// An in-place update; the provider updates the configuration before
+		// the code (terraform-provider-aws internal/service/lambda/function.go,
+		// resourceFunctionUpdate), so on an upgrade the old code, which
+		// ignores _HANDLER, serves until the new code lands.
+		Handler:     pulumi.String(handler),
+		Code:        code,
+		MemorySize:  pulumi.Int(128),
+		Timeout:     timeout,
+		Role:        role.role.Arn,
+		Environment: lambda.FunctionEnvironmentArgs{Variables: env},
 
 		ReservedConcurrentExecutions: concurrency,
 		// JSON logs with levels: the transition lines our Lambdas write are
@@ -81,11 +104,7 @@ func (g *graph) goLambdaWith(suffix, artifact, purpose string, timeout pulumi.In
 			SystemLogLevel:      pulumi.String("WARN"),
 		},
 		Tags: g.tags,
-	}, g.parent, pulumi.DependsOn([]pulumi.Resource{role.policy}))
-	if err != nil {
-		return nil, err
-	}
-	return &ourLambda{fn: fn, role: role}, nil
+	}, g.parent, pulumi.DependsOn(deps))
 }
 
 // ourLambda is a deployed Go Lambda of ours and its role.

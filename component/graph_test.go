@@ -243,11 +243,12 @@ func TestDefaultGraph(t *testing.T) {
 	// 26 (the request path, table, alarms, topic, alarm handler and the
 	// healthcheck's schedule), the transition events' six (events.go: queue,
 	// log group, role, policy, publisher, mapping), reconciliation's four (its
-	// schedule, role, role policy and grant) with the fast-fail metric filter,
-	// and the healthcheck runner's six (function, logs, role, two policies,
+	// schedule, role, role policy and grant), the reconciler's two (function
+	// and log group: it runs under the alarm handler's role) with the
+	// fast-fail metric filter, and the healthcheck runner's six (function, logs, role, two policies,
 	// retries). The user's healthcheck gets no invocation configuration of
 	// ours: the runner invokes it synchronously.
-	require.Equal(t, 43, customs, "children of a default breaker")
+	require.Equal(t, 45, customs, "children of a default breaker")
 
 	table := rec.one(t, "aws:dynamodb/table:Table", "-table")
 	require.Equal(t, "serviceName", table.Inputs["hashKey"].StringValue())
@@ -498,7 +499,7 @@ func TestAlarmHandlerFunction(t *testing.T) {
 	fn := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs
 	require.Equal(t, "provided.al2023", fn["runtime"].StringValue())
 	require.Equal(t, []any{"arm64"}, fn["architectures"].Mappable())
-	require.Equal(t, "bootstrap", fn["handler"].StringValue())
+	require.Equal(t, "alarmhandler", fn["handler"].StringValue(), "the role the zip's bootstrap runs")
 	require.True(t, fn["code"].IsArchive())
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-alarm-handler-role", "arn"), fn["role"].StringValue())
 	env := fn["environment"].ObjectValue()["variables"].Mappable()
@@ -510,7 +511,6 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		"OPEN_DURATION_SECONDS":     "60",
 		"MAX_OPEN_DURATION_SECONDS": "600",
 		"OPEN_BACKOFF_MULTIPLIER":   "2",
-		"DEAD_LETTER_QUEUE_URL":     rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"),
 		// 1 period of 60 s and 180 s of CloudWatch delay.
 		"HEALTHCHECK_ALARM_WINDOW_SECONDS": "240",
 		// Issue 14: the topic whose notifications alone it applies, and the
@@ -518,9 +518,8 @@ func TestAlarmHandlerFunction(t *testing.T) {
 		// PROBE_TIMEOUT_SECONDS), which bounds a stored half-open deadline.
 		"ALARM_TOPIC_ARN":       rec.state(t, "aws:sns/topic:Topic", "-alarms", "arn"),
 		"PROBE_TIMEOUT_SECONDS": rec.one(t, "aws:lambda/function:Function", "-controller").Inputs["environment"].ObjectValue()["variables"].ObjectValue()["PROBE_TIMEOUT_SECONDS"].StringValue(),
-		// The item's owner, for reconciliation (claims_test.go).
-		"CIRCUIT_OWNER":               "project/stack/breaker",
-		"CIRCUIT_OWNER_LEASE_SECONDS": "900",
+		// The dead-letter queue and the item's owner are the reconciler's
+		// (observability_test.go, claims_test.go).
 	}, env)
 	logging := fn["loggingConfig"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-alarm-handler-logs", "name"), logging["logGroup"].StringValue())
@@ -541,7 +540,7 @@ func TestSchedule(t *testing.T) {
 	target := s["target"].ObjectValue()
 	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-health-runner", "arn"), target["arn"].StringValue(), "the runner, which invokes the healthcheck")
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-schedule-role", "arn"), target["roleArn"].StringValue())
-	require.JSONEq(t, `{"action":"healthcheck","scheduledTime":"<aws.scheduler.scheduled-time>","input":{"probe":"deep"}}`, target["input"].StringValue())
+	require.JSONEq(t, `{"scheduledTime":"<aws.scheduler.scheduled-time>","input":{"probe":"deep"}}`, target["input"].StringValue())
 	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
 }
 

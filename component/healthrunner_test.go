@@ -56,7 +56,9 @@ func TestHealthcheckRunner(t *testing.T) {
 
 	runner := rec.one(t, "aws:lambda/function:Function", "-health-runner")
 	controller := rec.one(t, "aws:lambda/function:Function", "-controller").Inputs
-	require.Equal(t, controller["code"], runner.Inputs["code"], "the controller's code, deployed a second time")
+	require.Equal(t, controller["code"], runner.Inputs["code"], "the controller's zip serves both roles")
+	require.Equal(t, "healthrunner", runner.Inputs["handler"].StringValue(), "the role its bootstrap runs")
+	require.Equal(t, "controller", controller["handler"].StringValue())
 	require.Equal(t, 900.0, runner.Inputs["timeout"].NumberValue(), "Lambda's maximum: it outlasts any healthcheck, and is billed by the time used")
 	require.Equal(t, 1.0, runner.Inputs["reservedConcurrentExecutions"].NumberValue(), "one slot: runs come one per interval")
 	env := runner.Inputs["environment"].ObjectValue()["variables"].ObjectValue()

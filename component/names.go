@@ -60,6 +60,7 @@ var physicalNames = []physicalName{
 	{"alarm-handler", "Lambda function", 64, lambdaChars, "pulumi-aws provider/resources.go (AutoName(\"name\", 64)); Lambda CreateFunction API reference"},
 	{"controller", "Lambda function", 64, lambdaChars, "pulumi-aws provider/resources.go (AutoName(\"name\", 64)); Lambda CreateFunction API reference"},
 	{"health-runner", "Lambda function", 64, lambdaChars, "pulumi-aws provider/resources.go (AutoName(\"name\", 64)); Lambda CreateFunction API reference"},
+	{"reconciler", "Lambda function", 64, lambdaChars, "pulumi-aws provider/resources.go (AutoName(\"name\", 64)); Lambda CreateFunction API reference"},
 	{"health-runner-role", "IAM role", 64, iamChars, "pulumi-aws provider/resources.go (aws_iam_role AutoName(\"name\", 64)); IAM CreateRole API reference"},
 	{"health-runner-policy", "IAM role policy", 128, iamChars, "IAM quotas (inline policy name 128); IAM PutRolePolicy API reference"},
 	{"health-runner-invoke-policy", "IAM role policy", 128, iamChars, "IAM quotas (inline policy name 128); IAM PutRolePolicy API reference"},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
-	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	rcconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
 // Issue 9 (alarm reconciliation): every reconcileSchedule, Scheduler invokes
@@ -22,14 +22,31 @@ import (
 func TestReconciliationIsScheduledAndLeastPrivilege(t *testing.T) {
 	rec, _, err := deploy(t, baseArgs)
 	require.NoError(t, err)
-	handlerArn := rec.state(t, "aws:lambda/function:Function", "-alarm-handler", "arn")
+	reconcilerArn := rec.state(t, "aws:lambda/function:Function", "-reconciler", "arn")
+
+	// The reconciler: the alarm handler's zip as role "reconciler", under the
+	// alarm handler's role, with its own log group and the alarm handler's
+	// settings besides its own.
+	fn := rec.one(t, "aws:lambda/function:Function", "-reconciler").Inputs
+	handler := rec.one(t, "aws:lambda/function:Function", "-alarm-handler").Inputs
+	require.Equal(t, "reconciler", fn["handler"].StringValue())
+	require.Equal(t, handler["code"], fn["code"], "the alarm handler's zip serves both roles")
+	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-alarm-handler-role", "arn"), fn["role"].StringValue())
+	require.Equal(t, rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-reconciler-logs", "name"), fn["loggingConfig"].ObjectValue()["logGroup"].StringValue())
+	env := fn["environment"].ObjectValue()["variables"].ObjectValue()
+	require.Equal(t, rec.state(t, "aws:lambda/function:Function", "-alarm-handler", "name"), env["ALARM_HANDLER_NAME"].StringValue())
+	require.Equal(t, rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "url"), env["DEAD_LETTER_QUEUE_URL"].StringValue())
+	require.Equal(t, "project/stack/breaker", env["CIRCUIT_OWNER"].StringValue())
+	for k, v := range handler["environment"].ObjectValue()["variables"].ObjectValue() {
+		require.Equal(t, v, env[k], "the alarm handler's %s", k)
+	}
 
 	s := rec.one(t, "aws:scheduler/schedule:Schedule", "-reconcile")
 	require.Equal(t, component.DefaultReconcileSchedule, s.Inputs["scheduleExpression"].StringValue())
 	require.Equal(t, "rate(5 minutes)", component.DefaultReconcileSchedule)
 	target := s.Inputs["target"].ObjectValue()
-	require.Equal(t, handlerArn, target["arn"].StringValue())
-	require.Equal(t, ahconfig.ReconcileInput(), target["input"].StringValue())
+	require.Equal(t, reconcilerArn, target["arn"].StringValue())
+	require.Equal(t, rcconfig.ReconcileInput(), target["input"].StringValue())
 	require.True(t, json.Valid([]byte(target["input"].StringValue())))
 	require.Equal(t, 0.0, target["retryPolicy"].ObjectValue()["maximumRetryAttempts"].NumberValue())
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-reconcile-role", "arn"), target["roleArn"].StringValue())
@@ -38,14 +55,14 @@ func TestReconciliationIsScheduledAndLeastPrivilege(t *testing.T) {
 	invoke := policy(t, rec.one(t, "aws:iam/rolePolicy:RolePolicy", "breaker-reconcile-policy").Inputs["policy"].StringValue())
 	require.Len(t, invoke.Statement, 1)
 	require.Equal(t, []string{"lambda:InvokeFunction"}, invoke.Statement[0].Action)
-	require.Equal(t, []string{handlerArn}, invoke.Statement[0].Resource)
+	require.Equal(t, []string{reconcilerArn}, invoke.Statement[0].Resource)
 	trust := policy(t, rec.one(t, "aws:iam/role:Role", "-reconcile-role").Inputs["assumeRolePolicy"].StringValue())
 	require.Equal(t, "scheduler.amazonaws.com", trust.Statement[0].Principal["Service"])
 
 	grant := rec.one(t, "aws:iam/rolePolicy:RolePolicy", "-alarm-handler-reconcile-policy")
 	require.Equal(t, rec.state(t, "aws:iam/role:Role", "-alarm-handler-role", "name"), grant.Inputs["role"].StringValue())
 	p := policy(t, grant.Inputs["policy"].StringValue())
-	require.Len(t, p.Statement, 2)
+	require.Len(t, p.Statement, 3)
 	require.Equal(t, []string{"cloudwatch:DescribeAlarms"}, p.Statement[0].Action)
 	require.ElementsMatch(t, []string{
 		rec.state(t, "aws:cloudwatch/metricAlarm:MetricAlarm", "-downstream-errors", "arn"),
@@ -53,6 +70,10 @@ func TestReconciliationIsScheduledAndLeastPrivilege(t *testing.T) {
 	}, p.Statement[0].Resource, "the ARNs named before the alarms exist are the alarms' own")
 	require.Equal(t, []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"}, p.Statement[1].Action)
 	require.Equal(t, []string{rec.state(t, "aws:sqs/queue:Queue", "-alarm-handler-dlq", "arn")}, p.Statement[1].Resource)
+	require.Equal(t, []string{"logs:CreateLogStream", "logs:PutLogEvents"}, p.Statement[2].Action)
+	require.Equal(t, []string{rec.state(t, "aws:cloudwatch/logGroup:LogGroup", "-reconciler-logs", "arn") + ":*"}, p.Statement[2].Resource)
+	require.True(t, rec.one(t, "aws:lambda/function:Function", "-reconciler").dependsOn("breaker-alarm-handler-reconcile-policy"),
+		"no run before the role may write the reconciler's logs")
 }
 
 func TestReconcileScheduleIsValidated(t *testing.T) {

@@ -431,16 +431,17 @@ func EventPublisherPolicy(table CircuitTable, streamArn, busArn, logGroupArn, qu
 	return document(append(st, table.keyStatements([]string{"kms:Decrypt"})...)...).String()
 }
 
-// ReconcilePolicy is what the alarm handler's reconciliation adds to its role:
-// read exactly this breaker's alarms, and receive and delete from exactly
-// its own dead-letter queue. cloudwatch:DescribeAlarms takes the alarm
+// ReconcilePolicy is what the reconciler, which runs under the alarm
+// handler's role, adds to it: read exactly this breaker's alarms, receive and
+// delete from exactly the alarm handler's dead-letter queue, and write the
+// reconciler's own log group. cloudwatch:DescribeAlarms takes the alarm
 // resource type (arn:PARTITION:cloudwatch:REGION:ACCOUNT:alarm:NAME), so it is
 // granted on the alarms' ARNs, known before they exist (AlarmArn); the
 // handler calls it with AlarmNames naming just those. Sources: Service
 // Authorization Reference, "Actions, resources, and condition keys for Amazon
 // CloudWatch" (DescribeAlarms: resource type alarm*) and "... for Amazon SQS"
 // (ReceiveMessage, DeleteMessage: resource type queue*).
-func ReconcilePolicy(alarmArns []string, queueArn string) string {
+func ReconcilePolicy(alarmArns []string, queueArn, reconcilerLogGroupArn string) string {
 	return document(
 		Statement{
 			Sid:      "ReadOwnAlarms",
@@ -454,16 +455,24 @@ func ReconcilePolicy(alarmArns []string, queueArn string) string {
 			Action:   []string{"sqs:ReceiveMessage", "sqs:DeleteMessage"},
 			Resource: []string{queueArn},
 		},
+		// The reconciler runs under the alarm handler's role (component
+		// reconcile.go): its own log group, as CircuitWriterPolicy's.
+		Statement{
+			Sid:      "WriteReconcilerLogs",
+			Effect:   "Allow",
+			Action:   []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			Resource: []string{reconcilerLogGroupArn + ":*"},
+		},
 	).String()
 }
 
-// ReconcileSchedulerPolicy: invoke the alarm handler, nothing else. Its
+// ReconcileSchedulerPolicy: invoke the reconciler, nothing else. Its
 // unqualified ARN is the one the schedule targets (our function has no aliases).
-func ReconcileSchedulerPolicy(alarmHandlerArn string) string {
+func ReconcileSchedulerPolicy(reconcilerArn string) string {
 	return document(Statement{
-		Sid:      "InvokeAlarmHandler",
+		Sid:      "InvokeReconciler",
 		Effect:   "Allow",
 		Action:   []string{"lambda:InvokeFunction"},
-		Resource: []string{alarmHandlerArn},
+		Resource: []string{reconcilerArn},
 	}).String()
 }

@@ -108,7 +108,7 @@ func (g *graph) executionLogs(role *iamRole) (sfn.StateMachineLoggingConfigurati
 }
 
 // controller is our Go Lambda for the request path's rare transitions, and the
-// operators' handle to force a circuit open or closed (functions/controller).
+// (functions/controller).
 func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 	table.perKey = g.s.CircuitKey != ""
 	budget, err := probeBudget(g.s)
@@ -124,7 +124,7 @@ func (g *graph) controller(table circuitTable) (*lambda.Function, error) {
 		cfg.TableName = v[0]
 		return cfg.Env()
 	}, table.name)
-	c, err := g.goLambda("controller", "controller", "trips, elects probes, reopens; operators force states with it",
+	c, err := g.goLambda("controller", "controller", ctlconfig.Handler, "trips, elects probes, reopens",
 		statemachine.ControllerFunctionTimeoutSeconds, table, env, g.s.ControllerReservedConcurrency)
 	if err != nil {
 		return nil, err

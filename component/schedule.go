@@ -10,14 +10,14 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
-	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
+	hrconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner/config"
 )
 
 // schedule runs the healthcheck with EventBridge Scheduler (the original used an
-// EventBridge rule), through the breaker's healthcheck runner: our controller
-// code deployed a second time, which invokes the healthcheck synchronously and
-// applies its verdict to the circuit on every run (circuit
-// ApplyVerdict), so that the circuit opens or closes within one interval
+// EventBridge rule), through the breaker's healthcheck runner
+// (functions/healthrunner, which ships in the controller's zip): it invokes
+// the healthcheck synchronously and applies its verdict to the circuit on
+// every run (circuit ApplyVerdict), so that the circuit opens or closes within one interval
 // instead of one alarm evaluation plus CloudWatch's metric delay. The
 // healthcheck alarm stays: the runner's invocation is an ordinary one, so the
 // healthcheck's Errors metric still counts every failed run.
@@ -50,24 +50,13 @@ func (g *graph) schedule(table circuitTable) (*scheduler.Schedule, error) {
 		Target: scheduler.ScheduleTargetArgs{
 			Arn:     runner.fn.Arn,
 			RoleArn: role.role.Arn,
-			Input:   pulumi.String(HealthcheckRunInput(g.s.HealthcheckInput)),
+			Input:   pulumi.String(hrconfig.RunInput(g.s.HealthcheckInput)),
 			RetryPolicy: scheduler.ScheduleTargetRetryPolicyArgs{
 				MaximumRetryAttempts:     pulumi.Int(0),
 				MaximumEventAgeInSeconds: pulumi.Int(60),
 			},
 		},
 	}, g.parent, pulumi.DependsOn(ready))
-}
-
-// HealthcheckRunInput is the schedule's payload for the runner: the action,
-// the run's identity (Scheduler replaces <aws.scheduler.scheduled-time> with
-// the time the run was scheduled for, e.g. 2022-03-22T18:59:43Z:
-// https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html),
-// so that a run delivered twice is counted once, and the user's healthcheck
-// input, passed on as the healthcheck's payload. healthcheckInput must be valid
-// JSON (Resolve checks it).
-func HealthcheckRunInput(healthcheckInput string) string {
-	return `{"action":"healthcheck","scheduledTime":"<aws.scheduler.scheduled-time>","input":` + healthcheckInput + `}`
 }
 
 // RunnerTimeoutSeconds is the healthcheck runner's timeout: Lambda's maximum,
@@ -126,24 +115,25 @@ func (g *graph) healthcheckTimeoutCheck() pulumi.Input {
 	}).(pulumi.BoolOutput)
 }
 
-// healthcheckRunner deploys the controller code as the healthcheck runner,
+// healthcheckRunner deploys the healthcheck runner (the controller's zip,
+// Handler hrconfig.Handler),
 // with a grant to invoke the healthcheck (ready: what the schedule waits for).
 func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Resource, error) {
 	budget, err := probeBudget(g.s)
 	if err != nil {
 		return nil, nil, err
 	}
-	run := ctlconfig.Config{
-		ServiceName: g.s.ServiceName,
-		Policy:      g.openPolicy(),
-		Probes:      circuit.ProbePolicy{MaxCalls: g.s.HalfOpenMaxCalls, Timeout: seconds(budget)},
-		Healthcheck: ctlconfig.HealthcheckConfig{Policy: circuit.HealthcheckPolicy{
+	run := hrconfig.Config{
+		ServiceName:  g.s.ServiceName,
+		Policy:       g.openPolicy(),
+		ProbeTimeout: seconds(budget),
+		Healthcheck: circuit.HealthcheckPolicy{
 			UnhealthyThreshold: g.s.HealthcheckUnhealthyThreshold,
 			AlarmWindow:        seconds(HealthcheckAlarmWindowSeconds(g.s.HealthcheckMonitoring)),
-		}},
+		},
 	}
 	env := renderEnv(func(v []string) map[string]string {
-		run.TableName, run.Healthcheck.FunctionArn = v[0], v[1]
+		run.TableName, run.FunctionArn = v[0], v[1]
 		return run.Env()
 	}, table.name, g.healthArn)
 	// One slot when the breaker reserves concurrency at all: runs come one an
@@ -153,7 +143,7 @@ func (g *graph) healthcheckRunner(table circuitTable) (*ourLambda, []pulumi.Reso
 	if g.s.ControllerReservedConcurrency > 0 {
 		reserved = 1
 	}
-	runner, err := g.goLambda("health-runner", "controller", "runs the healthcheck and applies its verdict to the circuit",
+	runner, err := g.goLambda("health-runner", "controller", hrconfig.Handler, "runs the healthcheck and applies its verdict to the circuit",
 		RunnerTimeoutSeconds, table, env, reserved)
 	if err != nil {
 		return nil, nil, err

@@ -14,7 +14,9 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	alarmhandler "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // The alarm names of the notifications in functions/alarmhandler/handler/testdata
@@ -69,6 +71,7 @@ func TestSlowCallAndRateAlarmsMoveTheCircuit(t *testing.T) {
 		alarmhandler.EnvBackoffMultiplier:    "2",
 		alarmhandler.EnvAlarmTopicArn:        fixtureTopicArn,
 		"AWS_ENDPOINT_URL_DYNAMODB":          dynaliteEndpoint(t),
+		lambdaenv.Handler:                    ahconfig.Handler, // the role the zip's bootstrap runs
 	})
 
 	for _, tc := range []struct {

@@ -16,7 +16,10 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	epconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
 	publisher "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // Issue 9 (transition events): trip, probe, close, force and release, driven
@@ -82,6 +85,7 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		"DOWNSTREAM_ALARM_NAME": "payments-breaker-downstream-errors-5b1e0c7", "HEALTHCHECK_ALARM_NAME": fixtureHealthcheckAlarm,
 		"OPEN_DURATION_SECONDS": "60", "MAX_OPEN_DURATION_SECONDS": "600", "OPEN_BACKOFF_MULTIPLIER": "2",
 		"ALARM_TOPIC_ARN": fixtureTopicArn, "AWS_ENDPOINT_URL_DYNAMODB": moto,
+		lambdaenv.Handler: ahconfig.Handler, // the role the zip's bootstrap runs
 	})
 	for _, fixture := range []string{"healthcheck-alarm.json", "healthcheck-ok.json"} {
 		notify(t, handler.InvokeURL, fixture)
@@ -110,6 +114,7 @@ func TestEveryTransitionIsPublishedOnce(t *testing.T) {
 		publisher.EnvBusName:           "ops",
 		publisher.EnvTableName:         e.cfg.TableName,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": moto,
+		lambdaenv.Handler:              epconfig.Handler,
 	})
 	var resp events.DynamoDBEventResponse
 	invokeJSON(t, pub.InvokeURL, events.DynamoDBEvent{Records: records}, &resp)

@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"reflect"
 	"strconv"
@@ -21,7 +19,9 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // These tests execute the real definition (aws-local-stepfunctions) against
@@ -157,6 +157,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 			handler.EnvHalfOpenMaxCalls:    strconv.Itoa(cfg.HalfOpenMaxCalls),
 			handler.EnvProbeTimeoutSeconds: strconv.Itoa(int(halfOpenFor.Seconds())),
 			"AWS_ENDPOINT_URL_DYNAMODB":    endpoint,
+			lambdaenv.Handler:              ctlconfig.Handler, // the role the zip's bootstrap runs
 		}
 		for range max(o.controllers, 1) {
 			url := testenv.RIE(t, controller, vars)
@@ -228,20 +229,27 @@ func (e *env) at(t *testing.T, d time.Duration, input any) sfnlocal.Result {
 	return e.run(t, input, sfnlocal.Exec{StartTime: now.Add(d)})
 }
 
-// control invokes the controller directly, as an operator would.
-func (e *env) control(t *testing.T, payload string) map[string]any {
+// control applies an operator's command as circuitctl does (open, close,
+// release: circuit.SetOverride through the store's conditional write): the
+// controller takes no override. payload is {"action": "forceOpen" |
+// "forceClosed" | "release", "reason": ..., "key": ...}.
+func (e *env) control(t *testing.T, payload string) circuit.Circuit {
 	t.Helper()
-	resp, err := http.Post(e.controllerURL, "application/json", strings.NewReader(payload))
-	if err != nil {
+	var cmd struct{ Action, Reason, Key string }
+	if err := json.Unmarshal([]byte(payload), &cmd); err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil || m["errorType"] != nil {
-		t.Fatalf("controller %s: %s", payload, raw)
+	o, ok := map[string]circuit.Override{"forceOpen": circuit.ForcedOpen, "forceClosed": circuit.ForcedClosed, "release": circuit.NoOverride}[cmd.Action]
+	if !ok {
+		t.Fatalf("control %s: not an operator's command", payload)
 	}
-	return m
+	c, err := e.store.Update(context.Background(), circuit.ItemKey(e.cfg.ServiceName, cmd.Key), func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+		return c.SetOverride(o, time.Now().UTC(), cmd.Reason)
+	})
+	if err != nil {
+		t.Fatalf("control %s: %v", payload, err)
+	}
+	return c
 }
 
 func sameJSON(a, b []byte) bool {

@@ -78,11 +78,15 @@ func TestHandWrittenValuesDoNotWedgeTheRequestPath(t *testing.T) {
 		if c := e.circuit(t); c.State != circuit.Closed || !strings.Contains(c.Unreadable, circuit.AttrFailures) {
 			t.Fatalf("the garbage count stays until repaired: %+v", c)
 		}
-		// The controller's next write repairs the item; from then on the
-		// state machine counts and trips again.
-		e.control(t, `{"action":"release"}`)
-		e.control(t, `{"action":"forceClosed","reason":"repair drill"}`)
-		e.control(t, `{"action":"release","reason":"drill over"}`)
+		// A Lambda's next write or an operator's repair (circuitctl repair:
+		// circuit.ManualRepair, the same Repair rule) rewrites the item;
+		// from then on the state machine counts and trips again.
+		if _, err := e.store.Update(context.Background(), e.cfg.ServiceName, func(c circuit.Circuit) (circuit.Circuit, bool, error) {
+			next, _, changed, err := c.ManualRepair(time.Now().UTC(), circuit.Limits{}, "repair drill")
+			return next, changed, err
+		}); err != nil {
+			t.Fatal(err)
+		}
 		raw := e.rawItem(t)
 		if _, ok := raw[circuit.AttrFailures].(*types.AttributeValueMemberN); !ok {
 			t.Fatalf("failures not repaired: %#v", raw[circuit.AttrFailures])

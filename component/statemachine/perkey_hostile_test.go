@@ -353,11 +353,11 @@ func TestPerKeyHostileKeys(t *testing.T) {
 	rejected(t, e, e.run(t, call("never seen", false), sfnlocal.Exec{}), StateRejectForcedOpen)
 }
 
-// controlRefused sends forceOpen for key to the controller and reports
-// whether it was refused as a bad key.
+// controlRefused sends a trip for key to the controller and reports whether
+// it was refused as a bad key.
 func (e *env) controlRefused(t *testing.T, key string) (string, bool) {
 	t.Helper()
-	payload := fmt.Sprintf(`{"action":"forceOpen","reason":"test","key":%s}`, mustJSON(key))
+	payload := fmt.Sprintf(`{"action":"trip","failures":1,"key":%s}`, mustJSON(key))
 	resp, err := http.Post(e.controllerURL, "application/json", strings.NewReader(payload))
 	if err != nil {
 		t.Fatal(err)

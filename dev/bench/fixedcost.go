@@ -125,7 +125,7 @@ func FixedCost(p Prices, m MonthlyPrices, a FixedAssumptions, o FixedOptions) []
 		runs*m.CloudWatchAPIRequest + // DescribeAlarms
 		runs*m.SQSRequest + // one empty ReceiveMessage
 		logGB*(p.LogsIngestedGB+a.LogRetentionMonths*m.LogsStoredGBMonth)
-	add("reconciliation", fmt.Sprintf("%.0f runs: Scheduler, alarm handler, %g reads, DescribeAlarms, ReceiveMessage, logs", runs, a.ReconcileReads), reconcile)
+	add("reconciliation", fmt.Sprintf("%.0f runs: Scheduler, reconciler, %g reads, DescribeAlarms, ReceiveMessage, logs", runs, a.ReconcileReads), reconcile)
 
 	add("CircuitState metric (EMF)", "1 custom metric", m.CustomMetricMonth)
 	if o.FastFailsPublished {

@@ -3,10 +3,9 @@
 //
 // What is real: the state machine definition, built exactly as the component
 // deploys it (component.Resolve, component.StateMachineConfig,
-// statemachine.Definition); our alarm-handler and controller Lambdas (the
-// controller twice: for the request path and as the healthcheck runner the
-// simulated scheduler targets), as their
-// real bootstraps under the Lambda Runtime Interface Emulator; the circuit's
+// statemachine.Definition); our alarm-handler, controller and healthcheck
+// runner Lambdas (the runner is the controller's zip with its own Handler
+// setting; the simulated scheduler targets it), as their real bootstraps under the Lambda Runtime Interface Emulator; the circuit's
 // item in DynamoDB (dynalite; moto, whose DynamoDB keeps a stream, when
 // Options.Events publishes transition events). The definition runs in aws-local-stepfunctions
 // (dev/sfnlocal).
@@ -50,6 +49,10 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/sfnlocal"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testlambdas/outage"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
+	hrconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner/config"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // The fake account and region every ARN here is in.
@@ -125,8 +128,8 @@ type Breaker struct {
 	store        *circuitstore.Store
 	alarmHandler *testenv.Lambda
 	healthcheck  *testenv.Lambda
-	// runner is the healthcheck runner (our controller bootstrap with the
-	// healthcheck's ARN, component/schedule.go): the simulated scheduler's
+	// runner is the healthcheck runner (the controller's bootstrap with
+	// Handler healthrunner, component/schedule.go): the simulated scheduler's
 	// target, as the schedule's on AWS.
 	runner      *testenv.Lambda
 	controllers []*testenv.Lambda
@@ -282,11 +285,13 @@ func Start(tb testenv.T, o Options) *Breaker {
 		"ALARM_TOPIC_ARN":           topicArn(svc),
 		"PROBE_TIMEOUT_SECONDS":     strconv.Itoa(component.ProbeBudgetSeconds(s)),
 		"AWS_ENDPOINT_URL_DYNAMODB": b.AlarmHandlerDynamo.URL,
+		lambdaenv.Handler:           ahconfig.Handler,
 	})
 	controllerEnv := with(openPolicy, map[string]string{
 		"HALF_OPEN_MAX_CALLS":       strconv.Itoa(s.HalfOpenMaxCalls),
 		"PROBE_TIMEOUT_SECONDS":     strconv.Itoa(component.ProbeBudgetSeconds(s)),
 		"AWS_ENDPOINT_URL_DYNAMODB": b.ControllerDynamo.URL,
+		lambdaenv.Handler:           ctlconfig.Handler,
 	})
 
 	logf("starting the Lambdas under the RIE: alarm handler, %d controller and %d downstream environments, healthcheck", o.ControllerEnvs, o.DownstreamEnvs)
@@ -321,6 +326,8 @@ func Start(tb testenv.T, o Options) *Breaker {
 		// controller's.
 		"AWS_ENDPOINT_URL_DYNAMODB": endpoint,
 		"AWS_ENDPOINT_URL_LAMBDA":   front.Scheme + "://" + front.Host,
+		// The controller's zip, run as the runner (functions/controller/main.go).
+		lambdaenv.Handler: hrconfig.Handler,
 	}))
 
 	logf("loading the definition (%d bytes, built by component.Resolve + StateMachineConfig + statemachine.Definition) into aws-local-stepfunctions", len(b.Definition))
@@ -559,7 +566,7 @@ func (b *Breaker) Deliver(ctx context.Context, ev events.SNSEvent) error {
 }
 
 // runHealthcheck is the simulated scheduler's target: it invokes the
-// healthcheck runner with the schedule's payload (component.HealthcheckRunInput,
+// healthcheck runner with the schedule's payload (hrconfig.RunInput,
 // the run's time in place of <aws.scheduler.scheduled-time>), which invokes the
 // healthcheck and applies its verdict to the circuit, and feeds the
 // healthcheck's outcome to the healthcheck alarm (Lambda's Errors metric of
@@ -567,7 +574,7 @@ func (b *Breaker) Deliver(ctx context.Context, ev events.SNSEvent) error {
 func (b *Breaker) runHealthcheck(ctx context.Context, at time.Time) {
 	b.healthMu.Lock()
 	defer b.healthMu.Unlock()
-	payload := strings.ReplaceAll(component.HealthcheckRunInput(b.Settings.HealthcheckInput),
+	payload := strings.ReplaceAll(hrconfig.RunInput(b.Settings.HealthcheckInput),
 		"<aws.scheduler.scheduled-time>", at.UTC().Format(time.RFC3339Nano))
 	body, err := b.invoke(ctx, b.runner, []byte(payload))
 	if ctx.Err() != nil {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	epconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
 	publisher "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 // EventPublished: a transition event reached EventBridge and a rule delivered
@@ -36,6 +38,7 @@ func (b *Breaker) publishEvents(ctx context.Context, moto, streamArn, table, boo
 		publisher.EnvBusName:           "default",
 		publisher.EnvTableName:         table,
 		"AWS_ENDPOINT_URL_EVENTBRIDGE": moto,
+		lambdaenv.Handler:              epconfig.Handler,
 	})
 	capture, err := testenv.NewEventCapture(moto, "default", eventRule)
 	if err != nil {

@@ -102,6 +102,13 @@ func RIE(t T, bootstrap string, env map[string]string) (invokeURL string) {
 // PATH and fake AWS credentials and region: never the developer's own AWS
 // configuration. Like on Lambda, the bootstrap starts (cold) on the first invoke.
 //
+// The function's Handler setting is env's _HANDLER (lambdaenv.Handler): the
+// RIE reads AWS_LAMBDA_FUNCTION_HANDLER, else _HANDLER, from its own
+// environment and hands it to the runtime as _HANDLER
+// (aws-lambda-runtime-interface-emulator internal/lambda/rie/handlers.go), as
+// Lambda does with the function's Handler. Our bootstraps serve two roles
+// each and pick one by it: callers set it as the component would.
+//
 // InvokeURL is a front for the RIE that answers like Lambda's Invoke API in the
 // one way the RIE does not: a function error carries X-Amz-Function-Error
 // (see lambdaFront).

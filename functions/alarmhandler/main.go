@@ -1,8 +1,10 @@
-// Command alarmhandler is the circuit breaker's Lambda on the alarm topic: it
-// applies CloudWatch alarm notifications to its circuit's item in DynamoDB, and,
-// invoked by the reconciliation schedule, the alarms' current state and its
-// dead-letter queue. The logic is in package handler; this file only wires the
-// runtime.
+// Command alarmhandler is the bootstrap of the alarm handler zip, which serves
+// two roles, each its own package with a typed handler: the alarm handler
+// (functions/alarmhandler/handler: the alarm topic's SNS events) and the
+// reconciler (functions/reconciler: the reconciliation schedule's runs). The
+// function's Handler setting (_HANDLER) names the role; this file only
+// dispatches and wires the runtime. One zip for both keeps the plugin small:
+// they share the notice rule and the SDK.
 package main
 
 import (
@@ -17,7 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler"
+	rcconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
 func main() {
@@ -27,31 +33,46 @@ func main() {
 	lambda.Start(newHandler(log))
 }
 
-// newHandler validates the configuration at cold start. A misconfigured
-// function still starts and fails every invocation with the configuration
-// error, so the problem shows in Lambda's error metric and in each failed
-// invocation's response, not only in one init log line.
-func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) error {
-	cfg, err := handler.ConfigFromEnv(os.Getenv)
+// newHandler picks the role and validates its configuration at cold start. A
+// misconfigured function (an unknown Handler, a bad variable) still starts
+// and fails every invocation with the configuration error, so the problem
+// shows in Lambda's error metric and in each failed invocation's response,
+// not only in one init log line.
+func newHandler(log *slog.Logger) any {
+	role, err := lambdaenv.Role(os.Getenv, "alarm handler bootstrap", ahconfig.Handler, rcconfig.Handler)
 	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		return func(context.Context, json.RawMessage) error { return err }
+		return failing(log, err)
 	}
 	// The SDK's own loading honours AWS_ENDPOINT_URL_DYNAMODB (and _CLOUDWATCH,
 	// _SQS), which the tests use to point the real bootstrap at dynalite and at
 	// fakes.
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		log.Error("loading AWS configuration", "error", err.Error())
-		return func(context.Context, json.RawMessage) error { return err }
+		return failing(log, err)
 	}
-	owner, err := handler.OwnerFromEnv(os.Getenv)
-	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		return func(context.Context, json.RawMessage) error { return err }
+	switch role {
+	case rcconfig.Handler:
+		cfg, err := rcconfig.FromEnv(os.Getenv)
+		if err != nil {
+			return failing(log, err)
+		}
+		owner, err := rcconfig.OwnerFromEnv(os.Getenv)
+		if err != nil {
+			return failing(log, err)
+		}
+		return reconciler.New(cfg, dynamodb.NewFromConfig(awsCfg), cloudwatch.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg), log, nil).
+			WithOwner(owner).Handle
+	default:
+		cfg, err := ahconfig.FromEnv(os.Getenv)
+		if err != nil {
+			return failing(log, err)
+		}
+		return handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).Handle
 	}
-	h := handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).
-		WithReconciliation(cloudwatch.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg)).
-		WithOwner(owner)
-	return h.Invoke
+}
+
+// failing is a handler that fails every invocation with err.
+func failing(log *slog.Logger, err error) func(context.Context, json.RawMessage) (any, error) {
+	log.Error("invalid configuration", "error", err.Error())
+	return func(context.Context, json.RawMessage) (any, error) { return nil, err }
 }

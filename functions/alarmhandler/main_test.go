@@ -23,7 +23,9 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,8 +34,8 @@ const (
 	downstreamAlarm  = "payments-breaker-downstream-errors-5b1e0c7"
 	healthcheckAlarm = "payments-breaker-healthcheck-errors-9d4a6f2"
 	service          = "payments"
-	// The fixtures' topic, and the name the RIE gives the function (Lambda
-	// sets AWS_LAMBDA_FUNCTION_NAME; the RIE passes ours on).
+	// The fixtures' topic, and the alarm handler's function name (its
+	// failure records' functionArn, which the reconciler checks).
 	topicArn     = "arn:aws:sns:us-east-1:123456789012:payments-breaker-alarms-3f9c2a1"
 	functionName = "payments-breaker-alarm-handler-1a2b3c4"
 )
@@ -48,7 +50,13 @@ func invoke(t *testing.T, url, fixture string) *lambdaError {
 	t.Helper()
 	body, err := os.ReadFile(filepath.Join("handler", "testdata", fixture))
 	require.NoError(t, err)
-	resp, err := http.Post(url, "application/json", strings.NewReader(string(body)))
+	return invokeBody(t, url, string(body))
+}
+
+// invokeBody POSTs body to the RIE and returns the function's error, if any.
+func invokeBody(t *testing.T, url, body string) *lambdaError {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -86,11 +94,15 @@ func TestBootstrapUnderRIE(t *testing.T) {
 		handler.EnvDownstreamAlarmName:  downstreamAlarm,
 		handler.EnvHealthcheckAlarmName: healthcheckAlarm,
 		handler.EnvAlarmTopicArn:        topicArn,
-		handler.EnvFunctionName:         functionName,
 		handler.EnvOpenDurationSeconds:  "60",
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "2",
 		"AWS_ENDPOINT_URL_DYNAMODB":     endpoint,
+		// The Handler setting: the RIE takes the function's Handler from its own AWS_LAMBDA_FUNCTION_HANDLER, else
+		// _HANDLER, and sets it as the runtime's _HANDLER (aws-lambda-runtime-interface-emulator
+		// internal/lambda/rie/handlers.go, rapidcore/env SetHandler), as Lambda does from the
+		// function's Handler setting.
+		lambdaenv.Handler: ahconfig.Handler,
 	})
 
 	start := time.Now().UTC()
@@ -178,6 +190,7 @@ func TestBootstrapUnderRIE(t *testing.T) {
 func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
 	bootstrap := testenv.BuildBootstrap(t, "./functions/alarmhandler")
 	url := testenv.RIE(t, bootstrap, map[string]string{
+		lambdaenv.Handler:              ahconfig.Handler,
 		handler.EnvServiceName:         service,
 		handler.EnvOpenDurationSeconds: "soon",
 	})
@@ -187,5 +200,23 @@ func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
 		assert.Equal(t, "ConfigurationError", le.ErrorType)
 		assert.Contains(t, le.ErrorMessage, "TABLE_NAME is not set")
 		assert.Contains(t, le.ErrorMessage, `OPEN_DURATION_SECONDS="soon"`)
+	}
+}
+
+// The bootstrap runs the role its Handler setting names, and nothing when it
+// names none: the setting before roles had names ("bootstrap"), none at all,
+// or another zip's role fail every invocation, a notification and a
+// reconciliation run alike, with a ConfigurationError that names the setting.
+func TestUnknownHandlerFailsEveryInvocation(t *testing.T) {
+	bootstrap := testenv.BuildBootstrap(t, "./functions/alarmhandler")
+	for _, h := range []string{"bootstrap", "", "controller", "Reconciler"} {
+		url := testenv.RIE(t, bootstrap, map[string]string{lambdaenv.Handler: h})
+		for _, fixture := range []string{"downstream-alarm.json", "downstream-alarm.json"} {
+			le := invoke(t, url, fixture)
+			require.NotNil(t, le, h)
+			assert.Equal(t, "ConfigurationError", le.ErrorType, h)
+			assert.Contains(t, le.ErrorMessage, "_HANDLER", h)
+			assert.Contains(t, le.ErrorMessage, "alarmhandler, reconciler", h)
+		}
 	}
 }

@@ -22,8 +22,9 @@ import (
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	ahconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
+	rcconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
 // cborOf turns a JSON fixture of an AWS response into the CBOR the CloudWatch
@@ -63,9 +64,10 @@ func cborOf(t *testing.T, v any, key string) smithycbor.Value {
 	return nil
 }
 
-// Issue 9 (reconciliation, the real bootstrap): the function Lambda runs,
-// under the RIE, given the event EventBridge Scheduler sends (the schedule's
-// Input, unwrapped: config.ReconcileInput()), heals a circuit whose
+// Issue 9 (reconciliation, the real bootstrap): this zip's bootstrap as the
+// reconciler (Handler "reconciler"), under the RIE, given the event
+// EventBridge Scheduler sends (the schedule's Input, unwrapped:
+// rcconfig.ReconcileInput()), heals a circuit whose
 // healthcheck OK was lost, through the real CloudWatch and SQS clients against
 // fakes of their wire protocols, and drains the dead-letter queue.
 func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
@@ -73,7 +75,7 @@ func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
 	client := testenv.DynamoClient(t, endpoint)
 	table := testenv.CreateCircuitTable(t, client)
 
-	raw, err := os.ReadFile(filepath.Join("handler", "testdata", "describe-alarms-healthcheck-ok.json"))
+	raw, err := os.ReadFile(filepath.Join("..", "reconciler", "testdata", "describe-alarms-healthcheck-ok.json"))
 	require.NoError(t, err)
 	var doc any
 	require.NoError(t, json.Unmarshal(raw, &doc))
@@ -140,30 +142,47 @@ func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
 	t.Cleanup(q.Close)
 
 	bootstrap := testenv.BuildBootstrap(t, "./functions/alarmhandler")
-	fn := testenv.StartRIE(t, bootstrap, map[string]string{
-		handler.EnvTableName:            table,
-		handler.EnvServiceName:          service,
-		handler.EnvDownstreamAlarmName:  downstreamAlarm,
-		handler.EnvHealthcheckAlarmName: healthcheckAlarm,
-		handler.EnvAlarmTopicArn:        topicArn,
-		handler.EnvFunctionName:         functionName,
-		handler.EnvOpenDurationSeconds:  "60",
-		handler.EnvMaxOpenDuration:      "600",
-		handler.EnvBackoffMultiplier:    "2",
-		handler.EnvDeadLetterQueueURL:   q.URL + "/123456789012/payments-breaker-alarm-handler-dlq-1a2b3c4",
-		"AWS_ENDPOINT_URL_DYNAMODB":     endpoint,
-		"AWS_ENDPOINT_URL_CLOUDWATCH":   cw.URL,
-		"AWS_ENDPOINT_URL_SQS":          q.URL,
-	})
+	// Both roles, as the component renders them: the same alarm settings,
+	// and the reconciler's own.
+	alarms := ahconfig.Config{
+		TableName: table, ServiceName: service,
+		DownstreamAlarmName: downstreamAlarm, HealthcheckAlarmName: healthcheckAlarm, TopicArn: topicArn,
+		Policy: circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
+	}
+	handlerEnv := alarms.Env()
+	handlerEnv[lambdaenv.Handler] = ahconfig.Handler
+	handlerEnv["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+	reconcilerEnv := rcconfig.Config{Config: alarms, AlarmHandlerName: functionName,
+		DeadLetterQueueURL: q.URL + "/123456789012/payments-breaker-alarm-handler-dlq-1a2b3c4"}.Env()
+	reconcilerEnv[lambdaenv.Handler] = rcconfig.Handler
+	reconcilerEnv["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+	reconcilerEnv["AWS_ENDPOINT_URL_CLOUDWATCH"] = cw.URL
+	reconcilerEnv["AWS_ENDPOINT_URL_SQS"] = q.URL
+	fn := testenv.StartRIE(t, bootstrap, handlerEnv)
+	rc := testenv.StartRIE(t, bootstrap, reconcilerEnv)
 
 	require.Nil(t, invoke(t, fn.InvokeURL, "healthcheck-alarm.json"))
 	require.Equal(t, "OPEN", str(getItem(t, client, table), circuit.AttrState), "held open; its OK is lost")
 
-	resp, err := http.Post(fn.InvokeURL, "application/json", strings.NewReader(config.ReconcileInput()))
+	resp, err := http.Post(rc.InvokeURL, "application/json", strings.NewReader(rcconfig.ReconcileInput()))
 	require.NoError(t, err)
 	out, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, "null", string(out), "the run succeeds")
+	var rep struct {
+		Alarms     map[string]string `json:"alarms"`
+		DLQApplied int               `json:"dlqApplied"`
+		ErrorType  string            `json:"errorType"`
+	}
+	require.NoError(t, json.Unmarshal(out, &rep), "%s", out)
+	require.Empty(t, rep.ErrorType, "the run succeeds: %s", out)
+	assert.Equal(t, "CLOSED", rep.Alarms["healthcheck"], "the report is the function's response: %s", out)
+	assert.Equal(t, 1, rep.DLQApplied)
+
+	// The alarm handler takes SNS events only: the schedule's run sent to it
+	// is a malformed notification, and changes nothing.
+	le := invokeBody(t, fn.InvokeURL, rcconfig.ReconcileInput())
+	require.NotNil(t, le)
+	assert.Equal(t, "MalformedNotificationError", le.ErrorType)
 
 	item := getItem(t, client, table)
 	assert.Equal(t, "CLOSED", str(item, circuit.AttrState), "healed by the alarm's current state")
@@ -174,7 +193,7 @@ func TestBootstrapReconcilesOnTheScheduledEvent(t *testing.T) {
 	mu.Unlock()
 
 	var emf map[string]any
-	for _, line := range strings.Split(fn.Output(), "\n") {
+	for _, line := range strings.Split(rc.Output(), "\n") {
 		if i := strings.Index(line, `{"_aws"`); i >= 0 {
 			require.NoError(t, json.Unmarshal([]byte(line[i:]), &emf), line)
 		}

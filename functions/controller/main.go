@@ -1,7 +1,9 @@
-// Command controller is the circuit breaker's Go Lambda for the request path's
-// rare transitions (trip, probe election, reopen) and the operators' overrides;
-// deployed a second time as the healthcheck runner (action healthcheck).
-// The logic is in package handler; this file only wires the runtime.
+// Command controller is the bootstrap of the controller zip, which serves two
+// roles, each its own package with a typed handler: the controller
+// (functions/controller/handler: the request path's trip, elect and reopen)
+// and the healthcheck runner (functions/healthrunner). The function's Handler
+// setting (_HANDLER) names the role; this file only dispatches and wires the
+// runtime. One zip for both keeps the plugin small: they share the SDK.
 package main
 
 import (
@@ -15,7 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner"
+	hrconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner/config"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 func main() {
@@ -25,29 +31,41 @@ func main() {
 	lambda.Start(newHandler(log))
 }
 
-// newHandler validates the configuration at cold start. A misconfigured
-// function still starts and fails every invocation with the configuration
-// error, so the problem shows in Lambda's error metric and in each failed
-// invocation's response (and the state machine's history), not only in one
-// init log line.
-func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) (handler.Response, error) {
-	cfg, err := handler.ConfigFromEnv(os.Getenv)
+// newHandler picks the role and validates its configuration at cold start. A
+// misconfigured function (an unknown Handler, a bad variable) still starts
+// and fails every invocation with the configuration error, so the problem
+// shows in Lambda's error metric and in each failed invocation's response
+// (and the state machine's history), not only in one init log line.
+func newHandler(log *slog.Logger) any {
+	role, err := lambdaenv.Role(os.Getenv, "controller bootstrap", ctlconfig.Handler, hrconfig.Handler)
 	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		return func(context.Context, json.RawMessage) (handler.Response, error) { return handler.Response{}, err }
+		return failing(log, err)
 	}
-	// The SDK's own loading honours AWS_ENDPOINT_URL_DYNAMODB, which the tests
-	// use to point the real bootstrap at dynalite.
+	// The SDK's own loading honours AWS_ENDPOINT_URL_DYNAMODB (and _LAMBDA),
+	// which the tests use to point the real bootstrap at dynalite and at a
+	// local Lambda front.
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		log.Error("loading AWS configuration", "error", err.Error())
-		return func(context.Context, json.RawMessage) (handler.Response, error) { return handler.Response{}, err }
+		return failing(log, err)
 	}
-	h := handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil)
-	if cfg.Healthcheck.FunctionArn != "" {
-		// The healthcheck runner: AWS_ENDPOINT_URL_LAMBDA points it at a
-		// local Lambda front in tests, as for DynamoDB.
-		h.WithInvoker(awslambda.NewFromConfig(awsCfg))
+	switch role {
+	case hrconfig.Handler:
+		cfg, err := hrconfig.FromEnv(os.Getenv)
+		if err != nil {
+			return failing(log, err)
+		}
+		return healthrunner.New(cfg, dynamodb.NewFromConfig(awsCfg), awslambda.NewFromConfig(awsCfg), log, nil).Handle
+	default:
+		cfg, err := ctlconfig.FromEnv(os.Getenv)
+		if err != nil {
+			return failing(log, err)
+		}
+		return handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).Handle
 	}
-	return h.Handle
+}
+
+// failing is a handler that fails every invocation with err.
+func failing(log *slog.Logger, err error) func(context.Context, json.RawMessage) (any, error) {
+	log.Error("invalid configuration", "error", err.Error())
+	return func(context.Context, json.RawMessage) (any, error) { return nil, err }
 }

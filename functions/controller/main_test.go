@@ -22,10 +22,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testlambdas/outage"
+	ctlconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner"
+	hrconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner/config"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,8 +50,14 @@ func invoke(t *testing.T, url, payload string) map[string]any {
 	return m
 }
 
+// env is the controller's environment, with the Handler setting (_HANDLER:
+// the RIE takes the function's Handler from its own AWS_LAMBDA_FUNCTION_HANDLER, else
+// _HANDLER, and sets it as the runtime's _HANDLER (aws-lambda-runtime-interface-emulator
+// internal/lambda/rie/handlers.go, rapidcore/env SetHandler), as Lambda does from the
+// function's Handler setting).
 func env(table, endpoint string) map[string]string {
 	return map[string]string{
+		lambdaenv.Handler:              ctlconfig.Handler,
 		handler.EnvTableName:           table,
 		handler.EnvServiceName:         service,
 		handler.EnvOpenDurationSeconds: "60",
@@ -90,13 +99,8 @@ func TestBootstrapUnderRIE(t *testing.T) {
 	assert.Equal(t, "OPEN", out["state"])
 	assert.Equal(t, "2026-06-01T12:03:05.000Z", out["openUntil"], "backed off: two minutes")
 
-	out = invoke(t, fn.InvokeURL, `{"action":"forceClosed","reason":"vendor confirmed the fix"}`)
-	assert.Equal(t, "FORCED_CLOSED", out["override"])
-	out = invoke(t, fn.InvokeURL, `{"action":"release"}`)
-	assert.Equal(t, "", out["override"])
-
 	// Malformed input: the errorType and the field, as the caller sees them.
-	out = invoke(t, fn.InvokeURL, `{"action":"forceOpen","reason":"x","at":"yesterday"}`)
+	out = invoke(t, fn.InvokeURL, `{"action":"trip","failures":1,"at":"yesterday"}`)
 	assert.Equal(t, "InvalidRequestError", out["errorType"])
 	assert.Contains(t, out["errorMessage"], "at: ")
 
@@ -110,12 +114,13 @@ func TestBootstrapUnderRIE(t *testing.T) {
 			transitions = append(transitions, m["from"].(string)+">"+m["to"].(string))
 		}
 	}
-	assert.Equal(t, []string{"CLOSED>OPEN", "OPEN>HALF_OPEN", "HALF_OPEN>OPEN", "OPEN>FORCED_CLOSED", "FORCED_CLOSED>OPEN"}, transitions)
+	assert.Equal(t, []string{"CLOSED>OPEN", "OPEN>HALF_OPEN", "HALF_OPEN>OPEN"}, transitions)
 	assert.NotContains(t, logs, testenv.FakeSecretAccessKey, "the environment is never logged")
 }
 
 func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
 	url := testenv.RIE(t, testenv.BuildBootstrap(t, "./functions/controller"), map[string]string{
+		lambdaenv.Handler:           ctlconfig.Handler,
 		handler.EnvServiceName:      service,
 		handler.EnvHalfOpenMaxCalls: "many",
 	})
@@ -127,8 +132,8 @@ func TestBootstrapReportsBadConfigurationOnEveryInvocation(t *testing.T) {
 	}
 }
 
-// Issue 10: the healthcheck runner is this bootstrap with the healthcheck's
-// ARN in its environment. Fed the payload EventBridge Scheduler sends for the
+// Issue 10: the healthcheck runner is this bootstrap with Handler
+// "healthrunner" (functions/healthrunner). Fed the payload EventBridge Scheduler sends for the
 // component's schedule (its Input, <aws.scheduler.scheduled-time> replaced as
 // Scheduler does, e.g. 2022-03-22T18:59:43Z:
 // https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html),
@@ -153,15 +158,10 @@ func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	front, err := url.Parse(health.InvokeURL)
 	require.NoError(t, err)
 
-	e := env(table, endpoint)
-	e[handler.EnvHealthcheckFunctionArn] = "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live"
-	e[handler.EnvHealthcheckUnhealthyThreshold] = "1"
-	e[handler.EnvHealthcheckAlarmWindow] = "240"
-	e["AWS_ENDPOINT_URL_LAMBDA"] = front.Scheme + "://" + front.Host
-	runner := testenv.StartRIE(t, runnerBootstrap, e)
+	runner := testenv.StartRIE(t, runnerBootstrap, runnerEnv(table, endpoint, "AWS_ENDPOINT_URL_LAMBDA", front.Scheme+"://"+front.Host))
 
 	payload := func(scheduled string) string {
-		return strings.ReplaceAll(component.HealthcheckRunInput(`{"probe":"deep"}`), "<aws.scheduler.scheduled-time>", scheduled)
+		return strings.ReplaceAll(healthrunner.RunInput(`{"probe":"deep"}`), "<aws.scheduler.scheduled-time>", scheduled)
 	}
 	out := invoke(t, runner.InvokeURL, payload("2026-06-01T12:00:00Z"))
 	require.Less(t, time.Since(epoch), outageFor, "the first run must meet the outage: starting two RIEs took longer than the outage lasts")
@@ -185,48 +185,81 @@ func TestHealthcheckRunnerUnderRIE(t *testing.T) {
 	assert.Equal(t, "CLOSED", out["state"])
 }
 
-// Issue 14 item 8, through the real bootstrap's choice of role (main.go: the
-// healthcheck's ARN in the environment makes the runner): the runner refuses
-// every controller action, and the controller refuses the healthcheck. The
-// runner's role is what EventBridge Scheduler assumes; before, a forceOpen
-// sent to the runner took effect.
-func TestBootstrapRolesTakeOnlyTheirActions(t *testing.T) {
+// runnerEnv is the healthcheck runner's environment as the component renders
+// it (hrconfig.Config.Env), with Lambda's Handler setting and extra pairs.
+func runnerEnv(table, endpoint string, extra ...string) map[string]string {
+	e := hrconfig.Config{
+		TableName: table, ServiceName: service,
+		Policy:       circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
+		ProbeTimeout: 30 * time.Second,
+		FunctionArn:  "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live",
+		Healthcheck:  circuit.HealthcheckPolicy{UnhealthyThreshold: 1, AlarmWindow: 4 * time.Minute},
+	}.Env()
+	e[lambdaenv.Handler] = hrconfig.Handler
+	e["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+	for i := 0; i+1 < len(extra); i += 2 {
+		e[extra[i]] = extra[i+1]
+	}
+	return e
+}
+
+// The bootstrap runs the role its Handler setting names, and nothing when it
+// names none: the setting before roles had names ("bootstrap"), none at all,
+// or another zip's role fail every invocation with a ConfigurationError that
+// names the setting, and write nothing.
+func TestUnknownHandlerFailsEveryInvocation(t *testing.T) {
 	endpoint := testenv.Dynalite(t)
 	client := testenv.DynamoClient(t, endpoint)
 	table := testenv.CreateCircuitTable(t, client)
 	bootstrap := testenv.BuildBootstrap(t, "./functions/controller")
+	for _, h := range []string{"bootstrap", "", "alarmhandler", "Controller"} {
+		e := env(table, endpoint)
+		e[lambdaenv.Handler] = h
+		fn := testenv.StartRIE(t, bootstrap, e)
+		for range 2 {
+			out := invoke(t, fn.InvokeURL, `{"action":"trip","failures":1}`)
+			assert.Equal(t, "ConfigurationError", out["errorType"], h)
+			assert.Contains(t, out["errorMessage"], "_HANDLER", h)
+			assert.Contains(t, out["errorMessage"], "controller, healthrunner", h)
+		}
+	}
+	assert.Empty(t, testenv.CircuitItem(t, client, table, service), "nothing written")
+}
 
-	e := env(table, endpoint)
-	e[handler.EnvHealthcheckFunctionArn] = "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live"
-	e[handler.EnvHealthcheckUnhealthyThreshold] = "1"
-	runner := testenv.StartRIE(t, bootstrap, e)
+// Issue 14 item 8, through the real bootstrap: the controller refuses the
+// operators' overrides (circuitctl's conditional writes) and the schedule's
+// run; the runner's typed event has nothing but a run (its tests:
+// functions/healthrunner).
+func TestControllerTakesOnlyItsActions(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	client := testenv.DynamoClient(t, endpoint)
+	table := testenv.CreateCircuitTable(t, client)
+	controller := testenv.StartRIE(t, testenv.BuildBootstrap(t, "./functions/controller"), env(table, endpoint))
 	for _, payload := range []string{
-		`{"action":"forceOpen","reason":"not the runner's job"}`,
-		`{"action":"forceClosed","reason":"not the runner's job"}`,
-		`{"action":"trip","failures":1}`,
-		`{"action":"elect"}`,
+		`{"action":"forceOpen","reason":"INC-1"}`,
+		`{"action":"forceClosed","reason":"INC-1"}`,
+		`{"action":"release"}`,
+		`{"action":"healthcheck","scheduledTime":"2026-06-01T12:00:00Z","input":{}}`,
 	} {
-		out := invoke(t, runner.InvokeURL, payload)
+		out := invoke(t, controller.InvokeURL, payload)
 		assert.Equal(t, "InvalidRequestError", out["errorType"], payload)
-		assert.Contains(t, out["errorMessage"], "healthcheck runner, which takes only healthcheck", payload)
+		assert.Contains(t, out["errorMessage"], "action: ", payload)
+		if !strings.Contains(payload, "healthcheck") {
+			assert.Contains(t, out["errorMessage"], "circuitctl", "says where overrides went: %s", payload)
+		}
 	}
 	assert.Empty(t, testenv.CircuitItem(t, client, table, service), "nothing written")
 
-	controller := testenv.StartRIE(t, bootstrap, env(table, endpoint))
-	out := invoke(t, controller.InvokeURL, strings.ReplaceAll(component.HealthcheckRunInput(`{}`), "<aws.scheduler.scheduled-time>", "2026-06-01T12:00:00Z"))
-	assert.Equal(t, "InvalidRequestError", out["errorType"])
-	assert.Contains(t, out["errorMessage"], "not the breaker's healthcheck runner")
-
 	// Issue 14 items 6 and 9 at the same door: a trip "at" 9998 is refused,
 	// and a 200 KB field makes a bounded error and bounded log lines.
-	out = invoke(t, controller.InvokeURL, `{"action":"trip","at":"9998-01-01T00:00:00Z","failures":1}`)
+	out := invoke(t, controller.InvokeURL, `{"action":"trip","at":"9998-01-01T00:00:00Z","failures":1}`)
 	assert.Equal(t, "InvalidRequestError", out["errorType"])
 	assert.Contains(t, out["errorMessage"], "at: at 9998-01-01T00:00:00.000Z is more than 5m0s ahead")
 	huge := strings.Repeat("x", 200_000)
 	out = invoke(t, controller.InvokeURL, `{"action":"elect","`+huge+`":1}`)
 	assert.Equal(t, "InvalidRequestError", out["errorType"])
 	assert.Less(t, len(out["errorMessage"].(string)), 1024)
-	for _, line := range strings.Split(controller.Output()+runner.Output(), "\n") {
+	for _, line := range strings.Split(controller.Output(), "\n") {
 		assert.Less(t, len(line), 2048, "log line: %.200s", line)
 	}
 	assert.Empty(t, testenv.CircuitItem(t, client, table, service), "nothing written")

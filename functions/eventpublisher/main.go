@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	epconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/config"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/eventpublisher/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/lambdaenv"
 )
 
 func main() {
@@ -30,6 +32,12 @@ func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) (events
 		return func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
 			return events.DynamoDBEventResponse{}, err
 		}
+	}
+	// One role in this zip; the Handler setting is still checked, so that
+	// every function of ours fails alike when it names no role.
+	if _, err := lambdaenv.Role(os.Getenv, "event publisher bootstrap", epconfig.Handler); err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		return fail(err)
 	}
 	cfg, err := handler.ConfigFromEnv(os.Getenv)
 	if err != nil {

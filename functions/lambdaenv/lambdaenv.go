@@ -1,7 +1,8 @@
 // Package lambdaenv reads our Lambdas' configuration from the environment the
 // component sets: every problem at once (so one redeploy fixes them all), with
 // the variable's name, and never a value that is not a number. Each function's
-// contract (functions/controller/config, functions/alarmhandler/config,
+// contract (functions/controller/config, functions/healthrunner/config,
+// functions/alarmhandler/config, functions/reconciler/config,
 // functions/eventpublisher/config) uses it to read and render its variables.
 package lambdaenv
 
@@ -23,7 +24,7 @@ const (
 	MaxOpenDuration     = "MAX_OPEN_DURATION_SECONDS" // back-off cap, integer seconds >= open duration (0: no back-off)
 	BackoffMultiplier   = "OPEN_BACKOFF_MULTIPLIER"   // >= 0; <= 1 means no back-off
 	// HealthcheckAlarmWindow is circuit.HealthcheckPolicy.AlarmWindow, integer
-	// seconds >= 0: the alarm handler and the controller must agree on it, as
+	// seconds >= 0: the alarm handler and the healthcheck runner must agree on it, as
 	// it orders the healthcheck alarm's notices against the verdicts.
 	HealthcheckAlarmWindow = "HEALTHCHECK_ALARM_WINDOW_SECONDS"
 )

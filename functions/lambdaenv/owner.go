@@ -1,6 +1,6 @@
 package lambdaenv
 
-// The alarm handler's ownership check (functions/alarmhandler/handler/owner.go),
+// The reconciler's ownership check (functions/reconciler/owner.go),
 // which the component configures.
 const (
 	// Owner is the breaker's identity (component.BreakerIdentity); unset turns

@@ -39,11 +39,11 @@ export class CircuitBreaker extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly alarmHandlerName: pulumi.Output<string>;
     /**
-     * ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+     * ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen (its only caller; operators force and release the circuit with circuitctl).
      */
     declare public /*out*/ readonly controllerArn: pulumi.Output<string>;
     /**
-     * Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+     * Name of the controller Lambda (its logs record the request path's transitions). Operators force the circuit open or closed and release it with `circuitctl open|close|release` (docs/runbook.md), not through this function.
      */
     declare public /*out*/ readonly controllerName: pulumi.Output<string>;
     /**
@@ -214,7 +214,7 @@ export interface CircuitBreakerArgs {
      */
     alarmHandlerReservedConcurrency?: number;
     /**
-     * Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+     * Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
      */
     circuitKey?: string;
     /**

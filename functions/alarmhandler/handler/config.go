@@ -23,9 +23,7 @@ const (
 	EnvOpenDurationSeconds    = config.EnvOpenDurationSeconds
 	EnvMaxOpenDuration        = config.EnvMaxOpenDuration
 	EnvBackoffMultiplier      = config.EnvBackoffMultiplier
-	EnvDeadLetterQueueURL     = config.EnvDeadLetterQueueURL
 	EnvHealthcheckAlarmWindow = config.EnvHealthcheckAlarmWindow
 	EnvAlarmTopicArn          = config.EnvAlarmTopicArn
-	EnvFunctionName           = config.EnvFunctionName
 	EnvProbeTimeoutSeconds    = config.EnvProbeTimeoutSeconds
 )

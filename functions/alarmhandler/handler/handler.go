@@ -34,12 +34,8 @@ type Handler struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	// Reconciliation's clients (reconcile.go) and the CircuitState metric's
-	// sink (metric.go).
-	alarms  AlarmsAPI
-	queue   QueueAPI
+	// metrics is the CircuitState metric's sink (metric.go).
 	metrics io.Writer
-	owner   Owner // the item's owner reconciliation records (owner.go)
 }
 
 // New returns a handler writing through client. now is the clock for transition
@@ -93,13 +89,13 @@ var cloudWatchTimeLayouts = []string{
 // line: bounded and escaped (circuit.Quote), however large the notification.
 func quote(s string) string { return circuit.Quote(s) }
 
-// parse turns one SNS record into a notice, or says which field is wrong. A
+// Parse turns one SNS record into a notice, or says which field is wrong. A
 // notice is applied only if it came through this breaker's topic from one of
 // its alarms, in the topic's account and Region (issue 14 item 7b): the topic
 // policy lets only those alarms publish, and this check holds even where the
 // policy is wider (a topic policy edited by hand, a test invoking the handler
 // directly, a replayed dead-letter record).
-func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *MalformedNotificationError) {
+func (h *Handler) Parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *MalformedNotificationError) {
 	bad := &MalformedNotificationError{Record: i, MessageID: circuit.Echo(r.SNS.MessageID)}
 	fail := func(field, format string, args ...any) (circuit.AlarmNotice, *MalformedNotificationError) {
 		bad.Field, bad.Problem = field, fmt.Sprintf(format, args...)
@@ -126,7 +122,7 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 	if m.AlarmName == "" {
 		return fail("AlarmName", "missing")
 	}
-	if !h.classify(&n) {
+	if !h.Classify(&n) {
 		if h.cfg.SlowCallAlarmName != "" {
 			return fail("AlarmName", "%s is none of this circuit's alarms: downstream (%s), healthcheck (%s), slow calls (%s)",
 				quote(m.AlarmName), h.cfg.DownstreamAlarmName, h.cfg.HealthcheckAlarmName, h.cfg.SlowCallAlarmName)
@@ -169,11 +165,11 @@ func (h *Handler) parse(i int, r events.SNSEventRecord) (circuit.AlarmNotice, *M
 	return n, nil
 }
 
-// classify sets the notice's source from its alarm name, for a notification
-// and a reconciliation alike, and dates a healthcheck notice's data by the
+// Classify sets the notice's source from its alarm name, for a notification
+// and a reconciliation (functions/reconciler) alike, and dates a healthcheck notice's data by the
 // alarm's window, so that either is ordered against the runner's verdicts the
 // same way. False: none of this circuit's alarms.
-func (h *Handler) classify(n *circuit.AlarmNotice) bool {
+func (h *Handler) Classify(n *circuit.AlarmNotice) bool {
 	switch {
 	case n.AlarmName == "":
 		return false
@@ -204,7 +200,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) error {
 	}
 	notices := make([]circuit.AlarmNotice, len(ev.Records))
 	for i, r := range ev.Records {
-		n, bad := h.parse(i, r)
+		n, bad := h.Parse(i, r)
 		if bad != nil {
 			// The fields that identify the notification and the one that was
 			// wrong: never the payload (its reason text) nor the environment.
@@ -216,20 +212,18 @@ func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) error {
 		notices[i] = n
 	}
 	for i, n := range notices {
-		if _, err := h.apply(ctx, log.With("snsMessageId", circuit.Echo(ev.Records[i].SNS.MessageID)), n); err != nil {
+		if _, err := h.Apply(ctx, log.With("snsMessageId", circuit.Echo(ev.Records[i].SNS.MessageID)), n, nil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (h *Handler) apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice) (circuit.Outcome, error) {
-	return h.applyUnless(ctx, log, n, nil)
-}
-
-// applyUnless is apply, except that a notice seen returns STALE without a
-// write when seen(the circuit as read) is true.
-func (h *Handler) applyUnless(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice, seen func(circuit.Circuit) bool) (circuit.Outcome, error) {
+// Apply applies one notice to the circuit (circuit.ApplyAlarm), repairing the
+// item with the same write; the reconciler applies the alarms' current state
+// and dead-lettered notifications with it too. With seen, a notice returns
+// STALE without a write when seen(the circuit as read) is true.
+func (h *Handler) Apply(ctx context.Context, log *slog.Logger, n circuit.AlarmNotice, seen func(circuit.Circuit) bool) (circuit.Outcome, error) {
 	now := h.now()
 	var before circuit.Circuit
 	var outcome circuit.Outcome

@@ -60,7 +60,6 @@ func newRigWith(t *testing.T, edit func(*handler.Config)) *rig {
 		HealthcheckAlarmName: healthcheckAlarm,
 		Policy:               circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
 		TopicArn:             topicArn,
-		FunctionName:         functionName,
 	}
 	if edit != nil {
 		edit(&r.cfg)
@@ -132,7 +131,6 @@ func TestConfigFromEnv(t *testing.T) {
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "1.5",
 		handler.EnvAlarmTopicArn:        topicArn,
-		handler.EnvFunctionName:         functionName,
 	}
 	get := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	cfg, err := handler.ConfigFromEnv(get(env))
@@ -170,7 +168,7 @@ func TestHealthcheckAlarmWindowFromEnv(t *testing.T) {
 		handler.EnvTableName: "t", handler.EnvServiceName: service,
 		handler.EnvDownstreamAlarmName: downstreamAlarm, handler.EnvHealthcheckAlarmName: healthcheckAlarm,
 		handler.EnvOpenDurationSeconds: "60", handler.EnvMaxOpenDuration: "600", handler.EnvBackoffMultiplier: "2",
-		handler.EnvAlarmTopicArn: topicArn, handler.EnvFunctionName: functionName,
+		handler.EnvAlarmTopicArn: topicArn,
 	}
 	cfg, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
 	require.NoError(t, err)

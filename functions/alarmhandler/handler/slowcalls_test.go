@@ -25,7 +25,6 @@ func TestSlowCallAlarmNameMustDiffer(t *testing.T) {
 		handler.EnvMaxOpenDuration:      "600",
 		handler.EnvBackoffMultiplier:    "2",
 		handler.EnvAlarmTopicArn:        topicArn,
-		handler.EnvFunctionName:         functionName,
 	}
 	_, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
 	require.ErrorContains(t, err, "SLOW_CALL_ALARM_NAME names the same alarm")

@@ -7,7 +7,6 @@ import "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/control
 // here.
 type (
 	Config             = config.Config
-	HealthcheckConfig  = config.HealthcheckConfig
 	ConfigurationError = config.ConfigurationError
 )
 
@@ -16,14 +15,11 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) { return config.F
 
 // Environment variables the controller reads (config's).
 const (
-	EnvTableName                     = config.EnvTableName
-	EnvServiceName                   = config.EnvServiceName
-	EnvOpenDurationSeconds           = config.EnvOpenDurationSeconds
-	EnvMaxOpenDuration               = config.EnvMaxOpenDuration
-	EnvBackoffMultiplier             = config.EnvBackoffMultiplier
-	EnvHalfOpenMaxCalls              = config.EnvHalfOpenMaxCalls
-	EnvProbeTimeoutSeconds           = config.EnvProbeTimeoutSeconds
-	EnvHealthcheckFunctionArn        = config.EnvHealthcheckFunctionArn
-	EnvHealthcheckUnhealthyThreshold = config.EnvHealthcheckUnhealthyThreshold
-	EnvHealthcheckAlarmWindow        = config.EnvHealthcheckAlarmWindow
+	EnvTableName           = config.EnvTableName
+	EnvServiceName         = config.EnvServiceName
+	EnvOpenDurationSeconds = config.EnvOpenDurationSeconds
+	EnvMaxOpenDuration     = config.EnvMaxOpenDuration
+	EnvBackoffMultiplier   = config.EnvBackoffMultiplier
+	EnvHalfOpenMaxCalls    = config.EnvHalfOpenMaxCalls
+	EnvProbeTimeoutSeconds = config.EnvProbeTimeoutSeconds
 )

@@ -1,14 +1,13 @@
 // Package handler is the controller Lambda's logic: the request path's rare
 // transitions, which need time arithmetic that Amazon States Language cannot do
-// (trip, elect a probe, reopen), and the operators' overrides (force open,
-// force closed, release).
+// (trip, elect a probe, reopen). The state machine is its only caller, with
+// {"action": ..., "at": <its clock>, ...} and "key":"<key>" for one key of a
+// per-key breaker (docs/per-key.md). Operators' overrides are circuitctl's
+// conditional writes (circuit.SetOverride), not the controller's.
 //
-// The state machine invokes it with {"action": ..., "at": <its clock>, ...};
-// operators with `aws lambda invoke --payload '{"action":"forceOpen",
-// "reason":"..."}'`, adding "key":"<key>" to act on one key of a per-key
-// breaker (docs/per-key.md). Each action is a pure function of package circuit applied
-// through circuitstore.Update, so racing writers (other executions, the alarm
-// handler, the state machine's own conditional updates) lose nothing.
+// Each action is a pure function of package circuit applied through
+// circuitstore.Update, so racing writers (other executions, the alarm handler,
+// the state machine's own conditional updates) lose nothing.
 package handler
 
 import (
@@ -44,20 +43,9 @@ const (
 	// ActionReopen opens a HALF_OPEN circuit again after a probe failed, for the
 	// next back-off duration. Fields: error, halfOpenUntil (the probe's period).
 	ActionReopen Action = "reopen"
-	// ActionForceOpen, ActionForceClosed and ActionRelease are the operators':
-	// set or clear the override. Fields: reason (required to force).
-	ActionForceOpen   Action = "forceOpen"
-	ActionForceClosed Action = "forceClosed"
-	ActionRelease     Action = "release"
-	// ActionHealthcheck is one scheduled run of the healthcheck (the schedule
-	// targets the breaker's healthcheck runner, this code with the
-	// healthcheck's ARN in its environment): invoke it synchronously and apply
-	// its verdict to the breaker's item (circuit.ApplyVerdict). Fields:
-	// scheduledTime (the run's identity), input (the healthcheck's payload).
-	ActionHealthcheck Action = "healthcheck"
 )
 
-var actions = []Action{ActionTrip, ActionElect, ActionReopen, ActionForceOpen, ActionForceClosed, ActionRelease, ActionHealthcheck}
+var actions = []Action{ActionTrip, ActionElect, ActionReopen}
 
 // Request is the controller's input.
 type Request struct {
@@ -76,20 +64,11 @@ type Request struct {
 	Error string `json:"error,omitempty"`
 	// HalfOpenUntil is the half-open period the failed probe belonged to (reopen).
 	HalfOpenUntil string `json:"halfOpenUntil,omitempty"`
-	// Reason is the operator's reason (forceOpen, forceClosed, release).
-	Reason string `json:"reason,omitempty"`
 	// Key names one key's circuit of a per-key breaker (docs/per-key.md): the
 	// action applies to its item, circuit.ItemKey(service, key). Absent or
 	// empty: the breaker's own item, which governs every key. Any action takes
-	// it: the state machine sends the key of the circuit it acted on, and an
-	// operator forces or releases one key with it.
+	// it: the state machine sends the key of the circuit it acted on.
 	Key string `json:"key,omitempty"`
-	// ScheduledTime is the run's time as EventBridge Scheduler renders
-	// <aws.scheduler.scheduled-time> (healthcheck): it identifies the run, so a
-	// run delivered twice counts once.
-	ScheduledTime string `json:"scheduledTime,omitempty"`
-	// Input is the JSON document passed to the healthcheck (healthcheck).
-	Input json.RawMessage `json:"input,omitempty"`
 }
 
 // Response is the controller's output. Every field is always present, so that
@@ -108,10 +87,6 @@ type Response struct {
 	OpenUntil     string           `json:"openUntil"`
 	HalfOpenUntil string           `json:"halfOpenUntil"`
 	Version       int64            `json:"version"`
-	// Verdict is the healthcheck's, HEALTHY or UNHEALTHY: healthcheck only,
-	// absent otherwise (the state machine never runs that action, so its
-	// ResultSelectors never read it).
-	Verdict string `json:"verdict,omitempty"`
 }
 
 // InvalidRequestError is input the controller cannot act on. Its type name is
@@ -142,8 +117,6 @@ type Handler struct {
 	// metrics receives a CircuitState datapoint on each transition
 	// (circuit/circuitmetric).
 	metrics io.Writer
-
-	invoker Invoker // runs the healthcheck; nil: the action is refused
 }
 
 // New returns a controller writing through client. now is the clock used when a
@@ -168,17 +141,21 @@ func (h *Handler) Logger() *slog.Logger { return h.log }
 // bounded and escaped (circuit.Quote), however large the request.
 func quote(s string) string { return circuit.Quote(s) }
 
-// parse decodes and checks a request, naming the first bad field.
-func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestError) {
-	bad := func(field, format string, args ...any) (Request, time.Time, *InvalidRequestError) {
-		return Request{}, time.Time{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
+// decode reads the payload strictly into a Request, naming the field that
+// does not fit: aws-lambda-go's own decoding would drop a misspelt field, and
+// name no field for a mistyped one.
+func decode(payload []byte) (Request, *InvalidRequestError) {
+	bad := func(field, format string, args ...any) (Request, *InvalidRequestError) {
+		return Request{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
 	}
 	var req Request
 	dec := json.NewDecoder(bytes.NewReader(payload))
-	// A misspelt field ("reson") would otherwise be silently dropped from an
-	// operator's command.
+	// A misspelt field ("failure") would otherwise be silently dropped.
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		if hint := retired(payload); hint != "" {
+			return bad("action", "%s", hint)
+		}
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
@@ -191,7 +168,7 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 			if name == "" {
 				name = `""`
 			}
-			return bad(name, "unknown field (expected action, at, failures, error, halfOpenUntil, reason, key, scheduledTime, input)")
+			return bad(name, "unknown field (expected action, at, failures, error, halfOpenUntil, key)")
 		default:
 			// The JSON error names a position and a character, never the content.
 			return bad("(payload)", "not a JSON object: %v", err)
@@ -200,7 +177,18 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 	if dec.More() {
 		return bad("(payload)", "more than one JSON value")
 	}
+	if retiredActions[string(req.Action)] != "" {
+		return bad("action", "%s", retired(payload))
+	}
+	return req, nil
+}
 
+// validate checks a request's values, naming the first bad field, and
+// returns the time it acts at.
+func (h *Handler) validate(req Request) (Request, time.Time, *InvalidRequestError) {
+	bad := func(field, format string, args ...any) (Request, time.Time, *InvalidRequestError) {
+		return Request{}, time.Time{}, &InvalidRequestError{Field: field, Problem: fmt.Sprintf(format, args...)}
+	}
 	known := false
 	for _, a := range actions {
 		known = known || req.Action == a
@@ -208,14 +196,10 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 	switch {
 	case req.Action == "":
 		return bad("action", "missing: expected one of %s", actionList())
+	case retiredActions[string(req.Action)] != "":
+		return bad("action", "%s is not the controller's (it takes %s): it is %s", req.Action, actionList(), retiredActions[string(req.Action)])
 	case !known:
 		return bad("action", "%s is not one of %s", quote(string(req.Action)), actionList())
-	case h.runner() && req.Action != ActionHealthcheck:
-		// The runner is the controller's code with the healthcheck's ARN:
-		// it must not take the controller's actions, or whoever may invoke
-		// it (its schedule's role) could force or trip the circuit.
-		return bad("action", "%s: this function is the breaker's healthcheck runner, which takes only %s; send %s to the breaker's controller",
-			quote(string(req.Action)), ActionHealthcheck, quote(string(req.Action)))
 	}
 
 	if req.Key != "" {
@@ -251,32 +235,38 @@ func (h *Handler) parse(payload []byte) (Request, time.Time, *InvalidRequestErro
 				return bad("halfOpenUntil", "%s is not an RFC 3339 time", quote(req.HalfOpenUntil))
 			}
 		}
-	case ActionForceOpen, ActionForceClosed:
-		if circuit.CheckOverrideReason(overrideOf(req.Action), req.Reason) != nil {
-			return bad("reason", "missing: say why the circuit is forced (it is recorded on the circuit)")
-		}
-	case ActionHealthcheck:
-		if !h.runner() {
-			return bad("action", "healthcheck: this function is not the breaker's healthcheck runner (%s is not set)", EnvHealthcheckFunctionArn)
-		}
-		at, bad := healthcheckTime(req, now, clock)
-		if bad != nil {
-			return Request{}, time.Time{}, bad
-		}
-		return req, at, nil
 	}
 	return req, now, nil
 }
-
-// runner reports whether this function is the breaker's healthcheck runner:
-// the controller's code deployed with the healthcheck's ARN (main.go gives it
-// the Lambda client then).
-func (h *Handler) runner() bool { return h.cfg.Healthcheck.FunctionArn != "" && h.invoker != nil }
 
 // limits are the item's deadlines' bounds under this function's settings, for
 // circuit.Repair.
 func (h *Handler) limits() circuit.Limits {
 	return circuit.Limits{Open: h.cfg.Policy, ProbeTimeout: h.cfg.Probes.Timeout}
+}
+
+// retiredActions are actions the controller took before each function had one
+// job, and where they went.
+var retiredActions = map[string]string{
+	"forceOpen":   "an operator's override: run `circuitctl open SERVICE --reason TEXT` (docs/runbook.md)",
+	"forceClosed": "an operator's override: run `circuitctl close SERVICE --reason TEXT` (docs/runbook.md)",
+	"release":     "an operator's override: run `circuitctl release SERVICE` (docs/runbook.md)",
+	"healthcheck": "the healthcheck runner's job (functions/healthrunner), which the breaker's schedule invokes",
+}
+
+// retired explains a request for a retired action ("" for any other), read
+// leniently so that the explanation wins over the retired action's fields.
+func retired(payload []byte) string {
+	var a struct {
+		Action string `json:"action"`
+	}
+	if json.Unmarshal(payload, &a) != nil {
+		return ""
+	}
+	if where, ok := retiredActions[a.Action]; ok {
+		return fmt.Sprintf("%s is not the controller's (it takes %s): it is %s", a.Action, actionList(), where)
+	}
+	return ""
 }
 
 func actionList() string {
@@ -287,13 +277,30 @@ func actionList() string {
 	return strings.Join(s, ", ")
 }
 
-// Handle is the Lambda handler.
+// Handle is the Lambda handler: the payload decoded strictly (decode), then
+// HandleRequest.
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response, error) {
+	req, bad := decode(payload)
+	if bad != nil {
+		h.logger(ctx).Error("invalid controller request", "field", bad.Field, "problem", bad.Problem)
+		return Response{}, bad
+	}
+	return h.HandleRequest(ctx, req)
+}
+
+func (h *Handler) logger(ctx context.Context) *slog.Logger {
 	log := h.log.With("service", h.cfg.ServiceName)
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With("requestId", lc.AwsRequestID)
 	}
-	req, now, bad := h.parse(payload)
+	return log
+}
+
+// HandleRequest is the controller's typed handler: one trip, election or
+// reopening of the circuit the request names.
+func (h *Handler) HandleRequest(ctx context.Context, req Request) (Response, error) {
+	log := h.logger(ctx)
+	req, now, bad := h.validate(req)
 	if bad != nil {
 		// The field and the problem only: never the payload.
 		log.Error("invalid controller request", "field", bad.Field, "problem", bad.Problem)
@@ -304,19 +311,6 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		log = log.With("key", circuit.Echo(req.Key))
 	}
 
-	// The healthcheck runs before the update, never inside it: Update may
-	// call its function again after a conflict, and one run is one check.
-	var verdict circuit.HealthcheckVerdict
-	if req.Action == ActionHealthcheck {
-		log = log.With("run", circuit.FormatTime(now))
-		v, err := h.runHealthcheck(ctx, log, req, now)
-		if err != nil {
-			return Response{}, err
-		}
-		verdict = v
-		now = h.now().UTC() // the verdict is applied when the answer came
-	}
-
 	var admitted bool
 	var before circuit.Circuit
 	var fixes []string
@@ -325,8 +319,8 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 		// Whatever the item holds that the rules cannot trust is repaired
 		// first, with this write: the action then applies to a sound circuit.
 		c, fixes = c.Repair(h.now().UTC(), h.limits())
-		next, changed, err := h.act(req, c, now, verdict, &admitted)
-		return next, changed || len(fixes) > 0, err
+		next, changed := h.act(req, c, now, &admitted)
+		return next, changed || len(fixes) > 0, nil
 	})
 	if len(fixes) > 0 {
 		log.Warn("circuit item repaired", "fixes", fixes, "version", after.Version)
@@ -353,12 +347,6 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 	}
 	if resp.State == "" {
 		resp.State = circuit.Closed
-	}
-	if req.Action == ActionHealthcheck {
-		resp.Verdict = "UNHEALTHY"
-		if verdict.Healthy {
-			resp.Verdict = "HEALTHY"
-		}
 	}
 
 	attrs := []any{"state", string(resp.State), "version", after.Version, "at", circuit.FormatTime(now)}
@@ -393,7 +381,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (Response
 }
 
 // act applies the request's action to c (one of package circuit's rules).
-func (h *Handler) act(req Request, c circuit.Circuit, now time.Time, verdict circuit.HealthcheckVerdict, admitted *bool) (circuit.Circuit, bool, error) {
+func (h *Handler) act(req Request, c circuit.Circuit, now time.Time, admitted *bool) (circuit.Circuit, bool) {
 	var next circuit.Circuit
 	var changed bool
 	switch req.Action {
@@ -407,37 +395,17 @@ func (h *Handler) act(req Request, c circuit.Circuit, now time.Time, verdict cir
 			period, _ = circuit.ParseTime(req.HalfOpenUntil)
 		}
 		next, changed = c.Reopen(now, h.cfg.Policy, period.UTC(), orUnknown(req.Error))
-	case ActionForceOpen, ActionForceClosed, ActionRelease:
-		// The operators' rule, shared with circuitctl.
-		return c.SetOverride(overrideOf(req.Action), now, req.Reason)
-	case ActionHealthcheck:
-		var outcome circuit.Outcome
-		next, outcome = c.ApplyVerdict(verdict, now, h.cfg.Policy, h.cfg.Healthcheck.Policy)
-		changed = outcome.Changed()
 	}
-	return next, changed, nil
+	return next, changed
 }
 
 func sameTransition(a, b circuit.Transition) bool {
 	return a.At.Equal(b.At) && a.From == b.From && a.To == b.To && a.Reason == b.Reason
 }
 
-// overrideOf is the override an operator's action sets (none for release).
-func overrideOf(a Action) circuit.Override {
-	switch a {
-	case ActionForceOpen:
-		return circuit.ForcedOpen
-	case ActionForceClosed:
-		return circuit.ForcedClosed
-	}
-	return circuit.NoOverride
-}
-
-func orUnknown(s string) string { return orDefault(s, "unknown error") }
-
-func orDefault(s, def string) string {
+func orUnknown(s string) string {
 	if strings.TrimSpace(s) == "" {
-		return def
+		return "unknown error"
 	}
 	return s
 }

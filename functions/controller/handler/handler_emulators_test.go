@@ -180,51 +180,29 @@ func TestReopenBacksOffAndIgnoresOtherPeriods(t *testing.T) {
 	assert.NotContains(t, r.item(), circuit.AttrHalfOpenUntil, "the period ended with the opening")
 }
 
-func TestOperatorOverrides(t *testing.T) {
-	r := newRig(t, 1)
-	resp := r.must(`{"action":"forceOpen","reason":"INC-42: payments provider down"}`)
-	assert.Equal(t, handler.Response{Action: handler.ActionForceOpen, Changed: true, State: circuit.Closed, Override: circuit.ForcedOpen, Version: 1}, resp)
-	c := r.circuit()
-	assert.Equal(t, circuit.Transition{At: lambdaClock, From: circuit.Closed, To: circuit.State(circuit.ForcedOpen), Reason: "manual: INC-42: payments provider down"}, c.LastTransition)
-	line := r.logLines()[0]
-	assert.Equal(t, "circuit transition", line["msg"])
-	assert.Equal(t, "FORCED_OPEN", line["to"])
-	assert.Equal(t, "FORCED_OPEN", line["override"])
-
-	assert.False(t, r.must(`{"action":"forceOpen","reason":"again"}`).Changed, "idempotent")
-
-	resp = r.must(`{"action":"forceClosed","reason":"drill","at":"` + at(0) + `"}`)
-	assert.Equal(t, circuit.ForcedClosed, resp.Override)
-	assert.Equal(t, circuit.State(circuit.ForcedOpen), r.circuit().LastTransition.From)
-
-	resp = r.must(`{"action":"release"}`)
-	assert.True(t, resp.Changed)
-	assert.Equal(t, circuit.NoOverride, resp.Override)
-	assert.Equal(t, "manual: released by an operator", r.circuit().LastTransition.Reason)
-	assert.NotContains(t, r.item(), circuit.AttrOverride)
-	assert.False(t, r.must(`{"action":"release","reason":"x"}`).Changed)
-}
-
 func TestMalformedRequestsNameTheFieldAndChangeNothing(t *testing.T) {
 	r := newRig(t, 1)
 	r.put(circuit.Circuit{State: circuit.Closed, Failures: 2})
 	before := r.item()
 	r.logLines()
 	for payload, field := range map[string]string{
-		`not json`:                                    "(payload)",
-		`[1,2]`:                                       "(payload)",
-		`{"action":"trip","failures":1} {}`:           "(payload)",
-		`{}`:                                          "action",
-		`{"action":"explode"}`:                        "action",
-		`{"action":7}`:                                "action",
-		`{"action":"elect","at":"noon"}`:              "at",
-		`{"action":"trip"}`:                           "failures",
-		`{"action":"trip","failures":0}`:              "failures",
-		`{"action":"trip","failures":"3"}`:            "failures",
-		`{"action":"forceOpen"}`:                      "reason",
-		`{"action":"forceClosed","reason":"  "}`:      "reason",
+		`not json`:                          "(payload)",
+		`[1,2]`:                             "(payload)",
+		`{"action":"trip","failures":1} {}`: "(payload)",
+		`{}`:                                "action",
+		`{"action":"explode"}`:              "action",
+		`{"action":7}`:                      "action",
+		`{"action":"elect","at":"noon"}`:    "at",
+		`{"action":"trip"}`:                 "failures",
+		`{"action":"trip","failures":0}`:    "failures",
+		`{"action":"trip","failures":"3"}`:  "failures",
 		`{"action":"reopen","halfOpenUntil":"later"}`: "halfOpenUntil",
-		`{"action":"forceOpen","reson":"hunter2-secret-in-typo"}`: "reson",
+		// The operators' overrides are circuitctl's, never the controller's.
+		`{"action":"forceOpen","reason":"INC-1"}`:             "action",
+		`{"action":"release"}`:                                "action",
+		`{"action":"healthcheck"}`:                            "action",
+		`{"action":"elect","reson":"hunter2-secret-in-typo"}`: "reson",
+		`{"action":"trip","failures":1,"scheduledTime":"x"}`:  "scheduledTime",
 	} {
 		_, err := r.call(payload)
 		var bad *handler.InvalidRequestError
@@ -236,7 +214,7 @@ func TestMalformedRequestsNameTheFieldAndChangeNothing(t *testing.T) {
 	}
 	logs := r.logs.take()
 	assert.NotContains(t, string(logs), "hunter2", "payload values are never logged")
-	assert.Equal(t, 14, strings.Count(string(logs), `"msg":"invalid controller request"`))
+	assert.Equal(t, 16, strings.Count(string(logs), `"msg":"invalid controller request"`))
 }
 
 // "at" is $$.Execution.StartTime, which AWS writes without the fraction when
@@ -269,9 +247,9 @@ func TestTimesInEitherForm(t *testing.T) {
 }
 
 // A per-key breaker's controller acts on the named key's item only
-// (circuit.ItemKey: "<service>#<key>", docs/per-key.md): a trip, an operator's
-// override and its release on "stripe" leave the breaker's own item and the
-// other keys' untouched.
+// (circuit.ItemKey: "<service>#<key>", docs/per-key.md): a trip and an
+// election on "stripe" leave the breaker's own item and the other keys'
+// untouched.
 func TestKeyedActionsWriteOnlyThatKeysItem(t *testing.T) {
 	r := newRig(t, 1)
 	ctx := context.Background()
@@ -288,34 +266,58 @@ func TestKeyedActionsWriteOnlyThatKeysItem(t *testing.T) {
 	assert.Equal(t, circuit.Open, got.State)
 	assert.Equal(t, t0.Add(time.Minute), got.OpenUntil)
 
-	resp = r.must(`{"action":"forceOpen","reason":"provider maintenance","key":"adyen"}`)
-	assert.Equal(t, circuit.ForcedOpen, resp.Override)
+	resp = r.must(`{"action":"elect","at":"` + at(time.Minute) + `","key":"stripe"}`)
+	assert.True(t, resp.Admitted)
+	assert.Equal(t, circuit.HalfOpen, resp.State)
+
+	// The breaker's own item and another key's were never written.
+	assert.Nil(t, r.item())
 	adyen, err := r.store.Get(ctx, circuit.ItemKey(service, "adyen"))
 	require.NoError(t, err)
-	assert.Equal(t, circuit.ForcedOpen, adyen.Override)
-
-	// The breaker's own item was never written.
-	assert.Nil(t, r.item())
-
-	r.must(`{"action":"release","key":"adyen"}`)
-	adyen, err = r.store.Get(ctx, circuit.ItemKey(service, "adyen"))
-	require.NoError(t, err)
-	assert.Equal(t, circuit.NoOverride, adyen.Override)
+	assert.Equal(t, int64(0), adyen.Version)
 }
 
 func TestInvalidKeyNamesTheFieldAndTheRule(t *testing.T) {
 	r := newRig(t, 1)
 	for _, payload := range []string{
-		`{"action":"forceOpen","reason":"x","key":"a#b"}`,
-		`{"action":"forceOpen","reason":"x","key":"` + strings.Repeat("k", 2100) + `"}`,
-		`{"action":"forceOpen","reason":"x","key":7}`,
+		`{"action":"trip","failures":1,"key":"a#b"}`,
+		`{"action":"trip","failures":1,"key":"` + strings.Repeat("k", 2100) + `"}`,
+		`{"action":"trip","failures":1,"key":7}`,
 	} {
 		_, err := r.call(payload)
 		var bad *handler.InvalidRequestError
-		require.ErrorAs(t, err, &bad, payload[:40])
+		require.ErrorAs(t, err, &bad, "%.40s", payload)
 		assert.Equal(t, "key", bad.Field)
 	}
 	assert.Nil(t, r.item())
 }
 
 func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }
+
+// The typed handler validates a Request as Handle validates a payload: the
+// same rules, the same named fields; a retired action says where it went.
+func TestHandleRequestValidatesLikeAPayload(t *testing.T) {
+	r := newRig(t, 1)
+	r.put(circuit.Circuit{State: circuit.Closed, Failures: 3})
+	before := r.item()
+	three := 3
+	for req, field := range map[*handler.Request]string{
+		{Action: "forceOpen"}:                                      "action",
+		{Action: "healthcheck"}:                                    "action",
+		{Action: handler.ActionTrip}:                               "failures",
+		{Action: handler.ActionElect, At: "noon"}:                  "at",
+		{Action: handler.ActionTrip, Failures: &three, Key: "a#b"}: "key",
+	} {
+		_, err := r.h.HandleRequest(context.Background(), *req)
+		var bad *handler.InvalidRequestError
+		require.ErrorAs(t, err, &bad, "%+v", *req)
+		assert.Equal(t, field, bad.Field, "%+v", *req)
+		if req.Action == "forceOpen" {
+			assert.Contains(t, bad.Problem, "circuitctl open")
+		}
+	}
+	assert.Equal(t, before, r.item(), "nothing written")
+	resp, err := r.h.HandleRequest(context.Background(), handler.Request{Action: handler.ActionTrip, At: at(0), Failures: &three, Error: "DownstreamBoom"})
+	require.NoError(t, err)
+	assert.Equal(t, circuit.Open, resp.State)
+}

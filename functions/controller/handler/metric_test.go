@@ -35,9 +35,9 @@ func TestControllerTransitionsPublishCircuitState(t *testing.T) {
 	assert.Equal(t, []any{[]any{circuit.MetricDimension}}, d["Dimensions"])
 	assert.Equal(t, []any{map[string]any{"Name": circuit.MetricName, "Unit": "None"}}, d["Metrics"])
 
-	// Forcing open an open circuit changes what callers get no more: no datapoint.
+	// A trip of an open circuit changes nothing: no datapoint.
 	metrics.Reset()
-	r.must(`{"action":"forceOpen","reason":"maintenance"}`)
+	assert.False(t, r.must(`{"action":"trip","at":"`+at(0)+`","failures":3,"error":"DownstreamBoom"}`).Changed)
 	assert.Empty(t, metrics.String())
 
 	// A per-key circuit's transitions publish none: one custom metric per key

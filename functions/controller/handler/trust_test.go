@@ -6,15 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/smithy-go"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
@@ -22,7 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Issue 14 item 6: "at" and scheduledTime more than circuit.MaxClockSkew
+// Issue 14 item 6: "at" more than circuit.MaxClockSkew
 // ahead of the Lambda's clock are refused, logged, and change nothing. The
 // reported case: a trip "at" 9998 opened the circuit until 9998.
 func TestTimesFromTheFutureAreRefused(t *testing.T) {
@@ -33,7 +30,7 @@ func TestTimesFromTheFutureAreRefused(t *testing.T) {
 	for _, payload := range []string{
 		`{"action":"trip","at":"9998-01-01T00:00:00Z","failures":3,"error":"DownstreamBoom"}`,
 		`{"action":"elect","at":"9998-01-01T00:00:00Z"}`,
-		`{"action":"forceOpen","reason":"x","at":"` + circuit.FormatTime(lambdaClock.Add(circuit.MaxClockSkew+time.Millisecond)) + `"}`,
+		`{"action":"reopen","error":"x","at":"` + circuit.FormatTime(lambdaClock.Add(circuit.MaxClockSkew+time.Millisecond)) + `"}`,
 	} {
 		_, err := r.call(payload)
 		var bad *handler.InvalidRequestError
@@ -49,49 +46,15 @@ func TestTimesFromTheFutureAreRefused(t *testing.T) {
 	resp := r.must(`{"action":"trip","at":"` + circuit.FormatTime(lambdaClock.Add(circuit.MaxClockSkew)) + `","failures":3}`)
 	assert.Equal(t, circuit.Open, resp.State)
 
-	fake := &fakeLambda{answer: failing}
-	runner := newRunner(t, 1, fake)
-	_, err := runner.call(`{"action":"healthcheck","scheduledTime":"9999-12-31T23:59:59Z"}`)
-	var bad *handler.InvalidRequestError
-	require.ErrorAs(t, err, &bad)
-	assert.Equal(t, "scheduledTime", bad.Field)
-	assert.Empty(t, fake.calls, "the healthcheck is not run for a run from the future")
-	assert.Empty(t, runner.item())
 }
 
-// Issue 14 item 6, state an earlier bug left: the item already holds far
-// future times (an open deadline in 9998, a healthcheck ALARM and a run in
-// 9999). The next write of either Lambda role repairs them, so the healthy
-// runs release the hold and the next call is a probe.
+// Issue 14 item 6, state an earlier bug left: a trip "at" 9998 already
+// written; the next call's election repairs the deadline and admits the probe
+// (the runner's repair: functions/healthrunner).
 func TestFarFutureTimesInTheItemAreRepaired(t *testing.T) {
-	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-	fake := &fakeLambda{answer: healthy}
-	runner := newRunner(t, 1, fake)
-	runner.put(circuit.Circuit{State: circuit.Open, OpenUntil: time.Date(9998, 1, 1, 0, 1, 0, 0, time.UTC), Openings: 1,
-		Healthcheck: circuit.AlarmStatus{State: circuit.AlarmStateAlarm, ChangedAt: far}, HealthcheckRuns: circuit.HealthcheckRuns{At: far, Unhealthy: 1}})
-	require.Equal(t, circuit.Reject, circuit.Decide(runner.circuit(), lambdaClock, 1))
-
-	resp := runner.must(scheduled(time.Minute))
-	assert.Equal(t, "HEALTHY", resp.Verdict)
-	assert.Equal(t, circuit.Closed, resp.State, "the healthy run releases the hold and closes")
-	c := runner.circuit()
-	assert.Equal(t, t0.Add(time.Minute), c.HealthcheckRuns.At)
-	assert.True(t, c.OpenUntil.IsZero())
-	var repaired map[string]any
-	for _, l := range runner.logLines() {
-		if l["msg"] == "circuit item repaired" {
-			repaired = l
-		}
-	}
-	require.NotNil(t, repaired, "the repair is logged")
-	assert.Equal(t, "WARN", repaired["level"])
-	assert.Len(t, repaired["fixes"], 3)
-
-	// The controller: a trip "at" 9998 already written; the next call's
-	// election repairs the deadline and admits the probe.
 	r := newRig(t, 1)
 	r.put(circuit.Circuit{State: circuit.Open, OpenUntil: time.Date(9998, 1, 1, 0, 1, 0, 0, time.UTC), Openings: 1})
-	resp = r.must(`{"action":"elect","at":"` + circuit.FormatTime(lambdaClock) + `"}`)
+	resp := r.must(`{"action":"elect","at":"` + circuit.FormatTime(lambdaClock) + `"}`)
 	assert.True(t, resp.Admitted)
 	assert.Equal(t, circuit.HalfOpen, resp.State)
 }
@@ -134,74 +97,6 @@ func TestHandWrittenValuesDoNotWedgeTheController(t *testing.T) {
 	}
 }
 
-// Issue 14 item 8: the runner is the controller's code, but takes only its
-// own job; the controller does not run the healthcheck.
-func TestRunnerTakesOnlyTheHealthcheck(t *testing.T) {
-	fake := &fakeLambda{answer: healthy}
-	runner := newRunner(t, 1, fake)
-	runner.put(circuit.Circuit{State: circuit.Closed, Failures: 5})
-	before := runner.item()
-	for _, payload := range []string{
-		`{"action":"forceOpen","reason":"INC-1"}`,
-		`{"action":"forceClosed","reason":"INC-1"}`,
-		`{"action":"release"}`,
-		`{"action":"trip","failures":5,"error":"x"}`,
-		`{"action":"elect"}`,
-		`{"action":"reopen"}`,
-	} {
-		_, err := runner.call(payload)
-		var bad *handler.InvalidRequestError
-		require.ErrorAs(t, err, &bad, payload)
-		assert.Equal(t, "action", bad.Field)
-		assert.Contains(t, bad.Problem, "healthcheck runner, which takes only healthcheck")
-		assert.Equal(t, before, runner.item(), payload)
-	}
-	assert.Empty(t, fake.calls)
-	assert.Equal(t, "HEALTHY", runner.must(scheduled(time.Minute)).Verdict)
-}
-
-// Issue 14 item 13: runs overlap when one is slower than the interval. The
-// run scheduled first fails slowly; the next one answers healthy first. The
-// slow failure, applied last, is older than the healthy run and must not open
-// the circuit.
-func TestSlowUnhealthyRunFinishingLastDoesNotOpen(t *testing.T) {
-	release := make(chan struct{})
-	started := make(chan struct{}, 1)
-	var n int
-	var mu sync.Mutex
-	fake := &fakeLambda{answer: func() (*lambda.InvokeOutput, error) {
-		mu.Lock()
-		n++
-		first := n == 1
-		mu.Unlock()
-		if first {
-			started <- struct{}{}
-			<-release
-			return failing()
-		}
-		return healthy()
-	}}
-	r := newRunner(t, 1, fake)
-	slow := make(chan handler.Response, 1)
-	go func() {
-		resp, err := r.call(scheduled(time.Minute))
-		assert.NoError(t, err)
-		slow <- resp
-	}()
-	<-started
-	fast := r.must(scheduled(2 * time.Minute))
-	assert.Equal(t, "HEALTHY", fast.Verdict)
-	assert.True(t, fast.Changed, "the healthy run is recorded")
-	close(release)
-	resp := <-slow
-	assert.Equal(t, "UNHEALTHY", resp.Verdict)
-	assert.False(t, resp.Changed, "stale: older than the healthy run")
-	c := r.circuit()
-	assert.Equal(t, circuit.Closed, c.State)
-	assert.Equal(t, t0.Add(2*time.Minute), c.HealthcheckRuns.At)
-	assert.Equal(t, circuit.Admit, circuit.Decide(c, lambdaClock, 1))
-}
-
 // Issue 14 item 9: a 200 KB field, wherever it is, gives bounded errors and
 // bounded log lines.
 func TestHugeFieldsGiveBoundedLogs(t *testing.T) {
@@ -216,7 +111,6 @@ func TestHugeFieldsGiveBoundedLogs(t *testing.T) {
 		`{"action":"elect","key":` + q(huge) + `}`,
 		`{"action":"reopen","halfOpenUntil":` + q(huge) + `}`,
 		`{"action":"trip","failures":3,"error":` + q(huge) + `}`,
-		`{"action":"forceOpen","reason":` + q(huge) + `}`,
 	}
 	check := func(t *testing.T, r *rig, err error) {
 		t.Helper()
@@ -235,17 +129,4 @@ func TestHugeFieldsGiveBoundedLogs(t *testing.T) {
 	}
 	assert.LessOrEqual(t, len(r.circuit().LastTransition.Reason), 300, "the item keeps a bounded reason")
 
-	runner := newRunner(t, 1, &fakeLambda{answer: func() (*lambda.InvokeOutput, error) {
-		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String(huge), Payload: []byte(`{"errorType":` + q(huge) + `,"errorMessage":` + q(huge) + `}`)}, nil
-	}})
-	for _, p := range []string{
-		`{"action":"healthcheck","scheduledTime":` + q(huge) + `}`,
-		scheduled(time.Minute),
-	} {
-		_, err := runner.call(p)
-		check(t, runner, err)
-	}
-	runner.h.WithInvoker(&fakeLambda{answer: func() (*lambda.InvokeOutput, error) { return nil, &smithy.GenericAPIError{Code: huge, Message: huge} }})
-	_, err := runner.call(scheduled(2 * time.Minute))
-	check(t, runner, err)
 }

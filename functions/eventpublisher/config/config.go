@@ -65,3 +65,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	return c, nil
 }
+
+// Handler is the event publisher's role name, its function's Handler setting
+// (functions/eventpublisher/main.go checks it).
+const Handler = "eventpublisher"

@@ -27,9 +27,9 @@ type CircuitBreaker struct {
 	AlarmHandlerArn pulumi.StringOutput `pulumi:"alarmHandlerArn"`
 	// Name of the alarm-handler Lambda (its logs record every transition).
 	AlarmHandlerName pulumi.StringOutput `pulumi:"alarmHandlerName"`
-	// ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+	// ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen (its only caller; operators force and release the circuit with circuitctl).
 	ControllerArn pulumi.StringOutput `pulumi:"controllerArn"`
-	// Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+	// Name of the controller Lambda (its logs record the request path's transitions). Operators force the circuit open or closed and release it with `circuitctl open|close|release` (docs/runbook.md), not through this function.
 	ControllerName pulumi.StringOutput `pulumi:"controllerName"`
 	// The CloudWatch alarm on the downstream function.
 	DownstreamAlarm cloudwatch.MetricAlarmOutput `pulumi:"downstreamAlarm"`
@@ -181,7 +181,7 @@ func NewCircuitBreaker(ctx *pulumi.Context,
 type circuitBreakerArgs struct {
 	// Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
 	AlarmHandlerReservedConcurrency *int `pulumi:"alarmHandlerReservedConcurrency"`
-	// Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+	// Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
 	CircuitKey *string `pulumi:"circuitKey"`
 	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
 	ControllerReservedConcurrency *int `pulumi:"controllerReservedConcurrency"`
@@ -273,7 +273,7 @@ type circuitBreakerArgs struct {
 type CircuitBreakerArgs struct {
 	// Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
 	AlarmHandlerReservedConcurrency *int
-	// Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+	// Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
 	CircuitKey *string
 	// Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
 	ControllerReservedConcurrency *int
@@ -463,12 +463,12 @@ func (o CircuitBreakerOutput) AlarmHandlerName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.AlarmHandlerName }).(pulumi.StringOutput)
 }
 
-// ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+// ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen (its only caller; operators force and release the circuit with circuitctl).
 func (o CircuitBreakerOutput) ControllerArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.ControllerArn }).(pulumi.StringOutput)
 }
 
-// Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+// Name of the controller Lambda (its logs record the request path's transitions). Operators force the circuit open or closed and release it with `circuitctl open|close|release` (docs/runbook.md), not through this function.
 func (o CircuitBreakerOutput) ControllerName() pulumi.StringOutput {
 	return o.ApplyT(func(v *CircuitBreaker) pulumi.StringOutput { return v.ControllerName }).(pulumi.StringOutput)
 }

@@ -72,7 +72,7 @@ class CircuitBreakerArgs:
         :param pulumi.Input['pulumi_aws.lambda_.Function'] healthcheck_function: The Lambda function that checks the downstream's health. It must fail (throw) when the downstream is unhealthy; its errors alarm and hold the circuit open.
         :param _builtins.str service_name: The circuit's name and its key in the circuit-state table. Breakers that share a table must use different names. 1-128 characters: letters, digits, '.', '_', ':' and '-'.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
-        :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+        :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
@@ -295,7 +295,7 @@ class CircuitBreakerArgs:
     @pulumi.getter(name="circuitKey")
     def circuit_key(self) -> Optional[_builtins.str]:
         """
-        Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+        Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         """
         return pulumi.get(self, "circuit_key")
 
@@ -829,7 +829,7 @@ class CircuitBreaker(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.int alarm_handler_reserved_concurrency: Concurrent executions reserved for the alarm-handler Lambda (two alarms notify it), so that alarm notifications are applied during an outage that uses up the account's concurrency. 0 reserves none. The same account rule as for controllerReservedConcurrency applies.
-        :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides without a key act on every key; the controller's `key` field names one. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
+        :param _builtins.str circuit_key: Per-key circuits: a JSONPath into the execution input, e.g. `$.provider`, whose value (a non-empty string without '#') keys a circuit of its own, with its own in-line trips, open duration and probes, so that one failing key does not open the circuit for the others. Alarms, the healthcheck and overrides of the breaker's own circuit act on every key; `circuitctl open 'SERVICE#KEY'` forces one key. An input without a valid key fails with InvalidCircuitKey and invokes nothing. Unset: one circuit for the breaker. See docs/per-key.md.
         :param _builtins.int controller_reserved_concurrency: Concurrent executions reserved for the controller Lambda, so that a downstream outage that uses up the account's concurrency cannot keep the breaker from tripping and electing probes. 0 reserves none (the controller then shares the account's unreserved pool). Lambda refuses a reservation that would leave the account fewer than 100 unreserved executions; accounts whose concurrency quota is still at the new-account level must use 0 or raise the quota.
         :param _builtins.bool dashboard: Whether to create a CloudWatch dashboard for this breaker (circuit state, downstream errors and duration, executions by outcome, fast fails, probes). Off by default: beyond the account's 3 free dashboards each costs USD 3 a month.
         :param pulumi.Input['pulumi_aws.lambda_.Alias'] downstream_alias: An aws.lambda.Alias of downstreamFunction to invoke and monitor instead of a qualifier string: its name becomes the qualifier and the breaker depends on the alias. Not with downstreamQualifier.
@@ -1098,7 +1098,7 @@ class CircuitBreaker(pulumi.ComponentResource):
     @pulumi.getter(name="controllerArn")
     def controller_arn(self) -> pulumi.Output[_builtins.str]:
         """
-        ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen; operators invoke it to force the circuit open or closed and to release it.
+        ARN of the controller Lambda: the state machine calls it to trip, elect probes and reopen (its only caller; operators force and release the circuit with circuitctl).
         """
         return pulumi.get(self, "controller_arn")
 
@@ -1106,7 +1106,7 @@ class CircuitBreaker(pulumi.ComponentResource):
     @pulumi.getter(name="controllerName")
     def controller_name(self) -> pulumi.Output[_builtins.str]:
         """
-        Name of the controller Lambda, e.g. for `aws lambda invoke --function-name NAME --payload '{"action":"forceOpen","reason":"maintenance"}' out.json`.
+        Name of the controller Lambda (its logs record the request path's transitions). Operators force the circuit open or closed and release it with `circuitctl open|close|release` (docs/runbook.md), not through this function.
         """
         return pulumi.get(self, "controller_name")
 

@@ -1,10 +1,9 @@
-package handler
+package healthrunner
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -16,16 +15,9 @@ import (
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 )
 
-// Invoker is the part of the Lambda API the healthcheck action uses.
+// Invoker is the part of the Lambda API the runner uses.
 type Invoker interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
-}
-
-// WithInvoker gives the handler the Lambda client it runs the healthcheck
-// with; without one the healthcheck action is refused as not configured.
-func (h *Handler) WithInvoker(inv Invoker) *Handler {
-	h.invoker = inv
-	return h
 }
 
 // NotAVerdictCodes are the errors the Invoke API can answer instead of
@@ -98,7 +90,7 @@ var NotAVerdictCodes = []string{
 }
 
 // NoVerdictError is an invoke that could not be made: logged, nothing changed.
-// It is returned as the function's error so that the controller's own Errors
+// It is returned as the function's error so that the runner's own Errors
 // metric shows the misconfiguration.
 type NoVerdictError struct{ Err error }
 
@@ -109,13 +101,13 @@ func (e *NoVerdictError) Unwrap() error { return e.Err }
 
 // runHealthcheck invokes the healthcheck synchronously and turns its answer
 // into a verdict for the run scheduled at `at`.
-func (h *Handler) runHealthcheck(ctx context.Context, log *slog.Logger, req Request, at time.Time) (circuit.HealthcheckVerdict, error) {
-	input := []byte(req.Input)
+func (h *Handler) runHealthcheck(ctx context.Context, log *slog.Logger, run ScheduledRun, at time.Time) (circuit.HealthcheckVerdict, error) {
+	input := []byte(run.Input)
 	if len(input) == 0 {
 		input = []byte("{}")
 	}
 	in := &lambda.InvokeInput{
-		FunctionName: aws.String(h.cfg.Healthcheck.FunctionArn),
+		FunctionName: aws.String(h.cfg.FunctionArn),
 		// RequestResponse: the answer is the verdict. The invocation is an
 		// ordinary one, so the healthcheck's Errors metric, and with it the
 		// healthcheck alarm, still sees every failed run.
@@ -190,21 +182,4 @@ func errorType(payload []byte) string {
 		return ""
 	}
 	return circuit.Echo(e.ErrorType)
-}
-
-// healthcheckTime is the run's identity: the schedule's time for it, else the
-// request's at, else the Lambda's clock. A scheduled time beyond the clock's
-// skew is refused: the run it names would outrank every real one.
-func healthcheckTime(req Request, now, clock time.Time) (time.Time, *InvalidRequestError) {
-	if req.ScheduledTime == "" {
-		return now, nil
-	}
-	t, err := circuit.ParseTime(req.ScheduledTime)
-	if err != nil {
-		return time.Time{}, &InvalidRequestError{Field: "scheduledTime", Problem: fmt.Sprintf("%s is not an RFC 3339 time like 2026-11-27T00:10:00Z (the schedule's <aws.scheduler.scheduled-time>)", quote(req.ScheduledTime))}
-	}
-	if err := circuit.CheckTime("scheduledTime", t, clock); err != nil {
-		return time.Time{}, &InvalidRequestError{Field: "scheduledTime", Problem: err.Error()}
-	}
-	return t.UTC(), nil
 }

@@ -1,4 +1,4 @@
-package handler
+package reconciler
 
 import (
 	"context"
@@ -16,19 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
-
-// Reconciliation heals what a lost notification leaves behind. SNS delivers
-// alarm notifications at least once but not surely (a delivery Lambda dropped
-// after its retries lands in the dead-letter queue; one SNS itself gave up on is
-// gone), and a lost healthcheck OK would hold the circuit open until the alarm
-// changes again. So, on a schedule, the handler reads both alarms' current state
-// and applies it as if it were a notification, through the same rule
-// (circuit.ApplyAlarm): a state not newer than the one last applied for its
-// source is stale and writes nothing, so a run that finds nothing lost costs one
-// DescribeAlarms, one read per alarm and no write. Then it drains the
-// dead-letter queue the same way.
 
 // AlarmsAPI is the part of the CloudWatch client reconciliation uses.
 type AlarmsAPI interface {
@@ -39,12 +28,6 @@ type AlarmsAPI interface {
 type QueueAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
-}
-
-// WithReconciliation gives h the clients its scheduled reconciliation needs.
-func (h *Handler) WithReconciliation(alarms AlarmsAPI, queue QueueAPI) *Handler {
-	h.alarms, h.queue = alarms, queue
-	return h
 }
 
 // Drain bounds: SQS returns at most 10 messages per receive. A run drains at
@@ -64,46 +47,15 @@ const (
 	drainWaitSeconds       = 1
 )
 
-// ReconcileReport is what one reconciliation run did, for its log line and tests.
+// ReconcileReport is what one reconciliation run did: the function's response
+// and its log line.
 type ReconcileReport struct {
-	Alarms      map[circuit.Source]circuit.Outcome
-	DLQApplied  int // messages applied (or stale) and deleted
-	DLQRetired  int // failed reconciliation runs found in the queue, deleted: the next run supersedes them
-	DLQLeft     int // malformed messages or failed writes, left in the queue for an operator
-	MetricValue int // the CircuitState value emitted at the end
-	Repaired    int // values of the item circuit.Repair replaced at the end
-}
-
-// ReconcileEvent is the reconciliation schedule's typed event (the contract
-// is functions/alarmhandler/config, which the component renders it from).
-type ReconcileEvent = config.ReconcileEvent
-
-// Invoke is the Lambda entry point. The function has two triggers (the alarm
-// topic and the reconciliation schedule) and so one handler setting; the
-// event's shape tells them apart: the schedule's ReconcileEvent, else an SNS
-// event, each then handled by its typed handler (HandleReconcile, Handle).
-func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) error {
-	var probe struct {
-		Records json.RawMessage `json:"Records"`
-		ReconcileEvent
-	}
-	if err := json.Unmarshal(raw, &probe); err == nil && probe.Reconcile && probe.Records == nil {
-		_, err := h.HandleReconcile(ctx, probe.ReconcileEvent)
-		return err
-	}
-	var ev events.SNSEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		bad := &MalformedNotificationError{Record: -1, Field: "event", Problem: "neither an SNS event nor the reconciliation schedule's input: " + err.Error()}
-		h.log.Error("malformed alarm notification", "field", bad.Field, "error", bad.Error())
-		return bad
-	}
-	return h.Handle(ctx, ev)
-}
-
-// HandleReconcile is the reconciliation's typed handler: one run of the
-// schedule (Reconcile).
-func (h *Handler) HandleReconcile(ctx context.Context, _ ReconcileEvent) (ReconcileReport, error) {
-	return h.Reconcile(ctx)
+	Alarms      map[circuit.Source]circuit.Outcome `json:"alarms"`
+	DLQApplied  int                                `json:"dlqApplied"`  // messages applied (or stale) and deleted
+	DLQRetired  int                                `json:"dlqRetired"`  // failed reconciliation runs found in the queue, deleted: the next run supersedes them
+	DLQLeft     int                                `json:"dlqLeft"`     // malformed messages or failed writes, left in the queue for an operator
+	MetricValue int                                `json:"metricValue"` // the CircuitState value emitted at the end
+	Repaired    int                                `json:"repaired"`    // values of the item circuit.Repair replaced at the end
 }
 
 // ReconcileError is a reconciliation run that could not do all of its work; the
@@ -188,7 +140,7 @@ func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *Re
 			continue
 		}
 		found[n.AlarmName] = true
-		outcome, err := h.applyUnless(ctx, log.With("via", "DescribeAlarms"), n, func(c circuit.Circuit) bool { return sameTransition(c.Alarm(n.Source), n) })
+		outcome, err := h.notices.Apply(ctx, log.With("via", "DescribeAlarms"), n, func(c circuit.Circuit) bool { return sameTransition(c.Alarm(n.Source), n) })
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -216,8 +168,8 @@ func (h *Handler) reconcileAlarms(ctx context.Context, log *slog.Logger, rep *Re
 // an unchanged downstream ALARM would reopen a circuit its probes had closed.
 func (h *Handler) noticeOf(a cwtypes.MetricAlarm) (circuit.AlarmNotice, error) {
 	n := circuit.AlarmNotice{AlarmName: aws.ToString(a.AlarmName), State: circuit.AlarmState(a.StateValue), Reason: aws.ToString(a.StateReason)}
-	if !h.classify(&n) {
-		return n, fmt.Errorf("DescribeAlarms returned alarm %s, which is none of this circuit's", quote(n.AlarmName))
+	if !h.notices.Classify(&n) {
+		return n, fmt.Errorf("DescribeAlarms returned alarm %s, which is none of this circuit's", circuit.Quote(n.AlarmName))
 	}
 	switch {
 	case a.StateTransitionedTimestamp != nil:
@@ -276,7 +228,7 @@ func unqualified(arn string) string {
 
 func (h *Handler) drain(ctx context.Context, log *slog.Logger, rep *ReconcileReport) error {
 	if h.cfg.DeadLetterQueueURL == "" {
-		log.Warn("no dead-letter queue configured; nothing drained", "variable", EnvDeadLetterQueueURL)
+		log.Warn("no dead-letter queue configured; nothing drained", "variable", config.EnvDeadLetterQueueURL)
 		return nil
 	}
 	if h.queue == nil {
@@ -315,18 +267,19 @@ func (h *Handler) drain(ctx context.Context, log *slog.Logger, rep *ReconcileRep
 // the queue: a malformed one is kept (and logged) for an operator, never
 // silently dropped; one whose write failed is kept for the next run.
 //
-// Only this handler's own failure records are replayed (issue 14 item 7c):
-// whoever may send to the queue could otherwise have any event applied with
-// the handler's rights. Their notifications are then checked like live ones
-// (parse: this topic, these alarms, this account and Region).
+// Only the alarm handler's own failure records are replayed (issue 14 item
+// 7c): whoever may send to the queue could otherwise have any event applied
+// with the breaker's rights. Their notifications are then checked like live
+// ones (the alarm handler's Parse: this topic, these alarms, this account and
+// Region).
 func (h *Handler) replay(ctx context.Context, log *slog.Logger, body string, rep *ReconcileReport) (keep bool) {
 	var rec dlqRecord
 	if err := json.Unmarshal([]byte(body), &rec); err != nil || len(rec.RequestPayload) == 0 {
 		log.Error("dead-lettered message left in the queue", "why", "not a record of a failed invocation (Lambda's on-failure destination record)")
 		return true
 	}
-	if got, want := unqualified(rec.RequestContext.FunctionArn), h.cfg.FunctionArn(); got != want {
-		log.Error("dead-lettered message left in the queue", "why", "not a failure record of this function",
+	if got, want := unqualified(rec.RequestContext.FunctionArn), h.cfg.AlarmHandlerArn(); got != want {
+		log.Error("dead-lettered message left in the queue", "why", "not a failure record of the alarm handler",
 			"functionArn", circuit.Echo(rec.RequestContext.FunctionArn), "expected", want)
 		return true
 	}
@@ -335,7 +288,8 @@ func (h *Handler) replay(ctx context.Context, log *slog.Logger, body string, rep
 		Reconcile bool `json:"reconcile"`
 	}
 	if json.Unmarshal(payload, &probe) == nil && probe.Reconcile {
-		// A reconciliation run that failed every attempt: this run does its work.
+		// A reconciliation run that failed every attempt (the alarm handler
+		// ran them before the reconciler existed): this run does its work.
 		rep.DLQRetired++
 		return false
 	}
@@ -346,7 +300,7 @@ func (h *Handler) replay(ctx context.Context, log *slog.Logger, body string, rep
 	}
 	notices := make([]circuit.AlarmNotice, len(ev.Records))
 	for i, r := range ev.Records {
-		n, bad := h.parse(i, r)
+		n, bad := h.notices.Parse(i, r)
 		if bad != nil {
 			log.Error("dead-lettered message left in the queue", "why", "malformed alarm notification, or not from this breaker's topic and alarms",
 				"field", bad.Field, "problem", bad.Problem, "snsMessageId", bad.MessageID)
@@ -355,7 +309,7 @@ func (h *Handler) replay(ctx context.Context, log *slog.Logger, body string, rep
 		notices[i] = n
 	}
 	for i, n := range notices {
-		if _, err := h.apply(ctx, log.With("snsMessageId", circuit.Echo(ev.Records[i].SNS.MessageID)), n); err != nil {
+		if _, err := h.notices.Apply(ctx, log.With("snsMessageId", circuit.Echo(ev.Records[i].SNS.MessageID)), n, nil); err != nil {
 			return true
 		}
 	}

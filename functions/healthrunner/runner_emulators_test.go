@@ -1,6 +1,6 @@
 //go:build emulators
 
-package handler_test
+package healthrunner_test
 
 import (
 	"context"
@@ -14,7 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -78,12 +79,12 @@ func TestHealthcheckThatCannotBeInvokedIsNoVerdict(t *testing.T) {
 		t.Helper()
 		r := newRunner(t, 1, &fakeLambda{answer: answer})
 		_, err := r.call(scheduled(time.Minute))
-		var nv *handler.NoVerdictError
+		var nv *healthrunner.NoVerdictError
 		require.ErrorAs(t, err, &nv)
 		assert.Equal(t, int64(0), r.circuit().Version, "nothing written")
 		assert.Empty(t, r.item())
 	}
-	for _, code := range handler.NotAVerdictCodes {
+	for _, code := range healthrunner.NotAVerdictCodes {
 		t.Run(code, func(t *testing.T) { noVerdict(t, refused(code)) })
 	}
 	t.Run("an error code AWS adds later", func(t *testing.T) { noVerdict(t, refused("SomethingNewException")) })
@@ -104,19 +105,10 @@ func TestHealthcheckThatCannotBeInvokedIsNoVerdict(t *testing.T) {
 	})
 }
 
-func TestHealthcheckRefusedWithoutARunnerConfiguration(t *testing.T) {
-	r := newRig(t, 1)
-	_, err := r.call(scheduled(time.Minute))
-	var bad *handler.InvalidRequestError
-	require.ErrorAs(t, err, &bad)
-	assert.Equal(t, "action", bad.Field)
-	assert.Contains(t, bad.Problem, handler.EnvHealthcheckFunctionArn)
-}
-
 func TestHealthcheckBadScheduledTime(t *testing.T) {
 	r := newRunner(t, 1, &fakeLambda{answer: healthy})
-	_, err := r.call(`{"action":"healthcheck","scheduledTime":"<aws.scheduler.scheduled-time>"}`)
-	var bad *handler.InvalidRequestError
+	_, err := r.call(`{"scheduledTime":"<aws.scheduler.scheduled-time>"}`)
+	var bad *healthrunner.InvalidRunError
 	require.ErrorAs(t, err, &bad)
 	assert.Equal(t, "scheduledTime", bad.Field)
 }
@@ -124,14 +116,15 @@ func TestHealthcheckBadScheduledTime(t *testing.T) {
 // A healthcheck that does not answer in time is unhealthy, and the verdict is
 // still written: the invoke gets the runner's remaining time less the write's.
 func TestHealthcheckThatHangsIsUnhealthyAndWritten(t *testing.T) {
-	r := newRunner(t, 1, &fakeLambda{})
-	r.h.WithInvoker(hangingLambda{})
+	r := newRunner(t, 1, hangingLambda{})
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	started := time.Now()
-	resp, err := r.h.Handle(ctx, []byte(scheduled(time.Minute)))
+	resp, err := r.h.Handle(ctx, healthrunner.ScheduledRun{ScheduledTime: t0.Add(time.Minute).Format(time.RFC3339), Input: []byte(`{}`)})
 	require.NoError(t, err)
 	assert.Less(t, time.Since(started), 3*time.Second, "cut 5 s before the runner's own deadline")
 	assert.Equal(t, "UNHEALTHY", resp.Verdict)
 	assert.Equal(t, circuit.Open, r.circuit().State)
 }
+
+func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }

@@ -1,121 +1,25 @@
 //go:build emulators
 
-package handler_test
+package reconciler_test
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler"
+	rcconfig "github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
-// fakeAlarms answers DescribeAlarms with a recorded response. The fixture
-// testdata/describe-alarms-*.json has the shape of a DescribeAlarms response
-// recorded against AWS (LocalStack's AWS-validated snapshot
-// tests/aws/services/cloudwatch/test_cloudwatch.snapshot.json,
-// test_enable_disable_alarm_actions "describe_alarm": MetricAlarms with
-// StateValue, StateReason, StateTransitionedTimestamp, StateUpdatedTimestamp)
-// and decodes into aws-sdk-go-v2's own output type, so a field the SDK does not
-// have fails the decode.
-type fakeAlarms struct {
-	out   *cloudwatch.DescribeAlarmsOutput
-	err   error
-	calls []*cloudwatch.DescribeAlarmsInput
-}
-
-func (f *fakeAlarms) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
-	f.calls = append(f.calls, in)
-	return f.out, f.err
-}
-
-func recordedAlarms(t *testing.T, name string) *fakeAlarms {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var out cloudwatch.DescribeAlarmsOutput
-	require.NoError(t, dec.Decode(&out), "fixture %s must decode into cloudwatch.DescribeAlarmsOutput", name)
-	return &fakeAlarms{out: &out}
-}
-
-// fakeQueue is an SQS queue: received messages are hidden until deleted (the
-// visibility timeout outlasts a run), deleted ones are gone.
-type fakeQueue struct {
-	msgs    []sqstypes.Message
-	hidden  map[string]bool
-	deleted []string
-}
-
-func (q *fakeQueue) add(id, body string) {
-	q.msgs = append(q.msgs, sqstypes.Message{MessageId: aws.String(id), ReceiptHandle: aws.String("rh-" + id), Body: aws.String(body)})
-}
-
-func (q *fakeQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
-	if q.hidden == nil {
-		q.hidden = map[string]bool{}
-	}
-	out := &sqs.ReceiveMessageOutput{}
-	for _, m := range q.msgs {
-		if len(out.Messages) >= int(in.MaxNumberOfMessages) {
-			break
-		}
-		if !q.hidden[*m.ReceiptHandle] {
-			q.hidden[*m.ReceiptHandle] = true
-			out.Messages = append(out.Messages, m)
-		}
-	}
-	return out, nil
-}
-
-func (q *fakeQueue) DeleteMessage(_ context.Context, in *sqs.DeleteMessageInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
-	for i, m := range q.msgs {
-		if *m.ReceiptHandle == *in.ReceiptHandle {
-			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
-			q.deleted = append(q.deleted, *m.MessageId)
-			return &sqs.DeleteMessageOutput{}, nil
-		}
-	}
-	return nil, errors.New("ReceiptHandleIsInvalid")
-}
-
-// invocationRecord wraps an event as Lambda's on-failure destination does
-// (Lambda Developer Guide, "Capturing records of Lambda asynchronous
-// invocations", the example invocation record).
-func invocationRecord(t *testing.T, event []byte) string {
-	t.Helper()
-	rec := map[string]any{
-		"version":   "1.0",
-		"timestamp": "2026-11-27T06:20:09.412Z",
-		"requestContext": map[string]any{
-			"requestId":              "e4b46cbf-b738-xmpl-8880-a18cdf61200e",
-			"functionArn":            "arn:aws:lambda:us-east-1:123456789012:function:payments-breaker-alarm-handler-1a2b3c4:$LATEST",
-			"condition":              "RetriesExhausted",
-			"approximateInvokeCount": 3,
-		},
-		"requestPayload":  json.RawMessage(event),
-		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-		"responsePayload": map[string]any{"errorType": "UpdateError", "errorMessage": "updating the circuit: throttled"},
-	}
-	b, err := json.Marshal(rec)
-	require.NoError(t, err)
-	return string(b)
-}
+func TestMain(m *testing.M) { testenv.MainWithDynalite(m, &endpoint) }
 
 // Issue 9 (alarm reconciliation): the healthcheck's OK notification is lost,
 // so the circuit stays held open; one reconciliation run, reading the alarms'
@@ -125,7 +29,7 @@ func TestReconciliationHealsALostHealthcheckOK(t *testing.T) {
 	r := newRig(t)
 	var metrics bytes.Buffer
 	alarms := recordedAlarms(t, "describe-alarms-healthcheck-ok.json")
-	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&metrics)
+	rc := r.reconciler(alarms, &fakeQueue{}, &metrics)
 
 	require.NoError(t, r.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
 	held := r.circuit()
@@ -136,7 +40,9 @@ func TestReconciliationHealsALostHealthcheckOK(t *testing.T) {
 	// The next run, one period later.
 	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
 	metrics.Reset()
-	require.NoError(t, r.h.Invoke(context.Background(), json.RawMessage(config.ReconcileInput())))
+	rep, err := rc.Handle(context.Background(), reconciler.ReconcileEvent{Reconcile: true})
+	require.NoError(t, err)
+	assert.Equal(t, circuit.OutcomeClosed, rep.Alarms[circuit.SourceHealthcheck])
 	require.Len(t, alarms.calls, 1)
 	assert.Equal(t, []string{downstreamAlarm, healthcheckAlarm}, alarms.calls[0].AlarmNames, "exactly this breaker's alarms")
 	c := r.circuit()
@@ -162,7 +68,7 @@ func TestReconciliationHealsALostHealthcheckOK(t *testing.T) {
 	// Idempotent: a second run, and the lost notification arriving late, write nothing.
 	version := c.Version
 	r.now = mustTime(t, "2026-11-27T00:30:00.000Z")
-	rep, err := r.h.Reconcile(context.Background())
+	rep, err = rc.Reconcile(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, circuit.OutcomeStale, rep.Alarms[circuit.SourceHealthcheck])
 	assert.Equal(t, circuit.OutcomeStale, rep.Alarms[circuit.SourceDownstream])
@@ -177,21 +83,20 @@ func TestReconciliationHealsALostHealthcheckOK(t *testing.T) {
 func TestReconciliationDrainsTheDeadLetterQueue(t *testing.T) {
 	r := newRig(t)
 	r.cfg.DeadLetterQueueURL = "https://sqs.us-east-1.amazonaws.com/123456789012/payments-breaker-alarm-handler-dlq-1a2b3c4"
-	r.h = handler.New(r.cfg, r.client, r.h.Logger(), func() time.Time { return r.now })
 	q := &fakeQueue{}
-	okEvent, err := os.ReadFile(filepath.Join("testdata", "healthcheck-ok.json"))
+	okEvent, err := fixtureBytes(t, "healthcheck-ok.json"), error(nil)
 	require.NoError(t, err)
 	q.add("lost-ok", invocationRecord(t, okEvent))
 	q.add("garbage", invocationRecord(t, []byte(`{"Records":[{"Sns":{"MessageId":"m1","TopicArn":"`+topicArn+`","Message":"not json"}}]}`)))
-	q.add("failed-run", invocationRecord(t, []byte(config.ReconcileInput())))
+	q.add("failed-run", invocationRecord(t, []byte(rcconfig.ReconcileInput())))
 	denied := &fakeAlarms{err: errors.New("AccessDenied: not authorized to perform cloudwatch:DescribeAlarms")}
-	r.h.WithReconciliation(denied, q).WithMetrics(&bytes.Buffer{})
+	rc := r.reconciler(denied, q, &bytes.Buffer{})
 
 	require.NoError(t, r.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
 	r.now = mustTime(t, "2026-11-27T06:25:00.000Z")
 	r.logs.Reset()
-	rep, err := r.h.Reconcile(context.Background())
-	var rerr *handler.ReconcileError
+	rep, err := rc.Reconcile(context.Background())
+	var rerr *reconciler.ReconcileError
 	require.ErrorAs(t, err, &rerr, "a denied DescribeAlarms fails the run, visibly")
 	assert.Contains(t, err.Error(), "DescribeAlarms")
 
@@ -215,7 +120,7 @@ func TestReconciliationDrainsTheDeadLetterQueue(t *testing.T) {
 	version := r.circuit().Version
 	q.hidden = nil
 	q.add("dup", invocationRecord(t, okEvent))
-	_, _ = r.h.Reconcile(context.Background())
+	_, _ = rc.Reconcile(context.Background())
 	assert.Contains(t, q.deleted, "dup")
 	assert.Equal(t, version, r.circuit().Version)
 }
@@ -229,11 +134,11 @@ func TestReconciliationSkipsAlarmsWithActionsDisabled(t *testing.T) {
 	for i := range alarms.out.MetricAlarms {
 		alarms.out.MetricAlarms[i].ActionsEnabled = aws.Bool(false)
 	}
-	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&bytes.Buffer{})
+	rc := r.reconciler(alarms, &fakeQueue{}, &bytes.Buffer{})
 	require.NoError(t, r.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
 	before := r.circuit()
 	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
-	rep, err := r.h.Reconcile(context.Background())
+	rep, err := rc.Reconcile(context.Background())
 	require.NoError(t, err)
 	assert.Empty(t, rep.Alarms)
 	assert.Equal(t, before, r.circuit())
@@ -245,15 +150,14 @@ func TestReconciliationCoversTheSlowCallAlarm(t *testing.T) {
 	r := newRig(t)
 	const slowAlarm = "payments-breaker-downstream-slow-calls-77aa0c1"
 	r.cfg.SlowCallAlarmName = slowAlarm
-	r.h = handler.New(r.cfg, r.client, r.h.Logger(), func() time.Time { return r.now })
 	alarms := recordedAlarms(t, "describe-alarms-healthcheck-ok.json")
 	slowOne := alarms.out.MetricAlarms[0]
 	slowOne.AlarmName = aws.String(slowAlarm)
 	slowOne.StateValue = "ALARM"
 	alarms.out.MetricAlarms = append(alarms.out.MetricAlarms, slowOne)
-	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&bytes.Buffer{})
+	rc := r.reconciler(alarms, &fakeQueue{}, &bytes.Buffer{})
 	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
-	rep, err := r.h.Reconcile(context.Background())
+	rep, err := rc.Reconcile(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []string{downstreamAlarm, healthcheckAlarm, slowAlarm}, alarms.calls[0].AlarmNames)
 	assert.Equal(t, circuit.OutcomeOpened, rep.Alarms[circuit.SourceSlowCalls], "a slow-call ALARM opens, like the downstream's")
@@ -275,15 +179,15 @@ func TestReconciliationDoesNotReplayTheSameTransitionSlightlyOff(t *testing.T) {
 	down := &alarms.out.MetricAlarms[0]
 	down.StateValue = "ALARM"
 	down.StateTransitionedTimestamp = aws.Time(mustTime(t, "2026-11-27T00:10:39.140Z"))
-	r.h.WithReconciliation(alarms, &fakeQueue{}).WithMetrics(&bytes.Buffer{})
+	rc := r.reconciler(alarms, &fakeQueue{}, &bytes.Buffer{})
 	r.now = mustTime(t, "2026-11-27T00:15:00.000Z")
-	rep, err := r.h.Reconcile(context.Background())
+	rep, err := rc.Reconcile(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, circuit.OutcomeStale, rep.Alarms[circuit.SourceDownstream])
 	assert.Equal(t, circuit.Closed, r.circuit().State)
 
 	down.StateTransitionedTimestamp = aws.Time(mustTime(t, "2026-11-27T00:14:02.000Z")) // ALARM again, OK lost in between
-	rep, err = r.h.Reconcile(context.Background())
+	rep, err = rc.Reconcile(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, circuit.OutcomeOpened, rep.Alarms[circuit.SourceDownstream])
 	assert.Equal(t, circuit.Open, r.circuit().State)

@@ -1,4 +1,4 @@
-package handler
+package reconciler
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/config"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler/config"
 )
 
 // Two breakers with one serviceName on one table share one item, silently:
@@ -53,7 +53,7 @@ type Owner = config.Owner
 // OwnerFromEnv is config.OwnerFromEnv.
 func OwnerFromEnv(getenv func(string) string) (Owner, error) { return config.OwnerFromEnv(getenv) }
 
-// WithOwner turns the ownership check of reconciliation on.
+// WithOwner turns the ownership check on.
 func (h *Handler) WithOwner(o Owner) *Handler {
 	h.owner = o
 	return h

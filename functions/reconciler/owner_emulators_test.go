@@ -1,6 +1,6 @@
 //go:build emulators
 
-package handler_test
+package reconciler_test
 
 import (
 	"bytes"
@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/reconciler"
 )
 
 // Issue 14, item 21 (b): two breakers with one serviceName on one table (in
@@ -29,27 +30,26 @@ func TestReconciliationReportsAnotherBreakerOnTheItem(t *testing.T) {
 	const a, b = "shop/prod/checkout", "refunds/prod/checkout"
 	lease := 15 * time.Minute
 	var aMetrics, bMetrics bytes.Buffer
-	r.h.WithReconciliation(recordedAlarms(t, "describe-alarms-healthcheck-ok.json"), &fakeQueue{}).
-		WithMetrics(&aMetrics).WithOwner(handler.Owner{ID: a, Lease: lease})
+	rc := r.reconciler(recordedAlarms(t, "describe-alarms-healthcheck-ok.json"), &fakeQueue{}, &aMetrics).
+		WithOwner(reconciler.Owner{ID: a, Lease: lease})
 	var bLogs bytes.Buffer
-	other := handler.New(r.cfg, r.client, slog.New(slog.NewJSONHandler(&bLogs, nil)), func() time.Time { return r.now }).
-		WithReconciliation(recordedAlarms(t, "describe-alarms-healthcheck-ok.json"), &fakeQueue{}).
-		WithMetrics(&bMetrics).WithOwner(handler.Owner{ID: b, Lease: lease})
+	other := reconciler.New(r.cfg, r.client, recordedAlarms(t, "describe-alarms-healthcheck-ok.json"), &fakeQueue{},
+		slog.New(slog.NewJSONHandler(&bLogs, nil)), r.clock).WithMetrics(&bMetrics).WithOwner(reconciler.Owner{ID: b, Lease: lease})
 	ctx := context.Background()
 
 	require.NoError(t, r.deliver("healthcheck-alarm.json", "2026-11-27T00:12:04.000Z"))
 	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
-	_, err := r.h.Reconcile(ctx)
+	_, err := rc.Reconcile(ctx)
 	require.NoError(t, err)
 	item := r.item()
-	assert.Equal(t, s(a), item[handler.AttrOwner])
-	assert.Equal(t, s("2026-11-27T00:25:00.000Z"), item[handler.AttrOwnerSeenAt])
+	assert.Equal(t, s(a), item[reconciler.AttrOwner])
+	assert.Equal(t, s("2026-11-27T00:25:00.000Z"), item[reconciler.AttrOwnerSeenAt])
 	version := r.circuit().Version
 
 	conflicts := func(buf *bytes.Buffer) int {
 		n := 0
 		for _, l := range emfLines(t, buf) {
-			if l[handler.OwnerConflictsMetric] != nil {
+			if l[reconciler.OwnerConflictsMetric] != nil {
 				n++
 				assert.Equal(t, service, l["ServiceName"])
 				d := l["_aws"].(map[string]any)["CloudWatchMetrics"].([]any)[0].(map[string]any)
@@ -75,7 +75,7 @@ func TestReconciliationReportsAnotherBreakerOnTheItem(t *testing.T) {
 		bLogs.Reset()
 		_, err = other.Reconcile(ctx)
 		require.NoError(t, err, "a conflict does not fail the run: a retry cannot fix it")
-		errs := errorsIn(parseLines(t, &bLogs))
+		errs := errorsIn(emfLines(t, &bLogs))
 		require.Len(t, errs, 1, "run %d", i)
 		assert.Contains(t, errs[0]["msg"], "another breaker uses this circuit's item")
 		assert.Equal(t, b, errs[0]["owner"])
@@ -87,11 +87,11 @@ func TestReconciliationReportsAnotherBreakerOnTheItem(t *testing.T) {
 	// The owner's runs stay quiet and keep the item.
 	r.now = mustTime(t, "2026-11-27T00:35:00.000Z")
 	r.logs.Reset()
-	_, err = r.h.Reconcile(ctx)
+	_, err = rc.Reconcile(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, errorsIn(r.logLines()))
 	assert.Zero(t, conflicts(&aMetrics))
-	assert.Equal(t, s(a), r.item()[handler.AttrOwner])
+	assert.Equal(t, s(a), r.item()[reconciler.AttrOwner])
 	assert.Equal(t, version, r.circuit().Version, "recording the owner is no write of the circuit")
 
 	// The owner goes silent beyond its lease: the other takes the item over.
@@ -99,8 +99,8 @@ func TestReconciliationReportsAnotherBreakerOnTheItem(t *testing.T) {
 	bLogs.Reset()
 	_, err = other.Reconcile(ctx)
 	require.NoError(t, err)
-	assert.Empty(t, errorsIn(parseLines(t, &bLogs)))
-	assert.Equal(t, s(b), r.item()[handler.AttrOwner])
+	assert.Empty(t, errorsIn(emfLines(t, &bLogs)))
+	assert.Equal(t, s(b), r.item()[reconciler.AttrOwner])
 	assert.Equal(t, 2, conflicts(&bMetrics), "no new conflict")
 }
 
@@ -109,9 +109,9 @@ func TestReconciliationReportsAnotherBreakerOnTheItem(t *testing.T) {
 // nothing else either).
 func TestOwnerCheckCreatesNoItem(t *testing.T) {
 	r := newRig(t)
-	r.h.WithReconciliation(nil, &fakeQueue{}).WithMetrics(&bytes.Buffer{}).WithOwner(handler.Owner{ID: "shop/prod/checkout", Lease: time.Hour})
+	rc := r.reconciler(nil, &fakeQueue{}, &bytes.Buffer{}).WithOwner(reconciler.Owner{ID: "shop/prod/checkout", Lease: time.Hour})
 	r.now = mustTime(t, "2026-11-27T00:25:00.000Z")
-	_, err := r.h.Reconcile(context.Background())
+	_, err := rc.Reconcile(context.Background())
 	require.Error(t, err, "no CloudWatch client")
 	require.Empty(t, r.item())
 }

@@ -1,11 +1,20 @@
-package handler_test
+package healthrunner_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit/circuitstore"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/testenv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -13,7 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/component/statemachine"
-	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
+	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/healthrunner"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,14 +62,107 @@ func refused(code string) func() (*lambda.InvokeOutput, error) {
 	}
 }
 
-func newRunner(t *testing.T, threshold int, fake *fakeLambda) *rig {
-	r := newRig(t, 1)
-	r.cfg.Healthcheck = handler.HealthcheckConfig{
-		FunctionArn: healthcheckArn,
-		Policy:      circuit.HealthcheckPolicy{UnhealthyThreshold: threshold, AlarmWindow: 3 * time.Minute},
+const service = "payments"
+
+var endpoint string
+
+// The Lambda clock, deliberately far from the runs' scheduled times: a test
+// that passes scheduledTime shows that it is used.
+var lambdaClock = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var t0 = time.Date(2026, 11, 27, 0, 10, 0, 0, time.UTC)
+
+// rig is one runner on a fresh table, with captured logs.
+type rig struct {
+	t      *testing.T
+	h      *healthrunner.Handler
+	client *dynamodb.Client
+	store  *circuitstore.Store
+	cfg    healthrunner.Config
+	logs   syncBuffer
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) take() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := bytes.Clone(b.buf.Bytes())
+	b.buf.Reset()
+	return out
+}
+
+func newRunner(t *testing.T, threshold int, fake healthrunner.Invoker) *rig {
+	r := &rig{t: t, client: testenv.DynamoClient(t, endpoint)}
+	r.cfg = healthrunner.Config{
+		TableName:    testenv.CreateCircuitTable(t, r.client),
+		ServiceName:  service,
+		Policy:       circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
+		ProbeTimeout: 40 * time.Second,
+		FunctionArn:  healthcheckArn,
+		Healthcheck:  circuit.HealthcheckPolicy{UnhealthyThreshold: threshold, AlarmWindow: 3 * time.Minute},
 	}
-	r.h = handler.New(r.cfg, r.client, r.h.Logger(), func() time.Time { return lambdaClock }).WithInvoker(fake)
+	r.store = circuitstore.New(r.client, r.cfg.TableName)
+	log := slog.New(slog.NewJSONHandler(&r.logs, nil))
+	r.h = healthrunner.New(r.cfg, r.client, fake, log, func() time.Time { return lambdaClock }).WithMetrics(io.Discard)
 	return r
+}
+
+// call decodes payload as the Lambda runtime does (aws-lambda-go's default
+// json.Unmarshal into the handler's event type) and runs it.
+func (r *rig) call(payload string) (healthrunner.RunResult, error) {
+	r.t.Helper()
+	var run healthrunner.ScheduledRun
+	if err := json.Unmarshal([]byte(payload), &run); err != nil {
+		return healthrunner.RunResult{}, err
+	}
+	return r.h.Handle(context.Background(), run)
+}
+
+func (r *rig) must(payload string) healthrunner.RunResult {
+	r.t.Helper()
+	resp, err := r.call(payload)
+	require.NoError(r.t, err, payload)
+	return resp
+}
+
+// put replaces the circuit with c through the store.
+func (r *rig) put(c circuit.Circuit) {
+	r.t.Helper()
+	_, err := r.store.Update(context.Background(), service, func(circuit.Circuit) (circuit.Circuit, bool, error) { return c, true, nil })
+	require.NoError(r.t, err)
+}
+
+func (r *rig) circuit() circuit.Circuit {
+	r.t.Helper()
+	c, err := r.store.Get(context.Background(), service)
+	require.NoError(r.t, err)
+	return c
+}
+
+func (r *rig) item() circuitstore.Item {
+	return testenv.CircuitItem(r.t, r.client, r.cfg.TableName, service)
+}
+
+func (r *rig) logLines() []map[string]any {
+	r.t.Helper()
+	var lines []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(r.logs.take()))
+	for sc.Scan() {
+		var m map[string]any
+		require.NoError(r.t, json.Unmarshal(sc.Bytes(), &m), "log line is not JSON: %s", sc.Text())
+		lines = append(lines, m)
+	}
+	return lines
 }
 
 // scheduled is the payload the component's schedule sends, as EventBridge
@@ -68,7 +170,7 @@ func newRunner(t *testing.T, threshold int, fake *fakeLambda) *rig {
 // (a UTC time without a fraction, e.g. 2022-03-22T18:59:43Z:
 // https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html).
 func scheduled(d time.Duration) string {
-	return `{"action":"healthcheck","scheduledTime":"` + t0.Add(d).Format(time.RFC3339) + `","input":{"probe":"deep"}}`
+	return strings.ReplaceAll(healthrunner.RunInput(`{"probe":"deep"}`), "<aws.scheduler.scheduled-time>", t0.Add(d).Format(time.RFC3339))
 }
 
 // Every error the SDK models for Invoke is listed (the list is the
@@ -88,7 +190,7 @@ func TestNotAVerdictCodesCoverTheInvokeErrors(t *testing.T) {
 		&types.SnapStartException{}, &types.SnapStartNotReadyException{}, &types.SnapStartTimeoutException{},
 		&types.SubnetIPAddressLimitReachedException{}, &types.TooManyRequestsException{}, &types.UnsupportedMediaTypeException{},
 	} {
-		assert.Contains(t, handler.NotAVerdictCodes, e.ErrorCode())
+		assert.Contains(t, healthrunner.NotAVerdictCodes, e.ErrorCode())
 	}
 }
 
@@ -101,26 +203,8 @@ func TestNotAVerdictCodesCoverTheRequestPaths(t *testing.T) {
 		if name == "AWSLambdaException" {
 			name = "AccessDeniedException"
 		}
-		assert.Contains(t, handler.NotAVerdictCodes, name)
+		assert.Contains(t, healthrunner.NotAVerdictCodes, name)
 	}
-}
-
-func TestHealthcheckConfigFromEnv(t *testing.T) {
-	env := map[string]string{
-		handler.EnvTableName: "t", handler.EnvServiceName: "s",
-		handler.EnvOpenDurationSeconds: "60", handler.EnvMaxOpenDuration: "600", handler.EnvBackoffMultiplier: "2",
-		handler.EnvHalfOpenMaxCalls: "1", handler.EnvProbeTimeoutSeconds: "40",
-		handler.EnvHealthcheckFunctionArn: healthcheckArn,
-	}
-	_, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
-	require.Error(t, err, "the threshold is required with the ARN")
-	assert.Contains(t, err.Error(), handler.EnvHealthcheckUnhealthyThreshold)
-
-	env[handler.EnvHealthcheckUnhealthyThreshold] = "2"
-	env[handler.EnvHealthcheckAlarmWindow] = "180"
-	cfg, err := handler.ConfigFromEnv(func(k string) string { return env[k] })
-	require.NoError(t, err)
-	assert.Equal(t, circuit.HealthcheckPolicy{UnhealthyThreshold: 2, AlarmWindow: 3 * time.Minute}, cfg.Healthcheck.Policy)
 }
 
 type hangingLambda struct{}
