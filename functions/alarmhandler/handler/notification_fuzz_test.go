@@ -13,21 +13,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/fakestore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/alarmhandler/handler"
 )
 
-// Fuzz tests of the alarm handler's parsers of outside input: the SNS
-// notification (whoever may publish to the topic), the Lambda event that
-// tells a notification from the reconciliation schedule, and the
-// dead-letter queue's records (whoever may send to the queue). Each input
-// the handler refuses must change nothing: the table saw no write.
+// Fuzz test of the alarm handler's parser of outside input: the SNS
+// notification (whoever may publish to the topic). A notification the
+// handler refuses must change nothing: the table saw no read and no write.
+// The dead-letter queue's records are the reconciler's
+// (functions/reconciler/deadletter_fuzz_test.go).
 // docs/fuzzing.md lists the targets and what they found.
 
 // The breaker the fuzzed handler serves, as the component configures it
@@ -38,8 +34,6 @@ const (
 	fzHealth     = "payments-breaker-healthcheck-errors-9d4a6f2"
 	fzSlow       = "payments-breaker-slow-calls-0c4d2e8"
 	fzTopic      = "arn:aws:sns:us-east-1:123456789012:payments-breaker-alarms-3f9c2a1"
-	fzFunction   = "payments-breaker-alarm-handler-1a2b3c4"
-	fzQueue      = "https://sqs.us-east-1.amazonaws.com/123456789012/payments-breaker-dlq"
 )
 
 // fzClock is after every recorded notification in testdata/, so that they
@@ -59,8 +53,6 @@ func fuzzHandler(table *fakestore.Table) *handler.Handler {
 		SlowCallAlarmName:    fzSlow,
 		Policy:               circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
 		TopicArn:             fzTopic,
-		FunctionName:         fzFunction,
-		DeadLetterQueueURL:   fzQueue,
 	}
 	return handler.New(cfg, table, slog.New(slog.NewJSONHandler(io.Discard, nil)), func() time.Time { return fzClock }).WithMetrics(io.Discard)
 }
@@ -147,110 +139,6 @@ func FuzzAlarmNotification(f *testing.F) {
 		}
 		if table.Reads() != 0 || table.Writes() != 0 {
 			t.Fatalf("refused notification (%v) touched the table: %d reads, %d writes", err, table.Reads(), table.Writes())
-		}
-	})
-}
-
-// noAlarms answers DescribeAlarms with none of the alarms: reconciliation
-// then reports them missing and writes nothing for them.
-type noAlarms struct{}
-
-func (noAlarms) DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
-	return &cloudwatch.DescribeAlarmsOutput{}, nil
-}
-
-// oneMessage is a dead-letter queue holding one message until it is deleted.
-type oneMessage struct {
-	body              string
-	received, deleted bool
-}
-
-func (q *oneMessage) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
-	if q.received {
-		return &sqs.ReceiveMessageOutput{}, nil
-	}
-	q.received = true
-	return &sqs.ReceiveMessageOutput{Messages: []sqstypes.Message{{MessageId: aws.String("q-1"), ReceiptHandle: aws.String("rh-1"), Body: aws.String(q.body)}}}, nil
-}
-
-func (q *oneMessage) DeleteMessage(context.Context, *sqs.DeleteMessageInput, ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
-	q.deleted = true
-	return &sqs.DeleteMessageOutput{}, nil
-}
-
-// FuzzInvokeEvent: the raw event, which Invoke tells apart as the
-// reconciliation schedule's ({"reconcile":true}) or an SNS event. Whatever
-// it holds, no panic; a refused event is a MalformedNotificationError and
-// wrote nothing.
-func FuzzInvokeEvent(f *testing.F) {
-	for _, b := range seedEvents(f) {
-		f.Add(b)
-	}
-	for _, s := range []string{`{"reconcile":true}`, `{"reconcile":true,"Records":[]}`, `{"reconcile":"yes"}`, `{}`, `[]`, `null`, `{"Records":null}`, `{"Records":[{}]}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		table := &fakestore.Table{}
-		h := fuzzHandler(table).WithReconciliation(noAlarms{}, &oneMessage{received: true})
-		err := h.Invoke(context.Background(), raw)
-		var bad *handler.MalformedNotificationError
-		if errors.As(err, &bad) {
-			if table.Writes() != 0 {
-				t.Fatalf("refused event (%v) wrote %d times", err, table.Writes())
-			}
-			if len(err.Error()) > maxErrorLen {
-				t.Fatalf("error of %d bytes: input echoed unbounded", len(err.Error()))
-			}
-		}
-	})
-}
-
-// fzInvocationRecord wraps payload as Lambda's on-failure destination does
-// (Lambda Developer Guide, "Capturing records of Lambda asynchronous
-// invocations", the example invocation record), for functionArn.
-func fzInvocationRecord(functionArn string, payload []byte) string {
-	b, _ := json.Marshal(map[string]any{
-		"version":   "1.0",
-		"timestamp": "2026-11-27T00:20:09.412Z",
-		"requestContext": map[string]any{"requestId": "e4b46cbf-b738-xmpl-8880-a18cdf61200e", "functionArn": functionArn,
-			"condition": "RetriesExhausted", "approximateInvokeCount": 3},
-		"requestPayload":  json.RawMessage(payload),
-		"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-		"responsePayload": map[string]any{"errorType": "UpdateError", "errorMessage": "updating the circuit: throttled"},
-	})
-	return string(b)
-}
-
-// FuzzDeadLetterRecord: one message in the dead-letter queue, which
-// reconciliation replays. Whatever it holds, no panic; a message left in
-// the queue (not this function's failure record, or a notification parse
-// refuses) wrote nothing and was not deleted; a replayed one was deleted.
-func FuzzDeadLetterRecord(f *testing.F) {
-	own := "arn:aws:lambda:us-east-1:123456789012:function:" + fzFunction + ":$LATEST"
-	for _, b := range seedEvents(f) {
-		var ev json.RawMessage
-		if json.Unmarshal(b, &ev) != nil {
-			f.Fatal("seed is not JSON")
-		}
-		f.Add(fzInvocationRecord(own, ev))
-		f.Add(fzInvocationRecord("arn:aws:lambda:us-east-1:123456789012:function:someone-else", ev))
-	}
-	f.Add(fzInvocationRecord(own, []byte(`{"reconcile":true}`)))
-	f.Add(`{"requestPayload":{}}`)
-	f.Add(`not json`)
-	f.Fuzz(func(t *testing.T, body string) {
-		table := &fakestore.Table{}
-		q := &oneMessage{body: body}
-		rep, _ := fuzzHandler(table).WithReconciliation(noAlarms{}, q).Reconcile(context.Background())
-		switch {
-		case rep.DLQLeft+rep.DLQApplied+rep.DLQRetired != 1:
-			t.Fatalf("one message, reported left %d, applied %d, retired %d", rep.DLQLeft, rep.DLQApplied, rep.DLQRetired)
-		case rep.DLQLeft == 1 && q.deleted:
-			t.Fatal("a message left in the queue was deleted")
-		case rep.DLQLeft == 1 && table.Writes() != 0:
-			t.Fatalf("a message left in the queue wrote %d times", table.Writes())
-		case rep.DLQLeft == 0 && !q.deleted:
-			t.Fatal("a replayed message was not deleted")
 		}
 	})
 }

@@ -2,7 +2,6 @@ package handler_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,19 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/circuit"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/dev/fakes/fakestore"
 	"github.com/pulumi-circuitbreaker/pulumi-circuitbreaker/functions/controller/handler"
 )
 
-// Fuzz tests of the controller's request parser: the state machine's
-// requests, an operator's `aws lambda invoke` payload, the healthcheck
-// schedule's input to the runner (whoever may invoke either function), and
-// the healthcheck's own answer. A refused request must change nothing: no
-// read, no write, no healthcheck invoked. docs/fuzzing.md lists the targets.
+// Fuzz test of the controller's request parser: the state machine's
+// requests and whatever else anyone who may invoke the function sends (the
+// operators' former actions, the runner's former one). A refused request
+// must change nothing: no read, no write. The healthcheck runner's event and
+// the healthcheck's answer are fuzzed in functions/healthrunner.
+// docs/fuzzing.md lists the targets.
 
 var fzClock = time.Date(2026, 11, 27, 0, 10, 30, 0, time.UTC)
 
@@ -30,46 +27,24 @@ var fzClock = time.Date(2026, 11, 27, 0, 10, 30, 0, time.UTC)
 // item 9): the field, the problem and values echoed up to circuit.MaxEcho.
 const maxErrorLen = 1024
 
-// countingLambda is the healthcheck: it answers every Invoke with answer and
-// counts the calls.
-type countingLambda struct {
-	calls  int
-	answer lambda.InvokeOutput
-}
-
-func (l *countingLambda) Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
-	l.calls++
-	out := l.answer
-	return &out, nil
-}
-
-// fuzzController is the breaker's controller, or with a healthcheck its
-// healthcheck runner (the same code with the healthcheck's ARN).
-func fuzzController(table *fakestore.Table, healthcheck *countingLambda) *handler.Handler {
+// fuzzController is the breaker's controller.
+func fuzzController(table *fakestore.Table) *handler.Handler {
 	cfg := handler.Config{
 		TableName:   "circuits",
 		ServiceName: "payments",
 		Policy:      circuit.Policy{OpenDuration: time.Minute, MaxOpenDuration: 10 * time.Minute, BackoffMultiplier: 2},
 		Probes:      circuit.ProbePolicy{MaxCalls: 2, Timeout: 40 * time.Second},
 	}
-	if healthcheck != nil {
-		cfg.Healthcheck = handler.HealthcheckConfig{FunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:payments-health:live",
-			Policy: circuit.HealthcheckPolicy{UnhealthyThreshold: 2, AlarmWindow: 3 * time.Minute}}
-	}
-	h := handler.New(cfg, table, slog.New(slog.NewJSONHandler(io.Discard, nil)), func() time.Time { return fzClock }).WithMetrics(io.Discard)
-	if healthcheck != nil {
-		h = h.WithInvoker(healthcheck)
-	}
-	return h
+	return handler.New(cfg, table, slog.New(slog.NewJSONHandler(io.Discard, nil)), func() time.Time { return fzClock }).WithMetrics(io.Discard)
 }
 
 // requestSeeds are the requests as their senders write them: the state
 // machine's (its Task states' Payload templates in
 // component/statemachine/testdata/golden/*.json, with the context object's
 // times filled in as Step Functions renders $$.Execution.StartTime and
-// $$.State.EnteredTime), the runbook's operator payloads (docs/runbook.md),
-// and the healthcheck schedule's input (component/schedule.go: EventBridge
-// Scheduler's <aws.scheduler.scheduled-time>, rendered like 2026-11-27T00:10:00Z).
+// $$.State.EnteredTime), and the actions the controller no longer takes (the
+// operators' overrides, now circuitctl's, and the healthcheck schedule's
+// input, now the runner's), which it must refuse naming the action.
 var requestSeeds = []string{
 	`{"action":"elect","at":"2026-11-27T00:10:29.123Z"}`,
 	`{"action":"elect","at":"2026-11-27T00:10:29.123Z","key":"customer-42"}`,
@@ -94,70 +69,31 @@ var requestSeeds = []string{
 	`{"action":"elect","key":"` + strings.Repeat("k", 3000) + `#"}`,
 }
 
-// FuzzControllerRequest: the payload, sent to the controller and to the
-// healthcheck runner. Whatever it holds, no panic; a refused request is an
-// InvalidRequestError naming its field, with a bounded text, and neither
-// read nor wrote the table nor ran the healthcheck; the runner accepts only
-// the healthcheck action and the controller never runs it.
+// FuzzControllerRequest: the payload. Whatever it holds, no panic; a
+// refused request is an InvalidRequestError naming its field, with a
+// bounded text, and neither read nor wrote the table; an accepted one is
+// one of the controller's own actions.
 func FuzzControllerRequest(f *testing.F) {
 	for _, s := range requestSeeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		for _, runner := range []bool{false, true} {
-			table := &fakestore.Table{}
-			var hc *countingLambda
-			if runner {
-				hc = &countingLambda{answer: lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{"ok":true}`)}}
-			}
-			resp, err := fuzzController(table, hc).Handle(context.Background(), payload)
-			var bad *handler.InvalidRequestError
-			switch {
-			case err == nil && runner && resp.Action != handler.ActionHealthcheck:
-				t.Fatalf("the runner took %q: it must take only healthcheck", resp.Action)
-			case err == nil && !runner && resp.Action == handler.ActionHealthcheck:
-				t.Fatal("the controller ran the healthcheck action")
-			case err == nil:
-				return
-			case !errors.As(err, &bad):
-				t.Fatalf("runner %v: error of type %T, want *handler.InvalidRequestError: %v", runner, err, err)
-			case bad.Field == "":
-				t.Fatalf("the error names no field: %v", err)
-			case len(err.Error()) > maxErrorLen:
-				t.Fatalf("error of %d bytes for a %d-byte payload: input echoed unbounded", len(err.Error()), len(payload))
-			case table.Reads() != 0 || table.Writes() != 0:
-				t.Fatalf("refused request (%v) touched the table: %d reads, %d writes", err, table.Reads(), table.Writes())
-			case hc != nil && hc.calls != 0:
-				t.Fatalf("refused request (%v) ran the healthcheck", err)
-			}
-		}
-	})
-}
-
-// FuzzHealthcheckAnswer: what the healthcheck function answers a run with,
-// its payload and Lambda's FunctionError ("" for none). Whatever the
-// healthcheck returns, no panic and a verdict: healthy exactly when Lambda
-// reports no function error (the Invoke API's FunctionError, "If present,
-// indicates that an error occurred during function execution").
-func FuzzHealthcheckAnswer(f *testing.F) {
-	f.Add([]byte(`{"ok":true}`), "")
-	f.Add([]byte(`{"errorMessage":"card processor down","errorType":"DownstreamUnavailable"}`), "Unhandled")
-	f.Add([]byte(`{"errorMessage":"2026-11-27T00:10:03.123Z 1c2d Task timed out after 3.00 seconds"}`), "Unhandled")
-	f.Add([]byte(`{"errorType":{"nested":true}}`), "Handled")
-	f.Add([]byte(`null`), "Unhandled")
-	f.Add([]byte{}, "")
-	f.Fuzz(func(t *testing.T, payload []byte, functionError string) {
-		hc := &countingLambda{answer: lambda.InvokeOutput{StatusCode: 200, Payload: payload}}
-		if functionError != "" {
-			hc.answer.FunctionError = aws.String(functionError)
-		}
-		req, _ := json.Marshal(map[string]any{"action": "healthcheck", "scheduledTime": "2026-11-27T00:10:00Z"})
-		resp, err := fuzzController(&fakestore.Table{}, hc).Handle(context.Background(), req)
-		if err != nil {
-			t.Fatalf("no verdict: %v", err)
-		}
-		if want := map[bool]string{true: "HEALTHY", false: "UNHEALTHY"}[functionError == ""]; resp.Verdict != want {
-			t.Fatalf("verdict %s with FunctionError %q, want %s", resp.Verdict, functionError, want)
+		table := &fakestore.Table{}
+		resp, err := fuzzController(table).Handle(context.Background(), payload)
+		var bad *handler.InvalidRequestError
+		switch {
+		case err == nil && resp.Action != handler.ActionTrip && resp.Action != handler.ActionElect && resp.Action != handler.ActionReopen:
+			t.Fatalf("the controller took %q: it takes only trip, elect and reopen", resp.Action)
+		case err == nil:
+			return
+		case !errors.As(err, &bad):
+			t.Fatalf("error of type %T, want *handler.InvalidRequestError: %v", err, err)
+		case bad.Field == "":
+			t.Fatalf("the error names no field: %v", err)
+		case len(err.Error()) > maxErrorLen:
+			t.Fatalf("error of %d bytes for a %d-byte payload: input echoed unbounded", len(err.Error()), len(payload))
+		case table.Reads() != 0 || table.Writes() != 0:
+			t.Fatalf("refused request (%v) touched the table: %d reads, %d writes", err, table.Reads(), table.Writes())
 		}
 	})
 }
@@ -167,7 +103,7 @@ func FuzzHealthcheckAnswer(f *testing.F) {
 // by FuzzControllerRequest, testdata/fuzz/FuzzControllerRequest/dc600271e2e08ad4).
 func TestUnknownEmptyFieldIsNamed(t *testing.T) {
 	table := &fakestore.Table{}
-	_, err := fuzzController(table, nil).Handle(context.Background(), []byte(`{"":""}`))
+	_, err := fuzzController(table).Handle(context.Background(), []byte(`{"":""}`))
 	var bad *handler.InvalidRequestError
 	if !errors.As(err, &bad) || bad.Field != `""` {
 		t.Fatalf("got %v, want an InvalidRequestError on the field %q", err, `""`)
