@@ -182,7 +182,7 @@ func TestConstructBuildsTheBreaker(t *testing.T) {
 			require.Truef(t, strings.HasPrefix(name, "breaker-"), "child %s is not named after its component", name)
 		}
 	}
-	require.Equal(t, 43, customs, "children of the breaker (component/graph_test.go's TestDefaultGraph counts them)")
+	require.Equal(t, 45, customs, "children of the breaker (component/graph_test.go's TestDefaultGraph counts them)")
 }
 
 func suffix(e *engine, name string) string {
