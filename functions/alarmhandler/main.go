@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 
@@ -41,38 +40,32 @@ func main() {
 func newHandler(log *slog.Logger) any {
 	role, err := lambdaenv.Role(os.Getenv, "alarm handler bootstrap", ahconfig.Handler, rcconfig.Handler)
 	if err != nil {
-		return failing(log, err)
+		return lambdaenv.Failing[any](log, err)
 	}
 	// The SDK's own loading honours AWS_ENDPOINT_URL_DYNAMODB (and _CLOUDWATCH,
 	// _SQS), which the tests use to point the real bootstrap at dynalite and at
 	// fakes.
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		return failing(log, err)
+		return lambdaenv.Failing[any](log, err)
 	}
 	switch role {
 	case rcconfig.Handler:
 		cfg, err := rcconfig.FromEnv(os.Getenv)
 		if err != nil {
-			return failing(log, err)
+			return lambdaenv.Failing[any](log, err)
 		}
 		owner, err := rcconfig.OwnerFromEnv(os.Getenv)
 		if err != nil {
-			return failing(log, err)
+			return lambdaenv.Failing[any](log, err)
 		}
 		return reconciler.New(cfg, dynamodb.NewFromConfig(awsCfg), cloudwatch.NewFromConfig(awsCfg), sqs.NewFromConfig(awsCfg), log, nil).
 			WithOwner(owner).Handle
 	default:
 		cfg, err := ahconfig.FromEnv(os.Getenv)
 		if err != nil {
-			return failing(log, err)
+			return lambdaenv.Failing[any](log, err)
 		}
 		return handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).Handle
 	}
-}
-
-// failing is a handler that fails every invocation with err.
-func failing(log *slog.Logger, err error) func(context.Context, json.RawMessage) (any, error) {
-	log.Error("invalid configuration", "error", err.Error())
-	return func(context.Context, json.RawMessage) (any, error) { return nil, err }
 }

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 
@@ -39,33 +38,27 @@ func main() {
 func newHandler(log *slog.Logger) any {
 	role, err := lambdaenv.Role(os.Getenv, "controller bootstrap", ctlconfig.Handler, hrconfig.Handler)
 	if err != nil {
-		return failing(log, err)
+		return lambdaenv.Failing[any](log, err)
 	}
 	// The SDK's own loading honours AWS_ENDPOINT_URL_DYNAMODB (and _LAMBDA),
 	// which the tests use to point the real bootstrap at dynalite and at a
 	// local Lambda front.
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		return failing(log, err)
+		return lambdaenv.Failing[any](log, err)
 	}
 	switch role {
 	case hrconfig.Handler:
 		cfg, err := hrconfig.FromEnv(os.Getenv)
 		if err != nil {
-			return failing(log, err)
+			return lambdaenv.Failing[any](log, err)
 		}
 		return healthrunner.New(cfg, dynamodb.NewFromConfig(awsCfg), awslambda.NewFromConfig(awsCfg), log, nil).Handle
 	default:
 		cfg, err := ctlconfig.FromEnv(os.Getenv)
 		if err != nil {
-			return failing(log, err)
+			return lambdaenv.Failing[any](log, err)
 		}
 		return handler.New(cfg, dynamodb.NewFromConfig(awsCfg), log, nil).Handle
 	}
-}
-
-// failing is a handler that fails every invocation with err.
-func failing(log *slog.Logger, err error) func(context.Context, json.RawMessage) (any, error) {
-	log.Error("invalid configuration", "error", err.Error())
-	return func(context.Context, json.RawMessage) (any, error) { return nil, err }
 }

@@ -28,28 +28,21 @@ func main() {
 // function fails every invocation with the configuration error, so the
 // mapping's retries and its on-failure destination keep the records' place.
 func newHandler(log *slog.Logger) func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
-	fail := func(err error) func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
-		return func(context.Context, json.RawMessage) (events.DynamoDBEventResponse, error) {
-			return events.DynamoDBEventResponse{}, err
-		}
-	}
+	fail := lambdaenv.Failing[events.DynamoDBEventResponse]
 	// One role in this zip; the Handler setting is still checked, so that
 	// every function of ours fails alike when it names no role.
 	if _, err := lambdaenv.Role(os.Getenv, "event publisher bootstrap", epconfig.Handler); err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		return fail(err)
+		return fail(log, err)
 	}
 	cfg, err := handler.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		log.Error("invalid configuration", "error", err.Error())
-		return fail(err)
+		return fail(log, err)
 	}
 	// The SDK's own loading honours AWS_ENDPOINT_URL_EVENTBRIDGE, which tests
 	// use to point the real bootstrap at a local endpoint.
 	awsCfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		log.Error("loading AWS configuration", "error", err.Error())
-		return fail(err)
+		return fail(log, err)
 	}
 	// HandleRaw decodes each record itself: a record the SDK's decoder
 	// cannot read is skipped instead of failing the whole batch.

@@ -1,7 +1,10 @@
 package lambdaenv
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 )
@@ -26,4 +29,17 @@ func Role(getenv func(string) string, bootstrap string, roles ...string) (string
 	return "", &ConfigurationError{Lambda: bootstrap, Problems: []string{fmt.Sprintf(
 		"the function's Handler (%s) is %q, which is none of the roles this bootstrap serves (%s): set Handler to one of them",
 		Handler, h, strings.Join(roles, ", "))}}
+}
+
+// Failing is the handler of a function that cannot start its role (a
+// ConfigurationError, or the AWS configuration failing to load): it logs err
+// once, at cold start, and fails every invocation with it, so the problem
+// shows in Lambda's Errors metric and in each invocation's response, not only
+// in one init log line. Every bootstrap of ours uses it.
+func Failing[Out any](log *slog.Logger, err error) func(context.Context, json.RawMessage) (Out, error) {
+	log.Error("invalid configuration", "error", err.Error())
+	return func(context.Context, json.RawMessage) (Out, error) {
+		var none Out
+		return none, err
+	}
 }
