@@ -1,7 +1,6 @@
 package handler_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -108,14 +107,7 @@ func (r *rig) circuit() circuit.Circuit {
 // logLines parses the captured JSON log: one object per line.
 func (r *rig) logLines() []map[string]any {
 	r.t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(r.logs.Bytes()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(r.t, json.Unmarshal(sc.Bytes(), &m), "log line is not JSON: %s", sc.Text())
-		lines = append(lines, m)
-	}
-	return lines
+	return testenv.JSONLines(r.t, r.logs.Bytes())
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }

@@ -1,7 +1,6 @@
 package handler_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -107,14 +106,7 @@ func (r *rig) item() circuitstore.Item {
 
 func (r *rig) logLines() []map[string]any {
 	r.t.Helper()
-	var lines []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(r.logs.take()))
-	for sc.Scan() {
-		var m map[string]any
-		require.NoError(r.t, json.Unmarshal(sc.Bytes(), &m), "log line is not JSON: %s", sc.Text())
-		lines = append(lines, m)
-	}
-	return lines
+	return testenv.JSONLines(r.t, r.logs.take())
 }
 
 func at(d time.Duration) string { return circuit.FormatTime(t0.Add(d)) }
